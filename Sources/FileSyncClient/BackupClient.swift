@@ -1,0 +1,163 @@
+import FileSyncCore
+import Logging
+import NIOCore
+
+/// How a backup run is to be done: the command line's flags, validated.
+public struct BackupOptions: Sendable {
+    public var source: String
+    public var clientID: ClientID
+    /// Skip discovery and use this server.
+    public var server: Endpoint?
+    /// With discovery, pick the server of this name.
+    public var serverName: String?
+    public var group = Endpoint.defaultGroup
+    public var interface: String
+    public var discoveryTimeout = Duration.seconds(3)
+    /// zlib level; 0 turns compression off.
+    public var compressionLevel = 1
+    /// Mirror deletions (`--delete`); never applied when the source is empty.
+    public var mirrorDeletions = false
+    /// Reconnections after a lost connection; 0 means a single attempt.
+    public var retries = 3
+    /// Give up on a connection after this long without progress in either direction.
+    public var idleTimeout = TimeAmount.seconds(300)
+
+    public init(source: String, clientID: ClientID, interface: String) {
+        self.source = source
+        self.clientID = clientID
+        self.interface = interface
+    }
+}
+
+/// Why a run ended without a complete backup; each maps to its own exit code.
+public enum BackupFailure: Error, CustomStringConvertible {
+    case noServer(String)
+    case connectionLost(String, attempts: Int)
+    case refused(ServerRefusal)
+
+    public var description: String {
+        switch self {
+        case .noServer(let detail): "no server found: \(detail)"
+        case .connectionLost(let detail, let attempts): "connection lost after \(attempts) attempt(s): \(detail)"
+        case .refused(let refusal): refusal.description
+        }
+    }
+}
+
+/// One backup run: scan, find the server, run sessions (retrying lost connections), summarise.
+public struct BackupClient: Sendable {
+    public let options: BackupOptions
+    public let logger: Logger
+
+    public init(options: BackupOptions, logger: Logger) {
+        self.options = options
+        self.logger = logger
+    }
+
+    public func run() async throws -> BackupSummary {
+        let clock = ContinuousClock()
+        let start = clock.now
+        var options = options
+        var summary = BackupSummary()
+
+        let scan = try SourceScanner(source: options.source).scan()
+        summary.scanned = scan.fileCount
+        summary.warnings = scan.warnings
+        for warning in scan.warnings { logger.warning("skipped \(warning.path): \(warning.error?.message ?? "")") }
+        if options.mirrorDeletions && scan.entries.isEmpty {
+            summary.deletionsSkipped = "the source folder is empty; refusing to delete anything on the server"
+            logger.warning("\(summary.deletionsSkipped!)")
+            options.mirrorDeletions = false
+        }
+
+        let counter = ByteCounter()
+        var stored = Set<String>()
+        var bytesSent: Int64 = 0
+        var attempt = 0
+        var last: ClientSession.Outcome?
+        while true {
+            attempt += 1
+            do {
+                let endpoint = try await resolveServer(options)
+                summary.server = endpoint.description
+                let session = ClientSession(endpoint: endpoint, options: options, scan: scan, counter: counter, logger: logger)
+                let outcome = try await session.run()
+                stored.formUnion(outcome.stored)
+                bytesSent += outcome.bytesSent
+                last = outcome
+                break
+            } catch let error where Self.isRetryable(error) {
+                guard attempt <= options.retries else {
+                    if case BackupFailure.noServer = error { throw error }
+                    throw BackupFailure.connectionLost("\(error)", attempts: attempt)
+                }
+                let delay = Self.backoff(attempt: attempt)
+                logger.warning("attempt \(attempt) failed (\(error)); retrying in \(String(format: "%.1f", delay.inSeconds)) s")
+                summary.retries += 1
+                try await Task.sleep(for: delay)
+            } catch let refusal as ServerRefusal {
+                throw BackupFailure.refused(refusal)
+            }
+        }
+
+        if let last {
+            summary.failed = last.failed.map { FileResult(path: $0.key, error: ErrorMessage(code: "failed", message: $0.value)) }
+                .sorted { $0.path < $1.path }
+            summary.nextSyncSeconds = last.next?.afterSeconds
+            summary.deleted = last.next?.deleted ?? 0
+            summary.serverName = last.serverName
+            if let skipped = last.next?.deletionsSkipped { summary.deletionsSkipped = skipped }
+        }
+        summary.sent = stored.count
+        summary.skipped = max(0, summary.scanned - summary.sent - summary.failed.count)
+        summary.bytesSent = bytesSent
+        summary.bytesOnWire = counter.bytes
+        summary.seconds = (clock.now - start).inSeconds
+        return summary
+    }
+
+    private func resolveServer(_ options: BackupOptions) async throws -> Endpoint {
+        if let server = options.server { return server }
+        let discovery = ServerDiscovery(
+            group: options.group, interface: options.interface, timeout: options.discoveryTimeout, logger: logger)
+        let servers = try await discovery.discover(waitFullTime: false)
+        let matching = options.serverName.map { name in servers.filter { $0.name == name } } ?? servers
+        guard !matching.isEmpty else {
+            let wanted = options.serverName.map { "named \"\($0)\" " } ?? ""
+            throw BackupFailure.noServer(
+                "no server \(wanted)answered on \(options.group) via \(options.interface) within \(options.discoveryTimeout)"
+            )
+        }
+        guard matching.count == 1 else {
+            let names = matching.map { "\($0.name) (\($0.endpoint))" }.joined(separator: ", ")
+            throw FileSyncError(.invalidSetting, "several servers answered: \(names); choose one with --server-name or --server")
+        }
+        logger.info("found server \(matching[0].name) at \(matching[0].endpoint)")
+        return matching[0].endpoint
+    }
+
+    /// Lost connections, timeouts, a full queue and an absent server are worth another attempt.
+    static func isRetryable(_ error: any Error) -> Bool {
+        switch error {
+        case let error as FileSyncError:
+            return [.connectionClosed, .timeout].contains(error.code)
+        case let refusal as ServerRefusal:
+            return refusal.error.code == FileSyncError.Code.queueFull.rawValue
+        case BackupFailure.noServer:
+            return true
+        case is BackupFailure, is CancellationError:
+            return false
+        default:
+            // NIO connection and socket errors: refused, reset, closed, connect timeout.
+            return error is ChannelError || error is IOError || "\(type(of: error))".contains("Connect")
+        }
+    }
+
+    /// Exponential backoff from 1 s, capped at 60 s, with ±25% jitter.
+    static func backoff(attempt: Int) -> Duration {
+        let base = min(60.0, pow(2.0, Double(attempt - 1)))
+        return .milliseconds(Int(base * Double.random(in: 0.75...1.25) * 1000))
+    }
+}
+
+import Foundation

@@ -1,0 +1,33 @@
+import FileSyncCore
+
+/// What one backup run did; printed as one line, or as one JSON object with `--json`.
+public struct BackupSummary: Codable, Sendable {
+    /// Regular files found in the source.
+    public var scanned = 0
+    /// Files sent and stored by the server.
+    public var sent = 0
+    /// Files the server already held unchanged (not sent).
+    public var skipped = 0
+    /// Files that could not be backed up, with the reason.
+    public var failed: [FileResult] = []
+    /// Entries skipped by the scan (symlinks, special files...), with the reason.
+    public var warnings: [FileResult] = []
+    /// Entries deleted on the server (`--delete`).
+    public var deleted = 0
+    /// Why requested deletions were not carried out, if they were not.
+    public var deletionsSkipped: String?
+    /// Bytes read and written on the TCP connections, framing included.
+    public var bytesOnWire: Int64 = 0
+    /// File content bytes sent (before compression).
+    public var bytesSent: Int64 = 0
+    public var seconds = 0.0
+    /// The server used, as HOST:PORT.
+    public var server: String?
+    public var serverName: String?
+    /// Reconnections after a lost connection.
+    public var retries = 0
+    /// The server's `NEXT_SYNC` delay.
+    public var nextSyncSeconds: Int?
+
+    public init() {}
+}

@@ -1,0 +1,10 @@
+/// The client's exit codes (documented in the README and `--help`).
+public enum ClientExitCode: Int32 {
+    case success = 0
+    case runtimeFailure = 1
+    case someFilesFailed = 23
+    case usage = 64
+    case noServer = 69
+    case alreadyRunning = 73
+    case connectionLost = 75
+}

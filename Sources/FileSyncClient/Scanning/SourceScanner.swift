@@ -1,0 +1,92 @@
+import FileSyncCore
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Walks the source folder and builds the manifest.
+///
+/// Regular files and folders go into the manifest; symlinks, devices, sockets and FIFOs are
+/// skipped with a warning, as are names that are not valid UTF-8 and unreadable folders. A file
+/// that vanishes between listing and `stat` is simply not there.
+public struct SourceScanner: Sendable {
+    public struct Result: Sendable {
+        public var entries: [ManifestEntry] = []
+        /// What was skipped and why.
+        public var warnings: [FileResult] = []
+        public var fileCount: Int { entries.count(where: { $0.type == .file }) }
+    }
+
+    public let source: String
+
+    public init(source: String) {
+        self.source = source
+    }
+
+    public func scan() throws -> Result {
+        let fd = open(source, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw FileSyncError(.invalidSetting, "cannot open the source folder \"\(source)\": \(String(cString: strerror(errno)))")
+        }
+        var result = Result()
+        walk(fd, prefix: "", into: &result)
+        return result
+    }
+
+    private func walk(_ fd: Int32, prefix: String, into result: inout Result) {
+        guard let stream = fdopendir(fd) else {
+            close(fd)
+            result.warnings.append(FileResult(path: prefix, error: ErrorMessage(code: "unreadable", message: "cannot list folder: \(String(cString: strerror(errno)))")))
+            return
+        }
+        defer { closedir(stream) }
+        var names: [String] = []
+        while let entry = readdir(stream) {
+            let raw = withUnsafeBytes(of: entry.pointee.d_name) { bytes in
+                Array(bytes.prefix(while: { $0 != 0 }))
+            }
+            guard let name = String(validating: raw, as: UTF8.self) else {
+                let shown = String(decoding: raw, as: UTF8.self)
+                result.warnings.append(skipped(prefix, shown, "the name is not valid UTF-8"))
+                continue
+            }
+            if name == "." || name == ".." || TemporaryName.isTemporary(Substring(name)) { continue }
+            names.append(name)
+        }
+        names.sort()
+        let directory = dirfd(stream)
+        for name in names {
+            let path = prefix.isEmpty ? name : prefix + "/" + name
+            var info = stat()
+            guard fstatat(directory, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
+            guard (try? RelativePath(validating: path)) != nil else {
+                result.warnings.append(skipped(prefix, name, "the path is too long or not representable"))
+                continue
+            }
+            let mtime = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
+            let mode = UInt32(info.st_mode & 0o7777)
+            switch info.st_mode & S_IFMT {
+            case S_IFREG:
+                result.entries.append(ManifestEntry(path: path, type: .file, size: Int64(info.st_size), mtimeNs: mtime, mode: mode))
+            case S_IFDIR:
+                result.entries.append(ManifestEntry(path: path, type: .dir, size: 0, mtimeNs: mtime, mode: mode))
+                let child = openat(directory, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                if child >= 0 {
+                    walk(child, prefix: path, into: &result)
+                } else {
+                    result.warnings.append(skipped(prefix, name, "cannot open folder: \(String(cString: strerror(errno)))"))
+                }
+            case S_IFLNK:
+                result.warnings.append(skipped(prefix, name, "symlinks are not backed up in this version"))
+            default:
+                result.warnings.append(skipped(prefix, name, "not a regular file or folder"))
+            }
+        }
+    }
+
+    private func skipped(_ prefix: String, _ name: String, _ reason: String) -> FileResult {
+        FileResult(path: prefix.isEmpty ? name : prefix + "/" + name, error: ErrorMessage(code: "skipped", message: reason))
+    }
+}

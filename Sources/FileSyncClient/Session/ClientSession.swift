@@ -1,0 +1,206 @@
+import FileSyncCore
+import Logging
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// One connection to a server: handshake, queue, manifest, tasks, files, `NEXT_SYNC`.
+struct ClientSession {
+    let endpoint: Endpoint
+    let options: BackupOptions
+    let scan: SourceScanner.Result
+    let counter: ByteCounter
+    let logger: Logger
+
+    /// What one session achieved.
+    struct Outcome {
+        var stored: Set<String> = []
+        var failed: [String: String] = [:]
+        var unchanged = 0
+        var bytesSent: Int64 = 0
+        var next: NextSync?
+        var serverName: String?
+    }
+
+    /// Results from `FILE_ACK`s, filled by the reading task while the files go out.
+    final class Acknowledgements: Sendable {
+        let results = Mutex<[FileResult]>([])
+        func record(_ files: [FileResult]) { results.withLock { $0.append(contentsOf: files) } }
+    }
+
+    func run() async throws -> Outcome {
+        let counter = self.counter
+        let idle = options.idleTimeout
+        let logger = self.logger
+        let connection = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connectTimeout(.seconds(10))
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .connect(host: endpoint.host, port: endpoint.port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let timeout = IdleTimeoutHandler(timeout: idle, countsWrites: true) { amount in
+                        logger.warning("no progress for \(amount.nanoseconds / 1_000_000_000) s; closing the connection")
+                    }
+                    try channel.pipeline.syncOperations.addHandler(timeout)
+                    try channel.pipeline.syncOperations.addHandler(ByteCounter.Handler(counter: counter))
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder()))
+                    try channel.pipeline.syncOperations.addHandler(FrameEncoder())
+                    return try NIOAsyncChannel<Frame, Frame>(wrappingChannelSynchronously: channel)
+                }
+            }
+        let channel = connection.channel
+        return try await connection.executeThenClose { inbound, outbound in
+            let (events, continuation) = AsyncThrowingStream.makeStream(of: Message.self)
+            let acks = Acknowledgements()
+            return try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask {
+                    do {
+                        for try await frame in inbound {
+                            let message = try Message(frame: frame)
+                            if case .fileAck(let ack) = message {
+                                acks.record(ack.files)
+                            } else {
+                                continuation.yield(message)
+                            }
+                        }
+                        continuation.finish(throwing: FileSyncError(.connectionClosed, "the server closed the connection"))
+                    } catch {
+                        continuation.finish(throwing: error)
+                    }
+                }
+                var events = events.makeAsyncIterator()
+                let outcome = try await converse(&events, outbound: outbound, acks: acks, channel: channel)
+                tasks.cancelAll()
+                return outcome
+            }
+        }
+    }
+
+    // MARK: - Conversation
+
+    private func converse(
+        _ events: inout AsyncThrowingStream<Message, any Error>.AsyncIterator,
+        outbound: NIOAsyncChannelOutboundWriter<Frame>, acks: Acknowledgements, channel: any Channel
+    ) async throws -> Outcome {
+        let json = FrameEncoderJSON()
+        var outcome = Outcome()
+        let capabilities = options.compressionLevel > 0 ? [Capability.deflate] : []
+        try await outbound.write(
+            json.frame(
+                .hello(
+                    Hello(
+                        clientId: options.clientID.string, capabilities: capabilities,
+                        mirrorDeletions: options.mirrorDeletions, software: "filesync-client/\(FileSyncVersion.string)"))))
+
+        // Handshake and queue.
+        let ready: Ready
+        waiting: while true {
+            switch try await next(&events) {
+            case .ready(let message):
+                ready = message
+                break waiting
+            case .queued(let queued):
+                logger.notice("another client is backing up; waiting in line at position \(queued.position)")
+                let limit = TimeAmount.seconds(Int64(max(queued.keepaliveSeconds, 1) * 3 + 5))
+                try await channel.triggerUserOutboundEvent(IdleTimeoutHandler.SetTimeout(limit)).get()
+            case let other:
+                throw FileSyncError(.unexpectedMessage, "expected READY or QUEUED, got \(other.kind.rawValue)")
+            }
+        }
+        try await channel.triggerUserOutboundEvent(IdleTimeoutHandler.SetTimeout(options.idleTimeout)).get()
+        outcome.serverName = ready.serverName
+        logger.info("session ready with \(ready.serverName), protocol \(ready.version)")
+
+        // Manifest.
+        let parts = manifestParts(limit: ready.limits)
+        for (index, part) in parts.enumerated() {
+            try await outbound.write(json.frame(.filesInfo(FilesInfo(entries: part, final: index == parts.count - 1))))
+        }
+
+        // Tasks.
+        var tasks: [TransferTask] = []
+        receiving: while true {
+            guard case .tasks(let part) = try await next(&events) else {
+                throw FileSyncError(.unexpectedMessage, "expected TASKS")
+            }
+            tasks += part.tasks
+            for rejected in part.rejected ?? [] { outcome.failed[rejected.path] = rejected.error?.message ?? "rejected" }
+            if part.final { break receiving }
+        }
+        let files = Dictionary(uniqueKeysWithValues: scan.entries.lazy.filter { $0.type == .file }.map { ($0.path, $0) })
+        outcome.unchanged = files.count - tasks.count - outcome.failed.count
+        logger.info("\(tasks.count) files to send, \(outcome.unchanged) unchanged")
+
+        // Files.
+        let deflater =
+            ready.capabilities.contains(Capability.deflate) && options.compressionLevel > 0
+            ? try Deflater(level: options.compressionLevel) : nil
+        var sender = FileSender(source: options.source, outbound: outbound, deflater: deflater)
+        var sent: [String: Int64] = [:]
+        for task in tasks {
+            guard task.kind == .full, let entry = files[task.path] else {
+                throw FileSyncError(.unexpectedMessage, "the server asked for \"\(task.path)\" (\(task.kind.rawValue)), which was not offered")
+            }
+            switch try await sender.send(entry) {
+            case .sent: sent[entry.path] = entry.size
+            case .skipped(let reason): outcome.failed[entry.path] = reason
+            }
+        }
+        try await sender.append(.done(Done()))
+        try await sender.flush()
+
+        // Results.
+        guard case .nextSync(let next) = try await next(&events) else {
+            throw FileSyncError(.unexpectedMessage, "expected NEXT_SYNC")
+        }
+        outcome.next = next
+        for result in acks.results.withLock({ $0 }) {
+            if let error = result.error {
+                if outcome.failed[result.path] == nil { outcome.failed[result.path] = error.message }
+            } else {
+                outcome.stored.insert(result.path)
+                outcome.bytesSent += sent[result.path] ?? 0
+            }
+        }
+        return outcome
+    }
+
+    private func next(_ events: inout AsyncThrowingStream<Message, any Error>.AsyncIterator) async throws -> Message {
+        guard let message = try await events.next() else {
+            throw FileSyncError(.connectionClosed, "the server closed the connection")
+        }
+        if case .error(let error) = message { throw ServerRefusal(error: error) }
+        return message
+    }
+
+    /// The manifest split into parts that respect the server's limits.
+    private func manifestParts(limit: Ready.Limits) -> [[ManifestEntry]] {
+        let maxEntries = max(1, min(limit.maxEntriesPerPart, ProtocolLimits.maxEntriesPerPart))
+        let maxBytes = min(limit.maxControlPayload, ProtocolLimits.maxControlPayload) / 2
+        var parts: [[ManifestEntry]] = []
+        var current: [ManifestEntry] = []
+        var bytes = 0
+        for entry in scan.entries {
+            let estimate = entry.path.utf8.count * 2 + 96
+            if current.count >= maxEntries || bytes + estimate > maxBytes {
+                parts.append(current)
+                current = []
+                bytes = 0
+            }
+            current.append(entry)
+            bytes += estimate
+        }
+        parts.append(current)
+        return parts
+    }
+}
+
+/// The server ended the session with an `ERROR` message.
+public struct ServerRefusal: Error, CustomStringConvertible {
+    public let error: ErrorMessage
+    public var description: String { "the server refused: \(error.message) [\(error.code)]" }
+}
+
+/// This build's version string.
+public enum FileSyncVersion {
+    public static let string = "1.0.0"
+}

@@ -1,0 +1,136 @@
+import Crypto
+import FileSyncCore
+import NIOCore
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Streams files as `FILE_HEADER`, data frames and `FILE_END`, in blocks, so memory never grows
+/// with file size. Small files are batched into one write; large ones flow under backpressure.
+struct FileSender {
+    let source: String
+    let outbound: NIOAsyncChannelOutboundWriter<Frame>
+    let deflater: Deflater?
+    private let encoder = FrameEncoderJSON()
+    private var batch: [Frame] = []
+    private var batchBytes = 0
+    private static let batchLimit = 1 << 20
+
+    init(source: String, outbound: NIOAsyncChannelOutboundWriter<Frame>, deflater: Deflater?) {
+        self.source = source
+        self.outbound = outbound
+        self.deflater = deflater
+    }
+
+    /// The outcome of sending one file, as far as the client can tell before the server's answer.
+    enum Outcome {
+        /// Sent whole; the server's `FILE_ACK` decides.
+        case sent
+        /// Not sent (or abandoned with `FILE_ABORT`), for this reason.
+        case skipped(String)
+    }
+
+    /// Sends one file, or explains why not. Throws only when the connection fails.
+    mutating func send(_ entry: ManifestEntry) async throws -> Outcome {
+        let fd = open(source + "/" + entry.path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else {
+            let reason = errno == ENOENT ? "vanished since the scan" : "cannot open: \(String(cString: strerror(errno)))"
+            return .skipped(reason)
+        }
+        defer { close(fd) }
+        var before = stat()
+        guard fstat(fd, &before) == 0, before.st_mode & S_IFMT == S_IFREG else { return .skipped("no longer a regular file") }
+        guard Int64(before.st_size) == entry.size, before.mtimeNs == entry.mtimeNs else {
+            return .skipped("changed since the scan; it will be sent on the next run")
+        }
+        try await append(
+            .fileHeader(FileHeader(path: entry.path, size: entry.size, mtimeNs: entry.mtimeNs, mode: entry.mode)))
+
+        var hasher = SHA256()
+        var remaining = entry.size
+        var compressing = deflater != nil
+        var firstBlock = true
+        while remaining > 0 {
+            let want = Int(min(Int64(ProtocolLimits.blockSize), remaining))
+            var block = ByteBufferAllocator().buffer(capacity: want)
+            var readError: Int32 = 0
+            let count = block.writeWithUnsafeMutableBytes(minimumWritableBytes: want) { buffer in
+                var result: Int
+                repeat { result = read(fd, buffer.baseAddress, want) } while result < 0 && errno == EINTR
+                if result < 0 { readError = errno }
+                return max(result, 0)
+            }
+            if readError != 0 { return try await abort("read failed: \(String(cString: strerror(readError)))") }
+            if count == 0 { return try await abort("shrank while being read") }
+            remaining -= Int64(count)
+            block.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
+            try await appendData(block, compressing: &compressing, firstBlock: firstBlock)
+            firstBlock = false
+        }
+        var after = stat()
+        guard fstat(fd, &after) == 0, after.st_size == before.st_size, after.mtimeNs == before.mtimeNs else {
+            return try await abort("changed while being read; it will be sent on the next run")
+        }
+        try await append(.fileEnd(FileEnd(sha256: hasher.finalize().hexString)))
+        return .sent
+    }
+
+    /// Writes whatever is batched.
+    mutating func flush() async throws {
+        guard !batch.isEmpty else { return }
+        try await outbound.write(contentsOf: batch)
+        batch.removeAll(keepingCapacity: true)
+        batchBytes = 0
+    }
+
+    mutating func append(_ message: Message) async throws {
+        try await append(encoder.frame(message))
+    }
+
+    // MARK: - Private
+
+    private mutating func append(_ frame: Frame) async throws {
+        batch.append(frame)
+        batchBytes += frame.payload.readableBytes + Frame.headerSize
+        if batchBytes >= Self.batchLimit { try await flush() }
+    }
+
+    private mutating func appendData(_ block: ByteBuffer, compressing: inout Bool, firstBlock: Bool) async throws {
+        if compressing, let deflater {
+            let attempt = block.withUnsafeReadableBytes { bytes -> ByteBuffer? in
+                if firstBlock && !Compressibility.isWorthTrying(bytes) { return nil }
+                var output = ByteBufferAllocator().buffer(capacity: bytes.count)
+                return deflater.compress(bytes, into: &output) ? output : nil
+            }
+            if let compressed = attempt {
+                try await append(Frame(kind: .data, flags: .deflated, payload: compressed))
+                return
+            }
+            if firstBlock { compressing = false }
+        }
+        try await append(Frame(kind: .data, payload: block))
+    }
+
+    private mutating func abort(_ reason: String) async throws -> Outcome {
+        try await append(.fileAbort(FileAbort(reason: reason)))
+        return .skipped(reason)
+    }
+}
+
+/// Encodes control messages with one reused `JSONEncoder`.
+struct FrameEncoderJSON {
+    private let encoder = JSONEncoder()
+
+    func frame(_ message: Message) throws -> Frame {
+        Frame(kind: .control, payload: ByteBuffer(bytes: try encoder.encode(message)))
+    }
+}
+
+extension stat {
+    var mtimeNs: Int64 { Int64(st_mtim.tv_sec) * 1_000_000_000 + Int64(st_mtim.tv_nsec) }
+}
+
+import Foundation

@@ -1,0 +1,53 @@
+import Crypto
+import FileSyncCore
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// An exclusive `flock(2)` per source folder, so two backups of one source never run at once.
+/// The kernel releases it when the process ends, however it ends.
+public final class SourceLock: Sendable {
+    public let path: String
+    private let fd: Int32
+
+    /// Takes the lock for `source`, or throws at once when another process holds it.
+    public init(source: String) throws {
+        let resolved = URL(fileURLWithPath: source).resolvingSymlinksInPath().path
+        let environment = ProcessInfo.processInfo.environment
+        let base =
+            environment["XDG_RUNTIME_DIR"].map { $0 + "/filesync" }
+            ?? (environment["XDG_CACHE_HOME"] ?? (NSHomeDirectory() + "/.cache")) + "/filesync"
+        try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
+        let digest = SHA256.hash(data: Array(resolved.utf8)).prefix(8).hexString
+        path = base + "/source-\(digest).lock"
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            throw FileSyncError(.invalidSetting, "cannot create the lock file \(path): \(String(cString: strerror(errno)))")
+        }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            close(fd)
+            throw SourceLock.Busy(source: resolved, lockPath: path)
+        }
+        let text = "\(getpid()) \(resolved)\n"
+        _ = ftruncate(fd, 0)
+        _ = text.withCString { write(fd, $0, strlen($0)) }
+    }
+
+    deinit {
+        flock(fd, LOCK_UN)
+        close(fd)
+    }
+
+    /// Another backup of the same source holds the lock.
+    public struct Busy: Error, CustomStringConvertible {
+        public let source: String
+        public let lockPath: String
+        public var description: String {
+            "another backup of \(source) is already running (lock \(lockPath)); not starting a second one"
+        }
+    }
+}

@@ -1,0 +1,41 @@
+import NIOCore
+
+/// One unit on the TCP stream: a 4-byte big-endian length, a kind byte, a flags byte, then the payload.
+///
+/// The length counts the kind byte, the flags byte and the payload. See Protocol.md, "Framing".
+public struct Frame: Sendable, Equatable {
+    /// What the payload holds.
+    public enum Kind: UInt8, Sendable {
+        /// A UTF-8 JSON object: one ``Message``.
+        case control = 0x01
+        /// A block of file content for the file opened by the last `FILE_HEADER`.
+        case data = 0x02
+    }
+
+    /// Bits of the flags byte. Unknown bits must be zero; a frame with unknown bits is rejected.
+    public struct Flags: OptionSet, Sendable, Hashable {
+        public let rawValue: UInt8
+        public init(rawValue: UInt8) { self.rawValue = rawValue }
+
+        /// Data frames only: the payload is one complete zlib stream (RFC 1950) of the block.
+        public static let deflated = Flags(rawValue: 0x01)
+
+        /// The bits this version understands.
+        public static let known: Flags = [.deflated]
+    }
+
+    /// Bytes that follow the length prefix before the payload starts.
+    public static let headerBytesAfterLength = 2
+    /// Size of the full frame header, the length prefix included.
+    public static let headerSize = 4 + headerBytesAfterLength
+
+    public var kind: Kind
+    public var flags: Flags
+    public var payload: ByteBuffer
+
+    public init(kind: Kind, flags: Flags = [], payload: ByteBuffer) {
+        self.kind = kind
+        self.flags = flags
+        self.payload = payload
+    }
+}

@@ -1,0 +1,57 @@
+import NIOCore
+
+/// Splits a byte stream into ``Frame``s, however the bytes were split or coalesced on the way.
+///
+/// Every length is checked before any payload is buffered: a prefix larger than the limit for its
+/// kind is an error at once, so a peer cannot make us allocate memory it has not sent.
+public struct FrameDecoder: NIOSingleStepByteToMessageDecoder {
+    public typealias InboundOut = Frame
+
+    public let maxControlPayload: Int
+    public let maxDataPayload: Int
+
+    public init(
+        maxControlPayload: Int = ProtocolLimits.maxControlPayload,
+        maxDataPayload: Int = ProtocolLimits.maxDataPayload
+    ) {
+        self.maxControlPayload = maxControlPayload
+        self.maxDataPayload = maxDataPayload
+    }
+
+    public mutating func decode(buffer: inout ByteBuffer) throws -> Frame? {
+        guard buffer.readableBytes >= Frame.headerSize,
+            let length = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self),
+            let kindByte = buffer.getInteger(at: buffer.readerIndex + 4, as: UInt8.self),
+            let flagsByte = buffer.getInteger(at: buffer.readerIndex + 5, as: UInt8.self)
+        else { return nil }
+
+        guard length >= Frame.headerBytesAfterLength else {
+            throw FileSyncError(.malformedFrame, "frame length \(length) is shorter than its header")
+        }
+        guard let kind = Frame.Kind(rawValue: kindByte) else {
+            throw FileSyncError(.malformedFrame, "unknown frame kind 0x\(String(kindByte, radix: 16))")
+        }
+        let flags = Frame.Flags(rawValue: flagsByte)
+        guard Frame.Flags.known.isSuperset(of: flags), kind == .data || flags.isEmpty else {
+            throw FileSyncError(.malformedFrame, "unknown flags 0x\(String(flagsByte, radix: 16)) on a \(kind) frame")
+        }
+        let payloadLength = Int(length) - Frame.headerBytesAfterLength
+        let limit = kind == .control ? maxControlPayload : maxDataPayload
+        guard payloadLength <= limit else {
+            throw FileSyncError(.frameTooLarge, "\(kind) frame of \(payloadLength) bytes exceeds the limit of \(limit)")
+        }
+        guard buffer.readableBytes >= Frame.headerSize + payloadLength else { return nil }
+
+        buffer.moveReaderIndex(forwardBy: Frame.headerSize)
+        let payload = buffer.readSlice(length: payloadLength)!
+        return Frame(kind: kind, flags: flags, payload: payload)
+    }
+
+    public mutating func decodeLast(buffer: inout ByteBuffer, seenEOF: Bool) throws -> Frame? {
+        if let frame = try decode(buffer: &buffer) { return frame }
+        if seenEOF && buffer.readableBytes > 0 {
+            throw FileSyncError(.connectionClosed, "connection closed in the middle of a frame")
+        }
+        return nil
+    }
+}

@@ -1,0 +1,78 @@
+/// What the server must do to bring a client's folder in line with a manifest.
+public struct SyncPlan: Sendable, Equatable {
+    /// Files to request, in manifest order.
+    public var tasks: [TransferTask] = []
+    /// Folders to create (or whose mode to set), parents before children.
+    public var directories: [ManifestEntry] = []
+    /// Files whose content is current but whose permission bits differ.
+    public var modeUpdates: [ManifestEntry] = []
+    /// Entries that cannot be stored, with the reason (a folder where a file should go, a symlink...).
+    public var conflicts: [Conflict] = []
+    /// Files already current.
+    public var unchanged = 0
+
+    public struct Conflict: Sendable, Equatable {
+        public var path: String
+        public var reason: String
+
+        public init(path: String, reason: String) {
+            self.path = path
+            self.reason = reason
+        }
+    }
+
+    public init() {}
+}
+
+extension SyncPlan {
+    /// Plans the session: which files to request and what to create, comparing each entry of the
+    /// manifest with what `stored` says the server holds. A file is requested when it is new or its
+    /// size or modification time differ (exact nanoseconds); the permission bits alone are applied
+    /// without a transfer.
+    ///
+    /// - Parameters:
+    ///   - manifest: validated entries, in any order.
+    ///   - stored: what the server holds at a relative path, or `nil` when nothing is there.
+    public static func plan(for manifest: [ManifestEntry], stored: (String) -> StoredEntry?) -> SyncPlan {
+        var plan = SyncPlan()
+        for entry in manifest {
+            let existing = stored(entry.path)
+            switch entry.type {
+            case .dir:
+                switch existing?.type {
+                case nil, .dir: plan.directories.append(entry)
+                case .file, .other:
+                    plan.conflicts.append(.init(path: entry.path, reason: "the server holds a non-folder here"))
+                }
+            case .file:
+                switch existing {
+                case nil:
+                    plan.tasks.append(TransferTask(path: entry.path))
+                case .some(let held) where held.type == .file:
+                    if held.size != entry.size || held.mtimeNs != entry.mtimeNs {
+                        plan.tasks.append(TransferTask(path: entry.path))
+                    } else {
+                        plan.unchanged += 1
+                        if held.mode & 0o7777 != entry.mode { plan.modeUpdates.append(entry) }
+                    }
+                case .some(let held):
+                    let what = held.type == .dir ? "a folder" : "a symlink or special file"
+                    plan.conflicts.append(.init(path: entry.path, reason: "the server holds \(what) here"))
+                }
+            }
+        }
+        plan.directories.sort { $0.path.utf8.count < $1.path.utf8.count }
+        return plan
+    }
+
+    /// The stored paths to delete when mirroring deletions: everything in `stored` that the manifest
+    /// does not name, children before their parents.
+    public static func deletions(stored: [String], manifest: Set<String>) -> [String] {
+        stored.filter { !manifest.contains($0) }
+            .sorted { lhs, rhs in
+                let l = lhs.utf8.count(where: { $0 == UInt8(ascii: "/") })
+                let r = rhs.utf8.count(where: { $0 == UInt8(ascii: "/") })
+                return l != r ? l > r : lhs > rhs
+            }
+    }
+}

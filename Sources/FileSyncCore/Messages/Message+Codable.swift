@@ -1,0 +1,84 @@
+import Foundation
+import NIOCore
+
+extension Message: Codable {
+    private enum TypeKey: String, CodingKey { case type }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: TypeKey.self)
+        let kind = try container.decode(Kind.self, forKey: .type)
+        switch kind {
+        case .hello: self = .hello(try Hello(from: decoder))
+        case .ready: self = .ready(try Ready(from: decoder))
+        case .queued: self = .queued(try Queued(from: decoder))
+        case .filesInfo: self = .filesInfo(try FilesInfo(from: decoder))
+        case .tasks: self = .tasks(try Tasks(from: decoder))
+        case .fileHeader: self = .fileHeader(try FileHeader(from: decoder))
+        case .fileEnd: self = .fileEnd(try FileEnd(from: decoder))
+        case .fileAbort: self = .fileAbort(try FileAbort(from: decoder))
+        case .fileAck: self = .fileAck(try FileAck(from: decoder))
+        case .done: self = .done(try Done(from: decoder))
+        case .nextSync: self = .nextSync(try NextSync(from: decoder))
+        case .error: self = .error(try ErrorMessage(from: decoder))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: TypeKey.self)
+        try container.encode(kind, forKey: .type)
+        switch self {
+        case .hello(let body): try body.encode(to: encoder)
+        case .ready(let body): try body.encode(to: encoder)
+        case .queued(let body): try body.encode(to: encoder)
+        case .filesInfo(let body): try body.encode(to: encoder)
+        case .tasks(let body): try body.encode(to: encoder)
+        case .fileHeader(let body): try body.encode(to: encoder)
+        case .fileEnd(let body): try body.encode(to: encoder)
+        case .fileAbort(let body): try body.encode(to: encoder)
+        case .fileAck(let body): try body.encode(to: encoder)
+        case .done(let body): try body.encode(to: encoder)
+        case .nextSync(let body): try body.encode(to: encoder)
+        case .error(let body): try body.encode(to: encoder)
+        }
+    }
+}
+
+// MARK: - Frames
+
+extension Message {
+    /// Encodes the message as a control frame.
+    public func frame(allocator: ByteBufferAllocator = ByteBufferAllocator()) throws -> Frame {
+        let data = try JSONEncoder().encode(self)
+        guard data.count <= ProtocolLimits.maxControlPayload else {
+            throw FileSyncError(.limitExceeded, "\(kind.rawValue) message of \(data.count) bytes is too large")
+        }
+        return Frame(kind: .control, payload: allocator.buffer(bytes: data))
+    }
+
+    /// Decodes a control frame. Data frames, invalid JSON and unknown types are a `malformedMessage` error.
+    public init(frame: Frame) throws {
+        guard frame.kind == .control else {
+            throw FileSyncError(.unexpectedMessage, "a data frame arrived where a control message was expected")
+        }
+        do {
+            self = try frame.payload.withUnsafeReadableBytes { bytes in
+                try JSONDecoder().decode(Message.self, from: Data(bytes))
+            }
+        } catch let error as DecodingError {
+            throw FileSyncError(.malformedMessage, "cannot decode control message: \(error.shortDescription)")
+        }
+    }
+}
+
+extension DecodingError {
+    /// A one-line account of what was wrong, without dumping the payload.
+    var shortDescription: String {
+        switch self {
+        case .dataCorrupted(let context): "invalid JSON (\(context.debugDescription))"
+        case .keyNotFound(let key, _): "missing field \"\(key.stringValue)\""
+        case .typeMismatch(_, let context), .valueNotFound(_, let context):
+            "wrong type at \(context.codingPath.map(\.stringValue).joined(separator: "."))"
+        @unknown default: "invalid message"
+        }
+    }
+}

@@ -1,0 +1,251 @@
+/// A control message: one JSON object in a control frame, told apart by its `"type"` field.
+///
+/// Unknown fields are ignored (so later versions can add fields); an unknown `"type"` is an error.
+/// See Protocol.md, "Messages".
+public enum Message: Sendable, Equatable {
+    case hello(Hello)
+    case ready(Ready)
+    case queued(Queued)
+    case filesInfo(FilesInfo)
+    case tasks(Tasks)
+    case fileHeader(FileHeader)
+    case fileEnd(FileEnd)
+    case fileAbort(FileAbort)
+    case fileAck(FileAck)
+    case done(Done)
+    case nextSync(NextSync)
+    case error(ErrorMessage)
+
+    /// The value of the `"type"` field for each message.
+    public enum Kind: String, Codable, Sendable {
+        case hello = "HELLO"
+        case ready = "READY"
+        case queued = "QUEUED"
+        case filesInfo = "CLIENT_FILES_INFO"
+        case tasks = "TASKS"
+        case fileHeader = "FILE_HEADER"
+        case fileEnd = "FILE_END"
+        case fileAbort = "FILE_ABORT"
+        case fileAck = "FILE_ACK"
+        case done = "DONE"
+        case nextSync = "NEXT_SYNC"
+        case error = "ERROR"
+    }
+
+    public var kind: Kind {
+        switch self {
+        case .hello: .hello
+        case .ready: .ready
+        case .queued: .queued
+        case .filesInfo: .filesInfo
+        case .tasks: .tasks
+        case .fileHeader: .fileHeader
+        case .fileEnd: .fileEnd
+        case .fileAbort: .fileAbort
+        case .fileAck: .fileAck
+        case .done: .done
+        case .nextSync: .nextSync
+        case .error: .error
+        }
+    }
+}
+
+// MARK: - Session setup
+
+/// Capabilities a peer may announce in `HELLO` and `READY`; the session uses their intersection.
+public enum Capability {
+    /// Data frames may carry the `deflated` flag.
+    public static let deflate = "deflate"
+}
+
+/// Client → server, first message of every session.
+public struct Hello: Codable, Sendable, Equatable {
+    /// The highest protocol version the client speaks.
+    public var version: Int
+    /// The lowest protocol version the client accepts.
+    public var minVersion: Int
+    public var clientId: String
+    public var capabilities: [String]
+    /// Whether files the server holds but the manifest lacks are deleted at the end (`--delete`).
+    public var mirrorDeletions: Bool
+    /// Free-form software name and version, for logs.
+    public var software: String?
+
+    public init(
+        version: Int = ProtocolLimits.version, minVersion: Int = ProtocolLimits.minimumVersion, clientId: String,
+        capabilities: [String], mirrorDeletions: Bool = false, software: String? = nil
+    ) {
+        self.version = version
+        self.minVersion = minVersion
+        self.clientId = clientId
+        self.capabilities = capabilities
+        self.mirrorDeletions = mirrorDeletions
+        self.software = software
+    }
+}
+
+/// Server → client: the session may proceed with the manifest.
+public struct Ready: Codable, Sendable, Equatable {
+    /// The protocol version chosen for this session.
+    public var version: Int
+    public var serverId: String
+    public var serverName: String
+    /// Capabilities both sides have.
+    public var capabilities: [String]
+    /// The server's limits, so a client can size its parts and frames.
+    public var limits: Limits
+
+    public struct Limits: Codable, Sendable, Equatable {
+        public var maxControlPayload: Int
+        public var maxDataPayload: Int
+        public var maxEntriesPerPart: Int
+        public var maxManifestEntries: Int
+        public var maxPathBytes: Int
+
+        public static let current = Limits(
+            maxControlPayload: ProtocolLimits.maxControlPayload, maxDataPayload: ProtocolLimits.maxDataPayload,
+            maxEntriesPerPart: ProtocolLimits.maxEntriesPerPart,
+            maxManifestEntries: ProtocolLimits.maxManifestEntries, maxPathBytes: ProtocolLimits.maxPathBytes)
+    }
+
+    public init(version: Int, serverId: String, serverName: String, capabilities: [String], limits: Limits = .current)
+    {
+        self.version = version
+        self.serverId = serverId
+        self.serverName = serverName
+        self.capabilities = capabilities
+        self.limits = limits
+    }
+}
+
+/// Server → client: another client is backing up; wait. Repeated when the position changes and as a keepalive.
+public struct Queued: Codable, Sendable, Equatable {
+    /// 1 means next in line.
+    public var position: Int
+    /// The client may consider the connection dead if no message arrives for three times this long.
+    public var keepaliveSeconds: Int
+
+    public init(position: Int, keepaliveSeconds: Int) {
+        self.position = position
+        self.keepaliveSeconds = keepaliveSeconds
+    }
+}
+
+// MARK: - Manifest and tasks
+
+/// Client → server, one part of the manifest. The last part has `final` set.
+public struct FilesInfo: Codable, Sendable, Equatable {
+    public var entries: [ManifestEntry]
+    public var final: Bool
+
+    public init(entries: [ManifestEntry], final: Bool) {
+        self.entries = entries
+        self.final = final
+    }
+}
+
+/// Server → client, one part of the task list. The last part has `final` set.
+public struct Tasks: Codable, Sendable, Equatable {
+    public var tasks: [TransferTask]
+    /// Manifest entries the server cannot store (e.g. it holds a folder where the client has a file).
+    public var rejected: [FileResult]?
+    public var final: Bool
+
+    public init(tasks: [TransferTask], rejected: [FileResult]? = nil, final: Bool) {
+        self.tasks = tasks
+        self.rejected = rejected
+        self.final = final
+    }
+}
+
+// MARK: - File transfer
+
+/// Client → server: the data frames that follow are the content of this file.
+public struct FileHeader: Codable, Sendable, Equatable {
+    public var path: String
+    public var size: Int64
+    public var mtimeNs: Int64
+    public var mode: UInt32
+
+    public init(path: String, size: Int64, mtimeNs: Int64, mode: UInt32) {
+        self.path = path
+        self.size = size
+        self.mtimeNs = mtimeNs
+        self.mode = mode
+    }
+}
+
+/// Client → server: the file is complete; `sha256` is the lowercase hex digest of its content.
+public struct FileEnd: Codable, Sendable, Equatable {
+    public var sha256: String
+    public init(sha256: String) { self.sha256 = sha256 }
+}
+
+/// Client → server: the file being sent is abandoned (it changed or became unreadable while being read).
+public struct FileAbort: Codable, Sendable, Equatable {
+    public var reason: String
+    public init(reason: String) { self.reason = reason }
+}
+
+/// Server → client: the outcome of files sent so far, once each is durably stored or has failed.
+///
+/// Successes are acknowledged in batches after a filesystem sync, failures as soon as they are
+/// known, so results may arrive in a different order than the files were sent.
+public struct FileAck: Codable, Sendable, Equatable {
+    public var files: [FileResult]
+    public init(files: [FileResult]) { self.files = files }
+}
+
+/// The outcome of one file: stored (`error` absent) or failed.
+public struct FileResult: Codable, Sendable, Equatable {
+    public var path: String
+    public var error: ErrorMessage?
+
+    public init(path: String, error: ErrorMessage? = nil) {
+        self.path = path
+        self.error = error
+    }
+
+    public var succeeded: Bool { error == nil }
+}
+
+/// Client → server: every task has been sent or abandoned.
+public struct Done: Codable, Sendable, Equatable {
+    public init() {}
+}
+
+/// Server → client, last message: when to back up again, as a delay (never a wall-clock time).
+public struct NextSync: Codable, Sendable, Equatable {
+    public var afterSeconds: Int
+    /// Files stored in this session.
+    public var stored: Int
+    /// Files that failed in this session.
+    public var failed: Int
+    /// Entries deleted because of `mirrorDeletions`.
+    public var deleted: Int
+    /// Set when deletions were requested but not carried out, with the reason.
+    public var deletionsSkipped: String?
+
+    public init(afterSeconds: Int, stored: Int, failed: Int, deleted: Int, deletionsSkipped: String? = nil) {
+        self.afterSeconds = afterSeconds
+        self.stored = stored
+        self.failed = failed
+        self.deleted = deleted
+        self.deletionsSkipped = deletionsSkipped
+    }
+}
+
+/// Either direction: something went wrong. As a message on its own it ends the session.
+public struct ErrorMessage: Codable, Sendable, Equatable, Error {
+    public var code: String
+    public var message: String
+
+    public init(code: String, message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public init(_ error: FileSyncError) {
+        self.init(code: error.code.rawValue, message: error.message)
+    }
+}

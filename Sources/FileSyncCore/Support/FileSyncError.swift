@@ -1,0 +1,50 @@
+/// An error with a stable, machine-readable ``Code`` and a message for people.
+///
+/// The code's ``Code/rawValue`` is what travels in an `ERROR` message or a failed `FILE_ACK`.
+public struct FileSyncError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// A stable identifier for a class of failure.
+    public struct Code: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+        public let rawValue: String
+        public init(rawValue: String) { self.rawValue = rawValue }
+        public var description: String { rawValue }
+
+        // MARK: - Framing and messages
+        public static let frameTooLarge = Code(rawValue: "frameTooLarge")
+        public static let malformedFrame = Code(rawValue: "malformedFrame")
+        public static let malformedMessage = Code(rawValue: "malformedMessage")
+        public static let unexpectedMessage = Code(rawValue: "unexpectedMessage")
+        public static let unsupportedVersion = Code(rawValue: "unsupportedVersion")
+        public static let limitExceeded = Code(rawValue: "limitExceeded")
+
+        // MARK: - Validation
+        public static let invalidPath = Code(rawValue: "invalidPath")
+        public static let invalidClientID = Code(rawValue: "invalidClientID")
+        public static let invalidSetting = Code(rawValue: "invalidSetting")
+
+        // MARK: - Transfers
+        public static let checksumMismatch = Code(rawValue: "checksumMismatch")
+        public static let sizeMismatch = Code(rawValue: "sizeMismatch")
+        public static let decompressionFailed = Code(rawValue: "decompressionFailed")
+        public static let sourceChanged = Code(rawValue: "sourceChanged")
+        public static let aborted = Code(rawValue: "aborted")
+        public static let storageFailed = Code(rawValue: "storageFailed")
+        public static let typeConflict = Code(rawValue: "typeConflict")
+
+        // MARK: - Session
+        public static let queueFull = Code(rawValue: "queueFull")
+        public static let timeout = Code(rawValue: "timeout")
+        public static let connectionClosed = Code(rawValue: "connectionClosed")
+        public static let refusedDeletion = Code(rawValue: "refusedDeletion")
+        public static let internalError = Code(rawValue: "internalError")
+    }
+
+    public var code: Code
+    public var message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "\(message) [\(code)]" }
+}

@@ -1,0 +1,31 @@
+/// The bounds every peer enforces on what arrives over the wire (see Protocol.md, "Limits").
+public enum ProtocolLimits {
+    /// The protocol version this build speaks.
+    public static let version = 1
+    /// The oldest protocol version this build accepts.
+    public static let minimumVersion = 1
+
+    /// Largest JSON payload of a control frame, in bytes.
+    public static let maxControlPayload = 16 * 1024 * 1024
+    /// Largest payload of a data frame, in bytes, before and after decompression.
+    public static let maxDataPayload = 1024 * 1024
+    /// The largest value the 4-byte length prefix may hold.
+    public static let maxFrameLength = maxControlPayload + Frame.headerBytesAfterLength
+
+    /// Block size clients use when reading files into data frames.
+    public static let blockSize = 256 * 1024
+
+    /// Largest number of manifest entries in one `CLIENT_FILES_INFO` part.
+    public static let maxEntriesPerPart = 10_000
+    /// Largest number of manifest entries in one session.
+    public static let maxManifestEntries = 5_000_000
+    /// Largest number of tasks in one `TASKS` part.
+    public static let maxTasksPerPart = 10_000
+
+    /// Longest relative path, in UTF-8 bytes.
+    public static let maxPathBytes = 4096
+    /// Longest path component, in UTF-8 bytes.
+    public static let maxComponentBytes = 255
+    /// Largest file size a `FILE_HEADER` may announce (16 TiB).
+    public static let maxFileSize: Int64 = 1 << 44
+}

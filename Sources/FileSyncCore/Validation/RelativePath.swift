@@ -1,0 +1,57 @@
+/// A path from the wire that is safe to join under a client's folder.
+///
+/// Rules (Protocol.md, "Paths"): non-empty; at most ``ProtocolLimits/maxPathBytes`` UTF-8 bytes;
+/// `/`-separated components, each non-empty, at most ``ProtocolLimits/maxComponentBytes`` bytes,
+/// never `.` or `..`; no NUL; not absolute; no component that names a filesync temporary file.
+public struct RelativePath: Sendable, Hashable, CustomStringConvertible {
+    public let string: String
+
+    public init(validating string: String) throws {
+        let bytes = string.utf8
+        guard !bytes.isEmpty else { throw Self.invalid(string, "is empty") }
+        guard bytes.count <= ProtocolLimits.maxPathBytes else {
+            throw Self.invalid(string, "is longer than \(ProtocolLimits.maxPathBytes) bytes")
+        }
+        guard !bytes.contains(0) else { throw Self.invalid(string, "contains a NUL byte") }
+        guard bytes.first != UInt8(ascii: "/") else { throw Self.invalid(string, "is absolute") }
+        for component in bytes.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false) {
+            guard !component.isEmpty else { throw Self.invalid(string, "has an empty component") }
+            guard component.count <= ProtocolLimits.maxComponentBytes else {
+                throw Self.invalid(string, "has a component longer than \(ProtocolLimits.maxComponentBytes) bytes")
+            }
+            if component.elementsEqual(".".utf8) || component.elementsEqual("..".utf8) {
+                throw Self.invalid(string, "contains a '.' or '..' component")
+            }
+            if TemporaryName.isTemporary(Substring(component)) {
+                throw Self.invalid(string, "names a filesync temporary file")
+            }
+        }
+        self.string = string
+    }
+
+    public var description: String { string }
+
+    /// The components, in order.
+    public var components: [Substring] { string.split(separator: "/") }
+
+    private static func invalid(_ path: String, _ reason: String) -> FileSyncError {
+        let shown = path.count > 80 ? String(path.prefix(80)) + "…" : path
+        return FileSyncError(.invalidPath, "path \"\(shown.debugDescription.dropFirst().dropLast())\" \(reason)")
+    }
+}
+
+/// The names of the temporary files the server writes beside their destination.
+public enum TemporaryName {
+    public static let prefix = ".filesync-"
+    public static let suffix = ".part"
+
+    /// Whether a file name has the reserved shape `.filesync-<16 hex digits>.part`.
+    public static func isTemporary(_ name: Substring) -> Bool {
+        let bytes = name.utf8
+        guard bytes.count == prefix.utf8.count + 16 + suffix.utf8.count,
+            name.hasPrefix(prefix), name.hasSuffix(suffix)
+        else { return false }
+        let hex = bytes.dropFirst(prefix.utf8.count).prefix(16)
+        return hex.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0) }
+    }
+}

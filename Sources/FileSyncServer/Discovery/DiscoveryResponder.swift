@@ -1,0 +1,101 @@
+import FileSyncCore
+import Logging
+import NIOCore
+import NIOPosix
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Answers `DISCOVER` datagrams with a unicast `OFFER` and multicasts `ANNOUNCE` at start and then
+/// periodically, on one chosen interface only (`IP_MULTICAST_IF`), with TTL 1.
+struct DiscoveryResponder {
+    let settings: ServerSettings
+    let tcpPort: Int
+    let logger: Logger
+    /// Replies per second at most; DISCOVERs beyond it are dropped (logged at debug).
+    var maxRepliesPerSecond = 20
+
+    func run() async throws {
+        let device = try MulticastSetup.device(forInterface: settings.multicastInterface)
+        let groupAddress = try SocketAddress(ipAddress: settings.group.host, port: settings.group.port)
+        let channel = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelOption(.socketOption(.so_reuseaddr), value: 1)
+            .bind(host: "0.0.0.0", port: settings.group.port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try NIOAsyncChannel<AddressedEnvelope<ByteBuffer>, AddressedEnvelope<ByteBuffer>>(
+                        wrappingChannelSynchronously: channel)
+                }
+            }
+        let offer = DiscoveryPacket.Offer(nonce: nil, serverId: settings.serverId, name: settings.name, port: tcpPort)
+        let announce = ByteBuffer(bytes: try DiscoveryPacket.announce(offer).encoded())
+        try await channel.executeThenClose { inbound, outbound in
+            try await MulticastSetup.configureSender(channel.channel, interface: settings.multicastInterface)
+            try await (channel.channel as! MulticastChannel).joinGroup(groupAddress, device: device).get()
+            logger.info(
+                "discovery on \(settings.group) via \(settings.multicastInterface) (\(device.name)), announcing \(settings.name)")
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask {
+                    while true {
+                        try await outbound.write(AddressedEnvelope(remoteAddress: groupAddress, data: announce))
+                        try await Task.sleep(for: .nanoseconds(settings.announceInterval.nanoseconds))
+                    }
+                }
+                var limiter = RateLimiter(perSecond: maxRepliesPerSecond)
+                for try await envelope in inbound {
+                    guard let reply = reply(to: envelope, offer: offer) else { continue }
+                    guard limiter.allow() else {
+                        logger.debug("discovery reply to \(envelope.remoteAddress) dropped: rate limit")
+                        continue
+                    }
+                    try await outbound.write(reply)
+                }
+                tasks.cancelAll()
+            }
+        }
+    }
+
+    private func reply(to envelope: AddressedEnvelope<ByteBuffer>, offer: DiscoveryPacket.Offer)
+        -> AddressedEnvelope<ByteBuffer>?
+    {
+        let packet: DiscoveryPacket
+        do {
+            packet = try DiscoveryPacket(bytes: envelope.data.readableBytesView)
+        } catch {
+            logger.debug("ignoring datagram from \(envelope.remoteAddress): \(error)")
+            return nil
+        }
+        guard case .discover(let discover) = packet else { return nil }
+        var answer = offer
+        answer.nonce = discover.nonce
+        guard let bytes = try? DiscoveryPacket.offer(answer).encoded(), bytes.count <= envelope.data.readableBytes else {
+            return nil
+        }
+        logger.debug("offer to \(envelope.remoteAddress)")
+        return AddressedEnvelope(remoteAddress: envelope.remoteAddress, data: ByteBuffer(bytes: bytes))
+    }
+}
+
+/// A token bucket refilled continuously.
+struct RateLimiter {
+    let perSecond: Int
+    private var tokens: Double
+    private var last = ContinuousClock.now
+
+    init(perSecond: Int) {
+        self.perSecond = perSecond
+        self.tokens = Double(perSecond)
+    }
+
+    mutating func allow() -> Bool {
+        let now = ContinuousClock.now
+        let elapsed = (now - last).inSeconds
+        last = now
+        tokens = min(Double(perSecond), tokens + elapsed * Double(perSecond))
+        guard tokens >= 1 else { return false }
+        tokens -= 1
+        return true
+    }
+}

@@ -1,0 +1,270 @@
+import FileSyncCore
+import Foundation
+import Logging
+import NIOCore
+
+/// One client connection, from `HELLO` to `NEXT_SYNC`: handshake, queue, manifest, tasks, files.
+///
+/// Any error ends this session only: it is sent to the client as `ERROR`, logged, and the queue
+/// moves on. Files already verified are still committed; nothing stored is damaged.
+struct BackupSession {
+    typealias Connection = NIOAsyncChannel<Frame, Frame>
+    typealias Messages = NIOAsyncChannelInboundStream<Frame>.AsyncIterator
+
+    let connection: Connection
+    let settings: ServerSettings
+    let queue: SessionQueue
+    let logger: Logger
+
+    func run() async {
+        let peer = connection.channel.remoteAddress?.description ?? "unknown peer"
+        var logger = logger
+        logger[metadataKey: "peer"] = "\(peer)"
+        do {
+            try await connection.executeThenClose { inbound, outbound in
+                var messages = inbound.makeAsyncIterator()
+                var context = Context(outbound: outbound, logger: logger)
+                do {
+                    try await serve(&messages, &context)
+                } catch let error as FileSyncError {
+                    context.logger.warning("session ended: \(error)")
+                    try? await outbound.write(Message.error(ErrorMessage(error)).frame())
+                } catch is CancellationError {
+                    context.logger.info("session ended: connection closed")
+                } catch {
+                    context.logger.warning("session ended: \(error)")
+                }
+                await context.release(queue)
+            }
+        } catch {
+            logger.debug("connection closed with \(error)")
+        }
+    }
+
+    /// State shared by the steps of one session.
+    struct Context {
+        let outbound: NIOAsyncChannelOutboundWriter<Frame>
+        var logger: Logger
+        var ticket: QueueStateMachine.Ticket?
+        let encoder = JSONEncoder()
+
+        init(outbound: NIOAsyncChannelOutboundWriter<Frame>, logger: Logger) {
+            self.outbound = outbound
+            self.logger = logger
+        }
+
+        func send(_ message: Message) async throws {
+            try await outbound.write(try frame(message))
+        }
+
+        func frame(_ message: Message) throws -> Frame {
+            Frame(kind: .control, payload: ByteBuffer(bytes: try encoder.encode(message)))
+        }
+
+        mutating func release(_ queue: SessionQueue) async {
+            if let ticket {
+                await queue.leave(ticket)
+                self.ticket = nil
+            }
+        }
+    }
+
+    // MARK: - Steps
+
+    private func serve(_ messages: inout Messages, _ context: inout Context) async throws {
+        let hello = try await expectHello(&messages)
+        let clientID = try ClientID(validating: hello.clientId)
+        let version = min(hello.version, ProtocolLimits.version)
+        guard version >= ProtocolLimits.minimumVersion, version >= hello.minVersion else {
+            throw FileSyncError(
+                .unsupportedVersion,
+                "client speaks protocol \(hello.minVersion)...\(hello.version), server \(ProtocolLimits.minimumVersion)...\(ProtocolLimits.version)"
+            )
+        }
+        context.logger[metadataKey: "client"] = "\(clientID)"
+        let capabilities = hello.capabilities.filter { [Capability.deflate].contains($0) }
+
+        try await waitForTurn(&context)
+        try await setReadTimeout(settings.idleTimeout)
+        let started = ContinuousClock.now
+        context.logger.info("session started")
+        try await context.send(
+            .ready(
+                Ready(
+                    version: version, serverId: settings.serverId, serverName: settings.name,
+                    capabilities: capabilities)))
+
+        let manifest = try await receiveManifest(&messages)
+        try await setReadTimeout(nil)
+        let folder = try ClientFolder(root: settings.root, id: clientID)
+        let plan = try prepare(folder, for: manifest, context: context)
+        try await sendTasks(plan, context: context)
+        try await setReadTimeout(settings.idleTimeout)
+
+        var receiver = FileReceiver(
+            folder: folder, expected: Set(plan.tasks.map { $0.path }),
+            deflate: capabilities.contains(Capability.deflate), settings: settings)
+        defer { receiver.abandon() }
+        try await receiver.receive(&messages, context: context)
+
+        try await setReadTimeout(nil)
+        var next = NextSync(
+            afterSeconds: settings.intervalSeconds, stored: receiver.stored,
+            failed: receiver.failed + plan.conflicts.count, deleted: 0)
+        if hello.mirrorDeletions {
+            if manifest.isEmpty {
+                next.deletionsSkipped = "the client's manifest is empty"
+            } else if next.failed > 0 || receiver.missing > 0 {
+                next.deletionsSkipped = "some files of this backup failed"
+            } else {
+                next.deleted = try deleteEntries(notIn: manifest, from: folder, context: context)
+            }
+            if let reason = next.deletionsSkipped { context.logger.warning("deletions skipped: \(reason)") }
+        }
+        try await context.send(.nextSync(next))
+        let seconds = (ContinuousClock.now - started).inSeconds
+        context.logger.info(
+            "session finished: \(next.stored) stored, \(plan.unchanged) unchanged, \(next.failed) failed, \(next.deleted) deleted in \(String(format: "%.2f", seconds)) s"
+        )
+    }
+
+    private func expectHello(_ messages: inout Messages) async throws -> Hello {
+        guard let frame = try await messages.next() else {
+            throw FileSyncError(.connectionClosed, "connection closed before HELLO")
+        }
+        guard case .hello(let hello) = try Message(frame: frame) else {
+            throw FileSyncError(.unexpectedMessage, "the first message must be HELLO")
+        }
+        return hello
+    }
+
+    /// Takes a place in the queue and, if another client is active, waits for the turn while
+    /// sending `QUEUED` at each change of position and every keepalive interval.
+    private func waitForTurn(_ context: inout Context) async throws {
+        let admission = await queue.enqueue()
+        let ticket: QueueStateMachine.Ticket
+        switch admission {
+        case .rejected:
+            throw FileSyncError(.queueFull, "\(settings.maxWaitingClients) clients are waiting already; try later")
+        case .start(let active):
+            context.ticket = active
+            return
+        case .wait(let waiting, let position):
+            ticket = waiting
+            context.ticket = waiting
+            context.logger.info("queued at position \(position)")
+        }
+        let queue = self.queue
+        connection.channel.closeFuture.whenComplete { _ in Task { await queue.leave(ticket) } }
+        try await setReadTimeout(nil)
+
+        let keepalive = Int(settings.keepaliveInterval.nanoseconds / 1_000_000_000)
+        let (positions, continuation) = AsyncStream.makeStream(of: Int.self)
+        let outbound = context.outbound
+        let encoder = JSONEncoder()
+        let sender = Task {
+            for await position in positions where position > 0 {
+                let message = Message.queued(Queued(position: position, keepaliveSeconds: keepalive))
+                guard let data = try? encoder.encode(message) else { continue }
+                try? await outbound.write(Frame(kind: .control, payload: ByteBuffer(bytes: data)))
+            }
+        }
+        let interval = settings.keepaliveInterval
+        let ticker = Task {
+            while !Task.isCancelled {
+                guard let position = await queue.position(of: ticket), position > 0 else { return }
+                continuation.yield(position)
+                try? await Task.sleep(for: .nanoseconds(interval.nanoseconds))
+            }
+        }
+        defer {
+            ticker.cancel()
+            continuation.finish()
+        }
+        try await queue.waitForTurn(ticket) { position in continuation.yield(position) }
+        ticker.cancel()
+        continuation.finish()
+        await sender.value
+    }
+
+    private func receiveManifest(_ messages: inout Messages) async throws -> [ManifestEntry] {
+        var entries: [ManifestEntry] = []
+        var seen = Set<String>()
+        while true {
+            guard let frame = try await messages.next() else {
+                throw FileSyncError(.connectionClosed, "connection closed during the manifest")
+            }
+            guard case .filesInfo(let part) = try Message(frame: frame) else {
+                throw FileSyncError(.unexpectedMessage, "expected CLIENT_FILES_INFO")
+            }
+            guard part.entries.count <= ProtocolLimits.maxEntriesPerPart,
+                entries.count + part.entries.count <= ProtocolLimits.maxManifestEntries
+            else {
+                throw FileSyncError(.limitExceeded, "the manifest exceeds the entry limits")
+            }
+            for entry in part.entries {
+                let entry = try entry.validated()
+                guard seen.insert(entry.path).inserted else {
+                    throw FileSyncError(.malformedMessage, "the manifest lists \"\(entry.path)\" twice")
+                }
+                entries.append(entry)
+            }
+            if part.final { return entries }
+        }
+    }
+
+    /// Plans the session and creates folders and mode changes that need no transfer.
+    private func prepare(_ folder: ClientFolder, for manifest: [ManifestEntry], context: Context) throws -> SyncPlan {
+        var plan = SyncPlan.plan(for: manifest) { path in
+            (try? RelativePath(validating: path)).flatMap { folder.storedEntry(at: $0) }
+        }
+        for directory in plan.directories {
+            do {
+                try folder.makeDirectory(RelativePath(validating: directory.path), mode: directory.mode)
+            } catch let error as FileSyncError {
+                plan.conflicts.append(.init(path: directory.path, reason: error.message))
+            }
+        }
+        for entry in plan.modeUpdates {
+            try? folder.setMode(of: RelativePath(validating: entry.path), to: entry.mode)
+        }
+        return plan
+    }
+
+    private func sendTasks(_ plan: SyncPlan, context: Context) async throws {
+        let rejected = plan.conflicts.map {
+            FileResult(path: $0.path, error: ErrorMessage(code: FileSyncError.Code.typeConflict.rawValue, message: $0.reason))
+        }
+        var parts: [Frame] = []
+        var start = 0
+        repeat {
+            let end = min(start + ProtocolLimits.maxTasksPerPart, plan.tasks.count)
+            let final = end == plan.tasks.count
+            let part = Tasks(
+                tasks: Array(plan.tasks[start..<end]), rejected: final && !rejected.isEmpty ? rejected : nil,
+                final: final)
+            parts.append(try context.frame(.tasks(part)))
+            start = end
+        } while start < plan.tasks.count
+        try await context.outbound.write(contentsOf: parts)
+    }
+
+    private func deleteEntries(notIn manifest: [ManifestEntry], from folder: ClientFolder, context: Context) throws
+        -> Int
+    {
+        let keep = Set(manifest.map(\.path))
+        var deleted = 0
+        for path in SyncPlan.deletions(stored: try folder.storedPaths(), manifest: keep) {
+            do {
+                if try folder.remove(RelativePath(validating: path)) { deleted += 1 }
+            } catch {
+                context.logger.warning("cannot delete \"\(path)\": \(error)")
+            }
+        }
+        return deleted
+    }
+
+    private func setReadTimeout(_ timeout: TimeAmount?) async throws {
+        try await connection.channel.triggerUserOutboundEvent(IdleTimeoutHandler.SetTimeout(timeout)).get()
+    }
+}

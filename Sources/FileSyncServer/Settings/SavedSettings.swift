@@ -1,0 +1,90 @@
+import FileSyncCore
+import Foundation
+
+/// The server's config file: the answers of the interactive setup, reused on every start.
+public struct SavedSettings: Codable, Sendable, Equatable {
+    public var root: String?
+    public var port: Int?
+    /// A duration as typed, e.g. `15m`.
+    public var interval: String?
+    public var name: String?
+    public var serverId: String?
+
+    public init(root: String? = nil, port: Int? = nil, interval: String? = nil, name: String? = nil, serverId: String? = nil) {
+        self.root = root
+        self.port = port
+        self.interval = interval
+        self.name = name
+        self.serverId = serverId
+    }
+
+    /// `$XDG_CONFIG_HOME/filesync/server.json`, or `~/.config/filesync/server.json`.
+    public static var defaultPath: String {
+        let environment = ProcessInfo.processInfo.environment
+        let base = environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory() + "/.config"
+        return base + "/filesync/server.json"
+    }
+
+    /// Reads the file at `path`; `nil` when it does not exist.
+    public static func load(from path: String) throws -> SavedSettings? {
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        do {
+            return try JSONDecoder().decode(SavedSettings.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+        } catch {
+            throw FileSyncError(.invalidSetting, "cannot read the config file \(path): \(error.localizedDescription)")
+        }
+    }
+
+    /// Writes the file atomically with mode 0600, creating its folder.
+    public func save(to path: String) throws {
+        let url = URL(fileURLWithPath: path)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(self).write(to: url, options: .atomic)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+    }
+}
+
+/// Checks each setting and turns it into its runtime form, with messages a person can act on.
+public enum SettingValidation {
+    public static func root(_ text: String) throws -> String {
+        var path = text.trimmingCharacters(in: .whitespaces)
+        guard !path.isEmpty else { throw FileSyncError(.invalidSetting, "the storage folder cannot be empty") }
+        if path == "~" || path.hasPrefix("~/") { path = NSHomeDirectory() + path.dropFirst() }
+        if !path.hasPrefix("/") { path = FileManager.default.currentDirectoryPath + "/" + path }
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else { throw FileSyncError(.invalidSetting, "\(path) exists and is not a folder") }
+        } else {
+            do {
+                try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            } catch {
+                throw FileSyncError(.invalidSetting, "cannot create \(path): \(error.localizedDescription)")
+            }
+        }
+        guard FileManager.default.isWritableFile(atPath: path) else {
+            throw FileSyncError(.invalidSetting, "\(path) is not writable")
+        }
+        return URL(fileURLWithPath: path).standardizedFileURL.path
+    }
+
+    public static func port(_ text: String) throws -> Int {
+        guard let port = Int(text.trimmingCharacters(in: .whitespaces)), (0...65535).contains(port) else {
+            throw FileSyncError(.invalidSetting, "\"\(text)\" is not a port number from 1 to 65535 (0 picks any free port)")
+        }
+        return port
+    }
+
+    public static func interval(_ text: String) throws -> Int {
+        try DurationParser.seconds(from: text)
+    }
+
+    public static func name(_ text: String) throws -> String {
+        let name = text.trimmingCharacters(in: .whitespaces)
+        guard !name.isEmpty, name.utf8.count <= 64, !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw FileSyncError(.invalidSetting, "the server name must be 1 to 64 bytes of printable text")
+        }
+        return name
+    }
+}

@@ -1,0 +1,45 @@
+import FileSyncCore
+import NIOCore
+
+/// Everything a running server needs, resolved from flags, the config file and setup answers.
+public struct ServerSettings: Sendable {
+    /// The storage folder; each client's files go to `<root>/<client-id>/`.
+    public var root: String
+    /// TCP port of the backup service (0: any free port, shown at start and in discovery).
+    public var port: Int
+    /// The delay the server gives clients in `NEXT_SYNC`.
+    public var intervalSeconds: Int
+    /// The name shown in discovery.
+    public var name: String
+    /// A stable identity for discovery replies.
+    public var serverId: String
+
+    /// The address the TCP service binds.
+    public var listenHost = "0.0.0.0"
+    /// The IPv4 address of the interface discovery uses (`IP_MULTICAST_IF` and group membership).
+    public var multicastInterface: String
+    public var group = Endpoint.defaultGroup
+    /// Whether to answer discovery and announce at all.
+    public var discoveryEnabled = true
+
+    public var handshakeTimeout = TimeAmount.seconds(10)
+    public var idleTimeout = TimeAmount.seconds(60)
+    public var keepaliveInterval = TimeAmount.seconds(15)
+    public var announceInterval = TimeAmount.seconds(30)
+    public var maxWaitingClients = 64
+    /// Verified files are renamed into place, and acknowledged, in batches of at most this many files
+    /// or ``commitBatchBytes`` bytes, after one filesystem sync.
+    public var commitBatchFiles = 2000
+    public var commitBatchBytes: Int64 = 512 * 1024 * 1024
+
+    public init(
+        root: String, port: Int, intervalSeconds: Int, name: String, serverId: String, multicastInterface: String
+    ) {
+        self.root = root
+        self.port = port
+        self.intervalSeconds = intervalSeconds
+        self.name = name
+        self.serverId = serverId
+        self.multicastInterface = multicastInterface
+    }
+}

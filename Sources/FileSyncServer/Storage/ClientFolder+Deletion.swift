@@ -1,0 +1,54 @@
+import FileSyncCore
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+extension ClientFolder {
+    /// Every entry held in the client folder, as relative paths, without following symlinks and
+    /// without the temporary files of unfinished transfers.
+    func storedPaths() throws -> [String] {
+        var paths: [String] = []
+        try collect(into: &paths, directory: dup(descriptor), prefix: "")
+        return paths
+    }
+
+    private func collect(into paths: inout [String], directory fd: Int32, prefix: String) throws {
+        guard let stream = fdopendir(fd) else {
+            close(fd)
+            throw FileSyncError.storage("list", prefix.isEmpty ? displayPath : prefix)
+        }
+        defer { closedir(stream) }
+        while let entry = readdir(stream) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+            }
+            if name == "." || name == ".." || TemporaryName.isTemporary(Substring(name)) { continue }
+            let relative = prefix.isEmpty ? name : prefix + "/" + name
+            paths.append(relative)
+            var info = stat()
+            guard fstatat(dirfd(stream), name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
+            if info.st_mode & S_IFMT == S_IFDIR {
+                let child = openat(dirfd(stream), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                if child >= 0 { try collect(into: &paths, directory: child, prefix: relative) }
+            }
+        }
+    }
+
+    /// Removes the entry at `path` (a file, symlink, or an empty folder); a folder that still holds
+    /// something is left in place. Returns whether something was removed.
+    @discardableResult
+    func remove(_ path: RelativePath) throws -> Bool {
+        guard let parent = try parentDirectory(of: path, create: false) else { return false }
+        let name = String(path.components.last!)
+        var info = stat()
+        guard fstatat(parent, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { return false }
+        let isDirectory = info.st_mode & S_IFMT == S_IFDIR
+        if isDirectory { forgetCachedDirectory() }
+        if unlinkat(parent, name, isDirectory ? AT_REMOVEDIR : 0) == 0 { return true }
+        if isDirectory && (errno == ENOTEMPTY || errno == EEXIST) { return false }
+        throw FileSyncError.storage("delete", path.string)
+    }
+}

@@ -1,0 +1,173 @@
+import CFileSyncShims
+import FileSyncCore
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A client's folder under the server root, `<root>/<client-id>`.
+///
+/// Every access goes through file descriptors opened component by component with `O_NOFOLLOW`, so
+/// a symlink planted anywhere in the client's folder can never lead a write outside it: a path
+/// whose way is blocked by a symlink or a file fails with a clear error instead.
+///
+/// Not thread-safe: a folder belongs to the one session that is active.
+final class ClientFolder {
+    let id: ClientID
+    /// The folder's path, for messages only; never used to open anything below it.
+    let displayPath: String
+    /// The descriptor of the client's folder itself.
+    let descriptor: Int32
+    private var cachedDirectory: (components: [Substring], descriptor: Int32)?
+
+    /// Opens (creating if needed) `<root>/<id>`. The root is the administrator's choice and may be a
+    /// symlink; the client folder may not.
+    init(root: String, id: ClientID) throws {
+        self.id = id
+        self.displayPath = root.hasSuffix("/") ? root + id.string : root + "/" + id.string
+        let rootFD = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard rootFD >= 0 else { throw FileSyncError.storage("open the storage folder", root) }
+        defer { close(rootFD) }
+        if mkdirat(rootFD, id.string, 0o755) != 0 && errno != EEXIST {
+            throw FileSyncError.storage("create the client folder", displayPath)
+        }
+        let fd = openat(rootFD, id.string, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw FileSyncError.storage("open the client folder (it must be a real folder, not a symlink)", displayPath)
+        }
+        self.descriptor = fd
+    }
+
+    deinit {
+        if let cached = cachedDirectory { close(cached.descriptor) }
+        close(descriptor)
+    }
+
+    // MARK: - Directories
+
+    /// The outcome of walking to a folder.
+    enum Walk {
+        case found(Int32)
+        /// Some component does not exist (and `create` was false).
+        case missing
+        /// Some component is a symlink, a file or something else that is not a folder.
+        case blocked(String)
+    }
+
+    /// Opens the folder at `components` below the client folder, creating missing folders with
+    /// `mode` when `create` is set. The returned descriptor is owned by the folder's cache: do not
+    /// close it, and do not use it after the next call.
+    func directory(_ components: [Substring], create: Bool, mode: mode_t = 0o755) throws -> Walk {
+        if components.isEmpty { return .found(descriptor) }
+        if let cached = cachedDirectory, cached.components == components { return .found(cached.descriptor) }
+        var current = dup(descriptor)
+        guard current >= 0 else { throw FileSyncError.storage("duplicate a descriptor of", displayPath) }
+        for (index, component) in components.enumerated() {
+            let name = String(component)
+            var next = openat(current, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            if next < 0 && errno == ENOENT {
+                guard create else {
+                    close(current)
+                    return .missing
+                }
+                if mkdirat(current, name, mode) != 0 && errno != EEXIST {
+                    let code = errno
+                    close(current)
+                    throw FileSyncError.storage("create folder", components[...index].joined(separator: "/"), errno: code)
+                }
+                next = openat(current, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            }
+            let code = errno
+            close(current)
+            guard next >= 0 else {
+                let where_ = components[...index].joined(separator: "/")
+                if code == ELOOP || code == ENOTDIR {
+                    return .blocked("\"\(where_)\" on the server is a symlink or a file, not a folder")
+                }
+                throw FileSyncError.storage("open folder", where_, errno: code)
+            }
+            current = next
+        }
+        if let cached = cachedDirectory { close(cached.descriptor) }
+        cachedDirectory = (components, current)
+        return .found(current)
+    }
+
+    /// Drops the cached descriptor, e.g. before removing a folder that might be the cached one.
+    func forgetCachedDirectory() {
+        if let cached = cachedDirectory { close(cached.descriptor) }
+        cachedDirectory = nil
+    }
+
+    /// Like ``directory(_:create:mode:)`` for the parent of `path`, throwing when it is blocked.
+    func parentDirectory(of path: RelativePath, create: Bool) throws -> Int32? {
+        let components = Array(path.components.dropLast())
+        switch try directory(components, create: create) {
+        case .found(let fd): return fd
+        case .missing: return nil
+        case .blocked(let reason): throw FileSyncError(.typeConflict, reason)
+        }
+    }
+
+    // MARK: - Metadata
+
+    /// What the server holds at `path`, without following any symlink; `nil` when nothing is there.
+    func storedEntry(at path: RelativePath) -> StoredEntry? {
+        let components = Array(path.components.dropLast())
+        let parent: Int32
+        switch try? directory(components, create: false) {
+        case .found(let fd): parent = fd
+        case .missing, nil: return nil
+        case .blocked: return StoredEntry(type: .other, size: 0, mtimeNs: 0, mode: 0)
+        }
+        var info = stat()
+        guard fstatat(parent, String(path.components.last!), &info, AT_SYMLINK_NOFOLLOW) == 0 else { return nil }
+        return StoredEntry(stat: info)
+    }
+
+    /// Creates the folder at `path` if needed and sets its permission bits (keeping it writable for
+    /// the server).
+    func makeDirectory(_ path: RelativePath, mode: UInt32) throws {
+        let components = path.components
+        switch try directory(components, create: true) {
+        case .found(let fd):
+            if fchmod(fd, mode_t((mode & 0o777) | 0o700)) != 0 {
+                throw FileSyncError.storage("set the mode of", path.string)
+            }
+        case .missing: throw FileSyncError.storage("create folder", path.string, errno: ENOENT)
+        case .blocked(let reason): throw FileSyncError(.typeConflict, reason)
+        }
+    }
+
+    /// Sets the permission bits of the file at `path` (setuid, setgid and sticky bits are never applied).
+    func setMode(of path: RelativePath, to mode: UInt32) throws {
+        guard let parent = try parentDirectory(of: path, create: false) else { return }
+        let name = String(path.components.last!)
+        let fd = openat(parent, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
+        guard fd >= 0 else { throw FileSyncError.storage("open", path.string) }
+        defer { close(fd) }
+        guard fchmod(fd, mode_t(mode & 0o777)) == 0 else { throw FileSyncError.storage("set the mode of", path.string) }
+    }
+
+    /// Commits everything written so far to stable storage (one `syncfs(2)` for the whole filesystem).
+    func synchronize() throws {
+        guard filesync_syncfs(descriptor) == 0 else { throw FileSyncError.storage("sync", displayPath) }
+    }
+}
+
+extension StoredEntry {
+    init(stat info: stat) {
+        let type: EntryType
+        switch info.st_mode & S_IFMT {
+        case S_IFREG: type = .file
+        case S_IFDIR: type = .dir
+        default: type = .other
+        }
+        self.init(
+            type: type, size: Int64(info.st_size),
+            mtimeNs: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec),
+            mode: UInt32(info.st_mode & 0o7777))
+    }
+}

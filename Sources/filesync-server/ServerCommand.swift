@@ -1,0 +1,104 @@
+import ArgumentParser
+import FileSyncCore
+import FileSyncServer
+import Foundation
+import Logging
+
+@main
+struct ServerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "filesync-server",
+        abstract: "Receive backups from filesync clients on the local network.",
+        discussion: """
+            The first start on a terminal asks for the settings and saves them; later starts reuse them.
+            Flags override the saved settings. Without a terminal, missing settings are an error.
+
+            Exit codes: 0 stopped normally, 64 usage or configuration error, 1 runtime failure.
+            """)
+
+    @Option(help: "Storage folder; each client's files go to <root>/<client-id>/.") var root: String?
+    @Option(help: "TCP port for backups (0: any free port).") var port: Int?
+    @Option(help: "Time clients wait between backups: 90s, 15m, 1h, 1d.") var interval: String?
+    @Option(help: "Server name shown in discovery.") var name: String?
+    @Option(help: "Config file (default: $XDG_CONFIG_HOME/filesync/server.json).") var config: String?
+    @Flag(help: "Ask the setup questions again even if settings are saved.") var setup = false
+
+    @Option(help: "Address the TCP service listens on.") var listen = "0.0.0.0"
+    @Option(help: "IPv4 address of the interface used for discovery (default: first non-loopback multicast interface).")
+    var interface: String?
+    @Option(help: "Multicast group for discovery, ADDR:PORT.") var group = Endpoint.defaultGroup.description
+    @Flag(help: "Do not answer discovery or announce; clients must use --server.") var noDiscovery = false
+    @Option(help: "Drop an active client silent for this long.") var idleTimeout = "60s"
+    @Option(help: "Clients that may wait in the queue at once.") var maxQueue = 64
+    @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "filesync-server")
+        do {
+            let settings = try resolveSettings()
+            let server = BackupServer(settings: settings, logger: logger)
+            try await server.run { address in
+                let host = address.ipAddress ?? settings.listenHost
+                print(
+                    "filesync-server \"\(settings.name)\" listening on \(host):\(address.port ?? settings.port), "
+                        + "storing in \(settings.root), clients back up every \(DurationParser.format(settings.intervalSeconds))"
+                )
+                fflush(nil)
+            }
+        } catch let error as FileSyncError where error.code == .invalidSetting {
+            FileHandle.standardError.write(Data("filesync-server: \(error.message)\n".utf8))
+            throw ExitCode(64)
+        } catch let error as FileSyncError {
+            FileHandle.standardError.write(Data("filesync-server: \(error.message)\n".utf8))
+            throw ExitCode.failure
+        }
+    }
+
+    private func resolveSettings() throws -> ServerSettings {
+        let configPath = config ?? SavedSettings.defaultPath
+        var saved = try SavedSettings.load(from: configPath) ?? SavedSettings()
+        var merged = saved
+        if let root { merged.root = root }
+        if let port { merged.port = port }
+        if let interval { merged.interval = interval }
+        if let name { merged.name = name }
+
+        let missing = [
+            merged.root == nil ? "--root" : nil, merged.port == nil ? "--port" : nil,
+            merged.interval == nil ? "--interval" : nil, merged.name == nil ? "--name" : nil,
+        ].compactMap { $0 }
+        if !missing.isEmpty || setup {
+            guard isatty(STDIN_FILENO) == 1 else {
+                throw FileSyncError(
+                    .invalidSetting,
+                    "missing settings: \(missing.joined(separator: ", ")). No terminal to ask on: give them as flags, "
+                        + "or run filesync-server once on a terminal to save them (config: \(configPath)).")
+            }
+            saved = try SetupWizard().ask(current: merged)
+            saved.serverId = saved.serverId ?? UUID().uuidString.lowercased()
+            try saved.save(to: configPath)
+            print("Settings saved to \(configPath). Edit it, run with --setup, or override with flags.")
+            merged = saved
+        }
+
+        var settings = ServerSettings(
+            root: try SettingValidation.root(merged.root!),
+            port: try SettingValidation.port(String(merged.port!)),
+            intervalSeconds: try SettingValidation.interval(merged.interval!),
+            name: try SettingValidation.name(merged.name!),
+            serverId: merged.serverId ?? UUID().uuidString.lowercased(),
+            multicastInterface: interface ?? MulticastSetup.defaultInterface())
+        settings.listenHost = listen
+        settings.group = try Endpoint(parsing: group)
+        settings.discoveryEnabled = !noDiscovery
+        settings.idleTimeout = .seconds(Int64(try DurationParser.seconds(from: idleTimeout)))
+        settings.maxWaitingClients = max(1, maxQueue)
+        return settings
+    }
+}
