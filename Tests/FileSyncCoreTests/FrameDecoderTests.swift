@@ -1,0 +1,94 @@
+import FileSyncCore
+import NIOCore
+import NIOEmbedded
+import Testing
+
+@Suite("Frame decoder")
+struct FrameDecoderTests {
+    private func encoded(_ frames: [Frame]) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        for frame in frames { buffer.writeFrame(frame) }
+        return buffer
+    }
+
+    private func decodeAll(_ chunks: [ByteBuffer], decoder: FrameDecoder = FrameDecoder()) throws -> [Frame] {
+        let channel = EmbeddedChannel(handler: ByteToMessageHandler(decoder))
+        var frames: [Frame] = []
+        for chunk in chunks {
+            try channel.writeInbound(chunk)
+            while let frame = try channel.readInbound(as: Frame.self) { frames.append(frame) }
+        }
+        _ = try channel.finish()
+        return frames
+    }
+
+    private let sample: [Frame] = [
+        Frame(kind: .control, payload: ByteBuffer(string: #"{"type":"DONE"}"#)),
+        Frame(kind: .data, payload: ByteBuffer(bytes: (0..<1000).map { UInt8($0 % 251) })),
+        Frame(kind: .data, flags: .deflated, payload: ByteBuffer(bytes: [1, 2, 3])),
+        Frame(kind: .data, payload: ByteBuffer()),
+    ]
+
+    @Test("frames split into single bytes come out whole")
+    func splitReads() throws {
+        let bytes = encoded(sample)
+        let chunks = bytes.readableBytesView.map { ByteBuffer(bytes: [$0]) }
+        #expect(try decodeAll(chunks) == sample)
+    }
+
+    @Test("frames coalesced into one read come out separately")
+    func coalescedReads() throws {
+        #expect(try decodeAll([encoded(sample)]) == sample)
+    }
+
+    @Test("a frame split at every possible point decodes the same", arguments: [1, 5, 6, 7, 500, 1005])
+    func splitAtOffset(offset: Int) throws {
+        var bytes = encoded(sample)
+        let first = bytes.readSlice(length: offset)!
+        #expect(try decodeAll([first, bytes]) == sample)
+    }
+
+    @Test("the header is checked byte for byte")
+    func headerLayout() {
+        let frame = Frame(kind: .control, payload: ByteBuffer(string: #"{"type":"DONE"}"#))
+        let bytes = Array(encoded([frame]).readableBytesView)
+        #expect(Array(bytes.prefix(6)) == [0x00, 0x00, 0x00, 0x11, 0x01, 0x00])
+    }
+
+    @Test("a length above the limit is refused before any payload arrives")
+    func oversizeLength() throws {
+        var header = ByteBuffer()
+        header.writeInteger(UInt32.max)
+        header.writeInteger(Frame.Kind.data.rawValue)
+        header.writeInteger(UInt8(0))
+        #expect(throws: FileSyncError.self) { try decodeAll([header]) }
+        let error = #expect(throws: FileSyncError.self) { try decodeAll([header]) }
+        #expect(error?.code == .frameTooLarge)
+    }
+
+    @Test("a data frame larger than the data limit is refused even below the control limit")
+    func oversizeDataFrame() throws {
+        var header = ByteBuffer()
+        header.writeInteger(UInt32(ProtocolLimits.maxDataPayload + 3))
+        header.writeInteger(Frame.Kind.data.rawValue)
+        header.writeInteger(UInt8(0))
+        let error = #expect(throws: FileSyncError.self) { try decodeAll([header]) }
+        #expect(error?.code == .frameTooLarge)
+    }
+
+    @Test("unknown kinds, unknown flags, flags on control frames and short lengths are malformed",
+          arguments: [[0, 0, 0, 2, 9, 0], [0, 0, 0, 2, 2, 0x80], [0, 0, 0, 2, 1, 1], [0, 0, 0, 1, 1, 0]] as [[UInt8]])
+    func malformedHeaders(header: [UInt8]) {
+        let error = #expect(throws: FileSyncError.self) { try decodeAll([ByteBuffer(bytes: header)]) }
+        #expect(error?.code == .malformedFrame)
+    }
+
+    @Test("a connection closed inside a frame is an error, not a silent truncation")
+    func truncatedAtEOF() throws {
+        var bytes = encoded([sample[1]])
+        let partial = bytes.readSlice(length: 100)!
+        let channel = EmbeddedChannel(handler: ByteToMessageHandler(FrameDecoder()))
+        try channel.writeInbound(partial)
+        #expect(throws: FileSyncError.self) { try channel.finish() }
+    }
+}

@@ -1,0 +1,76 @@
+import FileSyncCore
+import Testing
+
+@Suite("Manifest to tasks")
+struct SyncPlanTests {
+    private func file(_ path: String, size: Int64 = 10, mtime: Int64 = 1000, mode: UInt32 = 0o644) -> ManifestEntry {
+        ManifestEntry(path: path, type: .file, size: size, mtimeNs: mtime, mode: mode)
+    }
+
+    private func held(_ entry: ManifestEntry) -> StoredEntry {
+        StoredEntry(type: entry.type == .dir ? .dir : .file, size: entry.size, mtimeNs: entry.mtimeNs, mode: entry.mode)
+    }
+
+    @Test("new files are requested, identical ones are not")
+    func newAndUnchanged() {
+        let same = file("same")
+        let plan = SyncPlan.plan(for: [file("new"), same]) { $0 == "same" ? held(same) : nil }
+        #expect(plan.tasks == [TransferTask(path: "new")])
+        #expect(plan.unchanged == 1)
+    }
+
+    @Test("a different size or mtime requests the file, even when the server copy is newer")
+    func changed() {
+        let stored: [String: StoredEntry] = [
+            "bigger": StoredEntry(type: .file, size: 11, mtimeNs: 1000, mode: 0o644),
+            "older": StoredEntry(type: .file, size: 10, mtimeNs: 999, mode: 0o644),
+            "newer": StoredEntry(type: .file, size: 10, mtimeNs: 5000, mode: 0o644),
+            "one-ns": StoredEntry(type: .file, size: 10, mtimeNs: 1001, mode: 0o644),
+        ]
+        let manifest = ["bigger", "older", "newer", "one-ns"].map { file($0) }
+        let plan = SyncPlan.plan(for: manifest) { stored[$0] }
+        #expect(plan.tasks.map(\.path) == ["bigger", "older", "newer", "one-ns"])
+        #expect(plan.unchanged == 0)
+    }
+
+    @Test("a mode-only change is applied without a transfer")
+    func modeOnly() {
+        let entry = file("script", mode: 0o755)
+        let plan = SyncPlan.plan(for: [entry]) { _ in StoredEntry(type: .file, size: 10, mtimeNs: 1000, mode: 0o644) }
+        #expect(plan.tasks.isEmpty)
+        #expect(plan.modeUpdates == [entry])
+    }
+
+    @Test("folders are created parents first; a file over a folder or symlink is a conflict")
+    func foldersAndConflicts() {
+        let manifest = [
+            ManifestEntry(path: "a/b/c", type: .dir, size: 0, mtimeNs: 0, mode: 0o755),
+            ManifestEntry(path: "a", type: .dir, size: 0, mtimeNs: 0, mode: 0o755),
+            file("blocked-by-dir"), file("blocked-by-link"),
+        ]
+        let plan = SyncPlan.plan(for: manifest) { path in
+            switch path {
+            case "blocked-by-dir": StoredEntry(type: .dir, size: 0, mtimeNs: 0, mode: 0o755)
+            case "blocked-by-link": StoredEntry(type: .other, size: 0, mtimeNs: 0, mode: 0o777)
+            default: nil
+            }
+        }
+        #expect(plan.directories.map(\.path) == ["a", "a/b/c"])
+        #expect(plan.conflicts.map(\.path) == ["blocked-by-dir", "blocked-by-link"])
+        #expect(plan.tasks.isEmpty)
+    }
+
+    @Test("an empty manifest asks for nothing")
+    func emptyManifest() {
+        let plan = SyncPlan.plan(for: []) { _ in nil }
+        #expect(plan == SyncPlan())
+    }
+
+    @Test("deletions list only what the manifest lacks, children before parents")
+    func deletions() {
+        let stored = ["keep", "gone", "dir", "dir/sub", "dir/sub/file", "dir/kept"]
+        let result = SyncPlan.deletions(stored: stored, manifest: ["keep", "dir", "dir/kept"])
+        #expect(Set(result) == ["gone", "dir/sub", "dir/sub/file"])
+        #expect(result.firstIndex(of: "dir/sub/file")! < result.firstIndex(of: "dir/sub")!)
+    }
+}
