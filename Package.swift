@@ -76,10 +76,12 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),
+        .target(name: "CTestSupport", path: "Tests/CTestSupport"),
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
                 "FileSyncCore",
+                "CTestSupport",
                 "filesync-server",
                 "filesync-client",
                 .product(name: "Crypto", package: "swift-crypto"),

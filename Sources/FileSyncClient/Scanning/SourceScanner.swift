@@ -43,6 +43,7 @@ public struct SourceScanner: Sendable {
         }
         defer { closedir(stream) }
         var names: [String] = []
+        var seen = Set<String>()
         while let entry = readdir(stream) {
             let raw = withUnsafeBytes(of: entry.pointee.d_name) { bytes in
                 Array(bytes.prefix(while: { $0 != 0 }))
@@ -53,6 +54,12 @@ public struct SourceScanner: Sendable {
                 continue
             }
             if name == "." || name == ".." || TemporaryName.isTemporary(Substring(name)) { continue }
+            // Swift compares strings by canonical equivalence: "é" composed and decomposed are one
+            // name to the protocol, so only the first of such a pair can be backed up.
+            guard seen.insert(name).inserted else {
+                result.warnings.append(skipped(prefix, name, "another name here differs only in Unicode normalization"))
+                continue
+            }
             names.append(name)
         }
         names.sort()

@@ -126,7 +126,7 @@ struct ClientSession {
             for rejected in part.rejected ?? [] { outcome.failed[rejected.path] = rejected.error?.message ?? "rejected" }
             if part.final { break receiving }
         }
-        let files = Dictionary(uniqueKeysWithValues: scan.entries.lazy.filter { $0.type == .file }.map { ($0.path, $0) })
+        let files = Dictionary(scan.entries.lazy.filter { $0.type == .file }.map { ($0.path, $0) }) { first, _ in first }
         outcome.unchanged = files.count - tasks.count - outcome.failed.count
         logger.info("\(tasks.count) files to send, \(outcome.unchanged) unchanged")
 
@@ -176,21 +176,7 @@ struct ClientSession {
     private func manifestParts(limit: Ready.Limits) -> [[ManifestEntry]] {
         let maxEntries = max(1, min(limit.maxEntriesPerPart, ProtocolLimits.maxEntriesPerPart))
         let maxBytes = min(limit.maxControlPayload, ProtocolLimits.maxControlPayload) / 2
-        var parts: [[ManifestEntry]] = []
-        var current: [ManifestEntry] = []
-        var bytes = 0
-        for entry in scan.entries {
-            let estimate = entry.path.utf8.count * 2 + 96
-            if current.count >= maxEntries || bytes + estimate > maxBytes {
-                parts.append(current)
-                current = []
-                bytes = 0
-            }
-            current.append(entry)
-            bytes += estimate
-        }
-        parts.append(current)
-        return parts
+        return MessageParts.split(scan.entries, maxCount: maxEntries, maxBytes: maxBytes) { $0.path }.map(Array.init)
     }
 }
 

@@ -27,8 +27,8 @@ public struct SyncPlan: Sendable, Equatable {
 extension SyncPlan {
     /// Plans the session: which files to request and what to create, comparing each entry of the
     /// manifest with what `stored` says the server holds. A file is requested when it is new or its
-    /// size or modification time differ (exact nanoseconds); the permission bits alone are applied
-    /// without a transfer.
+    /// size or modification time differ (exact nanoseconds); changed permission bits (`0o777`; the
+    /// server never applies setuid, setgid or sticky) are applied without a transfer.
     ///
     /// - Parameters:
     ///   - manifest: validated entries, in any order.
@@ -53,7 +53,7 @@ extension SyncPlan {
                         plan.tasks.append(TransferTask(path: entry.path))
                     } else {
                         plan.unchanged += 1
-                        if held.mode & 0o7777 != entry.mode { plan.modeUpdates.append(entry) }
+                        if held.mode & 0o777 != entry.mode & 0o777 { plan.modeUpdates.append(entry) }
                     }
                 case .some(let held):
                     let what = held.type == .dir ? "a folder" : "a symlink or special file"

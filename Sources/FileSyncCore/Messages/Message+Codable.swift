@@ -55,7 +55,8 @@ extension Message {
         return Frame(kind: .control, payload: allocator.buffer(bytes: data))
     }
 
-    /// Decodes a control frame. Data frames, invalid JSON and unknown types are a `malformedMessage` error.
+    /// Decodes a control frame. A data frame is an `unexpectedMessage` error; invalid JSON, unknown
+    /// types and missing fields are a `malformedMessage` error.
     public init(frame: Frame) throws {
         guard frame.kind == .control else {
             throw FileSyncError(.unexpectedMessage, "a data frame arrived where a control message was expected")

@@ -235,18 +235,17 @@ struct BackupSession {
         let rejected = plan.conflicts.map {
             FileResult(path: $0.path, error: ErrorMessage(code: FileSyncError.Code.typeConflict.rawValue, message: $0.reason))
         }
-        var parts: [Frame] = []
-        var start = 0
-        repeat {
-            let end = min(start + ProtocolLimits.maxTasksPerPart, plan.tasks.count)
-            let final = end == plan.tasks.count
-            let part = Tasks(
-                tasks: Array(plan.tasks[start..<end]), rejected: final && !rejected.isEmpty ? rejected : nil,
-                final: final)
-            parts.append(try context.frame(.tasks(part)))
-            start = end
-        } while start < plan.tasks.count
-        try await context.outbound.write(contentsOf: parts)
+        let taskParts = MessageParts.split(plan.tasks, maxCount: ProtocolLimits.maxTasksPerPart) { $0.path }
+        let rejectedParts = MessageParts.split(rejected, maxCount: ProtocolLimits.maxTasksPerPart) { $0.path }
+        let count = max(taskParts.count, rejectedParts.count)
+        var frames: [Frame] = []
+        for index in 0..<count {
+            let tasks = index < taskParts.count ? Array(taskParts[index]) : []
+            let refused = index < rejectedParts.count ? Array(rejectedParts[index]) : []
+            let part = Tasks(tasks: tasks, rejected: refused.isEmpty ? nil : refused, final: index == count - 1)
+            frames.append(try context.frame(.tasks(part)))
+        }
+        try await context.outbound.write(contentsOf: frames)
     }
 
     private func deleteEntries(notIn manifest: [ManifestEntry], from folder: ClientFolder, context: Context) throws

@@ -175,7 +175,7 @@ struct FileReceiver {
         var info = statvfs()
         guard fstatvfs(folder.descriptor, &info) == 0 else { return }
         let free = Int64(info.f_bavail) * Int64(info.f_frsize)
-        guard header.size < free else {
+        guard header.size <= free else {
             throw FileSyncError(
                 .storageFailed, "not enough space on the server for \"\(header.path)\" (\(header.size) bytes, \(free) free)")
         }
@@ -197,11 +197,11 @@ struct FileReceiver {
         pendingBytes = 0
         do {
             try folder.synchronize()
-        } catch let error as FileSyncError {
-            failed += batch.count
-            return batch.map { FileResult(path: $0.path.string, error: ErrorMessage(error)) }
         } catch {
-            return []
+            let failure = error as? FileSyncError ?? FileSyncError(.storageFailed, "\(error)")
+            for rename in batch { rename.discard(in: folder) }
+            failed += batch.count
+            return batch.map { FileResult(path: $0.path.string, error: ErrorMessage(failure)) }
         }
         var results: [FileResult] = []
         results.reserveCapacity(batch.count)

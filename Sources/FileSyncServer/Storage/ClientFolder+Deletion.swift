@@ -46,7 +46,7 @@ extension ClientFolder {
         var info = stat()
         guard fstatat(parent, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { return false }
         let isDirectory = info.st_mode & S_IFMT == S_IFDIR
-        if isDirectory { forgetCachedDirectory() }
+        if isDirectory { forgetCachedDirectory(at: path.components) }
         if unlinkat(parent, name, isDirectory ? AT_REMOVEDIR : 0) == 0 { return true }
         if isDirectory && (errno == ENOTEMPTY || errno == EEXIST) { return false }
         throw FileSyncError.storage("delete", path.string)

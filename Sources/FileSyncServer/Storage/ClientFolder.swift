@@ -95,9 +95,11 @@ final class ClientFolder {
         return .found(current)
     }
 
-    /// Drops the cached descriptor, e.g. before removing a folder that might be the cached one.
-    func forgetCachedDirectory() {
-        if let cached = cachedDirectory { close(cached.descriptor) }
+    /// Drops the cached descriptor when it is the folder at `components` (or below it), before that
+    /// folder is removed.
+    func forgetCachedDirectory(at components: [Substring]) {
+        guard let cached = cachedDirectory, cached.components.starts(with: components) else { return }
+        close(cached.descriptor)
         cachedDirectory = nil
     }
 

@@ -102,6 +102,13 @@ struct PendingRename {
     let temporaryName: String
     let size: Int64
 
+    /// Removes the temporary file without touching the destination.
+    func discard(in folder: ClientFolder) {
+        if case .found(let parent)? = try? folder.directory(parentComponents, create: false) {
+            unlinkat(parent, temporaryName, 0)
+        }
+    }
+
     /// Renames the temporary file over the destination (atomically replacing any old version).
     func rename(in folder: ClientFolder) throws {
         guard case .found(let parent) = try folder.directory(parentComponents, create: false) else {

@@ -1,0 +1,131 @@
+import Foundation
+import Testing
+
+extension EndToEnd {
+    @Suite("Backups") struct BackupTests {
+        @Test("a first backup of 1000+ files and 100 MB equals the source; a second sends exactly the 5 changed or added files")
+        func firstAndIncrementalBackup() throws {
+            let work = try TemporaryDirectory("backup")
+            let source = try work.subfolder("source")
+            let root = try work.subfolder("root")
+            let count = try SampleTree.make(at: source, largeFileBytes: 100 << 20)
+            #expect(count >= 1001)
+            let server = try ServerProcess(root: root, in: work)
+
+            let first = try runClient(["--source", source, "--id", "laptop", "--server", server.endpoint, "--json"], in: work)
+            #expect(first.status == 0, "\(first.stderr)")
+            let summary = try first.json()
+            #expect(summary["scanned"] as? Int == count)
+            #expect(summary["sent"] as? Int == count)
+            #expect((summary["failed"] as? [Any])?.isEmpty == true)
+            let sourceTree = try TreeSnapshot(of: source)
+            let stored = try TreeSnapshot(of: root + "/laptop")
+            #expect(stored == sourceTree, "differences: \(stored.differences(from: sourceTree))")
+
+            // Change three files (one of them the large one) and add two.
+            try SampleTree.write(Array("changed".utf8), to: source + "/dir 0/sub-0/file 1.dat")
+            try SampleTree.write(Array("changed too, and longer".utf8), to: source + "/dir 5/sub-3/ünïcödé ñame 日本 3.txt")
+            try SampleTree.writeLarge(100 << 20, to: source + "/large.bin", seed: 77)
+            try SampleTree.write(Array("new".utf8), to: source + "/dir 9/new file.txt")
+            try SampleTree.write([], to: source + "/empty folder/new empty")
+
+            let second = try runClient(["--source", source, "--id", "laptop", "--server", server.endpoint, "--json"], in: work)
+            #expect(second.status == 0, "\(second.stderr)")
+            let again = try second.json()
+            #expect(again["sent"] as? Int == 5)
+            #expect(again["skipped"] as? Int == count - 3)
+            #expect(again["scanned"] as? Int == count + 2)
+            let updated = try TreeSnapshot(of: source)
+            let storedAgain = try TreeSnapshot(of: root + "/laptop")
+            #expect(storedAgain == updated, "differences: \(storedAgain.differences(from: updated))")
+        }
+
+        @Test("--server skips discovery entirely: it works against a server that does not answer discovery")
+        func serverOverride() throws {
+            let work = try TemporaryDirectory("override")
+            let source = try work.subfolder("source")
+            try SampleTree.make(at: source, folders: 2, subfolders: 2, filesPerFolder: 5)
+            let root = try work.subfolder("root")
+            let server = try ServerProcess(root: root, in: work, extra: ["--no-discovery"])
+            let result = try runClient(["--source", source, "--id", "box", "--server", server.endpoint], in: work)
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stdout.contains("21 files scanned, 21 sent"), "\(result.stdout)")
+            #expect(try TreeSnapshot(of: root + "/box") == TreeSnapshot(of: source))
+        }
+
+        @Test("files deleted on the client stay on the server by default; --delete mirrors them")
+        func archiveAndMirror() throws {
+            let work = try TemporaryDirectory("delete")
+            let source = try work.subfolder("source")
+            let root = try work.subfolder("root")
+            try SampleTree.make(at: source, folders: 2, subfolders: 2, filesPerFolder: 3)
+            let server = try ServerProcess(root: root, in: work)
+            let arguments = ["--source", source, "--id", "m", "--server", server.endpoint, "--json"]
+            #expect(try runClient(arguments, in: work).status == 0)
+
+            try FileManager.default.removeItem(atPath: source + "/dir 1")
+            try FileManager.default.removeItem(atPath: source + "/empty.txt")
+            let archive = try runClient(arguments, in: work)
+            #expect(archive.status == 0)
+            #expect(try archive.json()["deleted"] as? Int == 0)
+            #expect(FileManager.default.fileExists(atPath: root + "/m/dir 1/sub-0/file 1.dat"))
+
+            let mirror = try runClient(arguments + ["--delete"], in: work)
+            #expect(mirror.status == 0, "\(mirror.stderr)")
+            #expect((try mirror.json()["deleted"] as? Int ?? 0) > 0)
+            #expect(try TreeSnapshot(of: root + "/m") == TreeSnapshot(of: source))
+        }
+
+        @Test("--delete with an empty or missing source deletes nothing on the server")
+        func emptySourceNeverWipes() throws {
+            let work = try TemporaryDirectory("wipe")
+            let source = try work.subfolder("source")
+            let root = try work.subfolder("root")
+            try SampleTree.make(at: source, folders: 2, subfolders: 2, filesPerFolder: 3)
+            let server = try ServerProcess(root: root, in: work)
+            #expect(try runClient(["--source", source, "--id", "w", "--server", server.endpoint], in: work).status == 0)
+            let before = try TreeSnapshot(of: root + "/w")
+
+            let empty = try work.subfolder("empty")
+            let emptyRun = try runClient(["--source", empty, "--id", "w", "--server", server.endpoint, "--delete", "--json"], in: work)
+            #expect(emptyRun.status == 0, "\(emptyRun.stderr)")
+            #expect(try emptyRun.json()["deleted"] as? Int == 0)
+            #expect(emptyRun.stderr.contains("empty"), "\(emptyRun.stderr)")
+            #expect(try TreeSnapshot(of: root + "/w") == before)
+
+            let missing = try runClient(["--source", work.path + "/no-such-folder", "--id", "w", "--server", server.endpoint, "--delete"], in: work)
+            #expect(missing.status == 64)
+            #expect(missing.stderr.contains("does not exist"), "\(missing.stderr)")
+            #expect(try TreeSnapshot(of: root + "/w") == before)
+        }
+
+        @Test("a second run over the same source while one is running exits at once (lock)")
+        func lockPreventsConcurrentRuns() throws {
+            let work = try TemporaryDirectory("lock")
+            let source = try work.subfolder("source")
+            try SampleTree.write(Array("x".utf8), to: source + "/x")
+            // Hold the lock the way a running client does, then start a client.
+            let digest = try lockDigest(for: source)
+            let lockPath = work.path + "/filesync/source-\(digest).lock"
+            try FileManager.default.createDirectory(atPath: work.path + "/filesync", withIntermediateDirectories: true)
+            let fd = open(lockPath, O_RDWR | O_CREAT, 0o600)
+            #expect(fd >= 0)
+            defer { close(fd) }
+            #expect(flock(fd, LOCK_EX | LOCK_NB) == 0)
+            let result = try runClient(["--source", source, "--id", "l", "--server", "127.0.0.1:9"], in: work, timeout: 20)
+            #expect(result.status == 73)
+            #expect(result.stderr.contains("already running"), "\(result.stderr)")
+        }
+
+        private func lockDigest(for source: String) throws -> String {
+            let resolved = URL(fileURLWithPath: source).resolvingSymlinksInPath().path
+            return String(try shaHex(Array(resolved.utf8)).prefix(16))
+        }
+    }
+}
+
+import Crypto
+
+func shaHex(_ bytes: [UInt8]) throws -> String {
+    SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+}

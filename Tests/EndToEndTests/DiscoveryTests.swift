@@ -1,0 +1,52 @@
+import Foundation
+import Testing
+
+extension EndToEnd {
+    /// Multicast runs only inside a private network namespace (`unshare -n`, loopback up, the
+    /// multicast interface set to 127.0.0.1), so no datagram can leave this machine.
+    @Suite("Discovery", .enabled(if: Harness.isRoot && Harness.hasUnshare, "needs root for a private network namespace (unshare -n); skipped"))
+    struct DiscoveryTests {
+        @Test("a client finds the server by multicast on loopback in a private namespace and backs up through it")
+        func discoverAndBackUp() throws {
+            let work = try TemporaryDirectory("discovery")
+            let source = try work.subfolder("source")
+            let root = try work.subfolder("root")
+            try SampleTree.make(at: source, folders: 2, subfolders: 2, filesPerFolder: 5)
+            let script = """
+                set -u
+                ip link set lo up
+                mkfifo "$WORK/server.out"
+                "$SERVER" --root "$ROOT" --port 0 --interval 15m --name "lab server" --listen 127.0.0.1 \\
+                    --interface 127.0.0.1 --config "$WORK/cfg.json" --log-level debug > "$WORK/server.out" 2> "$WORK/server.log" < /dev/null &
+                server=$!
+                trap 'kill $server 2>/dev/null; wait $server 2>/dev/null' EXIT
+                exec 3< "$WORK/server.out"
+                read -t 30 -u 3 line || { echo "server did not start"; exit 90; }
+                echo "SERVER: $line"
+                "$CLIENT" --discover --interface 127.0.0.1 --discovery-timeout 2s --json > "$WORK/discover.json"
+                echo "DISCOVER_STATUS=$?"
+                "$CLIENT" --source "$SOURCE" --id lab --interface 127.0.0.1 --discovery-timeout 2s --json > "$WORK/backup.json"
+                echo "BACKUP_STATUS=$?"
+                "$CLIENT" --source "$SOURCE" --id lab --interface 127.0.0.1 --discovery-timeout 1s --retries 0 --server-name "no such server"
+                echo "WRONG_NAME_STATUS=$?"
+                """
+            let result = try Command.run(
+                "/usr/bin/unshare", ["-n", "/bin/bash", "-c", script], in: work,
+                environment: ["WORK": work.path, "SERVER": Harness.server, "CLIENT": Harness.client, "ROOT": root, "SOURCE": source],
+                timeout: 120)
+            let log = (try? String(contentsOfFile: work.path + "/server.log", encoding: .utf8)) ?? ""
+            #expect(result.stdout.contains("DISCOVER_STATUS=0"), "\(result.stdout)\n\(result.stderr)\n\(log)")
+            #expect(result.stdout.contains("BACKUP_STATUS=0"), "\(result.stdout)\n\(result.stderr)")
+            #expect(result.stdout.contains("WRONG_NAME_STATUS=69"), "\(result.stdout)\n\(result.stderr)")
+
+            let listed = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: work.path + "/discover.json"))) as? [[String: Any]]
+            #expect(listed?.count == 1)
+            #expect(listed?.first?["name"] as? String == "lab server")
+            #expect(listed?.first?["host"] as? String == "127.0.0.1")
+            let backup = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: work.path + "/backup.json"))) as? [String: Any]
+            #expect(backup?["sent"] as? Int == 21)
+            #expect(try TreeSnapshot(of: root + "/lab") == TreeSnapshot(of: source))
+            #expect(log.contains("discovery on 239.255.77.33:7733 via 127.0.0.1"), "\(log)")
+        }
+    }
+}

@@ -1,0 +1,166 @@
+import FileSyncCore
+import Foundation
+import Testing
+
+extension EndToEnd {
+    @Suite("Hostile sessions") struct HostileSessionTests {
+        /// A server whose root sits inside a "world" folder, so writes outside the root can be seen.
+        struct Setup {
+            let work: TemporaryDirectory
+            let world: String
+            let root: String
+            let server: ServerProcess
+
+            init(_ label: String) throws {
+                work = try TemporaryDirectory(label)
+                world = try work.subfolder("world")
+                root = try work.subfolder("world/root")
+                try SampleTree.write(Array("precious".utf8), to: world + "/precious.txt")
+                server = try ServerProcess(root: root, in: work)
+            }
+
+            var outsideRoot: Set<String> { listing(of: world).filter { !$0.hasPrefix("root") } }
+
+            /// A normal backup still works after whatever happened before.
+            func normalBackupSucceeds() throws {
+                let source = try work.subfolder("normal-\(UUID().uuidString.prefix(4))")
+                try SampleTree.make(at: source, folders: 1, subfolders: 2, filesPerFolder: 4)
+                let result = try runClient(["--source", source, "--id", "normal", "--server", server.endpoint], in: work)
+                #expect(result.status == 0, "\(result.stderr)")
+            }
+        }
+
+        @Test("an id like x/../../etc is refused by the client and by the server; nothing is written outside the root")
+        func traversalInClientID() throws {
+            let setup = try Setup("id")
+            let before = setup.outsideRoot
+            let source = try setup.work.subfolder("source")
+            try SampleTree.write(Array("evil".utf8), to: source + "/passwd")
+
+            let cli = try runClient(["--source", source, "--id", "x/../../etc", "--server", setup.server.endpoint], in: setup.work)
+            #expect(cli.status == 64)
+            #expect(cli.stderr.contains("client id"), "\(cli.stderr)")
+
+            for id in ["x/../../etc", "..", "../root2", "/etc", "a\u{0}b", String(repeating: "y", count: 65)] {
+                let raw = try RawConnection(port: setup.server.port)
+                try raw.send(.hello(.init(clientId: id, capabilities: [])))
+                guard case .error(let error)? = try raw.receive() else { throw TestFailure("no ERROR for id \(id)") }
+                #expect(error.code == FileSyncError.Code.invalidClientID.rawValue)
+                #expect(try raw.receive() == nil, "the server must close the session")
+            }
+            #expect(setup.outsideRoot == before)
+            #expect(listing(of: setup.root).isEmpty)
+            try setup.normalBackupSucceeds()
+        }
+
+        @Test("paths with traversal, absolute parts or NUL are refused for that session only",
+              arguments: ["../escape.txt", "a/../../escape.txt", "/tmp/escape.txt", "a\u{0}b", "a//b", "./a"])
+        func traversalInPath(path: String) throws {
+            let setup = try Setup("path")
+            let before = setup.outsideRoot
+            let raw = try RawConnection(port: setup.server.port)
+            try raw.send(.hello(.init(clientId: "mallory", capabilities: [])))
+            guard case .ready? = try raw.receive() else { throw TestFailure("not ready") }
+            try raw.send(.filesInfo(FilesInfo(entries: [ManifestEntry(path: path, type: .file, size: 4, mtimeNs: 0, mode: 0o644)], final: true)))
+            guard case .error(let error)? = try raw.receive() else { throw TestFailure("no ERROR for \(path)") }
+            #expect(error.code == FileSyncError.Code.invalidPath.rawValue)
+            #expect(setup.outsideRoot == before)
+            try setup.normalBackupSucceeds()
+        }
+
+        @Test("a symlink planted in the server tree never leads a write outside the client's folder")
+        func plantedSymlink() throws {
+            let setup = try Setup("symlink")
+            let outside = try setup.work.subfolder("world/outside")
+            try FileManager.default.createDirectory(atPath: setup.root + "/victim", withIntermediateDirectories: true)
+            try FileManager.default.createSymbolicLink(atPath: setup.root + "/victim/docs", withDestinationPath: outside)
+            let source = try setup.work.subfolder("source")
+            try FileManager.default.createDirectory(atPath: source + "/docs", withIntermediateDirectories: true)
+            try SampleTree.write(Array("secret".utf8), to: source + "/docs/file.txt")
+            try SampleTree.write(Array("fine".utf8), to: source + "/ok.txt")
+
+            let result = try runClient(["--source", source, "--id", "victim", "--server", setup.server.endpoint, "--json"], in: setup.work)
+            #expect(result.status == 23, "\(result.stdout) \(result.stderr)")
+            #expect(listing(of: outside).isEmpty, "something was written through the symlink")
+            #expect(FileManager.default.fileExists(atPath: setup.root + "/victim/ok.txt"))
+            let failed = try result.json()["failed"] as? [[String: Any]] ?? []
+            #expect(failed.contains { ($0["path"] as? String)?.hasPrefix("docs") == true }, "\(failed)")
+        }
+
+        @Test("a transfer cut in the middle leaves the previous version intact and no temporary file behind")
+        func interruptedTransferKeepsOldVersion() throws {
+            let setup = try Setup("cut")
+            let source = try setup.work.subfolder("source")
+            try SampleTree.writeLarge(3 << 20, to: source + "/doc.bin", seed: 1)
+            #expect(try runClient(["--source", source, "--id", "cut", "--server", setup.server.endpoint], in: setup.work).status == 0)
+            let original = try TreeSnapshot.sha256(of: setup.root + "/cut/doc.bin")
+
+            // A session that announces a new version, sends half of it, then vanishes.
+            let raw = try RawConnection(port: setup.server.port)
+            try raw.send(.hello(.init(clientId: "cut", capabilities: [])))
+            guard case .ready? = try raw.receive() else { throw TestFailure("not ready") }
+            let size: Int64 = 3 << 20
+            try raw.send(.filesInfo(FilesInfo(entries: [ManifestEntry(path: "doc.bin", type: .file, size: size, mtimeNs: 42, mode: 0o644)], final: true)))
+            guard case .tasks(let tasks)? = try raw.receive() else { throw TestFailure("no TASKS") }
+            #expect(tasks.tasks.map(\.path) == ["doc.bin"])
+            try raw.send(.fileHeader(FileHeader(path: "doc.bin", size: size, mtimeNs: 42, mode: 0o644)))
+            try raw.sendData([UInt8](repeating: 7, count: 1 << 20))
+            _ = consume raw
+
+            // The next real session proves the server moved on; the old version was intact until then.
+            let probe = try RawConnection(port: setup.server.port)
+            try probe.send(.hello(.init(clientId: "probe", capabilities: [])))
+            guard case .ready? = try probe.receiveSkippingQueue() else { throw TestFailure("server did not move on") }
+            #expect(try TreeSnapshot.sha256(of: setup.root + "/cut/doc.bin") == original)
+            #expect(listing(of: setup.root + "/cut") == ["doc.bin"], "a temporary file was left behind")
+        }
+
+        @Test("lying sizes, a wrong checksum and out-of-order messages end that session only")
+        func lyingSessions() throws {
+            let setup = try Setup("lies")
+            // More data than announced.
+            do {
+                let raw = try RawConnection(port: setup.server.port)
+                try raw.send(.hello(.init(clientId: "liar", capabilities: [])))
+                _ = try raw.receive()
+                try raw.send(.filesInfo(FilesInfo(entries: [ManifestEntry(path: "f", type: .file, size: 4, mtimeNs: 1, mode: 0o644)], final: true)))
+                _ = try raw.receive()
+                try raw.send(.fileHeader(FileHeader(path: "f", size: 4, mtimeNs: 1, mode: 0o644)))
+                try raw.sendData(Array("too much data".utf8))
+                guard case .error(let error)? = try raw.receive() else { throw TestFailure("no ERROR for oversize") }
+                #expect(error.code == FileSyncError.Code.sizeMismatch.rawValue)
+            }
+            // A wrong checksum fails that file and the session goes on.
+            do {
+                let raw = try RawConnection(port: setup.server.port)
+                try raw.send(.hello(.init(clientId: "liar", capabilities: [])))
+                _ = try raw.receive()
+                try raw.send(.filesInfo(FilesInfo(entries: [ManifestEntry(path: "f", type: .file, size: 4, mtimeNs: 1, mode: 0o644)], final: true)))
+                _ = try raw.receive()
+                try raw.send(.fileHeader(FileHeader(path: "f", size: 4, mtimeNs: 1, mode: 0o644)))
+                try raw.sendData(Array("data".utf8))
+                try raw.send(.fileEnd(FileEnd(sha256: String(repeating: "0", count: 64))))
+                guard case .fileAck(let ack)? = try raw.receive() else { throw TestFailure("no FILE_ACK") }
+                #expect(ack.files.first?.error?.code == FileSyncError.Code.checksumMismatch.rawValue)
+                try raw.send(.done(Done()))
+                guard case .nextSync(let next)? = try raw.receive() else { throw TestFailure("no NEXT_SYNC") }
+                #expect(next.failed == 1 && next.stored == 0)
+                #expect(!FileManager.default.fileExists(atPath: setup.root + "/liar/f"))
+            }
+            // A message out of order, and bytes that are not a protocol at all.
+            do {
+                let raw = try RawConnection(port: setup.server.port)
+                try raw.send(.done(Done()))
+                guard case .error(let error)? = try raw.receive() else { throw TestFailure("no ERROR for DONE first") }
+                #expect(error.code == FileSyncError.Code.unexpectedMessage.rawValue)
+                let garbage = try RawConnection(port: setup.server.port)
+                try garbage.sendRaw([0xff, 0xff, 0xff, 0xff, 0x02, 0x00] + Array("GET / HTTP/1.1\r\n\r\n".utf8))
+                if case .error(let error)? = try garbage.receive() {
+                    #expect(error.code == FileSyncError.Code.frameTooLarge.rawValue)
+                }
+                #expect(try garbage.receive() == nil, "the server must close a connection that sends garbage")
+            }
+            try setup.normalBackupSucceeds()
+        }
+    }
+}

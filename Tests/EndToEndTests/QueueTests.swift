@@ -1,0 +1,68 @@
+import Foundation
+import Testing
+
+extension EndToEnd {
+    @Suite("Queue") struct QueueTests {
+        @Test("three clients at once are served one at a time, each into its own folder")
+        func threeClientsOneAtATime() throws {
+            let work = try TemporaryDirectory("queue")
+            let root = try work.subfolder("root")
+            let server = try ServerProcess(root: root, in: work)
+            let ids = ["alpha", "bravo", "charlie"]
+            var sources: [String: String] = [:]
+            for (index, id) in ids.enumerated() {
+                let source = try work.subfolder("src-\(id)")
+                try SampleTree.make(at: source, folders: 2, subfolders: 3, filesPerFolder: 20, largeFileBytes: 40 << 20, seed: UInt64(index + 10))
+                sources[id] = source
+            }
+            let clients = try ids.map { id in
+                try Command(Harness.client, ["--source", sources[id]!, "--id", id, "--server", server.endpoint, "--json"], in: work)
+            }
+            let results = clients.map { $0.wait() }
+            for (id, result) in zip(ids, results) {
+                #expect(result.status == 0, "\(id): \(result.stderr)")
+                #expect(try TreeSnapshot(of: root + "/" + id) == TreeSnapshot(of: sources[id]!), "\(id) differs")
+            }
+
+            // The server's log must show sessions strictly one after another.
+            let events = server.log.split(separator: "\n").compactMap { line -> (String, String)? in
+                guard let client = line.firstMatch(of: /client=([a-z]+)/)?.1 else { return nil }
+                if line.contains("session started") { return ("start", String(client)) }
+                if line.contains("session finished") { return ("end", String(client)) }
+                return nil
+            }
+            #expect(events.count == 6, "\(server.log)")
+            for pair in stride(from: 0, to: events.count - 1, by: 2) {
+                #expect(events[pair].0 == "start" && events[pair + 1].0 == "end" && events[pair].1 == events[pair + 1].1,
+                        "sessions overlap: \(events)")
+            }
+            #expect(server.log.contains("queued at position"), "no client had to wait: \(server.log)")
+        }
+
+        @Test("a client that disconnects while queued or active releases the queue")
+        func disconnectReleasesQueue() throws {
+            let work = try TemporaryDirectory("release")
+            let root = try work.subfolder("root")
+            let server = try ServerProcess(root: root, in: work)
+            // An active session that goes away without a word...
+            let first = try RawConnection(port: server.port)
+            try first.send(.hello(.init(clientId: "ghost", capabilities: [])))
+            guard case .ready? = try first.receive() else { throw TestFailure("first session not ready") }
+            // ...a second that waits in line and then hangs up...
+            let second = try RawConnection(port: server.port)
+            try second.send(.hello(.init(clientId: "quitter", capabilities: [])))
+            guard case .queued(let queued)? = try second.receive() else { throw TestFailure("second not queued") }
+            #expect(queued.position == 1)
+            withExtendedLifetime(second) {}
+            // ...and a real client must still get its turn once the first disconnects.
+            let source = try work.subfolder("source")
+            try SampleTree.write(Array("data".utf8), to: source + "/a.txt")
+            let client = try Command(Harness.client, ["--source", source, "--id", "real", "--server", server.endpoint], in: work)
+            _ = consume second
+            _ = consume first
+            let result = client.wait(timeout: 60)
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(FileManager.default.fileExists(atPath: root + "/real/a.txt"))
+        }
+    }
+}

@@ -1,0 +1,133 @@
+import CTestSupport
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension EndToEnd {
+    @Suite("Server setup") struct SetupTests {
+        @Test("on a terminal the server asks each setting with a default, re-asks bad answers, saves, and reuses them")
+        func interactiveSetupThroughPseudoTerminal() throws {
+            let work = try TemporaryDirectory("setup")
+            let config = work.path + "/conf/server.json"
+            let root = work.path + "/store"
+            let terminal = try PseudoTerminal()
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: Harness.server)
+            process.arguments = ["--config", config, "--listen", "127.0.0.1", "--interface", "127.0.0.1", "--no-discovery"]
+            process.standardInput = terminal.child
+            process.standardOutput = terminal.child
+            process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+            try process.run()
+            defer {
+                if process.isRunning { process.terminate() }
+                process.waitUntilExit()
+            }
+
+            try terminal.expect("Storage folder [")
+            try terminal.send(root)
+            try terminal.expect("TCP port [7733]: ")
+            try terminal.send("not-a-port")
+            try terminal.expect("is not a port number")
+            try terminal.expect("TCP port [7733]: ")
+            try terminal.send("0")
+            try terminal.expect("Sync interval (e.g. 90s, 15m, 1h, 1d) [1h]: ")
+            try terminal.send("5 minutes")
+            try terminal.expect("is not a duration")
+            try terminal.send("15m")
+            try terminal.expect("Server name [")
+            try terminal.send("")
+            try terminal.expect("Settings saved to \(config)")
+            try terminal.expect("listening on 127.0.0.1:")
+            process.terminate()
+
+            let saved = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: config))) as? [String: Any]
+            #expect(saved?["root"] as? String == root)
+            #expect(saved?["port"] as? Int == 0)
+            #expect(saved?["interval"] as? String == "15m")
+            #expect((saved?["name"] as? String)?.isEmpty == false)
+            #expect(FileManager.default.fileExists(atPath: root))
+            let mode = try FileManager.default.attributesOfItem(atPath: config)[.posixPermissions] as? Int
+            #expect(mode == 0o600)
+
+            // The next start, with no terminal at all, reuses the saved settings without asking.
+            let again = try ServerStart.untilListening(["--config", config, "--listen", "127.0.0.1", "--no-discovery"], in: work)
+            #expect(again.contains("listening on 127.0.0.1:"), "\(again)")
+            #expect(again.contains("clients back up every 15m"), "\(again)")
+        }
+
+        @Test("without a terminal and without settings the server fails at once, naming the missing flags")
+        func nonTerminalFailsFast() throws {
+            let work = try TemporaryDirectory("noterm")
+            let started = Date()
+            let result = try Command.run(Harness.server, ["--config", work.path + "/none.json", "--port", "7000"], in: work, timeout: 30)
+            #expect(result.status == 64)
+            for flag in ["--root", "--interval", "--name"] { #expect(result.stderr.contains(flag), "\(result.stderr)") }
+            #expect(!result.stderr.contains("--port,"), "--port was given: \(result.stderr)")
+            #expect(Date().timeIntervalSince(started) < 20)
+        }
+    }
+}
+
+/// Starts the server without a terminal and returns its first stdout line.
+enum ServerStart {
+    static func untilListening(_ arguments: [String], in work: TemporaryDirectory) throws -> String {
+        let process = Process()
+        let out = Pipe()
+        process.executableURL = URL(fileURLWithPath: Harness.server)
+        process.arguments = arguments
+        process.standardOutput = out
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        process.standardInput = FileHandle(forReadingAtPath: "/dev/null")
+        try process.run()
+        defer {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        return try ServerProcess.readLine(from: out.fileHandleForReading.fileDescriptor, containing: "listening", timeout: 30)
+    }
+}
+
+/// A pseudo-terminal pair: the child end is the program's terminal, the test drives the parent end.
+final class PseudoTerminal {
+    let parent: Int32
+    let child: FileHandle
+    private var seen = ""
+
+    init() throws {
+        var name = [CChar](repeating: 0, count: 256)
+        parent = test_open_pty(&name, name.count)
+        guard parent >= 0 else { throw TestFailure("cannot open a pseudo-terminal") }
+        let path = String(cString: name)
+        let childFD = open(path, O_RDWR | O_NOCTTY)
+        guard childFD >= 0 else { throw TestFailure("cannot open \(path)") }
+        child = FileHandle(fileDescriptor: childFD, closeOnDealloc: true)
+    }
+
+    deinit { close(parent) }
+
+    /// Waits (poll(2), bounded) until `text` appears in the output after what was already matched.
+    func expect(_ text: String, timeout: Double = 30) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            if let range = seen.range(of: text) {
+                seen = String(seen[range.upperBound...])
+                return
+            }
+            guard Date() < deadline else { throw TestFailure("did not see \"\(text)\"; got: \(seen)") }
+            var descriptor = pollfd(fd: parent, events: Int16(POLLIN), revents: 0)
+            guard poll(&descriptor, 1, Int32(max(1, deadline.timeIntervalSinceNow * 1000))) > 0 else { continue }
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            let count = read(parent, &buffer, buffer.count)
+            guard count > 0 else { throw TestFailure("terminal closed; got: \(seen)") }
+            seen += String(decoding: buffer[0..<count], as: UTF8.self).replacingOccurrences(of: "\r", with: "")
+        }
+    }
+
+    func send(_ line: String) throws {
+        let bytes = Array((line + "\n").utf8)
+        guard write(parent, bytes, bytes.count) == bytes.count else { throw TestFailure("cannot write to the terminal") }
+    }
+}

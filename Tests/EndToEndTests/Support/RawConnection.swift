@@ -1,0 +1,77 @@
+import FileSyncCore
+import Foundation
+import NIOCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A hand-driven protocol client over a blocking socket, for sessions a real client would never
+/// produce: hostile ids and paths, transfers cut in the middle.
+final class RawConnection {
+    private let fd: Int32
+    private var buffer = ByteBuffer()
+    private var decoder = FrameDecoder()
+
+    init(port: Int) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw TestFailure("socket failed") }
+        var timeout = timeval(tv_sec: 20, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard result == 0 else { throw TestFailure("connect failed: \(String(cString: strerror(errno)))") }
+    }
+
+    deinit { close(fd) }
+
+    func send(_ message: Message) throws {
+        var out = ByteBuffer()
+        out.writeFrame(try message.frame())
+        try sendRaw(Array(out.readableBytesView))
+    }
+
+    func sendData(_ bytes: [UInt8]) throws {
+        var out = ByteBuffer()
+        out.writeFrame(Frame(kind: .data, payload: ByteBuffer(bytes: bytes)))
+        try sendRaw(Array(out.readableBytesView))
+    }
+
+    func sendRaw(_ bytes: [UInt8]) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            guard written > 0 else { throw TestFailure("send failed: \(String(cString: strerror(errno)))") }
+            offset += written
+        }
+    }
+
+    /// The next control message, or `nil` when the server closed the connection.
+    func receive() throws -> Message? {
+        while true {
+            if let frame = try decoder.decode(buffer: &buffer) { return try Message(frame: frame) }
+            var chunk = [UInt8](repeating: 0, count: 65536)
+            let count = recv(fd, &chunk, chunk.count, 0)
+            if count == 0 { return nil }
+            guard count > 0 else {
+                if errno == ECONNRESET { return nil }
+                throw TestFailure("recv failed: \(String(cString: strerror(errno)))")
+            }
+            buffer.writeBytes(chunk[0..<count])
+        }
+    }
+
+    /// Skips QUEUED messages and returns the next other one.
+    func receiveSkippingQueue() throws -> Message? {
+        while let message = try receive() {
+            if case .queued = message { continue }
+            return message
+        }
+        return nil
+    }
+}

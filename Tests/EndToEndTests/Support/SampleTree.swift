@@ -1,0 +1,84 @@
+import Foundation
+
+/// Builds source trees for the tests: nested folders, empty files and folders, unicode and spaces
+/// in names, and optionally one large file. Content is deterministic for a given seed.
+enum SampleTree {
+    /// Creates `folders × subfolders × filesPerFolder` small files plus extras under `root`.
+    @discardableResult
+    static func make(at root: String, folders: Int = 10, subfolders: Int = 10, filesPerFolder: Int = 10,
+                     largeFileBytes: Int = 0, seed: UInt64 = 1) throws -> Int {
+        var generator = Generator(seed: seed)
+        var count = 0
+        for top in 0..<folders {
+            for sub in 0..<subfolders {
+                let folder = "\(root)/dir \(top)/sub-\(sub)"
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+                for index in 0..<filesPerFolder {
+                    let name = index % 3 == 0 ? "ünïcödé ñame 日本 \(index).txt" : "file \(index).dat"
+                    let size = (index + sub) % 17 == 0 ? 0 : Int(generator.next() % 6000)
+                    try write(bytes(size, &generator), to: "\(folder)/\(name)")
+                    count += 1
+                }
+            }
+        }
+        try FileManager.default.createDirectory(atPath: "\(root)/empty folder/nested empty", withIntermediateDirectories: true)
+        try write([], to: "\(root)/empty.txt")
+        count += 1
+        if largeFileBytes > 0 {
+            try writeLarge(largeFileBytes, to: "\(root)/large.bin", seed: seed)
+            count += 1
+        }
+        return count
+    }
+
+    static func write(_ bytes: [UInt8], to path: String) throws {
+        guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else {
+            throw TestFailure("cannot create \(path)")
+        }
+    }
+
+    /// A large file written 1 MiB at a time; each MiB is distinct.
+    static func writeLarge(_ size: Int, to path: String, seed: UInt64) throws {
+        var generator = Generator(seed: seed &+ 99)
+        var block = bytes(1 << 20, &generator)
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
+        guard let handle = FileHandle(forWritingAtPath: path) else { throw TestFailure("cannot write \(path)") }
+        defer { try? handle.close() }
+        var written = 0
+        var index: UInt64 = 0
+        while written < size {
+            withUnsafeBytes(of: index) { stamp in for i in 0..<8 { block[i] = stamp[i] } }
+            let count = min(block.count, size - written)
+            try handle.write(contentsOf: block[0..<count])
+            written += count
+            index += 1
+        }
+    }
+
+    static func bytes(_ count: Int, _ generator: inout Generator) -> [UInt8] {
+        var result = [UInt8](repeating: 0, count: count)
+        var index = 0
+        while index < count {
+            var word = generator.next()
+            for _ in 0..<8 where index < count {
+                result[index] = UInt8(truncatingIfNeeded: word)
+                word >>= 8
+                index += 1
+            }
+        }
+        return result
+    }
+
+    /// SplitMix64.
+    struct Generator {
+        var state: UInt64
+        init(seed: UInt64) { state = seed }
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A running `filesync-server` on 127.0.0.1 with an ephemeral port, its log kept in a file.
+final class ServerProcess {
+    let process = Process()
+    let root: String
+    let logURL: URL
+    private(set) var port = 0
+    private let stdout = Pipe()
+
+    /// Starts the server and returns once it printed its `listening on` line.
+    init(root: String, in folder: TemporaryDirectory, name: String = "test-server", extra: [String] = []) throws {
+        self.root = root
+        logURL = folder.url.appendingPathComponent("server-\(UUID().uuidString.prefix(6)).log")
+        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        process.executableURL = URL(fileURLWithPath: Harness.server)
+        process.arguments =
+            [
+                "--root", root, "--port", "0", "--interval", "15m", "--name", name, "--listen", "127.0.0.1",
+                "--interface", "127.0.0.1", "--config", folder.path + "/server-config.json",
+            ] + extra
+        process.standardOutput = stdout
+        process.standardError = try FileHandle(forWritingTo: logURL)
+        process.standardInput = FileHandle(forReadingAtPath: "/dev/null")
+        try process.run()
+        let line = try Self.readLine(from: stdout.fileHandleForReading.fileDescriptor, containing: "listening on", timeout: 60)
+        guard let match = line.firstMatch(of: /listening on [0-9.]+:([0-9]+)/), let port = Int(match.1) else {
+            throw TestFailure("cannot find the port in: \(line)")
+        }
+        self.port = port
+    }
+
+    var endpoint: String { "127.0.0.1:\(port)" }
+
+    /// The server's log so far.
+    var log: String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
+
+    /// Stops the server (SIGTERM, then SIGKILL) and waits for it.
+    func stop() {
+        guard process.isRunning else { return }
+        process.terminate()
+        let deadline = Date().addingTimeInterval(10)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+
+    deinit { stop() }
+
+    /// Reads from `fd` until a line containing `needle` arrives, waiting with poll(2) up to `timeout` seconds.
+    static func readLine(from fd: Int32, containing needle: String, timeout: Double) throws -> String {
+        var collected = [UInt8]()
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let remaining = Int32(max(1, deadline.timeIntervalSinceNow * 1000))
+            guard poll(&descriptor, 1, remaining) > 0 else { continue }
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            let count = read(fd, &buffer, buffer.count)
+            if count <= 0 { break }
+            collected += buffer[0..<count]
+            let text = String(decoding: collected, as: UTF8.self)
+            if let line = text.split(separator: "\n").first(where: { $0.contains(needle) }) { return String(line) }
+        }
+        throw TestFailure("no line containing \"\(needle)\" within \(timeout) s; got: \(String(decoding: collected, as: UTF8.self))")
+    }
+}
