@@ -1,4 +1,5 @@
 import FileSyncCore
+import Foundation
 import Logging
 import NIOCore
 
@@ -80,7 +81,8 @@ public struct BackupClient: Sendable {
             do {
                 let endpoint = try await resolveServer(options)
                 summary.server = endpoint.description
-                let session = ClientSession(endpoint: endpoint, options: options, scan: scan, counter: counter, logger: logger)
+                let session = ClientSession(
+                    endpoint: endpoint, options: options, scan: scan, counter: counter, logger: logger)
                 let outcome = try await session.run()
                 stored.formUnion(outcome.stored)
                 bytesSent += outcome.bytesSent
@@ -92,7 +94,8 @@ public struct BackupClient: Sendable {
                     throw BackupFailure.connectionLost("\(error)", attempts: attempt)
                 }
                 let delay = Self.backoff(attempt: attempt)
-                logger.warning("attempt \(attempt) failed (\(error)); retrying in \(String(format: "%.1f", delay.inSeconds)) s")
+                logger.warning(
+                    "attempt \(attempt) failed (\(error)); retrying in \(String(format: "%.1f", delay.inSeconds)) s")
                 summary.retries += 1
                 try await Task.sleep(for: delay)
             } catch let refusal as ServerRefusal {
@@ -101,8 +104,10 @@ public struct BackupClient: Sendable {
         }
 
         if let last {
-            summary.failed = last.failed.map { FileResult(path: $0.key, error: ErrorMessage(code: "failed", message: $0.value)) }
-                .sorted { $0.path < $1.path }
+            summary.failed = last.failed.map {
+                FileResult(path: $0.key, error: ErrorMessage(code: "failed", message: $0.value))
+            }
+            .sorted { $0.path < $1.path }
             summary.nextSyncSeconds = last.next?.afterSeconds
             summary.deleted = last.next?.deleted ?? 0
             summary.serverName = last.serverName
@@ -130,7 +135,8 @@ public struct BackupClient: Sendable {
         }
         guard matching.count == 1 else {
             let names = matching.map { "\($0.name) (\($0.endpoint))" }.joined(separator: ", ")
-            throw FileSyncError(.invalidSetting, "several servers answered: \(names); choose one with --server-name or --server")
+            throw FileSyncError(
+                .invalidSetting, "several servers answered: \(names); choose one with --server-name or --server")
         }
         logger.info("found server \(matching[0].name) at \(matching[0].endpoint)")
         return matching[0].endpoint
@@ -159,5 +165,3 @@ public struct BackupClient: Sendable {
         return .milliseconds(Int(base * Double.random(in: 0.75...1.25) * 1000))
     }
 }
-
-import Foundation

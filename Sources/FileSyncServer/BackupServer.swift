@@ -24,6 +24,9 @@ public struct BackupServer: Sendable {
             .serverChannelOption(.backlog, value: 256)
             .childChannelOption(.socketOption(.so_keepalive), value: 1)
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .childChannelOption(
+                .recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 1024, initial: 65536, maximum: 1 << 20)
+            )
             .bind(host: settings.listenHost, port: settings.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let timeout = IdleTimeoutHandler(timeout: settings.handshakeTimeout) { amount in

@@ -18,7 +18,9 @@ struct ClientCommand: AsyncParsableCommand {
             """)
 
     @Option(help: "The folder to back up.") var source: String?
-    @Option(help: "This client's id (its folder on the server): 1-64 of letters, digits, '.', '_', '-'. Default: host name.")
+    @Option(
+        help: "This client's id (its folder on the server): 1-64 of letters, digits, '.', '_', '-'. Default: host name."
+    )
     var id: String?
     @Option(help: "Use this server, HOST:PORT, instead of discovery.") var server: String?
     @Option(help: "With discovery, use the server of this name.") var serverName: String?
@@ -135,7 +137,8 @@ struct ClientCommand: AsyncParsableCommand {
             encoder.outputFormatting = [.sortedKeys]
             if let data = try? encoder.encode(summary) { print(String(decoding: data, as: UTF8.self)) }
         } else {
-            var line = "filesync: \(summary.scanned) files scanned, \(summary.sent) sent, \(summary.skipped) unchanged, "
+            var line =
+                "filesync: \(summary.scanned) files scanned, \(summary.sent) sent, \(summary.skipped) unchanged, "
             line += "\(summary.failed.count) failed"
             if summary.deleted > 0 { line += ", \(summary.deleted) deleted" }
             line += "; \(Self.bytes(summary.bytesOnWire)) on the wire in \(String(format: "%.2f", summary.seconds)) s"

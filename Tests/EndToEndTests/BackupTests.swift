@@ -1,9 +1,12 @@
+import Crypto
 import Foundation
 import Testing
 
 extension EndToEnd {
     @Suite("Backups") struct BackupTests {
-        @Test("a first backup of 1000+ files and 100 MB equals the source; a second sends exactly the 5 changed or added files")
+        @Test(
+            "a first backup of 1000+ files and 100 MB equals the source; a second sends exactly the 5 changed or added files"
+        )
         func firstAndIncrementalBackup() throws {
             let work = try TemporaryDirectory("backup")
             let source = try work.subfolder("source")
@@ -12,7 +15,8 @@ extension EndToEnd {
             #expect(count >= 1001)
             let server = try ServerProcess(root: root, in: work)
 
-            let first = try runClient(["--source", source, "--id", "laptop", "--server", server.endpoint, "--json"], in: work)
+            let first = try runClient(
+                ["--source", source, "--id", "laptop", "--server", server.endpoint, "--json"], in: work)
             #expect(first.status == 0, "\(first.stderr)")
             let summary = try first.json()
             #expect(summary["scanned"] as? Int == count)
@@ -24,12 +28,14 @@ extension EndToEnd {
 
             // Change three files (one of them the large one) and add two.
             try SampleTree.write(Array("changed".utf8), to: source + "/dir 0/sub-0/file 1.dat")
-            try SampleTree.write(Array("changed too, and longer".utf8), to: source + "/dir 5/sub-3/ünïcödé ñame 日本 3.txt")
+            try SampleTree.write(
+                Array("changed too, and longer".utf8), to: source + "/dir 5/sub-3/ünïcödé ñame 日本 3.txt")
             try SampleTree.writeLarge(100 << 20, to: source + "/large.bin", seed: 77)
             try SampleTree.write(Array("new".utf8), to: source + "/dir 9/new file.txt")
             try SampleTree.write([], to: source + "/empty folder/new empty")
 
-            let second = try runClient(["--source", source, "--id", "laptop", "--server", server.endpoint, "--json"], in: work)
+            let second = try runClient(
+                ["--source", source, "--id", "laptop", "--server", server.endpoint, "--json"], in: work)
             #expect(second.status == 0, "\(second.stderr)")
             let again = try second.json()
             #expect(again["sent"] as? Int == 5)
@@ -83,17 +89,21 @@ extension EndToEnd {
             let root = try work.subfolder("root")
             try SampleTree.make(at: source, folders: 2, subfolders: 2, filesPerFolder: 3)
             let server = try ServerProcess(root: root, in: work)
-            #expect(try runClient(["--source", source, "--id", "w", "--server", server.endpoint], in: work).status == 0)
+            #expect(
+                try runClient(["--source", source, "--id", "w", "--server", server.endpoint], in: work).status == 0)
             let before = try TreeSnapshot(of: root + "/w")
 
             let empty = try work.subfolder("empty")
-            let emptyRun = try runClient(["--source", empty, "--id", "w", "--server", server.endpoint, "--delete", "--json"], in: work)
+            let emptyRun = try runClient(
+                ["--source", empty, "--id", "w", "--server", server.endpoint, "--delete", "--json"], in: work)
             #expect(emptyRun.status == 0, "\(emptyRun.stderr)")
             #expect(try emptyRun.json()["deleted"] as? Int == 0)
             #expect(emptyRun.stderr.contains("empty"), "\(emptyRun.stderr)")
             #expect(try TreeSnapshot(of: root + "/w") == before)
 
-            let missing = try runClient(["--source", work.path + "/no-such-folder", "--id", "w", "--server", server.endpoint, "--delete"], in: work)
+            let missing = try runClient(
+                ["--source", work.path + "/no-such-folder", "--id", "w", "--server", server.endpoint, "--delete"],
+                in: work)
             #expect(missing.status == 64)
             #expect(missing.stderr.contains("does not exist"), "\(missing.stderr)")
             #expect(try TreeSnapshot(of: root + "/w") == before)
@@ -112,9 +122,43 @@ extension EndToEnd {
             #expect(fd >= 0)
             defer { close(fd) }
             #expect(flock(fd, LOCK_EX | LOCK_NB) == 0)
-            let result = try runClient(["--source", source, "--id", "l", "--server", "127.0.0.1:9"], in: work, timeout: 20)
+            let result = try runClient(
+                ["--source", source, "--id", "l", "--server", "127.0.0.1:9"], in: work, timeout: 20)
             #expect(result.status == 73)
             #expect(result.stderr.contains("already running"), "\(result.stderr)")
+        }
+
+        @Test("--loop backs up again when the server's NEXT_SYNC says, picking up new files")
+        func loopFollowsNextSync() throws {
+            let work = try TemporaryDirectory("loop")
+            let source = try work.subfolder("source")
+            let root = try work.subfolder("root")
+            try SampleTree.write(Array("one".utf8), to: source + "/one.txt")
+            let server = try ServerProcess(root: root, in: work, extra: ["--interval", "1s"])
+            let output = Pipe()
+            let client = Process()
+            client.executableURL = URL(fileURLWithPath: Harness.client)
+            client.arguments = ["--source", source, "--id", "looper", "--server", server.endpoint, "--loop"]
+            client.environment = ["XDG_RUNTIME_DIR": work.path]
+            client.standardOutput = output
+            client.standardError = FileHandle(forWritingAtPath: "/dev/null")
+            try client.run()
+            defer {
+                client.terminate()
+                client.waitUntilExit()
+            }
+            let reader = LineReader(output.fileHandleForReading.fileDescriptor)
+            let first = try reader.next(containing: "files scanned", timeout: 60)
+            #expect(first.contains("1 files scanned, 1 sent"), "\(first)")
+            #expect(first.contains("next backup in 1s"), "\(first)")
+            try SampleTree.write(Array("two".utf8), to: source + "/two.txt")
+            var second = try reader.next(containing: "files scanned", timeout: 60)
+            // A run may have started before the new file existed; the one after it must send it.
+            if !second.contains("2 files scanned") {
+                second = try reader.next(containing: "files scanned", timeout: 60)
+            }
+            #expect(second.contains("2 files scanned, 1 sent, 1 unchanged"), "\(second)")
+            #expect(client.isRunning)
         }
 
         private func lockDigest(for source: String) throws -> String {
@@ -123,8 +167,6 @@ extension EndToEnd {
         }
     }
 }
-
-import Crypto
 
 func shaHex(_ bytes: [UInt8]) throws -> String {
     SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()

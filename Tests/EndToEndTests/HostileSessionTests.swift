@@ -25,7 +25,8 @@ extension EndToEnd {
             func normalBackupSucceeds() throws {
                 let source = try work.subfolder("normal-\(UUID().uuidString.prefix(4))")
                 try SampleTree.make(at: source, folders: 1, subfolders: 2, filesPerFolder: 4)
-                let result = try runClient(["--source", source, "--id", "normal", "--server", server.endpoint], in: work)
+                let result = try runClient(
+                    ["--source", source, "--id", "normal", "--server", server.endpoint], in: work)
                 #expect(result.status == 0, "\(result.stderr)")
             }
         }
@@ -37,7 +38,8 @@ extension EndToEnd {
             let source = try setup.work.subfolder("source")
             try SampleTree.write(Array("evil".utf8), to: source + "/passwd")
 
-            let cli = try runClient(["--source", source, "--id", "x/../../etc", "--server", setup.server.endpoint], in: setup.work)
+            let cli = try runClient(
+                ["--source", source, "--id", "x/../../etc", "--server", setup.server.endpoint], in: setup.work)
             #expect(cli.status == 64)
             #expect(cli.stderr.contains("client id"), "\(cli.stderr)")
 
@@ -53,15 +55,20 @@ extension EndToEnd {
             try setup.normalBackupSucceeds()
         }
 
-        @Test("paths with traversal, absolute parts or NUL are refused for that session only",
-              arguments: ["../escape.txt", "a/../../escape.txt", "/tmp/escape.txt", "a\u{0}b", "a//b", "./a"])
+        @Test(
+            "paths with traversal, absolute parts or NUL are refused for that session only",
+            arguments: ["../escape.txt", "a/../../escape.txt", "/tmp/escape.txt", "a\u{0}b", "a//b", "./a"])
         func traversalInPath(path: String) throws {
             let setup = try Setup("path")
             let before = setup.outsideRoot
             let raw = try RawConnection(port: setup.server.port)
             try raw.send(.hello(.init(clientId: "mallory", capabilities: [])))
             guard case .ready? = try raw.receive() else { throw TestFailure("not ready") }
-            try raw.send(.filesInfo(FilesInfo(entries: [ManifestEntry(path: path, type: .file, size: 4, mtimeNs: 0, mode: 0o644)], final: true)))
+            try raw.send(
+                .filesInfo(
+                    FilesInfo(
+                        entries: [ManifestEntry(path: path, type: .file, size: 4, mtimeNs: 0, mode: 0o644)], final: true
+                    )))
             guard case .error(let error)? = try raw.receive() else { throw TestFailure("no ERROR for \(path)") }
             #expect(error.code == FileSyncError.Code.invalidPath.rawValue)
             #expect(setup.outsideRoot == before)
@@ -73,13 +80,15 @@ extension EndToEnd {
             let setup = try Setup("symlink")
             let outside = try setup.work.subfolder("world/outside")
             try FileManager.default.createDirectory(atPath: setup.root + "/victim", withIntermediateDirectories: true)
-            try FileManager.default.createSymbolicLink(atPath: setup.root + "/victim/docs", withDestinationPath: outside)
+            try FileManager.default.createSymbolicLink(
+                atPath: setup.root + "/victim/docs", withDestinationPath: outside)
             let source = try setup.work.subfolder("source")
             try FileManager.default.createDirectory(atPath: source + "/docs", withIntermediateDirectories: true)
             try SampleTree.write(Array("secret".utf8), to: source + "/docs/file.txt")
             try SampleTree.write(Array("fine".utf8), to: source + "/ok.txt")
 
-            let result = try runClient(["--source", source, "--id", "victim", "--server", setup.server.endpoint, "--json"], in: setup.work)
+            let result = try runClient(
+                ["--source", source, "--id", "victim", "--server", setup.server.endpoint, "--json"], in: setup.work)
             #expect(result.status == 23, "\(result.stdout) \(result.stderr)")
             #expect(listing(of: outside).isEmpty, "something was written through the symlink")
             #expect(FileManager.default.fileExists(atPath: setup.root + "/victim/ok.txt"))
@@ -92,7 +101,9 @@ extension EndToEnd {
             let setup = try Setup("cut")
             let source = try setup.work.subfolder("source")
             try SampleTree.writeLarge(3 << 20, to: source + "/doc.bin", seed: 1)
-            #expect(try runClient(["--source", source, "--id", "cut", "--server", setup.server.endpoint], in: setup.work).status == 0)
+            #expect(
+                try runClient(["--source", source, "--id", "cut", "--server", setup.server.endpoint], in: setup.work)
+                    .status == 0)
             let original = try TreeSnapshot.sha256(of: setup.root + "/cut/doc.bin")
 
             // A session that announces a new version, sends half of it, then vanishes.
@@ -100,7 +111,11 @@ extension EndToEnd {
             try raw.send(.hello(.init(clientId: "cut", capabilities: [])))
             guard case .ready? = try raw.receive() else { throw TestFailure("not ready") }
             let size: Int64 = 3 << 20
-            try raw.send(.filesInfo(FilesInfo(entries: [ManifestEntry(path: "doc.bin", type: .file, size: size, mtimeNs: 42, mode: 0o644)], final: true)))
+            try raw.send(
+                .filesInfo(
+                    FilesInfo(
+                        entries: [ManifestEntry(path: "doc.bin", type: .file, size: size, mtimeNs: 42, mode: 0o644)],
+                        final: true)))
             guard case .tasks(let tasks)? = try raw.receive() else { throw TestFailure("no TASKS") }
             #expect(tasks.tasks.map(\.path) == ["doc.bin"])
             try raw.send(.fileHeader(FileHeader(path: "doc.bin", size: size, mtimeNs: 42, mode: 0o644)))
@@ -123,7 +138,11 @@ extension EndToEnd {
                 let raw = try RawConnection(port: setup.server.port)
                 try raw.send(.hello(.init(clientId: "liar", capabilities: [])))
                 _ = try raw.receive()
-                try raw.send(.filesInfo(FilesInfo(entries: [ManifestEntry(path: "f", type: .file, size: 4, mtimeNs: 1, mode: 0o644)], final: true)))
+                try raw.send(
+                    .filesInfo(
+                        FilesInfo(
+                            entries: [ManifestEntry(path: "f", type: .file, size: 4, mtimeNs: 1, mode: 0o644)],
+                            final: true)))
                 _ = try raw.receive()
                 try raw.send(.fileHeader(FileHeader(path: "f", size: 4, mtimeNs: 1, mode: 0o644)))
                 try raw.sendData(Array("too much data".utf8))
@@ -135,7 +154,11 @@ extension EndToEnd {
                 let raw = try RawConnection(port: setup.server.port)
                 try raw.send(.hello(.init(clientId: "liar", capabilities: [])))
                 _ = try raw.receive()
-                try raw.send(.filesInfo(FilesInfo(entries: [ManifestEntry(path: "f", type: .file, size: 4, mtimeNs: 1, mode: 0o644)], final: true)))
+                try raw.send(
+                    .filesInfo(
+                        FilesInfo(
+                            entries: [ManifestEntry(path: "f", type: .file, size: 4, mtimeNs: 1, mode: 0o644)],
+                            final: true)))
                 _ = try raw.receive()
                 try raw.send(.fileHeader(FileHeader(path: "f", size: 4, mtimeNs: 1, mode: 0o644)))
                 try raw.sendData(Array("data".utf8))

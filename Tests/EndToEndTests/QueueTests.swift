@@ -12,11 +12,15 @@ extension EndToEnd {
             var sources: [String: String] = [:]
             for (index, id) in ids.enumerated() {
                 let source = try work.subfolder("src-\(id)")
-                try SampleTree.make(at: source, folders: 2, subfolders: 3, filesPerFolder: 20, largeFileBytes: 40 << 20, seed: UInt64(index + 10))
+                try SampleTree.make(
+                    at: source, folders: 2, subfolders: 3, filesPerFolder: 20, largeFileBytes: 40 << 20,
+                    seed: UInt64(index + 10))
                 sources[id] = source
             }
             let clients = try ids.map { id in
-                try Command(Harness.client, ["--source", sources[id]!, "--id", id, "--server", server.endpoint, "--json"], in: work)
+                try Command(
+                    Harness.client, ["--source", sources[id]!, "--id", id, "--server", server.endpoint, "--json"],
+                    in: work)
             }
             let results = clients.map { $0.wait() }
             for (id, result) in zip(ids, results) {
@@ -33,8 +37,9 @@ extension EndToEnd {
             }
             #expect(events.count == 6, "\(server.log)")
             for pair in stride(from: 0, to: events.count - 1, by: 2) {
-                #expect(events[pair].0 == "start" && events[pair + 1].0 == "end" && events[pair].1 == events[pair + 1].1,
-                        "sessions overlap: \(events)")
+                #expect(
+                    events[pair].0 == "start" && events[pair + 1].0 == "end" && events[pair].1 == events[pair + 1].1,
+                    "sessions overlap: \(events)")
             }
             #expect(server.log.contains("queued at position"), "no client had to wait: \(server.log)")
         }
@@ -57,12 +62,32 @@ extension EndToEnd {
             // ...and a real client must still get its turn once the first disconnects.
             let source = try work.subfolder("source")
             try SampleTree.write(Array("data".utf8), to: source + "/a.txt")
-            let client = try Command(Harness.client, ["--source", source, "--id", "real", "--server", server.endpoint], in: work)
+            let client = try Command(
+                Harness.client, ["--source", source, "--id", "real", "--server", server.endpoint], in: work)
             _ = consume second
             _ = consume first
             let result = client.wait(timeout: 60)
             #expect(result.status == 0, "\(result.stderr)")
             #expect(FileManager.default.fileExists(atPath: root + "/real/a.txt"))
+        }
+
+        @Test("an active client that goes silent is dropped after the idle timeout and the next one proceeds")
+        func silentClientIsDropped() throws {
+            let work = try TemporaryDirectory("silent")
+            let root = try work.subfolder("root")
+            let server = try ServerProcess(root: root, in: work, extra: ["--idle-timeout", "2s"])
+            let silent = try RawConnection(port: server.port)
+            try silent.send(.hello(.init(clientId: "silent", capabilities: [])))
+            guard case .ready? = try silent.receive() else { throw TestFailure("not ready") }
+
+            let source = try work.subfolder("source")
+            try SampleTree.write(Array("data".utf8), to: source + "/a.txt")
+            let result = try runClient(
+                ["--source", source, "--id", "patient", "--server", server.endpoint], in: work, timeout: 60)
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(server.log.contains("silent for 2 s"), "\(server.log)")
+            // The silent connection was closed by the server.
+            #expect(try silent.receive() == nil)
         }
     }
 }

@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 extension EndToEnd {
@@ -16,7 +16,9 @@ extension EndToEnd {
             let terminal = try PseudoTerminal()
             let process = Process()
             process.executableURL = URL(fileURLWithPath: Harness.server)
-            process.arguments = ["--config", config, "--listen", "127.0.0.1", "--interface", "127.0.0.1", "--no-discovery"]
+            process.arguments = [
+                "--config", config, "--listen", "127.0.0.1", "--interface", "127.0.0.1", "--no-discovery",
+            ]
             process.standardInput = terminal.child
             process.standardOutput = terminal.child
             process.standardError = FileHandle(forWritingAtPath: "/dev/null")
@@ -43,7 +45,8 @@ extension EndToEnd {
             try terminal.expect("listening on 127.0.0.1:")
             process.terminate()
 
-            let saved = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: config))) as? [String: Any]
+            let saved =
+                try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: config))) as? [String: Any]
             #expect(saved?["root"] as? String == root)
             #expect(saved?["port"] as? Int == 0)
             #expect(saved?["interval"] as? String == "15m")
@@ -53,7 +56,8 @@ extension EndToEnd {
             #expect(mode == 0o600)
 
             // The next start, with no terminal at all, reuses the saved settings without asking.
-            let again = try ServerStart.untilListening(["--config", config, "--listen", "127.0.0.1", "--no-discovery"], in: work)
+            let again = try ServerStart.untilListening(
+                ["--config", config, "--listen", "127.0.0.1", "--no-discovery"], in: work)
             #expect(again.contains("listening on 127.0.0.1:"), "\(again)")
             #expect(again.contains("clients back up every 15m"), "\(again)")
         }
@@ -62,7 +66,8 @@ extension EndToEnd {
         func nonTerminalFailsFast() throws {
             let work = try TemporaryDirectory("noterm")
             let started = Date()
-            let result = try Command.run(Harness.server, ["--config", work.path + "/none.json", "--port", "7000"], in: work, timeout: 30)
+            let result = try Command.run(
+                Harness.server, ["--config", work.path + "/none.json", "--port", "7000"], in: work, timeout: 30)
             #expect(result.status == 64)
             for flag in ["--root", "--interval", "--name"] { #expect(result.stderr.contains(flag), "\(result.stderr)") }
             #expect(!result.stderr.contains("--port,"), "--port was given: \(result.stderr)")
@@ -86,7 +91,8 @@ enum ServerStart {
             process.terminate()
             process.waitUntilExit()
         }
-        return try ServerProcess.readLine(from: out.fileHandleForReading.fileDescriptor, containing: "listening", timeout: 30)
+        return try ServerProcess.readLine(
+            from: out.fileHandleForReading.fileDescriptor, containing: "listening", timeout: 30)
     }
 }
 
@@ -128,6 +134,8 @@ final class PseudoTerminal {
 
     func send(_ line: String) throws {
         let bytes = Array((line + "\n").utf8)
-        guard write(parent, bytes, bytes.count) == bytes.count else { throw TestFailure("cannot write to the terminal") }
+        guard write(parent, bytes, bytes.count) == bytes.count else {
+            throw TestFailure("cannot write to the terminal")
+        }
     }
 }

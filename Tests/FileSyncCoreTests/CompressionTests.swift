@@ -5,7 +5,9 @@ import Testing
 @Suite("Compression")
 struct CompressionTests {
     private func text(_ count: Int) -> [UInt8] {
-        Array(String(repeating: "let value = compute(index) // a line of source code\n", count: count / 50 + 1).utf8.prefix(count))
+        Array(
+            String(repeating: "let value = compute(index) // a line of source code\n", count: count / 50 + 1).utf8
+                .prefix(count))
     }
 
     private func random(_ count: Int, seed: UInt64) -> [UInt8] {
@@ -72,7 +74,8 @@ struct CompressionTests {
         var output = ByteBuffer()
         #expect(throws: FileSyncError.self) { try Inflater().decompress(trailing, into: &output, maxOutput: 10000) }
         #expect(throws: FileSyncError.self) {
-            try Inflater().decompress(ByteBuffer(bytes: [0x78, 0x01, 0xff, 0xff, 0xff]), into: &output, maxOutput: 10000)
+            try Inflater().decompress(
+                ByteBuffer(bytes: [0x78, 0x01, 0xff, 0xff, 0xff]), into: &output, maxOutput: 10000)
         }
     }
 }

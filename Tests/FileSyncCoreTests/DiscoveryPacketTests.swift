@@ -3,7 +3,9 @@ import Testing
 
 @Suite("Discovery packets")
 struct DiscoveryPacketTests {
-    let offer = DiscoveryPacket.Offer(nonce: "00112233aabbccdd", serverId: "6f1c0c3e-1d2a-4c57-9d43-1a2b3c4d5e6f", name: String(repeating: "n", count: 64), port: 7733)
+    let offer = DiscoveryPacket.Offer(
+        nonce: "00112233aabbccdd", serverId: "6f1c0c3e-1d2a-4c57-9d43-1a2b3c4d5e6f",
+        name: String(repeating: "n", count: 64), port: 7733)
 
     @Test("DISCOVER is padded to the minimum size; replies stay within it (no amplification)")
     func sizes() throws {
@@ -31,7 +33,8 @@ struct DiscoveryPacketTests {
         "foreign and malformed datagrams are rejected with an error, never a crash",
         arguments: [
             [], Array("FSYN".utf8), Array("XXXX".utf8) + [1, 1, 0, 0], Array("FSYN".utf8) + [2, 1, 0, 0],
-            Array("FSYN".utf8) + [1, 9, 0, 0], Array("FSYN".utf8) + [1, 2, 0xff, 0xff] + [UInt8](repeating: 0, count: 20),
+            Array("FSYN".utf8) + [1, 9, 0, 0],
+            Array("FSYN".utf8) + [1, 2, 0xff, 0xff] + [UInt8](repeating: 0, count: 20),
             Array("FSYN".utf8) + [1, 2, 0, 2] + Array("{}".utf8),
             Array("FSYN".utf8) + [1, 2, 0, 5] + Array("nope!".utf8),
             [UInt8](repeating: 0x41, count: 2000),

@@ -3,7 +3,11 @@ import Testing
 
 @Suite("Durations")
 struct DurationParserTests {
-    @Test("human durations parse to seconds", arguments: [("90s", 90), ("15m", 900), ("1h", 3600), ("1d", 86400), ("1h30m", 5400), ("45", 45), (" 2H ", 7200)])
+    @Test(
+        "human durations parse to seconds",
+        arguments: [
+            ("90s", 90), ("15m", 900), ("1h", 3600), ("1d", 86400), ("1h30m", 5400), ("45", 45), (" 2H ", 7200),
+        ])
     func valid(text: String, seconds: Int) throws {
         #expect(try DurationParser.seconds(from: text) == seconds)
     }

@@ -76,8 +76,9 @@ struct FrameDecoderTests {
         #expect(error?.code == .frameTooLarge)
     }
 
-    @Test("unknown kinds, unknown flags, flags on control frames and short lengths are malformed",
-          arguments: [[0, 0, 0, 2, 9, 0], [0, 0, 0, 2, 2, 0x80], [0, 0, 0, 2, 1, 1], [0, 0, 0, 1, 1, 0]] as [[UInt8]])
+    @Test(
+        "unknown kinds, unknown flags, flags on control frames and short lengths are malformed",
+        arguments: [[0, 0, 0, 2, 9, 0], [0, 0, 0, 2, 2, 0x80], [0, 0, 0, 2, 1, 1], [0, 0, 0, 1, 1, 0]] as [[UInt8]])
     func malformedHeaders(header: [UInt8]) {
         let error = #expect(throws: FileSyncError.self) { try decodeAll([ByteBuffer(bytes: header)]) }
         #expect(error?.code == .malformedFrame)

@@ -11,12 +11,18 @@ struct MessageTests {
         .queued(Queued(position: 2, keepaliveSeconds: 15)),
         .filesInfo(
             FilesInfo(
-                entries: [ManifestEntry(path: "a/ü b.txt", type: .file, size: 3, mtimeNs: -5, mode: 0o644)], final: true)),
-        .tasks(Tasks(tasks: [TransferTask(path: "a")], rejected: [FileResult(path: "b", error: ErrorMessage(code: "x", message: "y"))], final: false)),
+                entries: [ManifestEntry(path: "a/ü b.txt", type: .file, size: 3, mtimeNs: -5, mode: 0o644)], final: true
+            )),
+        .tasks(
+            Tasks(
+                tasks: [TransferTask(path: "a")],
+                rejected: [FileResult(path: "b", error: ErrorMessage(code: "x", message: "y"))], final: false)),
         .fileHeader(FileHeader(path: "a", size: 10, mtimeNs: 1_700_000_000_123_456_789, mode: 0o600)),
         .fileEnd(FileEnd(sha256: String(repeating: "ab", count: 32))),
         .fileAbort(FileAbort(reason: "changed")),
-        .fileAck(FileAck(files: [FileResult(path: "a"), FileResult(path: "b", error: ErrorMessage(code: "c", message: "d"))])),
+        .fileAck(
+            FileAck(files: [FileResult(path: "a"), FileResult(path: "b", error: ErrorMessage(code: "c", message: "d"))])
+        ),
         .done(Done()),
         .nextSync(NextSync(afterSeconds: 900, stored: 1, failed: 0, deleted: 2, deletionsSkipped: nil)),
         .error(ErrorMessage(code: "invalidClientID", message: "no")),
@@ -44,8 +50,12 @@ struct MessageTests {
         #expect(message == .queued(Queued(position: 3, keepaliveSeconds: 15)))
     }
 
-    @Test("unknown types, missing fields, wrong types and non-JSON are malformed",
-          arguments: [#"{"type":"NOPE"}"#, #"{"type":"QUEUED"}"#, #"{"type":"QUEUED","position":"x","keepaliveSeconds":1}"#, "\u{1}garbage", "[]", ""])
+    @Test(
+        "unknown types, missing fields, wrong types and non-JSON are malformed",
+        arguments: [
+            #"{"type":"NOPE"}"#, #"{"type":"QUEUED"}"#, #"{"type":"QUEUED","position":"x","keepaliveSeconds":1}"#,
+            "\u{1}garbage", "[]", "",
+        ])
     func malformed(json: String) {
         let error = #expect(throws: FileSyncError.self) { try decode(json) }
         #expect(error?.code == .malformedMessage)
@@ -53,7 +63,9 @@ struct MessageTests {
 
     @Test("a data frame where a message is expected is refused")
     func dataFrameIsNotAMessage() {
-        let error = #expect(throws: FileSyncError.self) { try Message(frame: Frame(kind: .data, payload: ByteBuffer())) }
+        let error = #expect(throws: FileSyncError.self) {
+            try Message(frame: Frame(kind: .data, payload: ByteBuffer()))
+        }
         #expect(error?.code == .unexpectedMessage)
     }
 }

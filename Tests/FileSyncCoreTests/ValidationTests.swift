@@ -3,7 +3,9 @@ import Testing
 
 @Suite("Path and client id validation")
 struct ValidationTests {
-    @Test("ordinary relative paths are accepted", arguments: ["a", "a/b/c.txt", "ünï cödé/spaced name.txt", ".hidden", "a/..b", "...", "x\\y"])
+    @Test(
+        "ordinary relative paths are accepted",
+        arguments: ["a", "a/b/c.txt", "ünï cödé/spaced name.txt", ".hidden", "a/..b", "...", "x\\y"])
     func validPaths(path: String) throws {
         #expect(try RelativePath(validating: path).string == path)
     }
@@ -28,14 +30,18 @@ struct ValidationTests {
         #expect(!TemporaryName.isTemporary("filesync-0123456789abcdef.part"))
     }
 
-    @Test("ids of letters, digits, dot, underscore and dash are accepted", arguments: ["laptop", "a", "web-01.example_com", String(repeating: "x", count: 64), "..."])
+    @Test(
+        "ids of letters, digits, dot, underscore and dash are accepted",
+        arguments: ["laptop", "a", "web-01.example_com", String(repeating: "x", count: 64), "..."])
     func validIDs(id: String) throws {
         #expect(try ClientID(validating: id).string == id)
     }
 
     @Test(
         "ids with separators, traversal, reserved names or bad length are refused",
-        arguments: ["x/../../etc", "", ".", "..", ".filesync", "a b", "a/b", "ü", String(repeating: "x", count: 65), "a\u{0}"])
+        arguments: [
+            "x/../../etc", "", ".", "..", ".filesync", "a b", "a/b", "ü", String(repeating: "x", count: 65), "a\u{0}",
+        ])
     func invalidIDs(id: String) {
         let error = #expect(throws: FileSyncError.self) { try ClientID(validating: id) }
         #expect(error?.code == .invalidClientID)

@@ -1,9 +1,9 @@
 import FileSyncCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Walks the source folder and builds the manifest.
@@ -28,7 +28,8 @@ public struct SourceScanner: Sendable {
     public func scan() throws -> Result {
         let fd = open(source, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else {
-            throw FileSyncError(.invalidSetting, "cannot open the source folder \"\(source)\": \(String(cString: strerror(errno)))")
+            throw FileSyncError(
+                .invalidSetting, "cannot open the source folder \"\(source)\": \(String(cString: strerror(errno)))")
         }
         var result = Result()
         walk(fd, prefix: "", into: &result)
@@ -38,7 +39,11 @@ public struct SourceScanner: Sendable {
     private func walk(_ fd: Int32, prefix: String, into result: inout Result) {
         guard let stream = fdopendir(fd) else {
             close(fd)
-            result.warnings.append(FileResult(path: prefix, error: ErrorMessage(code: "unreadable", message: "cannot list folder: \(String(cString: strerror(errno)))")))
+            result.warnings.append(
+                FileResult(
+                    path: prefix,
+                    error: ErrorMessage(
+                        code: "unreadable", message: "cannot list folder: \(String(cString: strerror(errno)))")))
             return
         }
         defer { closedir(stream) }
@@ -76,14 +81,16 @@ public struct SourceScanner: Sendable {
             let mode = UInt32(info.st_mode & 0o7777)
             switch info.st_mode & S_IFMT {
             case S_IFREG:
-                result.entries.append(ManifestEntry(path: path, type: .file, size: Int64(info.st_size), mtimeNs: mtime, mode: mode))
+                result.entries.append(
+                    ManifestEntry(path: path, type: .file, size: Int64(info.st_size), mtimeNs: mtime, mode: mode))
             case S_IFDIR:
                 result.entries.append(ManifestEntry(path: path, type: .dir, size: 0, mtimeNs: mtime, mode: mode))
                 let child = openat(directory, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
                 if child >= 0 {
                     walk(child, prefix: path, into: &result)
                 } else {
-                    result.warnings.append(skipped(prefix, name, "cannot open folder: \(String(cString: strerror(errno)))"))
+                    result.warnings.append(
+                        skipped(prefix, name, "cannot open folder: \(String(cString: strerror(errno)))"))
                 }
             case S_IFLNK:
                 result.warnings.append(skipped(prefix, name, "symlinks are not backed up in this version"))
@@ -94,6 +101,7 @@ public struct SourceScanner: Sendable {
     }
 
     private func skipped(_ prefix: String, _ name: String, _ reason: String) -> FileResult {
-        FileResult(path: prefix.isEmpty ? name : prefix + "/" + name, error: ErrorMessage(code: "skipped", message: reason))
+        FileResult(
+            path: prefix.isEmpty ? name : prefix + "/" + name, error: ErrorMessage(code: "skipped", message: reason))
     }
 }

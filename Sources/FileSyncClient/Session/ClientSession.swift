@@ -35,10 +35,14 @@ struct ClientSession {
         let connection = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(.seconds(10))
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .channelOption(
+                .recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 1024, initial: 16384, maximum: 1 << 20)
+            )
             .connect(host: endpoint.host, port: endpoint.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let timeout = IdleTimeoutHandler(timeout: idle, countsWrites: true) { amount in
-                        logger.warning("no progress for \(amount.nanoseconds / 1_000_000_000) s; closing the connection")
+                        logger.warning(
+                            "no progress for \(amount.nanoseconds / 1_000_000_000) s; closing the connection")
                     }
                     try channel.pipeline.syncOperations.addHandler(timeout)
                     try channel.pipeline.syncOperations.addHandler(ByteCounter.Handler(counter: counter))
@@ -54,15 +58,17 @@ struct ClientSession {
             return try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask {
                     do {
+                        let decoder = MessageDecoder()
                         for try await frame in inbound {
-                            let message = try Message(frame: frame)
+                            let message = try decoder.decode(frame)
                             if case .fileAck(let ack) = message {
                                 acks.record(ack.files)
                             } else {
                                 continuation.yield(message)
                             }
                         }
-                        continuation.finish(throwing: FileSyncError(.connectionClosed, "the server closed the connection"))
+                        continuation.finish(
+                            throwing: FileSyncError(.connectionClosed, "the server closed the connection"))
                     } catch {
                         continuation.finish(throwing: error)
                     }
@@ -89,7 +95,8 @@ struct ClientSession {
                 .hello(
                     Hello(
                         clientId: options.clientID.string, capabilities: capabilities,
-                        mirrorDeletions: options.mirrorDeletions, software: "filesync-client/\(FileSyncVersion.string)"))))
+                        mirrorDeletions: options.mirrorDeletions, software: "filesync-client/\(FileSyncVersion.string)")
+                )))
 
         // Handshake and queue.
         let ready: Ready
@@ -123,10 +130,13 @@ struct ClientSession {
                 throw FileSyncError(.unexpectedMessage, "expected TASKS")
             }
             tasks += part.tasks
-            for rejected in part.rejected ?? [] { outcome.failed[rejected.path] = rejected.error?.message ?? "rejected" }
+            for rejected in part.rejected ?? [] {
+                outcome.failed[rejected.path] = rejected.error?.message ?? "rejected"
+            }
             if part.final { break receiving }
         }
-        let files = Dictionary(scan.entries.lazy.filter { $0.type == .file }.map { ($0.path, $0) }) { first, _ in first }
+        let files = Dictionary(scan.entries.lazy.filter { $0.type == .file }.map { ($0.path, $0) }) { first, _ in first
+        }
         outcome.unchanged = files.count - tasks.count - outcome.failed.count
         logger.info("\(tasks.count) files to send, \(outcome.unchanged) unchanged")
 
@@ -138,7 +148,9 @@ struct ClientSession {
         var sent: [String: Int64] = [:]
         for task in tasks {
             guard task.kind == .full, let entry = files[task.path] else {
-                throw FileSyncError(.unexpectedMessage, "the server asked for \"\(task.path)\" (\(task.kind.rawValue)), which was not offered")
+                throw FileSyncError(
+                    .unexpectedMessage,
+                    "the server asked for \"\(task.path)\" (\(task.kind.rawValue)), which was not offered")
             }
             switch try await sender.send(entry) {
             case .sent: sent[entry.path] = entry.size

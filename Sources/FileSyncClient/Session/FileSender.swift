@@ -1,11 +1,12 @@
 import Crypto
 import FileSyncCore
+import Foundation
 import NIOCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Streams files as `FILE_HEADER`, data frames and `FILE_END`, in blocks, so memory never grows
@@ -37,12 +38,15 @@ struct FileSender {
     mutating func send(_ entry: ManifestEntry) async throws -> Outcome {
         let fd = open(source + "/" + entry.path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else {
-            let reason = errno == ENOENT ? "vanished since the scan" : "cannot open: \(String(cString: strerror(errno)))"
+            let reason =
+                errno == ENOENT ? "vanished since the scan" : "cannot open: \(String(cString: strerror(errno)))"
             return .skipped(reason)
         }
         defer { close(fd) }
         var before = stat()
-        guard fstat(fd, &before) == 0, before.st_mode & S_IFMT == S_IFREG else { return .skipped("no longer a regular file") }
+        guard fstat(fd, &before) == 0, before.st_mode & S_IFMT == S_IFREG else {
+            return .skipped("no longer a regular file")
+        }
         guard Int64(before.st_size) == entry.size, before.mtimeNs == entry.mtimeNs else {
             return .skipped("changed since the scan; it will be sent on the next run")
         }
@@ -132,5 +136,3 @@ struct FrameEncoderJSON {
 extension stat {
     var mtimeNs: Int64 { Int64(st_mtim.tv_sec) * 1_000_000_000 + Int64(st_mtim.tv_nsec) }
 }
-
-import Foundation

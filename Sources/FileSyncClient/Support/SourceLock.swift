@@ -3,9 +3,9 @@ import FileSyncCore
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// An exclusive `flock(2)` per source folder, so two backups of one source never run at once.
@@ -26,7 +26,8 @@ public final class SourceLock: Sendable {
         path = base + "/source-\(digest).lock"
         fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
-            throw FileSyncError(.invalidSetting, "cannot create the lock file \(path): \(String(cString: strerror(errno)))")
+            throw FileSyncError(
+                .invalidSetting, "cannot create the lock file \(path): \(String(cString: strerror(errno)))")
         }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             close(fd)

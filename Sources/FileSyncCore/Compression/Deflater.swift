@@ -73,7 +73,8 @@ public final class Inflater {
             throw FileSyncError(
                 .decompressionFailed,
                 status == Z_BUF_ERROR
-                    ? "compressed block expands beyond \(maxOutput) bytes" : "compressed block is corrupt (zlib \(status))")
+                    ? "compressed block expands beyond \(maxOutput) bytes"
+                    : "compressed block is corrupt (zlib \(status))")
         }
     }
 }
@@ -98,7 +99,7 @@ public enum Compressibility {
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif

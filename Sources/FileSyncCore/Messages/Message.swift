@@ -108,8 +108,7 @@ public struct Ready: Codable, Sendable, Equatable {
             maxManifestEntries: ProtocolLimits.maxManifestEntries, maxPathBytes: ProtocolLimits.maxPathBytes)
     }
 
-    public init(version: Int, serverId: String, serverName: String, capabilities: [String], limits: Limits = .current)
-    {
+    public init(version: Int, serverId: String, serverName: String, capabilities: [String], limits: Limits = .current) {
         self.version = version
         self.serverId = serverId
         self.serverName = serverName

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Parses human durations such as `90s`, `15m`, `1h`, `1d` or `1h30m` into whole seconds.
 public enum DurationParser {
     /// - Returns: the number of seconds, at least 1.
@@ -51,5 +53,3 @@ public enum DurationParser {
         return text.isEmpty ? "0s" : text
     }
 }
-
-import Foundation

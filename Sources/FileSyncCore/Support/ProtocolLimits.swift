@@ -13,7 +13,7 @@ public enum ProtocolLimits {
     public static let maxFrameLength = maxControlPayload + Frame.headerBytesAfterLength
 
     /// Block size clients use when reading files into data frames.
-    public static let blockSize = 256 * 1024
+    public static let blockSize = 1024 * 1024
 
     /// Largest number of manifest entries in one `CLIENT_FILES_INFO` part.
     public static let maxEntriesPerPart = 10_000

@@ -52,6 +52,8 @@ public enum TemporaryName {
             name.hasPrefix(prefix), name.hasSuffix(suffix)
         else { return false }
         let hex = bytes.dropFirst(prefix.utf8.count).prefix(16)
-        return hex.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0) }
+        return hex.allSatisfy {
+            (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0)
+        }
     }
 }

@@ -4,9 +4,9 @@ import NIOCore
 import NIOPosix
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Answers `DISCOVER` datagrams with a unicast `OFFER` and multicasts `ANNOUNCE` at start and then
@@ -35,7 +35,8 @@ struct DiscoveryResponder {
             try await MulticastSetup.configureSender(channel.channel, interface: settings.multicastInterface)
             try await (channel.channel as! MulticastChannel).joinGroup(groupAddress, device: device).get()
             logger.info(
-                "discovery on \(settings.group) via \(settings.multicastInterface) (\(device.name)), announcing \(settings.name)")
+                "discovery on \(settings.group) via \(settings.multicastInterface) (\(device.name)), announcing \(settings.name)"
+            )
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask {
                     while true {
@@ -70,7 +71,8 @@ struct DiscoveryResponder {
         guard case .discover(let discover) = packet else { return nil }
         var answer = offer
         answer.nonce = discover.nonce
-        guard let bytes = try? DiscoveryPacket.offer(answer).encoded(), bytes.count <= envelope.data.readableBytes else {
+        guard let bytes = try? DiscoveryPacket.offer(answer).encoded(), bytes.count <= envelope.data.readableBytes
+        else {
             return nil
         }
         logger.debug("offer to \(envelope.remoteAddress)")

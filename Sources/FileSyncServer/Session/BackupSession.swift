@@ -233,7 +233,8 @@ struct BackupSession {
 
     private func sendTasks(_ plan: SyncPlan, context: Context) async throws {
         let rejected = plan.conflicts.map {
-            FileResult(path: $0.path, error: ErrorMessage(code: FileSyncError.Code.typeConflict.rawValue, message: $0.reason))
+            FileResult(
+                path: $0.path, error: ErrorMessage(code: FileSyncError.Code.typeConflict.rawValue, message: $0.reason))
         }
         let taskParts = MessageParts.split(plan.tasks, maxCount: ProtocolLimits.maxTasksPerPart) { $0.path }
         let rejectedParts = MessageParts.split(rejected, maxCount: ProtocolLimits.maxTasksPerPart) { $0.path }

@@ -3,9 +3,9 @@ import Logging
 import NIOCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Receives the files of one session: `FILE_HEADER`, data frames, `FILE_END` or `FILE_ABORT`,
@@ -36,6 +36,7 @@ struct FileReceiver {
     private var pendingBytes: Int64 = 0
     private var inflater: Inflater?
     private var scratch = ByteBuffer()
+    private let decoder = MessageDecoder()
 
     init(folder: ClientFolder, expected: Set<String>, deflate: Bool, settings: ServerSettings) {
         self.folder = folder
@@ -55,7 +56,7 @@ struct FileReceiver {
                 try write(frame)
                 continue
             }
-            switch try Message(frame: frame) {
+            switch try decoder.decode(frame) {
             case .fileHeader(let header):
                 try begin(header)
             case .fileEnd(let end):
@@ -66,7 +67,8 @@ struct FileReceiver {
                     try await commit(context: context)
                 }
             case .fileAbort(let abort):
-                let failure = try abandonCurrent(FileSyncError(.aborted, "the client abandoned the file: \(abort.reason)"))
+                let failure = try abandonCurrent(
+                    FileSyncError(.aborted, "the client abandoned the file: \(abort.reason)"))
                 try await context.send(.fileAck(FileAck(files: [failure])))
             case .done:
                 guard current == nil else {
@@ -126,7 +128,8 @@ struct FileReceiver {
         case .discarding(let header, let received, let error):
             let total = received + Int64(payload.readableBytes)
             guard total <= header.size else {
-                throw FileSyncError(.sizeMismatch, "more data than the \(header.size) bytes announced for \"\(header.path)\"")
+                throw FileSyncError(
+                    .sizeMismatch, "more data than the \(header.size) bytes announced for \"\(header.path)\"")
             }
             self.current = .discarding(header, received: total, error)
         }
@@ -151,7 +154,8 @@ struct FileReceiver {
             }
         case .discarding(let header, let received, let error):
             guard received == header.size else {
-                throw FileSyncError(.sizeMismatch, "received \(received) of \(header.size) bytes for \"\(header.path)\"")
+                throw FileSyncError(
+                    .sizeMismatch, "received \(received) of \(header.size) bytes for \"\(header.path)\"")
             }
             failed += 1
             return FileResult(path: header.path, error: ErrorMessage(error))
@@ -177,7 +181,8 @@ struct FileReceiver {
         let free = Int64(info.f_bavail) * Int64(info.f_frsize)
         guard header.size <= free else {
             throw FileSyncError(
-                .storageFailed, "not enough space on the server for \"\(header.path)\" (\(header.size) bytes, \(free) free)")
+                .storageFailed,
+                "not enough space on the server for \"\(header.path)\" (\(header.size) bytes, \(free) free)")
         }
     }
 

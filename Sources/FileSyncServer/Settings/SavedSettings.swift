@@ -10,7 +10,9 @@ public struct SavedSettings: Codable, Sendable, Equatable {
     public var name: String?
     public var serverId: String?
 
-    public init(root: String? = nil, port: Int? = nil, interval: String? = nil, name: String? = nil, serverId: String? = nil) {
+    public init(
+        root: String? = nil, port: Int? = nil, interval: String? = nil, name: String? = nil, serverId: String? = nil
+    ) {
         self.root = root
         self.port = port
         self.interval = interval
@@ -55,7 +57,9 @@ public enum SettingValidation {
         if !path.hasPrefix("/") { path = FileManager.default.currentDirectoryPath + "/" + path }
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
-            guard isDirectory.boolValue else { throw FileSyncError(.invalidSetting, "\(path) exists and is not a folder") }
+            guard isDirectory.boolValue else {
+                throw FileSyncError(.invalidSetting, "\(path) exists and is not a folder")
+            }
         } else {
             do {
                 try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
@@ -71,7 +75,8 @@ public enum SettingValidation {
 
     public static func port(_ text: String) throws -> Int {
         guard let port = Int(text.trimmingCharacters(in: .whitespaces)), (0...65535).contains(port) else {
-            throw FileSyncError(.invalidSetting, "\"\(text)\" is not a port number from 1 to 65535 (0 picks any free port)")
+            throw FileSyncError(
+                .invalidSetting, "\"\(text)\" is not a port number from 1 to 65535 (0 picks any free port)")
         }
         return port
     }
@@ -82,7 +87,9 @@ public enum SettingValidation {
 
     public static func name(_ text: String) throws -> String {
         let name = text.trimmingCharacters(in: .whitespaces)
-        guard !name.isEmpty, name.utf8.count <= 64, !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+        guard !name.isEmpty, name.utf8.count <= 64,
+            !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+        else {
             throw FileSyncError(.invalidSetting, "the server name must be 1 to 64 bytes of printable text")
         }
         return name

@@ -29,7 +29,7 @@ public struct ServerSettings: Sendable {
     public var maxWaitingClients = 64
     /// Verified files are renamed into place, and acknowledged, in batches of at most this many files
     /// or ``commitBatchBytes`` bytes, after one filesystem sync.
-    public var commitBatchFiles = 2000
+    public var commitBatchFiles = 8192
     public var commitBatchBytes: Int64 = 512 * 1024 * 1024
 
     public init(

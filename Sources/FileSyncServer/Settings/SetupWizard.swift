@@ -7,8 +7,12 @@ public struct SetupWizard {
     public var read: () -> String?
     public var write: (String) -> Void
 
-    public init(read: @escaping () -> String? = { readLine(strippingNewline: true) },
-                write: @escaping (String) -> Void = { print($0, terminator: ""); fflush(nil) }) {
+    public init(
+        read: @escaping () -> String? = { readLine(strippingNewline: true) },
+        write: @escaping (String) -> Void = {
+            print($0, terminator: ""); fflush(nil)
+        }
+    ) {
         self.read = read
         self.write = write
     }
@@ -17,7 +21,8 @@ public struct SetupWizard {
     public func ask(current: SavedSettings) throws -> SavedSettings {
         write("filesync-server setup: press Enter to accept the value in [brackets].\n")
         var answers = current
-        answers.root = try question("Storage folder", default: current.root ?? NSHomeDirectory() + "/filesync-backups") {
+        answers.root = try question("Storage folder", default: current.root ?? NSHomeDirectory() + "/filesync-backups")
+        {
             try SettingValidation.root($0)
         }
         answers.port = try question("TCP port", default: String(current.port ?? Endpoint.defaultPort)) {

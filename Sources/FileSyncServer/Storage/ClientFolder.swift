@@ -2,9 +2,9 @@ import CFileSyncShims
 import FileSyncCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A client's folder under the server root, `<root>/<client-id>`.
@@ -75,7 +75,8 @@ final class ClientFolder {
                 if mkdirat(current, name, mode) != 0 && errno != EEXIST {
                     let code = errno
                     close(current)
-                    throw FileSyncError.storage("create folder", components[...index].joined(separator: "/"), errno: code)
+                    throw FileSyncError.storage(
+                        "create folder", components[...index].joined(separator: "/"), errno: code)
                 }
                 next = openat(current, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
             }

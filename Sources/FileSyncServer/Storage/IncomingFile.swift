@@ -3,9 +3,9 @@ import FileSyncCore
 import NIOCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A file being received: written to a hidden temporary file beside its destination, hashed as it
@@ -70,7 +70,9 @@ final class IncomingFile {
         guard actual == expected.lowercased() else {
             throw FileSyncError(.checksumMismatch, "SHA-256 of \"\(path)\" is \(actual), the client said \(expected)")
         }
-        guard fchmod(fd, mode_t(header.mode & 0o777)) == 0 else { throw FileSyncError.storage("set the mode of", path.string) }
+        guard fchmod(fd, mode_t(header.mode & 0o777)) == 0 else {
+            throw FileSyncError.storage("set the mode of", path.string)
+        }
         let mtime = timespec(
             tv_sec: Int(header.mtimeNs.floorDiv(1_000_000_000)), tv_nsec: Int(header.mtimeNs.floorMod(1_000_000_000)))
         let times = [mtime, mtime]
@@ -80,7 +82,8 @@ final class IncomingFile {
             throw FileSyncError.storage("close", path.string)
         }
         fd = -1
-        return PendingRename(path: path, parentComponents: parentComponents, temporaryName: temporaryName, size: header.size)
+        return PendingRename(
+            path: path, parentComponents: parentComponents, temporaryName: temporaryName, size: header.size)
     }
 
     /// Closes and removes the temporary file; the destination is untouched.

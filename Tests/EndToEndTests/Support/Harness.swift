@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Locations and facts the end-to-end tests need.
@@ -15,7 +15,9 @@ enum Harness {
         let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent()
         candidates.append(packageRoot.appendingPathComponent(".build/debug"))
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.appendingPathComponent("filesync-server").path) }
+        return candidates.first {
+            FileManager.default.isExecutableFile(atPath: $0.appendingPathComponent("filesync-server").path)
+        }
             ?? candidates[0]
     }()
 
@@ -76,8 +78,10 @@ final class Command {
     private let errURL: URL
     private let exited = DispatchSemaphore(value: 0)
 
-    init(_ executable: String, _ arguments: [String], in folder: TemporaryDirectory, environment: [String: String] = [:],
-         stdin: FileHandle? = FileHandle(forReadingAtPath: "/dev/null")) throws {
+    init(
+        _ executable: String, _ arguments: [String], in folder: TemporaryDirectory, environment: [String: String] = [:],
+        stdin: FileHandle? = FileHandle(forReadingAtPath: "/dev/null")
+    ) throws {
         let tag = UUID().uuidString.prefix(8)
         outURL = folder.url.appendingPathComponent("cmd-\(tag).out")
         errURL = folder.url.appendingPathComponent("cmd-\(tag).err")
@@ -110,8 +114,10 @@ final class Command {
         return CommandResult(status: process.terminationStatus, stdout: out, stderr: err)
     }
 
-    static func run(_ executable: String, _ arguments: [String], in folder: TemporaryDirectory,
-                    environment: [String: String] = [:], timeout: Double = 300) throws -> CommandResult {
+    static func run(
+        _ executable: String, _ arguments: [String], in folder: TemporaryDirectory,
+        environment: [String: String] = [:], timeout: Double = 300
+    ) throws -> CommandResult {
         try Command(executable, arguments, in: folder, environment: environment).wait(timeout: timeout)
     }
 }

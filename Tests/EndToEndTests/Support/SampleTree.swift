@@ -5,8 +5,10 @@ import Foundation
 enum SampleTree {
     /// Creates `folders × subfolders × filesPerFolder` small files plus extras under `root`.
     @discardableResult
-    static func make(at root: String, folders: Int = 10, subfolders: Int = 10, filesPerFolder: Int = 10,
-                     largeFileBytes: Int = 0, seed: UInt64 = 1) throws -> Int {
+    static func make(
+        at root: String, folders: Int = 10, subfolders: Int = 10, filesPerFolder: Int = 10,
+        largeFileBytes: Int = 0, seed: UInt64 = 1
+    ) throws -> Int {
         var generator = Generator(seed: seed)
         var count = 0
         for top in 0..<folders {
@@ -21,7 +23,8 @@ enum SampleTree {
                 }
             }
         }
-        try FileManager.default.createDirectory(atPath: "\(root)/empty folder/nested empty", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: "\(root)/empty folder/nested empty", withIntermediateDirectories: true)
         try write([], to: "\(root)/empty.txt")
         count += 1
         if largeFileBytes > 0 {

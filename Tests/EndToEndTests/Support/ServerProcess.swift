@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A running `filesync-server` on 127.0.0.1 with an ephemeral port, its log kept in a file.
@@ -28,7 +28,8 @@ final class ServerProcess {
         process.standardError = try FileHandle(forWritingTo: logURL)
         process.standardInput = FileHandle(forReadingAtPath: "/dev/null")
         try process.run()
-        let line = try Self.readLine(from: stdout.fileHandleForReading.fileDescriptor, containing: "listening on", timeout: 60)
+        let line = try Self.readLine(
+            from: stdout.fileHandleForReading.fileDescriptor, containing: "listening on", timeout: 60)
         guard let match = line.firstMatch(of: /listening on [0-9.]+:([0-9]+)/), let port = Int(match.1) else {
             throw TestFailure("cannot find the port in: \(line)")
         }
@@ -52,21 +53,39 @@ final class ServerProcess {
 
     deinit { stop() }
 
-    /// Reads from `fd` until a line containing `needle` arrives, waiting with poll(2) up to `timeout` seconds.
+    /// Reads from `fd` until a line containing `needle` arrives, waiting up to `timeout` seconds.
     static func readLine(from fd: Int32, containing needle: String, timeout: Double) throws -> String {
-        var collected = [UInt8]()
+        try LineReader(fd).next(containing: needle, timeout: timeout)
+    }
+}
+
+/// Reads complete lines from a descriptor, waiting with poll(2), keeping what it read ahead.
+final class LineReader {
+    private let fd: Int32
+    private var pending = [UInt8]()
+
+    init(_ fd: Int32) { self.fd = fd }
+
+    /// The next line containing `needle` (earlier lines are skipped).
+    func next(containing needle: String, timeout: Double) throws -> String {
         let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
+        while true {
+            while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                let line = String(decoding: pending[..<newline], as: UTF8.self)
+                pending.removeSubrange(...newline)
+                if line.contains(needle) { return line }
+            }
+            guard Date() < deadline else {
+                throw TestFailure(
+                    "no line containing \"\(needle)\" within \(timeout) s; pending: \(String(decoding: pending, as: UTF8.self))"
+                )
+            }
             var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            let remaining = Int32(max(1, deadline.timeIntervalSinceNow * 1000))
-            guard poll(&descriptor, 1, remaining) > 0 else { continue }
+            guard poll(&descriptor, 1, Int32(max(1, deadline.timeIntervalSinceNow * 1000))) > 0 else { continue }
             var buffer = [UInt8](repeating: 0, count: 4096)
             let count = read(fd, &buffer, buffer.count)
-            if count <= 0 { break }
-            collected += buffer[0..<count]
-            let text = String(decoding: collected, as: UTF8.self)
-            if let line = text.split(separator: "\n").first(where: { $0.contains(needle) }) { return String(line) }
+            guard count > 0 else { throw TestFailure("stream closed before a line containing \"\(needle)\"") }
+            pending += buffer[0..<count]
         }
-        throw TestFailure("no line containing \"\(needle)\" within \(timeout) s; got: \(String(decoding: collected, as: UTF8.self))")
     }
 }

@@ -8,7 +8,9 @@ struct TreeSnapshot: Equatable, CustomStringConvertible {
 
     init(of root: String, ignoringSymlinks: Bool = true) throws {
         let base = URL(fileURLWithPath: root).standardizedFileURL.path
-        guard let walker = FileManager.default.enumerator(atPath: base) else { throw TestFailure("cannot walk \(root)") }
+        guard let walker = FileManager.default.enumerator(atPath: base) else {
+            throw TestFailure("cannot walk \(root)")
+        }
         while let relative = walker.nextObject() as? String {
             let path = base + "/" + relative
             let attributes = try FileManager.default.attributesOfItem(atPath: path)

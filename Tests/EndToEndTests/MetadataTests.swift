@@ -1,0 +1,99 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+extension EndToEnd {
+    @Suite("Metadata and compression") struct MetadataTests {
+        private func status(_ path: String) throws -> stat {
+            var info = stat()
+            guard lstat(path, &info) == 0 else { throw TestFailure("cannot stat \(path)") }
+            return info
+        }
+
+        @Test("stored files keep the source's modification time to the nanosecond and its permission bits")
+        func mtimeAndMode() throws {
+            let work = try TemporaryDirectory("meta")
+            let source = try work.subfolder("source")
+            let root = try work.subfolder("root")
+            try SampleTree.write(Array("#!/bin/sh\necho hi\n".utf8), to: source + "/run.sh")
+            try SampleTree.write(Array("private".utf8), to: source + "/secret.txt")
+            chmod(source + "/run.sh", 0o755)
+            chmod(source + "/secret.txt", 0o600)
+            var times = [
+                timespec(tv_sec: 1_500_000_000, tv_nsec: 123_456_789),
+                timespec(tv_sec: 1_500_000_000, tv_nsec: 123_456_789),
+            ]
+            utimensat(AT_FDCWD, source + "/run.sh", &times, 0)
+            let server = try ServerProcess(root: root, in: work)
+            #expect(
+                try runClient(["--source", source, "--id", "meta", "--server", server.endpoint], in: work).status == 0)
+
+            for name in ["run.sh", "secret.txt"] {
+                let original = try status(source + "/" + name)
+                let stored = try status(root + "/meta/" + name)
+                #expect(
+                    stored.st_mtim.tv_sec == original.st_mtim.tv_sec
+                        && stored.st_mtim.tv_nsec == original.st_mtim.tv_nsec, "\(name) mtime")
+                #expect(stored.st_mode & 0o777 == original.st_mode & 0o777, "\(name) mode")
+            }
+
+            // A mode change alone is applied on the next run without sending the file again.
+            chmod(source + "/secret.txt", 0o640)
+            let second = try runClient(
+                ["--source", source, "--id", "meta", "--server", server.endpoint, "--json"], in: work)
+            #expect(try second.json()["sent"] as? Int == 0)
+            #expect(try status(root + "/meta/secret.txt").st_mode & 0o777 == 0o640)
+        }
+
+        @Test("compressible data is deflated on the wire; --compress-level 0 sends it stored")
+        func compression() throws {
+            let work = try TemporaryDirectory("deflate")
+            let source = try work.subfolder("source")
+            let text = String(
+                repeating: "func backup(_ file: File) throws { try store(file) } // source code\n", count: 60_000)
+            try SampleTree.write(Array(text.utf8), to: source + "/code.swift")
+            try SampleTree.writeLarge(4 << 20, to: source + "/random.bin", seed: 5)
+            let size = text.utf8.count + (4 << 20)
+
+            for (level, id) in [(1, "zipped"), (0, "plain")] {
+                let root = try work.subfolder("root-\(id)")
+                let server = try ServerProcess(root: root, in: work)
+                let result = try runClient(
+                    [
+                        "--source", source, "--id", id, "--server", server.endpoint, "--json", "--compress-level",
+                        "\(level)",
+                    ], in: work)
+                #expect(result.status == 0, "\(result.stderr)")
+                let onWire = try result.json()["bytesOnWire"] as? Int ?? 0
+                if level == 0 {
+                    #expect(onWire > size)
+                } else {
+                    // The text shrinks to a few percent; the random file goes stored.
+                    #expect(onWire < (4 << 20) + text.utf8.count / 10, "on wire: \(onWire)")
+                }
+                #expect(try TreeSnapshot(of: root + "/" + id) == TreeSnapshot(of: source))
+            }
+        }
+
+        @Test("symlinks and special files in the source are skipped with a warning; the rest is backed up")
+        func specialFilesSkipped() throws {
+            let work = try TemporaryDirectory("special")
+            let source = try work.subfolder("source")
+            let root = try work.subfolder("root")
+            try SampleTree.write(Array("real".utf8), to: source + "/real.txt")
+            try FileManager.default.createSymbolicLink(atPath: source + "/link", withDestinationPath: "/etc/passwd")
+            #expect(mkfifo(source + "/pipe", 0o644) == 0)
+            let server = try ServerProcess(root: root, in: work)
+            let result = try runClient(
+                ["--source", source, "--id", "special", "--server", server.endpoint, "--json"], in: work)
+            #expect(result.status == 0, "\(result.stderr)")
+            let warnings = try result.json()["warnings"] as? [[String: Any]] ?? []
+            #expect(Set(warnings.compactMap { $0["path"] as? String }) == ["link", "pipe"])
+            #expect(result.stderr.contains("symlinks are not backed up"))
+            #expect(listing(of: root + "/special") == ["real.txt"])
+        }
+    }
+}
