@@ -20,6 +20,12 @@ public struct BackupOptions: Sendable {
     public var mirrorDeletions = false
     /// Reconnections after a lost connection; 0 means a single attempt.
     public var retries = 3
+    /// Stop retrying once this much time has passed since the run started.
+    public var retryFor: Duration?
+    /// Send file data at most this fast (`--bwlimit`); `nil` for no limit.
+    public var bytesPerSecond: Int64?
+    /// The first wait before a retry; it doubles each time (with jitter) up to a minute.
+    public var retryWait = Duration.seconds(1)
     /// Give up on a connection after this long without progress in either direction.
     public var idleTimeout = TimeAmount.seconds(300)
 
@@ -72,9 +78,12 @@ public struct BackupClient: Sendable {
         }
 
         let counter = ByteCounter()
+        let stats = TransferStats()
         var stored = Set<String>()
         var bytesSent: Int64 = 0
         var attempt = 0
+        var failuresWithoutProgress = 0
+        var readyBefore = 0
         var last: ClientSession.Outcome?
         while true {
             attempt += 1
@@ -82,18 +91,23 @@ public struct BackupClient: Sendable {
                 let endpoint = try await resolveServer(options)
                 summary.server = endpoint.description
                 let session = ClientSession(
-                    endpoint: endpoint, options: options, scan: scan, counter: counter, logger: logger)
+                    endpoint: endpoint, options: options, scan: scan, counter: counter, stats: stats, logger: logger)
                 let outcome = try await session.run()
                 stored.formUnion(outcome.stored)
                 bytesSent += outcome.bytesSent
                 last = outcome
                 break
             } catch let error where Self.isRetryable(error) {
-                guard attempt <= options.retries else {
+                // A session that got going before it broke resets the backoff: only repeated
+                // failures without progress wait longer and longer.
+                failuresWithoutProgress = stats.sessionsReady > readyBefore ? 1 : failuresWithoutProgress + 1
+                readyBefore = stats.sessionsReady
+                let delay = Self.backoff(attempt: failuresWithoutProgress, first: options.retryWait)
+                let outOfTime = options.retryFor.map { clock.now + delay > start + $0 } ?? false
+                guard attempt <= options.retries, !outOfTime else {
                     if case BackupFailure.noServer = error { throw error }
                     throw BackupFailure.connectionLost("\(error)", attempts: attempt)
                 }
-                let delay = Self.backoff(attempt: attempt)
                 logger.warning(
                     "attempt \(attempt) failed (\(error)); retrying in \(String(format: "%.1f", delay.inSeconds)) s")
                 summary.retries += 1
@@ -116,6 +130,9 @@ public struct BackupClient: Sendable {
         summary.sent = stored.count
         summary.skipped = max(0, summary.scanned - summary.sent - summary.failed.count)
         summary.bytesSent = bytesSent
+        summary.bytesResumed = stats.bytesResumed
+        summary.filesResumed = stats.filesResumed
+        summary.bytesResent = max(0, stats.contentBytesSent - bytesSent)
         summary.bytesOnWire = counter.bytes
         summary.seconds = (clock.now - start).inSeconds
         return summary
@@ -159,9 +176,9 @@ public struct BackupClient: Sendable {
         }
     }
 
-    /// Exponential backoff from 1 s, capped at 60 s, with ±25% jitter.
-    static func backoff(attempt: Int) -> Duration {
-        let base = min(60.0, pow(2.0, Double(attempt - 1)))
+    /// Exponential backoff from `first`, doubling per attempt, capped at 60 s, with ±25% jitter.
+    static func backoff(attempt: Int, first: Duration = .seconds(1)) -> Duration {
+        let base = min(60.0, first.inSeconds * pow(2.0, Double(attempt - 1)))
         return .milliseconds(Int(base * Double.random(in: 0.75...1.25) * 1000))
     }
 }

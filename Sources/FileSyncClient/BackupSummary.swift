@@ -26,6 +26,13 @@ public struct BackupSummary: Codable, Sendable {
     public var serverName: String?
     /// Reconnections after a lost connection.
     public var retries = 0
+    /// Files continued from the server's partial copy instead of sent whole.
+    public var filesResumed = 0
+    /// Bytes not sent because the server already held them (resume).
+    public var bytesResumed: Int64 = 0
+    /// File content bytes sent more than once (lost with a broken connection), or sent for files
+    /// that were not stored in the end.
+    public var bytesResent: Int64 = 0
     /// The server's `NEXT_SYNC` delay.
     public var nextSyncSeconds: Int?
 

@@ -32,9 +32,10 @@ public struct BackupServer: Sendable {
                     let timeout = IdleTimeoutHandler(timeout: settings.handshakeTimeout) { amount in
                         logger.warning("closing a connection silent for \(amount.nanoseconds / 1_000_000_000) s")
                     }
-                    try channel.pipeline.syncOperations.addHandler(timeout)
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder()))
                     try channel.pipeline.syncOperations.addHandler(FrameEncoder())
+                    // After the decoder: only complete frames count as activity (no slowloris).
+                    try channel.pipeline.syncOperations.addHandler(timeout)
                     return try NIOAsyncChannel<Frame, Frame>(wrappingChannelSynchronously: channel)
                 }
             }

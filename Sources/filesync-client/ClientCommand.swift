@@ -28,6 +28,11 @@ struct ClientCommand: AsyncParsableCommand {
     @Flag(help: "Keep running: back up again when the server's NEXT_SYNC says.") var loop = false
     @Flag(help: "Delete on the server what was deleted here (never when the source is empty).") var delete = false
     @Option(help: "Reconnection attempts after a lost connection (0: one attempt only).") var retries = 3
+    @Option(help: "Stop retrying after this long since the start, e.g. 10m.") var retryFor: String?
+    @Option(help: "First wait before retrying (doubles each time, up to 1m), e.g. 1s or 200ms.")
+    var retryWait = "1s"
+    @Option(help: "Give up on a connection without progress for this long.") var timeout = "5m"
+    @Option(help: "Send file data at most this fast, in bytes per second: 500K, 20M, 1G.") var bwlimit: String?
     @Option(help: "zlib level 1-9 for file data; 0 turns compression off.") var compressLevel = 1
     @Flag(help: "Print the summary as one JSON object.") var json = false
     @Option(help: "IPv4 address of the interface used for discovery (default: first non-loopback multicast interface).")
@@ -40,6 +45,9 @@ struct ClientCommand: AsyncParsableCommand {
         if !discover && source == nil { throw ValidationError("--source DIR is required") }
         guard retries >= 0 else { throw ValidationError("--retries must be 0 or more") }
         guard (0...9).contains(compressLevel) else { throw ValidationError("--compress-level must be from 0 to 9") }
+        if let bwlimit, RateLimit.parse(bwlimit) == nil {
+            throw ValidationError("--bwlimit takes bytes per second, e.g. 500K, 20M or 1G")
+        }
     }
 
     func run() async throws {
@@ -126,6 +134,11 @@ struct ClientCommand: AsyncParsableCommand {
         options.compressionLevel = compressLevel
         options.mirrorDeletions = delete
         options.retries = retries
+        options.bytesPerSecond = bwlimit.flatMap(RateLimit.parse)
+        options.retryFor = try retryFor.map { try DurationParser.duration(from: $0) }
+        options.retryWait = try DurationParser.duration(from: retryWait)
+        let idle = try DurationParser.duration(from: timeout)
+        options.idleTimeout = .nanoseconds(Int64(idle.inSeconds * 1e9))
         return options
     }
 
@@ -141,6 +154,10 @@ struct ClientCommand: AsyncParsableCommand {
                 "filesync: \(summary.scanned) files scanned, \(summary.sent) sent, \(summary.skipped) unchanged, "
             line += "\(summary.failed.count) failed"
             if summary.deleted > 0 { line += ", \(summary.deleted) deleted" }
+            if summary.retries > 0 {
+                line += "; \(summary.retries) retries, \(Self.bytes(summary.bytesResumed)) resumed, "
+                line += "\(Self.bytes(summary.bytesResent)) resent"
+            }
             line += "; \(Self.bytes(summary.bytesOnWire)) on the wire in \(String(format: "%.2f", summary.seconds)) s"
             if let server = summary.server { line += " to \(summary.serverName.map { "\"\($0)\" " } ?? "")\(server)" }
             if let next = summary.nextSyncSeconds { line += "; next backup in \(DurationParser.format(next))" }

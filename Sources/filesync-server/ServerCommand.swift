@@ -30,6 +30,8 @@ struct ServerCommand: AsyncParsableCommand {
     @Flag(help: "Do not answer discovery or announce; clients must use --server.") var noDiscovery = false
     @Option(help: "Drop an active client silent for this long.") var idleTimeout = "60s"
     @Option(help: "Clients that may wait in the queue at once.") var maxQueue = 64
+    @Option(help: "Delete partial files (of interrupted transfers) older than this instead of resuming them.")
+    var partialExpiry = "7d"
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
 
     func run() async throws {
@@ -99,6 +101,7 @@ struct ServerCommand: AsyncParsableCommand {
         settings.discoveryEnabled = !noDiscovery
         settings.idleTimeout = .seconds(Int64(try DurationParser.seconds(from: idleTimeout)))
         settings.maxWaitingClients = max(1, maxQueue)
+        settings.partialExpiry = .seconds(try DurationParser.seconds(from: partialExpiry))
         return settings
     }
 }

@@ -15,19 +15,10 @@ struct ValidationTests {
         arguments: [
             "", "/etc/passwd", "..", "../x", "a/../../etc", "a/./b", ".", "a//b", "a/", "a\u{0}b",
             String(repeating: "x", count: 256), String(repeating: "a/", count: 2100) + "z",
-            "dir/.filesync-0123456789abcdef.part",
         ])
     func invalidPaths(path: String) {
         let error = #expect(throws: FileSyncError.self) { try RelativePath(validating: path) }
         #expect(error?.code == .invalidPath)
-    }
-
-    @Test("temporary names are recognised only in their exact shape")
-    func temporaryNames() {
-        #expect(TemporaryName.isTemporary(".filesync-0123456789abcdef.part"))
-        #expect(!TemporaryName.isTemporary(".filesync-0123456789ABCDEF.part"))
-        #expect(!TemporaryName.isTemporary(".filesync-012345.part"))
-        #expect(!TemporaryName.isTemporary("filesync-0123456789abcdef.part"))
     }
 
     @Test(

@@ -58,7 +58,7 @@ public struct SourceScanner: Sendable {
                 result.warnings.append(skipped(prefix, shown, "the name is not valid UTF-8"))
                 continue
             }
-            if name == "." || name == ".." || TemporaryName.isTemporary(Substring(name)) { continue }
+            if name == "." || name == ".." { continue }
             // Swift compares strings by canonical equivalence: "é" composed and decomposed are one
             // name to the protocol, so only the first of such a pair can be backed up.
             guard seen.insert(name).inserted else {

@@ -10,6 +10,7 @@ struct ClientSession {
     let options: BackupOptions
     let scan: SourceScanner.Result
     let counter: ByteCounter
+    let stats: TransferStats
     let logger: Logger
 
     /// What one session achieved.
@@ -44,10 +45,10 @@ struct ClientSession {
                         logger.warning(
                             "no progress for \(amount.nanoseconds / 1_000_000_000) s; closing the connection")
                     }
-                    try channel.pipeline.syncOperations.addHandler(timeout)
                     try channel.pipeline.syncOperations.addHandler(ByteCounter.Handler(counter: counter))
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder()))
                     try channel.pipeline.syncOperations.addHandler(FrameEncoder())
+                    try channel.pipeline.syncOperations.addHandler(timeout)
                     return try NIOAsyncChannel<Frame, Frame>(wrappingChannelSynchronously: channel)
                 }
             }
@@ -89,7 +90,7 @@ struct ClientSession {
     ) async throws -> Outcome {
         let json = FrameEncoderJSON()
         var outcome = Outcome()
-        let capabilities = options.compressionLevel > 0 ? [Capability.deflate] : []
+        let capabilities = (options.compressionLevel > 0 ? [Capability.deflate] : []) + [Capability.resume]
         try await outbound.write(
             json.frame(
                 .hello(
@@ -115,6 +116,7 @@ struct ClientSession {
         }
         try await channel.triggerUserOutboundEvent(IdleTimeoutHandler.SetTimeout(options.idleTimeout)).get()
         outcome.serverName = ready.serverName
+        stats.ready()
         logger.info("session ready with \(ready.serverName), protocol \(ready.version)")
 
         // Manifest.
@@ -144,15 +146,18 @@ struct ClientSession {
         let deflater =
             ready.capabilities.contains(Capability.deflate) && options.compressionLevel > 0
             ? try Deflater(level: options.compressionLevel) : nil
-        var sender = FileSender(source: options.source, outbound: outbound, deflater: deflater)
+        var sender = FileSender(
+            source: options.source, outbound: outbound, deflater: deflater, stats: stats,
+            bytesPerSecond: options.bytesPerSecond)
         var sent: [String: Int64] = [:]
         for task in tasks {
-            guard task.kind == .full, let entry = files[task.path] else {
+            let known = task.kind == .full || (task.kind == .resume && ready.capabilities.contains(Capability.resume))
+            guard known, let entry = files[task.path] else {
                 throw FileSyncError(
                     .unexpectedMessage,
                     "the server asked for \"\(task.path)\" (\(task.kind.rawValue)), which was not offered")
             }
-            switch try await sender.send(entry) {
+            switch try await sender.send(entry, task: task) {
             case .sent: sent[entry.path] = entry.size
             case .skipped(let reason): outcome.failed[entry.path] = reason
             }

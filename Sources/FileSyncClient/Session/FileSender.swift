@@ -15,15 +15,22 @@ struct FileSender {
     let source: String
     let outbound: NIOAsyncChannelOutboundWriter<Frame>
     let deflater: Deflater?
+    let stats: TransferStats
+    private var rateLimit: RateLimit?
     private let encoder = FrameEncoderJSON()
     private var batch: [Frame] = []
     private var batchBytes = 0
     private static let batchLimit = 1 << 20
 
-    init(source: String, outbound: NIOAsyncChannelOutboundWriter<Frame>, deflater: Deflater?) {
+    init(
+        source: String, outbound: NIOAsyncChannelOutboundWriter<Frame>, deflater: Deflater?, stats: TransferStats,
+        bytesPerSecond: Int64? = nil
+    ) {
         self.source = source
         self.outbound = outbound
         self.deflater = deflater
+        self.stats = stats
+        self.rateLimit = bytesPerSecond.map(RateLimit.init(bytesPerSecond:))
     }
 
     /// The outcome of sending one file, as far as the client can tell before the server's answer.
@@ -35,7 +42,9 @@ struct FileSender {
     }
 
     /// Sends one file, or explains why not. Throws only when the connection fails.
-    mutating func send(_ entry: ManifestEntry) async throws -> Outcome {
+    /// Sends one file, from where the server's partial copy ends when `task` offers to resume and
+    /// the file's first bytes still match; otherwise whole. Throws only when the connection fails.
+    mutating func send(_ entry: ManifestEntry, task: TransferTask) async throws -> Outcome {
         let fd = open(source + "/" + entry.path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else {
             let reason =
@@ -50,11 +59,26 @@ struct FileSender {
         guard Int64(before.st_size) == entry.size, before.mtimeNs == entry.mtimeNs else {
             return .skipped("changed since the scan; it will be sent on the next run")
         }
-        try await append(
-            .fileHeader(FileHeader(path: entry.path, size: entry.size, mtimeNs: entry.mtimeNs, mode: entry.mode)))
-
         var hasher = SHA256()
-        var remaining = entry.size
+        var start: Int64 = 0
+        if task.kind == .resume, let offset = task.offset, let prefix = task.prefixSha256, (1...entry.size).contains(offset)
+        {
+            if let prefixHasher = Self.hashPrefix(fd, length: offset), prefixHasher.finalize().hexString == prefix {
+                hasher = prefixHasher
+                start = offset
+                stats.resumed(offset)
+            } else {
+                // The file's start differs from the server's partial copy: send it all again.
+                guard lseek(fd, 0, SEEK_SET) == 0 else { return .skipped("cannot rewind: \(String(cString: strerror(errno)))") }
+            }
+        }
+        try await append(
+            .fileHeader(
+                FileHeader(
+                    path: entry.path, size: entry.size, mtimeNs: entry.mtimeNs, mode: entry.mode,
+                    offset: start > 0 ? start : nil)))
+
+        var remaining = entry.size - start
         var compressing = deflater != nil
         var firstBlock = true
         while remaining > 0 {
@@ -70,6 +94,11 @@ struct FileSender {
             if readError != 0 { return try await abort("read failed: \(String(cString: strerror(readError)))") }
             if count == 0 { return try await abort("shrank while being read") }
             remaining -= Int64(count)
+            stats.sent(count)
+            if rateLimit != nil {
+                try await flush()
+                try await rateLimit!.pace(count)
+            }
             block.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
             try await appendData(block, compressing: &compressing, firstBlock: firstBlock)
             firstBlock = false
@@ -80,6 +109,20 @@ struct FileSender {
         }
         try await append(.fileEnd(FileEnd(sha256: hasher.finalize().hexString)))
         return .sent
+    }
+
+    /// The SHA-256 state after the first `length` bytes of `fd`, leaving it positioned there.
+    private static func hashPrefix(_ fd: Int32, length: Int64) -> SHA256? {
+        var hasher = SHA256()
+        var remaining = length
+        var buffer = [UInt8](repeating: 0, count: ProtocolLimits.blockSize)
+        while remaining > 0 {
+            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, Int(min(Int64($0.count), remaining))) }
+            guard count > 0 else { return nil }
+            buffer.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+            remaining -= Int64(count)
+        }
+        return hasher
     }
 
     /// Writes whatever is batched.

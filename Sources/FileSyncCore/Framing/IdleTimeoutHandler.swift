@@ -2,14 +2,15 @@ import NIOCore
 
 /// Closes the connection when it has been idle for the current timeout.
 ///
-/// Idle means nothing was read (and, with `countsWrites`, nothing written either). A session changes
+/// Placed after the ``FrameDecoder``, idle means no complete frame was read (and, with
+/// `countsWrites`, none written either): a peer trickling a frame a byte at a time is idle. A session changes
 /// the timeout as it moves through its phases by sending a ``SetTimeout`` user outbound event:
 /// short for the handshake, none while the server keeps a queued client waiting, longer while active.
 public final class IdleTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler {
-    public typealias InboundIn = ByteBuffer
-    public typealias InboundOut = ByteBuffer
-    public typealias OutboundIn = ByteBuffer
-    public typealias OutboundOut = ByteBuffer
+    public typealias InboundIn = Frame
+    public typealias InboundOut = Frame
+    public typealias OutboundIn = Frame
+    public typealias OutboundOut = Frame
 
     /// The user outbound event that sets (or with `nil`, suspends) the timeout.
     public struct SetTimeout: Sendable {

@@ -7,13 +7,23 @@ public struct TransferTask: Codable, Sendable, Hashable {
         public init(rawValue: String) { self.rawValue = rawValue }
         /// Send the whole file from its first byte.
         public static let full = Kind(rawValue: "full")
+        /// The server holds the first `offset` bytes, whose SHA-256 is `prefixSha256`: if the
+        /// client's file starts the same, send from `offset`; otherwise send it whole.
+        /// Only sent to clients with the `resume` capability.
+        public static let resume = Kind(rawValue: "resume")
     }
 
     public var path: String
     public var kind: Kind
+    /// `resume` only: bytes the server already holds.
+    public var offset: Int64?
+    /// `resume` only: lowercase hex SHA-256 of those bytes.
+    public var prefixSha256: String?
 
-    public init(path: String, kind: Kind = .full) {
+    public init(path: String, kind: Kind = .full, offset: Int64? = nil, prefixSha256: String? = nil) {
         self.path = path
         self.kind = kind
+        self.offset = offset
+        self.prefixSha256 = prefixSha256
     }
 }

@@ -56,6 +56,10 @@ public enum Message: Sendable, Equatable {
 public enum Capability {
     /// Data frames may carry the `deflated` flag.
     public static let deflate = "deflate"
+    /// The server may send `resume` tasks, and `FILE_HEADER` may carry an `offset`.
+    public static let resume = "resume"
+    /// Every capability this build understands.
+    public static let all: Set<String> = [deflate, resume]
 }
 
 /// Client → server, first message of every session.
@@ -159,18 +163,22 @@ public struct Tasks: Codable, Sendable, Equatable {
 
 // MARK: - File transfer
 
-/// Client → server: the data frames that follow are the content of this file.
+/// Client → server: the data frames that follow are the content of this file, from `offset` on.
 public struct FileHeader: Codable, Sendable, Equatable {
     public var path: String
     public var size: Int64
     public var mtimeNs: Int64
     public var mode: UInt32
+    /// With the `resume` capability: the data starts at this byte, continuing the server's partial
+    /// copy (must equal the offset of the `resume` task). Absent means 0.
+    public var offset: Int64?
 
-    public init(path: String, size: Int64, mtimeNs: Int64, mode: UInt32) {
+    public init(path: String, size: Int64, mtimeNs: Int64, mode: UInt32, offset: Int64? = nil) {
         self.path = path
         self.size = size
         self.mtimeNs = mtimeNs
         self.mode = mode
+        self.offset = offset
     }
 }
 

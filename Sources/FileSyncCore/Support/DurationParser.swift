@@ -42,6 +42,15 @@ public enum DurationParser {
         return total
     }
 
+    /// Parses a duration that may also be given in milliseconds (`250ms`), for timeouts and waits.
+    public static func duration(from text: String) throws -> Duration {
+        let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
+        if trimmed.hasSuffix("ms"), let milliseconds = Int(trimmed.dropLast(2)), milliseconds >= 1 {
+            return .milliseconds(milliseconds)
+        }
+        return .seconds(try seconds(from: text))
+    }
+
     /// Formats seconds the way ``seconds(from:)`` reads them, e.g. `1h30m`.
     public static func format(_ seconds: Int) -> String {
         var rest = seconds

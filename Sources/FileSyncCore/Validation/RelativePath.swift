@@ -2,7 +2,7 @@
 ///
 /// Rules (Protocol.md, "Paths"): non-empty; at most ``ProtocolLimits/maxPathBytes`` UTF-8 bytes;
 /// `/`-separated components, each non-empty, at most ``ProtocolLimits/maxComponentBytes`` bytes,
-/// never `.` or `..`; no NUL; not absolute; no component that names a filesync temporary file.
+/// never `.` or `..`; no NUL; not absolute.
 public struct RelativePath: Sendable, Hashable, CustomStringConvertible {
     public let string: String
 
@@ -22,9 +22,6 @@ public struct RelativePath: Sendable, Hashable, CustomStringConvertible {
             if component.elementsEqual(".".utf8) || component.elementsEqual("..".utf8) {
                 throw Self.invalid(string, "contains a '.' or '..' component")
             }
-            if TemporaryName.isTemporary(Substring(component)) {
-                throw Self.invalid(string, "names a filesync temporary file")
-            }
         }
         self.string = string
     }
@@ -37,23 +34,5 @@ public struct RelativePath: Sendable, Hashable, CustomStringConvertible {
     private static func invalid(_ path: String, _ reason: String) -> FileSyncError {
         let shown = path.count > 80 ? String(path.prefix(80)) + "…" : path
         return FileSyncError(.invalidPath, "path \"\(shown.debugDescription.dropFirst().dropLast())\" \(reason)")
-    }
-}
-
-/// The names of the temporary files the server writes beside their destination.
-public enum TemporaryName {
-    public static let prefix = ".filesync-"
-    public static let suffix = ".part"
-
-    /// Whether a file name has the reserved shape `.filesync-<16 hex digits>.part`.
-    public static func isTemporary(_ name: Substring) -> Bool {
-        let bytes = name.utf8
-        guard bytes.count == prefix.utf8.count + 16 + suffix.utf8.count,
-            name.hasPrefix(prefix), name.hasSuffix(suffix)
-        else { return false }
-        let hex = bytes.dropFirst(prefix.utf8.count).prefix(16)
-        return hex.allSatisfy {
-            (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0)
-        }
     }
 }

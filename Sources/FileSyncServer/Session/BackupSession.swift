@@ -82,7 +82,7 @@ struct BackupSession {
             )
         }
         context.logger[metadataKey: "client"] = "\(clientID)"
-        let capabilities = hello.capabilities.filter { [Capability.deflate].contains($0) }
+        let capabilities = hello.capabilities.filter { Capability.all.contains($0) }
 
         try await waitForTurn(&context)
         try await setReadTimeout(settings.idleTimeout)
@@ -97,12 +97,15 @@ struct BackupSession {
         let manifest = try await receiveManifest(&messages)
         try await setReadTimeout(nil)
         let folder = try ClientFolder(root: settings.root, id: clientID)
-        let plan = try prepare(folder, for: manifest, context: context)
+        let partials = try PartialStore(root: settings.root, id: clientID)
+        var plan = try prepare(folder, for: manifest, context: context)
+        let offers = offerResumes(&plan, manifest: manifest, partials: partials, allowed: capabilities.contains(Capability.resume))
+        if !offers.isEmpty { context.logger.info("resuming \(offers.count) partial file(s)") }
         try await sendTasks(plan, context: context)
         try await setReadTimeout(settings.idleTimeout)
 
         var receiver = FileReceiver(
-            folder: folder, expected: Set(plan.tasks.map { $0.path }),
+            folder: folder, partials: partials, expected: Set(plan.tasks.map { $0.path }), offers: offers,
             deflate: capabilities.contains(Capability.deflate), settings: settings)
         defer { receiver.abandon() }
         try await receiver.receive(&messages, context: context)
@@ -229,6 +232,25 @@ struct BackupSession {
             try? folder.setMode(of: RelativePath(validating: entry.path), to: entry.mode)
         }
         return plan
+    }
+
+    /// Turns tasks whose partial the server holds into `resume` tasks (for clients that can resume)
+    /// and deletes every other partial: of files no longer wanted, changed since, or expired.
+    private func offerResumes(
+        _ plan: inout SyncPlan, manifest: [ManifestEntry], partials: PartialStore, allowed: Bool
+    ) -> [String: PartialStore.Offer] {
+        var offers: [String: PartialStore.Offer] = [:]
+        if allowed {
+            let entries = Dictionary(manifest.map { ($0.path, $0) }) { first, _ in first }
+            for index in plan.tasks.indices {
+                guard let entry = entries[plan.tasks[index].path], let offer = partials.offer(for: entry) else { continue }
+                offers[entry.path] = offer
+                plan.tasks[index] = TransferTask(
+                    path: entry.path, kind: .resume, offset: offer.offset, prefixSha256: offer.prefixSha256)
+            }
+        }
+        partials.prune(keeping: Set(offers.keys.map(PartialStore.name(for:))), maxAge: settings.partialExpiry)
+        return offers
     }
 
     private func sendTasks(_ plan: SyncPlan, context: Context) async throws {

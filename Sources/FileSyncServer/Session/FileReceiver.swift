@@ -16,8 +16,11 @@ import NIOCore
 /// is discarded and reported at once; the session goes on. Protocol violations end the session.
 struct FileReceiver {
     let folder: ClientFolder
+    let partials: PartialStore
     /// Tasks not yet sent by the client.
     private(set) var expected: Set<String>
+    /// Resume offers made in `TASKS`, by path.
+    private let offers: [String: PartialStore.Offer]
     let deflate: Bool
     let settings: ServerSettings
 
@@ -38,9 +41,14 @@ struct FileReceiver {
     private var scratch = ByteBuffer()
     private let decoder = MessageDecoder()
 
-    init(folder: ClientFolder, expected: Set<String>, deflate: Bool, settings: ServerSettings) {
+    init(
+        folder: ClientFolder, partials: PartialStore, expected: Set<String>, offers: [String: PartialStore.Offer],
+        deflate: Bool, settings: ServerSettings
+    ) {
         self.folder = folder
+        self.partials = partials
         self.expected = expected
+        self.offers = offers
         self.deflate = deflate
         self.settings = settings
     }
@@ -61,6 +69,7 @@ struct FileReceiver {
                 try begin(header)
             case .fileEnd(let end):
                 if let failure = try finish(end) {
+                    Self.log(failure, context)
                     try await context.send(.fileAck(FileAck(files: [failure])))
                 }
                 if pending.count >= settings.commitBatchFiles || pendingBytes >= settings.commitBatchBytes {
@@ -69,6 +78,7 @@ struct FileReceiver {
             case .fileAbort(let abort):
                 let failure = try abandonCurrent(
                     FileSyncError(.aborted, "the client abandoned the file: \(abort.reason)"))
+                Self.log(failure, context)
                 try await context.send(.fileAck(FileAck(files: [failure])))
             case .done:
                 guard current == nil else {
@@ -95,11 +105,22 @@ struct FileReceiver {
         guard header.size >= 0, header.size <= ProtocolLimits.maxFileSize, header.mode <= 0o7777 else {
             throw FileSyncError(.malformedMessage, "FILE_HEADER for \"\(header.path)\" has an invalid size or mode")
         }
+        let offset = header.offset ?? 0
+        var resume: PartialStore.Offer?
+        if offset != 0 {
+            guard let offer = offers[header.path], offer.offset == offset, offset <= header.size else {
+                throw FileSyncError(.unexpectedMessage, "FILE_HEADER offset \(offset) for \"\(header.path)\" was not offered")
+            }
+            resume = offer
+        } else {
+            partials.remove(named: PartialStore.name(for: header.path))
+        }
         do {
-            try checkFreeSpace(for: header)
-            current = .receiving(try IncomingFile(header: header, path: path, in: folder))
+            try checkFreeSpace(for: header.size - offset, path: header.path)
+            current = .receiving(
+                try IncomingFile(header: header, path: path, resume: resume, store: partials, folder: folder))
         } catch let error as FileSyncError {
-            current = .discarding(header, received: 0, error)
+            current = .discarding(header, received: offset, error)
         }
     }
 
@@ -122,7 +143,7 @@ struct FileReceiver {
             do {
                 try payload.withUnsafeReadableBytes { try file.write($0) }
             } catch let error as FileSyncError where error.code == .storageFailed {
-                file.discard(in: folder)
+                file.discard(from: partials)
                 self.current = .discarding(file.header, received: file.received + Int64(payload.readableBytes), error)
             }
         case .discarding(let header, let received, let error):
@@ -147,7 +168,7 @@ struct FileReceiver {
                 pendingBytes += rename.size
                 return nil
             } catch let error as FileSyncError {
-                file.discard(in: folder)
+                file.discard(from: partials)
                 if error.code == .sizeMismatch { throw error }
                 failed += 1
                 return FileResult(path: file.header.path, error: ErrorMessage(error))
@@ -168,30 +189,34 @@ struct FileReceiver {
         failed += 1
         switch current {
         case .receiving(let file):
-            file.discard(in: folder)
+            file.discard(from: partials)
             return FileResult(path: file.header.path, error: ErrorMessage(error))
         case .discarding(let header, _, _):
             return FileResult(path: header.path, error: ErrorMessage(error))
         }
     }
 
-    private func checkFreeSpace(for header: FileHeader) throws {
+    private func checkFreeSpace(for bytes: Int64, path: String) throws {
         var info = statvfs()
-        guard fstatvfs(folder.descriptor, &info) == 0 else { return }
+        guard fstatvfs(partials.descriptor, &info) == 0 else { return }
         let free = Int64(info.f_bavail) * Int64(info.f_frsize)
-        guard header.size <= free else {
+        guard bytes <= free else {
             throw FileSyncError(
-                .storageFailed,
-                "not enough space on the server for \"\(header.path)\" (\(header.size) bytes, \(free) free)")
+                .storageFailed, "not enough space on the server for \"\(path)\" (\(bytes) bytes needed, \(free) free)")
         }
     }
 
     // MARK: - Commit
 
+    private static func log(_ failure: FileResult, _ context: BackupSession.Context) {
+        context.logger.warning("\(failure.path) failed: \(failure.error?.message ?? "") [\(failure.error?.code ?? "")]")
+    }
+
     /// Syncs, renames every verified file into place, syncs again, and acknowledges them.
     private mutating func commit(context: BackupSession.Context) async throws {
         let results = commitPending()
         guard !results.isEmpty else { return }
+        for failure in results where !failure.succeeded { Self.log(failure, context) }
         try await context.send(.fileAck(FileAck(files: results)))
     }
 
@@ -204,7 +229,7 @@ struct FileReceiver {
             try folder.synchronize()
         } catch {
             let failure = error as? FileSyncError ?? FileSyncError(.storageFailed, "\(error)")
-            for rename in batch { rename.discard(in: folder) }
+            for rename in batch { partials.remove(named: rename.partialName) }
             failed += batch.count
             return batch.map { FileResult(path: $0.path.string, error: ErrorMessage(failure)) }
         }
@@ -212,7 +237,7 @@ struct FileReceiver {
         results.reserveCapacity(batch.count)
         for rename in batch {
             do {
-                try rename.rename(in: folder)
+                try rename.rename(from: partials, into: folder)
                 stored += 1
                 results.append(FileResult(path: rename.path.string))
             } catch let error as FileSyncError {
@@ -224,9 +249,10 @@ struct FileReceiver {
         return results
     }
 
-    /// When the session breaks: drops the file in progress and still commits the verified ones.
+    /// When the session breaks: keeps the file in progress as a partial to resume from, and still
+    /// commits the verified ones.
     mutating func abandon() {
-        if case .receiving(let file) = current { file.discard(in: folder) }
+        if case .receiving(let file) = current { file.keep() }
         current = nil
         _ = commitPending()
     }

@@ -8,7 +8,7 @@ import FileSyncCore
 
 extension ClientFolder {
     /// Every entry held in the client folder, as relative paths, without following symlinks and
-    /// without the temporary files of unfinished transfers.
+    /// (partial files live outside it).
     func storedPaths() throws -> [String] {
         var paths: [String] = []
         try collect(into: &paths, directory: dup(descriptor), prefix: "")
@@ -25,7 +25,7 @@ extension ClientFolder {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
                 String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
             }
-            if name == "." || name == ".." || TemporaryName.isTemporary(Substring(name)) { continue }
+            if name == "." || name == ".." { continue }
             let relative = prefix.isEmpty ? name : prefix + "/" + name
             paths.append(relative)
             var info = stat()

@@ -3,43 +3,42 @@ import FileSyncCore
 import NIOCore
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #elseif canImport(Darwin)
-    import Darwin
+import Darwin
 #endif
 
-/// A file being received: written to a hidden temporary file beside its destination, hashed as it
-/// arrives, and only renamed over the destination once complete, verified and synced.
+/// A file being received: written to its partial file outside the visible tree, hashed as it
+/// arrives, and only renamed into the client's folder once complete, verified and synced.
 final class IncomingFile {
     let path: RelativePath
     let header: FileHeader
-    /// `.filesync-<16 hex digits>.part`, fixed for a given path.
-    let temporaryName: String
+    /// The partial's name in the ``PartialStore``.
+    let partialName: String
     private let parentComponents: [Substring]
     private var fd: Int32
-    private var hasher = SHA256()
-    private(set) var received: Int64 = 0
+    private var hasher: SHA256
+    private(set) var received: Int64
 
-    /// Creates (truncating any leftover) the temporary file for `header` inside `folder`.
-    init(header: FileHeader, path: RelativePath, in folder: ClientFolder) throws {
+    /// Opens the partial for `header`, continuing after `resume.offset` bytes when given.
+    init(
+        header: FileHeader, path: RelativePath, resume: PartialStore.Offer?, store: PartialStore, folder: ClientFolder
+    ) throws {
         self.path = path
         self.header = header
         self.parentComponents = Array(path.components.dropLast())
-        self.temporaryName = Self.temporaryName(for: path)
-        guard let parent = try folder.parentDirectory(of: path, create: true) else {
+        // Make sure the destination folder can exist before any data is accepted.
+        guard try folder.parentDirectory(of: path, create: true) != nil else {
             throw FileSyncError.storage("create the folder of", path.string, errno: ENOENT)
         }
-        fd = openat(parent, temporaryName, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw FileSyncError.storage("create a temporary file for", path.string) }
+        let offset = resume?.offset ?? 0
+        (partialName, fd) = try store.open(for: header, offset: offset)
+        hasher = resume?.hasher ?? SHA256()
+        received = offset
     }
 
     deinit {
         if fd >= 0 { close(fd) }
-    }
-
-    static func temporaryName(for path: RelativePath) -> String {
-        let digest = SHA256.hash(data: Array(path.string.utf8))
-        return TemporaryName.prefix + digest.prefix(8).hexString + TemporaryName.suffix
     }
 
     /// Appends `bytes`, refusing more than the header announced.
@@ -60,8 +59,8 @@ final class IncomingFile {
         received += Int64(bytes.count)
     }
 
-    /// Checks size and SHA-256, applies mode and mtime, and closes the temporary file.
-    /// The caller renames it into place after the next ``ClientFolder/synchronize()``.
+    /// Checks size and SHA-256, applies mode and mtime, and closes the partial. The caller renames
+    /// it into place after the next ``ClientFolder/synchronize()``.
     func finish(sha256 expected: String) throws -> PendingRename {
         guard received == header.size else {
             throw FileSyncError(.sizeMismatch, "received \(received) of \(header.size) bytes for \"\(path)\"")
@@ -73,65 +72,50 @@ final class IncomingFile {
         guard fchmod(fd, mode_t(header.mode & 0o777)) == 0 else {
             throw FileSyncError.storage("set the mode of", path.string)
         }
-        let mtime = timespec(
-            tv_sec: Int(header.mtimeNs.floorDiv(1_000_000_000)), tv_nsec: Int(header.mtimeNs.floorMod(1_000_000_000)))
-        let times = [mtime, mtime]
-        guard futimens(fd, times) == 0 else { throw FileSyncError.storage("set the time of", path.string) }
-        guard close(fd) == 0 else {
-            fd = -1
-            throw FileSyncError.storage("close", path.string)
-        }
+        let seconds = header.mtimeNs >= 0 ? header.mtimeNs / 1_000_000_000 : (header.mtimeNs + 1) / 1_000_000_000 - 1
+        let mtime = timespec(tv_sec: Int(seconds), tv_nsec: Int(header.mtimeNs - seconds * 1_000_000_000))
+        guard futimens(fd, [mtime, mtime]) == 0 else { throw FileSyncError.storage("set the time of", path.string) }
+        let closed = close(fd)
         fd = -1
-        return PendingRename(
-            path: path, parentComponents: parentComponents, temporaryName: temporaryName, size: header.size)
+        guard closed == 0 else { throw FileSyncError.storage("close", path.string) }
+        return PendingRename(path: path, parentComponents: parentComponents, partialName: partialName, size: header.size)
     }
 
-    /// Closes and removes the temporary file; the destination is untouched.
-    func discard(in folder: ClientFolder) {
+    /// The session broke: syncs what was received so it can be resumed, even after a restart.
+    func keep() {
+        guard fd >= 0 else { return }
+        fdatasync(fd)
+        close(fd)
+        fd = -1
+    }
+
+    /// Closes and deletes the partial; the destination is untouched.
+    func discard(from store: PartialStore) {
         if fd >= 0 {
             close(fd)
             fd = -1
         }
-        if case .found(let parent)? = try? folder.directory(parentComponents, create: false) {
-            unlinkat(parent, temporaryName, 0)
-        }
+        store.remove(named: partialName)
     }
 }
 
-/// A verified temporary file waiting for the sync that precedes its rename.
+/// A verified partial waiting for the sync that precedes its rename into the client's folder.
 struct PendingRename {
     let path: RelativePath
     let parentComponents: [Substring]
-    let temporaryName: String
+    let partialName: String
     let size: Int64
 
-    /// Removes the temporary file without touching the destination.
-    func discard(in folder: ClientFolder) {
-        if case .found(let parent)? = try? folder.directory(parentComponents, create: false) {
-            unlinkat(parent, temporaryName, 0)
-        }
-    }
-
-    /// Renames the temporary file over the destination (atomically replacing any old version).
-    func rename(in folder: ClientFolder) throws {
-        guard case .found(let parent) = try folder.directory(parentComponents, create: false) else {
+    /// Renames the partial over the destination (atomically replacing any old version).
+    func rename(from store: PartialStore, into folder: ClientFolder) throws {
+        guard case .found(let parent) = try folder.directory(parentComponents, create: true) else {
             throw FileSyncError.storage("reopen the folder of", path.string, errno: ENOENT)
         }
-        guard renameat(parent, temporaryName, parent, String(path.components.last!)) == 0 else {
+        guard renameat(store.descriptor, partialName + ".part", parent, String(path.components.last!)) == 0 else {
             let code = errno
-            unlinkat(parent, temporaryName, 0)
+            store.remove(named: partialName)
             throw FileSyncError.storage("rename into place", path.string, errno: code)
         }
-    }
-}
-
-extension Int64 {
-    fileprivate func floorDiv(_ divisor: Int64) -> Int64 {
-        let q = self / divisor
-        return (self % divisor < 0) ? q - 1 : q
-    }
-    fileprivate func floorMod(_ divisor: Int64) -> Int64 {
-        let r = self % divisor
-        return r < 0 ? r + divisor : r
+        unlinkat(store.descriptor, partialName + ".json", 0)
     }
 }

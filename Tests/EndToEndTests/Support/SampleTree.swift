@@ -58,6 +58,22 @@ enum SampleTree {
         }
     }
 
+    /// Overwrites the file at `path` in place (same inode, same size), as an editor that writes
+    /// into the file would, so a reader holding it open sees the change.
+    static func overwriteInPlace(_ path: String, seed: UInt64) throws {
+        guard let handle = FileHandle(forUpdatingAtPath: path) else { throw TestFailure("cannot open \(path)") }
+        defer { try? handle.close() }
+        let size = try handle.seekToEnd()
+        try handle.seek(toOffset: 0)
+        var generator = Generator(seed: seed)
+        var written: UInt64 = 0
+        while written < size {
+            let count = Int(min(UInt64(1 << 20), size - written))
+            try handle.write(contentsOf: bytes(count, &generator))
+            written += UInt64(count)
+        }
+    }
+
     static func bytes(_ count: Int, _ generator: inout Generator) -> [UInt8] {
         var result = [UInt8](repeating: 0, count: count)
         var index = 0
