@@ -1,7 +1,7 @@
 # filesync — see README.md.
 SWIFT ?= swift
 
-.PHONY: all build release test demo bench lint format clean
+.PHONY: all build release test faults demo bench lint format clean
 
 all: build
 
@@ -15,6 +15,12 @@ release:
 test:
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+## A longer randomized soak: 120+ injected faults (cuts, resets, stalls, tiny pieces, kill -9 of
+## client and server); prints faults, files verified, corrupt files (must be 0), resume overhead.
+faults:
+	$(SWIFT) build --build-tests
+	FILESYNC_SOAK=1 $(SWIFT) test --skip-build --filter SoakTests
 
 ## Back up a sample tree on loopback, change it, back up again.
 demo: build

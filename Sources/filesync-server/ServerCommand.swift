@@ -28,7 +28,8 @@ struct ServerCommand: AsyncParsableCommand {
     var interface: String?
     @Option(help: "Multicast group for discovery, ADDR:PORT.") var group = Endpoint.defaultGroup.description
     @Flag(help: "Do not answer discovery or announce; clients must use --server.") var noDiscovery = false
-    @Option(help: "Drop an active client silent for this long.") var idleTimeout = "60s"
+    @Option(help: "Drop an active client that completes no frame for this long.") var idleTimeout = "60s"
+    @Option(help: "Drop a connection that has not completed HELLO within this long.") var handshakeTimeout = "10s"
     @Option(help: "Clients that may wait in the queue at once.") var maxQueue = 64
     @Option(help: "Delete partial files (of interrupted transfers) older than this instead of resuming them.")
     var partialExpiry = "7d"
@@ -100,6 +101,7 @@ struct ServerCommand: AsyncParsableCommand {
         settings.group = try Endpoint(parsing: group)
         settings.discoveryEnabled = !noDiscovery
         settings.idleTimeout = .seconds(Int64(try DurationParser.seconds(from: idleTimeout)))
+        settings.handshakeTimeout = .seconds(Int64(try DurationParser.seconds(from: handshakeTimeout)))
         settings.maxWaitingClients = max(1, maxQueue)
         settings.partialExpiry = .seconds(try DurationParser.seconds(from: partialExpiry))
         return settings

@@ -4,9 +4,14 @@ import Testing
 extension EndToEnd {
     /// The server root is a small tmpfs in a private mount namespace (`unshare -m`), so filling it
     /// touches nothing else on the machine.
-    @Suite("Disk full", .enabled(if: Harness.isRoot && Harness.hasUnshare, "needs root for a private mount namespace (unshare -m); skipped"))
+    @Suite(
+        "Disk full",
+        .enabled(
+            if: Harness.isRoot && Harness.hasUnshare, "needs root for a private mount namespace (unshare -m); skipped"))
     struct DiskFullTests {
-        @Test("a file that does not fit, or meets ENOSPC halfway, fails clearly; stored files stay intact; the next run completes")
+        @Test(
+            "a file that does not fit, or meets ENOSPC halfway, fails clearly; stored files stay intact; the next run completes"
+        )
         func diskFull() throws {
             let work = try TemporaryDirectory("diskfull")
             let source = try work.subfolder("source")
@@ -54,7 +59,10 @@ extension EndToEnd {
                 """#
             let result = try Command.run(
                 "/usr/bin/unshare", ["-m", "--propagation", "private", "/bin/bash", "-c", script], in: work,
-                environment: ["WORK": work.path, "SERVER": Harness.server, "CLIENT": Harness.client, "ROOT": root, "SOURCE": source],
+                environment: [
+                    "WORK": work.path, "SERVER": Harness.server, "CLIENT": Harness.client, "ROOT": root,
+                    "SOURCE": source,
+                ],
                 timeout: 120)
             let output = result.stdout
             let refused = (try? String(contentsOfFile: work.path + "/refused.err", encoding: .utf8)) ?? ""

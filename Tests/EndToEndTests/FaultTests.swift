@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 extension EndToEnd {
@@ -31,15 +31,22 @@ extension EndToEnd {
             let server = try ServerProcess(root: root, in: work)
             let proxy = try FaultProxy(upstreamPort: server.port, faults: cuts.map { .cut(after: $0) })
             let result = try runClient(
-                ["--source", source, "--id", "cuts", "--server", "127.0.0.1:\(proxy.port)", "--json", "--retries", "30",
-                 "--retry-wait", "20ms"], in: work)
+                [
+                    "--source", source, "--id", "cuts", "--server", "127.0.0.1:\(proxy.port)", "--json", "--retries",
+                    "30",
+                    "--retry-wait", "20ms",
+                ], in: work)
             #expect(result.status == 0, "\(result.stderr)")
             let summary = try result.json()
-            print("retries \(summary["retries"] ?? 0), resumed \(summary["bytesResumed"] ?? 0) B, resent \(summary["bytesResent"] ?? 0) B, upstream \(proxy.bytesUpstream) B")
+            print(
+                "retries \(summary["retries"] ?? 0), resumed \(summary["bytesResumed"] ?? 0) B, resent \(summary["bytesResent"] ?? 0) B, upstream \(proxy.bytesUpstream) B"
+            )
             #expect(summary["retries"] as? Int == 20)
             #expect(proxy.connectionCount == 21)
             #expect(try TreeSnapshot(of: root + "/cuts") == TreeSnapshot(of: source))
-            #expect(Double(proxy.bytesUpstream) <= 1.25 * Double(size), "sent \(proxy.bytesUpstream) bytes for a \(size)-byte file")
+            #expect(
+                Double(proxy.bytesUpstream) <= 1.25 * Double(size),
+                "sent \(proxy.bytesUpstream) bytes for a \(size)-byte file")
             #expect(listing(of: root + "/.filesync/cuts/partial").isEmpty, "partials left after success")
         }
 
@@ -53,7 +60,10 @@ extension EndToEnd {
 
             let resetting = try FaultProxy(upstreamPort: server.port, faults: [.reset(after: 1 << 20)])
             let first = try runClient(
-                ["--source", source, "--id", "r", "--server", "127.0.0.1:\(resetting.port)", "--json", "--retry-wait", "20ms"],
+                [
+                    "--source", source, "--id", "r", "--server", "127.0.0.1:\(resetting.port)", "--json",
+                    "--retry-wait", "20ms",
+                ],
                 in: work)
             #expect(first.status == 0, "\(first.stderr)")
             #expect(try first.json()["retries"] as? Int == 1)
@@ -62,13 +72,15 @@ extension EndToEnd {
             try SampleTree.writeLarge(300_000, to: source + "/dir 1/added.bin", seed: 3)
             try SampleTree.write(Array("edited".utf8), to: source + "/empty.txt")
             let tiny = try FaultProxy(upstreamPort: server.port, faults: [.tinyPieces(maxPiece: 7)])
-            let second = try runClient(["--source", source, "--id", "r", "--server", "127.0.0.1:\(tiny.port)", "--json"], in: work)
+            let second = try runClient(
+                ["--source", source, "--id", "r", "--server", "127.0.0.1:\(tiny.port)", "--json"], in: work)
             #expect(second.status == 0, "\(second.stderr)")
             #expect(try second.json()["sent"] as? Int == 2)
             #expect(try TreeSnapshot(of: root + "/r") == TreeSnapshot(of: source))
         }
 
-        @Test("a source file rewritten while it is being sent is reported, not stored corrupt, and right on the next run")
+        @Test(
+            "a source file rewritten while it is being sent is reported, not stored corrupt, and right on the next run")
         func rewrittenDuringSend() throws {
             let work = try TemporaryDirectory("rewrite")
             let source = try work.subfolder("source")
@@ -76,19 +88,22 @@ extension EndToEnd {
             let file = source + "/video.bin"
             try SampleTree.writeLarge(40 << 20, to: file, seed: 1)
             let server = try ServerProcess(root: root, in: work)
-            #expect(try runClient(["--source", source, "--id", "w", "--server", server.endpoint], in: work).status == 0)
+            #expect(
+                try runClient(["--source", source, "--id", "w", "--server", server.endpoint], in: work).status == 0)
             let version1 = try TreeSnapshot.sha256(of: root + "/w/video.bin")
 
             try SampleTree.writeLarge(40 << 20, to: file, seed: 2)
             let proxy = try FaultProxy(
                 upstreamPort: server.port,
                 faults: [.stall(after: 2 << 20, seconds: 1, hook: { try? SampleTree.overwriteInPlace(file, seed: 3) })])
-            let during = try runClient(["--source", source, "--id", "w", "--server", "127.0.0.1:\(proxy.port)", "--json"], in: work)
+            let during = try runClient(
+                ["--source", source, "--id", "w", "--server", "127.0.0.1:\(proxy.port)", "--json"], in: work)
             #expect(during.status == 23, "\(during.stdout) \(during.stderr)")
             #expect(during.stderr.contains("video.bin"), "\(during.stderr)")
             #expect(try TreeSnapshot.sha256(of: root + "/w/video.bin") == version1, "the stored copy changed")
 
-            let after = try runClient(["--source", source, "--id", "w", "--server", server.endpoint, "--json"], in: work)
+            let after = try runClient(
+                ["--source", source, "--id", "w", "--server", server.endpoint, "--json"], in: work)
             #expect(after.status == 0, "\(after.stderr)")
             #expect(try TreeSnapshot.sha256(of: root + "/w/video.bin") == TreeSnapshot.sha256(of: file))
         }
@@ -100,14 +115,17 @@ extension EndToEnd {
             let work = try TemporaryDirectory("killc")
             let source = try work.subfolder("source")
             let root = try work.subfolder("root")
-            for index in 0..<24 { try SampleTree.writeLarge(3 << 20, to: source + "/part-\(index).bin", seed: UInt64(index)) }
+            for index in 0..<24 {
+                try SampleTree.writeLarge(3 << 20, to: source + "/part-\(index).bin", seed: UInt64(index))
+            }
             let expected = try TreeSnapshot(of: source)
             let server = try ServerProcess(root: root, in: work)
             let delays = (0..<5).map { _ in 0.2 + Double(generator.next() % 1500) / 1000 }
             print("fault seed \(seed); client killed after \(delays) s")
             for delay in delays {
                 let client = try Command(
-                    Harness.client, ["--source", source, "--id", "k", "--server", server.endpoint, "--bwlimit", "25M"], in: work)
+                    Harness.client, ["--source", source, "--id", "k", "--server", server.endpoint, "--bwlimit", "25M"],
+                    in: work)
                 usleep(useconds_t(delay * 1_000_000))  // the fault: a kill at a random moment
                 kill(client.process.processIdentifier, SIGKILL)
                 _ = client.wait(timeout: 30)
@@ -115,7 +133,8 @@ extension EndToEnd {
                     try Self.visibleTreeHoldsOnlyCompleteFiles(root + "/k", source: expected)
                 }
             }
-            let final = try runClient(["--source", source, "--id", "k", "--server", server.endpoint, "--json"], in: work)
+            let final = try runClient(
+                ["--source", source, "--id", "k", "--server", server.endpoint, "--json"], in: work)
             #expect(final.status == 0, "\(final.stderr)")
             #expect(try TreeSnapshot(of: root + "/k") == expected)
         }
@@ -127,7 +146,9 @@ extension EndToEnd {
             let work = try TemporaryDirectory("kills")
             let source = try work.subfolder("source")
             let root = try work.subfolder("root")
-            for index in 0..<6 { try SampleTree.writeLarge(12 << 20, to: source + "/chunk-\(index).bin", seed: UInt64(index + 50)) }
+            for index in 0..<6 {
+                try SampleTree.writeLarge(12 << 20, to: source + "/chunk-\(index).bin", seed: UInt64(index + 50))
+            }
             let expected = try TreeSnapshot(of: source)
             let delays = (0..<5).map { _ in 0.6 + Double(generator.next() % 1000) / 1000 }
             print("fault seed \(seed); server killed after \(delays) s")
@@ -135,7 +156,10 @@ extension EndToEnd {
                 let server = try ServerProcess(root: root, in: work)
                 let client = try Command(
                     Harness.client,
-                    ["--source", source, "--id", "s", "--server", server.endpoint, "--bwlimit", "8M", "--retries", "0"], in: work)
+                    [
+                        "--source", source, "--id", "s", "--server", server.endpoint, "--bwlimit", "8M", "--retries",
+                        "0",
+                    ], in: work)
                 usleep(useconds_t(delay * 1_000_000))  // the fault: a kill at a random moment
                 kill(server.process.processIdentifier, SIGKILL)
                 server.stop()
@@ -145,7 +169,8 @@ extension EndToEnd {
                 }
             }
             let server = try ServerProcess(root: root, in: work)
-            let final = try runClient(["--source", source, "--id", "s", "--server", server.endpoint, "--json"], in: work)
+            let final = try runClient(
+                ["--source", source, "--id", "s", "--server", server.endpoint, "--json"], in: work)
             #expect(final.status == 0, "\(final.stderr)")
             #expect(try TreeSnapshot(of: root + "/s") == expected)
             // At 8 MB/s the five rounds cannot have sent all 72 MB: the last partial is resumed.

@@ -17,6 +17,9 @@ struct FileSender {
     let deflater: Deflater?
     let stats: TransferStats
     private var rateLimit: RateLimit?
+    /// 1 MiB, or smaller under `--bwlimit` so that a frame completes every quarter second or so
+    /// (the server counts complete frames as activity).
+    private let blockSize: Int
     private let encoder = FrameEncoderJSON()
     private var batch: [Frame] = []
     private var batchBytes = 0
@@ -31,6 +34,9 @@ struct FileSender {
         self.deflater = deflater
         self.stats = stats
         self.rateLimit = bytesPerSecond.map(RateLimit.init(bytesPerSecond:))
+        self.blockSize =
+            bytesPerSecond.map { Int(min(Int64(ProtocolLimits.blockSize), max(4096, $0 / 4))) }
+            ?? ProtocolLimits.blockSize
     }
 
     /// The outcome of sending one file, as far as the client can tell before the server's answer.
@@ -61,7 +67,8 @@ struct FileSender {
         }
         var hasher = SHA256()
         var start: Int64 = 0
-        if task.kind == .resume, let offset = task.offset, let prefix = task.prefixSha256, (1...entry.size).contains(offset)
+        if task.kind == .resume, let offset = task.offset, let prefix = task.prefixSha256, offset >= 1,
+            offset <= entry.size
         {
             if let prefixHasher = Self.hashPrefix(fd, length: offset), prefixHasher.finalize().hexString == prefix {
                 hasher = prefixHasher
@@ -69,7 +76,9 @@ struct FileSender {
                 stats.resumed(offset)
             } else {
                 // The file's start differs from the server's partial copy: send it all again.
-                guard lseek(fd, 0, SEEK_SET) == 0 else { return .skipped("cannot rewind: \(String(cString: strerror(errno)))") }
+                guard lseek(fd, 0, SEEK_SET) == 0 else {
+                    return .skipped("cannot rewind: \(String(cString: strerror(errno)))")
+                }
             }
         }
         try await append(
@@ -82,7 +91,7 @@ struct FileSender {
         var compressing = deflater != nil
         var firstBlock = true
         while remaining > 0 {
-            let want = Int(min(Int64(ProtocolLimits.blockSize), remaining))
+            let want = Int(min(Int64(blockSize), remaining))
             var block = ByteBufferAllocator().buffer(capacity: want)
             var readError: Int32 = 0
             let count = block.writeWithUnsafeMutableBytes(minimumWritableBytes: want) { buffer in

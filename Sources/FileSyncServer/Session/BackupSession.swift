@@ -99,7 +99,8 @@ struct BackupSession {
         let folder = try ClientFolder(root: settings.root, id: clientID)
         let partials = try PartialStore(root: settings.root, id: clientID)
         var plan = try prepare(folder, for: manifest, context: context)
-        let offers = offerResumes(&plan, manifest: manifest, partials: partials, allowed: capabilities.contains(Capability.resume))
+        let offers = offerResumes(
+            &plan, manifest: manifest, partials: partials, allowed: capabilities.contains(Capability.resume))
         if !offers.isEmpty { context.logger.info("resuming \(offers.count) partial file(s)") }
         try await sendTasks(plan, context: context)
         try await setReadTimeout(settings.idleTimeout)
@@ -239,17 +240,20 @@ struct BackupSession {
     private func offerResumes(
         _ plan: inout SyncPlan, manifest: [ManifestEntry], partials: PartialStore, allowed: Bool
     ) -> [String: PartialStore.Offer] {
+        partials.expire(olderThan: settings.partialExpiry)
         var offers: [String: PartialStore.Offer] = [:]
         if allowed {
             let entries = Dictionary(manifest.map { ($0.path, $0) }) { first, _ in first }
             for index in plan.tasks.indices {
-                guard let entry = entries[plan.tasks[index].path], let offer = partials.offer(for: entry) else { continue }
+                guard let entry = entries[plan.tasks[index].path], let offer = partials.offer(for: entry) else {
+                    continue
+                }
                 offers[entry.path] = offer
                 plan.tasks[index] = TransferTask(
                     path: entry.path, kind: .resume, offset: offer.offset, prefixSha256: offer.prefixSha256)
             }
         }
-        partials.prune(keeping: Set(offers.keys.map(PartialStore.name(for:))), maxAge: settings.partialExpiry)
+        partials.prune(keeping: Set(offers.keys.map(PartialStore.name(for:))))
         return offers
     }
 

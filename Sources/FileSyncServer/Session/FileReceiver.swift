@@ -109,7 +109,8 @@ struct FileReceiver {
         var resume: PartialStore.Offer?
         if offset != 0 {
             guard let offer = offers[header.path], offer.offset == offset, offset <= header.size else {
-                throw FileSyncError(.unexpectedMessage, "FILE_HEADER offset \(offset) for \"\(header.path)\" was not offered")
+                throw FileSyncError(
+                    .unexpectedMessage, "FILE_HEADER offset \(offset) for \"\(header.path)\" was not offered")
             }
             resume = offer
         } else {

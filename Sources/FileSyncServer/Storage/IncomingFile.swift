@@ -3,9 +3,9 @@ import FileSyncCore
 import NIOCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A file being received: written to its partial file outside the visible tree, hashed as it
@@ -78,7 +78,8 @@ final class IncomingFile {
         let closed = close(fd)
         fd = -1
         guard closed == 0 else { throw FileSyncError.storage("close", path.string) }
-        return PendingRename(path: path, parentComponents: parentComponents, partialName: partialName, size: header.size)
+        return PendingRename(
+            path: path, parentComponents: parentComponents, partialName: partialName, size: header.size)
     }
 
     /// The session broke: syncs what was received so it can be resumed, even after a restart.

@@ -3,9 +3,9 @@ import FileSyncCore
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The unfinished transfers of one client, kept outside its visible tree in
@@ -64,7 +64,8 @@ final class PartialStore {
     /// An offer to resume `entry`, when a partial of exactly this version (path, size, mtime) is held.
     func offer(for entry: ManifestEntry) -> Offer? {
         let name = Self.name(for: entry.path)
-        guard let record = record(named: name), record == Record(path: entry.path, size: entry.size, mtimeNs: entry.mtimeNs)
+        guard let record = record(named: name),
+            record == Record(path: entry.path, size: entry.size, mtimeNs: entry.mtimeNs)
         else { return nil }
         let fd = openat(descriptor, name + ".part", O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else { return nil }
@@ -84,15 +85,19 @@ final class PartialStore {
         return Offer(offset: offset, hasher: hasher, prefixSha256: hasher.finalize().hexString)
     }
 
-    /// Deletes every partial except those named in `keeping`, and those older than `maxAge` anyway.
-    func prune(keeping: Set<String>, maxAge: Duration) {
+    /// Deletes partials last written more than `maxAge` ago (and records without data).
+    func expire(olderThan maxAge: Duration) {
         let cutoff = Date().timeIntervalSince1970 - maxAge.inSeconds
         for name in names() {
             var info = stat()
             let exists = fstatat(descriptor, name + ".part", &info, AT_SYMLINK_NOFOLLOW) == 0
-            let fresh = exists && Double(info.st_mtim.tv_sec) >= cutoff
-            if !keeping.contains(name) || !fresh { remove(named: name) }
+            if !exists || Double(info.st_mtim.tv_sec) < cutoff { remove(named: name) }
         }
+    }
+
+    /// Deletes every partial except those named in `keeping`.
+    func prune(keeping: Set<String>) {
+        for name in names() where !keeping.contains(name) { remove(named: name) }
     }
 
     // MARK: - Writing
@@ -114,7 +119,8 @@ final class PartialStore {
             lseek(fd, off_t(offset), SEEK_SET) == off_t(offset)
         else {
             close(fd)
-            throw FileSyncError(.storageFailed, "the partial file of \"\(header.path)\" no longer holds \(offset) bytes")
+            throw FileSyncError(
+                .storageFailed, "the partial file of \"\(header.path)\" no longer holds \(offset) bytes")
         }
         return (name, fd)
     }

@@ -1,0 +1,157 @@
+import FileSyncCore
+import Foundation
+import NIOCore
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+extension EndToEnd {
+    @Suite("Resume rules") struct ResumeTests {
+        /// Leaves a partial of `path` (the first `sent` bytes of `content`) by starting a transfer
+        /// over a raw connection and hanging up.
+        static func leavePartial(port: Int, id: String, path: String, content: [UInt8], mtimeNs: Int64, sent: Int)
+            throws
+        {
+            let raw = try RawConnection(port: port)
+            try raw.send(.hello(.init(clientId: id, capabilities: [])))
+            guard case .ready? = try raw.receiveSkippingQueue() else { throw TestFailure("not ready") }
+            let size = Int64(content.count)
+            try raw.send(
+                .filesInfo(
+                    FilesInfo(
+                        entries: [ManifestEntry(path: path, type: .file, size: size, mtimeNs: mtimeNs, mode: 0o644)],
+                        final: true)))
+            guard case .tasks? = try raw.receive() else { throw TestFailure("no TASKS") }
+            try raw.send(.fileHeader(FileHeader(path: path, size: size, mtimeNs: mtimeNs, mode: 0o644)))
+            for start in stride(from: 0, to: sent, by: ProtocolLimits.maxDataPayload) {
+                try raw.sendData(Array(content[start..<min(sent, start + ProtocolLimits.maxDataPayload)]))
+            }
+            // A control message after the data: once the server answers it, the data is written.
+            try raw.send(.done(Done()))
+            guard case .error? = try raw.receive() else { throw TestFailure("DONE inside a file must be refused") }
+        }
+
+        static func partials(_ root: String, _ id: String) -> [String] {
+            listing(of: root + "/.filesync/\(id)/partial").filter { $0.hasSuffix(".part") }.sorted()
+        }
+
+        static func mtimeNs(_ path: String) throws -> Int64 {
+            var info = stat()
+            guard stat(path, &info) == 0 else { throw TestFailure("cannot stat \(path)") }
+            return Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
+        }
+
+        @Test("a file whose first bytes changed (same size and mtime) is sent from the start, not resumed")
+        func changedPrefixStartsOver() throws {
+            let work = try TemporaryDirectory("prefix")
+            let source = try work.subfolder("source")
+            let root = try work.subfolder("root")
+            let file = source + "/doc.bin"
+            try SampleTree.writeLarge(3 << 20, to: file, seed: 1)
+            let server = try ServerProcess(root: root, in: work)
+            let original = try Array(Data(contentsOf: URL(fileURLWithPath: file)))
+            let mtime = try Self.mtimeNs(file)
+            try Self.leavePartial(
+                port: server.port, id: "p", path: "doc.bin", content: original, mtimeNs: mtime, sent: 1 << 20)
+            #expect(Self.partials(root, "p").count == 1)
+
+            // Same size, same mtime, different first bytes: the server's offer must be refused.
+            try SampleTree.overwriteInPlace(file, seed: 2)
+            var times = [timespec(tv_sec: Int(mtime / 1_000_000_000), tv_nsec: Int(mtime % 1_000_000_000)), timespec()]
+            times[1] = times[0]
+            utimensat(AT_FDCWD, file, &times, 0)
+            let result = try runClient(
+                ["--source", source, "--id", "p", "--server", server.endpoint, "--json"], in: work)
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(try result.json()["bytesResumed"] as? Int == 0)
+            #expect(try TreeSnapshot.sha256(of: root + "/p/doc.bin") == TreeSnapshot.sha256(of: file))
+            #expect(Self.partials(root, "p").isEmpty)
+        }
+
+        @Test("an unchanged file is resumed from the partial after the server restarts")
+        func resumedAfterRestart() throws {
+            let work = try TemporaryDirectory("restart")
+            let source = try work.subfolder("source")
+            let root = try work.subfolder("root")
+            let file = source + "/doc.bin"
+            try SampleTree.writeLarge(3 << 20, to: file, seed: 4)
+            var server = try ServerProcess(root: root, in: work)
+            try Self.leavePartial(
+                port: server.port, id: "q", path: "doc.bin",
+                content: try Array(Data(contentsOf: URL(fileURLWithPath: file))),
+                mtimeNs: try Self.mtimeNs(file), sent: 2 << 20)
+            server.stop()
+            server = try ServerProcess(root: root, in: work)
+            let result = try runClient(
+                ["--source", source, "--id", "q", "--server", server.endpoint, "--json"], in: work)
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(try result.json()["bytesResumed"] as? Int == 2 << 20)
+            #expect(try TreeSnapshot.sha256(of: root + "/q/doc.bin") == TreeSnapshot.sha256(of: file))
+        }
+
+        @Test("partials of files no longer in the manifest, and expired ones, are deleted")
+        func stalePartialsCleaned() throws {
+            let work = try TemporaryDirectory("stale")
+            let source = try work.subfolder("source")
+            let root = try work.subfolder("root")
+            let file = source + "/kept.bin"
+            try SampleTree.writeLarge(2 << 20, to: file, seed: 5)
+            let server = try ServerProcess(root: root, in: work, extra: ["--partial-expiry", "1h"])
+
+            // A partial of a file the client no longer has goes at the client's next session.
+            try Self.leavePartial(
+                port: server.port, id: "z", path: "gone.bin", content: [UInt8](repeating: 9, count: 2 << 20),
+                mtimeNs: 5, sent: 1 << 20)
+            #expect(Self.partials(root, "z").count == 1)
+            let first = try runClient(
+                ["--source", source, "--id", "z", "--server", server.endpoint, "--json"], in: work)
+            #expect(first.status == 0, "\(first.stderr)")
+            #expect(Self.partials(root, "z").isEmpty, "left: \(Self.partials(root, "z"))")
+
+            // A partial two hours old is past the 1 h expiry: deleted, not resumed.
+            try SampleTree.writeLarge(2 << 20, to: file, seed: 6)
+            let content = try Array(Data(contentsOf: URL(fileURLWithPath: file)))
+            try Self.leavePartial(
+                port: server.port, id: "z", path: "kept.bin", content: content, mtimeNs: try Self.mtimeNs(file),
+                sent: 1 << 20)
+            let partials = Self.partials(root, "z")
+            #expect(partials.count == 1)
+            let old = timespec(tv_sec: time(nil) - 7200, tv_nsec: 0)
+            var times = [old, old]
+            for name in partials { utimensat(AT_FDCWD, root + "/.filesync/z/partial/" + name, &times, 0) }
+            let second = try runClient(
+                ["--source", source, "--id", "z", "--server", server.endpoint, "--json"], in: work)
+            #expect(second.status == 0, "\(second.stdout) \(second.stderr)")
+            #expect(try second.json()["bytesResumed"] as? Int == 0)
+            #expect(Self.partials(root, "z").isEmpty, "left: \(Self.partials(root, "z"))")
+            #expect(try TreeSnapshot(of: root + "/z") == TreeSnapshot(of: source))
+        }
+
+        @Test("a peer trickling a frame byte by byte is dropped at the handshake timeout (no slowloris)")
+        func slowloris() throws {
+            let work = try TemporaryDirectory("slow")
+            let root = try work.subfolder("root")
+            let server = try ServerProcess(root: root, in: work, extra: ["--handshake-timeout", "1s"])
+            var hello = ByteBuffer()
+            hello.writeFrame(try Message.hello(.init(clientId: "slow", capabilities: [])).frame())
+            let bytes = Array(hello.readableBytesView)
+            let raw = try RawConnection(port: server.port)
+            let started = Date()
+            var sent = 0
+            // One byte every 100 ms: bytes keep flowing, but no frame ever completes in time.
+            while sent < bytes.count - 1, Date().timeIntervalSince(started) < 10 {
+                do { try raw.sendRaw([bytes[sent]]) } catch { break }
+                sent += 1
+                usleep(100_000)
+            }
+            #expect(Date().timeIntervalSince(started) < 5, "the trickling connection was not dropped")
+            #expect(server.log.contains("closing a connection"), "\(server.log)")
+            let source = try work.subfolder("source")
+            try SampleTree.write(Array("x".utf8), to: source + "/x")
+            #expect(
+                try runClient(["--source", source, "--id", "fine", "--server", server.endpoint], in: work).status == 0)
+        }
+    }
+}
