@@ -236,6 +236,7 @@ def run_filesync(bin_dir: Path, src: Path, dest_root: Path, work: Path, logs: Pa
     pid, reader, addr = start_filesync_server(bin_dir, dest_root, work, logs)
     try:
         cmd = [str(bin_dir / "filesync-client"), "--source", str(src), "--id", "bench",
+               "--secret-file", str(work / "server.secret"), "--key-file", str(work / "client.key"),
                "--server", addr, "--json"]
         seconds, stdout, client_rss = run_client(cmd, logs)
     finally:

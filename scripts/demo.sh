@@ -46,13 +46,17 @@ port="$(echo "$line" | sed -n 's/.*listening on [0-9.]*:\([0-9]*\).*/\1/p')"
 say "Discovery: filesync-client --discover (multicast on 127.0.0.1 only)"
 "$bin/filesync-client" --discover --interface 127.0.0.1 --discovery-timeout 1s || true
 
-say "First backup: filesync-client --source source --id demo-laptop"
-"$bin/filesync-client" --source "$work/source" --id demo-laptop --interface 127.0.0.1 --server "127.0.0.1:$port"
+say "First backup: filesync-client --source source --id demo-laptop --secret-file server.secret"
+echo "  (the server generated its secret at first start; clients prove they know it, and the id"
+echo "   demo-laptop is bound to this client's own key from now on)"
+"$bin/filesync-client" --source "$work/source" --id demo-laptop --interface 127.0.0.1 --server "127.0.0.1:$port" \
+    --secret-file "$work/server.secret" --key-file "$work/demo-laptop.key"
 
 say "Change one file, add another, back up again"
 echo "meeting notes, revised" > "$work/source/docs/notes.txt"
 echo "new idea" > "$work/source/docs/idea.txt"
-"$bin/filesync-client" --source "$work/source" --id demo-laptop --server "127.0.0.1:$port" --json
+"$bin/filesync-client" --source "$work/source" --id demo-laptop --server "127.0.0.1:$port" --json \
+    --secret-file "$work/server.secret" --key-file "$work/demo-laptop.key"
 
 say "The server's copy in $work/backups/demo-laptop"
 (cd "$work/backups/demo-laptop" && find . -mindepth 1 | sort | sed 's/^/  /')

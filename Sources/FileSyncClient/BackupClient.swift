@@ -7,6 +7,10 @@ import NIOCore
 public struct BackupOptions: Sendable {
     public var source: String
     public var clientID: ClientID
+    /// Proves the server's shared secret, and checks that the server knows it too.
+    public var authenticator: Authenticator
+    /// This client's own key, which its id is bound to on the server.
+    public var clientKey: [UInt8]
     /// Skip discovery and use this server.
     public var server: Endpoint?
     /// With discovery, pick the server of this name.
@@ -29,10 +33,13 @@ public struct BackupOptions: Sendable {
     /// Give up on a connection after this long without progress in either direction.
     public var idleTimeout = TimeAmount.seconds(300)
 
-    public init(source: String, clientID: ClientID, interface: String) {
+    public init(source: String, clientID: ClientID, interface: String, authenticator: Authenticator, clientKey: [UInt8])
+    {
         self.source = source
         self.clientID = clientID
         self.interface = interface
+        self.authenticator = authenticator
+        self.clientKey = clientKey
     }
 }
 
@@ -41,9 +48,14 @@ public enum BackupFailure: Error, CustomStringConvertible {
     case noServer(String)
     case connectionLost(String, attempts: Int)
     case refused(ServerRefusal)
+    /// The secret is wrong, or the server could not prove it knows it.
+    case authentication(String)
+    /// The client id is bound to another client's key on the server.
+    case clientKeyMismatch(String)
 
     public var description: String {
         switch self {
+        case .authentication(let detail), .clientKeyMismatch(let detail): detail
         case .noServer(let detail): "no server found: \(detail)"
         case .connectionLost(let detail, let attempts): "connection lost after \(attempts) attempt(s): \(detail)"
         case .refused(let refusal): refusal.description
@@ -113,7 +125,14 @@ public struct BackupClient: Sendable {
                 summary.retries += 1
                 try await Task.sleep(for: delay)
             } catch let refusal as ServerRefusal {
-                throw BackupFailure.refused(refusal)
+                switch refusal.error.code {
+                case FileSyncError.Code.authenticationFailed.rawValue:
+                    throw BackupFailure.authentication(refusal.error.message)
+                case FileSyncError.Code.clientKeyMismatch.rawValue:
+                    throw BackupFailure.clientKeyMismatch(refusal.error.message)
+                default:
+                    throw BackupFailure.refused(refusal)
+                }
             }
         }
 

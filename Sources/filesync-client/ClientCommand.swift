@@ -14,7 +14,8 @@ struct ClientCommand: AsyncParsableCommand {
 
             Exit codes: 0 success; 23 some files failed (the rest is stored); 64 usage or configuration error;
             69 no server found; 73 another backup of this source is running; 75 connection lost after retries;
-            1 refused by the server or another failure.
+            77 authentication failed (wrong secret, or the server could not prove it knows it); 78 the client id is
+            bound to another client's key on the server; 1 refused by the server or another failure.
             """)
 
     @Option(help: "The folder to back up.") var source: String?
@@ -24,6 +25,13 @@ struct ClientCommand: AsyncParsableCommand {
     var id: String?
     @Option(help: "Use this server, HOST:PORT, instead of discovery.") var server: String?
     @Option(help: "With discovery, use the server of this name.") var serverName: String?
+    @Option(
+        help:
+            "A copy of the server's secret (default: $XDG_CONFIG_HOME/filesync/secret, else filesync/server.secret there)."
+    )
+    var secretFile: String?
+    @Option(help: "This client's own key, created on first use (default: $XDG_CONFIG_HOME/filesync/keys/<id>.key).")
+    var keyFile: String?
     @Flag(help: "List the servers that answer discovery and exit.") var discover = false
     @Flag(help: "Keep running: back up again when the server's NEXT_SYNC says.") var loop = false
     @Flag(help: "Delete on the server what was deleted here (never when the source is empty).") var delete = false
@@ -124,9 +132,27 @@ struct ClientCommand: AsyncParsableCommand {
         guard FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw FileSyncError(.invalidSetting, "the source folder \(source) does not exist or is not a folder")
         }
+        let clientID = try ClientID(validating: idText)
+        let environment = ProcessInfo.processInfo.environment
+        let configBase =
+            (environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory() + "/.config")
+            + "/filesync"
+        let secretPath =
+            secretFile
+            ?? [configBase + "/secret", configBase + "/server.secret"].first {
+                FileManager.default.fileExists(atPath: $0)
+            }
+        guard let secretPath else {
+            throw FileSyncError(
+                .invalidSetting,
+                "no server secret: give a copy of the server's secret with --secret-file FILE (or put it in \(configBase)/secret)"
+            )
+        }
+        let secret = try KeyFile.load(secretPath)
+        let clientKey = try KeyFile.loadOrCreate(keyFile ?? configBase + "/keys/\(clientID).key").key
         var options = BackupOptions(
-            source: source, clientID: try ClientID(validating: idText),
-            interface: interface ?? MulticastSetup.defaultInterface())
+            source: source, clientID: clientID, interface: interface ?? MulticastSetup.defaultInterface(),
+            authenticator: Authenticator(secret: secret), clientKey: clientKey)
         options.server = try server.map { try Endpoint(parsing: $0) }
         options.serverName = serverName
         options.group = try Endpoint(parsing: group)
@@ -191,6 +217,8 @@ struct ClientCommand: AsyncParsableCommand {
             case .noServer: return (.noServer, failure.description)
             case .connectionLost: return (.connectionLost, failure.description)
             case .refused: return (.runtimeFailure, failure.description)
+            case .authentication: return (.authenticationFailed, failure.description)
+            case .clientKeyMismatch: return (.clientKeyMismatch, failure.description)
             }
         case let error as FileSyncError where [.invalidSetting, .invalidClientID].contains(error.code):
             return (.usage, error.message)

@@ -22,6 +22,8 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "Server name shown in discovery.") var name: String?
     @Option(help: "Config file (default: $XDG_CONFIG_HOME/filesync/server.json).") var config: String?
     @Flag(help: "Ask the setup questions again even if settings are saved.") var setup = false
+    @Option(help: "The shared secret clients must prove (default: server.secret beside the config file).")
+    var secretFile: String?
 
     @Option(help: "Address the TCP service listens on.") var listen = "0.0.0.0"
     @Option(help: "IPv4 address of the interface used for discovery (default: first non-loopback multicast interface).")
@@ -76,6 +78,9 @@ struct ServerCommand: AsyncParsableCommand {
             merged.root == nil ? "--root" : nil, merged.port == nil ? "--port" : nil,
             merged.interval == nil ? "--interval" : nil, merged.name == nil ? "--name" : nil,
         ].compactMap { $0 }
+        let secretPath =
+            secretFile ?? (URL(fileURLWithPath: configPath).deletingLastPathComponent().path + "/server.secret")
+        var interactive = false
         if !missing.isEmpty || setup {
             guard isatty(STDIN_FILENO) == 1 else {
                 throw FileSyncError(
@@ -83,11 +88,34 @@ struct ServerCommand: AsyncParsableCommand {
                     "missing settings: \(missing.joined(separator: ", ")). No terminal to ask on: give them as flags, "
                         + "or run filesync-server once on a terminal to save them (config: \(configPath)).")
             }
+            interactive = true
             saved = try SetupWizard().ask(current: merged)
             saved.serverId = saved.serverId ?? UUID().uuidString.lowercased()
             try saved.save(to: configPath)
             print("Settings saved to \(configPath). Edit it, run with --setup, or override with flags.")
             merged = saved
+        }
+
+        let secret: [UInt8]
+        if FileManager.default.fileExists(atPath: secretPath) {
+            secret = try KeyFile.load(secretPath)
+        } else {
+            secret = try KeyFile.create(secretPath)
+            if interactive {
+                print(
+                    """
+                    A new server secret was saved to \(secretPath) (mode 0600). It is shown only now:
+
+                        \(secret.hexString)
+
+                    Put it in a file on each client (mode 0600) and pass it with --secret-file.
+                    """)
+            } else {
+                FileHandle.standardError.write(
+                    Data(
+                        "filesync-server: generated a new server secret in \(secretPath) (mode 0600); give clients a copy (--secret-file)\n"
+                            .utf8))
+            }
         }
 
         var settings = ServerSettings(
@@ -96,7 +124,8 @@ struct ServerCommand: AsyncParsableCommand {
             intervalSeconds: try SettingValidation.interval(merged.interval!),
             name: try SettingValidation.name(merged.name!),
             serverId: merged.serverId ?? UUID().uuidString.lowercased(),
-            multicastInterface: interface ?? MulticastSetup.defaultInterface())
+            multicastInterface: interface ?? MulticastSetup.defaultInterface(),
+            authenticator: Authenticator(secret: secret))
         settings.listenHost = listen
         settings.group = try Endpoint(parsing: group)
         settings.discoveryEnabled = !noDiscovery

@@ -1,4 +1,5 @@
 import Crypto
+import FileSyncCore
 import Foundation
 import Testing
 
@@ -122,8 +123,10 @@ extension EndToEnd {
             #expect(fd >= 0)
             defer { close(fd) }
             #expect(flock(fd, LOCK_EX | LOCK_NB) == 0)
+            try KeyFile.create(work.path + "/secret")
             let result = try runClient(
-                ["--source", source, "--id", "l", "--server", "127.0.0.1:9"], in: work, timeout: 20)
+                ["--source", source, "--id", "l", "--server", "127.0.0.1:9", "--secret-file", work.path + "/secret"],
+                in: work, timeout: 20)
             #expect(result.status == 73)
             #expect(result.stderr.contains("already running"), "\(result.stderr)")
         }
@@ -139,7 +142,7 @@ extension EndToEnd {
             let client = Process()
             client.executableURL = URL(fileURLWithPath: Harness.client)
             client.arguments = ["--source", source, "--id", "looper", "--server", server.endpoint, "--loop"]
-            client.environment = ["XDG_RUNTIME_DIR": work.path]
+            client.environment = ["XDG_RUNTIME_DIR": work.path, "XDG_CONFIG_HOME": work.path + "/config"]
             client.standardOutput = output
             client.standardError = FileHandle(forWritingAtPath: "/dev/null")
             try client.run()

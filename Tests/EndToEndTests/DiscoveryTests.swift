@@ -41,7 +41,7 @@ extension EndToEnd {
                 exec 4< "$WORK/listener.out"
                 read -t 20 -u 4 ready || { echo "listener did not start"; exit 91; }
                 "$SERVER" --root "$ROOT" --port 0 --interval 15m --name "lab server" --listen 127.0.0.1 \\
-                    --interface 127.0.0.1 --config "$WORK/cfg.json" --log-level debug > "$WORK/server.out" 2> "$WORK/server.log" < /dev/null &
+                    --interface 127.0.0.1 --config "$WORK/config/filesync/server.json" --log-level debug > "$WORK/server.out" 2> "$WORK/server.log" < /dev/null &
                 server=$!
                 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null' EXIT
                 exec 3< "$WORK/server.out"

@@ -22,7 +22,7 @@ extension EndToEnd {
                 mount -t tmpfs -o size=40m tmpfs "$ROOT" || exit 90
                 mkfifo "$WORK/server.out"
                 "$SERVER" --root "$ROOT" --port 0 --interval 1h --name full --listen 127.0.0.1 --interface 127.0.0.1 \
-                    --no-discovery --config "$WORK/cfg.json" > "$WORK/server.out" 2> "$WORK/server.log" < /dev/null &
+                    --no-discovery --config "$WORK/config/filesync/server.json" > "$WORK/server.out" 2> "$WORK/server.log" < /dev/null &
                 server=$!
                 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; umount "$ROOT"' EXIT
                 exec 3< "$WORK/server.out"

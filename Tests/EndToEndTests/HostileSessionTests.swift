@@ -62,7 +62,7 @@ extension EndToEnd {
             let setup = try Setup("path")
             let before = setup.outsideRoot
             let raw = try RawConnection(port: setup.server.port)
-            try raw.send(.hello(.init(clientId: "mallory", capabilities: [])))
+            try raw.authenticate(id: "mallory", server: setup.server, folder: setup.work)
             guard case .ready? = try raw.receive() else { throw TestFailure("not ready") }
             try raw.send(
                 .filesInfo(
@@ -108,7 +108,7 @@ extension EndToEnd {
 
             // A session that announces a new version, sends half of it, then vanishes.
             let raw = try RawConnection(port: setup.server.port)
-            try raw.send(.hello(.init(clientId: "cut", capabilities: [])))
+            try raw.authenticate(id: "cut", server: setup.server, folder: setup.work)
             guard case .ready? = try raw.receive() else { throw TestFailure("not ready") }
             let size: Int64 = 3 << 20
             try raw.send(
@@ -124,7 +124,7 @@ extension EndToEnd {
 
             // The next real session proves the server moved on; the old version was intact until then.
             let probe = try RawConnection(port: setup.server.port)
-            try probe.send(.hello(.init(clientId: "probe", capabilities: [])))
+            try probe.authenticate(id: "probe", server: setup.server, folder: setup.work)
             guard case .ready? = try probe.receiveSkippingQueue() else { throw TestFailure("server did not move on") }
             #expect(try TreeSnapshot.sha256(of: setup.root + "/cut/doc.bin") == original)
             #expect(listing(of: setup.root + "/cut") == ["doc.bin"], "a temporary file was left behind")
@@ -136,7 +136,7 @@ extension EndToEnd {
             // More data than announced.
             do {
                 let raw = try RawConnection(port: setup.server.port)
-                try raw.send(.hello(.init(clientId: "liar", capabilities: [])))
+                try raw.authenticate(id: "liar", server: setup.server, folder: setup.work)
                 _ = try raw.receive()
                 try raw.send(
                     .filesInfo(
@@ -152,7 +152,7 @@ extension EndToEnd {
             // A wrong checksum fails that file and the session goes on.
             do {
                 let raw = try RawConnection(port: setup.server.port)
-                try raw.send(.hello(.init(clientId: "liar", capabilities: [])))
+                try raw.authenticate(id: "liar", server: setup.server, folder: setup.work)
                 _ = try raw.receive()
                 try raw.send(
                     .filesInfo(

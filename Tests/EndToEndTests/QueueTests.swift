@@ -51,11 +51,11 @@ extension EndToEnd {
             let server = try ServerProcess(root: root, in: work)
             // An active session that goes away without a word...
             let first = try RawConnection(port: server.port)
-            try first.send(.hello(.init(clientId: "ghost", capabilities: [])))
+            try first.authenticate(id: "ghost", server: server, folder: work)
             guard case .ready? = try first.receive() else { throw TestFailure("first session not ready") }
             // ...a second that waits in line and then hangs up...
             let second = try RawConnection(port: server.port)
-            try second.send(.hello(.init(clientId: "quitter", capabilities: [])))
+            try second.authenticate(id: "quitter", server: server, folder: work)
             guard case .queued(let queued)? = try second.receive() else { throw TestFailure("second not queued") }
             #expect(queued.position == 1)
             withExtendedLifetime(second) {}
@@ -77,7 +77,7 @@ extension EndToEnd {
             let root = try work.subfolder("root")
             let server = try ServerProcess(root: root, in: work, extra: ["--idle-timeout", "2s"])
             let silent = try RawConnection(port: server.port)
-            try silent.send(.hello(.init(clientId: "silent", capabilities: [])))
+            try silent.authenticate(id: "silent", server: server, folder: work)
             guard case .ready? = try silent.receive() else { throw TestFailure("not ready") }
 
             let source = try work.subfolder("source")

@@ -11,11 +11,12 @@ extension EndToEnd {
     @Suite("Resume rules") struct ResumeTests {
         /// Leaves a partial of `path` (the first `sent` bytes of `content`) by starting a transfer
         /// over a raw connection and hanging up.
-        static func leavePartial(port: Int, id: String, path: String, content: [UInt8], mtimeNs: Int64, sent: Int)
-            throws
-        {
-            let raw = try RawConnection(port: port)
-            try raw.send(.hello(.init(clientId: id, capabilities: [])))
+        static func leavePartial(
+            _ server: ServerProcess, _ folder: TemporaryDirectory, id: String, path: String, content: [UInt8],
+            mtimeNs: Int64, sent: Int
+        ) throws {
+            let raw = try RawConnection(port: server.port)
+            try raw.authenticate(id: id, server: server, folder: folder)
             guard case .ready? = try raw.receiveSkippingQueue() else { throw TestFailure("not ready") }
             let size = Int64(content.count)
             try raw.send(
@@ -54,7 +55,7 @@ extension EndToEnd {
             let original = try Array(Data(contentsOf: URL(fileURLWithPath: file)))
             let mtime = try Self.mtimeNs(file)
             try Self.leavePartial(
-                port: server.port, id: "p", path: "doc.bin", content: original, mtimeNs: mtime, sent: 1 << 20)
+                server, work, id: "p", path: "doc.bin", content: original, mtimeNs: mtime, sent: 1 << 20)
             #expect(Self.partials(root, "p").count == 1)
 
             // Same size, same mtime, different first bytes: the server's offer must be refused.
@@ -79,7 +80,7 @@ extension EndToEnd {
             try SampleTree.writeLarge(3 << 20, to: file, seed: 4)
             var server = try ServerProcess(root: root, in: work)
             try Self.leavePartial(
-                port: server.port, id: "q", path: "doc.bin",
+                server, work, id: "q", path: "doc.bin",
                 content: try Array(Data(contentsOf: URL(fileURLWithPath: file))),
                 mtimeNs: try Self.mtimeNs(file), sent: 2 << 20)
             server.stop()
@@ -102,7 +103,7 @@ extension EndToEnd {
 
             // A partial of a file the client no longer has goes at the client's next session.
             try Self.leavePartial(
-                port: server.port, id: "z", path: "gone.bin", content: [UInt8](repeating: 9, count: 2 << 20),
+                server, work, id: "z", path: "gone.bin", content: [UInt8](repeating: 9, count: 2 << 20),
                 mtimeNs: 5, sent: 1 << 20)
             #expect(Self.partials(root, "z").count == 1)
             let first = try runClient(
@@ -114,7 +115,7 @@ extension EndToEnd {
             try SampleTree.writeLarge(2 << 20, to: file, seed: 6)
             let content = try Array(Data(contentsOf: URL(fileURLWithPath: file)))
             try Self.leavePartial(
-                port: server.port, id: "z", path: "kept.bin", content: content, mtimeNs: try Self.mtimeNs(file),
+                server, work, id: "z", path: "kept.bin", content: content, mtimeNs: try Self.mtimeNs(file),
                 sent: 1 << 20)
             let partials = Self.partials(root, "z")
             #expect(partials.count == 1)

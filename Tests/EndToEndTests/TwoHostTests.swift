@@ -34,7 +34,7 @@ extension EndToEnd {
 
                 mkfifo "$WORK/server.out"
                 ip netns exec $S "$SERVER" --root "$ROOT" --port 0 --interval 1h --name "far server" --interface $SERVER_IP \
-                    --idle-timeout 5s --config "$WORK/cfg.json" > "$WORK/server.out" 2> "$WORK/server.log" < /dev/null &
+                    --idle-timeout 5s --config "$WORK/config/filesync/server.json" > "$WORK/server.out" 2> "$WORK/server.log" < /dev/null &
                 server=$!
                 exec 3< "$WORK/server.out"
                 read -t 30 -u 3 line || exit 92

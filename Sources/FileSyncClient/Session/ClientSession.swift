@@ -91,13 +91,38 @@ struct ClientSession {
         let json = FrameEncoderJSON()
         var outcome = Outcome()
         let capabilities = (options.compressionLevel > 0 ? [Capability.deflate] : []) + [Capability.resume]
+        let clientNonce = Authenticator.nonce()
+        let id = options.clientID.string
         try await outbound.write(
             json.frame(
                 .hello(
                     Hello(
-                        clientId: options.clientID.string, capabilities: capabilities,
-                        mirrorDeletions: options.mirrorDeletions, software: "filesync-client/\(FileSyncVersion.string)")
-                )))
+                        clientId: id, capabilities: capabilities, mirrorDeletions: options.mirrorDeletions,
+                        software: "filesync-client/\(FileSyncVersion.string)", clientNonce: clientNonce))))
+
+        // Authentication: the server proves it knows the secret before anything else is sent.
+        guard case .challenge(let challenge) = try await next(&events) else {
+            throw FileSyncError(.unexpectedMessage, "expected CHALLENGE after HELLO")
+        }
+        let serverNonce = challenge.serverNonce
+        let authenticator = options.authenticator
+        let expected = authenticator.serverProof(clientNonce: clientNonce, serverNonce: serverNonce, clientID: id)
+        guard serverNonce.utf8.count == 64, Authenticator.matches(challenge.serverProof, expected) else {
+            throw BackupFailure.authentication(
+                "the server at \(endpoint) could not prove it knows the secret: the secret file is wrong, "
+                    + "or this is not the server it claims to be; nothing was sent")
+        }
+        try await outbound.write(
+            json.frame(
+                .auth(
+                    Auth(
+                        proof: authenticator.clientProof(
+                            clientNonce: clientNonce, serverNonce: serverNonce, clientID: id),
+                        keyProof: Authenticator.keyProof(
+                            clientKey: options.clientKey, clientNonce: clientNonce, serverNonce: serverNonce,
+                            clientID: id),
+                        sealedKey: authenticator.sealedClientKey(
+                            options.clientKey, clientNonce: clientNonce, serverNonce: serverNonce, clientID: id)))))
 
         // Handshake and queue.
         let ready: Ready

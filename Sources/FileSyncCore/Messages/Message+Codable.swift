@@ -9,6 +9,8 @@ extension Message: Codable {
         let kind = try container.decode(Kind.self, forKey: .type)
         switch kind {
         case .hello: self = .hello(try Hello(from: decoder))
+        case .challenge: self = .challenge(try Challenge(from: decoder))
+        case .auth: self = .auth(try Auth(from: decoder))
         case .ready: self = .ready(try Ready(from: decoder))
         case .queued: self = .queued(try Queued(from: decoder))
         case .filesInfo: self = .filesInfo(try FilesInfo(from: decoder))
@@ -28,6 +30,8 @@ extension Message: Codable {
         try container.encode(kind, forKey: .type)
         switch self {
         case .hello(let body): try body.encode(to: encoder)
+        case .challenge(let body): try body.encode(to: encoder)
+        case .auth(let body): try body.encode(to: encoder)
         case .ready(let body): try body.encode(to: encoder)
         case .queued(let body): try body.encode(to: encoder)
         case .filesInfo(let body): try body.encode(to: encoder)

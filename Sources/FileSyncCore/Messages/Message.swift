@@ -4,6 +4,8 @@
 /// See Protocol.md, "Messages".
 public enum Message: Sendable, Equatable {
     case hello(Hello)
+    case challenge(Challenge)
+    case auth(Auth)
     case ready(Ready)
     case queued(Queued)
     case filesInfo(FilesInfo)
@@ -19,6 +21,8 @@ public enum Message: Sendable, Equatable {
     /// The value of the `"type"` field for each message.
     public enum Kind: String, Codable, Sendable {
         case hello = "HELLO"
+        case challenge = "CHALLENGE"
+        case auth = "AUTH"
         case ready = "READY"
         case queued = "QUEUED"
         case filesInfo = "CLIENT_FILES_INFO"
@@ -35,6 +39,8 @@ public enum Message: Sendable, Equatable {
     public var kind: Kind {
         switch self {
         case .hello: .hello
+        case .challenge: .challenge
+        case .auth: .auth
         case .ready: .ready
         case .queued: .queued
         case .filesInfo: .filesInfo
@@ -74,10 +80,12 @@ public struct Hello: Codable, Sendable, Equatable {
     public var mirrorDeletions: Bool
     /// Free-form software name and version, for logs.
     public var software: String?
+    /// 64 hex digits, fresh for this session: the client's half of the authentication challenge.
+    public var clientNonce: String?
 
     public init(
         version: Int = ProtocolLimits.version, minVersion: Int = ProtocolLimits.minimumVersion, clientId: String,
-        capabilities: [String], mirrorDeletions: Bool = false, software: String? = nil
+        capabilities: [String], mirrorDeletions: Bool = false, software: String? = nil, clientNonce: String? = nil
     ) {
         self.version = version
         self.minVersion = minVersion
@@ -85,6 +93,37 @@ public struct Hello: Codable, Sendable, Equatable {
         self.capabilities = capabilities
         self.mirrorDeletions = mirrorDeletions
         self.software = software
+        self.clientNonce = clientNonce
+    }
+}
+
+/// Server → client, after `HELLO`: the server's nonce and its proof that it knows the secret.
+public struct Challenge: Codable, Sendable, Equatable {
+    /// 64 hex digits, fresh for this session.
+    public var serverNonce: String
+    /// HMAC-SHA256(secret, "filesync-server-v1", clientNonce, serverNonce, clientId), hex.
+    public var serverProof: String
+
+    public init(serverNonce: String, serverProof: String) {
+        self.serverNonce = serverNonce
+        self.serverProof = serverProof
+    }
+}
+
+/// Client → server, after `CHALLENGE`: the client's proofs, and its own key sealed for binding.
+public struct Auth: Codable, Sendable, Equatable {
+    /// HMAC-SHA256(secret, "filesync-client-v1", clientNonce, serverNonce, clientId), hex.
+    public var proof: String
+    /// HMAC-SHA256(clientKey, "filesync-key-v1", clientNonce, serverNonce, clientId), hex.
+    public var keyProof: String
+    /// The 32-byte client key XOR HMAC-SHA256(secret, "filesync-enroll-v1", ...), hex; used only
+    /// the first time the server sees this client id.
+    public var sealedKey: String
+
+    public init(proof: String, keyProof: String, sealedKey: String) {
+        self.proof = proof
+        self.keyProof = keyProof
+        self.sealedKey = sealedKey
     }
 }
 

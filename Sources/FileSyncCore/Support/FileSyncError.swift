@@ -30,6 +30,10 @@ public struct FileSyncError: Error, Sendable, Equatable, CustomStringConvertible
         public static let storageFailed = Code(rawValue: "storageFailed")
         public static let typeConflict = Code(rawValue: "typeConflict")
 
+        // MARK: - Authentication
+        public static let authenticationFailed = Code(rawValue: "authenticationFailed")
+        public static let clientKeyMismatch = Code(rawValue: "clientKeyMismatch")
+
         // MARK: - Session
         public static let queueFull = Code(rawValue: "queueFull")
         public static let timeout = Code(rawValue: "timeout")

@@ -84,6 +84,7 @@ struct BackupSession {
         context.logger[metadataKey: "client"] = "\(clientID)"
         let capabilities = hello.capabilities.filter { Capability.all.contains($0) }
 
+        try await authenticate(hello, clientID: clientID, &messages, context: context)
         try await waitForTurn(&context)
         try await setReadTimeout(settings.idleTimeout)
         let started = ContinuousClock.now
@@ -140,6 +141,59 @@ struct BackupSession {
             throw FileSyncError(.unexpectedMessage, "the first message must be HELLO")
         }
         return hello
+    }
+
+    /// The challenge-response (Protocol.md, "Authentication"): the server proves it knows the
+    /// secret, the client proves it knows the secret and holds the key its id is bound to (binding
+    /// the id on first use). Happens before the queue, so strangers cannot hold a place in line.
+    private func authenticate(
+        _ hello: Hello, clientID: ClientID, _ messages: inout Messages, context: Context
+    ) async throws {
+        let authenticator = settings.authenticator
+        guard let clientNonce = hello.clientNonce, clientNonce.utf8.count == 64, [UInt8](hex: clientNonce) != nil else {
+            throw FileSyncError(
+                .authenticationFailed,
+                "this server requires authentication: give the client a copy of the server's secret (--secret-file)")
+        }
+        let serverNonce = Authenticator.nonce()
+        let id = clientID.string
+        try await context.send(
+            .challenge(
+                Challenge(
+                    serverNonce: serverNonce,
+                    serverProof: authenticator.serverProof(
+                        clientNonce: clientNonce, serverNonce: serverNonce, clientID: id))))
+        guard let frame = try await messages.next() else {
+            throw FileSyncError(.connectionClosed, "connection closed during authentication")
+        }
+        guard case .auth(let auth) = try Message(frame: frame) else {
+            throw FileSyncError(.unexpectedMessage, "expected AUTH after CHALLENGE")
+        }
+        let expected = authenticator.clientProof(clientNonce: clientNonce, serverNonce: serverNonce, clientID: id)
+        guard Authenticator.matches(auth.proof, expected) else {
+            context.logger.warning("authentication failed: wrong secret")
+            throw FileSyncError(
+                .authenticationFailed, "authentication failed: the client's secret does not match the server's")
+        }
+        let keys = ClientKeyStore(root: settings.root)
+        var bound = try keys.key(for: clientID)
+        if bound == nil {
+            guard
+                let offered = authenticator.openClientKey(
+                    auth.sealedKey, clientNonce: clientNonce, serverNonce: serverNonce, clientID: id)
+            else { throw FileSyncError(.malformedMessage, "AUTH carries no valid sealed key") }
+            bound = try keys.bind(clientID, to: offered)
+            context.logger.notice("client id \(id) is now bound to this client's key")
+        }
+        let keyProof = Authenticator.keyProof(
+            clientKey: bound!, clientNonce: clientNonce, serverNonce: serverNonce, clientID: id)
+        guard Authenticator.matches(auth.keyProof, keyProof) else {
+            context.logger.warning("client key mismatch for id \(id)")
+            throw FileSyncError(
+                .clientKeyMismatch,
+                "client id \"\(id)\" belongs to another client (its key differs); if this machine replaced it, "
+                    + "remove \(keys.path(for: clientID)) on the server to bind the id anew")
+        }
     }
 
     /// Takes a place in the queue and, if another client is active, waits for the turn while

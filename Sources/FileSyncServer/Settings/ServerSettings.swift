@@ -13,6 +13,8 @@ public struct ServerSettings: Sendable {
     public var name: String
     /// A stable identity for discovery replies.
     public var serverId: String
+    /// Checks clients against the server's shared secret.
+    public var authenticator: Authenticator
 
     /// The address the TCP service binds.
     public var listenHost = "0.0.0.0"
@@ -35,8 +37,10 @@ public struct ServerSettings: Sendable {
     public var commitBatchBytes: Int64 = 512 * 1024 * 1024
 
     public init(
-        root: String, port: Int, intervalSeconds: Int, name: String, serverId: String, multicastInterface: String
+        root: String, port: Int, intervalSeconds: Int, name: String, serverId: String, multicastInterface: String,
+        authenticator: Authenticator
     ) {
+        self.authenticator = authenticator
         self.root = root
         self.port = port
         self.intervalSeconds = intervalSeconds

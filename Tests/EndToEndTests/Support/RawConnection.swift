@@ -70,6 +70,25 @@ final class RawConnection {
         }
     }
 
+    /// HELLO, CHALLENGE and AUTH as a real client would do them, with the client key a real client
+    /// of `folder` uses for `id`; the server's answer (READY, QUEUED or ERROR) is left to read.
+    func authenticate(id: String, server: ServerProcess, folder: TemporaryDirectory) throws {
+        let clientNonce = Authenticator.nonce()
+        try send(.hello(.init(clientId: id, capabilities: [], clientNonce: clientNonce)))
+        guard case .challenge(let challenge)? = try receive() else { throw TestFailure("no CHALLENGE") }
+        let authenticator = Authenticator(secret: server.secret)
+        let key = try KeyFile.loadOrCreate(folder.path + "/config/filesync/keys/\(id).key").key
+        let nonces = (clientNonce, challenge.serverNonce)
+        try send(
+            .auth(
+                Auth(
+                    proof: authenticator.clientProof(clientNonce: nonces.0, serverNonce: nonces.1, clientID: id),
+                    keyProof: Authenticator.keyProof(
+                        clientKey: key, clientNonce: nonces.0, serverNonce: nonces.1, clientID: id),
+                    sealedKey: authenticator.sealedClientKey(
+                        key, clientNonce: nonces.0, serverNonce: nonces.1, clientID: id))))
+    }
+
     /// Skips QUEUED messages and returns the next other one.
     func receiveSkippingQueue() throws -> Message? {
         while let message = try receive() {

@@ -1,3 +1,4 @@
+import FileSyncCore
 import Foundation
 import Testing
 
@@ -22,8 +23,11 @@ final class ServerProcess {
         process.arguments =
             [
                 "--root", root, "--port", "0", "--interval", "15m", "--name", name, "--listen", "127.0.0.1",
-                "--interface", "127.0.0.1", "--config", folder.path + "/server-config.json",
+                "--interface", "127.0.0.1", "--config", folder.path + "/config/filesync/server.json",
             ] + extra
+        var environment = ProcessInfo.processInfo.environment
+        environment["XDG_CONFIG_HOME"] = folder.path + "/config"
+        process.environment = environment
         process.standardOutput = stdout
         process.standardError = try FileHandle(forWritingTo: logURL)
         process.standardInput = FileHandle(forReadingAtPath: "/dev/null")
@@ -34,7 +38,12 @@ final class ServerProcess {
             throw TestFailure("cannot find the port in: \(line)")
         }
         self.port = port
+        secret = try KeyFile.load(folder.path + "/config/filesync/server.secret")
     }
+
+    /// The shared secret the server generated at its first start (clients find it through
+    /// `XDG_CONFIG_HOME`, which every test command points into its temporary folder).
+    private(set) var secret: [UInt8] = []
 
     var endpoint: String { "127.0.0.1:\(port)" }
 

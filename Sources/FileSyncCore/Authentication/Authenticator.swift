@@ -1,0 +1,149 @@
+import Crypto
+import Foundation
+
+/// The challenge-response of the session handshake (Protocol.md, "Authentication").
+///
+/// Both peers hold the server's shared secret; each client also holds a key of its own, bound to
+/// its id on the server the first time it is used. Every proof is an HMAC-SHA256 over a label,
+/// both nonces and the client id, so the secret never crosses the wire and a recorded session
+/// cannot be replayed (the other side's nonce is fresh each time).
+public struct Authenticator: Sendable {
+    private let secretBytes: [UInt8]
+    private var secret: SymmetricKey { SymmetricKey(data: secretBytes) }
+
+    /// - Parameter secret: the server's 32-byte shared secret.
+    public init(secret: [UInt8]) {
+        self.secretBytes = secret
+    }
+
+    /// 32 random bytes as 64 lowercase hex digits.
+    public static func nonce() -> String {
+        SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }.hexString
+    }
+
+    /// The server's proof that it knows the secret (checked by the client).
+    public func serverProof(clientNonce: String, serverNonce: String, clientID: String) -> String {
+        Self.mac(secret, "filesync-server-v1", clientNonce, serverNonce, clientID)
+    }
+
+    /// The client's proof that it knows the secret (checked by the server).
+    public func clientProof(clientNonce: String, serverNonce: String, clientID: String) -> String {
+        Self.mac(secret, "filesync-client-v1", clientNonce, serverNonce, clientID)
+    }
+
+    /// The client's proof that it holds its own key.
+    public static func keyProof(clientKey: [UInt8], clientNonce: String, serverNonce: String, clientID: String)
+        -> String
+    {
+        mac(SymmetricKey(data: clientKey), "filesync-key-v1", clientNonce, serverNonce, clientID)
+    }
+
+    /// The client key, encrypted for the server with a one-time pad derived from the secret and
+    /// both nonces, so that a server seeing this id for the first time can bind it.
+    public func sealedClientKey(_ clientKey: [UInt8], clientNonce: String, serverNonce: String, clientID: String)
+        -> String
+    {
+        let pad = Self.macBytes(secret, "filesync-enroll-v1", clientNonce, serverNonce, clientID)
+        return zip(clientKey, pad).map { $0 ^ $1 }.hexString
+    }
+
+    /// Reverses ``sealedClientKey(_:clientNonce:serverNonce:clientID:)``.
+    public func openClientKey(_ sealed: String, clientNonce: String, serverNonce: String, clientID: String)
+        -> [UInt8]?
+    {
+        guard let bytes = [UInt8](hex: sealed), bytes.count == 32 else { return nil }
+        let pad = Self.macBytes(secret, "filesync-enroll-v1", clientNonce, serverNonce, clientID)
+        return zip(bytes, pad).map { $0 ^ $1 }
+    }
+
+    /// Compares two hex proofs in constant time.
+    public static func matches(_ lhs: String, _ rhs: String) -> Bool {
+        let a = Array(lhs.utf8)
+        let b = Array(rhs.utf8)
+        guard a.count == b.count else { return false }
+        return zip(a, b).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+
+    // MARK: - Private
+
+    private static func macBytes(_ key: SymmetricKey, _ label: String, _ parts: String...) -> [UInt8] {
+        var hmac = HMAC<SHA256>(key: key)
+        for part in [label] + parts {
+            withUnsafeBytes(of: UInt32(part.utf8.count).bigEndian) { hmac.update(data: $0) }
+            hmac.update(data: Array(part.utf8))
+        }
+        return Array(hmac.finalize())
+    }
+
+    private static func mac(_ key: SymmetricKey, _ label: String, _ parts: String...) -> String {
+        var hmac = HMAC<SHA256>(key: key)
+        for part in [label] + parts {
+            // Length-prefixed, so that no two different tuples hash alike.
+            withUnsafeBytes(of: UInt32(part.utf8.count).bigEndian) { hmac.update(data: $0) }
+            hmac.update(data: Array(part.utf8))
+        }
+        return Array(hmac.finalize()).hexString
+    }
+}
+
+/// A 32-byte key kept in a file as 64 hex digits and a newline, mode 0600.
+public enum KeyFile {
+    /// Reads the key at `path`.
+    public static func load(_ path: String) throws -> [UInt8] {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw FileSyncError(.invalidSetting, "cannot read the key file \(path): \(error.localizedDescription)")
+        }
+        guard let bytes = [UInt8](hex: text.trimmingCharacters(in: .whitespacesAndNewlines)), bytes.count == 32 else {
+            throw FileSyncError(.invalidSetting, "\(path) does not hold a key (64 hexadecimal digits)")
+        }
+        return bytes
+    }
+
+    /// Writes a new random key to `path` (mode 0600, folder created 0700) and returns it.
+    @discardableResult
+    public static func create(_ path: String) throws -> [UInt8] {
+        let key = SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }
+        let url = URL(fileURLWithPath: path)
+        try FileManager.default.createDirectory(
+            at: url.deletingLastPathComponent(), withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o700])
+        let text = key.hexString + "\n"
+        guard
+            FileManager.default.createFile(
+                atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
+        else { throw FileSyncError(.invalidSetting, "cannot write the key file \(path)") }
+        return key
+    }
+
+    /// The key at `path`, created first if the file does not exist.
+    public static func loadOrCreate(_ path: String) throws -> (key: [UInt8], created: Bool) {
+        if FileManager.default.fileExists(atPath: path) { return (try load(path), false) }
+        return (try create(path), true)
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// Bytes from hexadecimal digits (either case); `nil` if the text is not an even run of them.
+    public init?(hex: String) {
+        let digits = Array(hex.utf8)
+        guard digits.count % 2 == 0 else { return nil }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(digits.count / 2)
+        func value(_ digit: UInt8) -> UInt8? {
+            switch digit {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
+            default: nil
+            }
+        }
+        for index in stride(from: 0, to: digits.count, by: 2) {
+            guard let high = value(digits[index]), let low = value(digits[index + 1]) else { return nil }
+            bytes.append(high << 4 | low)
+        }
+        self = bytes
+    }
+}
