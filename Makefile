@@ -1,7 +1,7 @@
 # filesync — see README.md.
 SWIFT ?= swift
 
-.PHONY: all build release test faults demo bench lint format clean
+.PHONY: all build release test faults fuzz demo bench lint format clean
 
 all: build
 
@@ -21,6 +21,18 @@ test:
 faults:
 	$(SWIFT) build --build-tests
 	FILESYNC_SOAK=1 $(SWIFT) test --skip-build --filter SoakTests
+
+## libFuzzer over the frame decoder, message decoding, path and id validation, discovery packets
+## and inflation, seeded from Tests/FuzzCorpus, for FUZZ_SECONDS (default 60).
+FUZZ_SECONDS ?= 60
+fuzz:
+	$(SWIFT) build --scratch-path .build-fuzz --product filesync-fuzz \
+		-Xswiftc -sanitize=fuzzer -Xlinker --export-dynamic
+	mkdir -p .build-fuzz/corpus .build-fuzz/artifacts
+	cp Tests/FuzzCorpus/* .build-fuzz/corpus/
+	"$$($(SWIFT) build --scratch-path .build-fuzz --show-bin-path)/filesync-fuzz" .build-fuzz/corpus \
+		-max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -print_final_stats=1 \
+		-artifact_prefix=.build-fuzz/artifacts/
 
 ## Back up a sample tree on loopback, change it, back up again.
 demo: build

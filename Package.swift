@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "filesync-server", targets: ["filesync-server"]),
         .executable(name: "filesync-client", targets: ["filesync-client"]),
+        .executable(name: "filesync-fuzz", targets: ["filesync-fuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -68,6 +69,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .executableTarget(
+            name: "filesync-fuzz",
+            dependencies: [
+                "FileSyncCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         .testTarget(
             name: "FileSyncCoreTests",
             dependencies: [
@@ -84,6 +92,7 @@ let package = Package(
                 "CTestSupport",
                 "filesync-server",
                 "filesync-client",
+                "filesync-fuzz",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),

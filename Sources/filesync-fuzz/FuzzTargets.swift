@@ -1,0 +1,91 @@
+import FileSyncCore
+import NIOCore
+
+/// The inputs the fuzzer drives: everything that parses bytes from the network. The first byte
+/// picks the target; the rest is its input. A crash, a trap or a failed invariant is a bug.
+enum FuzzTargets {
+    static let names = ["frames", "message", "path", "client-id", "discovery", "inflate"]
+
+    static func run(_ input: UnsafeRawBufferPointer) {
+        guard let selector = input.first else { return }
+        let body = UnsafeRawBufferPointer(rebasing: input.dropFirst())
+        switch Int(selector) % names.count {
+        case 0: frames(body)
+        case 1: message(body)
+        case 2: path(body)
+        case 3: clientID(body)
+        case 4: discovery(body)
+        default: inflate(body)
+        }
+    }
+
+    /// The frame decoder over a stream cut into pieces at arbitrary points, with small limits.
+    static func frames(_ bytes: UnsafeRawBufferPointer) {
+        var decoder = FrameDecoder(maxControlPayload: 4096, maxDataPayload: 4096)
+        var buffer = ByteBuffer()
+        var offset = 0
+        var step = 1
+        while offset < bytes.count {
+            let end = min(bytes.count, offset + step)
+            buffer.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[offset..<end]))
+            offset = end
+            step = step % 7 + 1
+            do {
+                while let frame = try decoder.decode(buffer: &buffer) {
+                    precondition(frame.payload.readableBytes <= 4096, "frame over the limit was accepted")
+                    if frame.kind == .control { _ = try? Message(frame: frame) }
+                }
+            } catch {
+                return
+            }
+        }
+        _ = try? decoder.decodeLast(buffer: &buffer, seenEOF: true)
+    }
+
+    /// Message decoding; whatever decodes must survive a round trip unchanged.
+    static func message(_ bytes: UnsafeRawBufferPointer) {
+        let frame = Frame(kind: .control, payload: ByteBuffer(bytes: bytes))
+        guard let message = try? Message(frame: frame) else { return }
+        guard let again = try? Message(frame: message.frame()) else {
+            preconditionFailure("a decoded message does not encode and decode again")
+        }
+        precondition(again == message, "message round trip changed it")
+        if case .filesInfo(let info) = message {
+            for entry in info.entries { _ = try? entry.validated() }
+        }
+    }
+
+    /// Path validation: whatever is accepted must be safe to join under a folder.
+    static func path(_ bytes: UnsafeRawBufferPointer) {
+        let text = String(decoding: bytes, as: UTF8.self)
+        guard let path = try? RelativePath(validating: text) else { return }
+        precondition(!path.string.hasPrefix("/"), "absolute path accepted")
+        precondition(!path.string.utf8.contains(0), "NUL accepted")
+        precondition(path.string.utf8.count <= ProtocolLimits.maxPathBytes, "overlong path accepted")
+        for component in path.components {
+            precondition(component != "." && component != ".." && !component.isEmpty, "traversal accepted")
+        }
+    }
+
+    static func clientID(_ bytes: UnsafeRawBufferPointer) {
+        let text = String(decoding: bytes, as: UTF8.self)
+        guard let id = try? ClientID(validating: text) else { return }
+        precondition(!id.string.contains("/") && id.string != ".." && id.string != ".", "unsafe id accepted")
+    }
+
+    static func discovery(_ bytes: UnsafeRawBufferPointer) {
+        guard let packet = try? DiscoveryPacket(bytes: bytes) else { return }
+        if case .discover = packet { return }
+        guard let encoded = try? packet.encoded() else { preconditionFailure("a parsed reply does not encode") }
+        precondition(encoded.count <= DiscoveryPacket.minimumDiscoverSize, "reply larger than a DISCOVER")
+    }
+
+    /// Decompression with a small output bound: never more than the bound comes out.
+    static func inflate(_ bytes: UnsafeRawBufferPointer) {
+        guard let inflater = try? Inflater() else { return }
+        var output = ByteBuffer()
+        if (try? inflater.decompress(ByteBuffer(bytes: bytes), into: &output, maxOutput: 65536)) != nil {
+            precondition(output.readableBytes <= 65536, "inflated past the bound")
+        }
+    }
+}
