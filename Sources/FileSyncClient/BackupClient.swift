@@ -30,11 +30,20 @@ public struct BackupOptions: Sendable {
     public var bytesPerSecond: Int64?
     /// The first wait before a retry; it doubles each time (with jitter) up to a minute.
     public var retryWait = Duration.seconds(1)
+    /// Use TLS (the default); `false` only for servers run with `--no-tls`.
+    public var useTLS = true
+    /// Where server fingerprints are pinned on first use.
+    public var knownServersPath: String
+    /// Replace a pinned fingerprint that changed (the server's key was replaced on purpose).
+    public var acceptNewFingerprint = false
     /// Give up on a connection after this long without progress in either direction.
     public var idleTimeout = TimeAmount.seconds(300)
 
-    public init(source: String, clientID: ClientID, interface: String, authenticator: Authenticator, clientKey: [UInt8])
-    {
+    public init(
+        source: String, clientID: ClientID, interface: String, authenticator: Authenticator, clientKey: [UInt8],
+        knownServersPath: String
+    ) {
+        self.knownServersPath = knownServersPath
         self.source = source
         self.clientID = clientID
         self.interface = interface
@@ -52,10 +61,12 @@ public enum BackupFailure: Error, CustomStringConvertible {
     case authentication(String)
     /// The client id is bound to another client's key on the server.
     case clientKeyMismatch(String)
+    /// TLS failed or the server's certificate is not the one expected (fingerprint, plaintext mismatch).
+    case serverIdentity(String)
 
     public var description: String {
         switch self {
-        case .authentication(let detail), .clientKeyMismatch(let detail): detail
+        case .authentication(let detail), .clientKeyMismatch(let detail), .serverIdentity(let detail): detail
         case .noServer(let detail): "no server found: \(detail)"
         case .connectionLost(let detail, let attempts): "connection lost after \(attempts) attempt(s): \(detail)"
         case .refused(let refusal): refusal.description
@@ -100,10 +111,11 @@ public struct BackupClient: Sendable {
         while true {
             attempt += 1
             do {
-                let endpoint = try await resolveServer(options)
+                let (endpoint, announced) = try await resolveServer(options)
                 summary.server = endpoint.description
                 let session = ClientSession(
-                    endpoint: endpoint, options: options, scan: scan, counter: counter, stats: stats, logger: logger)
+                    endpoint: endpoint, announcedFingerprint: announced, options: options, scan: scan, counter: counter,
+                    stats: stats, logger: logger)
                 let outcome = try await session.run()
                 stored.formUnion(outcome.stored)
                 bytesSent += outcome.bytesSent
@@ -157,8 +169,9 @@ public struct BackupClient: Sendable {
         return summary
     }
 
-    private func resolveServer(_ options: BackupOptions) async throws -> Endpoint {
-        if let server = options.server { return server }
+    /// The server to use and, when found by discovery, the TLS fingerprint its OFFER announced.
+    private func resolveServer(_ options: BackupOptions) async throws -> (Endpoint, String?) {
+        if let server = options.server { return (server, nil) }
         let discovery = ServerDiscovery(
             group: options.group, interface: options.interface, timeout: options.discoveryTimeout, logger: logger)
         let servers = try await discovery.discover(waitFullTime: false)
@@ -175,7 +188,7 @@ public struct BackupClient: Sendable {
                 .invalidSetting, "several servers answered: \(names); choose one with --server-name or --server")
         }
         logger.info("found server \(matching[0].name) at \(matching[0].endpoint)")
-        return matching[0].endpoint
+        return (matching[0].endpoint, matching[0].fingerprint)
     }
 
     /// Lost connections, timeouts, a full queue and an absent server are worth another attempt.

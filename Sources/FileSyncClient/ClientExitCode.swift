@@ -7,6 +7,7 @@ public enum ClientExitCode: Int32 {
     case noServer = 69
     case alreadyRunning = 73
     case connectionLost = 75
+    case serverIdentity = 76
     case authenticationFailed = 77
     case clientKeyMismatch = 78
 }

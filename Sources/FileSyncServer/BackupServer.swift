@@ -2,6 +2,7 @@ import FileSyncCore
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 
 /// The long-running server: the TCP backup service plus discovery, until cancelled.
 public struct BackupServer: Sendable {
@@ -19,6 +20,7 @@ public struct BackupServer: Sendable {
         let queue = SessionQueue(maxWaiting: settings.maxWaitingClients)
         let settings = settings
         let logger = logger
+        let tls = try settings.identity.map { try NIOSSLContext(configuration: $0.tlsConfiguration()) }
         let listener = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(.backlog, value: 256)
@@ -29,6 +31,7 @@ public struct BackupServer: Sendable {
             )
             .bind(host: settings.listenHost, port: settings.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                     let timeout = IdleTimeoutHandler(timeout: settings.handshakeTimeout) { amount in
                         logger.warning("closing a connection silent for \(amount.nanoseconds / 1_000_000_000) s")
                     }

@@ -14,6 +14,7 @@ struct ClientCommand: AsyncParsableCommand {
 
             Exit codes: 0 success; 23 some files failed (the rest is stored); 64 usage or configuration error;
             69 no server found; 73 another backup of this source is running; 75 connection lost after retries;
+            76 TLS failed or the server's fingerprint changed (or it runs without TLS);
             77 authentication failed (wrong secret, or the server could not prove it knows it); 78 the client id is
             bound to another client's key on the server; 1 refused by the server or another failure.
             """)
@@ -32,6 +33,9 @@ struct ClientCommand: AsyncParsableCommand {
     var secretFile: String?
     @Option(help: "This client's own key, created on first use (default: $XDG_CONFIG_HOME/filesync/keys/<id>.key).")
     var keyFile: String?
+    @Flag(help: "Accept a server whose TLS fingerprint changed (its key was replaced on purpose) and pin the new one.")
+    var acceptNewFingerprint = false
+    @Flag(help: "Connect without TLS, to a server run with --no-tls. Not recommended.") var noTls = false
     @Flag(help: "List the servers that answer discovery and exit.") var discover = false
     @Flag(help: "Keep running: back up again when the server's NEXT_SYNC says.") var loop = false
     @Flag(help: "Delete on the server what was deleted here (never when the source is empty).") var delete = false
@@ -91,7 +95,8 @@ struct ClientCommand: AsyncParsableCommand {
             fail("no server answered on \(discovery.group) via \(discovery.interface)")
         } else {
             for server in servers {
-                print("\(server.name)\t\(server.endpoint)\tprotocol \(server.version)\tid \(server.serverId)")
+                let tls = server.fingerprint.map { "tls \($0)" } ?? "no tls"
+                print("\(server.name)\t\(server.endpoint)\tprotocol \(server.version)\tid \(server.serverId)\t\(tls)")
             }
         }
         return servers.isEmpty ? .noServer : .success
@@ -152,7 +157,10 @@ struct ClientCommand: AsyncParsableCommand {
         let clientKey = try KeyFile.loadOrCreate(keyFile ?? configBase + "/keys/\(clientID).key").key
         var options = BackupOptions(
             source: source, clientID: clientID, interface: interface ?? MulticastSetup.defaultInterface(),
-            authenticator: Authenticator(secret: secret), clientKey: clientKey)
+            authenticator: Authenticator(secret: secret), clientKey: clientKey,
+            knownServersPath: configBase + "/known_servers")
+        options.useTLS = !noTls
+        options.acceptNewFingerprint = acceptNewFingerprint
         options.server = try server.map { try Endpoint(parsing: $0) }
         options.serverName = serverName
         options.group = try Endpoint(parsing: group)
@@ -219,6 +227,7 @@ struct ClientCommand: AsyncParsableCommand {
             case .refused: return (.runtimeFailure, failure.description)
             case .authentication: return (.authenticationFailed, failure.description)
             case .clientKeyMismatch: return (.clientKeyMismatch, failure.description)
+            case .serverIdentity: return (.serverIdentity, failure.description)
             }
         case let error as FileSyncError where [.invalidSetting, .invalidClientID].contains(error.code):
             return (.usage, error.message)

@@ -30,6 +30,7 @@ struct ServerCommand: AsyncParsableCommand {
     var interface: String?
     @Option(help: "Multicast group for discovery, ADDR:PORT.") var group = Endpoint.defaultGroup.description
     @Flag(help: "Do not answer discovery or announce; clients must use --server.") var noDiscovery = false
+    @Flag(help: "Serve without TLS (clients must then use --no-tls too). Not recommended.") var noTls = false
     @Option(help: "Drop an active client that completes no frame for this long.") var idleTimeout = "60s"
     @Option(help: "Drop a connection that has not completed HELLO within this long.") var handshakeTimeout = "10s"
     @Option(help: "Clients that may wait in the queue at once.") var maxQueue = 64
@@ -54,6 +55,11 @@ struct ServerCommand: AsyncParsableCommand {
                     "filesync-server \"\(settings.name)\" listening on \(host):\(address.port ?? settings.port), "
                         + "storing in \(settings.root), clients back up every \(DurationParser.format(settings.intervalSeconds))"
                 )
+                if let identity = settings.identity {
+                    print("TLS certificate fingerprint (SHA-256): \(identity.fingerprint)")
+                } else {
+                    print("TLS is off (--no-tls): backups cross the network in the clear")
+                }
                 fflush(nil)
             }
         } catch let error as FileSyncError where error.code == .invalidSetting {
@@ -126,6 +132,17 @@ struct ServerCommand: AsyncParsableCommand {
             serverId: merged.serverId ?? UUID().uuidString.lowercased(),
             multicastInterface: interface ?? MulticastSetup.defaultInterface(),
             authenticator: Authenticator(secret: secret))
+        if !noTls {
+            let folder = URL(fileURLWithPath: configPath).deletingLastPathComponent().path
+            let (identity, created) = try ServerIdentity.loadOrCreate(in: folder, name: settings.name)
+            settings.identity = identity
+            if created {
+                FileHandle.standardError.write(
+                    Data(
+                        "filesync-server: created a TLS key and certificate in \(folder) (server-tls.key, server-tls.crt)\n"
+                            .utf8))
+            }
+        }
         settings.listenHost = listen
         settings.group = try Endpoint(parsing: group)
         settings.discoveryEnabled = !noDiscovery

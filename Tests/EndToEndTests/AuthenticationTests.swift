@@ -15,11 +15,11 @@ extension EndToEnd {
                 source = try work.subfolder("source")
                 root = try work.subfolder("root")
                 try SampleTree.write(Array("private data".utf8), to: source + "/notes.txt")
-                server = try ServerProcess(root: root, in: work)
+                server = try ServerProcess(root: root, in: work, tls: false)
             }
 
             func client(_ extra: [String], id: String = "laptop") throws -> CommandResult {
-                try runClient(["--source", source, "--id", id, "--server", server.endpoint] + extra, in: work)
+                try runClient(["--source", source, "--id", id] + server.connect + extra, in: work)
             }
         }
 
@@ -101,7 +101,9 @@ extension EndToEnd {
             try SampleTree.write(Array("overwrite attempt".utf8), to: other + "/notes.txt")
             let impostor = try runClient(
                 [
-                    "--source", other, "--id", "laptop", "--server", setup.server.endpoint, "--key-file",
+                    "--source", other, "--id", "laptop",
+                ] + setup.server.connect + [
+                    "--key-file",
                     setup.work.path + "/other.key",
                 ],
                 in: setup.work)
@@ -114,7 +116,9 @@ extension EndToEnd {
             #expect(
                 try runClient(
                     [
-                        "--source", other, "--id", "desktop", "--server", setup.server.endpoint, "--key-file",
+                        "--source", other, "--id", "desktop",
+                    ] + setup.server.connect + [
+                        "--key-file",
                         setup.work.path + "/other.key",
                     ],
                     in: setup.work

@@ -17,7 +17,7 @@ extension EndToEnd {
             let server = try ServerProcess(root: root, in: work)
 
             let first = try runClient(
-                ["--source", source, "--id", "laptop", "--server", server.endpoint, "--json"], in: work)
+                ["--source", source, "--id", "laptop"] + server.connect + ["--json"], in: work)
             #expect(first.status == 0, "\(first.stderr)")
             let summary = try first.json()
             #expect(summary["scanned"] as? Int == count)
@@ -36,7 +36,7 @@ extension EndToEnd {
             try SampleTree.write([], to: source + "/empty folder/new empty")
 
             let second = try runClient(
-                ["--source", source, "--id", "laptop", "--server", server.endpoint, "--json"], in: work)
+                ["--source", source, "--id", "laptop"] + server.connect + ["--json"], in: work)
             #expect(second.status == 0, "\(second.stderr)")
             let again = try second.json()
             #expect(again["sent"] as? Int == 5)
@@ -54,7 +54,7 @@ extension EndToEnd {
             try SampleTree.make(at: source, folders: 2, subfolders: 2, filesPerFolder: 5)
             let root = try work.subfolder("root")
             let server = try ServerProcess(root: root, in: work, extra: ["--no-discovery"])
-            let result = try runClient(["--source", source, "--id", "box", "--server", server.endpoint], in: work)
+            let result = try runClient(["--source", source, "--id", "box"] + server.connect, in: work)
             #expect(result.status == 0, "\(result.stderr)")
             #expect(result.stdout.contains("21 files scanned, 21 sent"), "\(result.stdout)")
             #expect(try TreeSnapshot(of: root + "/box") == TreeSnapshot(of: source))
@@ -67,7 +67,7 @@ extension EndToEnd {
             let root = try work.subfolder("root")
             try SampleTree.make(at: source, folders: 2, subfolders: 2, filesPerFolder: 3)
             let server = try ServerProcess(root: root, in: work)
-            let arguments = ["--source", source, "--id", "m", "--server", server.endpoint, "--json"]
+            let arguments = ["--source", source, "--id", "m"] + server.connect + ["--json"]
             #expect(try runClient(arguments, in: work).status == 0)
 
             try FileManager.default.removeItem(atPath: source + "/dir 1")
@@ -91,19 +91,19 @@ extension EndToEnd {
             try SampleTree.make(at: source, folders: 2, subfolders: 2, filesPerFolder: 3)
             let server = try ServerProcess(root: root, in: work)
             #expect(
-                try runClient(["--source", source, "--id", "w", "--server", server.endpoint], in: work).status == 0)
+                try runClient(["--source", source, "--id", "w"] + server.connect, in: work).status == 0)
             let before = try TreeSnapshot(of: root + "/w")
 
             let empty = try work.subfolder("empty")
             let emptyRun = try runClient(
-                ["--source", empty, "--id", "w", "--server", server.endpoint, "--delete", "--json"], in: work)
+                ["--source", empty, "--id", "w"] + server.connect + ["--delete", "--json"], in: work)
             #expect(emptyRun.status == 0, "\(emptyRun.stderr)")
             #expect(try emptyRun.json()["deleted"] as? Int == 0)
             #expect(emptyRun.stderr.contains("empty"), "\(emptyRun.stderr)")
             #expect(try TreeSnapshot(of: root + "/w") == before)
 
             let missing = try runClient(
-                ["--source", work.path + "/no-such-folder", "--id", "w", "--server", server.endpoint, "--delete"],
+                ["--source", work.path + "/no-such-folder", "--id", "w"] + server.connect + ["--delete"],
                 in: work)
             #expect(missing.status == 64)
             #expect(missing.stderr.contains("does not exist"), "\(missing.stderr)")
@@ -141,7 +141,7 @@ extension EndToEnd {
             let output = Pipe()
             let client = Process()
             client.executableURL = URL(fileURLWithPath: Harness.client)
-            client.arguments = ["--source", source, "--id", "looper", "--server", server.endpoint, "--loop"]
+            client.arguments = ["--source", source, "--id", "looper"] + server.connect + ["--loop"]
             client.environment = ["XDG_RUNTIME_DIR": work.path, "XDG_CONFIG_HOME": work.path + "/config"]
             client.standardOutput = output
             client.standardError = FileHandle(forWritingAtPath: "/dev/null")

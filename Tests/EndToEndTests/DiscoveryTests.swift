@@ -47,6 +47,7 @@ extension EndToEnd {
                 exec 3< "$WORK/server.out"
                 read -t 30 -u 3 line || { echo "server did not start"; exit 90; }
                 echo "SERVER: $line"
+                read -t 10 -u 3 line && echo "FINGERPRINT: ${line##* }"
                 # Foreign and malformed datagrams must be ignored, never fatal.
                 python3 -c '
                 import socket
@@ -84,6 +85,13 @@ extension EndToEnd {
             #expect(listed?.count == 1)
             #expect(listed?.first?["name"] as? String == "lab server")
             #expect(listed?.first?["host"] as? String == "127.0.0.1")
+            // The OFFER carries the TLS fingerprint the server printed at start.
+            let printed = result.stdout.split(separator: "\n").first { $0.hasPrefix("FINGERPRINT: ") }?.split(
+                separator: " "
+            ).last
+            #expect(
+                printed != nil && listed?.first?["fingerprint"] as? String == printed.map(String.init),
+                "\(result.stdout)")
             let backup =
                 try JSONSerialization.jsonObject(
                     with: Data(contentsOf: URL(fileURLWithPath: work.path + "/backup.json"))) as? [String: Any]

@@ -89,7 +89,7 @@ extension EndToEnd {
             try SampleTree.writeLarge(40 << 20, to: file, seed: 1)
             let server = try ServerProcess(root: root, in: work)
             #expect(
-                try runClient(["--source", source, "--id", "w", "--server", server.endpoint], in: work).status == 0)
+                try runClient(["--source", source, "--id", "w"] + server.connect, in: work).status == 0)
             let version1 = try TreeSnapshot.sha256(of: root + "/w/video.bin")
 
             try SampleTree.writeLarge(40 << 20, to: file, seed: 2)
@@ -103,7 +103,7 @@ extension EndToEnd {
             #expect(try TreeSnapshot.sha256(of: root + "/w/video.bin") == version1, "the stored copy changed")
 
             let after = try runClient(
-                ["--source", source, "--id", "w", "--server", server.endpoint, "--json"], in: work)
+                ["--source", source, "--id", "w"] + server.connect + ["--json"], in: work)
             #expect(after.status == 0, "\(after.stderr)")
             #expect(try TreeSnapshot.sha256(of: root + "/w/video.bin") == TreeSnapshot.sha256(of: file))
         }
@@ -124,7 +124,7 @@ extension EndToEnd {
             print("fault seed \(seed); client killed after \(delays) s")
             for delay in delays {
                 let client = try Command(
-                    Harness.client, ["--source", source, "--id", "k", "--server", server.endpoint, "--bwlimit", "25M"],
+                    Harness.client, ["--source", source, "--id", "k"] + server.connect + ["--bwlimit", "25M"],
                     in: work)
                 usleep(useconds_t(delay * 1_000_000))  // the fault: a kill at a random moment
                 kill(client.process.processIdentifier, SIGKILL)
@@ -134,7 +134,7 @@ extension EndToEnd {
                 }
             }
             let final = try runClient(
-                ["--source", source, "--id", "k", "--server", server.endpoint, "--json"], in: work)
+                ["--source", source, "--id", "k"] + server.connect + ["--json"], in: work)
             #expect(final.status == 0, "\(final.stderr)")
             #expect(try TreeSnapshot(of: root + "/k") == expected)
         }
@@ -157,7 +157,9 @@ extension EndToEnd {
                 let client = try Command(
                     Harness.client,
                     [
-                        "--source", source, "--id", "s", "--server", server.endpoint, "--bwlimit", "8M", "--retries",
+                        "--source", source, "--id", "s",
+                    ] + server.connect + [
+                        "--bwlimit", "8M", "--retries",
                         "0",
                     ], in: work)
                 usleep(useconds_t(delay * 1_000_000))  // the fault: a kill at a random moment
@@ -170,7 +172,7 @@ extension EndToEnd {
             }
             let server = try ServerProcess(root: root, in: work)
             let final = try runClient(
-                ["--source", source, "--id", "s", "--server", server.endpoint, "--json"], in: work)
+                ["--source", source, "--id", "s"] + server.connect + ["--json"], in: work)
             #expect(final.status == 0, "\(final.stderr)")
             #expect(try TreeSnapshot(of: root + "/s") == expected)
             // At 8 MB/s the five rounds cannot have sent all 72 MB: the last partial is resumed.

@@ -144,7 +144,7 @@ extension EndToEnd {
             let outside = { listing(of: world).filter { !$0.hasPrefix("root") } }
             let before = outside()
             let server = try ServerProcess(
-                root: root, in: work, extra: ["--handshake-timeout", "1s", "--idle-timeout", "2s"])
+                root: root, in: work, tls: false, extra: ["--handshake-timeout", "1s", "--idle-timeout", "2s"])
             let source = try work.subfolder("source")
             try SampleTree.make(at: source, folders: 1, subfolders: 2, filesPerFolder: 3)
 
@@ -156,7 +156,7 @@ extension EndToEnd {
                     if case .error = message { continue }
                 }
                 let result = try runClient(
-                    ["--source", source, "--id", "normal", "--server", server.endpoint], in: work)
+                    ["--source", source, "--id", "normal"] + server.connect, in: work)
                 #expect(result.status == 0, "after \"\(name)\": \(result.stderr)")
                 #expect(outside() == before, "after \"\(name)\": something was written outside the root")
                 #expect(try TreeSnapshot(of: root + "/normal") == TreeSnapshot(of: source), "after \"\(name)\"")

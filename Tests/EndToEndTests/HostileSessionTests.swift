@@ -16,7 +16,7 @@ extension EndToEnd {
                 world = try work.subfolder("world")
                 root = try work.subfolder("world/root")
                 try SampleTree.write(Array("precious".utf8), to: world + "/precious.txt")
-                server = try ServerProcess(root: root, in: work)
+                server = try ServerProcess(root: root, in: work, tls: false)
             }
 
             var outsideRoot: Set<String> { listing(of: world).filter { !$0.hasPrefix("root") } }
@@ -26,7 +26,7 @@ extension EndToEnd {
                 let source = try work.subfolder("normal-\(UUID().uuidString.prefix(4))")
                 try SampleTree.make(at: source, folders: 1, subfolders: 2, filesPerFolder: 4)
                 let result = try runClient(
-                    ["--source", source, "--id", "normal", "--server", server.endpoint], in: work)
+                    ["--source", source, "--id", "normal"] + server.connect, in: work)
                 #expect(result.status == 0, "\(result.stderr)")
             }
         }
@@ -39,7 +39,7 @@ extension EndToEnd {
             try SampleTree.write(Array("evil".utf8), to: source + "/passwd")
 
             let cli = try runClient(
-                ["--source", source, "--id", "x/../../etc", "--server", setup.server.endpoint], in: setup.work)
+                ["--source", source, "--id", "x/../../etc"] + setup.server.connect, in: setup.work)
             #expect(cli.status == 64)
             #expect(cli.stderr.contains("client id"), "\(cli.stderr)")
 
@@ -88,7 +88,7 @@ extension EndToEnd {
             try SampleTree.write(Array("fine".utf8), to: source + "/ok.txt")
 
             let result = try runClient(
-                ["--source", source, "--id", "victim", "--server", setup.server.endpoint, "--json"], in: setup.work)
+                ["--source", source, "--id", "victim"] + setup.server.connect + ["--json"], in: setup.work)
             #expect(result.status == 23, "\(result.stdout) \(result.stderr)")
             #expect(listing(of: outside).isEmpty, "something was written through the symlink")
             #expect(FileManager.default.fileExists(atPath: setup.root + "/victim/ok.txt"))
@@ -102,7 +102,7 @@ extension EndToEnd {
             let source = try setup.work.subfolder("source")
             try SampleTree.writeLarge(3 << 20, to: source + "/doc.bin", seed: 1)
             #expect(
-                try runClient(["--source", source, "--id", "cut", "--server", setup.server.endpoint], in: setup.work)
+                try runClient(["--source", source, "--id", "cut"] + setup.server.connect, in: setup.work)
                     .status == 0)
             let original = try TreeSnapshot.sha256(of: setup.root + "/cut/doc.bin")
 

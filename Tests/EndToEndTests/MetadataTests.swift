@@ -29,7 +29,7 @@ extension EndToEnd {
             utimensat(AT_FDCWD, source + "/run.sh", &times, 0)
             let server = try ServerProcess(root: root, in: work)
             #expect(
-                try runClient(["--source", source, "--id", "meta", "--server", server.endpoint], in: work).status == 0)
+                try runClient(["--source", source, "--id", "meta"] + server.connect, in: work).status == 0)
 
             for name in ["run.sh", "secret.txt"] {
                 let original = try status(source + "/" + name)
@@ -43,7 +43,7 @@ extension EndToEnd {
             // A mode change alone is applied on the next run without sending the file again.
             chmod(source + "/secret.txt", 0o640)
             let second = try runClient(
-                ["--source", source, "--id", "meta", "--server", server.endpoint, "--json"], in: work)
+                ["--source", source, "--id", "meta"] + server.connect + ["--json"], in: work)
             #expect(try second.json()["sent"] as? Int == 0)
             #expect(try status(root + "/meta/secret.txt").st_mode & 0o777 == 0o640)
         }
@@ -63,7 +63,9 @@ extension EndToEnd {
                 let server = try ServerProcess(root: root, in: work)
                 let result = try runClient(
                     [
-                        "--source", source, "--id", id, "--server", server.endpoint, "--json", "--compress-level",
+                        "--source", source, "--id", id,
+                    ] + server.connect + [
+                        "--json", "--compress-level",
                         "\(level)",
                     ], in: work)
                 #expect(result.status == 0, "\(result.stderr)")
@@ -88,7 +90,7 @@ extension EndToEnd {
             #expect(mkfifo(source + "/pipe", 0o644) == 0)
             let server = try ServerProcess(root: root, in: work)
             let result = try runClient(
-                ["--source", source, "--id", "special", "--server", server.endpoint, "--json"], in: work)
+                ["--source", source, "--id", "special"] + server.connect + ["--json"], in: work)
             #expect(result.status == 0, "\(result.stderr)")
             let warnings = try result.json()["warnings"] as? [[String: Any]] ?? []
             #expect(Set(warnings.compactMap { $0["path"] as? String }) == ["link", "pipe"])

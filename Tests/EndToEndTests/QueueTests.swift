@@ -19,7 +19,7 @@ extension EndToEnd {
             }
             let clients = try ids.map { id in
                 try Command(
-                    Harness.client, ["--source", sources[id]!, "--id", id, "--server", server.endpoint, "--json"],
+                    Harness.client, ["--source", sources[id]!, "--id", id] + server.connect + ["--json"],
                     in: work)
             }
             let results = clients.map { $0.wait() }
@@ -48,7 +48,7 @@ extension EndToEnd {
         func disconnectReleasesQueue() throws {
             let work = try TemporaryDirectory("release")
             let root = try work.subfolder("root")
-            let server = try ServerProcess(root: root, in: work)
+            let server = try ServerProcess(root: root, in: work, tls: false)
             // An active session that goes away without a word...
             let first = try RawConnection(port: server.port)
             try first.authenticate(id: "ghost", server: server, folder: work)
@@ -63,7 +63,7 @@ extension EndToEnd {
             let source = try work.subfolder("source")
             try SampleTree.write(Array("data".utf8), to: source + "/a.txt")
             let client = try Command(
-                Harness.client, ["--source", source, "--id", "real", "--server", server.endpoint], in: work)
+                Harness.client, ["--source", source, "--id", "real"] + server.connect, in: work)
             _ = consume second
             _ = consume first
             let result = client.wait(timeout: 60)
@@ -75,7 +75,7 @@ extension EndToEnd {
         func silentClientIsDropped() throws {
             let work = try TemporaryDirectory("silent")
             let root = try work.subfolder("root")
-            let server = try ServerProcess(root: root, in: work, extra: ["--idle-timeout", "2s"])
+            let server = try ServerProcess(root: root, in: work, tls: false, extra: ["--idle-timeout", "2s"])
             let silent = try RawConnection(port: server.port)
             try silent.authenticate(id: "silent", server: server, folder: work)
             guard case .ready? = try silent.receive() else { throw TestFailure("not ready") }
@@ -83,7 +83,7 @@ extension EndToEnd {
             let source = try work.subfolder("source")
             try SampleTree.write(Array("data".utf8), to: source + "/a.txt")
             let result = try runClient(
-                ["--source", source, "--id", "patient", "--server", server.endpoint], in: work, timeout: 60)
+                ["--source", source, "--id", "patient"] + server.connect, in: work, timeout: 60)
             #expect(result.status == 0, "\(result.stderr)")
             #expect(server.log.contains("silent for 2 s"), "\(server.log)")
             // The silent connection was closed by the server.

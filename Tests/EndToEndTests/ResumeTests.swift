@@ -51,7 +51,7 @@ extension EndToEnd {
             let root = try work.subfolder("root")
             let file = source + "/doc.bin"
             try SampleTree.writeLarge(3 << 20, to: file, seed: 1)
-            let server = try ServerProcess(root: root, in: work)
+            let server = try ServerProcess(root: root, in: work, tls: false)
             let original = try Array(Data(contentsOf: URL(fileURLWithPath: file)))
             let mtime = try Self.mtimeNs(file)
             try Self.leavePartial(
@@ -64,7 +64,7 @@ extension EndToEnd {
             times[1] = times[0]
             utimensat(AT_FDCWD, file, &times, 0)
             let result = try runClient(
-                ["--source", source, "--id", "p", "--server", server.endpoint, "--json"], in: work)
+                ["--source", source, "--id", "p"] + server.connect + ["--json"], in: work)
             #expect(result.status == 0, "\(result.stderr)")
             #expect(try result.json()["bytesResumed"] as? Int == 0)
             #expect(try TreeSnapshot.sha256(of: root + "/p/doc.bin") == TreeSnapshot.sha256(of: file))
@@ -78,15 +78,15 @@ extension EndToEnd {
             let root = try work.subfolder("root")
             let file = source + "/doc.bin"
             try SampleTree.writeLarge(3 << 20, to: file, seed: 4)
-            var server = try ServerProcess(root: root, in: work)
+            var server = try ServerProcess(root: root, in: work, tls: false)
             try Self.leavePartial(
                 server, work, id: "q", path: "doc.bin",
                 content: try Array(Data(contentsOf: URL(fileURLWithPath: file))),
                 mtimeNs: try Self.mtimeNs(file), sent: 2 << 20)
             server.stop()
-            server = try ServerProcess(root: root, in: work)
+            server = try ServerProcess(root: root, in: work, tls: false)
             let result = try runClient(
-                ["--source", source, "--id", "q", "--server", server.endpoint, "--json"], in: work)
+                ["--source", source, "--id", "q"] + server.connect + ["--json"], in: work)
             #expect(result.status == 0, "\(result.stderr)")
             #expect(try result.json()["bytesResumed"] as? Int == 2 << 20)
             #expect(try TreeSnapshot.sha256(of: root + "/q/doc.bin") == TreeSnapshot.sha256(of: file))
@@ -99,7 +99,7 @@ extension EndToEnd {
             let root = try work.subfolder("root")
             let file = source + "/kept.bin"
             try SampleTree.writeLarge(2 << 20, to: file, seed: 5)
-            let server = try ServerProcess(root: root, in: work, extra: ["--partial-expiry", "1h"])
+            let server = try ServerProcess(root: root, in: work, tls: false, extra: ["--partial-expiry", "1h"])
 
             // A partial of a file the client no longer has goes at the client's next session.
             try Self.leavePartial(
@@ -107,7 +107,7 @@ extension EndToEnd {
                 mtimeNs: 5, sent: 1 << 20)
             #expect(Self.partials(root, "z").count == 1)
             let first = try runClient(
-                ["--source", source, "--id", "z", "--server", server.endpoint, "--json"], in: work)
+                ["--source", source, "--id", "z"] + server.connect + ["--json"], in: work)
             #expect(first.status == 0, "\(first.stderr)")
             #expect(Self.partials(root, "z").isEmpty, "left: \(Self.partials(root, "z"))")
 
@@ -123,7 +123,7 @@ extension EndToEnd {
             var times = [old, old]
             for name in partials { utimensat(AT_FDCWD, root + "/.filesync/z/partial/" + name, &times, 0) }
             let second = try runClient(
-                ["--source", source, "--id", "z", "--server", server.endpoint, "--json"], in: work)
+                ["--source", source, "--id", "z"] + server.connect + ["--json"], in: work)
             #expect(second.status == 0, "\(second.stdout) \(second.stderr)")
             #expect(try second.json()["bytesResumed"] as? Int == 0)
             #expect(Self.partials(root, "z").isEmpty, "left: \(Self.partials(root, "z"))")
@@ -134,7 +134,7 @@ extension EndToEnd {
         func slowloris() throws {
             let work = try TemporaryDirectory("slow")
             let root = try work.subfolder("root")
-            let server = try ServerProcess(root: root, in: work, extra: ["--handshake-timeout", "1s"])
+            let server = try ServerProcess(root: root, in: work, tls: false, extra: ["--handshake-timeout", "1s"])
             var hello = ByteBuffer()
             hello.writeFrame(try Message.hello(.init(clientId: "slow", capabilities: [])).frame())
             let bytes = Array(hello.readableBytesView)
@@ -152,7 +152,7 @@ extension EndToEnd {
             let source = try work.subfolder("source")
             try SampleTree.write(Array("x".utf8), to: source + "/x")
             #expect(
-                try runClient(["--source", source, "--id", "fine", "--server", server.endpoint], in: work).status == 0)
+                try runClient(["--source", source, "--id", "fine"] + server.connect, in: work).status == 0)
         }
     }
 }

@@ -85,13 +85,13 @@ extension EndToEnd {
                     }
                 case .killClient:
                     let client = try Command(
-                        Harness.client, base + ["--server", server.endpoint, "--bwlimit", "30M"], in: work)
+                        Harness.client, base + server.connect + ["--bwlimit", "30M"], in: work)
                     usleep(useconds_t(pick(50...600) * 1000))
                     kill(client.process.processIdentifier, SIGKILL)
                     _ = client.wait(timeout: 30)
                 case .killServer:
                     let client = try Command(
-                        Harness.client, base + ["--server", server.endpoint, "--bwlimit", "30M", "--retries", "0"],
+                        Harness.client, base + server.connect + ["--bwlimit", "30M", "--retries", "0"],
                         in: work)
                     usleep(useconds_t(pick(50...600) * 1000))
                     kill(server.process.processIdentifier, SIGKILL)
@@ -111,7 +111,7 @@ extension EndToEnd {
                 }
             }
 
-            let final = try runClient(base + ["--server", server.endpoint], in: work)
+            let final = try runClient(base + server.connect, in: work)
             #expect(final.status == 0, "\(final.stderr)")
             let expected = try TreeSnapshot(of: source)
             let result = try TreeSnapshot(of: root + "/soak")

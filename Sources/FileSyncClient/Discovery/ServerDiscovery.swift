@@ -11,6 +11,8 @@ public struct DiscoveredServer: Sendable, Hashable, Codable {
     public var host: String
     public var port: Int
     public var version: Int
+    /// SHA-256 of the server's TLS certificate, as announced.
+    public var fingerprint: String?
 
     public var endpoint: Endpoint { Endpoint(host: host, port: port) }
 }
@@ -64,7 +66,7 @@ public struct ServerDiscovery: Sendable {
                         }
                         let server = DiscoveredServer(
                             name: offer.name, serverId: offer.serverId, host: host, port: offer.port,
-                            version: offer.version)
+                            version: offer.version, fingerprint: offer.fingerprint)
                         found.servers.withLock { $0[offer.serverId] = server }
                     }
                 }

@@ -2,11 +2,14 @@ import FileSyncCore
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 import Synchronization
 
 /// One connection to a server: handshake, queue, manifest, tasks, files, `NEXT_SYNC`.
 struct ClientSession {
     let endpoint: Endpoint
+    /// The TLS fingerprint the server announced in discovery, if it was found that way.
+    let announcedFingerprint: String?
     let options: BackupOptions
     let scan: SourceScanner.Result
     let counter: ByteCounter
@@ -30,9 +33,39 @@ struct ClientSession {
     }
 
     func run() async throws -> Outcome {
+        let knownServers = KnownServers(path: options.knownServersPath)
+        let check = FingerprintCheck(
+            server: endpoint, announced: announcedFingerprint, pinned: knownServers.fingerprint(for: endpoint),
+            acceptNew: options.acceptNewFingerprint, knownServersPath: options.knownServersPath)
+        do {
+            return try await converse(check: check, knownServers: knownServers)
+        } catch {
+            if let refusal = check.state.withLock({ $0.refusal }) { throw BackupFailure.serverIdentity(refusal) }
+            if let tlsError = error as? NIOSSLError {
+                guard check.state.withLock({ $0.serverSpoke }) else {
+                    throw BackupFailure.serverIdentity(
+                        "TLS with the server at \(endpoint) failed (\(tlsError)): it may be running without TLS (--no-tls)"
+                    )
+                }
+                throw FileSyncError(.connectionClosed, "the TLS connection was lost: \(tlsError)")
+            }
+            throw error
+        }
+    }
+
+    /// TLS 1.3; the certificate chain and name are not checked by a CA but by the pinned fingerprint.
+    static var tlsConfiguration: TLSConfiguration {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        configuration.minimumTLSVersion = .tlsv13
+        configuration.certificateVerification = .noHostnameVerification
+        return configuration
+    }
+
+    private func converse(check: FingerprintCheck, knownServers: KnownServers) async throws -> Outcome {
         let counter = self.counter
         let idle = options.idleTimeout
         let logger = self.logger
+        let tls = try options.useTLS ? NIOSSLContext(configuration: Self.tlsConfiguration) : nil
         let connection = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(.seconds(10))
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
@@ -41,6 +74,15 @@ struct ClientSession {
             )
             .connect(host: endpoint.host, port: endpoint.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls {
+                        // The server's certificate is self-signed: it is checked by its pinned fingerprint.
+                        let handler = try NIOSSLClientHandler(context: tls, serverHostname: nil) {
+                            certificates, promise in
+                            let der = (try? certificates.first?.toDERBytes()) ?? []
+                            promise.succeed(check.verify(certificateDER: der) ? .certificateVerified : .failed)
+                        }
+                        try channel.pipeline.syncOperations.addHandler(handler)
+                    }
                     let timeout = IdleTimeoutHandler(timeout: idle, countsWrites: true) { amount in
                         logger.warning(
                             "no progress for \(amount.nanoseconds / 1_000_000_000) s; closing the connection")
@@ -75,7 +117,8 @@ struct ClientSession {
                     }
                 }
                 var events = events.makeAsyncIterator()
-                let outcome = try await converse(&events, outbound: outbound, acks: acks, channel: channel)
+                let outcome = try await converse(
+                    &events, outbound: outbound, acks: acks, channel: channel, check: check, knownServers: knownServers)
                 tasks.cancelAll()
                 return outcome
             }
@@ -86,7 +129,8 @@ struct ClientSession {
 
     private func converse(
         _ events: inout AsyncThrowingStream<Message, any Error>.AsyncIterator,
-        outbound: NIOAsyncChannelOutboundWriter<Frame>, acks: Acknowledgements, channel: any Channel
+        outbound: NIOAsyncChannelOutboundWriter<Frame>, acks: Acknowledgements, channel: any Channel,
+        check: FingerprintCheck, knownServers: KnownServers
     ) async throws -> Outcome {
         let json = FrameEncoderJSON()
         var outcome = Outcome()
@@ -101,9 +145,21 @@ struct ClientSession {
                         software: "filesync-client/\(FileSyncVersion.string)", clientNonce: clientNonce))))
 
         // Authentication: the server proves it knows the secret before anything else is sent.
-        guard case .challenge(let challenge) = try await next(&events) else {
+        let first: Message
+        do {
+            first = try await next(&events)
+        } catch let error as FileSyncError
+            where !options.useTLS
+            && [.connectionClosed, .malformedFrame, .frameTooLarge, .malformedMessage].contains(error.code)
+        {
+            throw BackupFailure.serverIdentity(
+                "the server at \(endpoint) closed the connection without answering HELLO: it probably requires TLS "
+                    + "(run without --no-tls)")
+        }
+        guard case .challenge(let challenge) = first else {
             throw FileSyncError(.unexpectedMessage, "expected CHALLENGE after HELLO")
         }
+        check.state.withLock { $0.serverSpoke = true }
         let serverNonce = challenge.serverNonce
         let authenticator = options.authenticator
         let expected = authenticator.serverProof(clientNonce: clientNonce, serverNonce: serverNonce, clientID: id)
@@ -111,6 +167,11 @@ struct ClientSession {
             throw BackupFailure.authentication(
                 "the server at \(endpoint) could not prove it knows the secret: the secret file is wrong, "
                     + "or this is not the server it claims to be; nothing was sent")
+        }
+        // The server proved it knows the secret: now its certificate may be pinned (trust on first use).
+        if let observed = check.state.withLock({ $0.observed }), knownServers.fingerprint(for: endpoint) != observed {
+            try knownServers.pin(observed, for: endpoint)
+            logger.notice("pinned the TLS fingerprint \(observed) of \(endpoint) in \(knownServers.path)")
         }
         try await outbound.write(
             json.frame(

@@ -42,13 +42,19 @@ public enum DiscoveryPacket: Sendable, Equatable {
         public var port: Int
         /// The highest protocol version the server speaks.
         public var version: Int
+        /// SHA-256 of the server's TLS certificate (64 hex digits); absent when it does not use TLS.
+        public var fingerprint: String?
 
-        public init(nonce: String?, serverId: String, name: String, port: Int, version: Int = ProtocolLimits.version) {
+        public init(
+            nonce: String?, serverId: String, name: String, port: Int, version: Int = ProtocolLimits.version,
+            fingerprint: String? = nil
+        ) {
             self.nonce = nonce
             self.serverId = serverId
             self.name = name
             self.port = port
             self.version = version
+            self.fingerprint = fingerprint
         }
     }
 
@@ -125,7 +131,9 @@ extension DiscoveryPacket.Offer {
         guard (1...65535).contains(port) else {
             throw FileSyncError(.malformedMessage, "offered port \(port) is out of range")
         }
-        guard name.utf8.count <= 64, serverId.utf8.count <= 64, (nonce?.utf8.count ?? 0) <= 64 else {
+        guard name.utf8.count <= 64, serverId.utf8.count <= 64, (nonce?.utf8.count ?? 0) <= 64,
+            (fingerprint?.utf8.count ?? 64) == 64
+        else {
             throw FileSyncError(.malformedMessage, "offer fields are too long")
         }
         return self

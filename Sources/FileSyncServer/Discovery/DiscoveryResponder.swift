@@ -29,7 +29,9 @@ struct DiscoveryResponder {
                         wrappingChannelSynchronously: channel)
                 }
             }
-        let offer = DiscoveryPacket.Offer(nonce: nil, serverId: settings.serverId, name: settings.name, port: tcpPort)
+        let offer = DiscoveryPacket.Offer(
+            nonce: nil, serverId: settings.serverId, name: settings.name, port: tcpPort,
+            fingerprint: settings.identity?.fingerprint)
         let announce = ByteBuffer(bytes: try DiscoveryPacket.announce(offer).encoded())
         try await channel.executeThenClose { inbound, outbound in
             try await MulticastSetup.configureSender(channel.channel, interface: settings.multicastInterface)

@@ -15,6 +15,8 @@ public struct ServerSettings: Sendable {
     public var serverId: String
     /// Checks clients against the server's shared secret.
     public var authenticator: Authenticator
+    /// The TLS identity; `nil` with `--no-tls`.
+    public var identity: ServerIdentity?
 
     /// The address the TCP service binds.
     public var listenHost = "0.0.0.0"

@@ -15,16 +15,23 @@ final class ServerProcess {
     private let stdout = Pipe()
 
     /// Starts the server and returns once it printed its `listening on` line.
-    init(root: String, in folder: TemporaryDirectory, name: String = "test-server", extra: [String] = []) throws {
+    /// - Parameters:
+    ///   - tls: `false` runs the server with `--no-tls`, for tests that speak the protocol over a raw socket.
+    ///   - port: a fixed port (to restart a server where clients pinned it); 0 picks any free port.
+    init(
+        root: String, in folder: TemporaryDirectory, name: String = "test-server", tls: Bool = true, port: Int = 0,
+        extra: [String] = []
+    ) throws {
+        self.tls = tls
         self.root = root
         logURL = folder.url.appendingPathComponent("server-\(UUID().uuidString.prefix(6)).log")
         _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         process.executableURL = URL(fileURLWithPath: Harness.server)
         process.arguments =
             [
-                "--root", root, "--port", "0", "--interval", "15m", "--name", name, "--listen", "127.0.0.1",
+                "--root", root, "--port", "\(port)", "--interval", "15m", "--name", name, "--listen", "127.0.0.1",
                 "--interface", "127.0.0.1", "--config", folder.path + "/config/filesync/server.json",
-            ] + extra
+            ] + (tls ? [] : ["--no-tls"]) + extra
         var environment = ProcessInfo.processInfo.environment
         environment["XDG_CONFIG_HOME"] = folder.path + "/config"
         process.environment = environment
@@ -32,8 +39,12 @@ final class ServerProcess {
         process.standardError = try FileHandle(forWritingTo: logURL)
         process.standardInput = FileHandle(forReadingAtPath: "/dev/null")
         try process.run()
-        let line = try Self.readLine(
-            from: stdout.fileHandleForReading.fileDescriptor, containing: "listening on", timeout: 60)
+        let reader = LineReader(stdout.fileHandleForReading.fileDescriptor)
+        let line = try reader.next(containing: "listening on", timeout: 60)
+        if tls {
+            let fingerprintLine = try reader.next(containing: "fingerprint", timeout: 10)
+            fingerprint = fingerprintLine.split(separator: " ").last.map(String.init)
+        }
         guard let match = line.firstMatch(of: /listening on [0-9.]+:([0-9]+)/), let port = Int(match.1) else {
             throw TestFailure("cannot find the port in: \(line)")
         }
@@ -46,6 +57,11 @@ final class ServerProcess {
     private(set) var secret: [UInt8] = []
 
     var endpoint: String { "127.0.0.1:\(port)" }
+    let tls: Bool
+    /// The SHA-256 fingerprint of the server's TLS certificate, as it printed it.
+    private(set) var fingerprint: String?
+    /// The client flags that reach this server: `--server HOST:PORT`, and `--no-tls` if it runs without TLS.
+    var connect: [String] { ["--server", endpoint] + (tls ? [] : ["--no-tls"]) }
 
     /// The server's log so far.
     var log: String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
