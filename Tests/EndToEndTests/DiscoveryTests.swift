@@ -60,6 +60,30 @@ extension EndToEnd {
                 read -t 30 -u 4 announce && echo "$announce" > "$WORK/announce.txt"
                 wait $listener
                 echo "LISTENER_STATUS=$?"
+                # A burst of 200 DISCOVERs in well under a second: replies are rate limited (20/s).
+                python3 -c '
+                import json, socket, time
+                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton("127.0.0.1"))
+                s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 1)
+                s.bind(("127.0.0.1", 0))
+                body = json.dumps({"nonce": "00112233aabbccdd"}).encode()
+                packet = b"FSYN" + bytes([1, 1]) + len(body).to_bytes(2, "big") + body
+                packet += bytes(512 - len(packet))
+                start = time.time()
+                for _ in range(200):
+                    s.sendto(packet, ("239.255.77.33", 7733))
+                sent = time.time() - start
+                s.settimeout(0.5)
+                replies = 0
+                try:
+                    while True:
+                        s.recvfrom(2048)
+                        replies += 1
+                except socket.timeout:
+                    pass
+                print("BURST_REPLIES=%d IN %.2f" % (replies, time.time() - start))
+                '
                 "$CLIENT" --discover --interface 127.0.0.1 --discovery-timeout 2s --json > "$WORK/discover.json"
                 echo "DISCOVER_STATUS=$?"
                 "$CLIENT" --source "$SOURCE" --id lab --interface 127.0.0.1 --discovery-timeout 2s --json > "$WORK/backup.json"
@@ -99,6 +123,12 @@ extension EndToEnd {
             #expect(try TreeSnapshot(of: root + "/lab") == TreeSnapshot(of: source))
             #expect(log.contains("discovery on 239.255.77.33:7733 via 127.0.0.1"), "\(log)")
             #expect(result.stdout.contains("LISTENER_STATUS=0"), "\(result.stdout)")
+            let burst = result.stdout.firstMatch(of: /BURST_REPLIES=([0-9]+) IN ([0-9.]+)/)
+            let replies = burst.flatMap { Int($0.1) } ?? -1
+            let seconds = burst.flatMap { Double($0.2) } ?? 99
+            print("discovery burst: \(replies) replies to 200 DISCOVERs in \(seconds) s")
+            // 20 at once plus 20 per second refill: never anywhere near the 200 asked.
+            #expect(replies >= 1 && Double(replies) <= 20 + 20 * seconds + 2, "\(replies) replies in \(seconds) s")
             let announce = (try? String(contentsOfFile: work.path + "/announce.txt", encoding: .utf8)) ?? ""
             #expect(announce.contains("\"name\":\"lab server\""), "no ANNOUNCE heard: \(announce)")
             #expect(log.contains("ignoring datagram"), "malformed datagrams were not seen and ignored: \(log)")

@@ -1,4 +1,5 @@
 import CTestSupport
+import FileSyncCore
 import Foundation
 import Testing
 
@@ -42,6 +43,8 @@ extension EndToEnd {
             try terminal.expect("Server name [")
             try terminal.send("")
             try terminal.expect("Settings saved to \(config)")
+            try terminal.expect("It is shown only now:")
+            try terminal.expect("Put it in a file on each client")
             try terminal.expect("listening on 127.0.0.1:")
             process.terminate()
 
@@ -54,6 +57,9 @@ extension EndToEnd {
             #expect(FileManager.default.fileExists(atPath: root))
             let mode = try FileManager.default.attributesOfItem(atPath: config)[.posixPermissions] as? Int
             #expect(mode == 0o600)
+            let secretPath = work.path + "/conf/server.secret"
+            #expect(try FileManager.default.attributesOfItem(atPath: secretPath)[.posixPermissions] as? Int == 0o600)
+            #expect(try KeyFile.load(secretPath).count == 32)
 
             // The next start, with no terminal at all, reuses the saved settings without asking.
             let again = try ServerStart.untilListening(
