@@ -66,6 +66,8 @@ public struct Authenticator: Sendable {
 
     // MARK: - Private
 
+    /// HMAC-SHA256 over the label and the parts, each fed as a 4-byte big-endian length and its UTF-8
+    /// bytes, so that no two different tuples hash alike.
     private static func macBytes(_ key: SymmetricKey, _ label: String, _ parts: String...) -> [UInt8] {
         var hmac = HMAC<SHA256>(key: key)
         for part in [label] + parts {
@@ -75,14 +77,12 @@ public struct Authenticator: Sendable {
         return Array(hmac.finalize())
     }
 
-    private static func mac(_ key: SymmetricKey, _ label: String, _ parts: String...) -> String {
-        var hmac = HMAC<SHA256>(key: key)
-        for part in [label] + parts {
-            // Length-prefixed, so that no two different tuples hash alike.
-            withUnsafeBytes(of: UInt32(part.utf8.count).bigEndian) { hmac.update(data: $0) }
-            hmac.update(data: Array(part.utf8))
-        }
-        return Array(hmac.finalize()).hexString
+    private static func mac(
+        _ key: SymmetricKey, _ label: String, _ clientNonce: String, _ serverNonce: String, _ id: String
+    )
+        -> String
+    {
+        macBytes(key, label, clientNonce, serverNonce, id).hexString
     }
 }
 
