@@ -296,18 +296,20 @@ struct BackupSession {
     ) -> [String: PartialStore.Offer] {
         partials.expire(olderThan: settings.partialExpiry)
         var offers: [String: PartialStore.Offer] = [:]
-        if allowed {
+        let held = Set(partials.names())
+        if allowed && !held.isEmpty {
             let entries = Dictionary(manifest.map { ($0.path, $0) }) { first, _ in first }
             for index in plan.tasks.indices {
-                guard let entry = entries[plan.tasks[index].path], let offer = partials.offer(for: entry) else {
-                    continue
-                }
+                guard let entry = entries[plan.tasks[index].path],
+                    held.contains(PartialStore.name(for: entry.path, size: entry.size, mtimeNs: entry.mtimeNs)),
+                    let offer = partials.offer(for: entry)
+                else { continue }
                 offers[entry.path] = offer
                 plan.tasks[index] = TransferTask(
                     path: entry.path, kind: .resume, offset: offer.offset, prefixSha256: offer.prefixSha256)
             }
         }
-        partials.prune(keeping: Set(offers.keys.map(PartialStore.name(for:))))
+        if !held.isEmpty { partials.prune(keeping: Set(offers.values.map(\.name))) }
         return offers
     }
 

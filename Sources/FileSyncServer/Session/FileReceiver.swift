@@ -113,8 +113,9 @@ struct FileReceiver {
                     .unexpectedMessage, "FILE_HEADER offset \(offset) for \"\(header.path)\" was not offered")
             }
             resume = offer
-        } else {
-            partials.remove(named: PartialStore.name(for: header.path))
+        } else if let declined = offers[header.path] {
+            // The client's file did not start like the partial: it is sent whole instead.
+            partials.remove(named: declined.name)
         }
         do {
             try checkFreeSpace(for: header.size - offset, path: header.path)

@@ -21,6 +21,8 @@ final class ClientFolder {
     /// The descriptor of the client's folder itself.
     let descriptor: Int32
     private var cachedDirectory: (components: [Substring], descriptor: Int32)?
+    /// A folder found missing by the last lookup: everything below it is missing too, without asking.
+    private var knownMissing: [Substring]?
 
     /// Opens (creating if needed) `<root>/<id>`. The root is the administrator's choice and may be a
     /// symlink; the client folder may not.
@@ -62,6 +64,8 @@ final class ClientFolder {
     func directory(_ components: [Substring], create: Bool, mode: mode_t = 0o755) throws -> Walk {
         if components.isEmpty { return .found(descriptor) }
         if let cached = cachedDirectory, cached.components == components { return .found(cached.descriptor) }
+        if !create, let missing = knownMissing, components.starts(with: missing) { return .missing }
+        knownMissing = nil
         var current = dup(descriptor)
         guard current >= 0 else { throw FileSyncError.storage("duplicate a descriptor of", displayPath) }
         for (index, component) in components.enumerated() {
@@ -70,6 +74,7 @@ final class ClientFolder {
             if next < 0 && errno == ENOENT {
                 guard create else {
                     close(current)
+                    knownMissing = Array(components[...index])
                     return .missing
                 }
                 if mkdirat(current, name, mode) != 0 && errno != EEXIST {

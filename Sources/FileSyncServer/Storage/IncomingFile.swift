@@ -112,11 +112,10 @@ struct PendingRename {
         guard case .found(let parent) = try folder.directory(parentComponents, create: true) else {
             throw FileSyncError.storage("reopen the folder of", path.string, errno: ENOENT)
         }
-        guard renameat(store.descriptor, partialName + ".part", parent, String(path.components.last!)) == 0 else {
+        guard renameat(store.descriptor, partialName, parent, String(path.components.last!)) == 0 else {
             let code = errno
             store.remove(named: partialName)
             throw FileSyncError.storage("rename into place", path.string, errno: code)
         }
-        unlinkat(store.descriptor, partialName + ".json", 0)
     }
 }

@@ -11,19 +11,15 @@ import Foundation
 /// The unfinished transfers of one client, kept outside its visible tree in
 /// `<root>/.filesync/<client-id>/partial/` so that they survive a broken session or a server restart.
 ///
-/// Each partial is `<name>.part` (the bytes received so far) with `<name>.json` (which version of
-/// which file it is), where `<name>` is 32 hex digits of the SHA-256 of the relative path. A
-/// verified file is renamed from here into the client's folder: same filesystem, atomic.
+/// A partial is one file, `<hash>_<size>_<mtimeNs>.part`, holding the bytes received so far: `<hash>`
+/// is 32 hex digits of the SHA-256 of the relative path, and the size and mtime say which version of
+/// the file it is. No separate record is written, so a small file costs no more than its own data.
+/// A verified file is renamed from here into the client's folder: same filesystem, atomic.
 final class PartialStore {
-    /// What a partial is a partial of.
-    struct Record: Codable, Equatable {
-        var path: String
-        var size: Int64
-        var mtimeNs: Int64
-    }
-
     /// A partial that matches a manifest entry: the client may continue after `offset` bytes.
     struct Offer {
+        /// The partial's file name.
+        var name: String
         var offset: Int64
         /// The SHA-256 state after the first `offset` bytes, to continue hashing from.
         var hasher: SHA256
@@ -55,19 +51,17 @@ final class PartialStore {
 
     deinit { close(descriptor) }
 
-    static func name(for path: String) -> String {
-        SHA256.hash(data: Array(path.utf8)).prefix(16).hexString
+    /// The partial's file name for this version of this file.
+    static func name(for path: String, size: Int64, mtimeNs: Int64) -> String {
+        SHA256.hash(data: Array(path.utf8)).prefix(16).hexString + "_\(size)_\(mtimeNs).part"
     }
 
     // MARK: - Resume offers
 
     /// An offer to resume `entry`, when a partial of exactly this version (path, size, mtime) is held.
     func offer(for entry: ManifestEntry) -> Offer? {
-        let name = Self.name(for: entry.path)
-        guard let record = record(named: name),
-            record == Record(path: entry.path, size: entry.size, mtimeNs: entry.mtimeNs)
-        else { return nil }
-        let fd = openat(descriptor, name + ".part", O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        let name = Self.name(for: entry.path, size: entry.size, mtimeNs: entry.mtimeNs)
+        let fd = openat(descriptor, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         var info = stat()
@@ -82,16 +76,16 @@ final class PartialStore {
             buffer.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
             remaining -= Int64(count)
         }
-        return Offer(offset: offset, hasher: hasher, prefixSha256: hasher.finalize().hexString)
+        return Offer(name: name, offset: offset, hasher: hasher, prefixSha256: hasher.finalize().hexString)
     }
 
-    /// Deletes partials last written more than `maxAge` ago (and records without data).
+    /// Deletes partials last written more than `maxAge` ago.
     func expire(olderThan maxAge: Duration) {
         let cutoff = Date().timeIntervalSince1970 - maxAge.inSeconds
         for name in names() {
             var info = stat()
-            let exists = fstatat(descriptor, name + ".part", &info, AT_SYMLINK_NOFOLLOW) == 0
-            if !exists || Double(info.st_mtim.tv_sec) < cutoff { remove(named: name) }
+            guard fstatat(descriptor, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
+            if Double(info.st_mtim.tv_sec) < cutoff { remove(named: name) }
         }
     }
 
@@ -103,16 +97,15 @@ final class PartialStore {
     // MARK: - Writing
 
     /// Opens the partial for `header`: a new, empty one when `offset` is 0; otherwise the held one,
-    /// cut back to exactly `offset` bytes. Returns a descriptor positioned at `offset`.
+    /// cut back to exactly `offset` bytes. Returns its name and a descriptor positioned at `offset`.
     func open(for header: FileHeader, offset: Int64) throws -> (name: String, fd: Int32) {
-        let name = Self.name(for: header.path)
+        let name = Self.name(for: header.path, size: header.size, mtimeNs: header.mtimeNs)
         if offset == 0 {
-            try writeRecord(Record(path: header.path, size: header.size, mtimeNs: header.mtimeNs), named: name)
-            let fd = openat(descriptor, name + ".part", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o600)
+            let fd = openat(descriptor, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o600)
             guard fd >= 0 else { throw FileSyncError.storage("create a partial file for", header.path) }
             return (name, fd)
         }
-        let fd = openat(descriptor, name + ".part", O_WRONLY | O_NOFOLLOW | O_CLOEXEC)
+        let fd = openat(descriptor, name, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else { throw FileSyncError.storage("reopen the partial file of", header.path) }
         var info = stat()
         guard fstat(fd, &info) == 0, Int64(info.st_size) >= offset, ftruncate(fd, off_t(offset)) == 0,
@@ -126,46 +119,20 @@ final class PartialStore {
     }
 
     func remove(named name: String) {
-        unlinkat(descriptor, name + ".part", 0)
-        unlinkat(descriptor, name + ".json", 0)
+        unlinkat(descriptor, name, 0)
     }
 
-    // MARK: - Records
-
-    private func record(named name: String) -> Record? {
-        let fd = openat(descriptor, name + ".json", O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var bytes = [UInt8](repeating: 0, count: 16384)
-        let count = read(fd, &bytes, bytes.count)
-        guard count > 0 else { return nil }
-        return try? JSONDecoder().decode(Record.self, from: Data(bytes[0..<count]))
-    }
-
-    private func writeRecord(_ record: Record, named name: String) throws {
-        let data = Array(try JSONEncoder().encode(record))
-        let fd = openat(descriptor, name + ".json.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw FileSyncError.storage("record the partial of", record.path) }
-        let written = write(fd, data, data.count)
-        close(fd)
-        guard written == data.count, renameat(descriptor, name + ".json.tmp", descriptor, name + ".json") == 0 else {
-            throw FileSyncError.storage("record the partial of", record.path)
-        }
-    }
-
-    /// The names of all partials held.
-    private func names() -> Set<String> {
+    /// The names of all partials held (and of anything else left in the folder).
+    func names() -> [String] {
         guard let stream = fdopendir(dup(descriptor)) else { return [] }
         defer { closedir(stream) }
         rewinddir(stream)
-        var result = Set<String>()
+        var result: [String] = []
         while let entry = readdir(stream) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
                 String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
             }
-            for suffix in [".part", ".json", ".json.tmp"] where name.hasSuffix(suffix) {
-                result.insert(String(name.dropLast(suffix.count)))
-            }
+            if name != "." && name != ".." { result.append(name) }
         }
         return result
     }
