@@ -136,14 +136,7 @@ extension EndToEnd {
             // More data than announced.
             do {
                 let raw = try RawConnection(port: setup.server.port)
-                try raw.authenticate(id: "liar", server: setup.server, folder: setup.work)
-                _ = try raw.receive()
-                try raw.send(
-                    .filesInfo(
-                        FilesInfo(
-                            entries: [ManifestEntry(path: "f", type: .file, size: 4, mtimeNs: 1, mode: 0o644)],
-                            final: true)))
-                _ = try raw.receive()
+                try HostileCorpusTests.start(raw, setup.server, setup.work, [HostileCorpusTests.entry("f")], id: "liar")
                 try raw.send(.fileHeader(FileHeader(path: "f", size: 4, mtimeNs: 1, mode: 0o644)))
                 try raw.sendData(Array("too much data".utf8))
                 guard case .error(let error)? = try raw.receive() else { throw TestFailure("no ERROR for oversize") }
@@ -152,14 +145,7 @@ extension EndToEnd {
             // A wrong checksum fails that file and the session goes on.
             do {
                 let raw = try RawConnection(port: setup.server.port)
-                try raw.authenticate(id: "liar", server: setup.server, folder: setup.work)
-                _ = try raw.receive()
-                try raw.send(
-                    .filesInfo(
-                        FilesInfo(
-                            entries: [ManifestEntry(path: "f", type: .file, size: 4, mtimeNs: 1, mode: 0o644)],
-                            final: true)))
-                _ = try raw.receive()
+                try HostileCorpusTests.start(raw, setup.server, setup.work, [HostileCorpusTests.entry("f")], id: "liar")
                 try raw.send(.fileHeader(FileHeader(path: "f", size: 4, mtimeNs: 1, mode: 0o644)))
                 try raw.sendData(Array("data".utf8))
                 try raw.send(.fileEnd(FileEnd(sha256: String(repeating: "0", count: 64))))
