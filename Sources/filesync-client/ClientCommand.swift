@@ -12,11 +12,17 @@ struct ClientCommand: AsyncParsableCommand {
         discussion: """
             Runs one backup and exits (the cron case), or keeps running with --loop.
 
-            Exit codes: 0 success; 23 some files failed (the rest is stored); 64 usage or configuration error;
-            69 no server found; 73 another backup of this source is running; 75 connection lost after retries;
-            76 TLS failed or the server's fingerprint changed (or it runs without TLS);
-            77 authentication failed (wrong secret, or the server could not prove it knows it); 78 the client id is
-            bound to another client's key on the server; 1 refused by the server or another failure.
+            Exit codes:
+              0   success
+              1   refused by the server, or another failure
+              23  some files failed (the rest is stored)
+              64  usage or configuration error
+              69  no server found
+              73  another backup of this source is running
+              75  connection lost after the retries
+              76  TLS failed: the server's fingerprint changed, or one side runs without TLS
+              77  authentication failed: wrong secret, or the server could not prove it knows it
+              78  the client id is bound to another client's key on the server
             """)
 
     @Option(help: "The folder to back up.") var source: String?

@@ -49,18 +49,38 @@ struct ServerCommand: AsyncParsableCommand {
         do {
             let settings = try resolveSettings()
             let server = BackupServer(settings: settings, logger: logger)
-            try await server.run { address in
-                let host = address.ipAddress ?? settings.listenHost
-                print(
-                    "filesync-server \"\(settings.name)\" listening on \(host):\(address.port ?? settings.port), "
-                        + "storing in \(settings.root), clients back up every \(DurationParser.format(settings.intervalSeconds))"
-                )
-                if let identity = settings.identity {
-                    print("TLS certificate fingerprint (SHA-256): \(identity.fingerprint)")
-                } else {
-                    print("TLS is off (--no-tls): backups cross the network in the clear")
+            let serving = Task {
+                try await server.run { address in
+                    let host = address.ipAddress ?? settings.listenHost
+                    print(
+                        "filesync-server \"\(settings.name)\" listening on \(host):\(address.port ?? settings.port), "
+                            + "storing in \(settings.root), clients back up every \(DurationParser.format(settings.intervalSeconds))"
+                    )
+                    if let identity = settings.identity {
+                        print("TLS certificate fingerprint (SHA-256): \(identity.fingerprint)")
+                    } else {
+                        print("TLS is off (--no-tls): backups cross the network in the clear")
+                    }
+                    fflush(nil)
                 }
-                fflush(nil)
+            }
+            // SIGTERM and SIGINT stop the server cleanly: an active backup keeps what it received
+            // (as a partial, synced) and commits the files it verified; after 5 s it exits anyway.
+            let signals = [SIGTERM, SIGINT].map { (number: Int32) -> any DispatchSourceSignal in
+                signal(number, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+                source.setEventHandler {
+                    logger.notice("stopping on signal \(number)")
+                    serving.cancel()
+                    DispatchQueue.global().asyncAfter(deadline: .now() + 5) { Foundation.exit(0) }
+                }
+                source.resume()
+                return source
+            }
+            defer { signals.forEach { $0.cancel() } }
+            do {
+                try await serving.value
+            } catch is CancellationError {
             }
         } catch let error as FileSyncError where error.code == .invalidSetting {
             FileHandle.standardError.write(Data("filesync-server: \(error.message)\n".utf8))

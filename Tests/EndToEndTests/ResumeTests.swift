@@ -130,6 +130,43 @@ extension EndToEnd {
             #expect(try TreeSnapshot(of: root + "/z") == TreeSnapshot(of: source))
         }
 
+        @Test("SIGTERM during a transfer stops the server cleanly; the partial it kept is resumed after the restart")
+        func gracefulStop() throws {
+            let work = try TemporaryDirectory("sigterm")
+            let source = try work.subfolder("source")
+            let root = try work.subfolder("root")
+            try SampleTree.writeLarge(24 << 20, to: source + "/big.bin", seed: 12)
+            var server = try ServerProcess(root: root, in: work)
+            let client = try Command(
+                Harness.client,
+                ["--source", source, "--id", "g", "--bwlimit", "6M", "--retries", "0"] + server.connect,
+                in: work)
+            // Wait (bounded) until part of the file has arrived.
+            let deadline = Date().addingTimeInterval(30)
+            while Date() < deadline {
+                let sizes = Self.partials(root, "g").compactMap {
+                    try? FileManager.default.attributesOfItem(atPath: root + "/.filesync/g/partial/" + $0)[.size]
+                        as? Int
+                }
+                if sizes.contains(where: { $0 > 2 << 20 }) { break }
+                usleep(20_000)
+            }
+            let stopped = Date()
+            server.process.terminate()
+            server.process.waitUntilExit()
+            #expect(server.process.terminationStatus == 0, "the server did not exit cleanly on SIGTERM")
+            #expect(Date().timeIntervalSince(stopped) < 6)
+            #expect(client.wait(timeout: 30).status == 75)
+            #expect(Self.partials(root, "g").count == 1, "the partial was not kept")
+            #expect(!FileManager.default.fileExists(atPath: root + "/g/big.bin"))
+
+            server = try ServerProcess(root: root, in: work)
+            let result = try runClient(["--source", source, "--id", "g", "--json"] + server.connect, in: work)
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect((try result.json()["bytesResumed"] as? Int ?? 0) > 2 << 20)
+            #expect(try TreeSnapshot(of: root + "/g") == TreeSnapshot(of: source))
+        }
+
         @Test("a peer trickling a frame byte by byte is dropped at the handshake timeout (no slowloris)")
         func slowloris() throws {
             let work = try TemporaryDirectory("slow")
