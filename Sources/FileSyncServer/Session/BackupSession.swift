@@ -176,18 +176,23 @@ struct BackupSession {
                 .authenticationFailed, "authentication failed: the client's secret does not match the server's")
         }
         let keys = ClientKeyStore(root: settings.root)
+        func proves(_ key: [UInt8]) -> Bool {
+            let keyProof = Authenticator.keyProof(
+                clientKey: key, clientNonce: clientNonce, serverNonce: serverNonce, clientID: id)
+            return Authenticator.matches(auth.keyProof, keyProof)
+        }
         var bound = try keys.key(for: clientID)
         if bound == nil {
+            // First use of this id: bind it to the client's key, once the client proved it holds it.
             guard
                 let offered = authenticator.openClientKey(
-                    auth.sealedKey, clientNonce: clientNonce, serverNonce: serverNonce, clientID: id)
+                    auth.sealedKey, clientNonce: clientNonce, serverNonce: serverNonce, clientID: id),
+                proves(offered)
             else { throw FileSyncError(.malformedMessage, "AUTH carries no valid sealed key") }
             bound = try keys.bind(clientID, to: offered)
-            context.logger.notice("client id \(id) is now bound to this client's key")
+            if bound == offered { context.logger.notice("client id \(id) is now bound to this client's key") }
         }
-        let keyProof = Authenticator.keyProof(
-            clientKey: bound!, clientNonce: clientNonce, serverNonce: serverNonce, clientID: id)
-        guard Authenticator.matches(auth.keyProof, keyProof) else {
+        guard let bound, proves(bound) else {
             context.logger.warning("client key mismatch for id \(id)")
             throw FileSyncError(
                 .clientKeyMismatch,
