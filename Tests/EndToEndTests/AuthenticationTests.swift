@@ -53,6 +53,30 @@ extension EndToEnd {
             #expect(setup.server.log.contains("authentication failed"))
         }
 
+        @Test("a new id is not bound when the key proof does not match the key sent with it")
+        func bindingNeedsKeyProof() throws {
+            let setup = try Setup("badbind")
+            let raw = try RawConnection(port: setup.server.port)
+            let clientNonce = Authenticator.nonce()
+            try raw.send(.hello(.init(clientId: "fresh", capabilities: [], clientNonce: clientNonce)))
+            guard case .challenge(let challenge)? = try raw.receive() else { throw TestFailure("no CHALLENGE") }
+            let authenticator = Authenticator(secret: setup.server.secret)
+            let sent = [UInt8](repeating: 1, count: 32)
+            let other = [UInt8](repeating: 2, count: 32)
+            let nonces = (clientNonce, challenge.serverNonce)
+            try raw.send(
+                .auth(
+                    Auth(
+                        proof: authenticator.clientProof(
+                            clientNonce: nonces.0, serverNonce: nonces.1, clientID: "fresh"),
+                        keyProof: Authenticator.keyProof(
+                            clientKey: other, clientNonce: nonces.0, serverNonce: nonces.1, clientID: "fresh"),
+                        sealedKey: authenticator.sealedClientKey(
+                            sent, clientNonce: nonces.0, serverNonce: nonces.1, clientID: "fresh"))))
+            guard case .error? = try raw.receive() else { throw TestFailure("an inconsistent AUTH was accepted") }
+            #expect(!FileManager.default.fileExists(atPath: setup.root + "/.filesync/fresh/client.key"))
+        }
+
         @Test("a recorded AUTH cannot be replayed: the server's nonce is fresh in every session")
         func replayRefused() throws {
             let setup = try Setup("replay")
