@@ -7,6 +7,10 @@ destination folder. Every run is verified by SHA-256 of the whole tree
 (untimed). Prints a Markdown table of median client wall-clock times, bytes on
 the wire and peak RSS, and writes it to WORK/bench.md (and --out FILE).
 
+Rows 4-7 ("changed") measure an update: each run first syncs the original big
+file untimed into a fresh destination (verified), then times the sync of a
+prepared copy of the source with the change applied. --rows picks a subset.
+
 As root, the script re-executes itself inside a private network namespace
 (`unshare -n`) with only loopback up, so no packet can leave the machine.
 
@@ -25,6 +29,9 @@ REPO = Path(__file__).resolve().parent.parent
 SEED = 42
 CHUNK = 8 << 20
 FILE_SIZE = 4096
+APPEND_PER_GIB = 10_000_000  # row 7 appends this much per GiB of --big-size
+TEXT_FILES = 300
+ROWS = range(1, 9)
 TOOLS = ("filesync", "rsync")
 READY_RE = re.compile(r"listening on ([0-9.]+):([0-9]+)")
 PR_SET_CHILD_SUBREAPER = 36
@@ -46,9 +53,15 @@ class Result:
 class Workload:
     key: str
     label: str
-    target: float
+    target: float | None  # max time ratio filesync/rsync, None: no time target
     src: Path
     results: dict = dataclasses.field(default_factory=lambda: {t: [] for t in TOOLS})
+    base: Path | None = None  # synced untimed into the fresh destination before each run
+    wire_target: float | None = None  # max filesync bytes on wire / wire_basis
+    wire_basis: int | None = None  # None: rsync's median bytes on wire
+    wire_what: str = "rsync"
+    fs_flags: tuple[str, ...] = ()
+    rsync_flags: tuple[str, ...] = ()
 
 
 def parse_args() -> argparse.Namespace:
@@ -60,12 +73,27 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--runs", type=int, default=3, help="runs per workload and tool")
     p.add_argument("--big-size", type=int, default=1 << 30, help="bytes of the big file")
     p.add_argument("--many-count", type=int, default=20000, help="number of 4 KiB files")
+    p.add_argument("--text-size", type=int, default=200_000_000,
+                   help="bytes of source-like text (row 8)")
+    p.add_argument("--rows", type=parse_rows, default=set(ROWS),
+                   help="comma list of row numbers 1-8 to run (default: all)")
     p.add_argument("--only", choices=TOOLS, help="benchmark only one tool")
     p.add_argument("--out", type=Path, help="also write the report to this file")
     args = p.parse_args()
-    if args.runs < 1 or args.big_size < 1 or args.many_count < 1:
-        p.error("--runs, --big-size and --many-count must be positive")
+    if args.runs < 1 or args.big_size < 1 or args.many_count < 1 or args.text_size < 1:
+        p.error("--runs, --big-size, --many-count and --text-size must be positive")
     return args
+
+
+def parse_rows(text: str) -> set[int]:
+    try:
+        rows = {int(part) for part in text.split(",")}
+    except ValueError:
+        rows = set()
+    if not rows or not rows <= set(ROWS):
+        raise argparse.ArgumentTypeError(f"expected row numbers {ROWS[0]}-{ROWS[-1]}, "
+                                         f"comma-separated: {text!r}")
+    return rows
 
 
 def ensure_private_netns() -> None:
@@ -88,6 +116,10 @@ def human_size(n: int) -> str:
     return f"{n} B"
 
 
+def decimal_size(n: int) -> str:
+    return f"{n // 10**6} MB" if n >= 10**6 and n % 10**6 == 0 else f"{n} B"
+
+
 def generate_big(dest: Path, size: int) -> None:
     rng = random.Random(SEED)
     dest.mkdir(parents=True)
@@ -104,6 +136,108 @@ def generate_many(dest: Path, count: int) -> None:
         if i % 100 == 0:
             d.mkdir(parents=True)
         (d / f"f{i % 100:03d}.bin").write_bytes(rng.randbytes(FILE_SIZE))
+
+
+def make_flipped(base: Path, dest: Path) -> None:
+    """big.bin with the byte at size/2 inverted; same size, mtime 60 s after the original's."""
+    dest.mkdir()
+    shutil.copy2(base / "big.bin", dest / "big.bin")
+    with open(dest / "big.bin", "r+b") as f:
+        mid = f.seek(0, os.SEEK_END) // 2
+        f.seek(mid)
+        byte = f.read(1)[0]
+        f.seek(mid)
+        f.write(bytes([byte ^ 0xFF]))
+    st = os.stat(base / "big.bin")
+    os.utime(dest / "big.bin", ns=(st.st_atime_ns, st.st_mtime_ns + 60 * 10**9))
+
+
+def make_inserted(base: Path, dest: Path) -> None:
+    """big.bin with one byte inserted before the first (size + 1)."""
+    dest.mkdir()
+    with open(base / "big.bin", "rb") as src, open(dest / "big.bin", "wb") as f:
+        f.write(b"\x01")
+        shutil.copyfileobj(src, f, CHUNK)
+
+
+def make_renamed(base: Path, dest: Path) -> None:
+    """big.bin as renamed.bin: a hard link, so content, inode and mtime are kept as by mv."""
+    dest.mkdir()
+    os.link(base / "big.bin", dest / "renamed.bin")
+
+
+def make_appended(base: Path, dest: Path, size: int) -> None:
+    """big.bin with `size` random bytes (a second stream of the seed) appended."""
+    dest.mkdir()
+    shutil.copy2(base / "big.bin", dest / "big.bin")
+    rng = random.Random(SEED + 1)
+    with open(dest / "big.bin", "ab") as f:
+        for off in range(0, size, CHUNK):
+            f.write(rng.randbytes(min(CHUNK, size - off)))
+
+
+TEXT_WORDS = ("buffer count index value result error state config node item list map key data "
+              "size offset length path name file client server session frame chunk queue "
+              "manifest entry record digest stream reader writer handler options context "
+              "request response header payload timeout retry limit cache table store").split()
+TEXT_TYPES = ("Int", "Int64", "UInt8", "String", "Bool", "Double", "Data", "Path", "[UInt8]",
+              "[String: Int]", "Result<Int, Error>", "FileHandle?")
+
+
+def generate_text(dest: Path, size: int) -> None:
+    """`size` bytes of Swift-like source in TEXT_FILES files, 50 per folder."""
+    rng = random.Random(SEED)
+    files = max(1, min(TEXT_FILES, size // 4096))
+    for i in range(files):
+        d = dest / f"mod{i // 50:02d}"
+        if i % 50 == 0:
+            d.mkdir(parents=True)
+        want = size // files + (size % files if i == files - 1 else 0)
+        (d / f"File{i:03d}.swift").write_bytes(text_file(rng, want))
+
+
+def text_file(rng: random.Random, want: int) -> bytes:
+    words = rng.sample(TEXT_WORDS, 24)
+    idents = [a + b.capitalize() + (str(rng.randrange(100)) if rng.random() < 0.3 else "")
+              for a, b in zip(rng.choices(words, k=300), rng.choices(TEXT_WORDS, k=300))]
+    idents += ["".join(rng.choices("abcdefghijklmnopqrstuvwxyz", k=rng.randrange(3, 9)))
+               for _ in range(100)]
+    lines = [f"// {' '.join(rng.choices(TEXT_WORDS, k=8))}", "import Foundation", ""]
+    total, depth = 0, 0
+    while total < want:
+        n = 512
+        ids, nums = rng.choices(idents, k=4 * n), rng.choices(range(1024), k=n)
+        types, kinds = rng.choices(TEXT_TYPES, k=n), rng.choices(range(12), k=n)
+        for j in range(n):
+            a, b, c, e = ids[4 * j:4 * j + 4]
+            ind = "    " * depth
+            kind = kinds[j] if depth < 4 else 9  # 0-2 open a block, 9-11 close one
+            if kind >= 9 and depth == 0:
+                kind = 0
+            if kind == 0:
+                line, depth = f"{ind}func {a}(_ {b}: {types[j]}, {c}: Int) -> {types[j]} {{", depth + 1
+            elif kind == 1:
+                line, depth = f"{ind}if {a}.{b} > {nums[j]} && !{c}.isEmpty {{", depth + 1
+            elif kind == 2:
+                line, depth = f"{ind}for {a} in 0..<{b}.count {{", depth + 1
+            elif kind == 3:
+                line = f"{ind}let {a} = {b}.{c}({e}, {nums[j]})"
+            elif kind == 4:
+                line = f"{ind}var {a}: {types[j]} = {b}[{nums[j]}]"
+            elif kind == 5:
+                line = f"{ind}{a} += {b} * {nums[j]} - {c}"
+            elif kind == 6:
+                line = f"{ind}// {a} {words[nums[j] % 24]} the {b} before {c}"
+            elif kind == 7:
+                line = f"{ind}try {a}.{b}(\"{c}\", {e}: {nums[j]})"
+            elif kind == 8:
+                line = f"{ind}return {a} ?? {b}"
+            else:
+                depth -= 1
+                line = "    " * depth + "}"
+            lines.append(line)
+            total += len(line) + 1
+    return ("\n".join(lines) + "\n").encode()[:want]
 
 
 def tree_digests(root: Path) -> dict[str, str]:
@@ -232,12 +366,12 @@ def start_filesync_server(bin_dir: Path, dest_root: Path, work: Path, logs: Path
 
 
 def run_filesync(bin_dir: Path, src: Path, dest_root: Path, work: Path, logs: Path,
-                 unchanged: bool) -> Result:
+                 unchanged: bool, extra: tuple[str, ...] = ()) -> Result:
     pid, reader, addr = start_filesync_server(bin_dir, dest_root, work, logs)
     try:
         cmd = [str(bin_dir / "filesync-client"), "--source", str(src), "--id", "bench",
                "--secret-file", str(work / "server.secret"), "--key-file", str(work / "client.key"),
-               "--server", addr, "--json"]
+               "--server", addr, "--json", *extra]
         seconds, stdout, client_rss = run_client(cmd, logs)
     finally:
         server_rss = stop(pid)
@@ -275,7 +409,8 @@ def wait_for_port(pid: int, port: int, log: Path, limit: float = 10.0) -> None:
     raise BenchError(f"rsync daemon not accepting on port {port} after {limit} s")
 
 
-def run_rsync(src: Path, dest: Path, work: Path, logs: Path, unchanged: bool) -> Result:
+def run_rsync(src: Path, dest: Path, work: Path, logs: Path, unchanged: bool,
+              extra: tuple[str, ...] = ()) -> Result:
     conf = logs.with_suffix(".rsyncd.conf")
     ids = "uid = root\ngid = root\n" if os.geteuid() == 0 else ""
     conf.write_text(f"use chroot = no\n[dest]\npath = {dest}\nread only = false\n{ids}")
@@ -285,7 +420,7 @@ def run_rsync(src: Path, dest: Path, work: Path, logs: Path, unchanged: bool) ->
                         "--address=127.0.0.1", f"--log-file={work / 'rsyncd.log'}"], out, out)
     try:
         wait_for_port(daemon, port, logs.with_suffix(".daemon.out"))
-        cmd = ["rsync", "-a", "--stats", f"{src}/", f"rsync://127.0.0.1:{port}/dest/"]
+        cmd = ["rsync", "-a", "--stats", *extra, f"{src}/", f"rsync://127.0.0.1:{port}/dest/"]
         seconds, stdout, client_rss = run_client(cmd, logs)
     finally:
         daemon_rss = stop(daemon)
@@ -304,40 +439,86 @@ def run_rsync(src: Path, dest: Path, work: Path, logs: Path, unchanged: bool) ->
 
 def run_benchmark(args: argparse.Namespace, work: Path, tools: list[str],
                   bin_dir: Path | None) -> list[Workload]:
-    count = args.many_count
-    big = Workload("big", f"{human_size(args.big_size)} incompressible, new", 0.6, work / "src-big")
+    count, size, rows = args.many_count, args.big_size, args.rows
+    big = Workload("big", f"{human_size(size)} incompressible, new", 0.6, work / "src-big")
     many = Workload("many", f"{count:,} × 4 KiB, new", 0.8, work / "src-many")
     same = Workload("many-unchanged", f"{count:,} unchanged", 1.0, many.src)
+    appended = max(1, APPEND_PER_GIB * size >> 30)
+    changed = dict(base=big.src, wire_basis=size, wire_what="file")  # rows 5 and 6
+    flip = Workload("flip", f"1 byte changed mid {human_size(size)} file", 0.5, work / "src-flip",
+                    base=big.src, wire_target=1.5)
+    insert = Workload("insert", f"1 byte inserted at the start of {human_size(size)}", None,
+                      work / "src-insert", wire_target=0.01, **changed)
+    rename = Workload("rename", f"{human_size(size)} file renamed", None, work / "src-rename",
+                      wire_target=0.01, fs_flags=("--delete",), rsync_flags=("--delete",),
+                      **changed)
+    append = Workload("append", f"{decimal_size(appended)} appended to a {human_size(size)} log",
+                      None, work / "src-append", base=big.src, wire_target=1.1,
+                      wire_basis=appended, wire_what="appended")
+    text = Workload("text", f"{decimal_size(args.text_size)} source-like text, new (rsync -z)",
+                    1.0, work / "src-text", wire_target=1.3, rsync_flags=("-z",))
+    table = dict(zip(ROWS, (big, many, same, flip, insert, rename, append, text)))
     print(f"generating data in {work} ...", flush=True)
-    generate_big(big.src, args.big_size)
-    generate_many(many.src, count)
-    digests = {w.src: tree_digests(w.src) for w in (big, many)}
+    if rows & {1, 4, 5, 6, 7}:
+        generate_big(big.src, size)
+    if rows & {2, 3}:
+        generate_many(many.src, count)
+    for row, make in ((4, make_flipped), (5, make_inserted), (6, make_renamed)):
+        if row in rows:
+            make(big.src, table[row].src)
+    if 7 in rows:
+        make_appended(big.src, append.src, appended)
+    if 8 in rows:
+        generate_text(text.src, args.text_size)
+    sources = [p for row in sorted(rows) for p in (table[row].base, table[row].src) if p]
+    digests = {src: tree_digests(src) for src in dict.fromkeys(sources)}
     (work / "dest").mkdir()
     (work / "logs").mkdir()
 
-    def measure(w: Workload, tool: str, i: int, dest: Path | None = None) -> Path:
-        """One timed run; a fresh destination unless `dest` (unchanged run) is given."""
-        dest = dest or Path(tempfile.mkdtemp(prefix=f"{tool}-{w.key}-{i}-", dir=work / "dest"))
-        logs = work / "logs" / f"{tool}-{w.key}-{i}"
+    def sync(w: Workload, tool: str, src: Path, dest: Path, logs: Path, what: str) -> Result:
         unchanged = w is same
         if tool == "filesync":
-            r = run_filesync(bin_dir, w.src, dest, work, logs, unchanged)
-            verify(digests[w.src], dest / "bench", f"filesync {w.key} run {i}")
+            r = run_filesync(bin_dir, src, dest, work, logs, unchanged, w.fs_flags)
+            verify(digests[src], dest / "bench", f"filesync {what}")
         else:
-            r = run_rsync(w.src, dest, work, logs, unchanged)
-            verify(digests[w.src], dest, f"rsync {w.key} run {i}")
-        w.results[tool].append(r)
-        print(f"  {w.key:15} {tool:8} run {i}: {r.seconds:8.3f} s, {r.wire_bytes:,} B on wire",
-              flush=True)
+            r = run_rsync(src, dest, work, logs, unchanged, w.rsync_flags)
+            verify(digests[src], dest, f"rsync {what}")
+        return r
+
+    def measure(w: Workload, tool: str, i: int, dest: Path | None = None,
+                record: bool = True) -> Path:
+        """One timed run; a fresh destination unless `dest` (unchanged run) is given.
+
+        A workload with a `base` first gets an untimed, verified sync of the base into it."""
+        dest = dest or Path(tempfile.mkdtemp(prefix=f"{tool}-{w.key}-{i}-", dir=work / "dest"))
+        logs = work / "logs" / f"{tool}-{w.key}-{i}"
+        if w.base is not None:
+            sync(w, tool, w.base, dest, logs.with_name(f"{logs.name}-base"),
+                 f"{w.key} run {i} baseline")
+        r = sync(w, tool, w.src, dest, logs, f"{w.key} run {i}")
+        if record:
+            w.results[tool].append(r)
+        print(f"  {w.key:15} {tool:8} run {i}: {r.seconds:8.3f} s, {r.wire_bytes:,} B on wire"
+              f"{'' if record else ' (baseline for row 3, not reported)'}", flush=True)
         return dest
 
-    for i in range(1, args.runs + 1):
-        for tool in tools:
-            measure(big, tool, i)
-    for i in range(1, args.runs + 1):
-        for tool in tools:
-            measure(same, tool, i, dest=measure(many, tool, i))
-    return [big, many, same]
+    if 1 in rows:
+        for i in range(1, args.runs + 1):
+            for tool in tools:
+                measure(big, tool, i)
+    if rows & {2, 3}:
+        for i in range(1, args.runs + 1):
+            for tool in tools:
+                dest = measure(many, tool, i, record=2 in rows)
+                if 3 in rows:
+                    measure(same, tool, i, dest=dest)
+    for w in (table[row] for row in sorted(rows) if row >= 4):
+        for i in range(1, args.runs + 1):
+            for tool in tools:
+                dest = measure(w, tool, i)
+                if w.base is not None:  # a big file per run: free the space
+                    shutil.rmtree(dest)
+    return [table[row] for row in sorted(rows)]
 
 
 def command_line(cmd: list[str], cwd: Path = REPO) -> str:
@@ -346,6 +527,20 @@ def command_line(cmd: list[str], cwd: Path = REPO) -> str:
         return out.splitlines()[0].strip()
     except (OSError, subprocess.CalledProcessError, IndexError):
         return "unknown"
+
+
+def wire_verdict(w: Workload, fs: list[Result], rs: list[Result]) -> str:
+    """E.g. 'bytes ≤ 1.5× rsync: 0.98× met' or 'bytes ≤ 1% of file: 100.0% MISSED'."""
+    limit, basis = w.wire_target, w.wire_basis
+    percent = limit < 1
+    text = f"bytes ≤ {limit:.0%} of {w.wire_what}" if percent else f"bytes ≤ {limit:g}× {w.wire_what}"
+    if basis is None and rs:
+        basis = statistics.median(r.wire_bytes for r in rs)
+    if not fs or not basis:
+        return text
+    value = statistics.median(r.wire_bytes for r in fs) / basis
+    got = f"{value:.1%}" if percent else f"{value:.2f}×"
+    return f"{text}: {got} {'met' if value <= limit else 'MISSED'}"
 
 
 def render(workloads: list[Workload], runs: int) -> str:
@@ -369,10 +564,14 @@ def render(workloads: list[Workload], runs: int) -> str:
         ratio, verdict = "–", ""
         if fs and rs:
             value = statistics.median(r.seconds for r in fs) / statistics.median(r.seconds for r in rs)
-            ratio, verdict = f"{value:.2f}", " met" if value <= w.target else " MISSED"
+            ratio = f"{value:.2f}"
+            verdict = "" if w.target is None else " met" if value <= w.target else " MISSED"
+        targets = [] if w.target is None else [f"≤ {w.target}{verdict}"]
+        if w.wire_target is not None:
+            targets.append(wire_verdict(w, fs, rs))
         secs, wire = (lambda v: f"{v:.3f}"), (lambda v: f"{int(v):,}")
         lines.append(f"| {w.label} | {med(fs, 'seconds', secs)} | {med(rs, 'seconds', secs)} | "
-                     f"{ratio} | ≤ {w.target}{verdict} | {med(fs, 'wire_bytes', wire)} | "
+                     f"{ratio} | {'; '.join(targets)} | {med(fs, 'wire_bytes', wire)} | "
                      f"{med(rs, 'wire_bytes', wire)} | {peak(fs, 'client_rss_kib')} | "
                      f"{peak(fs, 'server_rss_kib')} | {peak(rs, 'client_rss_kib')} | "
                      f"{peak(rs, 'server_rss_kib')} |")
