@@ -134,7 +134,8 @@ struct ClientSession {
     ) async throws -> Outcome {
         let json = FrameEncoderJSON()
         var outcome = Outcome()
-        let capabilities = (options.compressionLevel > 0 ? [Capability.deflate] : []) + [Capability.resume]
+        let capabilities =
+            (options.compressionLevel > 0 ? [Capability.deflate] : []) + [Capability.resume, Capability.chunks]
         let clientNonce = Authenticator.nonce()
         let id = options.clientID.string
         try await outbound.write(
@@ -237,13 +238,15 @@ struct ClientSession {
             bytesPerSecond: options.bytesPerSecond)
         var sent: [String: Int64] = [:]
         for task in tasks {
-            let known = task.kind == .full || (task.kind == .resume && ready.capabilities.contains(Capability.resume))
+            let known =
+                task.kind == .full || (task.kind == .resume && ready.capabilities.contains(Capability.resume))
+                || ([.chunked, .delta].contains(task.kind) && ready.capabilities.contains(Capability.chunks))
             guard known, let entry = files[task.path] else {
                 throw FileSyncError(
                     .unexpectedMessage,
                     "the server asked for \"\(task.path)\" (\(task.kind.rawValue)), which was not offered")
             }
-            switch try await sender.send(entry, task: task) {
+            switch try await sender.send(entry, task: task, events: &events) {
             case .sent: sent[entry.path] = entry.size
             case .skipped(let reason): outcome.failed[entry.path] = reason
             }

@@ -47,10 +47,12 @@ struct FileSender {
         case skipped(String)
     }
 
-    /// Sends one file, or explains why not. Throws only when the connection fails.
+    /// Server messages that arrive during the transfer (`CHUNK_NEED`); acknowledgements go elsewhere.
+    typealias Events = AsyncThrowingStream<Message, any Error>.AsyncIterator
+
     /// Sends one file, from where the server's partial copy ends when `task` offers to resume and
     /// the file's first bytes still match; otherwise whole. Throws only when the connection fails.
-    mutating func send(_ entry: ManifestEntry, task: TransferTask) async throws -> Outcome {
+    mutating func send(_ entry: ManifestEntry, task: TransferTask, events: inout Events) async throws -> Outcome {
         let fd = open(source + "/" + entry.path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else {
             let reason =
@@ -64,6 +66,9 @@ struct FileSender {
         }
         guard Int64(before.st_size) == entry.size, before.mtimeNs == entry.mtimeNs else {
             return .skipped("changed since the scan; it will be sent on the next run")
+        }
+        if task.kind == .chunked || task.kind == .delta {
+            return try await sendChunks(entry, fd: fd, before: before, kind: task.kind, events: &events)
         }
         var hasher = SHA256()
         var start: Int64 = 0
@@ -118,6 +123,124 @@ struct FileSender {
         }
         try await append(.fileEnd(FileEnd(sha256: hasher.finalize().hexString)))
         return .sent
+    }
+
+    /// Chunks in a `delta` round: about 128 MiB of file per `CHUNK_LIST`, so the server copies the
+    /// chunks it holds from one round while the client reads and hashes the next.
+    static let chunksPerRound = 1024
+
+    /// Sends a file as content-defined chunks: all of them (`chunked`), or a chunk list per round
+    /// and then only the chunks the server's `CHUNK_NEED` asks for (`delta`).
+    private mutating func sendChunks(
+        _ entry: ManifestEntry, fd: Int32, before: stat, kind: TransferTask.Kind, events: inout Events
+    ) async throws -> Outcome {
+        try await append(
+            .fileHeader(
+                FileHeader(
+                    path: entry.path, size: entry.size, mtimeNs: entry.mtimeNs, mode: entry.mode, transfer: kind)))
+        var reader = ChunkReader(fd: fd)
+        var digest = ChunkListDigest()
+        var compressing = deflater != nil
+        var firstBlock = true
+        do {
+            if kind == .chunked {
+                while let chunk = try reader.next() {
+                    digest.add(chunk.entry)
+                    try await appendChunk(chunk.entry.hash, chunk.bytes, compressing: &compressing, first: firstBlock)
+                    firstBlock = false
+                }
+            } else {
+                var round: [ChunkReader.Chunk] = []
+                var list = ByteBuffer()
+                let scratch = UnsafeMutableRawBufferPointer.allocate(
+                    byteCount: ProtocolLimits.maxChunkSize, alignment: 16)
+                defer { scratch.deallocate() }
+                var more = true
+                while more {
+                    round.removeAll(keepingCapacity: true)
+                    list.clear()
+                    while round.count < Self.chunksPerRound, let chunk = try reader.next() {
+                        round.append(chunk)
+                        digest.add(chunk.entry)
+                        chunk.entry.write(to: &list)
+                    }
+                    more = round.count == Self.chunksPerRound
+                    guard !round.isEmpty else { break }
+                    try await append(Frame(kind: .chunkList, payload: list))
+                    try await flush()
+                    let need = try await Self.nextNeed(&events)
+                    for (index, wanted) in try need.needed(count: round.count).enumerated() where wanted {
+                        let chunk = round[index]
+                        let bytes = UnsafeMutableRawBufferPointer(rebasing: scratch[..<chunk.entry.length])
+                        guard Self.readFully(fd, into: bytes, at: chunk.offset),
+                            ChunkHash(of: UnsafeRawBufferPointer(bytes)) == chunk.entry.hash
+                        else {
+                            return try await abort("changed while being read; it will be sent on the next run")
+                        }
+                        try await appendChunk(
+                            chunk.entry.hash, UnsafeRawBufferPointer(bytes), compressing: &compressing,
+                            first: firstBlock)
+                        firstBlock = false
+                    }
+                }
+            }
+        } catch let error as FileSyncError where error.code == .storageFailed {
+            return try await abort(error.message)
+        }
+        var after = stat()
+        guard fstat(fd, &after) == 0, after.st_size == before.st_size, after.mtimeNs == before.mtimeNs,
+            digest.length == entry.size
+        else {
+            return try await abort("changed while being read; it will be sent on the next run")
+        }
+        try await append(.fileEnd(FileEnd(sha256: digest.finalize())))
+        return .sent
+    }
+
+    private static func nextNeed(_ events: inout Events) async throws -> ChunkNeed {
+        switch try await events.next() {
+        case .chunkNeed(let need): return need
+        case .error(let error): throw ServerRefusal(error: error)
+        case nil: throw FileSyncError(.connectionClosed, "the server closed the connection")
+        case .some(let other):
+            throw FileSyncError(.unexpectedMessage, "expected CHUNK_NEED, got \(other.kind.rawValue)")
+        }
+    }
+
+    private static func readFully(_ fd: Int32, into bytes: UnsafeMutableRawBufferPointer, at offset: Int64) -> Bool {
+        var done = 0
+        while done < bytes.count {
+            let count = pread(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { return false }
+            done += count
+        }
+        return true
+    }
+
+    /// Appends one `CHUNK` frame: the hash, then the content, deflated when that pays.
+    private mutating func appendChunk(
+        _ hash: ChunkHash, _ bytes: UnsafeRawBufferPointer, compressing: inout Bool, first: Bool
+    ) async throws {
+        stats.sent(bytes.count)
+        if rateLimit != nil {
+            try await flush()
+            try await rateLimit!.pace(bytes.count)
+        }
+        var payload = ByteBufferAllocator().buffer(capacity: ChunkHash.byteCount + bytes.count)
+        hash.write(to: &payload)
+        if compressing, let deflater {
+            if first && !Compressibility.isWorthTrying(bytes) {
+                compressing = false
+            } else if deflater.compress(bytes, into: &payload) {
+                try await append(Frame(kind: .chunk, flags: .deflated, payload: payload))
+                return
+            } else if first {
+                compressing = false
+            }
+        }
+        payload.writeBytes(bytes)
+        try await append(Frame(kind: .chunk, payload: payload))
     }
 
     /// The SHA-256 state after the first `length` bytes of `fd`, leaving it positioned there.

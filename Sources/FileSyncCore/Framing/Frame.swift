@@ -10,6 +10,12 @@ public struct Frame: Sendable, Equatable {
         case control = 0x01
         /// A block of file content for the file opened by the last `FILE_HEADER`.
         case data = 0x02
+        /// With the `chunks` capability: the entries (length and SHA-256) of the next chunks of a
+        /// delta transfer; see ``ChunkEntry``.
+        case chunkList = 0x03
+        /// With the `chunks` capability: one chunk of a chunked or delta transfer, its 32-byte
+        /// SHA-256 followed by its content.
+        case chunk = 0x04
     }
 
     /// Bits of the flags byte. Unknown bits must be zero; a frame with unknown bits is rejected.
@@ -17,7 +23,8 @@ public struct Frame: Sendable, Equatable {
         public let rawValue: UInt8
         public init(rawValue: UInt8) { self.rawValue = rawValue }
 
-        /// Data frames only: the payload is one complete zlib stream (RFC 1950) of the block.
+        /// Data and chunk frames only: the block (for a chunk, the content after its hash) is one
+        /// complete zlib stream (RFC 1950).
         public static let deflated = Flags(rawValue: 0x01)
 
         /// The bits this version understands.

@@ -32,11 +32,17 @@ public struct FrameDecoder: NIOSingleStepByteToMessageDecoder {
             throw FileSyncError(.malformedFrame, "unknown frame kind 0x\(String(kindByte, radix: 16))")
         }
         let flags = Frame.Flags(rawValue: flagsByte)
-        guard Frame.Flags.known.isSuperset(of: flags), kind == .data || flags.isEmpty else {
+        guard Frame.Flags.known.isSuperset(of: flags), kind == .data || kind == .chunk || flags.isEmpty else {
             throw FileSyncError(.malformedFrame, "unknown flags 0x\(String(flagsByte, radix: 16)) on a \(kind) frame")
         }
         let payloadLength = Int(length) - Frame.headerBytesAfterLength
-        let limit = kind == .control ? maxControlPayload : maxDataPayload
+        let limit =
+            switch kind {
+            case .control: maxControlPayload
+            case .data: maxDataPayload
+            case .chunk: maxDataPayload + ChunkHash.byteCount
+            case .chunkList: ProtocolLimits.maxChunkListPayload
+            }
         guard payloadLength <= limit else {
             throw FileSyncError(.frameTooLarge, "\(kind) frame of \(payloadLength) bytes exceeds the limit of \(limit)")
         }

@@ -11,6 +11,13 @@ public struct TransferTask: Codable, Sendable, Hashable {
         /// client's file starts the same, send from `offset`; otherwise send it whole.
         /// Only sent to clients with the `resume` capability.
         public static let resume = Kind(rawValue: "resume")
+        /// Send the whole file as `CHUNK` frames (content-defined chunks, each with its SHA-256),
+        /// so the server can record its chunks. Only sent to clients with the `chunks` capability.
+        public static let chunked = Kind(rawValue: "chunked")
+        /// Send the file's chunk list first, in `CHUNK_LIST` rounds; the server answers each with
+        /// `CHUNK_NEED` and only the chunks it lacks travel. Only sent to clients with the `chunks`
+        /// capability.
+        public static let delta = Kind(rawValue: "delta")
     }
 
     public var path: String

@@ -13,6 +13,7 @@ public enum Message: Sendable, Equatable {
     case fileHeader(FileHeader)
     case fileEnd(FileEnd)
     case fileAbort(FileAbort)
+    case chunkNeed(ChunkNeed)
     case fileAck(FileAck)
     case done(Done)
     case nextSync(NextSync)
@@ -30,6 +31,7 @@ public enum Message: Sendable, Equatable {
         case fileHeader = "FILE_HEADER"
         case fileEnd = "FILE_END"
         case fileAbort = "FILE_ABORT"
+        case chunkNeed = "CHUNK_NEED"
         case fileAck = "FILE_ACK"
         case done = "DONE"
         case nextSync = "NEXT_SYNC"
@@ -48,6 +50,7 @@ public enum Message: Sendable, Equatable {
         case .fileHeader: .fileHeader
         case .fileEnd: .fileEnd
         case .fileAbort: .fileAbort
+        case .chunkNeed: .chunkNeed
         case .fileAck: .fileAck
         case .done: .done
         case .nextSync: .nextSync
@@ -64,8 +67,11 @@ public enum Capability {
     public static let deflate = "deflate"
     /// The server may send `resume` tasks, and `FILE_HEADER` may carry an `offset`.
     public static let resume = "resume"
+    /// The server may send `chunked` and `delta` tasks; `CHUNK_LIST`, `CHUNK` frames and
+    /// `CHUNK_NEED` messages are allowed.
+    public static let chunks = "chunks"
     /// Every capability this build understands.
-    public static let all: Set<String> = [deflate, resume]
+    public static let all: Set<String> = [deflate, resume, chunks]
 }
 
 /// Client → server, first message of every session.
@@ -211,17 +217,65 @@ public struct FileHeader: Codable, Sendable, Equatable {
     /// With the `resume` capability: the data starts at this byte, continuing the server's partial
     /// copy (must equal the offset of the `resume` task). Absent means 0.
     public var offset: Int64?
+    /// How the content follows: absent for data frames; `"chunked"` or `"delta"` (the task's kind)
+    /// for `CHUNK` frames, the latter after `CHUNK_LIST` rounds.
+    public var transfer: TransferTask.Kind?
 
-    public init(path: String, size: Int64, mtimeNs: Int64, mode: UInt32, offset: Int64? = nil) {
+    public init(
+        path: String, size: Int64, mtimeNs: Int64, mode: UInt32, offset: Int64? = nil,
+        transfer: TransferTask.Kind? = nil
+    ) {
         self.path = path
         self.size = size
         self.mtimeNs = mtimeNs
         self.mode = mode
         self.offset = offset
+        self.transfer = transfer
     }
 }
 
-/// Client → server: the file is complete; `sha256` is the lowercase hex digest of its content.
+/// Server → client, in a delta transfer: which chunks of the `CHUNK_LIST` frame just received the
+/// server lacks, as `[first, count]` index ranges into that list, ascending and disjoint. The
+/// client sends exactly those chunks, in order, as `CHUNK` frames.
+public struct ChunkNeed: Codable, Sendable, Equatable {
+    public var ranges: [[Int]]
+
+    public init(ranges: [[Int]]) { self.ranges = ranges }
+
+    /// Builds the ranges from one flag per list entry.
+    public init(needed: [Bool]) {
+        var ranges: [[Int]] = []
+        var index = 0
+        while index < needed.count {
+            if needed[index] {
+                let first = index
+                while index < needed.count && needed[index] { index += 1 }
+                ranges.append([first, index - first])
+            } else {
+                index += 1
+            }
+        }
+        self.ranges = ranges
+    }
+
+    /// One flag per entry of a list of `count` entries; throws on ranges that are malformed,
+    /// overlapping, out of order or out of bounds.
+    public func needed(count: Int) throws -> [Bool] {
+        var flags = [Bool](repeating: false, count: count)
+        var next = 0
+        for range in ranges {
+            guard range.count == 2, range[0] >= next, range[1] >= 1, range[1] <= count - range[0] else {
+                throw FileSyncError(.malformedMessage, "CHUNK_NEED range \(range) is invalid for \(count) chunks")
+            }
+            for index in range[0]..<(range[0] + range[1]) { flags[index] = true }
+            next = range[0] + range[1]
+        }
+        return flags
+    }
+}
+
+/// Client → server: the file is complete; `sha256` is the lowercase hex digest of its content,
+/// or for chunked and delta transfers the ``ChunkListDigest`` of its chunks.
 public struct FileEnd: Codable, Sendable, Equatable {
     public var sha256: String
     public init(sha256: String) { self.sha256 = sha256 }

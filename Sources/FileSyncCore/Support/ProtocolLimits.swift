@@ -28,4 +28,13 @@ public enum ProtocolLimits {
     public static let maxComponentBytes = 255
     /// Largest file size a `FILE_HEADER` may announce (16 TiB).
     public static let maxFileSize: Int64 = 1 << 44
+
+    /// Longest chunk of a chunked or delta transfer, in bytes (a `CHUNK` frame's content).
+    public static let maxChunkSize = 1024 * 1024
+    /// Most entries in one `CHUNK_LIST` frame.
+    public static let maxChunksPerList = 4096
+    /// Largest payload of a `CHUNK` frame: the 32-byte hash and up to ``maxChunkSize`` bytes.
+    public static let maxChunkPayload = 32 + maxChunkSize
+    /// Largest payload of a `CHUNK_LIST` frame.
+    public static let maxChunkListPayload = maxChunksPerList * 36
 }

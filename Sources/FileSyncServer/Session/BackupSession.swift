@@ -103,12 +103,20 @@ struct BackupSession {
         let offers = offerResumes(
             &plan, manifest: manifest, partials: partials, allowed: capabilities.contains(Capability.resume))
         if !offers.isEmpty { context.logger.info("resuming \(offers.count) partial file(s)") }
+        var catalog: ChunkCatalog?
+        var chunkTasks: [String: TransferTask.Kind] = [:]
+        if capabilities.contains(Capability.chunks) {
+            let opened = try ChunkCatalog(directory: settings.root + "/.filesync/\(clientID)")
+            chunkTasks = offerChunks(&plan, manifest: manifest, catalog: opened)
+            catalog = opened
+        }
         try await sendTasks(plan, context: context)
         try await setReadTimeout(settings.idleTimeout)
 
         var receiver = FileReceiver(
             folder: folder, partials: partials, expected: Set(plan.tasks.map { $0.path }), offers: offers,
-            deflate: capabilities.contains(Capability.deflate), settings: settings)
+            chunkTasks: chunkTasks, catalog: catalog, deflate: capabilities.contains(Capability.deflate),
+            settings: settings)
         defer { receiver.abandon() }
         try await receiver.receive(&messages, context: context)
 
@@ -129,7 +137,7 @@ struct BackupSession {
         try await context.send(.nextSync(next))
         let seconds = (ContinuousClock.now - started).inSeconds
         context.logger.info(
-            "session finished: \(next.stored) stored, \(plan.unchanged) unchanged, \(next.failed) failed, \(next.deleted) deleted in \(String(format: "%.2f", seconds)) s"
+            "session finished: \(next.stored) stored, \(plan.unchanged) unchanged, \(next.failed) failed, \(next.deleted) deleted in \(String(format: "%.2f", seconds)) s; \(receiver.reusedBytes) bytes reused from stored chunks"
         )
     }
 
@@ -292,6 +300,23 @@ struct BackupSession {
             try? folder.setMode(of: RelativePath(validating: entry.path), to: entry.mode)
         }
         return plan
+    }
+
+    /// Turns the `full` tasks of files of at least ``ServerSettings/chunkedMinimumSize`` into
+    /// `delta` tasks when the catalog holds chunks that might be reused, `chunked` ones otherwise.
+    private func offerChunks(
+        _ plan: inout SyncPlan, manifest: [ManifestEntry], catalog: ChunkCatalog
+    ) -> [String: TransferTask.Kind] {
+        let sizes = Dictionary(manifest.lazy.filter { $0.type == .file }.map { ($0.path, $0.size) }) { first, _ in first }
+        let kind: TransferTask.Kind = catalog.isEmpty ? .chunked : .delta
+        var chunkTasks: [String: TransferTask.Kind] = [:]
+        for index in plan.tasks.indices where plan.tasks[index].kind == .full {
+            let path = plan.tasks[index].path
+            guard let size = sizes[path], size >= ServerSettings.chunkedMinimumSize else { continue }
+            plan.tasks[index].kind = kind
+            chunkTasks[path] = kind
+        }
+        return chunkTasks
     }
 
     /// Turns tasks whose partial the server holds into `resume` tasks (for clients that can resume)

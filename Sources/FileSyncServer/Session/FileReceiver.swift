@@ -21,10 +21,15 @@ struct FileReceiver {
     private(set) var expected: Set<String>
     /// Resume offers made in `TASKS`, by path.
     private let offers: [String: PartialStore.Offer]
+    /// Chunked and delta tasks, by path.
+    private let chunkTasks: [String: TransferTask.Kind]
+    private let catalog: ChunkCatalog?
     let deflate: Bool
     let settings: ServerSettings
 
     private(set) var stored = 0
+    /// Bytes of chunked and delta transfers copied from files already stored instead of received.
+    private(set) var reusedBytes: Int64 = 0
     private(set) var failed = 0
     /// Tasks the client never sent (it skipped them: vanished or unreadable files).
     var missing: Int { expected.count }
@@ -33,6 +38,8 @@ struct FileReceiver {
         case receiving(IncomingFile)
         /// The file cannot be stored; its data frames are read and dropped until its end.
         case discarding(FileHeader, received: Int64, FileSyncError)
+        /// A chunked or delta transfer.
+        case assembling(ChunkAssembly)
     }
     private var current: Current?
     private var pending: [PendingRename] = []
@@ -43,12 +50,15 @@ struct FileReceiver {
 
     init(
         folder: ClientFolder, partials: PartialStore, expected: Set<String>, offers: [String: PartialStore.Offer],
-        deflate: Bool, settings: ServerSettings
+        chunkTasks: [String: TransferTask.Kind] = [:], catalog: ChunkCatalog? = nil, deflate: Bool,
+        settings: ServerSettings
     ) {
         self.folder = folder
         self.partials = partials
         self.expected = expected
         self.offers = offers
+        self.chunkTasks = chunkTasks
+        self.catalog = catalog
         self.deflate = deflate
         self.settings = settings
     }
@@ -60,9 +70,22 @@ struct FileReceiver {
             guard let frame = try await messages.next() else {
                 throw FileSyncError(.connectionClosed, "connection closed during the transfer")
             }
-            if frame.kind == .data {
+            switch frame.kind {
+            case .data:
                 try write(frame)
                 continue
+            case .chunk:
+                try writeChunk(frame)
+                continue
+            case .chunkList:
+                guard case .assembling(let assembly) = current else {
+                    throw FileSyncError(.unexpectedMessage, "a CHUNK_LIST frame arrived outside a delta transfer")
+                }
+                try await context.send(.chunkNeed(try assembly.acceptList(frame.payload)))
+                assembly.copyStoredChunks()
+                continue
+            case .control:
+                break
             }
             switch try decoder.decode(frame) {
             case .fileHeader(let header):
@@ -105,6 +128,10 @@ struct FileReceiver {
         guard header.size >= 0, header.size <= ProtocolLimits.maxFileSize, header.mode <= 0o7777 else {
             throw FileSyncError(.malformedMessage, "FILE_HEADER for \"\(header.path)\" has an invalid size or mode")
         }
+        if let transfer = header.transfer {
+            try beginChunked(header, path: path, transfer: transfer)
+            return
+        }
         let offset = header.offset ?? 0
         var resume: PartialStore.Offer?
         if offset != 0 {
@@ -124,6 +151,52 @@ struct FileReceiver {
         } catch let error as FileSyncError {
             current = .discarding(header, received: offset, error)
         }
+    }
+
+    /// Starts a chunked or delta transfer, which must be what the task offered (a client may always
+    /// stream a `delta` task as `chunked`).
+    private mutating func beginChunked(_ header: FileHeader, path: RelativePath, transfer: TransferTask.Kind) throws {
+        guard let catalog, let offered = chunkTasks[header.path],
+            transfer == offered || (offered == .delta && transfer == .chunked), (header.offset ?? 0) == 0
+        else {
+            throw FileSyncError(
+                .unexpectedMessage, "FILE_HEADER for \"\(header.path)\" asks for a transfer that was not offered")
+        }
+        if let stale = offers[header.path] { partials.remove(named: stale.name) }
+        do {
+            try checkFreeSpace(for: header.size, path: header.path)
+            let file = try IncomingFile(
+                header: header, path: path, resume: nil, store: partials, folder: folder, hashesContent: false)
+            current = .assembling(
+                ChunkAssembly(header: header, file: file, transfer: transfer, folder: folder, catalog: catalog))
+        } catch let error as FileSyncError {
+            current = .assembling(
+                ChunkAssembly(
+                    header: header, file: nil, failure: error, transfer: transfer, folder: folder, catalog: catalog))
+        }
+    }
+
+    private mutating func writeChunk(_ frame: Frame) throws {
+        guard case .assembling(let assembly) = current else {
+            throw FileSyncError(.unexpectedMessage, "a CHUNK frame arrived outside a chunked or delta transfer")
+        }
+        var payload = frame.payload
+        guard let hash = ChunkHash(reading: &payload), payload.readableBytes > 0 else {
+            throw FileSyncError(.malformedFrame, "a CHUNK frame must hold a 32-byte hash and at least one byte")
+        }
+        if frame.flags.contains(.deflated) {
+            guard deflate else {
+                throw FileSyncError(.malformedFrame, "compressed chunk, but deflate was not negotiated")
+            }
+            if inflater == nil { inflater = try Inflater() }
+            scratch.clear()
+            try inflater!.decompress(payload, into: &scratch, maxOutput: ProtocolLimits.maxChunkSize)
+            payload = scratch
+        }
+        guard payload.readableBytes <= ProtocolLimits.maxChunkSize else {
+            throw FileSyncError(.frameTooLarge, "a chunk of \(payload.readableBytes) bytes exceeds the limit")
+        }
+        try payload.withUnsafeReadableBytes { try assembly.acceptChunk(hash: hash, content: $0) }
     }
 
     private mutating func write(_ frame: Frame) throws {
@@ -148,6 +221,8 @@ struct FileReceiver {
                 file.discard(from: partials)
                 self.current = .discarding(file.header, received: file.received + Int64(payload.readableBytes), error)
             }
+        case .assembling:
+            throw FileSyncError(.unexpectedMessage, "a data frame arrived during a chunked transfer")
         case .discarding(let header, let received, let error):
             let total = received + Int64(payload.readableBytes)
             guard total <= header.size else {
@@ -182,6 +257,19 @@ struct FileReceiver {
             }
             failed += 1
             return FileResult(path: header.path, error: ErrorMessage(error))
+        case .assembling(let assembly):
+            do {
+                let rename = try assembly.finish(end)
+                pending.append(rename)
+                pendingBytes += rename.size
+                reusedBytes += assembly.reusedBytes
+                return nil
+            } catch let error as FileSyncError {
+                assembly.file?.discard(from: partials)
+                if error.code == .sizeMismatch { throw error }
+                failed += 1
+                return FileResult(path: assembly.header.path, error: ErrorMessage(error))
+            }
         }
     }
 
@@ -195,6 +283,9 @@ struct FileReceiver {
             return FileResult(path: file.header.path, error: ErrorMessage(error))
         case .discarding(let header, _, _):
             return FileResult(path: header.path, error: ErrorMessage(error))
+        case .assembling(let assembly):
+            assembly.file?.discard(from: partials)
+            return FileResult(path: assembly.header.path, error: ErrorMessage(error))
         }
     }
 
@@ -242,6 +333,11 @@ struct FileReceiver {
                 try rename.rename(from: partials, into: folder)
                 stored += 1
                 results.append(FileResult(path: rename.path.string))
+                if let chunks = rename.chunks {
+                    try? catalog?.record(
+                        path: rename.path.string, size: rename.size, mtimeNs: rename.mtimeNs, inode: rename.inode,
+                        chunks: chunks)
+                }
             } catch let error as FileSyncError {
                 failed += 1
                 results.append(FileResult(path: rename.path.string, error: ErrorMessage(error)))
@@ -254,7 +350,11 @@ struct FileReceiver {
     /// When the session breaks: keeps the file in progress as a partial to resume from, and still
     /// commits the verified ones.
     mutating func abandon() {
-        if case .receiving(let file) = current { file.keep() }
+        switch current {
+        case .receiving(let file): file.keep()
+        case .assembling(let assembly): assembly.file?.keep()
+        case .discarding, nil: break
+        }
         current = nil
         _ = commitPending()
     }

@@ -50,4 +50,8 @@ public struct ServerSettings: Sendable {
         self.serverId = serverId
         self.multicastInterface = multicastInterface
     }
+
+    /// Files at least this large travel as chunks (`chunked` or `delta` tasks) to clients with the
+    /// `chunks` capability; smaller ones are sent whole, where a chunk list would cost more than it saves.
+    public static let chunkedMinimumSize: Int64 = 1 << 20
 }

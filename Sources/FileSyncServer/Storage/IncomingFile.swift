@@ -18,14 +18,19 @@ final class IncomingFile {
     private let parentComponents: [Substring]
     private var fd: Int32
     private var hasher: SHA256
+    /// Whether `write` feeds the whole-file SHA-256 (not for chunked and delta transfers, whose
+    /// chunks are checked one by one).
+    private let hashesContent: Bool
     private(set) var received: Int64
 
     /// Opens the partial for `header`, continuing after `resume.offset` bytes when given.
     init(
-        header: FileHeader, path: RelativePath, resume: PartialStore.Offer?, store: PartialStore, folder: ClientFolder
+        header: FileHeader, path: RelativePath, resume: PartialStore.Offer?, store: PartialStore, folder: ClientFolder,
+        hashesContent: Bool = true
     ) throws {
         self.path = path
         self.header = header
+        self.hashesContent = hashesContent
         self.parentComponents = Array(path.components.dropLast())
         // Make sure the destination folder can exist before any data is accepted.
         guard try folder.parentDirectory(of: path, create: true) != nil else {
@@ -46,7 +51,7 @@ final class IncomingFile {
         guard received + Int64(bytes.count) <= header.size else {
             throw FileSyncError(.sizeMismatch, "more data than the \(header.size) bytes announced for \"\(path)\"")
         }
-        hasher.update(bufferPointer: bytes)
+        if hashesContent { hasher.update(bufferPointer: bytes) }
         var offset = 0
         while offset < bytes.count {
             let written = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
@@ -62,12 +67,18 @@ final class IncomingFile {
     /// Checks size and SHA-256, applies mode and mtime, and closes the partial. The caller renames
     /// it into place after the next ``ClientFolder/synchronize()``.
     func finish(sha256 expected: String) throws -> PendingRename {
-        guard received == header.size else {
-            throw FileSyncError(.sizeMismatch, "received \(received) of \(header.size) bytes for \"\(path)\"")
-        }
         let actual = hasher.finalize().hexString
         guard actual == expected.lowercased() else {
             throw FileSyncError(.checksumMismatch, "SHA-256 of \"\(path)\" is \(actual), the client said \(expected)")
+        }
+        return try finish(chunks: nil)
+    }
+
+    /// Like ``finish(sha256:)`` once the content was verified otherwise (chunk by chunk); `chunks`
+    /// travel with the rename, to be recorded in the catalog.
+    func finish(chunks: [ChunkEntry]?) throws -> PendingRename {
+        guard received == header.size else {
+            throw FileSyncError(.sizeMismatch, "received \(received) of \(header.size) bytes for \"\(path)\"")
         }
         guard fchmod(fd, mode_t(header.mode & 0o777)) == 0 else {
             throw FileSyncError.storage("set the mode of", path.string)
@@ -75,11 +86,14 @@ final class IncomingFile {
         let seconds = header.mtimeNs >= 0 ? header.mtimeNs / 1_000_000_000 : (header.mtimeNs + 1) / 1_000_000_000 - 1
         let mtime = timespec(tv_sec: Int(seconds), tv_nsec: Int(header.mtimeNs - seconds * 1_000_000_000))
         guard futimens(fd, [mtime, mtime]) == 0 else { throw FileSyncError.storage("set the time of", path.string) }
+        var info = stat()
+        let inode = fstat(fd, &info) == 0 ? UInt64(info.st_ino) : 0
         let closed = close(fd)
         fd = -1
         guard closed == 0 else { throw FileSyncError.storage("close", path.string) }
         return PendingRename(
-            path: path, parentComponents: parentComponents, partialName: partialName, size: header.size)
+            path: path, parentComponents: parentComponents, partialName: partialName, size: header.size,
+            mtimeNs: header.mtimeNs, inode: inode, chunks: chunks)
     }
 
     /// The session broke: syncs what was received so it can be resumed, even after a restart.
@@ -106,6 +120,10 @@ struct PendingRename {
     let parentComponents: [Substring]
     let partialName: String
     let size: Int64
+    let mtimeNs: Int64
+    let inode: UInt64
+    /// The file's chunks, for the catalog (chunked and delta transfers only).
+    let chunks: [ChunkEntry]?
 
     /// Renames the partial over the destination (atomically replacing any old version).
     func rename(from store: PartialStore, into folder: ClientFolder) throws {

@@ -1,0 +1,243 @@
+import FileSyncCore
+import NIOCore
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// The server's side of one chunked or delta transfer: checks every chunk against its SHA-256,
+/// copies the chunks it already holds from stored files, writes the ones the client sends, and
+/// keeps the chunk list for the catalog.
+///
+/// Failures of the file itself (a chunk that does not match its hash, a stored chunk that changed,
+/// a full disk) do not end the session: the rest of the file's frames are checked and dropped, and
+/// `FILE_END` reports the failure. Breaking the protocol (a chunk not asked for, more bytes than
+/// announced) throws.
+final class ChunkAssembly {
+    let header: FileHeader
+    /// The partial being written; `nil` when the file could not be started (see ``failure``).
+    let file: IncomingFile?
+    let transfer: TransferTask.Kind
+    private let folder: ClientFolder
+    private let catalog: ChunkCatalog
+
+    /// Where each chunk of the current round comes from.
+    private enum Source {
+        /// The client sends it (it was in `CHUNK_NEED`).
+        case client
+        /// Copied from a stored file.
+        case stored(ChunkCatalog.Location)
+        /// Neither: the file already failed, so nothing was asked for.
+        case skipped
+    }
+
+    private var round: [(entry: ChunkEntry, source: Source)] = []
+    private var position = 0
+    /// Total length of the chunks listed (delta) or received (chunked).
+    private var planned: Int64 = 0
+    private var digest = ChunkListDigest()
+    private var chunks: [ChunkEntry] = []
+    /// Set once the file cannot be stored.
+    private(set) var failure: FileSyncError?
+    /// Stored files opened to copy chunks from, or `nil` for those found changed since recorded.
+    private var sources: [String: Int32?] = [:]
+    private let buffer = UnsafeMutableRawBufferPointer.allocate(
+        byteCount: ProtocolLimits.maxChunkSize, alignment: 16)
+    /// Bytes copied from stored files rather than received.
+    private(set) var reusedBytes: Int64 = 0
+
+    /// - Parameters:
+    ///   - file: the partial to write, or `nil` when `failure` says why the file cannot be stored
+    ///     (its frames are then checked and dropped).
+    init(
+        header: FileHeader, file: IncomingFile?, failure: FileSyncError? = nil, transfer: TransferTask.Kind,
+        folder: ClientFolder, catalog: ChunkCatalog
+    ) {
+        self.header = header
+        self.file = file
+        self.failure = file == nil ? failure ?? FileSyncError(.storageFailed, "cannot store the file") : nil
+        self.transfer = transfer
+        self.folder = folder
+        self.catalog = catalog
+    }
+
+    deinit {
+        for case .some(let fd) in sources.values { close(fd) }
+        buffer.deallocate()
+    }
+
+    // MARK: - Frames
+
+    /// A `CHUNK_LIST` frame: looks each chunk up and answers with the ones to send. Once the answer
+    /// is on its way, call ``copyStoredChunks()``.
+    func acceptList(_ payload: ByteBuffer) throws -> ChunkNeed {
+        guard transfer == .delta else {
+            throw FileSyncError(.unexpectedMessage, "CHUNK_LIST in a chunked transfer of \"\(header.path)\"")
+        }
+        guard position == round.count else {
+            throw FileSyncError(
+                .unexpectedMessage, "CHUNK_LIST before the chunks asked for in the last round of \"\(header.path)\"")
+        }
+        let entries = try ChunkEntry.list(from: payload)
+        let total = entries.reduce(Int64(0)) { $0 + Int64($1.length) }
+        guard total <= header.size - planned else {
+            throw FileSyncError(
+                .sizeMismatch, "the chunks listed for \"\(header.path)\" exceed its \(header.size) bytes")
+        }
+        planned += total
+        for entry in entries { digest.add(entry) }
+        chunks += entries
+        position = 0
+        if failure != nil {
+            round = entries.map { ($0, .skipped) }
+        } else {
+            round = entries.map { ($0, .client) }
+            var unresolved = Array(entries.indices)
+            // A location found stale is forgotten; the next pass may find the chunk in another file.
+            for _ in 0..<3 where !unresolved.isEmpty {
+                guard let locations = try? catalog.locations(of: unresolved.map { entries[$0].hash }) else { break }
+                var stale: [Int] = []
+                for (index, location) in zip(unresolved, locations) {
+                    guard let location, location.length == entries[index].length else { continue }
+                    if isUsable(location) {
+                        round[index].source = .stored(location)
+                    } else {
+                        stale.append(index)
+                    }
+                }
+                unresolved = stale
+            }
+        }
+        return ChunkNeed(needed: round.map { if case .client = $0.source { true } else { false } })
+    }
+
+    /// A `CHUNK` frame's hash and content (already decompressed).
+    func acceptChunk(hash: ChunkHash, content: UnsafeRawBufferPointer) throws {
+        switch transfer {
+        case .delta:
+            guard position < round.count, case .client = round[position].source else {
+                throw FileSyncError(.unexpectedMessage, "a CHUNK frame for \"\(header.path)\" that was not asked for")
+            }
+            let entry = round[position].entry
+            guard entry.hash == hash, entry.length == content.count else {
+                throw FileSyncError(
+                    .unexpectedMessage, "a CHUNK frame for \"\(header.path)\" does not match the chunk listed")
+            }
+            write(content, hash: hash)
+            position += 1
+            copyStoredChunks()
+        default:
+            guard Int64(content.count) <= header.size - planned, !content.isEmpty else {
+                throw FileSyncError(
+                    .sizeMismatch, "more data than the \(header.size) bytes announced for \"\(header.path)\"")
+            }
+            planned += Int64(content.count)
+            let entry = ChunkEntry(length: content.count, hash: hash)
+            digest.add(entry)
+            chunks.append(entry)
+            write(content, hash: hash)
+        }
+    }
+
+    /// `FILE_END`: the file, verified, ready to be renamed into place.
+    ///
+    /// - Throws: a protocol error (chunks still owed, fewer bytes than announced), or the file's
+    ///   failure.
+    func finish(_ end: FileEnd) throws -> PendingRename {
+        guard position == round.count, planned == header.size else {
+            throw FileSyncError(
+                .sizeMismatch, "FILE_END for \"\(header.path)\" after \(planned) of \(header.size) bytes")
+        }
+        if let failure { throw failure }
+        let actual = digest.finalize()
+        guard actual == end.sha256.lowercased() else {
+            throw FileSyncError(
+                .checksumMismatch, "the chunk list digest of \"\(header.path)\" is \(actual), the client said \(end.sha256)")
+        }
+        guard let file else { throw FileSyncError(.internalError, "no partial for \"\(header.path)\"") }
+        return try file.finish(chunks: chunks)
+    }
+
+    // MARK: - Private
+
+    private func write(_ content: UnsafeRawBufferPointer, hash: ChunkHash) {
+        guard failure == nil else { return }
+        guard ChunkHash(of: content) == hash else {
+            failure = FileSyncError(.checksumMismatch, "a chunk of \"\(header.path)\" does not match its SHA-256")
+            return
+        }
+        do {
+            try file?.write(content)
+        } catch {
+            failure = error as? FileSyncError ?? FileSyncError(.storageFailed, "\(error)")
+        }
+    }
+
+    /// Copies the stored chunks from the current position up to the next one the client sends.
+    func copyStoredChunks() {
+        while position < round.count {
+            let (entry, source) = round[position]
+            guard case .stored(let location) = source else {
+                if case .client = source { return }
+                position += 1
+                continue
+            }
+            position += 1
+            guard failure == nil else { continue }
+            guard let fd = sources[location.path] ?? nil else {
+                failure = FileSyncError(.storageFailed, "the stored copy of \"\(location.path)\" went away")
+                continue
+            }
+            let chunk = UnsafeMutableRawBufferPointer(rebasing: buffer[..<entry.length])
+            var done = 0
+            while done < entry.length {
+                let count = pread(fd, chunk.baseAddress! + done, entry.length - done, off_t(location.offset) + off_t(done))
+                if count < 0 && errno == EINTR { continue }
+                guard count > 0 else { break }
+                done += count
+            }
+            guard done == entry.length, ChunkHash(of: UnsafeRawBufferPointer(chunk)) == entry.hash else {
+                // The stored file changed under the catalog: forget it, fail this file, and the next
+                // session asks the client for the chunk instead.
+                try? catalog.forget([location.path])
+                failure = FileSyncError(
+                    .checksumMismatch,
+                    "a chunk stored in \"\(location.path)\" no longer matches the catalog; \"\(header.path)\" will be "
+                        + "sent again")
+                continue
+            }
+            do {
+                try file?.write(UnsafeRawBufferPointer(chunk))
+                reusedBytes += Int64(entry.length)
+            } catch {
+                failure = error as? FileSyncError ?? FileSyncError(.storageFailed, "\(error)")
+            }
+        }
+    }
+
+    /// Whether the stored file of `location` still is the version the catalog recorded (opening it
+    /// to copy from); forgets it in the catalog if not.
+    private func isUsable(_ location: ChunkCatalog.Location) -> Bool {
+        if let known = sources[location.path] { return known != nil }
+        var fd: Int32? = nil
+        if let path = try? RelativePath(validating: location.path), let opened = folder.openForReading(path) {
+            var info = stat()
+            if fstat(opened, &info) == 0, Int64(info.st_size) == location.size, info.mtimeNs == location.mtimeNs,
+                UInt64(info.st_ino) == location.inode, location.offset + Int64(location.length) <= location.size
+            {
+                fd = opened
+            } else {
+                close(opened)
+            }
+        }
+        if fd == nil { try? catalog.forget([location.path]) }
+        sources[location.path] = fd
+        return fd != nil
+    }
+}
+
+extension stat {
+    var mtimeNs: Int64 { Int64(st_mtim.tv_sec) * 1_000_000_000 + Int64(st_mtim.tv_nsec) }
+}

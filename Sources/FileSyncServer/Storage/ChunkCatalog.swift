@@ -1,0 +1,118 @@
+import FileSyncCore
+import Foundation
+import GRDB
+
+/// The chunks of a client's stored files, by SHA-256: what lets a delta transfer send only the
+/// chunks the server lacks, whether the rest sits in the old version of the same file, in a file
+/// that was renamed or moved, or anywhere else in the client's folder.
+///
+/// One SQLite database per client, `<root>/.filesync/<client-id>/catalog.sqlite`, filled as chunked
+/// and delta transfers are committed, so answering never rereads old files. It is a hint, never the
+/// truth: a location is used only while the file still has the size, modification time and inode
+/// recorded with it, and every reused chunk is checked against its hash as it is copied. A stale or
+/// lost catalog costs bandwidth, never correctness.
+///
+/// Not thread-safe: a catalog belongs to the one session that is active.
+final class ChunkCatalog {
+    /// Where a chunk can be read: `length` bytes at `offset` of the file at `path`, provided the
+    /// file still matches `size`, `mtimeNs` and `inode`.
+    struct Location: Equatable {
+        var path: String
+        var offset: Int64
+        var length: Int
+        var size: Int64
+        var mtimeNs: Int64
+        var inode: UInt64
+    }
+
+    private let database: DatabaseQueue
+
+    /// Opens (creating if needed) the catalog in `directory`, the client's `.filesync/<id>` folder.
+    init(directory: String) throws {
+        do {
+            var configuration = Configuration()
+            configuration.journalMode = .wal
+            configuration.prepareDatabase { db in
+                // A lost update costs a resend at worst, so commits need not wait for the disk.
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            }
+            database = try DatabaseQueue(path: directory + "/catalog.sqlite", configuration: configuration)
+            try database.write { db in
+                try db.execute(
+                    sql: """
+                        CREATE TABLE IF NOT EXISTS file (
+                            id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE,
+                            size INTEGER NOT NULL, mtimeNs INTEGER NOT NULL, inode INTEGER NOT NULL);
+                        CREATE TABLE IF NOT EXISTS chunk (
+                            hash BLOB NOT NULL, fileId INTEGER NOT NULL REFERENCES file(id) ON DELETE CASCADE,
+                            offset INTEGER NOT NULL, length INTEGER NOT NULL);
+                        CREATE INDEX IF NOT EXISTS chunkByHash ON chunk(hash);
+                        CREATE INDEX IF NOT EXISTS chunkByFile ON chunk(fileId);
+                        """)
+            }
+        } catch {
+            throw FileSyncError(.storageFailed, "cannot open the chunk catalog in \(directory): \(error)")
+        }
+    }
+
+    /// Whether any file is recorded (if not, nothing can be reused and delta transfers are pointless).
+    var isEmpty: Bool {
+        (try? database.read { db in try Bool.fetchOne(db, sql: "SELECT NOT EXISTS (SELECT 1 FROM file)") }) ?? true
+    }
+
+    /// A recorded location of each hash, or `nil` where none is known.
+    func locations(of hashes: [ChunkHash]) throws -> [Location?] {
+        try catalogError {
+            try database.read { db in
+                let statement = try db.cachedStatement(
+                    sql: """
+                        SELECT file.path, chunk.offset, chunk.length, file.size, file.mtimeNs, file.inode
+                        FROM chunk JOIN file ON file.id = chunk.fileId WHERE chunk.hash = ? LIMIT 1
+                        """)
+                return try hashes.map { hash in
+                    guard let row = try Row.fetchOne(statement, arguments: [Data(hash.bytes)]) else { return nil }
+                    return Location(
+                        path: row[0], offset: row[1], length: row[2], size: row[3], mtimeNs: row[4],
+                        inode: UInt64(bitPattern: row[5]))
+                }
+            }
+        }
+    }
+
+    /// Records the chunks of the file now stored at `path`, replacing what was recorded for it.
+    func record(path: String, size: Int64, mtimeNs: Int64, inode: UInt64, chunks: [ChunkEntry]) throws {
+        try catalogError {
+            try database.write { db in
+                try db.execute(sql: "DELETE FROM file WHERE path = ?", arguments: [path])
+                try db.execute(
+                    sql: "INSERT INTO file (path, size, mtimeNs, inode) VALUES (?, ?, ?, ?)",
+                    arguments: [path, size, mtimeNs, Int64(bitPattern: inode)])
+                let fileID = db.lastInsertedRowID
+                let insert = try db.cachedStatement(
+                    sql: "INSERT INTO chunk (hash, fileId, offset, length) VALUES (?, ?, ?, ?)")
+                var offset: Int64 = 0
+                for chunk in chunks {
+                    try insert.execute(arguments: [Data(chunk.hash.bytes), fileID, offset, chunk.length])
+                    offset += Int64(chunk.length)
+                }
+            }
+        }
+    }
+
+    /// Forgets the files at `paths` (replaced, deleted, or found changed).
+    func forget(_ paths: some Sequence<String>) throws {
+        try catalogError {
+            try database.write { db in
+                for path in paths { try db.execute(sql: "DELETE FROM file WHERE path = ?", arguments: [path]) }
+            }
+        }
+    }
+
+    private func catalogError<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch {
+            throw FileSyncError(.storageFailed, "chunk catalog: \(error)")
+        }
+    }
+}
