@@ -77,8 +77,27 @@ struct FrameDecoderTests {
     }
 
     @Test(
+        "chunk frames may hold a hash plus 1 MiB, chunk lists 4,096 entries; one byte more is refused at once",
+        arguments: [
+            (Frame.Kind.chunk, ProtocolLimits.maxDataPayload + 32), (.chunkList, ProtocolLimits.maxChunkListPayload),
+        ])
+    func chunkFrameLimits(kind: Frame.Kind, limit: Int) throws {
+        var header = ByteBuffer()
+        header.writeInteger(UInt32(limit + 3))
+        header.writeInteger(kind.rawValue)
+        header.writeInteger(UInt8(0))
+        let error = #expect(throws: FileSyncError.self) { try decodeAll([header]) }
+        #expect(error?.code == .frameTooLarge)
+        let frame = Frame(kind: kind, payload: ByteBuffer(repeating: 7, count: limit))
+        #expect(try decodeAll([encoded([frame])]) == [frame])
+    }
+
+    @Test(
         "unknown kinds, unknown flags, flags on control frames and short lengths are malformed",
-        arguments: [[0, 0, 0, 2, 9, 0], [0, 0, 0, 2, 2, 0x80], [0, 0, 0, 2, 1, 1], [0, 0, 0, 1, 1, 0]] as [[UInt8]])
+        arguments: [
+            [0, 0, 0, 2, 9, 0], [0, 0, 0, 2, 2, 0x80], [0, 0, 0, 2, 1, 1], [0, 0, 0, 1, 1, 0], [0, 0, 0, 2, 3, 1],
+            [0, 0, 0, 2, 4, 2],
+        ] as [[UInt8]])
     func malformedHeaders(header: [UInt8]) {
         let error = #expect(throws: FileSyncError.self) { try decodeAll([ByteBuffer(bytes: header)]) }
         #expect(error?.code == .malformedFrame)
