@@ -13,7 +13,8 @@ extension EndToEnd {
         private static func backup(
             _ source: String, root: String, server: ServerProcess, work: TemporaryDirectory, extra: [String] = []
         ) throws -> [String: Any] {
-            let result = try runClient(["--source", source, "--id", "d"] + server.connect + ["--json"] + extra, in: work)
+            let result = try runClient(
+                ["--source", source, "--id", "d"] + server.connect + ["--json"] + extra, in: work)
             #expect(result.status == 0, "\(result.stderr)")
             let stored = try TreeSnapshot(of: root + "/d")
             let wanted = try TreeSnapshot(of: source)

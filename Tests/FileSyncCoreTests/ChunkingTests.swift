@@ -66,9 +66,11 @@ import Testing
     @Test("a chunk list round-trips; bad lengths and counts are refused")
     func listCodec() throws {
         let entries = (1...3).map { index in
-            ChunkEntry(length: index * 1000, hash: Self.randomBytes(10, seed: UInt64(index)).withUnsafeBytes {
-                ChunkHash(of: $0)
-            })
+            ChunkEntry(
+                length: index * 1000,
+                hash: Self.randomBytes(10, seed: UInt64(index)).withUnsafeBytes {
+                    ChunkHash(of: $0)
+                })
         }
         var buffer = ByteBuffer()
         for entry in entries { entry.write(to: &buffer) }
@@ -96,7 +98,9 @@ import Testing
         #expect(need.ranges == [[0, 2], [4, 1], [6, 1]])
         #expect(try need.needed(count: flags.count) == flags)
         #expect(try ChunkNeed(needed: [false, false]).needed(count: 2) == [false, false])
-        for ranges in [[[0, 2], [1, 1]], [[3, 1], [0, 1]], [[0, 8]], [[-1, 1]], [[0, 0]], [[1]], [[6, Int.max]]] {
+        for ranges in [
+            [[0, 2], [1, 1]], [[3, 1], [0, 1]], [[0, 8]], [[-1, 1]], [[0, 0]], [[1]], [[6, Int.max]],
+        ] {
             #expect(throws: FileSyncError.self, "\(ranges)") { try ChunkNeed(ranges: ranges).needed(count: 7) }
         }
     }

@@ -25,10 +25,12 @@ public struct ChunkHash: Hashable, Sendable, CustomStringConvertible {
 
     /// Reads 32 bytes from `buffer`, moving its reader index; `nil` when fewer remain.
     public init?(reading buffer: inout ByteBuffer) {
-        guard let hash = buffer.readWithUnsafeReadableBytes({ bytes -> (Int, ChunkHash?) in
-            guard bytes.count >= Self.byteCount else { return (0, nil) }
-            return (Self.byteCount, ChunkHash(bytes: UnsafeRawBufferPointer(rebasing: bytes[..<Self.byteCount])))
-        }) else { return nil }
+        guard
+            let hash = buffer.readWithUnsafeReadableBytes({ bytes -> (Int, ChunkHash?) in
+                guard bytes.count >= Self.byteCount else { return (0, nil) }
+                return (Self.byteCount, ChunkHash(bytes: UnsafeRawBufferPointer(rebasing: bytes[..<Self.byteCount])))
+            })
+        else { return nil }
         self = hash
     }
 

@@ -307,7 +307,8 @@ struct BackupSession {
     private func offerChunks(
         _ plan: inout SyncPlan, manifest: [ManifestEntry], catalog: ChunkCatalog
     ) -> [String: TransferTask.Kind] {
-        let sizes = Dictionary(manifest.lazy.filter { $0.type == .file }.map { ($0.path, $0.size) }) { first, _ in first }
+        let sizes = Dictionary(manifest.lazy.filter { $0.type == .file }.map { ($0.path, $0.size) }) { first, _ in first
+        }
         let kind: TransferTask.Kind = catalog.isEmpty ? .chunked : .delta
         var chunkTasks: [String: TransferTask.Kind] = [:]
         for index in plan.tasks.indices where plan.tasks[index].kind == .full {

@@ -154,7 +154,8 @@ final class ChunkAssembly {
         let actual = digest.finalize()
         guard actual == end.sha256.lowercased() else {
             throw FileSyncError(
-                .checksumMismatch, "the chunk list digest of \"\(header.path)\" is \(actual), the client said \(end.sha256)")
+                .checksumMismatch,
+                "the chunk list digest of \"\(header.path)\" is \(actual), the client said \(end.sha256)")
         }
         guard let file else { throw FileSyncError(.internalError, "no partial for \"\(header.path)\"") }
         return try file.finish(chunks: chunks)
@@ -193,7 +194,8 @@ final class ChunkAssembly {
             let chunk = UnsafeMutableRawBufferPointer(rebasing: buffer[..<entry.length])
             var done = 0
             while done < entry.length {
-                let count = pread(fd, chunk.baseAddress! + done, entry.length - done, off_t(location.offset) + off_t(done))
+                let count = pread(
+                    fd, chunk.baseAddress! + done, entry.length - done, off_t(location.offset) + off_t(done))
                 if count < 0 && errno == EINTR { continue }
                 guard count > 0 else { break }
                 done += count
