@@ -52,6 +52,8 @@ struct ClientCommand: AsyncParsableCommand {
     @Option(help: "Give up on a connection without progress for this long.") var timeout = "5m"
     @Option(help: "Send file data at most this fast, in bytes per second: 500K, 20M, 1G.") var bwlimit: String?
     @Option(help: "zlib level 1-9 for file data; 0 turns compression off.") var compressLevel = 1
+    @Option(help: "zstd level 1-19, used instead of zlib when the server supports zstd; 0 keeps to zlib.")
+    var zstdLevel = 3
     @Flag(help: "Print the summary as one JSON object.") var json = false
     @Option(help: "IPv4 address of the interface used for discovery (default: first non-loopback multicast interface).")
     var interface: String?
@@ -63,6 +65,7 @@ struct ClientCommand: AsyncParsableCommand {
         if !discover && source == nil { throw ValidationError("--source DIR is required") }
         guard retries >= 0 else { throw ValidationError("--retries must be 0 or more") }
         guard (0...9).contains(compressLevel) else { throw ValidationError("--compress-level must be from 0 to 9") }
+        guard (0...19).contains(zstdLevel) else { throw ValidationError("--zstd-level must be from 0 to 19") }
         if let bwlimit, RateLimit.parse(bwlimit) == nil {
             throw ValidationError("--bwlimit takes bytes per second, e.g. 500K, 20M or 1G")
         }
@@ -172,6 +175,7 @@ struct ClientCommand: AsyncParsableCommand {
         options.group = try Endpoint(parsing: group)
         options.discoveryTimeout = .seconds(try DurationParser.seconds(from: discoveryTimeout))
         options.compressionLevel = compressLevel
+        options.zstdLevel = zstdLevel
         options.mirrorDeletions = delete
         options.retries = retries
         options.bytesPerSecond = bwlimit.flatMap(RateLimit.parse)

@@ -48,36 +48,48 @@ extension EndToEnd {
             #expect(try status(root + "/meta/secret.txt").st_mode & 0o777 == 0o640)
         }
 
-        @Test("compressible data is deflated on the wire; --compress-level 0 sends it stored")
+        @Test(
+            "compressible data is compressed on the wire (zstd, or zlib with --zstd-level 0), in data and chunk frames; --compress-level 0 sends it stored"
+        )
         func compression() throws {
             let work = try TemporaryDirectory("deflate")
             let source = try work.subfolder("source")
             let text = String(
                 repeating: "func backup(_ file: File) throws { try store(file) } // source code\n", count: 60_000)
+            // Over 1 MiB: sent as chunks. The small copy goes in data frames.
             try SampleTree.write(Array(text.utf8), to: source + "/code.swift")
+            try SampleTree.write(Array(text.utf8.prefix(500_000)), to: source + "/small.swift")
             try SampleTree.writeLarge(4 << 20, to: source + "/random.bin", seed: 5)
-            let size = text.utf8.count + (4 << 20)
+            let textBytes = text.utf8.count + 500_000
+            let size = textBytes + (4 << 20)
 
-            for (level, id) in [(1, "zipped"), (0, "plain")] {
+            var compressed: [String: Int] = [:]
+            for (options, id) in [
+                ([] as [String], "zstd"), (["--zstd-level", "0"], "zlib"), (["--compress-level", "0"], "plain"),
+            ] {
                 let root = try work.subfolder("root-\(id)")
                 let server = try ServerProcess(root: root, in: work)
                 let result = try runClient(
                     [
                         "--source", source, "--id", id,
                     ] + server.connect + [
-                        "--json", "--compress-level",
-                        "\(level)",
-                    ], in: work)
+                        "--json"
+                    ] + options, in: work)
                 #expect(result.status == 0, "\(result.stderr)")
                 let onWire = try result.json()["bytesOnWire"] as? Int ?? 0
-                if level == 0 {
+                if id == "plain" {
                     #expect(onWire > size)
+                    #expect(!server.log.contains("capabilities: zstd") && !server.log.contains("deflate"))
                 } else {
                     // The text shrinks to a few percent; the random file goes stored.
-                    #expect(onWire < (4 << 20) + text.utf8.count / 10, "on wire: \(onWire)")
+                    #expect(onWire < (4 << 20) + textBytes / 10, "on wire: \(onWire)")
+                    compressed[id] = onWire
+                    #expect(server.log.contains("capabilities: zstd, deflate") == (id == "zstd"), "\(server.log)")
                 }
                 #expect(try TreeSnapshot(of: root + "/" + id) == TreeSnapshot(of: source))
             }
+            // Different codecs: different byte counts.
+            #expect(compressed["zstd"] != compressed["zlib"])
         }
 
         @Test("symlinks and special files in the source are skipped with a warning; the rest is backed up")

@@ -112,7 +112,7 @@ final class PseudoTerminal {
         var name = [CChar](repeating: 0, count: 256)
         parent = test_open_pty(&name, name.count)
         guard parent >= 0 else { throw TestFailure("cannot open a pseudo-terminal") }
-        let path = String(cString: name)
+        let path = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         let childFD = open(path, O_RDWR | O_NOCTTY)
         guard childFD >= 0 else { throw TestFailure("cannot open \(path)") }
         child = FileHandle(fileDescriptor: childFD, closeOnDealloc: true)

@@ -96,7 +96,7 @@ struct FrameDecoderTests {
         "unknown kinds, unknown flags, flags on control frames and short lengths are malformed",
         arguments: [
             [0, 0, 0, 2, 9, 0], [0, 0, 0, 2, 2, 0x80], [0, 0, 0, 2, 1, 1], [0, 0, 0, 1, 1, 0], [0, 0, 0, 2, 3, 1],
-            [0, 0, 0, 2, 4, 2],
+            [0, 0, 0, 2, 4, 4], [0, 0, 0, 2, 2, 3], [0, 0, 0, 2, 1, 2],
         ] as [[UInt8]])
     func malformedHeaders(header: [UInt8]) {
         let error = #expect(throws: FileSyncError.self) { try decodeAll([ByteBuffer(bytes: header)]) }

@@ -134,8 +134,10 @@ struct ClientSession {
     ) async throws -> Outcome {
         let json = FrameEncoderJSON()
         var outcome = Outcome()
-        let capabilities =
-            (options.compressionLevel > 0 ? [Capability.deflate] : []) + [Capability.resume, Capability.chunks]
+        let compression =
+            options.compressionLevel == 0
+            ? [] : (options.zstdLevel > 0 ? [Capability.zstd] : []) + [Capability.deflate]
+        let capabilities = compression + [Capability.resume, Capability.chunks]
         let clientNonce = Authenticator.nonce()
         let id = options.clientID.string
         try await outbound.write(
@@ -230,11 +232,18 @@ struct ClientSession {
         logger.info("\(tasks.count) files to send, \(outcome.unchanged) unchanged")
 
         // Files.
-        let deflater =
-            ready.capabilities.contains(Capability.deflate) && options.compressionLevel > 0
-            ? try Deflater(level: options.compressionLevel) : nil
+        let compressor: BlockCompressor? =
+            if options.compressionLevel == 0 {
+                nil
+            } else if ready.capabilities.contains(Capability.zstd) && options.zstdLevel > 0 {
+                .zstd(try ZstdCompressor(level: options.zstdLevel))
+            } else if ready.capabilities.contains(Capability.deflate) {
+                .zlib(try Deflater(level: options.compressionLevel))
+            } else {
+                nil
+            }
         var sender = FileSender(
-            source: options.source, outbound: outbound, deflater: deflater, stats: stats,
+            source: options.source, outbound: outbound, compressor: compressor, stats: stats,
             bytesPerSecond: options.bytesPerSecond)
         var sent: [String: Int64] = [:]
         for task in tasks {

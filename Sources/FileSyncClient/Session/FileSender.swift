@@ -14,7 +14,7 @@ import NIOCore
 struct FileSender {
     let source: String
     let outbound: NIOAsyncChannelOutboundWriter<Frame>
-    let deflater: Deflater?
+    let compressor: BlockCompressor?
     let stats: TransferStats
     private var rateLimit: RateLimit?
     /// 1 MiB, or smaller under `--bwlimit` so that a frame completes every quarter second or so
@@ -26,12 +26,13 @@ struct FileSender {
     private static let batchLimit = 1 << 20
 
     init(
-        source: String, outbound: NIOAsyncChannelOutboundWriter<Frame>, deflater: Deflater?, stats: TransferStats,
+        source: String, outbound: NIOAsyncChannelOutboundWriter<Frame>, compressor: BlockCompressor?,
+        stats: TransferStats,
         bytesPerSecond: Int64? = nil
     ) {
         self.source = source
         self.outbound = outbound
-        self.deflater = deflater
+        self.compressor = compressor
         self.stats = stats
         self.rateLimit = bytesPerSecond.map(RateLimit.init(bytesPerSecond:))
         self.blockSize =
@@ -93,7 +94,7 @@ struct FileSender {
                     offset: start > 0 ? start : nil)))
 
         var remaining = entry.size - start
-        var compressing = deflater != nil
+        var compressing = compressor != nil
         var firstBlock = true
         while remaining > 0 {
             let want = Int(min(Int64(blockSize), remaining))
@@ -140,7 +141,7 @@ struct FileSender {
                     path: entry.path, size: entry.size, mtimeNs: entry.mtimeNs, mode: entry.mode, transfer: kind)))
         var reader = ChunkReader(fd: fd)
         var digest = ChunkListDigest()
-        var compressing = deflater != nil
+        var compressing = compressor != nil
         var firstBlock = true
         do {
             if kind == .chunked {
@@ -229,11 +230,11 @@ struct FileSender {
         }
         var payload = ByteBufferAllocator().buffer(capacity: ChunkHash.byteCount + bytes.count)
         hash.write(to: &payload)
-        if compressing, let deflater {
+        if compressing, let compressor {
             if first && !Compressibility.isWorthTrying(bytes) {
                 compressing = false
-            } else if deflater.compress(bytes, into: &payload) {
-                try await append(Frame(kind: .chunk, flags: .deflated, payload: payload))
+            } else if compressor.compress(bytes, into: &payload) {
+                try await append(Frame(kind: .chunk, flags: compressor.flag, payload: payload))
                 return
             } else if first {
                 compressing = false
@@ -278,14 +279,14 @@ struct FileSender {
     }
 
     private mutating func appendData(_ block: ByteBuffer, compressing: inout Bool, firstBlock: Bool) async throws {
-        if compressing, let deflater {
+        if compressing, let compressor {
             let attempt = block.withUnsafeReadableBytes { bytes -> ByteBuffer? in
                 if firstBlock && !Compressibility.isWorthTrying(bytes) { return nil }
                 var output = ByteBufferAllocator().buffer(capacity: bytes.count)
-                return deflater.compress(bytes, into: &output) ? output : nil
+                return compressor.compress(bytes, into: &output) ? output : nil
             }
             if let compressed = attempt {
-                try await append(Frame(kind: .data, flags: .deflated, payload: compressed))
+                try await append(Frame(kind: .data, flags: compressor.flag, payload: compressed))
                 return
             }
             if firstBlock { compressing = false }

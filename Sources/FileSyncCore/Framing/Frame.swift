@@ -26,9 +26,12 @@ public struct Frame: Sendable, Equatable {
         /// Data and chunk frames only: the block (for a chunk, the content after its hash) is one
         /// complete zlib stream (RFC 1950).
         public static let deflated = Flags(rawValue: 0x01)
+        /// Data and chunk frames only, with the `zstd` capability: the block is one complete zstd
+        /// frame (RFC 8878) that declares its content size. Never together with ``deflated``.
+        public static let zstd = Flags(rawValue: 0x02)
 
         /// The bits this version understands.
-        public static let known: Flags = [.deflated]
+        public static let known: Flags = [.deflated, .zstd]
     }
 
     /// Bytes that follow the length prefix before the payload starts.

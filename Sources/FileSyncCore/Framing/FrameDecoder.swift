@@ -32,7 +32,9 @@ public struct FrameDecoder: NIOSingleStepByteToMessageDecoder {
             throw FileSyncError(.malformedFrame, "unknown frame kind 0x\(String(kindByte, radix: 16))")
         }
         let flags = Frame.Flags(rawValue: flagsByte)
-        guard Frame.Flags.known.isSuperset(of: flags), kind == .data || kind == .chunk || flags.isEmpty else {
+        guard Frame.Flags.known.isSuperset(of: flags), kind == .data || kind == .chunk || flags.isEmpty,
+            flags != [.deflated, .zstd]
+        else {
             throw FileSyncError(.malformedFrame, "unknown flags 0x\(String(flagsByte, radix: 16)) on a \(kind) frame")
         }
         let payloadLength = Int(length) - Frame.headerBytesAfterLength

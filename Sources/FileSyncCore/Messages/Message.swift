@@ -70,8 +70,11 @@ public enum Capability {
     /// The server may send `chunked` and `delta` tasks; `CHUNK_LIST`, `CHUNK` frames and
     /// `CHUNK_NEED` messages are allowed.
     public static let chunks = "chunks"
+    /// Data and chunk frames may carry the `zstd` flag. A client that has both `zstd` and
+    /// `deflate` in force uses zstd.
+    public static let zstd = "zstd"
     /// Every capability this build understands.
-    public static let all: Set<String> = [deflate, resume, chunks]
+    public static let all: Set<String> = [deflate, resume, chunks, zstd]
 }
 
 /// Client → server, first message of every session.

@@ -88,7 +88,7 @@ struct BackupSession {
         try await waitForTurn(&context)
         try await setReadTimeout(settings.idleTimeout)
         let started = ContinuousClock.now
-        context.logger.info("session started")
+        context.logger.info("session started; capabilities: \(capabilities.joined(separator: ", "))")
         try await context.send(
             .ready(
                 Ready(
@@ -115,7 +115,9 @@ struct BackupSession {
 
         var receiver = FileReceiver(
             folder: folder, partials: partials, expected: Set(plan.tasks.map { $0.path }), offers: offers,
-            chunkTasks: chunkTasks, catalog: catalog, deflate: capabilities.contains(Capability.deflate),
+            chunkTasks: chunkTasks, catalog: catalog,
+            codecs: (capabilities.contains(Capability.deflate) ? Frame.Flags.deflated : [])
+                .union(capabilities.contains(Capability.zstd) ? .zstd : []),
             settings: settings)
         defer { receiver.abandon() }
         try await receiver.receive(&messages, context: context)

@@ -24,7 +24,8 @@ struct FileReceiver {
     /// Chunked and delta tasks, by path.
     private let chunkTasks: [String: TransferTask.Kind]
     private let catalog: ChunkCatalog?
-    let deflate: Bool
+    /// Decompresses data and chunk frames with the codecs the session negotiated.
+    private let decompressor: BlockDecompressor
     let settings: ServerSettings
 
     private(set) var stored = 0
@@ -44,13 +45,12 @@ struct FileReceiver {
     private var current: Current?
     private var pending: [PendingRename] = []
     private var pendingBytes: Int64 = 0
-    private var inflater: Inflater?
     private var scratch = ByteBuffer()
     private let decoder = MessageDecoder()
 
     init(
         folder: ClientFolder, partials: PartialStore, expected: Set<String>, offers: [String: PartialStore.Offer],
-        chunkTasks: [String: TransferTask.Kind] = [:], catalog: ChunkCatalog? = nil, deflate: Bool,
+        chunkTasks: [String: TransferTask.Kind] = [:], catalog: ChunkCatalog? = nil, codecs: Frame.Flags,
         settings: ServerSettings
     ) {
         self.folder = folder
@@ -59,7 +59,7 @@ struct FileReceiver {
         self.offers = offers
         self.chunkTasks = chunkTasks
         self.catalog = catalog
-        self.deflate = deflate
+        self.decompressor = BlockDecompressor(allowed: codecs)
         self.settings = settings
     }
 
@@ -81,8 +81,14 @@ struct FileReceiver {
                 guard case .assembling(let assembly) = current else {
                     throw FileSyncError(.unexpectedMessage, "a CHUNK_LIST frame arrived outside a delta transfer")
                 }
-                try await context.send(.chunkNeed(try assembly.acceptList(frame.payload)))
+                let started = ContinuousClock.now
+                let need = try assembly.acceptList(frame.payload)
+                let looked = ContinuousClock.now
+                try await context.send(.chunkNeed(need))
                 assembly.copyStoredChunks()
+                context.logger.debug(
+                    "chunk round of \(assembly.header.path): lookup \(looked - started), copy \(ContinuousClock.now - looked)"
+                )
                 continue
             case .control:
                 break
@@ -184,13 +190,9 @@ struct FileReceiver {
         guard let hash = ChunkHash(reading: &payload), payload.readableBytes > 0 else {
             throw FileSyncError(.malformedFrame, "a CHUNK frame must hold a 32-byte hash and at least one byte")
         }
-        if frame.flags.contains(.deflated) {
-            guard deflate else {
-                throw FileSyncError(.malformedFrame, "compressed chunk, but deflate was not negotiated")
-            }
-            if inflater == nil { inflater = try Inflater() }
-            scratch.clear()
-            try inflater!.decompress(payload, into: &scratch, maxOutput: ProtocolLimits.maxChunkSize)
+        if BlockDecompressor.isCompressed(frame.flags) {
+            try decompressor.decompress(
+                payload, flags: frame.flags, into: &scratch, maxOutput: ProtocolLimits.maxChunkSize)
             payload = scratch
         }
         guard payload.readableBytes <= ProtocolLimits.maxChunkSize else {
@@ -204,13 +206,9 @@ struct FileReceiver {
             throw FileSyncError(.unexpectedMessage, "a data frame arrived outside a file")
         }
         var payload = frame.payload
-        if frame.flags.contains(.deflated) {
-            guard deflate else {
-                throw FileSyncError(.malformedFrame, "compressed data frame, but deflate was not negotiated")
-            }
-            if inflater == nil { inflater = try Inflater() }
-            scratch.clear()
-            try inflater!.decompress(payload, into: &scratch, maxOutput: ProtocolLimits.maxDataPayload)
+        if BlockDecompressor.isCompressed(frame.flags) {
+            try decompressor.decompress(
+                payload, flags: frame.flags, into: &scratch, maxOutput: ProtocolLimits.maxDataPayload)
             payload = scratch
         }
         switch current {
