@@ -165,6 +165,7 @@ public struct BackupClient: Sendable {
         summary.bytesSent = bytesSent
         summary.bytesResumed = stats.bytesResumed
         summary.filesResumed = stats.filesResumed
+        summary.bytesDeduplicated = stats.bytesDeduplicated
         summary.bytesResent = max(0, stats.contentBytesSent - bytesSent)
         summary.bytesOnWire = counter.bytes
         summary.seconds = (clock.now - start).inSeconds

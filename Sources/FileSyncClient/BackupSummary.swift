@@ -30,6 +30,8 @@ public struct BackupSummary: Codable, Sendable {
     public var filesResumed = 0
     /// Bytes not sent because the server already held them (resume).
     public var bytesResumed: Int64 = 0
+    /// Bytes not sent because the server already held the chunks (delta transfers).
+    public var bytesDeduplicated: Int64 = 0
     /// File content bytes sent more than once (lost with a broken connection), or sent for files
     /// that were not stored in the end.
     public var bytesResent: Int64 = 0

@@ -202,6 +202,9 @@ struct ClientCommand: AsyncParsableCommand {
                 line += "; \(summary.retries) retries, \(Self.bytes(summary.bytesResumed)) resumed, "
                 line += "\(Self.bytes(summary.bytesResent)) resent"
             }
+            if summary.bytesDeduplicated > 0 {
+                line += "; \(Self.bytes(summary.bytesDeduplicated)) already on the server"
+            }
             line += "; \(Self.bytes(summary.bytesOnWire)) on the wire in \(String(format: "%.2f", summary.seconds)) s"
             if let server = summary.server { line += " to \(summary.serverName.map { "\"\($0)\" " } ?? "")\(server)" }
             if let next = summary.nextSyncSeconds { line += "; next backup in \(DurationParser.format(next))" }

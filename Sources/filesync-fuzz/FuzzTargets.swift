@@ -4,7 +4,7 @@ import NIOCore
 /// The inputs the fuzzer drives: everything that parses bytes from the network. The first byte
 /// picks the target; the rest is its input. A crash, a trap or a failed invariant is a bug.
 enum FuzzTargets {
-    static let names = ["frames", "message", "path", "client-id", "discovery", "inflate"]
+    static let names = ["frames", "message", "path", "client-id", "discovery", "inflate", "zstd", "chunks"]
 
     static func run(_ input: UnsafeRawBufferPointer) {
         guard let selector = input.first else { return }
@@ -15,7 +15,9 @@ enum FuzzTargets {
         case 2: path(body)
         case 3: clientID(body)
         case 4: discovery(body)
-        default: inflate(body)
+        case 5: inflate(body)
+        case 6: zstd(body)
+        default: chunks(body)
         }
     }
 
@@ -86,6 +88,34 @@ enum FuzzTargets {
         var output = ByteBuffer()
         if (try? inflater.decompress(ByteBuffer(bytes: bytes), into: &output, maxOutput: 65536)) != nil {
             precondition(output.readableBytes <= 65536, "inflated past the bound")
+        }
+    }
+
+    /// zstd decompression with a small output bound: never more than the bound comes out.
+    static func zstd(_ bytes: UnsafeRawBufferPointer) {
+        guard let decompressor = try? ZstdDecompressor() else { return }
+        var output = ByteBuffer()
+        if (try? decompressor.decompress(ByteBuffer(bytes: bytes), into: &output, maxOutput: 65536)) != nil {
+            precondition(output.readableBytes <= 65536, "zstd decompressed past the bound")
+        }
+    }
+
+    /// A chunk-list payload and CHUNK_NEED ranges: accepted lists hold valid entries that
+    /// re-encode to the same bytes; accepted ranges stay inside the list.
+    static func chunks(_ bytes: UnsafeRawBufferPointer) {
+        let payload = ByteBuffer(bytes: bytes)
+        if let entries = try? ChunkEntry.list(from: payload) {
+            var again = ByteBuffer()
+            for entry in entries {
+                precondition(entry.length >= 1 && entry.length <= ProtocolLimits.maxChunkSize, "bad length accepted")
+                entry.write(to: &again)
+            }
+            precondition(again == payload, "a chunk list does not re-encode to its bytes")
+        }
+        let numbers = bytes.prefix(16).map { Int($0) - 8 }
+        let ranges = stride(from: 0, to: numbers.count - 1, by: 2).map { [numbers[$0], numbers[$0 + 1]] }
+        if let flags = try? ChunkNeed(ranges: ranges).needed(count: 64) {
+            precondition(flags.count == 64 && ChunkNeed(needed: flags).ranges.count <= ranges.count, "bad ranges")
         }
     }
 }

@@ -133,6 +133,35 @@ extension EndToEnd {
                     try raw.send(.fileHeader(FileHeader(path: "f", size: 100, mtimeNs: 1, mode: 0o644, offset: 50)))
                 }
             ),
+            (
+                "a delta transfer that was never offered",
+                { raw, server, work in
+                    try start(raw, server, work, [entry("f", size: 100)])
+                    try raw.send(
+                        .fileHeader(FileHeader(path: "f", size: 100, mtimeNs: 1, mode: 0o644, transfer: .delta)))
+                }
+            ),
+            (
+                "a chunk frame and a chunk list outside any chunked transfer",
+                { raw, server, work in
+                    try start(raw, server, work, [entry("f")])
+                    var buffer = ByteBuffer()
+                    buffer.writeFrame(Frame(kind: .chunk, payload: ByteBuffer(repeating: 1, count: 40)))
+                    buffer.writeFrame(Frame(kind: .chunkList, payload: ByteBuffer(repeating: 1, count: 36)))
+                    try raw.sendRaw(Array(buffer.readableBytesView))
+                }
+            ),
+            (
+                "a zstd frame without zstd negotiated",
+                { raw, server, work in
+                    try start(raw, server, work, [entry("f")])
+                    try raw.send(.fileHeader(FileHeader(path: "f", size: 4, mtimeNs: 1, mode: 0o644)))
+                    var buffer = ByteBuffer()
+                    buffer.writeFrame(
+                        Frame(kind: .data, flags: .zstd, payload: ByteBuffer(bytes: [0x28, 0xb5, 0x2f, 0xfd, 0, 0])))
+                    try raw.sendRaw(Array(buffer.readableBytesView))
+                }
+            ),
         ]
 
         @Test("each hostile session ends alone: the next client backs up, and nothing is written outside the root")

@@ -170,7 +170,10 @@ struct FileSender {
                     try await append(Frame(kind: .chunkList, payload: list))
                     try await flush()
                     let need = try await Self.nextNeed(&events)
-                    for (index, wanted) in try need.needed(count: round.count).enumerated() where wanted {
+                    let needed = try need.needed(count: round.count)
+                    stats.deduplicated(
+                        zip(round, needed).reduce(Int64(0)) { $0 + ($1.1 ? 0 : Int64($1.0.entry.length)) })
+                    for (index, wanted) in needed.enumerated() where wanted {
                         let chunk = round[index]
                         let bytes = UnsafeMutableRawBufferPointer(rebasing: scratch[..<chunk.entry.length])
                         guard Self.readFully(fd, into: bytes, at: chunk.offset),

@@ -7,6 +7,7 @@ public final class TransferStats: Sendable {
         var contentBytesSent: Int64 = 0
         var bytesResumed: Int64 = 0
         var filesResumed = 0
+        var bytesDeduplicated: Int64 = 0
         var sessionsReady = 0
     }
     private let values = Mutex(Values())
@@ -18,6 +19,10 @@ public final class TransferStats: Sendable {
     /// Bytes not sent because the server already held them.
     public var bytesResumed: Int64 { values.withLock { $0.bytesResumed } }
     public var filesResumed: Int { values.withLock { $0.filesResumed } }
+    /// Bytes not sent because the server already held those chunks (delta transfers).
+    public var bytesDeduplicated: Int64 { values.withLock { $0.bytesDeduplicated } }
+
+    func deduplicated(_ count: Int64) { values.withLock { $0.bytesDeduplicated += count } }
 
     /// Sessions that got as far as `READY`: progress, which resets the retry backoff.
     public var sessionsReady: Int { values.withLock { $0.sessionsReady } }

@@ -311,13 +311,23 @@ struct FileReceiver {
         try await context.send(.fileAck(FileAck(files: results)))
     }
 
+    /// Batches up to this many files are synced file by file rather than with `syncfs`.
+    static let filesSyncedOneByOne = 16
+
     private mutating func commitPending() -> [FileResult] {
         guard !pending.isEmpty else { return [] }
         let batch = pending
         pending = []
         pendingBytes = 0
+        // A few files: sync each, then their folders, so that unrelated data waiting to be written
+        // elsewhere on the filesystem does not hold the commit up. Many files: one syncfs each way.
+        let fewFiles = batch.count <= Self.filesSyncedOneByOne
         do {
-            try folder.synchronize()
+            if fewFiles {
+                for rename in batch { try partials.synchronize(named: rename.partialName, path: rename.path.string) }
+            } else {
+                try folder.synchronize()
+            }
         } catch {
             let failure = error as? FileSyncError ?? FileSyncError(.storageFailed, "\(error)")
             for rename in batch { partials.remove(named: rename.partialName) }
@@ -341,7 +351,11 @@ struct FileReceiver {
                 results.append(FileResult(path: rename.path.string, error: ErrorMessage(error)))
             } catch {}
         }
-        try? folder.synchronize()
+        if fewFiles {
+            for components in Set(batch.map(\.parentComponents)) { try? folder.synchronizeDirectory(components) }
+        } else {
+            try? folder.synchronize()
+        }
         return results
     }
 

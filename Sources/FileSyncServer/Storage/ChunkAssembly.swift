@@ -38,7 +38,11 @@ final class ChunkAssembly {
     /// Total length of the chunks listed (delta) or received (chunked).
     private var planned: Int64 = 0
     private var digest = ChunkListDigest()
-    private var chunks: [ChunkEntry] = []
+    /// The file's chunks for the catalog; `nil` once there are more than ``maxRecordedChunks``.
+    private var chunks: [ChunkEntry]? = []
+    /// Files with more chunks than this (about 32 GiB) are stored but not recorded in the catalog,
+    /// so that memory stays bounded (about 40 bytes per chunk until the commit).
+    static let maxRecordedChunks = 1 << 18
     /// Set once the file cannot be stored.
     private(set) var failure: FileSyncError?
     /// Stored files opened to copy chunks from, or `nil` for those found changed since recorded.
@@ -88,7 +92,7 @@ final class ChunkAssembly {
         }
         planned += total
         for entry in entries { digest.add(entry) }
-        chunks += entries
+        record(entries)
         position = 0
         if failure != nil {
             round = entries.map { ($0, .skipped) }
@@ -136,7 +140,7 @@ final class ChunkAssembly {
             planned += Int64(content.count)
             let entry = ChunkEntry(length: content.count, hash: hash)
             digest.add(entry)
-            chunks.append(entry)
+            record(CollectionOfOne(entry))
             write(content, hash: hash)
         }
     }
@@ -162,6 +166,15 @@ final class ChunkAssembly {
     }
 
     // MARK: - Private
+
+    private func record(_ entries: some Collection<ChunkEntry>) {
+        guard chunks != nil else { return }
+        if chunks!.count + entries.count > Self.maxRecordedChunks {
+            chunks = nil
+        } else {
+            chunks!.append(contentsOf: entries)
+        }
+    }
 
     private func write(_ content: UnsafeRawBufferPointer, hash: ChunkHash) {
         guard failure == nil else { return }

@@ -163,6 +163,13 @@ final class ClientFolder {
     func synchronize() throws {
         guard filesync_syncfs(descriptor) == 0 else { throw FileSyncError.storage("sync", displayPath) }
     }
+
+    /// Commits the entries of the folder at `components` (renames into it) to stable storage.
+    func synchronizeDirectory(_ components: [Substring]) throws {
+        guard case .found(let fd) = try directory(components, create: false), fsync(fd) == 0 else {
+            throw FileSyncError.storage("sync the folder of", components.joined(separator: "/"))
+        }
+    }
 }
 
 extension StoredEntry {

@@ -122,6 +122,14 @@ final class PartialStore {
         unlinkat(descriptor, name, 0)
     }
 
+    /// Writes the partial's data to stable storage (`fdatasync`).
+    func synchronize(named name: String, path: String) throws {
+        let fd = openat(descriptor, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { throw FileSyncError.storage("reopen the partial file of", path) }
+        defer { close(fd) }
+        guard fdatasync(fd) == 0 else { throw FileSyncError.storage("sync", path) }
+    }
+
     /// The names of all partials held (and of anything else left in the folder).
     func names() -> [String] {
         guard let stream = fdopendir(dup(descriptor)) else { return [] }
