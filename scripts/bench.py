@@ -62,6 +62,7 @@ class Workload:
     wire_what: str = "rsync"
     fs_flags: tuple[str, ...] = ()
     rsync_flags: tuple[str, ...] = ()
+    unchanged: bool = False  # the run must send nothing
 
 
 def parse_args() -> argparse.Namespace:
@@ -77,6 +78,9 @@ def parse_args() -> argparse.Namespace:
                    help="bytes of source-like text (row 8)")
     p.add_argument("--rows", type=parse_rows, default=set(ROWS),
                    help="comma list of row numbers 1-8 to run (default: all)")
+    p.add_argument("--scale", type=lambda t: [int(n) for n in t.split(",")], default=[],
+                   help="also time nothing-changed runs over these file counts, e.g. 100000,1000000 "
+                        "(tiny files; each count is first synced untimed)")
     p.add_argument("--only", choices=TOOLS, help="benchmark only one tool")
     p.add_argument("--out", type=Path, help="also write the report to this file")
     args = p.parse_args()
@@ -128,14 +132,14 @@ def generate_big(dest: Path, size: int) -> None:
             f.write(rng.randbytes(min(CHUNK, size - off)))
 
 
-def generate_many(dest: Path, count: int) -> None:
+def generate_many(dest: Path, count: int, size: int = FILE_SIZE) -> None:
     """Files i -> dNN/sN/fNNN.bin: 100 files per subdir, 10 subdirs per top dir."""
     rng = random.Random(SEED)
     for i in range(count):
         d = dest / f"d{i // 1000:02d}" / f"s{i // 100 % 10}"
         if i % 100 == 0:
             d.mkdir(parents=True)
-        (d / f"f{i % 100:03d}.bin").write_bytes(rng.randbytes(FILE_SIZE))
+        (d / f"f{i % 100:03d}.bin").write_bytes(rng.randbytes(size))
 
 
 def make_flipped(base: Path, dest: Path) -> None:
@@ -442,7 +446,7 @@ def run_benchmark(args: argparse.Namespace, work: Path, tools: list[str],
     count, size, rows = args.many_count, args.big_size, args.rows
     big = Workload("big", f"{human_size(size)} incompressible, new", 0.6, work / "src-big")
     many = Workload("many", f"{count:,} × 4 KiB, new", 0.8, work / "src-many")
-    same = Workload("many-unchanged", f"{count:,} unchanged", 1.0, many.src)
+    same = Workload("many-unchanged", f"{count:,} unchanged", 1.0, many.src, unchanged=True)
     appended = max(1, APPEND_PER_GIB * size >> 30)
     changed = dict(base=big.src, wire_basis=size, wire_what="file")  # rows 5 and 6
     flip = Workload("flip", f"1 byte changed mid {human_size(size)} file", 0.5, work / "src-flip",
@@ -476,7 +480,7 @@ def run_benchmark(args: argparse.Namespace, work: Path, tools: list[str],
     (work / "logs").mkdir()
 
     def sync(w: Workload, tool: str, src: Path, dest: Path, logs: Path, what: str) -> Result:
-        unchanged = w is same
+        unchanged = w.unchanged
         if tool == "filesync":
             r = run_filesync(bin_dir, src, dest, work, logs, unchanged, w.fs_flags)
             verify(digests[src], dest / "bench", f"filesync {what}")
@@ -518,7 +522,19 @@ def run_benchmark(args: argparse.Namespace, work: Path, tools: list[str],
                 dest = measure(w, tool, i)
                 if w.base is not None:  # a big file per run: free the space
                     shutil.rmtree(dest)
-    return [table[row] for row in sorted(rows)]
+    scaled = []
+    for n in args.scale:
+        fill = Workload(f"fill-{n}", f"{n:,} × 64 B, new", None, work / f"src-scale-{n}")
+        idle = Workload(f"unchanged-{n}", f"{n:,} unchanged (scaling)", 1.0, fill.src, unchanged=True)
+        generate_many(fill.src, n, 64)
+        digests[fill.src] = tree_digests(fill.src)
+        for i in range(1, args.runs + 1):
+            for tool in tools:
+                dest = measure(fill, tool, i, record=False)
+                measure(idle, tool, i, dest=dest)
+                shutil.rmtree(dest)
+        scaled.append(idle)
+    return [table[row] for row in sorted(rows)] + scaled
 
 
 def command_line(cmd: list[str], cwd: Path = REPO) -> str:

@@ -65,6 +65,19 @@ extension SyncPlan {
         return plan
     }
 
+    /// Adds the plan of another part of the same manifest (the parts name disjoint paths), keeping
+    /// folders parents first.
+    public mutating func merge(_ other: SyncPlan) {
+        tasks += other.tasks
+        modeUpdates += other.modeUpdates
+        conflicts += other.conflicts
+        unchanged += other.unchanged
+        if !other.directories.isEmpty {
+            directories += other.directories
+            directories.sort { $0.path.utf8.count < $1.path.utf8.count }
+        }
+    }
+
     /// The stored paths to delete when mirroring deletions: everything in `stored` that the manifest
     /// does not name, children before their parents.
     public static func deletions(stored: [String], manifest: Set<String>) -> [String] {

@@ -95,11 +95,14 @@ struct BackupSession {
                     version: version, serverId: settings.serverId, serverName: settings.name,
                     capabilities: capabilities)))
 
-        let manifest = try await receiveManifest(&messages)
-        try await setReadTimeout(nil)
+        let manifestStarted = ContinuousClock.now
         let folder = try ClientFolder(root: settings.root, id: clientID)
+        // Each part is planned as it arrives, while the client still encodes the next one.
+        var (manifest, plan) = try await receiveManifest(&messages, planningAgainst: folder)
+        let planStarted = ContinuousClock.now
+        try await setReadTimeout(nil)
         let partials = try PartialStore(root: settings.root, id: clientID)
-        var plan = try prepare(folder, for: manifest, context: context)
+        try prepare(folder, &plan)
         let offers = offerResumes(
             &plan, manifest: manifest, partials: partials, allowed: capabilities.contains(Capability.resume))
         if !offers.isEmpty { context.logger.info("resuming \(offers.count) partial file(s)") }
@@ -111,6 +114,9 @@ struct BackupSession {
             catalog = opened
         }
         try await sendTasks(plan, context: context)
+        context.logger.debug(
+            "manifest of \(manifest.count) entries received in \(planStarted - manifestStarted), planned and answered in \(ContinuousClock.now - planStarted)"
+        )
         try await setReadTimeout(settings.idleTimeout)
 
         var receiver = FileReceiver(
@@ -260,8 +266,11 @@ struct BackupSession {
         await sender.value
     }
 
-    private func receiveManifest(_ messages: inout Messages) async throws -> [ManifestEntry] {
+    private func receiveManifest(
+        _ messages: inout Messages, planningAgainst folder: ClientFolder
+    ) async throws -> ([ManifestEntry], SyncPlan) {
         var entries: [ManifestEntry] = []
+        var plan = SyncPlan()
         var seen = Set<String>()
         while true {
             guard let frame = try await messages.next() else {
@@ -275,22 +284,26 @@ struct BackupSession {
             else {
                 throw FileSyncError(.limitExceeded, "the manifest exceeds the entry limits")
             }
+            var validated: [ManifestEntry] = []
+            validated.reserveCapacity(part.entries.count)
             for entry in part.entries {
                 let entry = try entry.validated()
                 guard seen.insert(entry.path).inserted else {
                     throw FileSyncError(.malformedMessage, "the manifest lists \"\(entry.path)\" twice")
                 }
-                entries.append(entry)
+                validated.append(entry)
             }
-            if part.final { return entries }
+            plan.merge(
+                SyncPlan.plan(for: validated) { path in
+                    (try? RelativePath(validating: path)).flatMap { folder.storedEntry(at: $0) }
+                })
+            entries += validated
+            if part.final { return (entries, plan) }
         }
     }
 
-    /// Plans the session and creates folders and mode changes that need no transfer.
-    private func prepare(_ folder: ClientFolder, for manifest: [ManifestEntry], context: Context) throws -> SyncPlan {
-        var plan = SyncPlan.plan(for: manifest) { path in
-            (try? RelativePath(validating: path)).flatMap { folder.storedEntry(at: $0) }
-        }
+    /// Creates the folders and applies the mode changes of `plan`, which need no transfer.
+    private func prepare(_ folder: ClientFolder, _ plan: inout SyncPlan) throws {
         for directory in plan.directories {
             do {
                 try folder.makeDirectory(RelativePath(validating: directory.path), mode: directory.mode)
@@ -301,7 +314,6 @@ struct BackupSession {
         for entry in plan.modeUpdates {
             try? folder.setMode(of: RelativePath(validating: entry.path), to: entry.mode)
         }
-        return plan
     }
 
     /// Turns the `full` tasks of files of at least ``ServerSettings/chunkedMinimumSize`` into
@@ -309,6 +321,7 @@ struct BackupSession {
     private func offerChunks(
         _ plan: inout SyncPlan, manifest: [ManifestEntry], catalog: ChunkCatalog
     ) -> [String: TransferTask.Kind] {
+        guard !plan.tasks.isEmpty else { return [:] }
         let sizes = Dictionary(manifest.lazy.filter { $0.type == .file }.map { ($0.path, $0.size) }) { first, _ in first
         }
         let kind: TransferTask.Kind = catalog.isEmpty ? .chunked : .delta
