@@ -4,7 +4,9 @@ import NIOCore
 /// The inputs the fuzzer drives: everything that parses bytes from the network. The first byte
 /// picks the target; the rest is its input. A crash, a trap or a failed invariant is a bug.
 enum FuzzTargets {
-    static let names = ["frames", "message", "path", "client-id", "discovery", "inflate", "zstd", "chunks"]
+    static let names = [
+        "frames", "message", "path", "client-id", "discovery", "inflate", "zstd", "chunks", "manifest",
+    ]
 
     static func run(_ input: UnsafeRawBufferPointer) {
         guard let selector = input.first else { return }
@@ -17,7 +19,8 @@ enum FuzzTargets {
         case 4: discovery(body)
         case 5: inflate(body)
         case 6: zstd(body)
-        default: chunks(body)
+        case 7: chunks(body)
+        default: manifest(body)
         }
     }
 
@@ -98,6 +101,15 @@ enum FuzzTargets {
         if (try? decompressor.decompress(ByteBuffer(bytes: bytes), into: &output, maxOutput: 65536)) != nil {
             precondition(output.readableBytes <= 65536, "zstd decompressed past the bound")
         }
+    }
+
+    /// A binary manifest part: what decodes re-encodes and decodes to the same entries, with paths
+    /// within the limit.
+    static func manifest(_ bytes: UnsafeRawBufferPointer) {
+        guard let (entries, final) = try? BinaryManifest.decode(ByteBuffer(bytes: bytes)) else { return }
+        precondition(entries.allSatisfy { $0.path.utf8.count <= ProtocolLimits.maxPathBytes }, "path too long")
+        let again = try? BinaryManifest.decode(BinaryManifest.encode(entries, final: final))
+        precondition(again?.entries == entries && again?.final == final, "manifest does not round-trip")
     }
 
     /// A chunk-list payload and CHUNK_NEED ranges: accepted lists hold valid entries that

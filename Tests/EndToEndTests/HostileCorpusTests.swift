@@ -152,6 +152,17 @@ extension EndToEnd {
                 }
             ),
             (
+                "a binary manifest without binaryManifest negotiated",
+                { raw, server, work in
+                    try raw.authenticate(id: "hostile", server: server, folder: work)
+                    _ = try raw.receiveSkippingQueue()
+                    var buffer = ByteBuffer()
+                    buffer.writeFrame(
+                        Frame(kind: .manifest, payload: BinaryManifest.encode([entry("../../etc/x")], final: true)))
+                    try raw.sendRaw(Array(buffer.readableBytesView))
+                }
+            ),
+            (
                 "a zstd frame without zstd negotiated",
                 { raw, server, work in
                     try start(raw, server, work, [entry("f")])

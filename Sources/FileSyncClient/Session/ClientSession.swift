@@ -137,7 +137,7 @@ struct ClientSession {
         let compression =
             options.compressionLevel == 0
             ? [] : (options.zstdLevel > 0 ? [Capability.zstd] : []) + [Capability.deflate]
-        let capabilities = compression + [Capability.resume, Capability.chunks]
+        let capabilities = compression + [Capability.resume, Capability.chunks, Capability.binaryManifest]
         let clientNonce = Authenticator.nonce()
         let id = options.clientID.string
         try await outbound.write(
@@ -210,8 +210,14 @@ struct ClientSession {
 
         // Manifest.
         let parts = manifestParts(limit: ready.limits)
+        let binary = ready.capabilities.contains(Capability.binaryManifest)
         for (index, part) in parts.enumerated() {
-            try await outbound.write(json.frame(.filesInfo(FilesInfo(entries: part, final: index == parts.count - 1))))
+            let final = index == parts.count - 1
+            if binary {
+                try await outbound.write(Frame(kind: .manifest, payload: BinaryManifest.encode(part, final: final)))
+            } else {
+                try await outbound.write(json.frame(.filesInfo(FilesInfo(entries: part, final: final))))
+            }
         }
 
         // Tasks.

@@ -16,6 +16,8 @@ public struct Frame: Sendable, Equatable {
         /// With the `chunks` capability: one chunk of a chunked or delta transfer, its 32-byte
         /// SHA-256 followed by its content.
         case chunk = 0x04
+        /// With the `binaryManifest` capability: one manifest part, see ``BinaryManifest``.
+        case manifest = 0x05
     }
 
     /// Bits of the flags byte. Unknown bits must be zero; a frame with unknown bits is rejected.

@@ -40,7 +40,7 @@ public struct FrameDecoder: NIOSingleStepByteToMessageDecoder {
         let payloadLength = Int(length) - Frame.headerBytesAfterLength
         let limit =
             switch kind {
-            case .control: maxControlPayload
+            case .control, .manifest: maxControlPayload
             case .data: maxDataPayload
             case .chunk: maxDataPayload + ChunkHash.byteCount
             case .chunkList: ProtocolLimits.maxChunkListPayload

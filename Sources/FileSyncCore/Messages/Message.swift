@@ -73,8 +73,11 @@ public enum Capability {
     /// Data and chunk frames may carry the `zstd` flag. A client that has both `zstd` and
     /// `deflate` in force uses zstd.
     public static let zstd = "zstd"
+    /// The client sends its manifest as manifest frames (``BinaryManifest``) instead of
+    /// `CLIENT_FILES_INFO` messages.
+    public static let binaryManifest = "binaryManifest"
     /// Every capability this build understands.
-    public static let all: Set<String> = [deflate, resume, chunks, zstd]
+    public static let all: Set<String> = [deflate, resume, chunks, zstd, binaryManifest]
 }
 
 /// Client → server, first message of every session.

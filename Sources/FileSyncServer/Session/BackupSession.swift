@@ -98,7 +98,8 @@ struct BackupSession {
         let manifestStarted = ContinuousClock.now
         let folder = try ClientFolder(root: settings.root, id: clientID)
         // Each part is planned as it arrives, while the client still encodes the next one.
-        var (manifest, plan) = try await receiveManifest(&messages, planningAgainst: folder)
+        var (manifest, plan) = try await receiveManifest(
+            &messages, binary: capabilities.contains(Capability.binaryManifest), planningAgainst: folder)
         let planStarted = ContinuousClock.now
         try await setReadTimeout(nil)
         let partials = try PartialStore(root: settings.root, id: clientID)
@@ -267,7 +268,7 @@ struct BackupSession {
     }
 
     private func receiveManifest(
-        _ messages: inout Messages, planningAgainst folder: ClientFolder
+        _ messages: inout Messages, binary: Bool, planningAgainst folder: ClientFolder
     ) async throws -> ([ManifestEntry], SyncPlan) {
         var entries: [ManifestEntry] = []
         var plan = SyncPlan()
@@ -276,7 +277,15 @@ struct BackupSession {
             guard let frame = try await messages.next() else {
                 throw FileSyncError(.connectionClosed, "connection closed during the manifest")
             }
-            guard case .filesInfo(let part) = try Message(frame: frame) else {
+            let part: (entries: [ManifestEntry], final: Bool)
+            if frame.kind == .manifest {
+                guard binary else {
+                    throw FileSyncError(.unexpectedMessage, "a manifest frame, but binaryManifest was not negotiated")
+                }
+                part = try BinaryManifest.decode(frame.payload)
+            } else if case .filesInfo(let info) = try Message(frame: frame) {
+                part = (info.entries, info.final)
+            } else {
                 throw FileSyncError(.unexpectedMessage, "expected CLIENT_FILES_INFO")
             }
             guard part.entries.count <= ProtocolLimits.maxEntriesPerPart,

@@ -90,6 +90,8 @@ struct FileReceiver {
                     "chunk round of \(assembly.header.path): lookup \(looked - started), copy \(ContinuousClock.now - looked)"
                 )
                 continue
+            case .manifest:
+                throw FileSyncError(.unexpectedMessage, "a manifest frame arrived during the transfer")
             case .control:
                 break
             }

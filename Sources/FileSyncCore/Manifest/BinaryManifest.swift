@@ -1,0 +1,80 @@
+import NIOCore
+
+/// The binary form of a manifest part: a manifest frame (kind `05`), sent instead of
+/// `CLIENT_FILES_INFO` when the `binaryManifest` capability is in force. About a quarter of the
+/// JSON's size, since each path is sent as the bytes it does not share with the one before, and
+/// parsed without JSON.
+///
+/// Payload: `u8` flags (bit 0: final part; the others 0), `u32` entry count (at most
+/// ``ProtocolLimits/maxEntriesPerPart``), then per entry: `u8` type (0 file, 1 folder), `u16`
+/// bytes shared with the previous path of this part, `u16` length of the rest, the rest (UTF-8),
+/// `i64` size, `i64` mtimeNs, `u16` mode; all big-endian, nothing after the last entry.
+public enum BinaryManifest {
+    /// Bytes of an entry besides its path suffix.
+    static let fixedBytes = 1 + 2 + 2 + 8 + 8 + 2
+
+    /// The frame payload of one part.
+    public static func encode(_ entries: some Collection<ManifestEntry>, final: Bool) -> ByteBuffer {
+        var buffer = ByteBufferAllocator().buffer(capacity: 5 + entries.count * (fixedBytes + 24))
+        buffer.writeInteger(UInt8(final ? 1 : 0))
+        buffer.writeInteger(UInt32(entries.count))
+        var previous: [UInt8] = []
+        for entry in entries {
+            let path = Array(entry.path.utf8)
+            var shared = 0
+            let limit = min(previous.count, path.count, Int(UInt16.max))
+            while shared < limit && previous[shared] == path[shared] { shared += 1 }
+            buffer.writeInteger(UInt8(entry.type == .file ? 0 : 1))
+            buffer.writeInteger(UInt16(shared))
+            buffer.writeInteger(UInt16(path.count - shared))
+            buffer.writeBytes(path[shared...])
+            buffer.writeInteger(entry.size)
+            buffer.writeInteger(entry.mtimeNs)
+            buffer.writeInteger(UInt16(truncatingIfNeeded: entry.mode))
+            previous = path
+        }
+        return buffer
+    }
+
+    /// Decodes one part. Entries still need ``ManifestEntry/validated()``.
+    ///
+    /// - Throws: `malformedFrame` for anything that does not follow the format: bad flags, a count
+    ///   over the limit, a shared prefix longer than the previous path, a path over
+    ///   ``ProtocolLimits/maxPathBytes`` or not UTF-8, an unknown type, truncation, trailing bytes.
+    public static func decode(_ payload: ByteBuffer) throws -> (entries: [ManifestEntry], final: Bool) {
+        var buffer = payload
+        guard let flags = buffer.readInteger(as: UInt8.self), flags & ~1 == 0,
+            let count = buffer.readInteger(as: UInt32.self), count <= ProtocolLimits.maxEntriesPerPart
+        else {
+            throw FileSyncError(.malformedFrame, "a manifest frame has a bad header")
+        }
+        var entries: [ManifestEntry] = []
+        entries.reserveCapacity(Int(min(count, UInt32(buffer.readableBytes / fixedBytes + 1))))
+        var previous: [UInt8] = []
+        for _ in 0..<count {
+            guard let type = buffer.readInteger(as: UInt8.self), type <= 1,
+                let shared = buffer.readInteger(as: UInt16.self).map(Int.init), shared <= previous.count,
+                let rest = buffer.readInteger(as: UInt16.self).map(Int.init),
+                shared + rest <= ProtocolLimits.maxPathBytes,
+                let suffix = buffer.readBytes(length: rest),
+                let size = buffer.readInteger(as: Int64.self),
+                let mtimeNs = buffer.readInteger(as: Int64.self),
+                let mode = buffer.readInteger(as: UInt16.self)
+            else {
+                throw FileSyncError(.malformedFrame, "a manifest frame is truncated or malformed")
+            }
+            let path = previous[..<shared] + suffix
+            guard let string = String(validating: path, as: UTF8.self) else {
+                throw FileSyncError(.malformedFrame, "a manifest path is not valid UTF-8")
+            }
+            entries.append(
+                ManifestEntry(
+                    path: string, type: type == 0 ? .file : .dir, size: size, mtimeNs: mtimeNs, mode: UInt32(mode)))
+            previous = Array(path)
+        }
+        guard buffer.readableBytes == 0 else {
+            throw FileSyncError(.malformedFrame, "a manifest frame has \(buffer.readableBytes) bytes after its entries")
+        }
+        return (entries, flags & 1 == 1)
+    }
+}
