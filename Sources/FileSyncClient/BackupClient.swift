@@ -92,7 +92,7 @@ public struct BackupClient: Sendable {
         var options = options
         var summary = BackupSummary()
 
-        let scan = try SourceScanner(source: options.source).scan()
+        let scan = try await SourceScanner(source: options.source).scan()
         summary.scanned = scan.fileCount
         summary.warnings = scan.warnings
         for warning in scan.warnings { logger.warning("skipped \(warning.path): \(warning.error?.message ?? "")") }

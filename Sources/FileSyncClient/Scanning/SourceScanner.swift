@@ -25,18 +25,72 @@ public struct SourceScanner: Sendable {
         self.source = source
     }
 
-    public func scan() throws -> Result {
+    /// How many top-level folders are walked at once (`stat` of every entry is most of a scan, and
+    /// the server is idle meanwhile).
+    static let parallelWalks = 2
+
+    /// Walks the source: depth-first, names sorted, each top-level folder walked in its own task.
+    public func scan() async throws -> Result {
         let fd = open(source, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else {
             throw FileSyncError(
                 .invalidSetting, "cannot open the source folder \"\(source)\": \(String(cString: strerror(errno)))")
         }
+        var top = Result()
+        var subtrees: [Subtree] = []
+        walk(fd, prefix: "", into: &top, deferring: &subtrees)
+        let walked = await withTaskGroup(of: (Int, Result).self) { group in
+            var results = [Result?](repeating: nil, count: subtrees.count)
+            for (index, subtree) in subtrees.enumerated() {
+                if index >= Self.parallelWalks, let (done, result) = await group.next() { results[done] = result }
+                group.addTask {
+                    var result = Result()
+                    walk(subtree.fd, prefix: subtree.prefix, into: &result)
+                    return (index, result)
+                }
+            }
+            for await (done, result) in group { results[done] = result }
+            return results
+        }
+        // Each folder's subtree goes right after the folder's own entry.
         var result = Result()
-        walk(fd, prefix: "", into: &result)
+        result.entries.reserveCapacity(top.entries.count + walked.reduce(0) { $0 + ($1?.entries.count ?? 0) })
+        result.warnings = top.warnings
+        var pending = subtrees.indices.makeIterator()
+        var upcoming = pending.next()
+        for (position, entry) in top.entries.enumerated() {
+            result.entries.append(entry)
+            while let index = upcoming, subtrees[index].position == position {
+                result.entries += walked[index]?.entries ?? []
+                result.warnings += walked[index]?.warnings ?? []
+                upcoming = pending.next()
+            }
+        }
         return result
     }
 
+    /// A top-level folder left for its own task: its descriptor, its path, and the position of its
+    /// own entry in the top-level result.
+    private struct Subtree: Sendable {
+        var fd: Int32
+        var prefix: String
+        var position: Int
+    }
+
     private func walk(_ fd: Int32, prefix: String, into result: inout Result) {
+        var none: [Subtree]? = nil
+        walk(fd, prefix: prefix, into: &result, deferring: &none)
+    }
+
+    private func walk(_ fd: Int32, prefix: String, into result: inout Result, deferring subtrees: inout [Subtree]) {
+        var some: [Subtree]? = subtrees
+        walk(fd, prefix: prefix, into: &result, deferring: &some)
+        subtrees = some ?? []
+    }
+
+    /// Lists and stats the folder `fd` (closing it); subfolders are walked at once, or left in
+    /// `subtrees` when that is given.
+    private func walk(_ fd: Int32, prefix: String, into result: inout Result, deferring subtrees: inout [Subtree]?) {
         guard let stream = fdopendir(fd) else {
             close(fd)
             result.warnings.append(
@@ -86,7 +140,9 @@ public struct SourceScanner: Sendable {
             case S_IFDIR:
                 result.entries.append(ManifestEntry(path: path, type: .dir, size: 0, mtimeNs: mtime, mode: mode))
                 let child = openat(directory, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-                if child >= 0 {
+                if child >= 0 && subtrees != nil {
+                    subtrees!.append(Subtree(fd: child, prefix: path, position: result.entries.count - 1))
+                } else if child >= 0 {
                     walk(child, prefix: path, into: &result)
                 } else {
                     result.warnings.append(

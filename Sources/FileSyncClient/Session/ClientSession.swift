@@ -232,9 +232,11 @@ struct ClientSession {
             }
             if part.final { break receiving }
         }
-        let files = Dictionary(scan.entries.lazy.filter { $0.type == .file }.map { ($0.path, $0) }) { first, _ in first
-        }
-        outcome.unchanged = files.count - tasks.count - outcome.failed.count
+        let wanted = Set(tasks.lazy.map(\.path))
+        var files: [String: ManifestEntry] = [:]
+        files.reserveCapacity(wanted.count)
+        for entry in scan.entries where entry.type == .file && wanted.contains(entry.path) { files[entry.path] = entry }
+        outcome.unchanged = scan.fileCount - tasks.count - outcome.failed.count
         logger.info("\(tasks.count) files to send, \(outcome.unchanged) unchanged")
 
         // Files.

@@ -33,7 +33,9 @@ extension SyncPlan {
     /// - Parameters:
     ///   - manifest: validated entries, in any order.
     ///   - stored: what the server holds at a relative path, or `nil` when nothing is there.
-    public static func plan(for manifest: [ManifestEntry], stored: (String) -> StoredEntry?) -> SyncPlan {
+    public static func plan(
+        for manifest: some Collection<ManifestEntry>, stored: (String) -> StoredEntry?
+    ) -> SyncPlan {
         var plan = SyncPlan()
         for entry in manifest {
             let existing = stored(entry.path)
