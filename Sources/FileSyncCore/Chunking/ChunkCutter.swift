@@ -18,8 +18,7 @@ public struct ChunkCutter: Sendable {
 
     /// 64 KiB minimum (the gear hash skips those bytes: FastCDC is a third of the client's CPU on a
     /// new file), 128 KiB target (about 150 KiB in practice), 512 KiB maximum: a 1 GiB file has about
-    /// 7,000 chunks, so
-    /// its chunk list (36 bytes per chunk) is about 0.03% of it.
+    /// 7,000 chunks, so its chunk list (36 bytes per chunk) is about 0.02% of it.
     public static let standard = ChunkCutter(minSize: 64 << 10, averageSize: 128 << 10, maxSize: 512 << 10)
 
     /// - Parameters: sizes in bytes; `averageSize` must be a power of two between the other two.
