@@ -21,7 +21,7 @@ public struct BackupOptions: Sendable {
     /// zlib level; 0 turns compression off.
     public var compressionLevel = 1
     /// zstd level (1-19) used when the server has the `zstd` capability; 0 keeps to zlib.
-    public var zstdLevel = 3
+    public var zstdLevel = 1
     /// Mirror deletions (`--delete`); never applied when the source is empty.
     public var mirrorDeletions = false
     /// Reconnections after a lost connection; 0 means a single attempt.

@@ -53,7 +53,7 @@ struct ClientCommand: AsyncParsableCommand {
     @Option(help: "Send file data at most this fast, in bytes per second: 500K, 20M, 1G.") var bwlimit: String?
     @Option(help: "zlib level 1-9 for file data; 0 turns compression off.") var compressLevel = 1
     @Option(help: "zstd level 1-19, used instead of zlib when the server supports zstd; 0 keeps to zlib.")
-    var zstdLevel = 3
+    var zstdLevel = 1
     @Flag(help: "Print the summary as one JSON object.") var json = false
     @Option(help: "IPv4 address of the interface used for discovery (default: first non-loopback multicast interface).")
     var interface: String?
