@@ -3,28 +3,13 @@ import NIOCore
 import Testing
 
 @Suite("Chunking") struct ChunkingTests {
-    /// Deterministic pseudo-random bytes (SplitMix64).
-    static func randomBytes(_ count: Int, seed: UInt64) -> [UInt8] {
-        var state = seed
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(count + 8)
-        while bytes.count < count {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            withUnsafeBytes(of: z ^ (z >> 31)) { bytes += $0 }
-        }
-        return Array(bytes.prefix(count))
-    }
-
     static func lengths(_ bytes: [UInt8], _ cutter: ChunkCutter = .standard) -> [Int] {
         bytes.withUnsafeBytes { cutter.lengths(of: $0) }
     }
 
     @Test("chunks cover the input exactly, respect the bounds, and average near the target")
     func bounds() {
-        let bytes = Self.randomBytes(16 << 20, seed: 1)
+        let bytes = TestData.random(16 << 20, seed: 1)
         let lengths = Self.lengths(bytes)
         let cutter = ChunkCutter.standard
         #expect(lengths.reduce(0, +) == bytes.count)
@@ -35,7 +20,7 @@ import Testing
 
     @Test("an inserted byte changes only the chunks around it; later boundaries stay put")
     func insertionIsLocal() {
-        let original = Self.randomBytes(8 << 20, seed: 2)
+        let original = TestData.random(8 << 20, seed: 2)
         var edited = original
         edited.insert(0x55, at: 3 << 20)
         func boundaries(_ lengths: [Int], shift: Int, after: Int) -> Set<Int> {
@@ -55,7 +40,7 @@ import Testing
 
     @Test("the same bytes always cut the same way; data shorter than the minimum is one chunk")
     func deterministic() {
-        let bytes = Self.randomBytes(2 << 20, seed: 3)
+        let bytes = TestData.random(2 << 20, seed: 3)
         #expect(Self.lengths(bytes) == Self.lengths(bytes))
         #expect(Self.lengths(Array(bytes.prefix(1000))) == [1000])
         #expect(Self.lengths([]) == [])
@@ -68,7 +53,7 @@ import Testing
         let entries = (1...3).map { index in
             ChunkEntry(
                 length: index * 1000,
-                hash: Self.randomBytes(10, seed: UInt64(index)).withUnsafeBytes {
+                hash: TestData.random(10, seed: UInt64(index)).withUnsafeBytes {
                     ChunkHash(of: $0)
                 })
         }

@@ -4,20 +4,9 @@ import Testing
 
 @Suite("Compression")
 struct CompressionTests {
-    private func text(_ count: Int) -> [UInt8] {
-        Array(
-            String(repeating: "let value = compute(index) // a line of source code\n", count: count / 50 + 1).utf8
-                .prefix(count))
-    }
-
-    private func random(_ count: Int, seed: UInt64) -> [UInt8] {
-        var generator = SeededGenerator(seed: seed)
-        return (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
-    }
-
     @Test("compressible blocks shrink and round-trip exactly", arguments: [100, 4096, 256 * 1024])
     func roundTrip(size: Int) throws {
-        let input = text(size)
+        let input = TestData.text(size)
         let deflater = try Deflater(level: 1)
         var compressed = ByteBuffer()
         let shrank = input.withUnsafeBytes { deflater.compress($0, into: &compressed) }
@@ -33,7 +22,7 @@ struct CompressionTests {
         let deflater = try Deflater(level: 6)
         let inflater = try Inflater()
         for size in [5000, 70, 100_000, 5000] {
-            let input = text(size)
+            let input = TestData.text(size)
             var compressed = ByteBuffer()
             #expect(input.withUnsafeBytes { deflater.compress($0, into: &compressed) })
             var output = ByteBuffer()
@@ -44,13 +33,13 @@ struct CompressionTests {
 
     @Test("random data does not shrink and is left for sending stored")
     func incompressible() throws {
-        let input = random(64 * 1024, seed: 7)
+        let input = TestData.random(64 * 1024, seed: 7)
         var output = ByteBuffer()
         let shrank = input.withUnsafeBytes { try! Deflater(level: 9).compress($0, into: &output) }
         #expect(!shrank)
         #expect(output.readableBytes == 0)
         #expect(!input.withUnsafeBytes { Compressibility.isWorthTrying($0) })
-        #expect(text(4096).withUnsafeBytes { Compressibility.isWorthTrying($0) })
+        #expect(TestData.text(4096).withUnsafeBytes { Compressibility.isWorthTrying($0) })
     }
 
     @Test("a block that would expand past the bound is refused (no decompression bombs)")
@@ -68,7 +57,7 @@ struct CompressionTests {
     @Test("corrupt and trailing-garbage input is refused")
     func corrupt() throws {
         var compressed = ByteBuffer()
-        _ = text(5000).withUnsafeBytes { try! Deflater(level: 1).compress($0, into: &compressed) }
+        _ = TestData.text(5000).withUnsafeBytes { try! Deflater(level: 1).compress($0, into: &compressed) }
         var trailing = compressed
         trailing.writeBytes([1, 2, 3])
         var output = ByteBuffer()
@@ -77,18 +66,5 @@ struct CompressionTests {
             try Inflater().decompress(
                 ByteBuffer(bytes: [0x78, 0x01, 0xff, 0xff, 0xff]), into: &output, maxOutput: 10000)
         }
-    }
-}
-
-/// SplitMix64: a small deterministic generator for reproducible test data.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

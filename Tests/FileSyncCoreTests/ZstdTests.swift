@@ -4,17 +4,6 @@ import Testing
 
 @Suite("Zstd")
 struct ZstdTests {
-    private func text(_ count: Int) -> [UInt8] {
-        Array(
-            String(repeating: "let value = compute(index) // a line of source code\n", count: count / 50 + 1).utf8
-                .prefix(count))
-    }
-
-    private func random(_ count: Int, seed: UInt64) -> [UInt8] {
-        var generator = SeededGenerator(seed: seed)
-        return (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
-    }
-
     private func compressed(_ input: [UInt8], level: Int = 1) throws -> ByteBuffer {
         var output = ByteBuffer()
         let shrank = try input.withUnsafeBytes { try ZstdCompressor(level: level).compress($0, into: &output) }
@@ -35,7 +24,7 @@ struct ZstdTests {
 
     @Test("compressible blocks shrink and round-trip exactly", arguments: [100, 4096, 256 * 1024, 1 << 20])
     func roundTrip(size: Int) throws {
-        let input = text(size)
+        let input = TestData.text(size)
         for level in [1, 3] {
             let frame = try compressed(input, level: level)
             #expect(frame.readableBytes < input.count)
@@ -47,7 +36,7 @@ struct ZstdTests {
 
     @Test("random data with a compressible half round-trips")
     func mixed() throws {
-        let input = random(32 * 1024, seed: 3) + text(32 * 1024)
+        let input = TestData.random(32 * 1024, seed: 3) + TestData.text(32 * 1024)
         let frame = try compressed(input)
         var output = ByteBuffer()
         try ZstdDecompressor().decompress(frame, into: &output, maxOutput: input.count)
@@ -61,7 +50,7 @@ struct ZstdTests {
         var output = ByteBuffer(bytes: [9, 9])
         var expected: [UInt8] = [9, 9]
         for size in [5000, 300, 100_000, 5000] {
-            let input = text(size)
+            let input = TestData.text(size)
             var frame = ByteBuffer()
             #expect(input.withUnsafeBytes { compressor.compress($0, into: &frame) })
             try decompressor.decompress(frame, into: &output, maxOutput: size)
@@ -74,11 +63,11 @@ struct ZstdTests {
     func incompressible() throws {
         let compressor = try ZstdCompressor(level: 19)
         var output = ByteBuffer(bytes: [1, 2, 3])
-        #expect(!random(64 * 1024, seed: 7).withUnsafeBytes { compressor.compress($0, into: &output) })
-        #expect(!text(16).withUnsafeBytes { compressor.compress($0, into: &output) })
+        #expect(!TestData.random(64 * 1024, seed: 7).withUnsafeBytes { compressor.compress($0, into: &output) })
+        #expect(!TestData.text(16).withUnsafeBytes { compressor.compress($0, into: &output) })
         #expect(Array(output.readableBytesView) == [1, 2, 3])
         // The context is still good for the next block.
-        #expect(text(4096).withUnsafeBytes { compressor.compress($0, into: &output) })
+        #expect(TestData.text(4096).withUnsafeBytes { compressor.compress($0, into: &output) })
     }
 
     @Test("levels are clamped to what zstd supports")
@@ -128,7 +117,7 @@ struct ZstdTests {
 
     @Test("a frame whose declared size is wrong is refused", arguments: [4000, 4999, 5001, 6000])
     func lyingHeader(declared: Int) throws {
-        var frame = try compressed(text(5000))
+        var frame = try compressed(TestData.text(5000))
         // Single-segment frame with a 2-byte content size field (value - 256) after the descriptor.
         #expect(frame.getInteger(at: 4, as: UInt8.self) == 0x60)
         frame.setInteger(UInt16(declared - 256), at: 5, endianness: .little)
@@ -142,7 +131,7 @@ struct ZstdTests {
 
     @Test("truncated, corrupt and non-zstd input is refused")
     func corrupt() throws {
-        let frame = try compressed(text(5000))
+        let frame = try compressed(TestData.text(5000))
         let decompressor = try ZstdDecompressor()
         var output = ByteBuffer()
         // The frames carry no checksum (each file is SHA-256 checked), so damage the structure:
@@ -157,7 +146,7 @@ struct ZstdTests {
             ByteBuffer(),
             garbage,
             ByteBuffer(bytes: [0x78, 0x01, 0xFF, 0xFF, 0xFF]),
-            ByteBuffer(bytes: random(1000, seed: 11)),
+            ByteBuffer(bytes: TestData.random(1000, seed: 11)),
             skippable,
         ]
         for input in inputs {
@@ -169,12 +158,12 @@ struct ZstdTests {
         #expect(output.readableBytes == 0)
         // Failures leave the context ready for the next block.
         try decompressor.decompress(frame, into: &output, maxOutput: 5000)
-        #expect(Array(output.readableBytesView) == text(5000))
+        #expect(Array(output.readableBytesView) == TestData.text(5000))
     }
 
     @Test("bytes after the frame are refused, including a second frame")
     func trailing() throws {
-        let frame = try compressed(text(5000))
+        let frame = try compressed(TestData.text(5000))
         var output = ByteBuffer()
         for tail in [[0], [1, 2, 3], Array(frame.readableBytesView)] as [[UInt8]] {
             var input = frame

@@ -37,15 +37,17 @@ public struct SourceScanner: Sendable {
                 .invalidSetting, "cannot open the source folder \"\(source)\": \(String(cString: strerror(errno)))")
         }
         var top = Result()
-        var subtrees: [Subtree] = []
-        walk(fd, prefix: "", into: &top, deferring: &subtrees)
+        var deferred: [Subtree]? = []
+        walk(fd, prefix: "", into: &top, deferring: &deferred)
+        let subtrees = deferred ?? []
         let walked = await withTaskGroup(of: (Int, Result).self) { group in
             var results = [Result?](repeating: nil, count: subtrees.count)
             for (index, subtree) in subtrees.enumerated() {
                 if index >= Self.parallelWalks, let (done, result) = await group.next() { results[done] = result }
                 group.addTask {
                     var result = Result()
-                    walk(subtree.fd, prefix: subtree.prefix, into: &result)
+                    var none: [Subtree]? = nil
+                    walk(subtree.fd, prefix: subtree.prefix, into: &result, deferring: &none)
                     return (index, result)
                 }
             }
@@ -75,17 +77,6 @@ public struct SourceScanner: Sendable {
         var fd: Int32
         var prefix: String
         var position: Int
-    }
-
-    private func walk(_ fd: Int32, prefix: String, into result: inout Result) {
-        var none: [Subtree]? = nil
-        walk(fd, prefix: prefix, into: &result, deferring: &none)
-    }
-
-    private func walk(_ fd: Int32, prefix: String, into result: inout Result, deferring subtrees: inout [Subtree]) {
-        var some: [Subtree]? = subtrees
-        walk(fd, prefix: prefix, into: &result, deferring: &some)
-        subtrees = some ?? []
     }
 
     /// Lists and stats the folder `fd` (closing it); subfolders are walked at once, or left in
@@ -131,7 +122,7 @@ public struct SourceScanner: Sendable {
                 result.warnings.append(skipped(prefix, name, "the path is too long or not representable"))
                 continue
             }
-            let mtime = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
+            let mtime = info.mtimeNs
             let mode = UInt32(info.st_mode & 0o7777)
             switch info.st_mode & S_IFMT {
             case S_IFREG:
@@ -143,7 +134,8 @@ public struct SourceScanner: Sendable {
                 if child >= 0 && subtrees != nil {
                     subtrees!.append(Subtree(fd: child, prefix: path, position: result.entries.count - 1))
                 } else if child >= 0 {
-                    walk(child, prefix: path, into: &result)
+                    var none: [Subtree]? = nil
+                    walk(child, prefix: path, into: &result, deferring: &none)
                 } else {
                     result.warnings.append(
                         skipped(prefix, name, "cannot open folder: \(String(cString: strerror(errno)))"))

@@ -176,7 +176,7 @@ struct FileSender {
                     for (index, wanted) in needed.enumerated() where wanted {
                         let chunk = round[index]
                         let bytes = UnsafeMutableRawBufferPointer(rebasing: scratch[..<chunk.entry.length])
-                        guard Self.readFully(fd, into: bytes, at: chunk.offset),
+                        guard readFully(fd, into: bytes, at: chunk.offset),
                             ChunkHash(of: UnsafeRawBufferPointer(bytes)) == chunk.entry.hash
                         else {
                             return try await abort("changed while being read; it will be sent on the next run")
@@ -209,17 +209,6 @@ struct FileSender {
         case .some(let other):
             throw FileSyncError(.unexpectedMessage, "expected CHUNK_NEED, got \(other.kind.rawValue)")
         }
-    }
-
-    private static func readFully(_ fd: Int32, into bytes: UnsafeMutableRawBufferPointer, at offset: Int64) -> Bool {
-        var done = 0
-        while done < bytes.count {
-            let count = pread(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else { return false }
-            done += count
-        }
-        return true
     }
 
     /// Appends one `CHUNK` frame: the hash, then the content, deflated when that pays.
@@ -310,8 +299,4 @@ struct FrameEncoderJSON {
     func frame(_ message: Message) throws -> Frame {
         Frame(kind: .control, payload: ByteBuffer(bytes: try encoder.encode(message)))
     }
-}
-
-extension stat {
-    var mtimeNs: Int64 { Int64(st_mtim.tv_sec) * 1_000_000_000 + Int64(st_mtim.tv_nsec) }
 }

@@ -66,11 +66,3 @@ public struct ChunkHash: Hashable, Sendable, CustomStringConvertible {
         )
     }
 }
-
-extension ChunkHash {
-    /// Builds a hash from its 32 bytes; `nil` for any other count.
-    public init?(_ bytes: [UInt8]) {
-        guard let hash = bytes.withUnsafeBytes({ ChunkHash(bytes: $0) }) else { return nil }
-        self = hash
-    }
-}

@@ -205,15 +205,9 @@ final class ChunkAssembly {
                 continue
             }
             let chunk = UnsafeMutableRawBufferPointer(rebasing: buffer[..<entry.length])
-            var done = 0
-            while done < entry.length {
-                let count = pread(
-                    fd, chunk.baseAddress! + done, entry.length - done, off_t(location.offset) + off_t(done))
-                if count < 0 && errno == EINTR { continue }
-                guard count > 0 else { break }
-                done += count
-            }
-            guard done == entry.length, ChunkHash(of: UnsafeRawBufferPointer(chunk)) == entry.hash else {
+            guard readFully(fd, into: chunk, at: location.offset),
+                ChunkHash(of: UnsafeRawBufferPointer(chunk)) == entry.hash
+            else {
                 // The stored file changed under the catalog: forget it, fail this file, and the next
                 // session asks the client for the chunk instead.
                 try? catalog.forget([location.path])
@@ -251,8 +245,4 @@ final class ChunkAssembly {
         sources[location.path] = fd
         return fd != nil
     }
-}
-
-extension stat {
-    var mtimeNs: Int64 { Int64(st_mtim.tv_sec) * 1_000_000_000 + Int64(st_mtim.tv_nsec) }
 }

@@ -182,7 +182,7 @@ extension StoredEntry {
         }
         self.init(
             type: type, size: Int64(info.st_size),
-            mtimeNs: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec),
+            mtimeNs: info.mtimeNs,
             mode: UInt32(info.st_mode & 0o7777))
     }
 }
