@@ -182,7 +182,7 @@ extension StoredEntry {
         }
         self.init(
             type: type, size: Int64(info.st_size),
-            mtimeNs: info.mtimeNs,
+            mtimeNs: epochNanoseconds(seconds: info.st_mtim.tv_sec, nanoseconds: info.st_mtim.tv_nsec),
             mode: UInt32(info.st_mode & 0o7777))
     }
 }
