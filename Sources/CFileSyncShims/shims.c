@@ -1,4 +1,8 @@
 #define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "CFileSyncShims.h"
@@ -12,3 +16,47 @@ int filesync_syncfs(int fd) {
 }
 
 long filesync_utime_omit(void) { return UTIME_OMIT; }
+
+int filesync_open_unnamed(int dirfd) {
+#ifdef O_TMPFILE
+    return openat(dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+#else
+    (void)dirfd;
+    errno = EOPNOTSUPP;
+    return -1;
+#endif
+}
+
+int filesync_link_unnamed(int fd, int dirfd, const char *name) {
+#ifdef __linux__
+    /* AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH (before Linux 6.10, or without the file open): try it
+       first, as it skips resolving a /proc path; remember when it is refused. */
+    static int emptyPathRefused = 0;
+    if (!__atomic_load_n(&emptyPathRefused, __ATOMIC_RELAXED)) {
+        if (linkat(fd, "", dirfd, name, AT_EMPTY_PATH) == 0) return 0;
+        if (errno != EPERM && errno != ENOENT && errno != EINVAL) return -1;
+        __atomic_store_n(&emptyPathRefused, 1, __ATOMIC_RELAXED);
+    }
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    return linkat(AT_FDCWD, path, dirfd, name, AT_SYMLINK_FOLLOW);
+#else
+    (void)fd;
+    (void)dirfd;
+    (void)name;
+    errno = EOPNOTSUPP;
+    return -1;
+#endif
+}
+
+long filesync_raise_open_file_limit(long wanted) {
+    struct rlimit limit;
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return -1;
+    rlim_t target = (rlim_t)wanted;
+    if (limit.rlim_max != RLIM_INFINITY && target > limit.rlim_max) target = limit.rlim_max;
+    if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < target) {
+        limit.rlim_cur = target;
+        if (setrlimit(RLIMIT_NOFILE, &limit) != 0 && getrlimit(RLIMIT_NOFILE, &limit) != 0) return -1;
+    }
+    return limit.rlim_cur == RLIM_INFINITY ? wanted : (long)limit.rlim_cur;
+}

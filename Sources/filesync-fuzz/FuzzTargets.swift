@@ -5,7 +5,7 @@ import NIOCore
 /// picks the target; the rest is its input. A crash, a trap or a failed invariant is a bug.
 enum FuzzTargets {
     static let names = [
-        "frames", "message", "path", "client-id", "discovery", "inflate", "zstd", "chunks", "manifest",
+        "frames", "message", "path", "client-id", "discovery", "inflate", "zstd", "chunks", "manifest", "file",
     ]
 
     static func run(_ input: UnsafeRawBufferPointer) {
@@ -20,7 +20,8 @@ enum FuzzTargets {
         case 5: inflate(body)
         case 6: zstd(body)
         case 7: chunks(body)
-        default: manifest(body)
+        case 8: manifest(body)
+        default: wholeFile(body)
         }
     }
 
@@ -110,6 +111,20 @@ enum FuzzTargets {
         precondition(entries.allSatisfy { $0.path.utf8.count <= ProtocolLimits.maxPathBytes }, "path too long")
         let again = try? BinaryManifest.decode(BinaryManifest.encode(entries, final: final))
         precondition(again?.entries == entries && again?.final == final, "manifest does not round-trip")
+    }
+
+    /// A file frame's payload: what decodes has its fields in bounds and re-encodes to the same bytes.
+    static func wholeFile(_ bytes: UnsafeRawBufferPointer) {
+        guard let file = try? WholeFile(decoding: ByteBuffer(bytes: bytes)) else { return }
+        let header = file.header
+        precondition(header.path.utf8.count <= ProtocolLimits.maxPathBytes, "path too long")
+        precondition(header.size >= 0 && header.size <= Int64(WholeFile.maxSize) && header.mode <= 0o7777, "bad field")
+        let again = file.content.withUnsafeReadableBytes {
+            WholeFile.payload(
+                path: header.path, size: header.size, mtimeNs: header.mtimeNs, mode: header.mode, sha256: file.sha256,
+                content: $0)
+        }
+        precondition(again == ByteBuffer(bytes: bytes), "a file frame does not re-encode to its bytes")
     }
 
     /// A chunk-list payload and CHUNK_NEED ranges: accepted lists hold valid entries that

@@ -14,9 +14,9 @@ extension EndToEnd {
         /// Authenticates as `id`, sends a manifest of `entries` and reads the TASKS.
         static func start(
             _ raw: RawConnection, _ server: ServerProcess, _ work: TemporaryDirectory, _ entries: [ManifestEntry],
-            id: String = "hostile"
+            id: String = "hostile", capabilities: [String] = []
         ) throws {
-            try raw.authenticate(id: id, server: server, folder: work)
+            try raw.authenticate(id: id, server: server, folder: work, capabilities: capabilities)
             _ = try raw.receiveSkippingQueue()
             try raw.send(.filesInfo(FilesInfo(entries: entries, final: true)))
             _ = try raw.receiveSkippingQueue()

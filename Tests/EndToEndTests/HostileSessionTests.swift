@@ -171,5 +171,53 @@ extension EndToEnd {
             }
             try setup.normalBackupSucceeds()
         }
+
+        @Test(
+            "file frames: a wrong checksum fails that file; short content, a repeat or no capability ends the session")
+        func lyingFileFrames() throws {
+            let setup = try Setup("frames")
+            let entries = [HostileCorpusTests.entry("a"), HostileCorpusTests.entry("b")]
+            let frames = [Capability.fileFrames]
+            // A good frame is stored; a wrong checksum fails only its file.
+            do {
+                let raw = try RawConnection(port: setup.server.port)
+                try HostileCorpusTests.start(raw, setup.server, setup.work, entries, id: "f1", capabilities: frames)
+                try raw.sendWholeFile("a", Array("good".utf8))
+                try raw.sendWholeFile(
+                    "b", Array("evil".utf8), sha256: ChunkHash(of: UnsafeRawBufferPointer(start: nil, count: 0)))
+                guard case .fileAck(let ack)? = try raw.receive() else { throw TestFailure("no FILE_ACK") }
+                #expect(ack.files == [FileResult(path: "b", error: ack.files.first?.error)])
+                #expect(ack.files.first?.error?.code == FileSyncError.Code.checksumMismatch.rawValue)
+                try raw.send(.done(Done()))
+                guard case .fileAck(let stored)? = try raw.receive() else { throw TestFailure("no FILE_ACK") }
+                #expect(stored.files == [FileResult(path: "a")])
+                guard case .nextSync(let next)? = try raw.receive() else { throw TestFailure("no NEXT_SYNC") }
+                #expect(next.stored == 1 && next.failed == 1)
+                #expect(try String(contentsOfFile: setup.root + "/f1/a", encoding: .utf8) == "good")
+                #expect(!FileManager.default.fileExists(atPath: setup.root + "/f1/b"))
+            }
+            // Content shorter than its size, the same path twice, and a file frame without the capability.
+            let endings: [(String, [String], (RawConnection) throws -> Void, FileSyncError.Code)] = [
+                ("short", frames, { try $0.sendWholeFile("a", Array("abc".utf8), size: 4) }, .sizeMismatch),
+                (
+                    "twice", frames,
+                    { raw in
+                        try raw.sendWholeFile("a", Array("good".utf8))
+                        try raw.sendWholeFile("a", Array("good".utf8))
+                    }, .unexpectedMessage
+                ),
+                ("unnegotiated", [], { try $0.sendWholeFile("a", Array("good".utf8)) }, .unexpectedMessage),
+            ]
+            for (id, capabilities, send, code) in endings {
+                let raw = try RawConnection(port: setup.server.port)
+                try HostileCorpusTests.start(raw, setup.server, setup.work, entries, id: id, capabilities: capabilities)
+                try send(raw)
+                var answer = try raw.receive()
+                while case .fileAck? = answer { answer = try raw.receive() }
+                guard case .error(let error)? = answer else { throw TestFailure("no ERROR for \(id)") }
+                #expect(error.code == code.rawValue, "\(id)")
+            }
+            try setup.normalBackupSucceeds()
+        }
     }
 }

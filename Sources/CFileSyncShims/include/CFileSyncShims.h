@@ -8,4 +8,16 @@ int filesync_syncfs(int fd);
 /// The value of UTIME_OMIT, for futimens(2) callers.
 long filesync_utime_omit(void);
 
+/// Opens an unnamed regular file (O_TMPFILE) for writing in the folder `dirfd`, mode 0600.
+/// Returns the descriptor, or -1 with errno (EOPNOTSUPP where the system or filesystem lacks it).
+int filesync_open_unnamed(int dirfd);
+
+/// Gives the unnamed file `fd` the name `name` in the folder `dirfd` (linkat with AT_EMPTY_PATH where
+/// allowed, else through /proc/self/fd). Returns 0 or -1 with errno (EEXIST when the name is taken).
+int filesync_link_unnamed(int fd, int dirfd, const char *name);
+
+/// Raises the soft limit on open files towards `wanted` (never above the hard limit). Returns the
+/// soft limit now in force, or -1.
+long filesync_raise_open_file_limit(long wanted);
+
 #endif

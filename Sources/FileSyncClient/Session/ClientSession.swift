@@ -137,7 +137,8 @@ struct ClientSession {
         let compression =
             options.compressionLevel == 0
             ? [] : (options.zstdLevel > 0 ? [Capability.zstd] : []) + [Capability.deflate]
-        let capabilities = compression + [Capability.resume, Capability.chunks, Capability.binaryManifest]
+        let capabilities =
+            compression + [Capability.resume, Capability.chunks, Capability.binaryManifest, Capability.fileFrames]
         let clientNonce = Authenticator.nonce()
         let id = options.clientID.string
         try await outbound.write(
@@ -252,7 +253,7 @@ struct ClientSession {
             }
         var sender = FileSender(
             source: options.source, outbound: outbound, compressor: compressor, stats: stats,
-            bytesPerSecond: options.bytesPerSecond)
+            bytesPerSecond: options.bytesPerSecond, fileFrames: ready.capabilities.contains(Capability.fileFrames))
         var sent: [String: Int64] = [:]
         for task in tasks {
             let known =

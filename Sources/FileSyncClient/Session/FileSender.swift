@@ -20,6 +20,8 @@ struct FileSender {
     /// 1 MiB, or smaller under `--bwlimit` so that a frame completes every quarter second or so
     /// (the server counts complete frames as activity).
     private let blockSize: Int
+    /// Whether files of at most one block go as one file frame (the `fileFrames` capability).
+    private let fileFrames: Bool
     private let encoder = FrameEncoderJSON()
     private var batch: [Frame] = []
     private var batchBytes = 0
@@ -28,8 +30,9 @@ struct FileSender {
     init(
         source: String, outbound: NIOAsyncChannelOutboundWriter<Frame>, compressor: BlockCompressor?,
         stats: TransferStats,
-        bytesPerSecond: Int64? = nil
+        bytesPerSecond: Int64? = nil, fileFrames: Bool = false
     ) {
+        self.fileFrames = fileFrames
         self.source = source
         self.outbound = outbound
         self.compressor = compressor
@@ -70,6 +73,9 @@ struct FileSender {
         }
         if task.kind == .chunked || task.kind == .delta {
             return try await sendChunks(entry, fd: fd, before: before, kind: task.kind, events: &events)
+        }
+        if fileFrames && task.kind == .full && entry.size <= Int64(min(blockSize, WholeFile.maxSize)) {
+            return try await sendWhole(entry, fd: fd, before: before)
         }
         var hasher = SHA256()
         var start: Int64 = 0
@@ -123,6 +129,59 @@ struct FileSender {
             return try await abort("changed while being read; it will be sent on the next run")
         }
         try await append(.fileEnd(FileEnd(sha256: hasher.finalize().hexString)))
+        return .sent
+    }
+
+    /// Sends a file of at most one block as one file frame: read, checked unchanged, hashed and
+    /// compressed (when that pays) in one go. A file that changed while being read is not sent at
+    /// all (a frame is never abandoned half way, so there is nothing to abort).
+    private mutating func sendWhole(_ entry: ManifestEntry, fd: Int32, before: stat) async throws -> Outcome {
+        let size = Int(entry.size)
+        var content = ByteBufferAllocator().buffer(capacity: max(size, 1))
+        var readError: Int32 = 0
+        var total = 0
+        while total < size || total == 0 {
+            let count = content.writeWithUnsafeMutableBytes(minimumWritableBytes: max(size - total, 1)) { buffer in
+                var result: Int
+                repeat { result = read(fd, buffer.baseAddress, buffer.count) } while result < 0 && errno == EINTR
+                if result < 0 { readError = errno }
+                return max(result, 0)
+            }
+            if readError != 0 { return .skipped("read failed: \(String(cString: strerror(readError)))") }
+            if count == 0 { break }
+            total += count
+        }
+        var after = stat()
+        guard total == size, fstat(fd, &after) == 0, after.st_size == before.st_size, after.mtimeNs == before.mtimeNs
+        else {
+            return .skipped("changed while being read; it will be sent on the next run")
+        }
+        stats.sent(size)
+        if rateLimit != nil {
+            try await flush()
+            try await rateLimit!.pace(size)
+        }
+        let frame = content.withUnsafeReadableBytes { bytes -> Frame in
+            let sha256 = ChunkHash(of: bytes)
+            if let compressor, Compressibility.isWorthTrying(bytes) {
+                var compressed = ByteBufferAllocator().buffer(capacity: bytes.count)
+                if compressor.compress(bytes, into: &compressed) {
+                    return compressed.withUnsafeReadableBytes {
+                        Frame(
+                            kind: .file, flags: compressor.flag,
+                            payload: WholeFile.payload(
+                                path: entry.path, size: entry.size, mtimeNs: entry.mtimeNs, mode: entry.mode,
+                                sha256: sha256, content: $0))
+                    }
+                }
+            }
+            return Frame(
+                kind: .file,
+                payload: WholeFile.payload(
+                    path: entry.path, size: entry.size, mtimeNs: entry.mtimeNs, mode: entry.mode, sha256: sha256,
+                    content: bytes))
+        }
+        try await append(frame)
         return .sent
     }
 

@@ -18,6 +18,8 @@ public struct Frame: Sendable, Equatable {
         case chunk = 0x04
         /// With the `binaryManifest` capability: one manifest part, see ``BinaryManifest``.
         case manifest = 0x05
+        /// With the `fileFrames` capability: a whole file of at most 1 MiB, see ``WholeFile``.
+        case file = 0x06
     }
 
     /// Bits of the flags byte. Unknown bits must be zero; a frame with unknown bits is rejected.
@@ -25,10 +27,10 @@ public struct Frame: Sendable, Equatable {
         public let rawValue: UInt8
         public init(rawValue: UInt8) { self.rawValue = rawValue }
 
-        /// Data and chunk frames only: the block (for a chunk, the content after its hash) is one
-        /// complete zlib stream (RFC 1950).
+        /// Data, chunk and file frames only: the block (for a chunk or a file frame, the content
+        /// after its fields) is one complete zlib stream (RFC 1950).
         public static let deflated = Flags(rawValue: 0x01)
-        /// Data and chunk frames only, with the `zstd` capability: the block is one complete zstd
+        /// Data, chunk and file frames only, with the `zstd` capability: the block is one complete zstd
         /// frame (RFC 8878) that declares its content size. Never together with ``deflated``.
         public static let zstd = Flags(rawValue: 0x02)
 

@@ -32,7 +32,8 @@ public struct FrameDecoder: NIOSingleStepByteToMessageDecoder {
             throw FileSyncError(.malformedFrame, "unknown frame kind 0x\(String(kindByte, radix: 16))")
         }
         let flags = Frame.Flags(rawValue: flagsByte)
-        guard Frame.Flags.known.isSuperset(of: flags), kind == .data || kind == .chunk || flags.isEmpty,
+        guard Frame.Flags.known.isSuperset(of: flags),
+            kind == .data || kind == .chunk || kind == .file || flags.isEmpty,
             flags != [.deflated, .zstd]
         else {
             throw FileSyncError(.malformedFrame, "unknown flags 0x\(String(flagsByte, radix: 16)) on a \(kind) frame")
@@ -44,6 +45,7 @@ public struct FrameDecoder: NIOSingleStepByteToMessageDecoder {
             case .data: maxDataPayload
             case .chunk: maxDataPayload + ChunkHash.byteCount
             case .chunkList: ProtocolLimits.maxChunkListPayload
+            case .file: ProtocolLimits.maxFileFramePayload
             }
         guard payloadLength <= limit else {
             throw FileSyncError(.frameTooLarge, "\(kind) frame of \(payloadLength) bytes exceeds the limit of \(limit)")

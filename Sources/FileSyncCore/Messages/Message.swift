@@ -76,8 +76,11 @@ public enum Capability {
     /// The client sends its manifest as manifest frames (``BinaryManifest``) instead of
     /// `CLIENT_FILES_INFO` messages.
     public static let binaryManifest = "binaryManifest"
+    /// The client may send a file of at most 1 MiB as one file frame (``WholeFile``) instead of
+    /// `FILE_HEADER`, data frames and `FILE_END`.
+    public static let fileFrames = "fileFrames"
     /// Every capability this build understands.
-    public static let all: Set<String> = [deflate, resume, chunks, zstd, binaryManifest]
+    public static let all: Set<String> = [deflate, resume, chunks, zstd, binaryManifest, fileFrames]
 }
 
 /// Client → server, first message of every session.

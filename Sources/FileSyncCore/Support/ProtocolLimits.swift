@@ -37,4 +37,6 @@ public enum ProtocolLimits {
     public static let maxChunkPayload = 32 + maxChunkSize
     /// Largest payload of a `CHUNK_LIST` frame.
     public static let maxChunkListPayload = maxChunksPerList * 36
+    /// Largest payload of a file frame: its fields, the longest path and one data block.
+    public static let maxFileFramePayload = WholeFile.fixedBytes + maxPathBytes + maxDataPayload
 }

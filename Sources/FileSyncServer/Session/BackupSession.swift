@@ -125,7 +125,8 @@ struct BackupSession {
             chunkTasks: chunkTasks, catalog: catalog,
             codecs: (capabilities.contains(Capability.deflate) ? Frame.Flags.deflated : [])
                 .union(capabilities.contains(Capability.zstd) ? .zstd : []),
-            settings: settings)
+            fileFrames: capabilities.contains(Capability.fileFrames),
+            committer: try BatchCommitter(root: settings.root, id: clientID, catalog: catalog), settings: settings)
         defer { receiver.abandon() }
         try await receiver.receive(&messages, context: context)
 

@@ -1,3 +1,4 @@
+import CFileSyncShims
 import FileSyncCore
 import Logging
 import NIOCore
@@ -26,6 +27,8 @@ struct FileReceiver {
     private let catalog: ChunkCatalog?
     /// Decompresses data and chunk frames with the codecs the session negotiated.
     private let decompressor: BlockDecompressor
+    /// Whether the client may send file frames (the `fileFrames` capability).
+    private let fileFrames: Bool
     let settings: ServerSettings
 
     private(set) var stored = 0
@@ -45,14 +48,23 @@ struct FileReceiver {
     private var current: Current?
     private var pending: [PendingRename] = []
     private var pendingBytes: Int64 = 0
+    /// Pending files held open as unnamed files, each a descriptor until the commit.
+    private var pendingUnnamed = 0
+    /// At most this many unnamed files are held at once (a commit comes first); 0 keeps file frames
+    /// in partials, when the open-file limit is too low to hold a useful number.
+    private let maxPendingUnnamed: Int
+    private let committer: BatchCommitter
+    /// The batch being committed, whose results are acknowledged before the next batch starts.
+    private var committing: Task<[FileResult], Never>?
     private var scratch = ByteBuffer()
     private let decoder = MessageDecoder()
 
     init(
         folder: ClientFolder, partials: PartialStore, expected: Set<String>, offers: [String: PartialStore.Offer],
         chunkTasks: [String: TransferTask.Kind] = [:], catalog: ChunkCatalog? = nil, codecs: Frame.Flags,
-        settings: ServerSettings
+        fileFrames: Bool = false, committer: BatchCommitter, settings: ServerSettings
     ) {
+        self.committer = committer
         self.folder = folder
         self.partials = partials
         self.expected = expected
@@ -60,10 +72,33 @@ struct FileReceiver {
         self.chunkTasks = chunkTasks
         self.catalog = catalog
         self.decompressor = BlockDecompressor(allowed: codecs)
+        self.fileFrames = fileFrames
         self.settings = settings
+        // Half the open-file limit, leaving room for the connections and everything else, and
+        // shared by the batch being committed and the one being filled.
+        let openFiles = filesync_raise_open_file_limit(Self.wantedOpenFiles)
+        let affordable = openFiles < 0 ? 0 : (openFiles - 512) / 4
+        self.maxPendingUnnamed = affordable >= 64 ? min(affordable, settings.commitBatchFiles) : 0
     }
 
+    /// The open-file limit the server asks for (within the hard limit), so that a commit batch of
+    /// small files can be held as unnamed files.
+    static let wantedOpenFiles = 65_536
+
+    /// Receives until `DONE`, and commits and acknowledges every verified file. On an error, the
+    /// verified files are still committed (not acknowledged) before it is rethrown.
     mutating func receive(
+        _ messages: inout BackupSession.Messages, context: BackupSession.Context
+    ) async throws {
+        do {
+            try await receiveFiles(&messages, context: context)
+        } catch {
+            await commitWithoutAcknowledging()
+            throw error
+        }
+    }
+
+    private mutating func receiveFiles(
         _ messages: inout BackupSession.Messages, context: BackupSession.Context
     ) async throws {
         while true {
@@ -90,6 +125,16 @@ struct FileReceiver {
                     "chunk round of \(assembly.header.path): lookup \(looked - started), copy \(ContinuousClock.now - looked)"
                 )
                 continue
+            case .file:
+                guard fileFrames else {
+                    throw FileSyncError(.unexpectedMessage, "a file frame, but fileFrames was not negotiated")
+                }
+                if let failure = try storeWholeFile(frame) {
+                    Self.log(failure, context)
+                    try await context.send(.fileAck(FileAck(files: [failure])))
+                }
+                try await commitIfDue(context: context)
+                continue
             case .manifest:
                 throw FileSyncError(.unexpectedMessage, "a manifest frame arrived during the transfer")
             case .control:
@@ -103,9 +148,7 @@ struct FileReceiver {
                     Self.log(failure, context)
                     try await context.send(.fileAck(FileAck(files: [failure])))
                 }
-                if pending.count >= settings.commitBatchFiles || pendingBytes >= settings.commitBatchBytes {
-                    try await commit(context: context)
-                }
+                try await commitIfDue(context: context)
             case .fileAbort(let abort):
                 let failure = try abandonCurrent(
                     FileSyncError(.aborted, "the client abandoned the file: \(abort.reason)"))
@@ -115,7 +158,8 @@ struct FileReceiver {
                 guard current == nil else {
                     throw FileSyncError(.unexpectedMessage, "DONE arrived in the middle of a file")
                 }
-                try await commit(context: context)
+                try await startCommit(context: context)
+                try await finishCommit(context: context)
                 return
             case let other:
                 throw FileSyncError(.unexpectedMessage, "\(other.kind.rawValue) is not allowed during the transfer")
@@ -181,6 +225,49 @@ struct FileReceiver {
             current = .assembling(
                 ChunkAssembly(
                     header: header, file: nil, failure: error, transfer: transfer, folder: folder, catalog: catalog))
+        }
+    }
+
+    /// Stores a file frame, the whole file at once (it is complete or not there at all: never
+    /// kept as a partial); returns the failure, if any.
+    private mutating func storeWholeFile(_ frame: Frame) throws -> FileResult? {
+        guard current == nil else {
+            throw FileSyncError(.unexpectedMessage, "a file frame arrived before the previous file ended")
+        }
+        let file = try WholeFile(decoding: frame.payload)
+        let header = file.header
+        let path = try RelativePath(validating: header.path)
+        guard expected.remove(header.path) != nil else {
+            throw FileSyncError(.unexpectedMessage, "\"\(header.path)\" was not requested or was sent already")
+        }
+        if let declined = offers[header.path] { partials.remove(named: declined.name) }
+        var content = file.content
+        if BlockDecompressor.isCompressed(frame.flags) {
+            try decompressor.decompress(content, flags: frame.flags, into: &scratch, maxOutput: Int(header.size))
+            content = scratch
+        }
+        guard content.readableBytes == header.size else {
+            throw FileSyncError(
+                .sizeMismatch,
+                "the file frame for \"\(header.path)\" holds \(content.readableBytes) of \(header.size) bytes")
+        }
+        do {
+            let rename = try content.withUnsafeReadableBytes { bytes in
+                guard ChunkHash(of: bytes) == file.sha256 else {
+                    throw FileSyncError(
+                        .checksumMismatch, "SHA-256 of \"\(header.path)\" is not the one the client sent")
+                }
+                return try IncomingFile.store(
+                    bytes, header: header, path: path, store: partials, folder: folder,
+                    unnamed: pendingUnnamed < maxPendingUnnamed)
+            }
+            if rename.descriptor != nil { pendingUnnamed += 1 }
+            pending.append(rename)
+            pendingBytes += rename.size
+            return nil
+        } catch let error as FileSyncError {
+            failed += 1
+            return FileResult(path: header.path, error: ErrorMessage(error))
         }
     }
 
@@ -305,64 +392,59 @@ struct FileReceiver {
         context.logger.warning("\(failure.path) failed: \(failure.error?.message ?? "") [\(failure.error?.code ?? "")]")
     }
 
-    /// Syncs, renames every verified file into place, syncs again, and acknowledges them.
-    private mutating func commit(context: BackupSession.Context) async throws {
-        let results = commitPending()
-        guard !results.isEmpty else { return }
+    /// Commits when the batch is full: by files, bytes or unnamed files held open.
+    private mutating func commitIfDue(context: BackupSession.Context) async throws {
+        if pending.count >= settings.commitBatchFiles || pendingBytes >= settings.commitBatchBytes
+            || (maxPendingUnnamed > 0 && pendingUnnamed >= maxPendingUnnamed)
+        {
+            try await startCommit(context: context)
+        }
+    }
+
+    /// Hands the pending files to the committer, once the batch before has been committed and
+    /// acknowledged; receiving goes on meanwhile.
+    private mutating func startCommit(context: BackupSession.Context) async throws {
+        try await finishCommit(context: context)
+        guard !pending.isEmpty else { return }
+        let batch = pending
+        pending = []
+        pendingBytes = 0
+        pendingUnnamed = 0
+        let committer = self.committer
+        committing = Task { await committer.commit(batch) }
+    }
+
+    /// Waits for the batch being committed and acknowledges it: one `FILE_ACK`.
+    private mutating func finishCommit(context: BackupSession.Context) async throws {
+        guard let task = committing else { return }
+        committing = nil
+        let started = ContinuousClock.now
+        let results = await task.value
+        tally(results)
+        context.logger.debug("committed \(results.count) file(s), waited \(ContinuousClock.now - started)")
         for failure in results where !failure.succeeded { Self.log(failure, context) }
         try await context.send(.fileAck(FileAck(files: results)))
     }
 
-    /// Batches up to this many files are synced file by file rather than with `syncfs`.
-    static let filesSyncedOneByOne = 16
-
-    private mutating func commitPending() -> [FileResult] {
-        guard !pending.isEmpty else { return [] }
+    /// Commits everything verified, without acknowledging: the session is ending on an error.
+    private mutating func commitWithoutAcknowledging() async {
+        if let task = committing {
+            committing = nil
+            tally(await task.value)
+        }
         let batch = pending
         pending = []
-        pendingBytes = 0
-        // A few files: sync each, then their folders, so that unrelated data waiting to be written
-        // elsewhere on the filesystem does not hold the commit up. Many files: one syncfs each way.
-        let fewFiles = batch.count <= Self.filesSyncedOneByOne
-        do {
-            if fewFiles {
-                for rename in batch { try partials.synchronize(named: rename.partialName, path: rename.path.string) }
-            } else {
-                try folder.synchronize()
-            }
-        } catch {
-            let failure = error as? FileSyncError ?? FileSyncError(.storageFailed, "\(error)")
-            for rename in batch { partials.remove(named: rename.partialName) }
-            failed += batch.count
-            return batch.map { FileResult(path: $0.path.string, error: ErrorMessage(failure)) }
-        }
-        var results: [FileResult] = []
-        results.reserveCapacity(batch.count)
-        for rename in batch {
-            do {
-                try rename.rename(from: partials, into: folder)
-                stored += 1
-                results.append(FileResult(path: rename.path.string))
-                if let chunks = rename.chunks {
-                    try? catalog?.record(
-                        path: rename.path.string, size: rename.size, mtimeNs: rename.mtimeNs, inode: rename.inode,
-                        chunks: chunks)
-                }
-            } catch let error as FileSyncError {
-                failed += 1
-                results.append(FileResult(path: rename.path.string, error: ErrorMessage(error)))
-            } catch {}
-        }
-        if fewFiles {
-            for components in Set(batch.map(\.parentComponents)) { try? folder.synchronizeDirectory(components) }
-        } else {
-            try? folder.synchronize()
-        }
-        return results
+        tally(await committer.commit(batch))
     }
 
-    /// When the session breaks: keeps the file in progress as a partial to resume from, and still
-    /// commits the verified ones.
+    private mutating func tally(_ results: [FileResult]) {
+        for result in results {
+            if result.succeeded { stored += 1 } else { failed += 1 }
+        }
+    }
+
+    /// When the session breaks: keeps the file in progress as a partial to resume from. (The
+    /// verified files were committed by ``receive(_:context:)`` on its way out.)
     mutating func abandon() {
         switch current {
         case .receiving(let file): file.keep()
@@ -370,6 +452,5 @@ struct FileReceiver {
         case .discarding, nil: break
         }
         current = nil
-        _ = commitPending()
     }
 }

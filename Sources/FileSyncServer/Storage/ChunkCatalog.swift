@@ -12,8 +12,9 @@ import GRDB
 /// recorded with it, and every reused chunk is checked against its hash as it is copied. A stale or
 /// lost catalog costs bandwidth, never correctness.
 ///
-/// Not thread-safe: a catalog belongs to the one session that is active.
-final class ChunkCatalog {
+/// Safe to use from several tasks (the session's receiver looks chunks up while its committer
+/// records files): GRDB's queue serializes access.
+final class ChunkCatalog: Sendable {
     /// Where a chunk can be read: `length` bytes at `offset` of the file at `path`, provided the
     /// file still matches `size`, `mtimeNs` and `inode`.
     struct Location: Equatable {

@@ -1,3 +1,4 @@
+import CFileSyncShims
 import Crypto
 import FileSyncCore
 import NIOCore
@@ -80,12 +81,7 @@ final class IncomingFile {
         guard received == header.size else {
             throw FileSyncError(.sizeMismatch, "received \(received) of \(header.size) bytes for \"\(path)\"")
         }
-        guard fchmod(fd, mode_t(header.mode & 0o777)) == 0 else {
-            throw FileSyncError.storage("set the mode of", path.string)
-        }
-        let seconds = header.mtimeNs >= 0 ? header.mtimeNs / 1_000_000_000 : (header.mtimeNs + 1) / 1_000_000_000 - 1
-        let mtime = timespec(tv_sec: Int(seconds), tv_nsec: Int(header.mtimeNs - seconds * 1_000_000_000))
-        guard futimens(fd, [mtime, mtime]) == 0 else { throw FileSyncError.storage("set the time of", path.string) }
+        try Self.applyModeAndTime(of: header, to: fd, path: path)
         var info = stat()
         let inode = fstat(fd, &info) == 0 ? UInt64(info.st_ino) : 0
         let closed = close(fd)
@@ -93,7 +89,17 @@ final class IncomingFile {
         guard closed == 0 else { throw FileSyncError.storage("close", path.string) }
         return PendingRename(
             path: path, parentComponents: parentComponents, partialName: partialName, size: header.size,
-            mtimeNs: header.mtimeNs, inode: inode, chunks: chunks)
+            mtimeNs: header.mtimeNs, inode: inode, chunks: chunks, descriptor: nil)
+    }
+
+    /// Applies `mode & 0o777` and the mtime (also as atime) of `header` to `fd`.
+    static func applyModeAndTime(of header: FileHeader, to fd: Int32, path: RelativePath) throws {
+        guard fchmod(fd, mode_t(header.mode & 0o777)) == 0 else {
+            throw FileSyncError.storage("set the mode of", path.string)
+        }
+        let seconds = header.mtimeNs >= 0 ? header.mtimeNs / 1_000_000_000 : (header.mtimeNs + 1) / 1_000_000_000 - 1
+        let mtime = timespec(tv_sec: Int(seconds), tv_nsec: Int(header.mtimeNs - seconds * 1_000_000_000))
+        guard futimens(fd, [mtime, mtime]) == 0 else { throw FileSyncError.storage("set the time of", path.string) }
     }
 
     /// The session broke: syncs what was received so it can be resumed, even after a restart.
@@ -114,8 +120,8 @@ final class IncomingFile {
     }
 }
 
-/// A verified partial waiting for the sync that precedes its rename into the client's folder.
-struct PendingRename {
+/// A verified file waiting for the sync that precedes its rename (or link) into the client's folder.
+struct PendingRename: Sendable {
     let path: RelativePath
     let parentComponents: [Substring]
     let partialName: String
@@ -124,16 +130,45 @@ struct PendingRename {
     let inode: UInt64
     /// The file's chunks, for the catalog (chunked and delta transfers only).
     let chunks: [ChunkEntry]?
+    /// An unnamed file (`O_TMPFILE`) in the destination folder, open until it is linked into place;
+    /// `nil` when the content is in the partial `partialName`.
+    let descriptor: Int32?
 
-    /// Renames the partial over the destination (atomically replacing any old version).
+    /// Makes the content durable before the rename: `fdatasync`.
+    func synchronize(in store: PartialStore) throws {
+        if let descriptor {
+            guard fdatasync(descriptor) == 0 else { throw FileSyncError.storage("sync", path.string) }
+        } else {
+            try store.synchronize(named: partialName, path: path.string)
+        }
+    }
+
+    /// Renames the partial over the destination (atomically replacing any old version). An unnamed
+    /// file is linked in place when nothing is there yet; otherwise it is named in the partial
+    /// folder first and renamed over the old version like any partial.
     func rename(from store: PartialStore, into folder: ClientFolder) throws {
+        defer { if let descriptor { close(descriptor) } }
         guard case .found(let parent) = try folder.directory(parentComponents, create: true) else {
             throw FileSyncError.storage("reopen the folder of", path.string, errno: ENOENT)
         }
-        guard renameat(store.descriptor, partialName, parent, String(path.components.last!)) == 0 else {
+        let name = String(path.components.last!)
+        if let descriptor {
+            if filesync_link_unnamed(descriptor, parent, name) == 0 { return }
+            let code = errno
+            unlinkat(store.descriptor, partialName, 0)
+            guard code == EEXIST, filesync_link_unnamed(descriptor, store.descriptor, partialName) == 0 else {
+                throw FileSyncError.storage("link into place", path.string, errno: code)
+            }
+        }
+        guard renameat(store.descriptor, partialName, parent, name) == 0 else {
             let code = errno
             store.remove(named: partialName)
             throw FileSyncError.storage("rename into place", path.string, errno: code)
         }
+    }
+
+    /// Drops the verified content without touching the destination.
+    func discard(from store: PartialStore) {
+        if let descriptor { close(descriptor) } else { store.remove(named: partialName) }
     }
 }

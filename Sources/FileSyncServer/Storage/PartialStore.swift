@@ -1,3 +1,4 @@
+import CFileSyncShims
 import Crypto
 import FileSyncCore
 import Foundation
@@ -121,6 +122,21 @@ final class PartialStore {
     func remove(named name: String) {
         unlinkat(descriptor, name, 0)
     }
+
+    // MARK: - Unnamed files
+
+    /// Whether this filesystem and system can create unnamed files (`O_TMPFILE`) and name them later
+    /// (`linkat` through `/proc/self/fd`); probed once, in the partial folder, on first use.
+    lazy var supportsUnnamedFiles: Bool = {
+        let fd = filesync_open_unnamed(descriptor)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        let probe = "probe-\(getpid()).tmp"
+        unlinkat(descriptor, probe, 0)
+        guard filesync_link_unnamed(fd, descriptor, probe) == 0 else { return false }
+        unlinkat(descriptor, probe, 0)
+        return true
+    }()
 
     /// Writes the partial's data to stable storage (`fdatasync`).
     func synchronize(named name: String, path: String) throws {

@@ -44,6 +44,18 @@ final class RawConnection {
         try sendRaw(Array(out.readableBytesView))
     }
 
+    /// Sends `content` as one file frame (stored), claiming `sha256` (its real hash by default).
+    func sendWholeFile(_ path: String, _ content: [UInt8], size: Int64? = nil, sha256: ChunkHash? = nil) throws {
+        let payload = content.withUnsafeBytes {
+            WholeFile.payload(
+                path: path, size: size ?? Int64(content.count), mtimeNs: 1, mode: 0o644,
+                sha256: sha256 ?? ChunkHash(of: $0), content: $0)
+        }
+        var out = ByteBuffer()
+        out.writeFrame(Frame(kind: .file, payload: payload))
+        try sendRaw(Array(out.readableBytesView))
+    }
+
     func sendRaw(_ bytes: [UInt8]) throws {
         var offset = 0
         while offset < bytes.count {
@@ -72,9 +84,11 @@ final class RawConnection {
 
     /// HELLO, CHALLENGE and AUTH as a real client would do them, with the client key a real client
     /// of `folder` uses for `id`; the server's answer (READY, QUEUED or ERROR) is left to read.
-    func authenticate(id: String, server: ServerProcess, folder: TemporaryDirectory) throws {
+    func authenticate(
+        id: String, server: ServerProcess, folder: TemporaryDirectory, capabilities: [String] = []
+    ) throws {
         let clientNonce = Authenticator.nonce()
-        try send(.hello(.init(clientId: id, capabilities: [], clientNonce: clientNonce)))
+        try send(.hello(.init(clientId: id, capabilities: capabilities, clientNonce: clientNonce)))
         guard case .challenge(let challenge)? = try receive() else { throw TestFailure("no CHALLENGE") }
         let authenticator = Authenticator(secret: server.secret)
         let key = try KeyFile.loadOrCreate(folder.path + "/config/filesync/keys/\(id).key").key

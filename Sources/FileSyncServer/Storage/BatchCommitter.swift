@@ -1,0 +1,63 @@
+import FileSyncCore
+
+/// Commits batches of verified files while the session goes on receiving the next ones: one sync,
+/// every file renamed (or linked) into place, a second sync. Syncing is mostly waiting for the
+/// disk, so with the commit on its own the connection never stalls behind it.
+///
+/// It has its own handles on the client's folder and partial folder, apart from the receiver's,
+/// so the two never share a directory cache. Batches must be committed one at a time, in order.
+actor BatchCommitter {
+    private let folder: ClientFolder
+    private let partials: PartialStore
+    private let catalog: ChunkCatalog?
+
+    init(root: String, id: ClientID, catalog: ChunkCatalog?) throws {
+        folder = try ClientFolder(root: root, id: id)
+        partials = try PartialStore(root: root, id: id)
+        self.catalog = catalog
+    }
+
+    /// Batches of up to this many files are synced file by file rather than with `syncfs`.
+    static let filesSyncedOneByOne = 16
+
+    /// Commits `batch` and returns one result per file, in order.
+    func commit(_ batch: [PendingRename]) -> [FileResult] {
+        guard !batch.isEmpty else { return [] }
+        // A few files: sync each, then their folders, so that unrelated data waiting to be written
+        // elsewhere on the filesystem does not hold the commit up. Many files: one syncfs each way.
+        let fewFiles = batch.count <= Self.filesSyncedOneByOne
+        do {
+            if fewFiles {
+                for rename in batch { try rename.synchronize(in: partials) }
+            } else {
+                try folder.synchronize()
+            }
+        } catch {
+            let failure = error as? FileSyncError ?? FileSyncError(.storageFailed, "\(error)")
+            for rename in batch { rename.discard(from: partials) }
+            return batch.map { FileResult(path: $0.path.string, error: ErrorMessage(failure)) }
+        }
+        var results: [FileResult] = []
+        results.reserveCapacity(batch.count)
+        for rename in batch {
+            do {
+                try rename.rename(from: partials, into: folder)
+                results.append(FileResult(path: rename.path.string))
+                if let chunks = rename.chunks {
+                    try? catalog?.record(
+                        path: rename.path.string, size: rename.size, mtimeNs: rename.mtimeNs, inode: rename.inode,
+                        chunks: chunks)
+                }
+            } catch {
+                let failure = error as? FileSyncError ?? FileSyncError(.storageFailed, "\(error)")
+                results.append(FileResult(path: rename.path.string, error: ErrorMessage(failure)))
+            }
+        }
+        if fewFiles {
+            for components in Set(batch.map(\.parentComponents)) { try? folder.synchronizeDirectory(components) }
+        } else {
+            try? folder.synchronize()
+        }
+        return results
+    }
+}

@@ -1,0 +1,59 @@
+import CFileSyncShims
+import FileSyncCore
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+extension IncomingFile {
+    /// Stores the verified content of a file frame: written, given its mode and mtime, and left
+    /// unnamed (`O_TMPFILE`) in its destination folder when `unnamed` allows and the filesystem
+    /// supports it, or else in its partial; either way it is only named at the next commit.
+    ///
+    /// An unnamed file costs no directory entry until it is linked into place, and its inode is
+    /// allocated near its folder rather than in the one partial folder shared by every file.
+    static func store(
+        _ content: UnsafeRawBufferPointer, header: FileHeader, path: RelativePath, store: PartialStore,
+        folder: ClientFolder, unnamed: Bool
+    ) throws -> PendingRename {
+        guard let parent = try folder.parentDirectory(of: path, create: true) else {
+            throw FileSyncError.storage("create the folder of", path.string, errno: ENOENT)
+        }
+        let partialName = PartialStore.name(for: header.path, size: header.size, mtimeNs: header.mtimeNs)
+        var fd: Int32 = -1
+        var named = false
+        if unnamed && store.supportsUnnamedFiles {
+            fd = filesync_open_unnamed(parent)
+        }
+        if fd < 0 {
+            fd = try store.open(for: header, offset: 0).fd
+            named = true
+        }
+        do {
+            var offset = 0
+            while offset < content.count {
+                let written = Glibc.write(fd, content.baseAddress! + offset, content.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    throw FileSyncError.storage("write", path.string)
+                }
+                offset += written
+            }
+            try applyModeAndTime(of: header, to: fd, path: path)
+            if named {
+                let closed = close(fd)
+                fd = -1
+                guard closed == 0 else { throw FileSyncError.storage("close", path.string) }
+            }
+        } catch {
+            if fd >= 0 { close(fd) }
+            if named { store.remove(named: partialName) }
+            throw error
+        }
+        return PendingRename(
+            path: path, parentComponents: Array(path.components.dropLast()), partialName: partialName,
+            size: header.size, mtimeNs: header.mtimeNs, inode: 0, chunks: nil, descriptor: named ? nil : fd)
+    }
+}
