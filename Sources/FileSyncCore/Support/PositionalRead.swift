@@ -16,3 +16,16 @@ public func readFully(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, a
     }
     return true
 }
+
+/// Writes all of `bytes` to `fd` at its current position (`write(2)`, retried on short writes and
+/// `EINTR`); `false` on an error, with `errno` set.
+public func writeFully(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
+    var done = 0
+    while done < bytes.count {
+        let count = write(fd, bytes.baseAddress! + done, bytes.count - done)
+        if count < 0 && errno == EINTR { continue }
+        guard count > 0 else { return false }
+        done += count
+    }
+    return true
+}

@@ -32,15 +32,7 @@ extension IncomingFile {
             named = true
         }
         do {
-            var offset = 0
-            while offset < content.count {
-                let written = Glibc.write(fd, content.baseAddress! + offset, content.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    throw FileSyncError.storage("write", path.string)
-                }
-                offset += written
-            }
+            guard writeFully(fd, content) else { throw FileSyncError.storage("write", path.string) }
             try applyModeAndTime(of: header, to: fd, path: path)
             if named {
                 let closed = close(fd)

@@ -53,15 +53,7 @@ final class IncomingFile {
             throw FileSyncError(.sizeMismatch, "more data than the \(header.size) bytes announced for \"\(path)\"")
         }
         if hashesContent { hasher.update(bufferPointer: bytes) }
-        var offset = 0
-        while offset < bytes.count {
-            let written = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw FileSyncError.storage("write", path.string)
-            }
-            offset += written
-        }
+        guard writeFully(fd, bytes) else { throw FileSyncError.storage("write", path.string) }
         received += Int64(bytes.count)
     }
 
