@@ -620,8 +620,9 @@ def main() -> int:
     work.mkdir(parents=True, exist_ok=True)
     if any(work.iterdir()) and not owned:
         raise BenchError(f"--work {work} must be empty or not exist")
-    # The client's pinned fingerprints and lock live under the work folder, never in the user's.
-    for var, name in (("XDG_CONFIG_HOME", "xdg-config"), ("XDG_RUNTIME_DIR", "xdg-runtime")):
+    # The client's pinned fingerprints, lock and chunk memos live under the work folder, never in the user's.
+    for var, name in (("XDG_CONFIG_HOME", "xdg-config"), ("XDG_RUNTIME_DIR", "xdg-runtime"),
+                      ("XDG_CACHE_HOME", "xdg-cache")):
         (work / name).mkdir(mode=0o700, exist_ok=True)
         os.environ[var] = str(work / name)
     try:

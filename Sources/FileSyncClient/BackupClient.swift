@@ -40,6 +40,9 @@ public struct BackupOptions: Sendable {
     public var acceptNewFingerprint = false
     /// Give up on a connection after this long without progress in either direction.
     public var idleTimeout = TimeAmount.seconds(300)
+    /// Where the chunk memos of large files are kept between runs (``ChunkCache``); `nil` cuts and
+    /// hashes every large file in full.
+    public var chunkCacheDirectory: String?
 
     public init(
         source: String, clientID: ClientID, interface: String, authenticator: Authenticator, clientKey: [UInt8],

@@ -16,6 +16,7 @@ public struct BackupServer: Sendable {
 
     /// Binds, reports the bound address through `onListening`, and serves until cancelled.
     public func run(onListening: @Sendable (SocketAddress) -> Void = { _ in }) async throws {
+        InPlacePatch.recoverAll(root: settings.root, logger: logger)
         let group = MultiThreadedEventLoopGroup.singleton
         let queue = SessionQueue(maxWaiting: settings.maxWaitingClients)
         let settings = settings

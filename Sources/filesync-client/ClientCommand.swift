@@ -55,6 +55,11 @@ struct ClientCommand: AsyncParsableCommand {
     @Option(help: "zstd level 1-19, used instead of zlib when the server supports zstd; 0 keeps to zlib.")
     var zstdLevel = 1
     @Flag(help: "Print the summary as one JSON object.") var json = false
+    @Flag(
+        help:
+            "Do not keep the chunk memos of large files ($XDG_CACHE_HOME/filesync/chunks) that spare rehashing their unchanged parts."
+    )
+    var noCache = false
     @Option(help: "IPv4 address of the interface used for discovery (default: first non-loopback multicast interface).")
     var interface: String?
     @Option(help: "Multicast group for discovery, ADDR:PORT.") var group = Endpoint.defaultGroup.description
@@ -169,6 +174,11 @@ struct ClientCommand: AsyncParsableCommand {
             authenticator: Authenticator(secret: secret), clientKey: clientKey,
             knownServersPath: configBase + "/known_servers")
         options.useTLS = !noTls
+        if !noCache {
+            options.chunkCacheDirectory =
+                (environment["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory() + "/.cache")
+                + "/filesync/chunks"
+        }
         options.acceptNewFingerprint = acceptNewFingerprint
         options.server = try server.map { try Endpoint(parsing: $0) }
         options.serverName = serverName

@@ -142,7 +142,10 @@ extension EndToEnd {
             let client = Process()
             client.executableURL = URL(fileURLWithPath: Harness.client)
             client.arguments = ["--source", source, "--id", "looper"] + server.connect + ["--loop"]
-            client.environment = ["XDG_RUNTIME_DIR": work.path, "XDG_CONFIG_HOME": work.path + "/config"]
+            client.environment = [
+                "XDG_RUNTIME_DIR": work.path, "XDG_CONFIG_HOME": work.path + "/config",
+                "XDG_CACHE_HOME": work.path + "/cache",
+            ]
             client.standardOutput = output
             client.standardError = FileHandle(forWritingAtPath: "/dev/null")
             try client.run()

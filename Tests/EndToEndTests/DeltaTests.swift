@@ -1,3 +1,4 @@
+import FileSyncCore
 import Foundation
 import Testing
 
@@ -109,6 +110,92 @@ extension EndToEnd {
             #expect(secondTry.status == 0, "\(secondTry.stderr)")
             // In the end the stored copy is exact.
             #expect(try TreeSnapshot(of: root + "/d") == TreeSnapshot(of: source))
+        }
+
+        private static func inode(_ path: String) -> UInt64 {
+            var info = stat()
+            return stat(path, &info) == 0 ? UInt64(info.st_ino) : 0
+        }
+
+        @Test(
+            "a changed byte patches the stored file in place, journal gone after; a hard-linked copy is replaced instead and its other link keeps the old content"
+        )
+        func inPlacePatch() throws {
+            let work = try TemporaryDirectory("inplace")
+            let source = try work.subfolder("source")
+            let root = try work.subfolder("root")
+            let server = try ServerProcess(root: root, in: work)
+            let file = source + "/disk.img"
+            try SampleTree.writeLarge(8 << 20, to: file, seed: 21)
+            _ = try Self.backup(source, root: root, server: server, work: work)
+            let stored = root + "/d/disk.img"
+            let original = Self.inode(stored)
+
+            var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: file)))
+            bytes[5 << 20] ^= 0xFF
+            try SampleTree.write(bytes, to: file)
+            let patched = try Self.backup(source, root: root, server: server, work: work)
+            #expect(Self.wire(patched) < 1 << 20, "about one chunk of at most 512 KiB travels")
+            #expect(Self.inode(stored) == original, "patched in place, not replaced")
+            #expect(server.log.contains("disk.img patched in place"))
+            #expect(!FileManager.default.fileExists(atPath: root + "/.filesync/d/patch.journal"))
+
+            // A snapshot of the backup by hard link must keep what it had.
+            #expect(link(stored, root + "/snapshot.img") == 0)
+            let snapshot = bytes
+            bytes[1 << 20] ^= 0xFF
+            try SampleTree.write(bytes, to: file)
+            _ = try Self.backup(source, root: root, server: server, work: work)
+            #expect(Self.inode(stored) != original, "a file with two links is never patched in place")
+            #expect(try [UInt8](Data(contentsOf: URL(fileURLWithPath: root + "/snapshot.img"))) == snapshot)
+        }
+
+        @Test(
+            "a complete patch journal left by a crash is applied when the server starts again; a torn one is dropped and the file left alone"
+        )
+        func journalRecovery() throws {
+            let work = try TemporaryDirectory("journal")
+            let source = try work.subfolder("source")
+            let root = try work.subfolder("root")
+            var server = try ServerProcess(root: root, in: work)
+            try SampleTree.writeLarge(2 << 20, to: source + "/f.bin", seed: 31)
+            _ = try Self.backup(source, root: root, server: server, work: work)
+            server.stop()
+            let stored = root + "/d/f.bin"
+            let journalPath = root + "/.filesync/d/patch.journal"
+            var expected = try [UInt8](Data(contentsOf: URL(fileURLWithPath: stored)))
+
+            // The crash came after the journal was synced: the server completes the patch at start.
+            let target = PatchJournal.Target(
+                path: "f.bin", inode: Self.inode(stored), size: Int64(expected.count + 10),
+                mtimeNs: 1_600_000_000_123_456_789, mode: 0o600)
+            let middle = [UInt8](repeating: 0x5A, count: 100)
+            let tail = [UInt8](repeating: 0xC3, count: 10)
+            var journal = PatchJournal.header(for: target)
+            journal += PatchJournal.recordHeader(offset: 4096, length: middle.count) + middle
+            journal += PatchJournal.recordHeader(offset: Int64(expected.count), length: tail.count) + tail
+            journal += PatchJournal.trailerPrefix(records: 2)
+            journal += journal.withUnsafeBytes { ChunkHash(of: $0).bytes }
+            try SampleTree.write(journal, to: journalPath)
+            expected.replaceSubrange(4096..<4196, with: middle)
+            expected += tail
+
+            server = try ServerProcess(root: root, in: work)
+            server.stop()
+            #expect(try [UInt8](Data(contentsOf: URL(fileURLWithPath: stored))) == expected)
+            var info = stat()
+            #expect(stat(stored, &info) == 0)
+            #expect(info.st_mtim.tv_sec == 1_600_000_000 && info.st_mtim.tv_nsec == 123_456_789)
+            #expect(info.st_mode & 0o777 == 0o600)
+            #expect(!FileManager.default.fileExists(atPath: journalPath))
+            #expect(server.log.contains("completed the patch of \"f.bin\""))
+
+            // The crash came while the journal was being written: the file was never touched.
+            try SampleTree.write(Array(journal.dropLast()), to: journalPath)
+            server = try ServerProcess(root: root, in: work)
+            server.stop()
+            #expect(try [UInt8](Data(contentsOf: URL(fileURLWithPath: stored))) == expected)
+            #expect(!FileManager.default.fileExists(atPath: journalPath))
         }
     }
 }

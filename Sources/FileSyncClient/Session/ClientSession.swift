@@ -253,7 +253,8 @@ struct ClientSession {
             }
         var sender = FileSender(
             source: options.source, outbound: outbound, compressor: compressor, stats: stats,
-            bytesPerSecond: options.bytesPerSecond, fileFrames: ready.capabilities.contains(Capability.fileFrames))
+            bytesPerSecond: options.bytesPerSecond, fileFrames: ready.capabilities.contains(Capability.fileFrames),
+            chunkCache: options.chunkCacheDirectory.flatMap { ChunkCache(directory: $0, id: options.clientID) })
         var sent: [String: Int64] = [:]
         for task in tasks {
             let known =

@@ -22,6 +22,8 @@ struct FileSender {
     private let blockSize: Int
     /// Whether files of at most one block go as one file frame (the `fileFrames` capability).
     private let fileFrames: Bool
+    /// The chunk memos of large files from previous runs, if the cache can be used.
+    private let chunkCache: ChunkCache?
     private let encoder = FrameEncoderJSON()
     private var batch: [Frame] = []
     private var batchBytes = 0
@@ -30,9 +32,10 @@ struct FileSender {
     init(
         source: String, outbound: NIOAsyncChannelOutboundWriter<Frame>, compressor: BlockCompressor?,
         stats: TransferStats,
-        bytesPerSecond: Int64? = nil, fileFrames: Bool = false
+        bytesPerSecond: Int64? = nil, fileFrames: Bool = false, chunkCache: ChunkCache? = nil
     ) {
         self.fileFrames = fileFrames
+        self.chunkCache = chunkCache
         self.source = source
         self.outbound = outbound
         self.compressor = compressor
@@ -198,7 +201,8 @@ struct FileSender {
             .fileHeader(
                 FileHeader(
                     path: entry.path, size: entry.size, mtimeNs: entry.mtimeNs, mode: entry.mode, transfer: kind)))
-        var reader = ChunkReader(fd: fd)
+        var reader = ChunkReader(
+            fd: fd, fingerprint: chunkCache?.fingerprint, previous: chunkCache?.memo(for: entry.path) ?? [])
         var digest = ChunkListDigest()
         var compressing = compressor != nil
         var firstBlock = true
@@ -256,6 +260,7 @@ struct FileSender {
         else {
             return try await abort("changed while being read; it will be sent on the next run")
         }
+        if let remembered = reader.remembered { chunkCache?.remember(remembered, for: entry.path) }
         try await append(.fileEnd(FileEnd(sha256: digest.finalize())))
         return .sent
     }

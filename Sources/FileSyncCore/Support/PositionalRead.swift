@@ -29,3 +29,16 @@ public func writeFully(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
     }
     return true
 }
+
+/// Writes all of `bytes` to `fd` at `offset` (`pwrite(2)`, retried on short writes and `EINTR`);
+/// `false` on an error, with `errno` set.
+public func writeFully(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int64) -> Bool {
+    var done = 0
+    while done < bytes.count {
+        let count = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
+        if count < 0 && errno == EINTR { continue }
+        guard count > 0 else { return false }
+        done += count
+    }
+    return true
+}

@@ -97,6 +97,7 @@ struct BackupSession {
 
         let manifestStarted = ContinuousClock.now
         let folder = try ClientFolder(root: settings.root, id: clientID)
+        InPlacePatch.recover(in: settings.root + "/.filesync/\(clientID)", folder: folder, logger: context.logger)
         // Each part is planned as it arrives, while the client still encodes the next one.
         var (manifest, plan) = try await receiveManifest(
             &messages, binary: capabilities.contains(Capability.binaryManifest), planningAgainst: folder)

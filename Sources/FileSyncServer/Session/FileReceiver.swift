@@ -144,9 +144,13 @@ struct FileReceiver {
             case .fileHeader(let header):
                 try begin(header)
             case .fileEnd(let end):
-                if let failure = try finish(end) {
-                    Self.log(failure, context)
-                    try await context.send(.fileAck(FileAck(files: [failure])))
+                if let result = try finish(end) {
+                    if result.succeeded {
+                        context.logger.info("\(result.path) patched in place")
+                    } else {
+                        Self.log(result, context)
+                    }
+                    try await context.send(.fileAck(FileAck(files: [result])))
                 }
                 try await commitIfDue(context: context)
             case .fileAbort(let abort):
@@ -219,8 +223,15 @@ struct FileReceiver {
             try checkFreeSpace(for: header.size, path: header.path)
             let file = try IncomingFile(
                 header: header, path: path, resume: nil, store: partials, folder: folder, hashesContent: false)
+            let patch =
+                transfer == .delta
+                ? InPlacePatch.begin(
+                    header: header, path: path, folder: folder, catalog: catalog,
+                    stateDirectory: settings.root + "/.filesync/\(folder.id)")
+                : nil
             current = .assembling(
-                ChunkAssembly(header: header, file: file, transfer: transfer, folder: folder, catalog: catalog))
+                ChunkAssembly(
+                    header: header, file: file, transfer: transfer, folder: folder, catalog: catalog, patch: patch))
         } catch let error as FileSyncError {
             current = .assembling(
                 ChunkAssembly(
@@ -320,7 +331,8 @@ struct FileReceiver {
         }
     }
 
-    /// Verifies the current file and queues it for the next commit; returns the failure, if any.
+    /// Verifies the current file and queues it for the next commit; returns the failure, if any, or
+    /// the success of a file patched in place (durable at once, so acknowledged at once).
     private mutating func finish(_ end: FileEnd) throws -> FileResult? {
         guard let current else { throw FileSyncError(.unexpectedMessage, "FILE_END arrived outside a file") }
         self.current = nil
@@ -346,12 +358,20 @@ struct FileReceiver {
             return FileResult(path: header.path, error: ErrorMessage(error))
         case .assembling(let assembly):
             do {
-                let rename = try assembly.finish(end)
-                pending.append(rename)
-                pendingBytes += rename.size
+                let outcome = try assembly.finish(end)
                 reusedBytes += assembly.reusedBytes
-                return nil
+                switch outcome {
+                case .pending(let rename):
+                    pending.append(rename)
+                    pendingBytes += rename.size
+                    return nil
+                case .patched:
+                    assembly.file?.discard(from: partials)
+                    stored += 1
+                    return FileResult(path: assembly.header.path)
+                }
             } catch let error as FileSyncError {
+                assembly.discardPatch()
                 assembly.file?.discard(from: partials)
                 if error.code == .sizeMismatch { throw error }
                 failed += 1
@@ -371,6 +391,7 @@ struct FileReceiver {
         case .discarding(let header, _, _):
             return FileResult(path: header.path, error: ErrorMessage(error))
         case .assembling(let assembly):
+            assembly.discardPatch()
             assembly.file?.discard(from: partials)
             return FileResult(path: assembly.header.path, error: ErrorMessage(error))
         }
@@ -448,7 +469,9 @@ struct FileReceiver {
     mutating func abandon() {
         switch current {
         case .receiving(let file): file.keep()
-        case .assembling(let assembly): assembly.file?.keep()
+        case .assembling(let assembly):
+            assembly.discardPatch()
+            assembly.file?.keep()
         case .discarding, nil: break
         }
         current = nil

@@ -41,12 +41,12 @@ actor BatchCommitter {
         results.reserveCapacity(batch.count)
         for rename in batch {
             do {
-                try rename.rename(from: partials, into: folder)
+                let ctimeNs = try rename.rename(from: partials, into: folder)
                 results.append(FileResult(path: rename.path.string))
                 if let chunks = rename.chunks {
                     try? catalog?.record(
                         path: rename.path.string, size: rename.size, mtimeNs: rename.mtimeNs, inode: rename.inode,
-                        chunks: chunks)
+                        ctimeNs: ctimeNs ?? 0, chunks: chunks)
                 }
             } catch {
                 let failure = error as? FileSyncError ?? FileSyncError(.storageFailed, "\(error)")

@@ -31,10 +31,24 @@ final class ChunkAssembly {
         case stored(ChunkCatalog.Location)
         /// Neither: the file already failed, so nothing was asked for.
         case skipped
+        /// Already at this offset of the stored file being patched in place: nothing to write.
+        case inPlace
+    }
+
+    /// The stored file being patched in place, while that stays cheaper than a fresh copy.
+    private(set) var patch: InPlacePatch?
+    /// How a finished transfer is to be committed.
+    enum Outcome {
+        /// A verified fresh copy, to be renamed over the stored file.
+        case pending(PendingRename)
+        /// The stored file was patched in place, and that is durable already.
+        case patched
     }
 
     private var round: [(entry: ChunkEntry, source: Source)] = []
     private var position = 0
+    /// File offset of the chunk at `position`.
+    private var offset: Int64 = 0
     /// Total length of the chunks listed (delta) or received (chunked).
     private var planned: Int64 = 0
     private var digest = ChunkListDigest()
@@ -57,9 +71,10 @@ final class ChunkAssembly {
     ///     (its frames are then checked and dropped).
     init(
         header: FileHeader, file: IncomingFile?, failure: FileSyncError? = nil, transfer: TransferTask.Kind,
-        folder: ClientFolder, catalog: ChunkCatalog
+        folder: ClientFolder, catalog: ChunkCatalog, patch: InPlacePatch? = nil
     ) {
         self.header = header
+        self.patch = file == nil ? nil : patch
         self.file = file
         self.failure = file == nil ? failure ?? FileSyncError(.storageFailed, "cannot store the file") : nil
         self.transfer = transfer
@@ -90,6 +105,17 @@ final class ChunkAssembly {
             throw FileSyncError(
                 .sizeMismatch, "the chunks listed for \"\(header.path)\" exceed its \(header.size) bytes")
         }
+        if let patch, failure == nil {
+            let unchanged = patch.unchanged(entries, from: planned)
+            let newBytes = zip(entries, unchanged).reduce(Int64(0)) { $0 + ($1.1 ? 0 : Int64($1.0.length)) }
+            let recordable = (chunks?.count ?? Int.max) + entries.count <= Self.maxRecordedChunks
+            if patch.journaledBytes + newBytes > patch.limit || !recordable {
+                convertToCopy()
+            } else {
+                round = zip(entries, unchanged).map { ($0, $1 ? .inPlace : .client) }
+            }
+        }
+        if patch == nil || failure != nil { round = entries.map { ($0, .client) } }
         planned += total
         for entry in entries { digest.add(entry) }
         record(entries)
@@ -97,8 +123,7 @@ final class ChunkAssembly {
         if failure != nil {
             round = entries.map { ($0, .skipped) }
         } else {
-            round = entries.map { ($0, .client) }
-            var unresolved = Array(entries.indices)
+            var unresolved = entries.indices.filter { if case .client = round[$0].source { true } else { false } }
             // A location found stale is forgotten; the next pass may find the chunk in another file.
             for _ in 0..<3 where !unresolved.isEmpty {
                 guard let locations = try? catalog.locations(of: unresolved.map { entries[$0].hash }) else { break }
@@ -131,6 +156,7 @@ final class ChunkAssembly {
             }
             write(content, hash: hash)
             position += 1
+            offset += Int64(content.count)
             copyStoredChunks()
         default:
             guard Int64(content.count) <= header.size - planned, !content.isEmpty else {
@@ -142,6 +168,7 @@ final class ChunkAssembly {
             digest.add(entry)
             record(CollectionOfOne(entry))
             write(content, hash: hash)
+            offset += Int64(content.count)
         }
     }
 
@@ -149,7 +176,7 @@ final class ChunkAssembly {
     ///
     /// - Throws: a protocol error (chunks still owed, fewer bytes than announced), or the file's
     ///   failure.
-    func finish(_ end: FileEnd) throws -> PendingRename {
+    func finish(_ end: FileEnd) throws -> Outcome {
         guard position == round.count, planned == header.size else {
             throw FileSyncError(
                 .sizeMismatch, "FILE_END for \"\(header.path)\" after \(planned) of \(header.size) bytes")
@@ -161,8 +188,23 @@ final class ChunkAssembly {
                 .checksumMismatch,
                 "the chunk list digest of \"\(header.path)\" is \(actual), the client said \(end.sha256)")
         }
+        if let patch {
+            do {
+                try patch.apply(chunks: chunks)
+            } catch let error as FileSyncError {
+                throw FileSyncError(
+                    error.code, "\(error.message); an interrupted patch is completed at the next start of the server")
+            }
+            return .patched
+        }
         guard let file else { throw FileSyncError(.internalError, "no partial for \"\(header.path)\"") }
-        return try file.finish(chunks: chunks)
+        return .pending(try file.finish(chunks: chunks))
+    }
+
+    /// Drops the in-place patch, if any (the stored file stays as it was).
+    func discardPatch() {
+        patch?.discard()
+        patch = nil
     }
 
     // MARK: - Private
@@ -182,10 +224,54 @@ final class ChunkAssembly {
             failure = FileSyncError(.checksumMismatch, "a chunk of \"\(header.path)\" does not match its SHA-256")
             return
         }
+        store(content)
+    }
+
+    /// Writes verified content for the chunk at ``offset``: to the patch journal or the partial.
+    private func store(_ content: UnsafeRawBufferPointer) {
         do {
-            try file?.write(content)
+            if let patch {
+                try patch.write(content, at: offset)
+            } else {
+                try file?.write(content)
+            }
         } catch {
             failure = error as? FileSyncError ?? FileSyncError(.storageFailed, "\(error)")
+        }
+    }
+
+    /// Gives up patching in place: the partial receives what the file holds so far (each chunk
+    /// from the journal or from the stored file, checked against its hash), and the transfer goes on
+    /// as a fresh copy.
+    private func convertToCopy() {
+        guard let patch, let file, let chunks else {
+            failure =
+                failure ?? FileSyncError(.internalError, "cannot turn the patch of \"\(header.path)\" into a copy")
+            return
+        }
+        self.patch = nil
+        defer { patch.discard() }
+        let reader = patch.openJournalForReading()
+        defer { if reader >= 0 { close(reader) } }
+        var position: Int64 = 0
+        for entry in chunks {
+            let chunk = UnsafeMutableRawBufferPointer(rebasing: buffer[..<entry.length])
+            guard patch.content(at: position, into: chunk, reader: reader),
+                ChunkHash(of: UnsafeRawBufferPointer(chunk)) == entry.hash
+            else {
+                try? catalog.forget([header.path])
+                failure = FileSyncError(
+                    .checksumMismatch,
+                    "\"\(header.path)\" no longer matches the catalog while being patched; it will be sent again")
+                return
+            }
+            do {
+                try file.write(UnsafeRawBufferPointer(chunk))
+            } catch {
+                failure = error as? FileSyncError ?? FileSyncError(.storageFailed, "\(error)")
+                return
+            }
+            position += Int64(entry.length)
         }
     }
 
@@ -195,10 +281,13 @@ final class ChunkAssembly {
             let (entry, source) = round[position]
             guard case .stored(let location) = source else {
                 if case .client = source { return }
+                if case .inPlace = source { reusedBytes += Int64(entry.length) }
                 position += 1
+                offset += Int64(entry.length)
                 continue
             }
             position += 1
+            defer { offset += Int64(entry.length) }
             guard failure == nil else { continue }
             guard let fd = sources[location.path] ?? nil else {
                 failure = FileSyncError(.storageFailed, "the stored copy of \"\(location.path)\" went away")
@@ -217,12 +306,8 @@ final class ChunkAssembly {
                         + "sent again")
                 continue
             }
-            do {
-                try file?.write(UnsafeRawBufferPointer(chunk))
-                reusedBytes += Int64(entry.length)
-            } catch {
-                failure = error as? FileSyncError ?? FileSyncError(.storageFailed, "\(error)")
-            }
+            store(UnsafeRawBufferPointer(chunk))
+            reusedBytes += Int64(entry.length)
         }
     }
 

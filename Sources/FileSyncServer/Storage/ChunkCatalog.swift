@@ -48,8 +48,14 @@ final class ChunkCatalog: Sendable {
                             hash BLOB NOT NULL, fileId INTEGER NOT NULL REFERENCES file(id) ON DELETE CASCADE,
                             offset INTEGER NOT NULL, length INTEGER NOT NULL);
                         CREATE INDEX IF NOT EXISTS chunkByHash ON chunk(hash);
-                        CREATE INDEX IF NOT EXISTS chunkByFile ON chunk(fileId);
+                        CREATE INDEX IF NOT EXISTS chunkByFileOffset ON chunk(fileId, offset);
+                        DROP INDEX IF EXISTS chunkByFile;
                         """)
+                // The status-change time, which no one can set back, joined the record later.
+                let columns = try Row.fetchAll(db, sql: "PRAGMA table_info(file)").map { $0["name"] as String }
+                if !columns.contains("ctimeNs") {
+                    try db.execute(sql: "ALTER TABLE file ADD COLUMN ctimeNs INTEGER NOT NULL DEFAULT 0")
+                }
             }
         } catch {
             throw FileSyncError(.storageFailed, "cannot open the chunk catalog in \(directory): \(error)")
@@ -81,13 +87,16 @@ final class ChunkCatalog: Sendable {
     }
 
     /// Records the chunks of the file now stored at `path`, replacing what was recorded for it.
-    func record(path: String, size: Int64, mtimeNs: Int64, inode: UInt64, chunks: [ChunkEntry]) throws {
+    /// `ctimeNs` is its status-change time once in place (0 if unknown: never patched in place).
+    func record(
+        path: String, size: Int64, mtimeNs: Int64, inode: UInt64, ctimeNs: Int64, chunks: [ChunkEntry]
+    ) throws {
         try catalogError {
             try database.write { db in
                 try db.execute(sql: "DELETE FROM file WHERE path = ?", arguments: [path])
                 try db.execute(
-                    sql: "INSERT INTO file (path, size, mtimeNs, inode) VALUES (?, ?, ?, ?)",
-                    arguments: [path, size, mtimeNs, Int64(bitPattern: inode)])
+                    sql: "INSERT INTO file (path, size, mtimeNs, inode, ctimeNs) VALUES (?, ?, ?, ?, ?)",
+                    arguments: [path, size, mtimeNs, Int64(bitPattern: inode), ctimeNs])
                 let fileID = db.lastInsertedRowID
                 let insert = try db.cachedStatement(
                     sql: "INSERT INTO chunk (hash, fileId, offset, length) VALUES (?, ?, ?, ?)")
@@ -95,6 +104,63 @@ final class ChunkCatalog: Sendable {
                 for chunk in chunks {
                     try insert.execute(arguments: [Data(chunk.hash.bytes), fileID, offset, chunk.length])
                     offset += Int64(chunk.length)
+                }
+            }
+        }
+    }
+
+    /// What the catalog recorded for the file at `path`: its row, size, mtime, inode and
+    /// status-change time (0 when unknown).
+    struct FileRecord: Equatable {
+        var id: Int64
+        var size: Int64
+        var mtimeNs: Int64
+        var inode: UInt64
+        var ctimeNs: Int64
+    }
+
+    /// The record of the file at `path`, if any.
+    func file(at path: String) throws -> FileRecord? {
+        try catalogError {
+            try database.read { db in
+                try Row.fetchOne(
+                    db, sql: "SELECT id, size, mtimeNs, inode, ctimeNs FROM file WHERE path = ?", arguments: [path]
+                ).map {
+                    FileRecord(id: $0[0], size: $0[1], mtimeNs: $0[2], inode: UInt64(bitPattern: $0[3]), ctimeNs: $0[4])
+                }
+            }
+        }
+    }
+
+    /// The chunks recorded for `file` that start in `offsets`, by offset.
+    func chunks(of file: FileRecord, startingIn offsets: Range<Int64>) throws -> [Int64: ChunkEntry] {
+        try catalogError {
+            try database.read { db in
+                let rows = try Row.fetchCursor(
+                    db, sql: "SELECT offset, length, hash FROM chunk WHERE fileId = ? AND offset >= ? AND offset < ?",
+                    arguments: [file.id, offsets.lowerBound, offsets.upperBound])
+                var chunks: [Int64: ChunkEntry] = [:]
+                while let row = try rows.next() {
+                    let hash: Data = row[2]
+                    guard let hash = hash.withUnsafeBytes({ ChunkHash(bytes: $0) }) else { continue }
+                    chunks[row[0]] = ChunkEntry(length: row[1], hash: hash)
+                }
+                return chunks
+            }
+        }
+    }
+
+    /// Forgets the file at `path` and waits until that is on disk (the catalog otherwise commits
+    /// without waiting): done before a stored file is patched in place, so that no crash can leave
+    /// the catalog describing chunks the file no longer holds.
+    func forgetDurably(_ path: String) throws {
+        try catalogError {
+            try database.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA synchronous = FULL")
+                defer { try? db.execute(sql: "PRAGMA synchronous = NORMAL") }
+                try db.inTransaction {
+                    try db.execute(sql: "DELETE FROM file WHERE path = ?", arguments: [path])
+                    return .commit
                 }
             }
         }

@@ -138,14 +138,17 @@ struct PendingRename: Sendable {
     /// Renames the partial over the destination (atomically replacing any old version). An unnamed
     /// file is linked in place when nothing is there yet; otherwise it is named in the partial
     /// folder first and renamed over the old version like any partial.
-    func rename(from store: PartialStore, into folder: ClientFolder) throws {
+    ///
+    /// - Returns: for a file with ``chunks``, its status-change time once in place (for the catalog).
+    @discardableResult
+    func rename(from store: PartialStore, into folder: ClientFolder) throws -> Int64? {
         defer { if let descriptor { close(descriptor) } }
         guard case .found(let parent) = try folder.directory(parentComponents, create: true) else {
             throw FileSyncError.storage("reopen the folder of", path.string, errno: ENOENT)
         }
         let name = String(path.components.last!)
         if let descriptor {
-            if filesync_link_unnamed(descriptor, parent, name) == 0 { return }
+            if filesync_link_unnamed(descriptor, parent, name) == 0 { return statusChangeTime(parent, name) }
             let code = errno
             unlinkat(store.descriptor, partialName, 0)
             guard code == EEXIST, filesync_link_unnamed(descriptor, store.descriptor, partialName) == 0 else {
@@ -157,6 +160,14 @@ struct PendingRename: Sendable {
             store.remove(named: partialName)
             throw FileSyncError.storage("rename into place", path.string, errno: code)
         }
+        return statusChangeTime(parent, name)
+    }
+
+    private func statusChangeTime(_ parent: Int32, _ name: String) -> Int64? {
+        guard chunks != nil else { return nil }
+        var info = stat()
+        guard fstatat(parent, name, &info, AT_SYMLINK_NOFOLLOW) == 0, UInt64(info.st_ino) == inode else { return nil }
+        return epochNanoseconds(seconds: info.st_ctim.tv_sec, nanoseconds: info.st_ctim.tv_nsec)
     }
 
     /// Drops the verified content without touching the destination.

@@ -92,6 +92,7 @@ final class Command {
         var env = ProcessInfo.processInfo.environment
         env["XDG_RUNTIME_DIR"] = folder.path
         env["XDG_CONFIG_HOME"] = folder.path + "/config"
+        env["XDG_CACHE_HOME"] = folder.path + "/cache"
         for (key, value) in environment { env[key] = value }
         process.environment = env
         process.standardOutput = try FileHandle(forWritingTo: outURL)

@@ -1,0 +1,328 @@
+import Crypto
+import FileSyncCore
+import Logging
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// A delta transfer applied to the stored file itself instead of a new copy: only the chunks that
+/// are not already at the same offset are written, so one changed byte in a large file costs a few
+/// chunks of writes and syncs instead of rewriting and syncing the whole file.
+///
+/// Crash safety comes from a redo journal, `<root>/.filesync/<client-id>/patch.journal`
+/// (``PatchJournal``): the new bytes go there first; at `FILE_END` the journal is completed, synced,
+/// and only then copied into the file, which is synced before the journal is removed. A crash
+/// before the journal is complete leaves the file untouched (the torn journal is ignored); a crash
+/// after leaves a complete journal, which ``recover(in:folder:catalog:logger:)`` applies again at
+/// the next start of the server or of this client's session, before anything reads the file.
+///
+/// Used only when the file is exactly what the catalog recorded (size, mtime, inode, and the
+/// status-change time, which no one can set back, so a stored file edited behind the server's back
+/// is never trusted to hold its recorded chunks) and has no
+/// other hard link (a snapshot made with `cp -al` must keep the old content), and while the new
+/// bytes stay under ``limit``; otherwise the transfer goes to a partial as usual.
+final class InPlacePatch {
+    let target: PatchJournal.Target
+    private let relativePath: RelativePath
+    private let record: ChunkCatalog.FileRecord
+    private let catalog: ChunkCatalog
+    /// The stored file, open for writing.
+    private let file: Int32
+    /// `<root>/.filesync/<client-id>`, where the journal lives.
+    private let directory: Int32
+    private var journal: Int32
+    private var hasher = SHA256()
+    private var journalLength: Int64 = 0
+    private var records: [(offset: Int64, length: Int, position: Int64)] = []
+    /// Bytes of new content in the journal.
+    private(set) var journaledBytes: Int64 = 0
+    /// Set once the stored file is being written: from then on only completing the patch is safe.
+    private var touched = false
+    /// The most new content an in-place patch may carry: beyond it a fresh copy is cheaper than
+    /// writing everything twice (journal, then file), and the journal stays small.
+    let limit: Int64
+
+    static let journalName = "patch.journal"
+
+    /// The in-place limit for a file of `size` bytes: an eighth of it, from 1 MiB to 32 MiB.
+    static func limit(forSize size: Int64) -> Int64 { min(32 << 20, max(1 << 20, size / 8)) }
+
+    /// Starts patching the stored file at `path` towards `header`, or returns `nil` when the file
+    /// is not eligible (not recorded, changed since, hard-linked, not writable).
+    static func begin(
+        header: FileHeader, path: RelativePath, folder: ClientFolder, catalog: ChunkCatalog, stateDirectory: String
+    ) -> InPlacePatch? {
+        guard let record = try? catalog.file(at: header.path),
+            let parent = try? folder.parentDirectory(of: path, create: false)
+        else { return nil }
+        let file = openat(parent, String(path.components.last!), O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
+        guard file >= 0 else { return nil }
+        var info = stat()
+        guard fstat(file, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_nlink == 1,
+            Int64(info.st_size) == record.size, UInt64(info.st_ino) == record.inode,
+            epochNanoseconds(seconds: info.st_mtim.tv_sec, nanoseconds: info.st_mtim.tv_nsec) == record.mtimeNs,
+            record.ctimeNs != 0,
+            epochNanoseconds(seconds: info.st_ctim.tv_sec, nanoseconds: info.st_ctim.tv_nsec) == record.ctimeNs
+        else {
+            close(file)
+            return nil
+        }
+        let directory = open(stateDirectory, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard directory >= 0 else {
+            close(file)
+            return nil
+        }
+        let journal = openat(directory, journalName, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard journal >= 0 else {
+            close(file)
+            close(directory)
+            return nil
+        }
+        let target = PatchJournal.Target(
+            path: header.path, inode: record.inode, size: header.size, mtimeNs: header.mtimeNs,
+            mode: UInt32(header.mode & 0o777))
+        let patch = InPlacePatch(
+            target: target, path: path, record: record, catalog: catalog, file: file, directory: directory,
+            journal: journal)
+        guard patch.append(PatchJournal.header(for: target)) else {
+            patch.discard()
+            return nil
+        }
+        return patch
+    }
+
+    private init(
+        target: PatchJournal.Target, path: RelativePath, record: ChunkCatalog.FileRecord, catalog: ChunkCatalog,
+        file: Int32, directory: Int32, journal: Int32
+    ) {
+        self.target = target
+        self.relativePath = path
+        self.record = record
+        self.catalog = catalog
+        self.file = file
+        self.directory = directory
+        self.journal = journal
+        self.limit = Self.limit(forSize: target.size)
+    }
+
+    deinit {
+        close(file)
+        if journal >= 0 { close(journal) }
+        close(directory)
+    }
+
+    // MARK: - Receiving
+
+    /// Which of `entries`, laid out from file offset `offset`, the stored file already holds at the
+    /// same place (so nothing needs writing for them).
+    func unchanged(_ entries: [ChunkEntry], from offset: Int64) -> [Bool] {
+        let total = entries.reduce(Int64(0)) { $0 + Int64($1.length) }
+        let end = min(offset + total, record.size)
+        guard end > offset, let stored = try? catalog.chunks(of: record, startingIn: offset..<end) else {
+            return Array(repeating: false, count: entries.count)
+        }
+        var position = offset
+        return entries.map { entry in
+            defer { position += Int64(entry.length) }
+            return position + Int64(entry.length) <= record.size && stored[position] == entry
+        }
+    }
+
+    /// Adds new content for `offset` of the file to the journal.
+    func write(_ content: UnsafeRawBufferPointer, at offset: Int64) throws {
+        let header = PatchJournal.recordHeader(offset: offset, length: content.count)
+        guard append(header), append(content) else {
+            throw FileSyncError.storage("write the patch journal for", target.path)
+        }
+        records.append((offset, content.count, journalLength - Int64(content.count)))
+        journaledBytes += Int64(content.count)
+    }
+
+    /// Reads `length` bytes the file is to hold at `offset` (from the journal when they were
+    /// written to it, else from the file) into `buffer`; for turning the patch into a fresh copy.
+    func content(at offset: Int64, into buffer: UnsafeMutableRawBufferPointer, reader: Int32) -> Bool {
+        if let record = records.first(where: { $0.offset == offset && $0.length == buffer.count }) {
+            return readFully(reader, into: buffer, at: record.position)
+        }
+        return readFully(file, into: buffer, at: offset)
+    }
+
+    /// Opens the journal for reading (the caller closes it).
+    func openJournalForReading() -> Int32 {
+        openat(directory, Self.journalName, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+    }
+
+    // MARK: - Commit
+
+    /// Completes the journal, makes it durable, applies it, makes the file durable, removes the
+    /// journal, and records `chunks` in the catalog. When this throws after the file was touched,
+    /// the journal stays, and the next start completes the patch.
+    func apply(chunks: [ChunkEntry]?) throws {
+        let trailer = PatchJournal.trailerPrefix(records: records.count)
+        guard append(trailer) else { throw storageError("write the patch journal for") }
+        let digest = Array(hasher.finalize())
+        guard digest.withUnsafeBytes({ writeFully(journal, $0) }), fdatasync(journal) == 0, fsync(directory) == 0
+        else { throw storageError("sync the patch journal for") }
+        close(journal)
+        journal = -1
+        do {
+            try catalog.forgetDurably(target.path)
+        } catch {
+            unlinkat(directory, Self.journalName, 0)
+            throw error
+        }
+        let reader = openJournalForReading()
+        guard reader >= 0 else { throw storageError("reopen the patch journal for") }
+        defer { close(reader) }
+        touched = true
+        try Self.copy(records, from: reader, into: file, target: target, path: relativePath)
+        // The file is complete and durable: the journal has done its job.
+        unlinkat(directory, Self.journalName, 0)
+        fsync(directory)
+        var info = stat()
+        if let chunks, fstat(file, &info) == 0 {
+            try? catalog.record(
+                path: target.path, size: target.size, mtimeNs: target.mtimeNs, inode: target.inode,
+                ctimeNs: epochNanoseconds(seconds: info.st_ctim.tv_sec, nanoseconds: info.st_ctim.tv_nsec),
+                chunks: chunks)
+        }
+    }
+
+    /// Abandons the patch: the journal goes, the stored file was never touched. Once ``apply(chunks:)``
+    /// started writing the file, the journal stays for the next start to complete it.
+    func discard() {
+        guard !touched else { return }
+        if journal >= 0 {
+            close(journal)
+            journal = -1
+        }
+        unlinkat(directory, Self.journalName, 0)
+    }
+
+    // MARK: - Recovery
+
+    /// Completes a patch interrupted by a crash, if `stateDirectory` holds a complete journal (a torn
+    /// one is removed: its file was not touched). Call before anything reads the client's folder.
+    static func recover(in stateDirectory: String, folder: ClientFolder, logger: Logger) {
+        let directory = open(stateDirectory, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard directory >= 0 else { return }
+        defer { close(directory) }
+        let reader = openat(directory, journalName, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard reader >= 0 else { return }
+        defer { close(reader) }
+        var info = stat()
+        guard fstat(reader, &info) == 0, info.st_size <= maxJournalLength else {
+            logger.warning("removed an oversized patch journal in \(stateDirectory)")
+            unlinkat(directory, journalName, 0)
+            return
+        }
+        var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
+        let complete = bytes.withUnsafeMutableBytes { readFully(reader, into: $0, at: 0) }
+        guard complete, let journal = PatchJournal(decoding: bytes) else {
+            logger.info("removed a patch journal cut short by a crash; its file was not touched")
+            unlinkat(directory, journalName, 0)
+            fsync(directory)
+            return
+        }
+        let path = journal.target.path
+        guard let relative = try? RelativePath(validating: path),
+            let parent = try? folder.parentDirectory(of: relative, create: false)
+        else {
+            logger.warning("removed the patch journal of \"\(path)\": the file is gone")
+            unlinkat(directory, journalName, 0)
+            return
+        }
+        let file = openat(parent, String(relative.components.last!), O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
+        defer { if file >= 0 { close(file) } }
+        var fileInfo = stat()
+        guard file >= 0, fstat(file, &fileInfo) == 0, UInt64(fileInfo.st_ino) == journal.target.inode else {
+            logger.warning("removed the patch journal of \"\(path)\": the file was replaced since")
+            unlinkat(directory, journalName, 0)
+            return
+        }
+        do {
+            try? ChunkCatalog(directory: stateDirectory).forgetDurably(path)
+            try copy(
+                journal.records.map { ($0.offset, $0.range.count, Int64($0.range.lowerBound)) }, from: reader,
+                into: file, target: journal.target, path: relative)
+            unlinkat(directory, journalName, 0)
+            fsync(directory)
+            logger.notice("completed the patch of \"\(path)\" that a crash interrupted")
+        } catch {
+            logger.error(
+                "cannot complete the interrupted patch of \"\(path)\" (will retry at the next start): \(error)")
+        }
+    }
+
+    /// A journal can hold ``limit(forSize:)`` bytes of content plus its headers; anything much
+    /// longer is not one of ours.
+    static let maxJournalLength = off_t(64 << 20)
+
+    /// Completes every interrupted patch under `root` (at server start).
+    static func recoverAll(root: String, logger: Logger) {
+        guard let listing = opendir(root + "/.filesync") else { return }
+        var names: [String] = []
+        while let entry = readdir(listing) {
+            names.append(
+                withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) })
+        }
+        closedir(listing)
+        for name in names {
+            guard let id = try? ClientID(validating: name),
+                access(root + "/.filesync/\(name)/" + journalName, F_OK) == 0,
+                let folder = try? ClientFolder(root: root, id: id)
+            else { continue }
+            recover(in: root + "/.filesync/\(name)", folder: folder, logger: logger)
+        }
+    }
+
+    // MARK: - Private
+
+    /// Writes each record's content from `journal` into `file`, then size, mode and time, and syncs.
+    private static func copy(
+        _ records: [(offset: Int64, length: Int, position: Int64)], from journal: Int32, into file: Int32,
+        target: PatchJournal.Target, path: RelativePath
+    ) throws {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: PatchJournal.maxRecordLength, alignment: 16)
+        defer { buffer.deallocate() }
+        for record in records {
+            let content = UnsafeMutableRawBufferPointer(rebasing: buffer[..<record.length])
+            guard readFully(journal, into: content, at: record.position) else {
+                throw FileSyncError.storage("read the patch journal for", target.path)
+            }
+            guard writeFully(file, UnsafeRawBufferPointer(content), at: record.offset) else {
+                throw FileSyncError.storage("patch", target.path)
+            }
+        }
+        var info = stat()
+        guard fstat(file, &info) == 0 else { throw FileSyncError.storage("patch", target.path) }
+        if Int64(info.st_size) != target.size {
+            guard ftruncate(file, off_t(target.size)) == 0 else {
+                throw FileSyncError.storage("set the size of", target.path)
+            }
+        }
+        let header = FileHeader(path: target.path, size: target.size, mtimeNs: target.mtimeNs, mode: target.mode)
+        try IncomingFile.applyModeAndTime(of: header, to: file, path: path)
+        guard fsync(file) == 0 else { throw FileSyncError.storage("sync", target.path) }
+    }
+
+    private func append(_ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBytes { append($0) }
+    }
+
+    private func append(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard writeFully(journal, bytes) else { return false }
+        hasher.update(bufferPointer: bytes)
+        journalLength += Int64(bytes.count)
+        return true
+    }
+
+    private func storageError(_ action: String) -> FileSyncError {
+        let error = FileSyncError.storage(action, target.path)
+        discard()
+        return error
+    }
+}
