@@ -495,6 +495,9 @@ def run_benchmark(args: argparse.Namespace, work: Path, tools: list[str],
 
         A workload with a `base` first gets an untimed, verified sync of the base into it."""
         dest = dest or Path(tempfile.mkdtemp(prefix=f"{tool}-{w.key}-{i}-", dir=work / "dest"))
+        if w.base is None and not w.unchanged:
+            # A new file is new to the client too: no chunk memo from an earlier run may help.
+            shutil.rmtree(work / "xdg-cache" / "filesync", ignore_errors=True)
         logs = work / "logs" / f"{tool}-{w.key}-{i}"
         if w.base is not None:
             sync(w, tool, w.base, dest, logs.with_name(f"{logs.name}-base"),

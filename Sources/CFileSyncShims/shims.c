@@ -60,3 +60,12 @@ long filesync_raise_open_file_limit(long wanted) {
     }
     return limit.rlim_cur == RLIM_INFINITY ? wanted : (long)limit.rlim_cur;
 }
+
+int filesync_start_writeback(int fd, long long offset, long long length) {
+#ifdef __linux__
+    return sync_file_range(fd, (off_t)offset, (off_t)length, SYNC_FILE_RANGE_WRITE);
+#else
+    (void)fd; (void)offset; (void)length;
+    return 0;
+#endif
+}

@@ -20,4 +20,9 @@ int filesync_link_unnamed(int fd, int dirfd, const char *name);
 /// soft limit now in force, or -1.
 long filesync_raise_open_file_limit(long wanted);
 
+/// Starts writing back the dirty pages of `fd` in `offset ..< offset + length` without waiting
+/// (`sync_file_range` with `SYNC_FILE_RANGE_WRITE`), so that a later `fdatasync` has little left
+/// to wait for. Returns 0, or -1 with errno set.
+int filesync_start_writeback(int fd, long long offset, long long length);
+
 #endif

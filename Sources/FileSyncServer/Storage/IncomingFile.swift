@@ -23,6 +23,11 @@ final class IncomingFile {
     /// chunks are checked one by one).
     private let hashesContent: Bool
     private(set) var received: Int64
+    /// Bytes up to here were handed to writeback already (see ``writebackInterval``).
+    private var writebackStart: Int64
+    /// A large file's data is handed to the disk every 8 MiB as it arrives, so that the sync before
+    /// its commit waits for the last few MiB only, not for the whole file.
+    static let writebackInterval: Int64 = 8 << 20
 
     /// Opens the partial for `header`, continuing after `resume.offset` bytes when given.
     init(
@@ -41,6 +46,7 @@ final class IncomingFile {
         (partialName, fd) = try store.open(for: header, offset: offset)
         hasher = resume?.hasher ?? SHA256()
         received = offset
+        writebackStart = offset
     }
 
     deinit {
@@ -55,6 +61,10 @@ final class IncomingFile {
         if hashesContent { hasher.update(bufferPointer: bytes) }
         guard writeFully(fd, bytes) else { throw FileSyncError.storage("write", path.string) }
         received += Int64(bytes.count)
+        if received - writebackStart >= Self.writebackInterval {
+            _ = filesync_start_writeback(fd, writebackStart, received - writebackStart)
+            writebackStart = received
+        }
     }
 
     /// Checks size and SHA-256, applies mode and mtime, and closes the partial. The caller renames
