@@ -7,38 +7,34 @@
 /// Reads exactly `buffer.count` bytes of `fd` starting at `offset` (`pread(2)`, retried on short
 /// reads and `EINTR`); `false` on an error or the end of the file.
 public func readFully(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) -> Bool {
-    var done = 0
-    while done < buffer.count {
-        let count = pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
-        if count < 0 && errno == EINTR { continue }
-        guard count > 0 else { return false }
-        done += count
+    repeatUntilDone(buffer.count) { done in
+        pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
     }
-    return true
 }
 
 /// Writes all of `bytes` to `fd` at its current position (`write(2)`, retried on short writes and
 /// `EINTR`); `false` on an error, with `errno` set.
 public func writeFully(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
-    var done = 0
-    while done < bytes.count {
-        let count = write(fd, bytes.baseAddress! + done, bytes.count - done)
-        if count < 0 && errno == EINTR { continue }
-        guard count > 0 else { return false }
-        done += count
-    }
-    return true
+    repeatUntilDone(bytes.count) { done in write(fd, bytes.baseAddress! + done, bytes.count - done) }
 }
 
 /// Writes all of `bytes` to `fd` at `offset` (`pwrite(2)`, retried on short writes and `EINTR`);
 /// `false` on an error, with `errno` set.
 public func writeFully(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int64) -> Bool {
+    repeatUntilDone(bytes.count) { done in
+        pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
+    }
+}
+
+/// Calls `transfer` with the bytes done so far until `count` are done; `false` when it fails (other
+/// than `EINTR`) or transfers nothing.
+private func repeatUntilDone(_ count: Int, _ transfer: (Int) -> Int) -> Bool {
     var done = 0
-    while done < bytes.count {
-        let count = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
-        if count < 0 && errno == EINTR { continue }
-        guard count > 0 else { return false }
-        done += count
+    while done < count {
+        let result = transfer(done)
+        if result < 0 && errno == EINTR { continue }
+        guard result > 0 else { return false }
+        done += result
     }
     return true
 }
