@@ -101,6 +101,10 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),
+        .testTarget(
+            name: "FileSyncServerTests",
+            dependencies: ["FileSyncServer", "FileSyncCore"]
+        ),
         .target(name: "CTestSupport", path: "Tests/CTestSupport"),
         .testTarget(
             name: "EndToEndTests",

@@ -69,3 +69,15 @@ int filesync_start_writeback(int fd, long long offset, long long length) {
     return 0;
 #endif
 }
+
+int filesync_set_direct_io(int fd, int on) {
+#ifdef O_DIRECT
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0) return -1;
+    return fcntl(fd, F_SETFL, on ? (flags | O_DIRECT) : (flags & ~O_DIRECT));
+#else
+    (void)fd; (void)on;
+    errno = EINVAL;
+    return -1;
+#endif
+}

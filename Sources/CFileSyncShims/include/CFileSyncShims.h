@@ -25,4 +25,8 @@ long filesync_raise_open_file_limit(long wanted);
 /// to wait for. Returns 0, or -1 with errno set.
 int filesync_start_writeback(int fd, long long offset, long long length);
 
+/// Turns direct I/O (`O_DIRECT`: writes go to the device, bypassing the page cache) on or off for
+/// `fd`. Returns 0, or -1 with errno set (EINVAL where the filesystem does not support it).
+int filesync_set_direct_io(int fd, int on);
+
 #endif

@@ -28,6 +28,11 @@ final class IncomingFile {
     /// A large file's data is handed to the disk every 8 MiB as it arrives, so that the sync before
     /// its commit waits for the last few MiB only, not for the whole file.
     static let writebackInterval: Int64 = 8 << 20
+    /// Writes the data of a large file straight to the device; `nil` for small files, and where the
+    /// filesystem does not support direct I/O.
+    private let directWriter: DirectWriter?
+    /// Files with at least this many bytes still to come are written with a ``DirectWriter``.
+    static let directThreshold: Int64 = 8 << 20
 
     /// Opens the partial for `header`, continuing after `resume.offset` bytes when given.
     init(
@@ -47,6 +52,7 @@ final class IncomingFile {
         hasher = resume?.hasher ?? SHA256()
         received = offset
         writebackStart = offset
+        directWriter = header.size - offset >= Self.directThreshold ? DirectWriter(fd: fd, offset: offset) : nil
     }
 
     deinit {
@@ -59,6 +65,11 @@ final class IncomingFile {
             throw FileSyncError(.sizeMismatch, "more data than the \(header.size) bytes announced for \"\(path)\"")
         }
         if hashesContent { hasher.update(bufferPointer: bytes) }
+        if let directWriter {
+            guard directWriter.append(bytes) else { throw FileSyncError.storage("write", path.string) }
+            received += Int64(bytes.count)
+            return
+        }
         guard writeFully(fd, bytes) else { throw FileSyncError.storage("write", path.string) }
         received += Int64(bytes.count)
         if received - writebackStart >= Self.writebackInterval {
@@ -83,6 +94,7 @@ final class IncomingFile {
         guard received == header.size else {
             throw FileSyncError(.sizeMismatch, "received \(received) of \(header.size) bytes for \"\(path)\"")
         }
+        if let directWriter, !directWriter.finish() { throw FileSyncError.storage("write", path.string) }
         try Self.applyModeAndTime(of: header, to: fd, path: path)
         var info = stat()
         let inode = fstat(fd, &info) == 0 ? UInt64(info.st_ino) : 0
@@ -107,6 +119,7 @@ final class IncomingFile {
     /// The session broke: syncs what was received so it can be resumed, even after a restart.
     func keep() {
         guard fd >= 0 else { return }
+        _ = directWriter?.finish()
         fdatasync(fd)
         close(fd)
         fd = -1
