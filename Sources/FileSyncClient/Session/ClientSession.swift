@@ -252,7 +252,8 @@ struct ClientSession {
                 nil
             }
         var sender = FileSender(
-            source: options.source, outbound: outbound, compressor: compressor, stats: stats,
+            source: options.source, outbound: outbound, eventLoop: channel.eventLoop, compressor: compressor,
+            stats: stats,
             bytesPerSecond: options.bytesPerSecond, fileFrames: ready.capabilities.contains(Capability.fileFrames),
             chunkCache: options.chunkCacheDirectory.flatMap { ChunkCache(directory: $0, id: options.clientID) })
         var sent: [String: Int64] = [:]

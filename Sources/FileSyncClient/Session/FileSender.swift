@@ -14,6 +14,8 @@ import NIOCore
 struct FileSender {
     let source: String
     let outbound: NIOAsyncChannelOutboundWriter<Frame>
+    /// The connection's event loop, to wait on after each batch (see ``flush()``).
+    let eventLoop: any EventLoop
     let compressor: BlockCompressor?
     let stats: TransferStats
     private var rateLimit: RateLimit?
@@ -30,14 +32,15 @@ struct FileSender {
     private static let batchLimit = 1 << 20
 
     init(
-        source: String, outbound: NIOAsyncChannelOutboundWriter<Frame>, compressor: BlockCompressor?,
-        stats: TransferStats,
+        source: String, outbound: NIOAsyncChannelOutboundWriter<Frame>, eventLoop: any EventLoop,
+        compressor: BlockCompressor?, stats: TransferStats,
         bytesPerSecond: Int64? = nil, fileFrames: Bool = false, chunkCache: ChunkCache? = nil
     ) {
         self.fileFrames = fileFrames
         self.chunkCache = chunkCache
         self.source = source
         self.outbound = outbound
+        self.eventLoop = eventLoop
         self.compressor = compressor
         self.stats = stats
         self.rateLimit = bytesPerSecond.map(RateLimit.init(bytesPerSecond:))
@@ -314,10 +317,17 @@ struct FileSender {
         return hasher
     }
 
-    /// Writes whatever is batched.
+    /// Writes whatever is batched, and waits until the event loop has taken it.
+    ///
+    /// The writer hands each batch to the event loop as a task of its own, and only stops taking
+    /// batches once the event loop has seen the socket fill up: a reader faster than the network
+    /// (a chunk memo makes reading nearly free) could otherwise queue dozens of MiB on the way, in
+    /// plaintext and again encrypted. Waiting for the event loop after each batch keeps about one
+    /// batch in flight beyond what the socket holds.
     mutating func flush() async throws {
         guard !batch.isEmpty else { return }
         try await outbound.write(contentsOf: batch)
+        try await eventLoop.submit {}.get()
         batch.removeAll(keepingCapacity: true)
         batchBytes = 0
     }
