@@ -69,7 +69,8 @@ struct SyncPlanTests {
     @Test("deletions list only what the manifest lacks, children before parents")
     func deletions() {
         let stored = ["keep", "gone", "dir", "dir/sub", "dir/sub/file", "dir/kept"]
-        let result = SyncPlan.deletions(stored: stored, manifest: ["keep", "dir", "dir/kept"])
+        let manifest: Set<String> = ["keep", "dir", "dir/kept"]
+        let result = SyncPlan.deletions(stored: stored, keeping: manifest.contains)
         #expect(Set(result) == ["gone", "dir/sub", "dir/sub/file"])
         #expect(result.firstIndex(of: "dir/sub/file")! < result.firstIndex(of: "dir/sub")!)
     }

@@ -13,10 +13,11 @@ import FileSyncCore
 /// that vanishes between listing and `stat` is simply not there.
 public struct SourceScanner: Sendable {
     public struct Result: Sendable {
-        public var entries: [ManifestEntry] = []
+        /// The manifest, packed (about 22 bytes per entry besides its path).
+        public var entries = PackedManifest()
         /// What was skipped and why.
         public var warnings: [FileResult] = []
-        public var fileCount: Int { entries.count(where: { $0.type == .file }) }
+        public var fileCount: Int { entries.fileCount }
     }
 
     public let source: String
@@ -40,10 +41,14 @@ public struct SourceScanner: Sendable {
         var deferred: [Subtree]? = []
         walk(fd, prefix: "", into: &top, deferring: &deferred)
         let subtrees = deferred ?? []
-        let walked = await withTaskGroup(of: (Int, Result).self) { group in
-            var results = [Result?](repeating: nil, count: subtrees.count)
+        // Each folder's subtree goes right after the folder's own entry. Subtrees are merged in
+        // order as soon as they are walked, so that only a few are ever held besides the result.
+        var merger = Merger(top: top, subtrees: subtrees)
+        try await withThrowingTaskGroup(of: (Int, Result).self) { group in
             for (index, subtree) in subtrees.enumerated() {
-                if index >= Self.parallelWalks, let (done, result) = await group.next() { results[done] = result }
+                if index >= Self.parallelWalks, let (done, walked) = try await group.next() {
+                    try merger.add(walked, at: done)
+                }
                 group.addTask {
                     var result = Result()
                     var none: [Subtree]? = nil
@@ -51,29 +56,55 @@ public struct SourceScanner: Sendable {
                     return (index, result)
                 }
             }
-            for await (done, result) in group { results[done] = result }
-            return results
+            for try await (done, walked) in group { try merger.add(walked, at: done) }
         }
-        // Each folder's subtree goes right after the folder's own entry.
+        return try merger.finish()
+    }
+
+    /// Puts the top-level entries and the walked subtrees together in order.
+    private struct Merger {
+        let top: Result
+        let subtrees: [Subtree]
         var result = Result()
-        result.entries.reserveCapacity(top.entries.count + walked.reduce(0) { $0 + ($1?.entries.count ?? 0) })
-        result.warnings = top.warnings
-        var pending = subtrees.indices.makeIterator()
-        var upcoming = pending.next()
-        for (position, entry) in top.entries.enumerated() {
-            result.entries.append(entry)
-            while let index = upcoming, subtrees[index].position == position {
-                result.entries += walked[index]?.entries ?? []
-                result.warnings += walked[index]?.warnings ?? []
-                upcoming = pending.next()
+        /// Walked subtrees waiting for an earlier one.
+        var waiting: [Int: Result] = [:]
+        /// Subtrees merged so far.
+        var merged = 0
+        /// Top-level entries merged so far.
+        var topMerged = 0
+
+        fileprivate init(top: Result, subtrees: [Subtree]) {
+            self.top = top
+            self.subtrees = subtrees
+            result.warnings = top.warnings
+        }
+
+        mutating func add(_ walked: Result, at index: Int) throws {
+            waiting[index] = walked
+            while let next = waiting.removeValue(forKey: merged) {
+                try mergeTop(through: subtrees[merged].position)
+                try result.entries.append(contentsOf: next.entries)
+                result.warnings += next.warnings
+                merged += 1
             }
         }
-        return result
+
+        mutating func finish() throws -> Result {
+            try mergeTop(through: top.entries.count - 1)
+            return result
+        }
+
+        private mutating func mergeTop(through position: Int) throws {
+            while topMerged <= position {
+                try result.entries.append(top.entries[topMerged])
+                topMerged += 1
+            }
+        }
     }
 
     /// A top-level folder left for its own task: its descriptor, its path, and the position of its
     /// own entry in the top-level result.
-    private struct Subtree: Sendable {
+    fileprivate struct Subtree: Sendable {
         var fd: Int32
         var prefix: String
         var position: Int
@@ -126,10 +157,22 @@ public struct SourceScanner: Sendable {
             let mode = UInt32(info.st_mode & 0o7777)
             switch info.st_mode & S_IFMT {
             case S_IFREG:
-                result.entries.append(
-                    ManifestEntry(path: path, type: .file, size: Int64(info.st_size), mtimeNs: mtime, mode: mode))
+                guard
+                    (try? result.entries.append(
+                        ManifestEntry(path: path, type: .file, size: Int64(info.st_size), mtimeNs: mtime, mode: mode)))
+                        != nil
+                else {
+                    result.warnings.append(skipped(prefix, name, "the manifest's paths exceed 4 GiB"))
+                    continue
+                }
             case S_IFDIR:
-                result.entries.append(ManifestEntry(path: path, type: .dir, size: 0, mtimeNs: mtime, mode: mode))
+                guard
+                    (try? result.entries.append(
+                        ManifestEntry(path: path, type: .dir, size: 0, mtimeNs: mtime, mode: mode))) != nil
+                else {
+                    result.warnings.append(skipped(prefix, name, "the manifest's paths exceed 4 GiB"))
+                    continue
+                }
                 let child = openat(directory, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
                 if child >= 0 && subtrees != nil {
                     subtrees!.append(Subtree(fd: child, prefix: path, position: result.entries.count - 1))

@@ -212,12 +212,13 @@ struct ClientSession {
         // Manifest.
         let parts = manifestParts(limit: ready.limits)
         let binary = ready.capabilities.contains(Capability.binaryManifest)
-        for (index, part) in parts.enumerated() {
+        for (index, range) in parts.enumerated() {
             let final = index == parts.count - 1
+            let part = scan.entries[range]
             if binary {
                 try await outbound.write(Frame(kind: .manifest, payload: BinaryManifest.encode(part, final: final)))
             } else {
-                try await outbound.write(json.frame(.filesInfo(FilesInfo(entries: part, final: final))))
+                try await outbound.write(json.frame(.filesInfo(FilesInfo(entries: Array(part), final: final))))
             }
         }
 
@@ -236,7 +237,11 @@ struct ClientSession {
         let wanted = Set(tasks.lazy.map(\.path))
         var files: [String: ManifestEntry] = [:]
         files.reserveCapacity(wanted.count)
-        for entry in scan.entries where entry.type == .file && wanted.contains(entry.path) { files[entry.path] = entry }
+        if !wanted.isEmpty {
+            for entry in scan.entries where entry.type == .file && wanted.contains(entry.path) {
+                files[entry.path] = entry
+            }
+        }
         outcome.unchanged = scan.fileCount - tasks.count - outcome.failed.count
         logger.info("\(tasks.count) files to send, \(outcome.unchanged) unchanged")
 
@@ -298,11 +303,14 @@ struct ClientSession {
         return message
     }
 
-    /// The manifest split into parts that respect the server's limits.
-    private func manifestParts(limit: Ready.Limits) -> [[ManifestEntry]] {
+    /// The manifest's parts, as index ranges, that respect the server's limits.
+    private func manifestParts(limit: Ready.Limits) -> [Range<Int>] {
         let maxEntries = max(1, min(limit.maxEntriesPerPart, ProtocolLimits.maxEntriesPerPart))
         let maxBytes = min(limit.maxControlPayload, ProtocolLimits.maxControlPayload) / 2
-        return MessageParts.split(scan.entries, maxCount: maxEntries, maxBytes: maxBytes) { $0.path }.map(Array.init)
+        let entries = scan.entries
+        return MessageParts.ranges(count: entries.count, maxCount: maxEntries, maxBytes: maxBytes) {
+            entries.pathByteCount(at: $0)
+        }
     }
 }
 

@@ -81,9 +81,9 @@ extension SyncPlan {
     }
 
     /// The stored paths to delete when mirroring deletions: everything in `stored` that the manifest
-    /// does not name, children before their parents.
-    public static func deletions(stored: [String], manifest: Set<String>) -> [String] {
-        stored.filter { !manifest.contains($0) }
+    /// does not name (`keeping` says whether it does), children before their parents.
+    public static func deletions(stored: [String], keeping: (String) -> Bool) -> [String] {
+        stored.filter { !keeping($0) }
             .sorted { lhs, rhs in
                 let l = lhs.utf8.count(where: { $0 == UInt8(ascii: "/") })
                 let r = rhs.utf8.count(where: { $0 == UInt8(ascii: "/") })

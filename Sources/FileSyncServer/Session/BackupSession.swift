@@ -117,7 +117,7 @@ struct BackupSession {
         }
         try await sendTasks(plan, context: context)
         context.logger.debug(
-            "manifest of \(manifest.count) entries received in \(planStarted - manifestStarted), planned and answered in \(ContinuousClock.now - planStarted)"
+            "manifest of \(manifest.paths.count) entries received in \(planStarted - manifestStarted), planned and answered in \(ContinuousClock.now - planStarted)"
         )
         try await setReadTimeout(settings.idleTimeout)
 
@@ -136,7 +136,7 @@ struct BackupSession {
             afterSeconds: settings.intervalSeconds, stored: receiver.stored,
             failed: receiver.failed + plan.conflicts.count, deleted: 0)
         if hello.mirrorDeletions {
-            if manifest.isEmpty {
+            if manifest.paths.isEmpty {
                 next.deletionsSkipped = "the client's manifest is empty"
             } else if next.failed > 0 || receiver.missing > 0 {
                 next.deletionsSkipped = "some files of this backup failed"
@@ -269,12 +269,24 @@ struct BackupSession {
         await sender.value
     }
 
+    /// What the session keeps of the client's manifest once it is planned.
+    private struct Manifest {
+        /// The path of every entry.
+        var paths = PathSet()
+        /// The entries of the files the plan requests, by path.
+        var requested: [String: ManifestEntry] = [:]
+    }
+
     private func receiveManifest(
         _ messages: inout Messages, binary: Bool, planningAgainst folder: ClientFolder
-    ) async throws -> ([ManifestEntry], SyncPlan) {
-        var entries: [ManifestEntry] = []
+    ) async throws -> (Manifest, SyncPlan) {
+        // Only the paths of all entries are kept (packed: a million cost about 30 MB rather than
+        // 150 as entries), and the entries of the files to request.
+        var manifest = Manifest()
         var plan = SyncPlan()
-        var seen = Set<String>()
+        // Paths equal under Unicode canonical equivalence are one path to the protocol; the packed
+        // index compares bytes, so paths beyond ASCII are also checked here, as Strings.
+        var beyondASCII = Set<String>()
         var waiting = Duration.zero
         var decoding = Duration.zero
         var planning = Duration.zero
@@ -297,7 +309,7 @@ struct BackupSession {
                 throw FileSyncError(.unexpectedMessage, "expected CLIENT_FILES_INFO")
             }
             guard part.entries.count <= ProtocolLimits.maxEntriesPerPart,
-                entries.count + part.entries.count <= ProtocolLimits.maxManifestEntries
+                manifest.paths.count + part.entries.count <= ProtocolLimits.maxManifestEntries
             else {
                 throw FileSyncError(.limitExceeded, "the manifest exceeds the entry limits")
             }
@@ -305,7 +317,9 @@ struct BackupSession {
             validated.reserveCapacity(part.entries.count)
             for entry in part.entries {
                 let entry = try entry.validated()
-                guard seen.insert(entry.path).inserted else {
+                guard try manifest.paths.insert(entry.path),
+                    entry.path.utf8.allSatisfy({ $0 < 0x80 }) || beyondASCII.insert(entry.path).inserted
+                else {
                     throw FileSyncError(.malformedMessage, "the manifest lists \"\(entry.path)\" twice")
                 }
                 validated.append(entry)
@@ -318,14 +332,18 @@ struct BackupSession {
             let tail = Array(validated[middle...])
             let (root, id) = (settings.root, folder.id)
             async let second = Self.plan(tail, root: root, id: id)
-            plan.merge(Self.plan(validated[..<middle], in: folder))
-            plan.merge(try await second)
-            entries += validated
+            var partPlan = Self.plan(validated[..<middle], in: folder)
+            partPlan.merge(try await second)
+            if !partPlan.tasks.isEmpty {
+                let requested = Set(partPlan.tasks.map(\.path))
+                for entry in validated where requested.contains(entry.path) { manifest.requested[entry.path] = entry }
+            }
+            plan.merge(partPlan)
             planning += ContinuousClock.now - decoded
             if part.final {
                 logger.debug(
                     "manifest: waited \(waiting), decoded and validated in \(decoding), planned in \(planning)")
-                return (entries, plan)
+                return (manifest, plan)
             }
         }
     }
@@ -359,16 +377,14 @@ struct BackupSession {
     /// Turns the `full` tasks of files of at least ``ServerSettings/chunkedMinimumSize`` into
     /// `delta` tasks when the catalog holds chunks that might be reused, `chunked` ones otherwise.
     private func offerChunks(
-        _ plan: inout SyncPlan, manifest: [ManifestEntry], catalog: ChunkCatalog
+        _ plan: inout SyncPlan, manifest: Manifest, catalog: ChunkCatalog
     ) -> [String: TransferTask.Kind] {
         guard !plan.tasks.isEmpty else { return [:] }
-        let sizes = Dictionary(manifest.lazy.filter { $0.type == .file }.map { ($0.path, $0.size) }) { first, _ in first
-        }
         let kind: TransferTask.Kind = catalog.isEmpty ? .chunked : .delta
         var chunkTasks: [String: TransferTask.Kind] = [:]
         for index in plan.tasks.indices where plan.tasks[index].kind == .full {
             let path = plan.tasks[index].path
-            guard let size = sizes[path], size >= ServerSettings.chunkedMinimumSize else { continue }
+            guard let size = manifest.requested[path]?.size, size >= ServerSettings.chunkedMinimumSize else { continue }
             plan.tasks[index].kind = kind
             chunkTasks[path] = kind
         }
@@ -378,15 +394,14 @@ struct BackupSession {
     /// Turns tasks whose partial the server holds into `resume` tasks (for clients that can resume)
     /// and deletes every other partial: of files no longer wanted, changed since, or expired.
     private func offerResumes(
-        _ plan: inout SyncPlan, manifest: [ManifestEntry], partials: PartialStore, allowed: Bool
+        _ plan: inout SyncPlan, manifest: Manifest, partials: PartialStore, allowed: Bool
     ) -> [String: PartialStore.Offer] {
         partials.expire(olderThan: settings.partialExpiry)
         var offers: [String: PartialStore.Offer] = [:]
         let held = Set(partials.names())
         if allowed && !held.isEmpty {
-            let entries = Dictionary(manifest.map { ($0.path, $0) }) { first, _ in first }
             for index in plan.tasks.indices {
-                guard let entry = entries[plan.tasks[index].path],
+                guard let entry = manifest.requested[plan.tasks[index].path],
                     held.contains(PartialStore.name(for: entry.path, size: entry.size, mtimeNs: entry.mtimeNs)),
                     let offer = partials.offer(for: entry)
                 else { continue }
@@ -417,12 +432,11 @@ struct BackupSession {
         try await context.outbound.write(contentsOf: frames)
     }
 
-    private func deleteEntries(notIn manifest: [ManifestEntry], from folder: ClientFolder, context: Context) throws
+    private func deleteEntries(notIn manifest: Manifest, from folder: ClientFolder, context: Context) throws
         -> Int
     {
-        let keep = Set(manifest.map(\.path))
         var deleted = 0
-        for path in SyncPlan.deletions(stored: try folder.storedPaths(), manifest: keep) {
+        for path in SyncPlan.deletions(stored: try folder.storedPaths(), keeping: manifest.paths.contains) {
             do {
                 if try folder.remove(RelativePath(validating: path)) { deleted += 1 }
             } catch {

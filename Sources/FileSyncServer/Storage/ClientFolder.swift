@@ -123,7 +123,8 @@ final class ClientFolder {
 
     /// What the server holds at `path`, without following any symlink; `nil` when nothing is there.
     func storedEntry(at path: RelativePath) -> StoredEntry? {
-        let components = Array(path.components.dropLast())
+        var components = path.components
+        let name = String(components.removeLast())
         let parent: Int32
         switch try? directory(components, create: false) {
         case .found(let fd): parent = fd
@@ -131,7 +132,7 @@ final class ClientFolder {
         case .blocked: return StoredEntry(type: .other, size: 0, mtimeNs: 0, mode: 0)
         }
         var info = stat()
-        guard fstatat(parent, String(path.components.last!), &info, AT_SYMLINK_NOFOLLOW) == 0 else { return nil }
+        guard fstatat(parent, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { return nil }
         return StoredEntry(stat: info)
     }
 
