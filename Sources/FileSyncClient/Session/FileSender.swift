@@ -30,6 +30,10 @@ struct FileSender {
     private var batch: [Frame] = []
     private var batchBytes = 0
     private static let batchLimit = 1 << 20
+    /// Completes once the event loop has taken the batches written before it (see ``flush()``).
+    private var taken: EventLoopFuture<Void>?
+    private var batchesSinceWait = 0
+    private static let batchesPerWait = 4
 
     init(
         source: String, outbound: NIOAsyncChannelOutboundWriter<Frame>, eventLoop: any EventLoop,
@@ -317,17 +321,24 @@ struct FileSender {
         return hasher
     }
 
-    /// Writes whatever is batched, and waits until the event loop has taken it.
+    /// Writes whatever is batched; every few batches, waits until the event loop has taken the
+    /// batches written before the last such wait.
     ///
     /// The writer hands each batch to the event loop as a task of its own, and only stops taking
     /// batches once the event loop has seen the socket fill up: a reader faster than the network
     /// (a chunk memo makes reading nearly free) could otherwise queue dozens of MiB on the way, in
-    /// plaintext and again encrypted. Waiting for the event loop after each batch keeps about one
-    /// batch in flight beyond what the socket holds.
+    /// plaintext and again encrypted. These waits keep that under about 2 × ``batchesPerWait``
+    /// batches; waiting after every batch cost 10% on compressible data.
     mutating func flush() async throws {
         guard !batch.isEmpty else { return }
         try await outbound.write(contentsOf: batch)
-        try await eventLoop.submit {}.get()
+        batchesSinceWait += 1
+        if batchesSinceWait >= Self.batchesPerWait {
+            batchesSinceWait = 0
+            let previous = taken
+            taken = eventLoop.submit {}
+            try await previous?.get()
+        }
         batch.removeAll(keepingCapacity: true)
         batchBytes = 0
     }
