@@ -16,17 +16,6 @@ public struct PackedManifest: Sendable {
 
     public init() {}
 
-    /// Reserves room for `count` more entries with `pathBytes` bytes of paths in all.
-    public mutating func reserveCapacity(_ count: Int, pathBytes: Int) {
-        paths.reserveCapacity(count, bytes: pathBytes)
-        sizes.reserveCapacity(sizes.count + count)
-        mtimes.reserveCapacity(mtimes.count + count)
-        modes.reserveCapacity(modes.count + count)
-    }
-
-    /// Bytes of all paths held.
-    public var totalPathBytes: Int { paths.totalBytes }
-
     /// Appends `entry`.
     ///
     /// - Throws: `limitExceeded` past ``PathList/maxBytes`` of paths.

@@ -10,14 +10,6 @@ public struct PathList: Sendable {
     public init() {}
 
     public var count: Int { ends.count }
-    /// Bytes of all paths held.
-    public var totalBytes: Int { bytes.count }
-
-    /// Reserves room for `count` more paths of `bytes` bytes in all.
-    public mutating func reserveCapacity(_ count: Int, bytes: Int) {
-        self.bytes.reserveCapacity(self.bytes.count + bytes)
-        ends.reserveCapacity(ends.count + count)
-    }
 
     /// Appends a path given as its UTF-8 bytes.
     ///
