@@ -50,4 +50,14 @@ struct ValidationTests {
             try ManifestEntry(path: "d", type: .dir, size: 10, mtimeNs: 0, mode: 0o755).validated()
         }
     }
+
+    @Test(
+        "a path splits into its parent's components and its last component",
+        arguments: [("a", [String](), "a"), ("a/b", ["a"], "b"), ("x/y/z.txt", ["x", "y"], "z.txt")])
+    func lastComponent(path: String, parent: [String], last: String) throws {
+        let relative = try RelativePath(validating: path)
+        #expect(relative.parentComponents.map(String.init) == parent)
+        #expect(String(relative.lastComponent) == last)
+        #expect(relative.parentComponents + [relative.lastComponent] == relative.components)
+    }
 }

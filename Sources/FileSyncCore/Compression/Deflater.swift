@@ -81,21 +81,26 @@ public final class Inflater {
 
 /// A cheap guess at whether a block is worth handing to zlib.
 public enum Compressibility {
+    /// Bytes of a sample looked at.
+    static let sampleSize = 4096
+
     /// `true` when the order-0 entropy of up to the first 4 KiB of `sample` is below 7.2 bits per
     /// byte. Random or already-compressed data scores about 7.9 and is skipped without trying.
     public static func isWorthTrying(_ sample: UnsafeRawBufferPointer) -> Bool {
-        let count = min(sample.count, 4096)
+        let count = min(sample.count, sampleSize)
         guard count >= 64 else { return false }
-        var histogram = [Int](repeating: 0, count: 256)
-        for index in 0..<count { histogram[Int(sample[index])] += 1 }
-        var entropy = 0.0
-        let total = Double(count)
-        for value in histogram where value > 0 {
-            let p = Double(value) / total
-            entropy -= p * log2(p)
+        // H = log2(n) - Σ c·log2(c) / n over the byte counts c, with c·log2(c) from a table.
+        return withUnsafeTemporaryAllocation(of: UInt16.self, capacity: 256) { histogram in
+            histogram.initialize(repeating: 0)
+            for byte in UnsafeRawBufferPointer(rebasing: sample[..<count]) { histogram[Int(byte)] &+= 1 }
+            var sum = 0.0
+            for value in histogram where value > 0 { sum += countLog2Count[Int(value)] }
+            return log2(Double(count)) - sum / Double(count) < 7.2
         }
-        return entropy < 7.2
     }
+
+    /// `c·log2(c)` for every count a sample can hold.
+    private static let countLog2Count: [Double] = (0...sampleSize).map { $0 == 0 ? 0 : Double($0) * log2(Double($0)) }
 }
 
 #if canImport(Glibc)

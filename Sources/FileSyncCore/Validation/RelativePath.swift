@@ -31,6 +31,18 @@ public struct RelativePath: Sendable, Hashable, CustomStringConvertible {
     /// The components, in order.
     public var components: [Substring] { string.split(separator: "/") }
 
+    /// The last component: the name of the file or folder itself.
+    public var lastComponent: Substring {
+        guard let slash = string.utf8.lastIndex(of: UInt8(ascii: "/")) else { return string[...] }
+        return string[string.utf8.index(after: slash)...]
+    }
+
+    /// The components before the last: the path of the parent folder.
+    public var parentComponents: [Substring] {
+        guard let slash = string.utf8.lastIndex(of: UInt8(ascii: "/")) else { return [] }
+        return string[..<slash].split(separator: "/")
+    }
+
     private static func invalid(_ path: String, _ reason: String) -> FileSyncError {
         let shown = path.count > 80 ? String(path.prefix(80)) + "…" : path
         return FileSyncError(.invalidPath, "path \"\(shown.debugDescription.dropFirst().dropLast())\" \(reason)")

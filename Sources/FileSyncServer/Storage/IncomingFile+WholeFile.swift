@@ -18,10 +18,13 @@ extension IncomingFile {
         _ content: UnsafeRawBufferPointer, header: FileHeader, path: RelativePath, store: PartialStore,
         folder: ClientFolder, unnamed: Bool
     ) throws -> PendingRename {
-        guard let parent = try folder.parentDirectory(of: path, create: true) else {
-            throw FileSyncError.storage("create the folder of", path.string, errno: ENOENT)
+        let parentComponents = path.parentComponents
+        let parent: Int32
+        switch try folder.directory(parentComponents, create: true) {
+        case .found(let fd): parent = fd
+        case .missing: throw FileSyncError.storage("create the folder of", path.string, errno: ENOENT)
+        case .blocked(let reason): throw FileSyncError(.typeConflict, reason)
         }
-        let partialName = PartialStore.name(for: header.path, size: header.size, mtimeNs: header.mtimeNs)
         var fd: Int32 = -1
         var named = false
         if unnamed && store.supportsUnnamedFiles {
@@ -41,11 +44,13 @@ extension IncomingFile {
             }
         } catch {
             if fd >= 0 { close(fd) }
-            if named { store.remove(named: partialName) }
+            if named {
+                store.remove(named: PartialStore.name(for: header.path, size: header.size, mtimeNs: header.mtimeNs))
+            }
             throw error
         }
         return PendingRename(
-            path: path, parentComponents: Array(path.components.dropLast()), partialName: partialName,
-            size: header.size, mtimeNs: header.mtimeNs, inode: 0, chunks: nil, descriptor: named ? nil : fd)
+            path: path, parentComponents: parentComponents, size: header.size, mtimeNs: header.mtimeNs, inode: 0,
+            chunks: nil, descriptor: named ? nil : fd)
     }
 }

@@ -42,7 +42,7 @@ final class IncomingFile {
         self.path = path
         self.header = header
         self.hashesContent = hashesContent
-        self.parentComponents = Array(path.components.dropLast())
+        self.parentComponents = path.parentComponents
         // Make sure the destination folder can exist before any data is accepted.
         guard try folder.parentDirectory(of: path, create: true) != nil else {
             throw FileSyncError.storage("create the folder of", path.string, errno: ENOENT)
@@ -102,7 +102,7 @@ final class IncomingFile {
         fd = -1
         guard closed == 0 else { throw FileSyncError.storage("close", path.string) }
         return PendingRename(
-            path: path, parentComponents: parentComponents, partialName: partialName, size: header.size,
+            path: path, parentComponents: parentComponents, size: header.size,
             mtimeNs: header.mtimeNs, inode: inode, chunks: chunks, descriptor: nil)
     }
 
@@ -139,7 +139,6 @@ final class IncomingFile {
 struct PendingRename: Sendable {
     let path: RelativePath
     let parentComponents: [Substring]
-    let partialName: String
     let size: Int64
     let mtimeNs: Int64
     let inode: UInt64
@@ -148,6 +147,9 @@ struct PendingRename: Sendable {
     /// An unnamed file (`O_TMPFILE`) in the destination folder, open until it is linked into place;
     /// `nil` when the content is in the partial `partialName`.
     let descriptor: Int32?
+
+    /// The name of the file's partial (computed on demand: most files are linked in unnamed).
+    var partialName: String { PartialStore.name(for: path.string, size: size, mtimeNs: mtimeNs) }
 
     /// Makes the content durable before the rename: `fdatasync`.
     func synchronize(in store: PartialStore) throws {
@@ -169,7 +171,7 @@ struct PendingRename: Sendable {
         guard case .found(let parent) = try folder.directory(parentComponents, create: true) else {
             throw FileSyncError.storage("reopen the folder of", path.string, errno: ENOENT)
         }
-        let name = String(path.components.last!)
+        let name = String(path.lastComponent)
         if let descriptor {
             if filesync_link_unnamed(descriptor, parent, name) == 0 { return statusChangeTime(parent, name) }
             let code = errno
