@@ -172,6 +172,43 @@ extension EndToEnd {
             try setup.normalBackupSucceeds()
         }
 
+        @Test("with binaryTasks, tasks frames name the files to send and the rejected ones by manifest position")
+        func binaryTasks() throws {
+            let setup = try Setup("tasks")
+            // The server holds a folder where the client has the file "c": that entry is rejected.
+            try FileManager.default.createDirectory(atPath: setup.root + "/bt/c", withIntermediateDirectories: true)
+            let entries = [
+                ManifestEntry(path: "d", type: .dir, size: 0, mtimeNs: 0, mode: 0o755),
+                HostileCorpusTests.entry("d/a"), HostileCorpusTests.entry("d/b"), HostileCorpusTests.entry("c"),
+                HostileCorpusTests.entry("e"),
+            ]
+            let raw = try RawConnection(port: setup.server.port)
+            try raw.authenticate(
+                id: "bt", server: setup.server, folder: setup.work, capabilities: [Capability.binaryTasks])
+            guard case .ready(let ready)? = try raw.receiveSkippingQueue() else { throw TestFailure("no READY") }
+            #expect(ready.capabilities == [Capability.binaryTasks])
+            try raw.send(.filesInfo(FilesInfo(entries: entries, final: true)))
+            guard let frame = try raw.receiveFrame() else { throw TestFailure("no tasks frame") }
+            #expect(frame.kind == .tasks)
+            let part = try BinaryTasks.decode(frame.payload)
+            #expect(part.final)
+            #expect(part.runs == [.init(first: 1, count: 2, kind: .full), .init(first: 4, kind: .full)])
+            #expect(part.rejected.map(\.entry) == [3])
+            for path in ["d/a", "d/b", "e"] {
+                let data = Array("data".utf8)
+                try raw.send(.fileHeader(FileHeader(path: path, size: 4, mtimeNs: 1, mode: 0o644)))
+                try raw.sendData(data)
+                try raw.send(.fileEnd(FileEnd(sha256: data.withUnsafeBytes { ChunkHash(of: $0) }.description)))
+            }
+            try raw.send(.done(Done()))
+            var stored: [String] = []
+            while case .fileAck(let ack)? = try raw.receive() {
+                stored += ack.files.compactMap { $0.succeeded ? $0.path : nil }
+            }
+            #expect(stored.sorted() == ["d/a", "d/b", "e"])
+            #expect(try String(contentsOfFile: setup.root + "/bt/d/b", encoding: .utf8) == "data")
+        }
+
         @Test(
             "file frames: a wrong checksum fails that file; short content, a repeat or no capability ends the session")
         func lyingFileFrames() throws {

@@ -11,6 +11,8 @@ import Testing
         #expect(try !set.insert("ünïcødé/文件"))
         #expect(set.count == paths.count)
         for path in paths { #expect(set.contains(path)) }
+        #expect(paths.map { set.index(of: $0) } == Array(paths.indices), "positions in the order added")
+        #expect(set.index(of: "d3/f3.bi") == nil)
         #expect(!set.contains("d3/f3.bi"))
         #expect(!set.contains("d3/f3.bin/"))
         #expect(!set.contains("ünïcødé"))

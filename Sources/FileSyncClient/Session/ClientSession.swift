@@ -96,18 +96,22 @@ struct ClientSession {
             }
         let channel = connection.channel
         return try await connection.executeThenClose { inbound, outbound in
-            let (events, continuation) = AsyncThrowingStream.makeStream(of: Message.self)
+            let (events, continuation) = AsyncThrowingStream.makeStream(of: ServerEvent.self)
             let acks = Acknowledgements()
             return try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask {
                     do {
                         let decoder = MessageDecoder()
                         for try await frame in inbound {
+                            if frame.kind == .tasks {
+                                continuation.yield(.tasks(try BinaryTasks.decode(frame.payload)))
+                                continue
+                            }
                             let message = try decoder.decode(frame)
                             if case .fileAck(let ack) = message {
                                 acks.record(ack.files)
                             } else {
-                                continuation.yield(message)
+                                continuation.yield(.message(message))
                             }
                         }
                         continuation.finish(
@@ -128,7 +132,7 @@ struct ClientSession {
     // MARK: - Conversation
 
     private func converse(
-        _ events: inout AsyncThrowingStream<Message, any Error>.AsyncIterator,
+        _ events: inout ServerEvent.Iterator,
         outbound: NIOAsyncChannelOutboundWriter<Frame>, acks: Acknowledgements, channel: any Channel,
         check: FingerprintCheck, knownServers: KnownServers
     ) async throws -> Outcome {
@@ -138,7 +142,10 @@ struct ClientSession {
             options.compressionLevel == 0
             ? [] : (options.zstdLevel > 0 ? [Capability.zstd] : []) + [Capability.deflate]
         let capabilities =
-            compression + [Capability.resume, Capability.chunks, Capability.binaryManifest, Capability.fileFrames]
+            compression + [
+                Capability.resume, Capability.chunks, Capability.binaryManifest, Capability.fileFrames,
+                Capability.binaryTasks,
+            ]
         let clientNonce = Authenticator.nonce()
         let id = options.clientID.string
         try await outbound.write(
@@ -223,27 +230,11 @@ struct ClientSession {
         }
 
         // Tasks.
-        var tasks: [TransferTask] = []
-        receiving: while true {
-            guard case .tasks(let part) = try await next(&events) else {
-                throw FileSyncError(.unexpectedMessage, "expected TASKS")
-            }
-            tasks += part.tasks
-            for rejected in part.rejected ?? [] {
-                outcome.failed[rejected.path] = rejected.error?.message ?? "rejected"
-            }
-            if part.final { break receiving }
-        }
-        let wanted = Set(tasks.lazy.map(\.path))
-        var files: [String: ManifestEntry] = [:]
-        files.reserveCapacity(wanted.count)
-        if !wanted.isEmpty {
-            for entry in scan.entries where entry.type == .file && wanted.contains(entry.path) {
-                files[entry.path] = entry
-            }
-        }
-        outcome.unchanged = scan.fileCount - tasks.count - outcome.failed.count
-        logger.info("\(tasks.count) files to send, \(outcome.unchanged) unchanged")
+        let runs = try await receiveTasks(
+            &events, binary: ready.capabilities.contains(Capability.binaryTasks), outcome: &outcome)
+        let taskCount = runs.reduce(0) { $0 + $1.count }
+        outcome.unchanged = scan.fileCount - taskCount - outcome.failed.count
+        logger.info("\(taskCount) files to send, \(outcome.unchanged) unchanged")
 
         // Files.
         let compressor: BlockCompressor? =
@@ -262,18 +253,19 @@ struct ClientSession {
             bytesPerSecond: options.bytesPerSecond, fileFrames: ready.capabilities.contains(Capability.fileFrames),
             chunkCache: options.chunkCacheDirectory.flatMap { ChunkCache(directory: $0, id: options.clientID) })
         var sent: [String: Int64] = [:]
-        for task in tasks {
+        for run in runs {
             let known =
-                task.kind == .full || (task.kind == .resume && ready.capabilities.contains(Capability.resume))
-                || ([.chunked, .delta].contains(task.kind) && ready.capabilities.contains(Capability.chunks))
-            guard known, let entry = files[task.path] else {
-                throw FileSyncError(
-                    .unexpectedMessage,
-                    "the server asked for \"\(task.path)\" (\(task.kind.rawValue)), which was not offered")
+                run.kind == .full || (run.kind == .resume && ready.capabilities.contains(Capability.resume))
+                || ([.chunked, .delta].contains(run.kind) && ready.capabilities.contains(Capability.chunks))
+            guard known else {
+                throw FileSyncError(.unexpectedMessage, "the server asked for a \(run.kind.rawValue) task, not offered")
             }
-            switch try await sender.send(entry, task: task, events: &events) {
-            case .sent: sent[entry.path] = entry.size
-            case .skipped(let reason): outcome.failed[entry.path] = reason
+            for index in run.entries {
+                let entry = scan.entries[index]
+                switch try await sender.send(entry, task: run.task(path: entry.path), events: &events) {
+                case .sent: sent[entry.path] = entry.size
+                case .skipped(let reason): outcome.failed[entry.path] = reason
+                }
             }
         }
         try await sender.append(.done(Done()))
@@ -295,12 +287,84 @@ struct ClientSession {
         return outcome
     }
 
-    private func next(_ events: inout AsyncThrowingStream<Message, any Error>.AsyncIterator) async throws -> Message {
-        guard let message = try await events.next() else {
+    private func next(_ events: inout ServerEvent.Iterator) async throws -> Message {
+        switch try await nextEvent(&events) {
+        case .message(let message): return message
+        case .tasks:
+            throw FileSyncError(.unexpectedMessage, "a tasks frame arrived where a control message was expected")
+        }
+    }
+
+    private func nextEvent(_ events: inout ServerEvent.Iterator) async throws -> ServerEvent {
+        guard let event = try await events.next() else {
             throw FileSyncError(.connectionClosed, "the server closed the connection")
         }
-        if case .error(let error) = message { throw ServerRefusal(error: error) }
-        return message
+        if case .message(.error(let error)) = event { throw ServerRefusal(error: error) }
+        return event
+    }
+
+    /// Collects the task list, as runs of manifest entries in ascending order, checking that each
+    /// names files of the manifest, none twice; notes rejected entries in `outcome`.
+    private func receiveTasks(
+        _ events: inout ServerEvent.Iterator, binary: Bool, outcome: inout Outcome
+    ) async throws -> [BinaryTasks.Run] {
+        let entries = scan.entries
+        var runs: [BinaryTasks.Run] = []
+        // JSON tasks name paths: they are looked up once all have arrived.
+        var named: [TransferTask] = []
+        var end = 0
+        receiving: while true {
+            switch try await nextEvent(&events) {
+            case .tasks(let part) where binary:
+                for run in part.runs {
+                    guard run.first >= end, run.first + run.count <= entries.count,
+                        run.entries.allSatisfy({ entries.type(at: $0) == .file })
+                    else {
+                        throw FileSyncError(
+                            .unexpectedMessage,
+                            "the server asked for manifest entries \(run.first)..<\(run.first + run.count), "
+                                + "which are not files offered once each")
+                    }
+                    end = run.first + run.count
+                    runs.append(run)
+                }
+                for rejection in part.rejected {
+                    guard rejection.entry < entries.count else {
+                        throw FileSyncError(
+                            .unexpectedMessage, "the server rejected entry \(rejection.entry), not offered")
+                    }
+                    outcome.failed[entries[rejection.entry].path] = rejection.message
+                }
+                if part.final { return runs }
+            case .message(.tasks(let part)) where !binary:
+                named += part.tasks
+                for rejected in part.rejected ?? [] {
+                    outcome.failed[rejected.path] = rejected.error?.message ?? "rejected"
+                }
+                if part.final { break receiving }
+            default:
+                throw FileSyncError(.unexpectedMessage, "expected TASKS")
+            }
+        }
+        let wanted = Set(named.lazy.map(\.path))
+        var positions: [String: Int] = [:]
+        positions.reserveCapacity(wanted.count)
+        if !wanted.isEmpty {
+            for index in entries.indices where entries.type(at: index) == .file {
+                let path = entries.path(at: index)
+                if wanted.contains(path) { positions[path] = index }
+            }
+        }
+        for task in named {
+            guard let index = positions.removeValue(forKey: task.path) else {
+                throw FileSyncError(
+                    .unexpectedMessage,
+                    "the server asked for \"\(task.path)\" (\(task.kind.rawValue)), which was not offered")
+            }
+            runs.append(
+                BinaryTasks.Run(first: index, kind: task.kind, offset: task.offset, prefixSha256: task.prefixSha256))
+        }
+        return runs
     }
 
     /// The manifest's parts, as index ranges, that respect the server's limits.

@@ -62,7 +62,7 @@ struct FileSender {
     }
 
     /// Server messages that arrive during the transfer (`CHUNK_NEED`); acknowledgements go elsewhere.
-    typealias Events = AsyncThrowingStream<Message, any Error>.AsyncIterator
+    typealias Events = ServerEvent.Iterator
 
     /// Sends one file, from where the server's partial copy ends when `task` offers to resume and
     /// the file's first bytes still match; otherwise whole. Throws only when the connection fails.
@@ -274,11 +274,12 @@ struct FileSender {
 
     private static func nextNeed(_ events: inout Events) async throws -> ChunkNeed {
         switch try await events.next() {
-        case .chunkNeed(let need): return need
-        case .error(let error): throw ServerRefusal(error: error)
+        case .message(.chunkNeed(let need)): return need
+        case .message(.error(let error)): throw ServerRefusal(error: error)
         case nil: throw FileSyncError(.connectionClosed, "the server closed the connection")
-        case .some(let other):
+        case .message(let other):
             throw FileSyncError(.unexpectedMessage, "expected CHUNK_NEED, got \(other.kind.rawValue)")
+        case .tasks: throw FileSyncError(.unexpectedMessage, "expected CHUNK_NEED, got a tasks frame")
         }
     }
 

@@ -20,6 +20,8 @@ public struct Frame: Sendable, Equatable {
         case manifest = 0x05
         /// With the `fileFrames` capability: a whole file of at most 1 MiB, see ``WholeFile``.
         case file = 0x06
+        /// With the `binaryTasks` capability: one `TASKS` part, see ``BinaryTasks``.
+        case tasks = 0x07
     }
 
     /// Bits of the flags byte. Unknown bits must be zero; a frame with unknown bits is rejected.

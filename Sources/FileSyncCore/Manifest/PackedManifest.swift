@@ -39,6 +39,14 @@ public struct PackedManifest: Sendable {
 
     /// The UTF-8 byte count of the path at `position`.
     public func pathByteCount(at position: Int) -> Int { paths.byteCount(at: position) }
+
+    /// The path of the entry at `position`, without making the whole entry.
+    public func path(at position: Int) -> String { paths.path(at: position) }
+
+    /// The type of the entry at `position`.
+    public func type(at position: Int) -> ManifestEntry.EntryType {
+        modes[position] & Self.folderBit != 0 ? .dir : .file
+    }
 }
 
 // MARK: - Collection

@@ -38,18 +38,23 @@ public struct PathSet: Sendable {
 
     /// Whether `path` was added.
     public func contains(_ path: String) -> Bool {
-        guard !slots.isEmpty else { return false }
+        index(of: path) != nil
+    }
+
+    /// The position of `path` among the paths in the order they were added (from 0), if it was.
+    public func index(of path: String) -> Int? {
+        guard !slots.isEmpty else { return nil }
         var path = path
         return path.withUTF8 { utf8 in
-            if case .found = find(UnsafeRawBufferPointer(utf8)) { return true }
-            return false
+            if case .found(let index) = find(UnsafeRawBufferPointer(utf8)) { return index }
+            return nil
         }
     }
 
     // MARK: - Private
 
     private enum Lookup {
-        case found
+        case found(Int)
         case free(Int)
     }
 
@@ -70,7 +75,7 @@ public struct PathSet: Sendable {
                 stored.count == bytes.count
                     && (bytes.isEmpty || memcmp(stored.baseAddress!, bytes.baseAddress!, bytes.count) == 0)
             }
-            if same { return .found }
+            if same { return .found(held - 1) }
             slot = (slot + 1) & mask
         }
     }

@@ -79,8 +79,10 @@ public enum Capability {
     /// The client may send a file of at most 1 MiB as one file frame (``WholeFile``) instead of
     /// `FILE_HEADER`, data frames and `FILE_END`.
     public static let fileFrames = "fileFrames"
+    /// The server sends its task list as tasks frames (``BinaryTasks``) instead of `TASKS` messages.
+    public static let binaryTasks = "binaryTasks"
     /// Every capability this build understands.
-    public static let all: Set<String> = [deflate, resume, chunks, zstd, binaryManifest, fileFrames]
+    public static let all: Set<String> = [deflate, resume, chunks, zstd, binaryManifest, fileFrames, binaryTasks]
 }
 
 /// Client → server, first message of every session.

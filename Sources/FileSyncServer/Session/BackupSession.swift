@@ -115,7 +115,8 @@ struct BackupSession {
             chunkTasks = offerChunks(&plan, manifest: manifest, catalog: opened)
             catalog = opened
         }
-        try await sendTasks(plan, context: context)
+        try await sendTasks(
+            plan, manifest: manifest, binary: capabilities.contains(Capability.binaryTasks), context: context)
         context.logger.debug(
             "manifest of \(manifest.paths.count) entries received in \(planStarted - manifestStarted), planned and answered in \(ContinuousClock.now - planStarted)"
         )
@@ -414,7 +415,11 @@ struct BackupSession {
         return offers
     }
 
-    private func sendTasks(_ plan: SyncPlan, context: Context) async throws {
+    private func sendTasks(_ plan: SyncPlan, manifest: Manifest, binary: Bool, context: Context) async throws {
+        if binary {
+            try await sendTaskFrames(plan, manifest: manifest, context: context)
+            return
+        }
         let rejected = plan.conflicts.map {
             FileResult(
                 path: $0.path, error: ErrorMessage(code: FileSyncError.Code.typeConflict.rawValue, message: $0.reason))
@@ -428,6 +433,23 @@ struct BackupSession {
             let refused = index < rejectedParts.count ? Array(rejectedParts[index]) : []
             let part = Tasks(tasks: tasks, rejected: refused.isEmpty ? nil : refused, final: index == count - 1)
             frames.append(try context.frame(.tasks(part)))
+        }
+        try await context.outbound.write(contentsOf: frames)
+    }
+
+    /// The tasks as tasks frames: each names its entry by its position in the manifest.
+    private func sendTaskFrames(_ plan: SyncPlan, manifest: Manifest, context: Context) async throws {
+        func entry(_ path: String) throws -> Int {
+            guard let index = manifest.paths.index(of: path) else {
+                throw FileSyncError(.internalError, "\"\(path)\" is planned but not in the manifest")
+            }
+            return index
+        }
+        var tasks = try plan.tasks.map { (entry: try entry($0.path), task: $0) }
+        tasks.sort { $0.entry < $1.entry }
+        let rejected = try plan.conflicts.map { BinaryTasks.Rejection(entry: try entry($0.path), message: $0.reason) }
+        let frames = BinaryTasks.parts(tasks: tasks, rejected: rejected).map {
+            Frame(kind: .tasks, payload: BinaryTasks.encode($0))
         }
         try await context.outbound.write(contentsOf: frames)
     }

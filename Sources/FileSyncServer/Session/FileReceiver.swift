@@ -56,6 +56,8 @@ struct FileReceiver {
     private let committer: BatchCommitter
     /// The batch being committed, whose results are acknowledged before the next batch starts.
     private var committing: Task<[FileResult], Never>?
+    /// Set once the batch being committed is done, so the next may start without waiting.
+    private var committed = AtomicFlag()
     private var scratch = ByteBuffer()
     private let decoder = MessageDecoder()
 
@@ -80,6 +82,9 @@ struct FileReceiver {
         let affordable = openFiles < 0 ? 0 : (openFiles - 512) / 4
         self.maxPendingUnnamed = affordable >= 64 ? min(affordable, settings.commitBatchFiles) : 0
     }
+
+    /// A batch starts as soon as the committer is idle once this many files wait.
+    static let eagerBatchFiles = 256
 
     /// The open-file limit the server asks for (within the hard limit), so that a commit batch of
     /// small files can be held as unnamed files.
@@ -135,8 +140,8 @@ struct FileReceiver {
                 }
                 try await commitIfDue(context: context)
                 continue
-            case .manifest:
-                throw FileSyncError(.unexpectedMessage, "a manifest frame arrived during the transfer")
+            case .manifest, .tasks:
+                throw FileSyncError(.unexpectedMessage, "a \(frame.kind) frame arrived during the transfer")
             case .control:
                 break
             }
@@ -413,10 +418,13 @@ struct FileReceiver {
         context.logger.warning("\(failure.path) failed: \(failure.error?.message ?? "") [\(failure.error?.code ?? "")]")
     }
 
-    /// Commits when the batch is full: by files, bytes or unnamed files held open.
+    /// Commits when the batch is full (by files, bytes or unnamed files held open), or when the
+    /// committer is idle and at least ``eagerBatchFiles`` files wait: batches then follow the pace
+    /// of the disk, and what is left to commit after the last file stays small.
     private mutating func commitIfDue(context: BackupSession.Context) async throws {
         if pending.count >= settings.commitBatchFiles || pendingBytes >= settings.commitBatchBytes
             || (maxPendingUnnamed > 0 && pendingUnnamed >= maxPendingUnnamed)
+            || (pending.count >= Self.eagerBatchFiles && (committing == nil || committed.isSet))
         {
             try await startCommit(context: context)
         }
@@ -431,8 +439,13 @@ struct FileReceiver {
         pending = []
         pendingBytes = 0
         pendingUnnamed = 0
-        let committer = self.committer
-        committing = Task { await committer.commit(batch) }
+        let (committer, done) = (self.committer, AtomicFlag())
+        committed = done
+        committing = Task {
+            let results = await committer.commit(batch)
+            done.set()
+            return results
+        }
     }
 
     /// Waits for the batch being committed and acknowledges it: one `FILE_ACK`.

@@ -69,8 +69,13 @@ final class RawConnection {
 
     /// The next control message, or `nil` when the server closed the connection.
     func receive() throws -> Message? {
+        try receiveFrame().map { try Message(frame: $0) }
+    }
+
+    /// The next frame, or `nil` when the server closed the connection.
+    func receiveFrame() throws -> Frame? {
         while true {
-            if let frame = try decoder.decode(buffer: &buffer) { return try Message(frame: frame) }
+            if let frame = try decoder.decode(buffer: &buffer) { return frame }
             var chunk = [UInt8](repeating: 0, count: 65536)
             let count = recv(fd, &chunk, chunk.count, 0)
             if count == 0 { return nil }
