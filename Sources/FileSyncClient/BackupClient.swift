@@ -107,7 +107,7 @@ public struct BackupClient: Sendable {
 
         let counter = ByteCounter()
         let stats = TransferStats()
-        var stored = Set<String>()
+        var stored = EntrySet()
         var bytesSent: Int64 = 0
         var attempt = 0
         var failuresWithoutProgress = 0

@@ -172,7 +172,7 @@ extension EndToEnd {
             try setup.normalBackupSucceeds()
         }
 
-        @Test("with binaryTasks, tasks frames name the files to send and the rejected ones by manifest position")
+        @Test("with binaryTasks, tasks and ack frames name files by manifest position, rejected ones too")
         func binaryTasks() throws {
             let setup = try Setup("tasks")
             // The server holds a folder where the client has the file "c": that entry is rejected.
@@ -201,11 +201,14 @@ extension EndToEnd {
                 try raw.send(.fileEnd(FileEnd(sha256: data.withUnsafeBytes { ChunkHash(of: $0) }.description)))
             }
             try raw.send(.done(Done()))
-            var stored: [String] = []
-            while case .fileAck(let ack)? = try raw.receive() {
-                stored += ack.files.compactMap { $0.succeeded ? $0.path : nil }
+            // Acknowledgements come as ack frames, by entry number, then NEXT_SYNC.
+            var stored: [Int] = []
+            while let frame = try raw.receiveFrame(), frame.kind == .ack {
+                let ack = try BinaryAcks.decode(frame.payload)
+                #expect(ack.failed.isEmpty)
+                stored += ack.stored.flatMap { Array($0) }
             }
-            #expect(stored.sorted() == ["d/a", "d/b", "e"])
+            #expect(stored.sorted() == [1, 2, 4])
             #expect(try String(contentsOfFile: setup.root + "/bt/d/b", encoding: .utf8) == "data")
         }
 

@@ -18,7 +18,8 @@ struct ClientSession {
 
     /// What one session achieved.
     struct Outcome {
-        var stored: Set<String> = []
+        /// The manifest entries of the files stored.
+        var stored = EntrySet()
         var failed: [String: String] = [:]
         var unchanged = 0
         var bytesSent: Int64 = 0
@@ -26,10 +27,13 @@ struct ClientSession {
         var serverName: String?
     }
 
-    /// Results from `FILE_ACK`s, filled by the reading task while the files go out.
+    /// Results from `FILE_ACK`s (by path) and ack frames (by entry), filled by the reading task
+    /// while the files go out.
     final class Acknowledgements: Sendable {
         let results = Mutex<[FileResult]>([])
+        let acks = Mutex<[BinaryAcks.Ack]>([])
         func record(_ files: [FileResult]) { results.withLock { $0.append(contentsOf: files) } }
+        func record(_ ack: BinaryAcks.Ack) { acks.withLock { $0.append(ack) } }
     }
 
     func run() async throws -> Outcome {
@@ -103,9 +107,14 @@ struct ClientSession {
                     do {
                         let decoder = MessageDecoder()
                         for try await frame in inbound {
-                            if frame.kind == .tasks {
+                            switch frame.kind {
+                            case .tasks:
                                 continuation.yield(.tasks(try BinaryTasks.decode(frame.payload)))
                                 continue
+                            case .ack:
+                                acks.record(try BinaryAcks.decode(frame.payload))
+                                continue
+                            default: break
                             }
                             let message = try decoder.decode(frame)
                             if case .fileAck(let ack) = message {
@@ -230,8 +239,8 @@ struct ClientSession {
         }
 
         // Tasks.
-        let runs = try await receiveTasks(
-            &events, binary: ready.capabilities.contains(Capability.binaryTasks), outcome: &outcome)
+        let binaryTasks = ready.capabilities.contains(Capability.binaryTasks)
+        let runs = try await receiveTasks(&events, binary: binaryTasks, outcome: &outcome)
         let taskCount = runs.reduce(0) { $0 + $1.count }
         outcome.unchanged = scan.fileCount - taskCount - outcome.failed.count
         logger.info("\(taskCount) files to send, \(outcome.unchanged) unchanged")
@@ -252,7 +261,7 @@ struct ClientSession {
             stats: stats,
             bytesPerSecond: options.bytesPerSecond, fileFrames: ready.capabilities.contains(Capability.fileFrames),
             chunkCache: options.chunkCacheDirectory.flatMap { ChunkCache(directory: $0, id: options.clientID) })
-        var sent: [String: Int64] = [:]
+        var sent = EntrySet()
         for run in runs {
             let known =
                 run.kind == .full || (run.kind == .resume && ready.capabilities.contains(Capability.resume))
@@ -263,7 +272,7 @@ struct ClientSession {
             for index in run.entries {
                 let entry = scan.entries[index]
                 switch try await sender.send(entry, task: run.task(path: entry.path), events: &events) {
-                case .sent: sent[entry.path] = entry.size
+                case .sent: sent.insert(index)
                 case .skipped(let reason): outcome.failed[entry.path] = reason
                 }
             }
@@ -276,13 +285,9 @@ struct ClientSession {
             throw FileSyncError(.unexpectedMessage, "expected NEXT_SYNC")
         }
         outcome.next = next
-        for result in acks.results.withLock({ $0 }) {
-            if let error = result.error {
-                if outcome.failed[result.path] == nil { outcome.failed[result.path] = error.message }
-            } else {
-                outcome.stored.insert(result.path)
-                outcome.bytesSent += sent[result.path] ?? 0
-            }
+        try record(acks, binary: binaryTasks, tasks: runs, into: &outcome)
+        for entry in outcome.stored.entries where sent.contains(entry) {
+            outcome.bytesSent += scan.entries.size(at: entry)
         }
         return outcome
     }
@@ -301,6 +306,45 @@ struct ClientSession {
         }
         if case .message(.error(let error)) = event { throw ServerRefusal(error: error) }
         return event
+    }
+
+    /// Notes the results of `acks` in `outcome`: by entry from ack frames, by path otherwise.
+    private func record(
+        _ acks: Acknowledgements, binary: Bool, tasks: [BinaryTasks.Run], into outcome: inout Outcome
+    ) throws {
+        let entries = scan.entries
+        func failed(_ entry: Int, _ message: String) {
+            let path = entries.path(at: entry)
+            if outcome.failed[path] == nil { outcome.failed[path] = message }
+        }
+        guard binary else {
+            guard acks.acks.withLock({ $0.isEmpty }) else {
+                throw FileSyncError(.unexpectedMessage, "an ack frame, but binaryTasks was not negotiated")
+            }
+            let results = acks.results.withLock { $0 }
+            guard !results.isEmpty else { return }
+            var positions: [String: Int] = [:]
+            for run in tasks { for entry in run.entries { positions[entries.path(at: entry)] = entry } }
+            for result in results {
+                guard let entry = positions[result.path] else { continue }
+                if let error = result.error { failed(entry, error.message) } else { outcome.stored.insert(entry) }
+            }
+            return
+        }
+        for ack in acks.acks.withLock({ $0 }) {
+            for run in ack.stored {
+                guard run.upperBound <= entries.count else {
+                    throw FileSyncError(.unexpectedMessage, "the server acknowledged entries it never asked for")
+                }
+                for entry in run { outcome.stored.insert(entry) }
+            }
+            for failure in ack.failed {
+                guard failure.entry < entries.count else {
+                    throw FileSyncError(.unexpectedMessage, "the server acknowledged an entry it never asked for")
+                }
+                failed(failure.entry, failure.error.message)
+            }
+        }
     }
 
     /// Collects the task list, as runs of manifest entries in ascending order, checking that each

@@ -22,6 +22,8 @@ public struct Frame: Sendable, Equatable {
         case file = 0x06
         /// With the `binaryTasks` capability: one `TASKS` part, see ``BinaryTasks``.
         case tasks = 0x07
+        /// With the `binaryTasks` capability: one `FILE_ACK`, see ``BinaryAcks``.
+        case ack = 0x08
     }
 
     /// Bits of the flags byte. Unknown bits must be zero; a frame with unknown bits is rejected.

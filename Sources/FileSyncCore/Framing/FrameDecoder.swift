@@ -41,7 +41,7 @@ public struct FrameDecoder: NIOSingleStepByteToMessageDecoder {
         let payloadLength = Int(length) - Frame.headerBytesAfterLength
         let limit =
             switch kind {
-            case .control, .manifest, .tasks: maxControlPayload
+            case .control, .manifest, .tasks, .ack: maxControlPayload
             case .data: maxDataPayload
             case .chunk: maxDataPayload + ChunkHash.byteCount
             case .chunkList: ProtocolLimits.maxChunkListPayload

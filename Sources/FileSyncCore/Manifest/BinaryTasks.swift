@@ -198,7 +198,7 @@ public enum BinaryTasks {
     }
 
     /// The UTF-8 of `message`, cut to at most ``maxMessageBytes`` on a character boundary.
-    private static func truncated(_ message: String) -> [UInt8] {
+    static func truncated(_ message: String) -> [UInt8] {
         var bytes = Array(message.utf8)
         guard bytes.count > maxMessageBytes else { return bytes }
         var end = maxMessageBytes

@@ -43,6 +43,9 @@ public struct PackedManifest: Sendable {
     /// The path of the entry at `position`, without making the whole entry.
     public func path(at position: Int) -> String { paths.path(at: position) }
 
+    /// The size of the entry at `position`.
+    public func size(at position: Int) -> Int64 { sizes[position] }
+
     /// The type of the entry at `position`.
     public func type(at position: Int) -> ManifestEntry.EntryType {
         modes[position] & Self.folderBit != 0 ? .dir : .file

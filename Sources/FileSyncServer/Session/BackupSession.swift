@@ -128,6 +128,7 @@ struct BackupSession {
             codecs: (capabilities.contains(Capability.deflate) ? Frame.Flags.deflated : [])
                 .union(capabilities.contains(Capability.zstd) ? .zstd : []),
             fileFrames: capabilities.contains(Capability.fileFrames),
+            entries: capabilities.contains(Capability.binaryTasks) ? manifest.paths : nil,
             committer: try BatchCommitter(root: settings.root, id: clientID, catalog: catalog), settings: settings)
         defer { receiver.abandon() }
         try await receiver.receive(&messages, context: context)

@@ -29,6 +29,8 @@ struct FileReceiver {
     private let decompressor: BlockDecompressor
     /// Whether the client may send file frames (the `fileFrames` capability).
     private let fileFrames: Bool
+    /// With binary tasks: the manifest's paths, to acknowledge files by entry number.
+    private let entries: PathSet?
     let settings: ServerSettings
 
     private(set) var stored = 0
@@ -64,7 +66,7 @@ struct FileReceiver {
     init(
         folder: ClientFolder, partials: PartialStore, expected: Set<String>, offers: [String: PartialStore.Offer],
         chunkTasks: [String: TransferTask.Kind] = [:], catalog: ChunkCatalog? = nil, codecs: Frame.Flags,
-        fileFrames: Bool = false, committer: BatchCommitter, settings: ServerSettings
+        fileFrames: Bool = false, entries: PathSet? = nil, committer: BatchCommitter, settings: ServerSettings
     ) {
         self.committer = committer
         self.folder = folder
@@ -75,6 +77,7 @@ struct FileReceiver {
         self.catalog = catalog
         self.decompressor = BlockDecompressor(allowed: codecs)
         self.fileFrames = fileFrames
+        self.entries = entries
         self.settings = settings
         // Half the open-file limit, leaving room for the connections and everything else, and
         // shared by the batch being committed and the one being filled.
@@ -136,11 +139,11 @@ struct FileReceiver {
                 }
                 if let failure = try storeWholeFile(frame) {
                     Self.log(failure, context)
-                    try await context.send(.fileAck(FileAck(files: [failure])))
+                    try await acknowledge([failure], context: context)
                 }
                 try await commitIfDue(context: context)
                 continue
-            case .manifest, .tasks:
+            case .manifest, .tasks, .ack:
                 throw FileSyncError(.unexpectedMessage, "a \(frame.kind) frame arrived during the transfer")
             case .control:
                 break
@@ -155,14 +158,14 @@ struct FileReceiver {
                     } else {
                         Self.log(result, context)
                     }
-                    try await context.send(.fileAck(FileAck(files: [result])))
+                    try await acknowledge([result], context: context)
                 }
                 try await commitIfDue(context: context)
             case .fileAbort(let abort):
                 let failure = try abandonCurrent(
                     FileSyncError(.aborted, "the client abandoned the file: \(abort.reason)"))
                 Self.log(failure, context)
-                try await context.send(.fileAck(FileAck(files: [failure])))
+                try await acknowledge([failure], context: context)
             case .done:
                 guard current == nil else {
                     throw FileSyncError(.unexpectedMessage, "DONE arrived in the middle of a file")
@@ -457,7 +460,24 @@ struct FileReceiver {
         tally(results)
         context.logger.debug("committed \(results.count) file(s), waited \(ContinuousClock.now - started)")
         for failure in results where !failure.succeeded { Self.log(failure, context) }
-        try await context.send(.fileAck(FileAck(files: results)))
+        try await acknowledge(results, context: context)
+    }
+
+    /// Sends the results of some files: one `FILE_ACK`, or with binary tasks (``entries`` set), ack
+    /// frames that name each file by its manifest entry.
+    private func acknowledge(_ results: [FileResult], context: BackupSession.Context) async throws {
+        guard let entries else {
+            try await context.send(.fileAck(FileAck(files: results)))
+            return
+        }
+        let numbered = try results.map { result in
+            guard let entry = entries.index(of: result.path) else {
+                throw FileSyncError(.internalError, "\"\(result.path)\" was received but is not in the manifest")
+            }
+            return (entry: entry, result: result)
+        }
+        try await context.outbound.write(
+            contentsOf: BinaryAcks.acks(for: numbered).map { Frame(kind: .ack, payload: BinaryAcks.encode($0)) })
     }
 
     /// Commits everything verified, without acknowledging: the session is ending on an error.
