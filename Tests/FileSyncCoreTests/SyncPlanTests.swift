@@ -30,6 +30,7 @@ struct SyncPlanTests {
         let manifest = ["bigger", "older", "newer", "one-ns"].map { file($0) }
         let plan = SyncPlan.plan(for: manifest) { stored[$0] }
         #expect(plan.tasks.map(\.path) == ["bigger", "older", "newer", "one-ns"])
+        #expect(plan.versions == manifest.map { SyncPlan.Version(size: $0.size, mtimeNs: $0.mtimeNs) })
         #expect(plan.unchanged == 0)
     }
 

@@ -84,10 +84,21 @@ public enum BinaryTasks {
     /// The parts that ask for `tasks`, each with the position of its entry in the manifest, in
     /// ascending order; `rejected` goes in the first parts. Always at least one part.
     public static func parts(tasks: [(entry: Int, task: TransferTask)], rejected: [Rejection]) -> [Part] {
-        var parts: [Part] = []
-        var runs: [Run] = []
-        var count = 0
-        for (entry, task) in tasks {
+        var builder = PartBuilder()
+        for (entry, task) in tasks { builder.append(entry: entry, task: task) }
+        return builder.parts(rejected: rejected)
+    }
+
+    /// Builds the parts of a task list one task at a time, in ascending entry order.
+    public struct PartBuilder {
+        private var parts: [Part] = []
+        private var runs: [Run] = []
+        private var count = 0
+
+        public init() {}
+
+        /// Adds the task for entry `entry`, which comes after every entry added before.
+        public mutating func append(entry: Int, task: TransferTask) {
             if count == maxTasksPerPart {
                 parts.append(Part(runs: runs, final: false))
                 runs = []
@@ -100,17 +111,21 @@ public enum BinaryTasks {
             }
             count += 1
         }
-        parts.append(Part(runs: runs, final: false))
-        var remaining = rejected[...]
-        var index = 0
-        while !remaining.isEmpty {
-            if index == parts.count { parts.append(Part(runs: [], final: false)) }
-            parts[index].rejected = Array(remaining.prefix(maxRejectionsPerPart))
-            remaining = remaining.dropFirst(maxRejectionsPerPart)
-            index += 1
+
+        /// The parts, with `rejected` in the first ones.
+        public func parts(rejected: [Rejection]) -> [Part] {
+            var parts = self.parts + [Part(runs: runs, final: false)]
+            var remaining = rejected[...]
+            var index = 0
+            while !remaining.isEmpty {
+                if index == parts.count { parts.append(Part(runs: [], final: false)) }
+                parts[index].rejected = Array(remaining.prefix(maxRejectionsPerPart))
+                remaining = remaining.dropFirst(maxRejectionsPerPart)
+                index += 1
+            }
+            parts[parts.count - 1].final = true
+            return parts
         }
-        parts[parts.count - 1].final = true
-        return parts
     }
 
     // MARK: - Encoding

@@ -2,6 +2,9 @@
 public struct SyncPlan: Sendable, Equatable {
     /// Files to request, in manifest order.
     public var tasks: [TransferTask] = []
+    /// The version of each file of ``tasks`` (same order): its size and modification time in the
+    /// manifest.
+    public var versions: [Version] = []
     /// Folders to create (or whose mode to set), parents before children.
     public var directories: [ManifestEntry] = []
     /// Files whose content is current but whose permission bits differ.
@@ -10,6 +13,17 @@ public struct SyncPlan: Sendable, Equatable {
     public var conflicts: [Conflict] = []
     /// Files already current.
     public var unchanged = 0
+
+    /// A file's size and modification time.
+    public struct Version: Sendable, Equatable {
+        public var size: Int64
+        public var mtimeNs: Int64
+
+        public init(size: Int64, mtimeNs: Int64) {
+            self.size = size
+            self.mtimeNs = mtimeNs
+        }
+    }
 
     public struct Conflict: Sendable, Equatable {
         public var path: String
@@ -50,9 +64,11 @@ extension SyncPlan {
                 switch existing {
                 case nil:
                     plan.tasks.append(TransferTask(path: entry.path))
+                    plan.versions.append(Version(size: entry.size, mtimeNs: entry.mtimeNs))
                 case .some(let held) where held.type == .file:
                     if held.size != entry.size || held.mtimeNs != entry.mtimeNs {
                         plan.tasks.append(TransferTask(path: entry.path))
+                        plan.versions.append(Version(size: entry.size, mtimeNs: entry.mtimeNs))
                     } else {
                         plan.unchanged += 1
                         if held.mode & 0o777 != entry.mode & 0o777 { plan.modeUpdates.append(entry) }
@@ -71,6 +87,7 @@ extension SyncPlan {
     /// folders parents first.
     public mutating func merge(_ other: SyncPlan) {
         tasks += other.tasks
+        versions += other.versions
         modeUpdates += other.modeUpdates
         conflicts += other.conflicts
         unchanged += other.unchanged

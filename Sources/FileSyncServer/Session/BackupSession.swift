@@ -105,14 +105,13 @@ struct BackupSession {
         try await setReadTimeout(nil)
         let partials = try PartialStore(root: settings.root, id: clientID)
         try prepare(folder, &plan)
-        let offers = offerResumes(
-            &plan, manifest: manifest, partials: partials, allowed: capabilities.contains(Capability.resume))
+        let offers = offerResumes(&plan, partials: partials, allowed: capabilities.contains(Capability.resume))
         if !offers.isEmpty { context.logger.info("resuming \(offers.count) partial file(s)") }
         var catalog: ChunkCatalog?
         var chunkTasks: [String: TransferTask.Kind] = [:]
         if capabilities.contains(Capability.chunks) {
             let opened = try ChunkCatalog(directory: settings.root + "/.filesync/\(clientID)")
-            chunkTasks = offerChunks(&plan, manifest: manifest, catalog: opened)
+            chunkTasks = offerChunks(&plan, catalog: opened)
             catalog = opened
         }
         try await sendTasks(
@@ -122,8 +121,12 @@ struct BackupSession {
         )
         try await setReadTimeout(settings.idleTimeout)
 
+        // The task list is sent: only the files still expected are kept, one bit each.
+        let expected = ExpectedFiles(plan.tasks, in: manifest.paths)
+        plan.tasks = []
+        plan.versions = []
         var receiver = FileReceiver(
-            folder: folder, partials: partials, expected: Set(plan.tasks.map { $0.path }), offers: offers,
+            folder: folder, partials: partials, expected: expected, offers: offers,
             chunkTasks: chunkTasks, catalog: catalog,
             codecs: (capabilities.contains(Capability.deflate) ? Frame.Flags.deflated : [])
                 .union(capabilities.contains(Capability.zstd) ? .zstd : []),
@@ -271,12 +274,11 @@ struct BackupSession {
         await sender.value
     }
 
-    /// What the session keeps of the client's manifest once it is planned.
+    /// What the session keeps of the client's manifest once it is planned (the versions of the
+    /// files to request are in the plan).
     private struct Manifest {
         /// The path of every entry.
         var paths = PathSet()
-        /// The entries of the files the plan requests, by path.
-        var requested: [String: ManifestEntry] = [:]
     }
 
     private func receiveManifest(
@@ -336,10 +338,6 @@ struct BackupSession {
             async let second = Self.plan(tail, root: root, id: id)
             var partPlan = Self.plan(validated[..<middle], in: folder)
             partPlan.merge(try await second)
-            if !partPlan.tasks.isEmpty {
-                let requested = Set(partPlan.tasks.map(\.path))
-                for entry in validated where requested.contains(entry.path) { manifest.requested[entry.path] = entry }
-            }
             plan.merge(partPlan)
             planning += ContinuousClock.now - decoded
             if part.final {
@@ -378,15 +376,13 @@ struct BackupSession {
 
     /// Turns the `full` tasks of files of at least ``ServerSettings/chunkedMinimumSize`` into
     /// `delta` tasks when the catalog holds chunks that might be reused, `chunked` ones otherwise.
-    private func offerChunks(
-        _ plan: inout SyncPlan, manifest: Manifest, catalog: ChunkCatalog
-    ) -> [String: TransferTask.Kind] {
+    private func offerChunks(_ plan: inout SyncPlan, catalog: ChunkCatalog) -> [String: TransferTask.Kind] {
         guard !plan.tasks.isEmpty else { return [:] }
         let kind: TransferTask.Kind = catalog.isEmpty ? .chunked : .delta
         var chunkTasks: [String: TransferTask.Kind] = [:]
         for index in plan.tasks.indices where plan.tasks[index].kind == .full {
+            guard plan.versions[index].size >= ServerSettings.chunkedMinimumSize else { continue }
             let path = plan.tasks[index].path
-            guard let size = manifest.requested[path]?.size, size >= ServerSettings.chunkedMinimumSize else { continue }
             plan.tasks[index].kind = kind
             chunkTasks[path] = kind
         }
@@ -396,15 +392,17 @@ struct BackupSession {
     /// Turns tasks whose partial the server holds into `resume` tasks (for clients that can resume)
     /// and deletes every other partial: of files no longer wanted, changed since, or expired.
     private func offerResumes(
-        _ plan: inout SyncPlan, manifest: Manifest, partials: PartialStore, allowed: Bool
+        _ plan: inout SyncPlan, partials: PartialStore, allowed: Bool
     ) -> [String: PartialStore.Offer] {
         partials.expire(olderThan: settings.partialExpiry)
         var offers: [String: PartialStore.Offer] = [:]
         let held = Set(partials.names())
         if allowed && !held.isEmpty {
             for index in plan.tasks.indices {
-                guard let entry = manifest.requested[plan.tasks[index].path],
-                    held.contains(PartialStore.name(for: entry.path, size: entry.size, mtimeNs: entry.mtimeNs)),
+                let version = plan.versions[index]
+                let entry = ManifestEntry(
+                    path: plan.tasks[index].path, type: .file, size: version.size, mtimeNs: version.mtimeNs, mode: 0)
+                guard held.contains(PartialStore.name(for: entry.path, size: entry.size, mtimeNs: entry.mtimeNs)),
                     let offer = partials.offer(for: entry)
                 else { continue }
                 offers[entry.path] = offer
@@ -446,12 +444,19 @@ struct BackupSession {
             }
             return index
         }
-        var tasks = try plan.tasks.map { (entry: try entry($0.path), task: $0) }
-        tasks.sort { $0.entry < $1.entry }
-        let rejected = try plan.conflicts.map { BinaryTasks.Rejection(entry: try entry($0.path), message: $0.reason) }
-        let frames = BinaryTasks.parts(tasks: tasks, rejected: rejected).map {
-            Frame(kind: .tasks, payload: BinaryTasks.encode($0))
+        // The plan lists tasks in manifest order, so their entries ascend.
+        var builder = BinaryTasks.PartBuilder()
+        var previous = -1
+        for task in plan.tasks {
+            let index = try entry(task.path)
+            guard index > previous else {
+                throw FileSyncError(.internalError, "the plan does not list \"\(task.path)\" in manifest order")
+            }
+            previous = index
+            builder.append(entry: index, task: task)
         }
+        let rejected = try plan.conflicts.map { BinaryTasks.Rejection(entry: try entry($0.path), message: $0.reason) }
+        let frames = builder.parts(rejected: rejected).map { Frame(kind: .tasks, payload: BinaryTasks.encode($0)) }
         try await context.outbound.write(contentsOf: frames)
     }
 

@@ -19,7 +19,7 @@ struct FileReceiver {
     let folder: ClientFolder
     let partials: PartialStore
     /// Tasks not yet sent by the client.
-    private(set) var expected: Set<String>
+    private(set) var expected: ExpectedFiles
     /// Resume offers made in `TASKS`, by path.
     private let offers: [String: PartialStore.Offer]
     /// Chunked and delta tasks, by path.
@@ -64,7 +64,7 @@ struct FileReceiver {
     private let decoder = MessageDecoder()
 
     init(
-        folder: ClientFolder, partials: PartialStore, expected: Set<String>, offers: [String: PartialStore.Offer],
+        folder: ClientFolder, partials: PartialStore, expected: ExpectedFiles, offers: [String: PartialStore.Offer],
         chunkTasks: [String: TransferTask.Kind] = [:], catalog: ChunkCatalog? = nil, codecs: Frame.Flags,
         fileFrames: Bool = false, entries: PathSet? = nil, committer: BatchCommitter, settings: ServerSettings
     ) {
@@ -186,7 +186,7 @@ struct FileReceiver {
             throw FileSyncError(.unexpectedMessage, "FILE_HEADER arrived before the previous file ended")
         }
         let path = try RelativePath(validating: header.path)
-        guard expected.remove(header.path) != nil else {
+        guard expected.remove(header.path) else {
             throw FileSyncError(.unexpectedMessage, "\"\(header.path)\" was not requested or was sent already")
         }
         guard header.size >= 0, header.size <= ProtocolLimits.maxFileSize, header.mode <= 0o7777 else {
@@ -256,7 +256,7 @@ struct FileReceiver {
         let file = try WholeFile(decoding: frame.payload)
         let header = file.header
         let path = try RelativePath(validating: header.path)
-        guard expected.remove(header.path) != nil else {
+        guard expected.remove(header.path) else {
             throw FileSyncError(.unexpectedMessage, "\"\(header.path)\" was not requested or was sent already")
         }
         if let declined = offers[header.path] { partials.remove(named: declined.name) }

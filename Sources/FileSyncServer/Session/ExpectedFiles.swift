@@ -1,0 +1,27 @@
+import FileSyncCore
+
+/// The files a session still expects: the ones its tasks asked for and that have not arrived. One
+/// bit per manifest entry beside the manifest's packed paths, rather than a set of strings.
+struct ExpectedFiles {
+    private let paths: PathSet
+    private var pending = EntrySet()
+
+    /// The files of `tasks`, each a path of `paths`.
+    init(_ tasks: [TransferTask], in paths: PathSet) {
+        self.paths = paths
+        for task in tasks {
+            if let entry = paths.index(of: task.path) { pending.insert(entry) }
+        }
+    }
+
+    /// How many have not arrived.
+    var count: Int { pending.count }
+
+    /// Takes `path` out of what is expected.
+    ///
+    /// - Returns: `false` when it was not requested, or was already taken out.
+    mutating func remove(_ path: String) -> Bool {
+        guard let entry = paths.index(of: path) else { return false }
+        return pending.remove(entry)
+    }
+}
