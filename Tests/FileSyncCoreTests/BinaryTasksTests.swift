@@ -112,9 +112,9 @@ struct BinaryTasksTests {
     @Test("hexadecimal digits parse back to the bytes they spell; anything else is refused")
     func hex() {
         let bytes: [UInt8] = [0x00, 0x7f, 0xab, 0xff]
-        #expect([UInt8](hexString: bytes.hexString) == bytes)
-        #expect([UInt8](hexString: "ABff") == [0xab, 0xff])
-        #expect([UInt8](hexString: "abc") == nil)
-        #expect([UInt8](hexString: "zz") == nil)
+        #expect([UInt8](hex: bytes.hexString) == bytes)
+        #expect([UInt8](hex: "ABff") == [0xab, 0xff])
+        #expect([UInt8](hex: "abc") == nil)
+        #expect([UInt8](hex: "zz") == nil)
     }
 }

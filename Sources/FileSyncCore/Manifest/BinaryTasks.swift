@@ -141,7 +141,7 @@ public enum BinaryTasks {
             buffer.writeInteger(UInt32(run.count))
             if run.kind == .resume {
                 buffer.writeInteger(run.offset ?? 0)
-                let prefix = run.prefixSha256.flatMap { [UInt8](hexString: $0) } ?? []
+                let prefix = run.prefixSha256.flatMap { [UInt8](hex: $0) } ?? []
                 buffer.writeBytes(prefix.count == ChunkHash.byteCount ? prefix : [UInt8](repeating: 0, count: 32))
             }
         }

@@ -12,11 +12,12 @@ extension Sequence<UInt8> {
 }
 
 extension Array where Element == UInt8 {
-    /// The bytes spelled by `hexString` (two hexadecimal digits per byte, either case), or `nil`
-    /// when it has an odd length or anything but hexadecimal digits.
-    public init?(hexString: some StringProtocol) {
-        let digits = Array(hexString.utf8)
+    /// Bytes from hexadecimal digits (either case); `nil` if the text is not an even run of them.
+    public init?(hex: String) {
+        let digits = Array(hex.utf8)
         guard digits.count % 2 == 0 else { return nil }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(digits.count / 2)
         func value(_ digit: UInt8) -> UInt8? {
             switch digit {
             case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
@@ -25,8 +26,6 @@ extension Array where Element == UInt8 {
             default: nil
             }
         }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(digits.count / 2)
         for index in stride(from: 0, to: digits.count, by: 2) {
             guard let high = value(digits[index]), let low = value(digits[index + 1]) else { return nil }
             bytes.append(high << 4 | low)
