@@ -5,7 +5,10 @@ import Testing
 struct ValidationTests {
     @Test(
         "ordinary relative paths are accepted",
-        arguments: ["a", "a/b/c.txt", "ünï cödé/spaced name.txt", ".hidden", "a/..b", "...", "x\\y"])
+        arguments: [
+            "a", "a/b/c.txt", "ünï cödé/spaced name.txt", ".hidden", "a/..b", "...", "x\\y", "a/.b/c.", "..a/b..",
+            "a/" + String(repeating: "x", count: 255) + "/b",
+        ])
     func validPaths(path: String) throws {
         #expect(try RelativePath(validating: path).string == path)
     }
@@ -13,7 +16,8 @@ struct ValidationTests {
     @Test(
         "traversal, absolute, empty, NUL and overlong paths are refused",
         arguments: [
-            "", "/etc/passwd", "..", "../x", "a/../../etc", "a/./b", ".", "a//b", "a/", "a\u{0}b",
+            "", "/etc/passwd", "..", "../x", "a/../../etc", "a/./b", ".", "a//b", "a/", "a\u{0}b", "a/.", "a/..",
+            "a/" + String(repeating: "x", count: 256) + "/b",
             String(repeating: "x", count: 256), String(repeating: "a/", count: 2100) + "z",
         ])
     func invalidPaths(path: String) {

@@ -14,15 +14,11 @@ public struct RelativePath: Sendable, Hashable, CustomStringConvertible {
         }
         guard !bytes.contains(0) else { throw Self.invalid(string, "contains a NUL byte") }
         guard bytes.first != UInt8(ascii: "/") else { throw Self.invalid(string, "is absolute") }
-        for component in bytes.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false) {
-            guard !component.isEmpty else { throw Self.invalid(string, "has an empty component") }
-            guard component.count <= ProtocolLimits.maxComponentBytes else {
-                throw Self.invalid(string, "has a component longer than \(ProtocolLimits.maxComponentBytes) bytes")
-            }
-            if component.elementsEqual(".".utf8) || component.elementsEqual("..".utf8) {
-                throw Self.invalid(string, "contains a '.' or '..' component")
-            }
-        }
+        // One pass over the bytes, component by component, without splitting into arrays.
+        let problem: String? =
+            bytes.withContiguousStorageIfAvailable(Self.componentProblem)
+            ?? Array(bytes).withUnsafeBufferPointer(Self.componentProblem)
+        if let problem { throw Self.invalid(string, problem) }
         self.string = string
     }
 
@@ -41,6 +37,25 @@ public struct RelativePath: Sendable, Hashable, CustomStringConvertible {
     public var parentComponents: [Substring] {
         guard let slash = string.utf8.lastIndex(of: UInt8(ascii: "/")) else { return [] }
         return string[..<slash].split(separator: "/")
+    }
+
+    /// What is wrong with the components of `bytes` (a path that is not empty, not absolute and
+    /// free of NUL), if anything: an empty component, one too long, or `.` or `..`.
+    private static func componentProblem(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        var start = 0
+        for end in 0...bytes.count where end == bytes.count || bytes[end] == UInt8(ascii: "/") {
+            let length = end - start
+            if length == 0 { return "has an empty component" }
+            if length > ProtocolLimits.maxComponentBytes {
+                return "has a component longer than \(ProtocolLimits.maxComponentBytes) bytes"
+            }
+            if bytes[start] == UInt8(ascii: "."), length == 1 || (length == 2 && bytes[start + 1] == UInt8(ascii: "."))
+            {
+                return "contains a '.' or '..' component"
+            }
+            start = end + 1
+        }
+        return nil
     }
 
     private static func invalid(_ path: String, _ reason: String) -> FileSyncError {

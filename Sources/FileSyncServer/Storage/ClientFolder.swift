@@ -21,6 +21,9 @@ final class ClientFolder {
     /// The descriptor of the client's folder itself.
     let descriptor: Int32
     private var cachedDirectory: (components: [Substring], descriptor: Int32)?
+    /// The cached folder's path (its components joined with `/`), to recognize it without splitting
+    /// a path.
+    private var cachedDirectoryPath: String?
     /// A folder found missing by the last lookup: everything below it is missing too, without asking.
     private var knownMissing: [Substring]?
 
@@ -98,6 +101,7 @@ final class ClientFolder {
         }
         if let cached = cachedDirectory { close(cached.descriptor) }
         cachedDirectory = (components, current)
+        cachedDirectoryPath = components.joined(separator: "/")
         return .found(current)
     }
 
@@ -107,6 +111,7 @@ final class ClientFolder {
         guard let cached = cachedDirectory, cached.components.starts(with: components) else { return }
         close(cached.descriptor)
         cachedDirectory = nil
+        cachedDirectoryPath = nil
     }
 
     /// Like ``directory(_:create:mode:)`` for the parent of `path`, throwing when it is blocked.
@@ -123,13 +128,21 @@ final class ClientFolder {
 
     /// What the server holds at `path`, without following any symlink; `nil` when nothing is there.
     func storedEntry(at path: RelativePath) -> StoredEntry? {
-        var components = path.components
-        let name = String(components.removeLast())
+        let name = String(path.lastComponent)
         let parent: Int32
-        switch try? directory(components, create: false) {
-        case .found(let fd): parent = fd
-        case .missing, nil: return nil
-        case .blocked: return StoredEntry(type: .other, size: 0, mtimeNs: 0, mode: 0)
+        // Entries of one folder come one after another: most find their folder already open.
+        if let cached = cachedDirectory, let cachedPath = cachedDirectoryPath,
+            path.string.utf8.count == cachedPath.utf8.count + 1 + name.utf8.count,
+            path.string.utf8.starts(with: cachedPath.utf8),
+            path.string.utf8.dropFirst(cachedPath.utf8.count).first == UInt8(ascii: "/")
+        {
+            parent = cached.descriptor
+        } else {
+            switch try? directory(path.parentComponents, create: false) {
+            case .found(let fd): parent = fd
+            case .missing, nil: return nil
+            case .blocked: return StoredEntry(type: .other, size: 0, mtimeNs: 0, mode: 0)
+            }
         }
         var info = stat()
         guard fstatat(parent, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { return nil }
