@@ -1,7 +1,7 @@
 /// What the server must do to bring a client's folder in line with a manifest.
 public struct SyncPlan: Sendable, Equatable {
     /// Files to request, in manifest order.
-    public var tasks: [TransferTask] = []
+    public var tasks = PlannedTasks()
     /// The version of each file of ``tasks`` (same order): its size and modification time in the
     /// manifest.
     public var versions: [Version] = []
@@ -47,9 +47,10 @@ extension SyncPlan {
     /// - Parameters:
     ///   - manifest: validated entries, in any order.
     ///   - stored: what the server holds at a relative path, or `nil` when nothing is there.
+    /// - Throws: `limitExceeded` past ``PathList/maxBytes`` of paths to request.
     public static func plan(
         for manifest: some Collection<ManifestEntry>, stored: (String) -> StoredEntry?
-    ) -> SyncPlan {
+    ) throws -> SyncPlan {
         var plan = SyncPlan()
         for entry in manifest {
             let existing = stored(entry.path)
@@ -63,11 +64,11 @@ extension SyncPlan {
             case .file:
                 switch existing {
                 case nil:
-                    plan.tasks.append(TransferTask(path: entry.path))
+                    try plan.tasks.append(TransferTask(path: entry.path))
                     plan.versions.append(Version(size: entry.size, mtimeNs: entry.mtimeNs))
                 case .some(let held) where held.type == .file:
                     if held.size != entry.size || held.mtimeNs != entry.mtimeNs {
-                        plan.tasks.append(TransferTask(path: entry.path))
+                        try plan.tasks.append(TransferTask(path: entry.path))
                         plan.versions.append(Version(size: entry.size, mtimeNs: entry.mtimeNs))
                     } else {
                         plan.unchanged += 1
@@ -85,8 +86,10 @@ extension SyncPlan {
 
     /// Adds the plan of another part of the same manifest (the parts name disjoint paths), keeping
     /// folders parents first.
-    public mutating func merge(_ other: SyncPlan) {
-        tasks += other.tasks
+    ///
+    /// - Throws: `limitExceeded` past ``PathList/maxBytes`` of paths to request.
+    public mutating func merge(_ other: SyncPlan) throws {
+        try tasks.append(contentsOf: other.tasks)
         versions += other.versions
         modeUpdates += other.modeUpdates
         conflicts += other.conflicts

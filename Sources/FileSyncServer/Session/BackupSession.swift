@@ -123,7 +123,7 @@ struct BackupSession {
 
         // The task list is sent: only the files still expected are kept, one bit each.
         let expected = ExpectedFiles(plan.tasks, in: manifest.paths)
-        plan.tasks = []
+        plan.tasks = PlannedTasks()
         plan.versions = []
         var receiver = FileReceiver(
             folder: folder, partials: partials, expected: expected, offers: offers,
@@ -336,9 +336,9 @@ struct BackupSession {
             let tail = Array(validated[middle...])
             let (root, id) = (settings.root, folder.id)
             async let second = Self.plan(tail, root: root, id: id)
-            var partPlan = Self.plan(validated[..<middle], in: folder)
-            partPlan.merge(try await second)
-            plan.merge(partPlan)
+            var partPlan = try Self.plan(validated[..<middle], in: folder)
+            try partPlan.merge(try await second)
+            try plan.merge(partPlan)
             planning += ContinuousClock.now - decoded
             if part.final {
                 logger.debug(
@@ -349,15 +349,15 @@ struct BackupSession {
     }
 
     /// Plans `entries` against what `folder` holds.
-    private static func plan(_ entries: ArraySlice<ManifestEntry>, in folder: ClientFolder) -> SyncPlan {
-        SyncPlan.plan(for: entries) { path in
+    private static func plan(_ entries: ArraySlice<ManifestEntry>, in folder: ClientFolder) throws -> SyncPlan {
+        try SyncPlan.plan(for: entries) { path in
             (try? RelativePath(validating: path)).flatMap { folder.storedEntry(at: $0) }
         }
     }
 
     /// Plans `entries` against the client folder `<root>/<id>`, opened for this call.
     private static func plan(_ entries: [ManifestEntry], root: String, id: ClientID) async throws -> SyncPlan {
-        plan(entries[...], in: try ClientFolder(root: root, id: id))
+        try plan(entries[...], in: try ClientFolder(root: root, id: id))
     }
 
     /// Creates the folders and applies the mode changes of `plan`, which need no transfer.
@@ -380,9 +380,9 @@ struct BackupSession {
         guard !plan.tasks.isEmpty else { return [:] }
         let kind: TransferTask.Kind = catalog.isEmpty ? .chunked : .delta
         var chunkTasks: [String: TransferTask.Kind] = [:]
-        for index in plan.tasks.indices where plan.tasks[index].kind == .full {
+        for index in plan.tasks.indices where plan.tasks.kind(at: index) == .full {
             guard plan.versions[index].size >= ServerSettings.chunkedMinimumSize else { continue }
-            let path = plan.tasks[index].path
+            let path = plan.tasks.path(at: index)
             plan.tasks[index].kind = kind
             chunkTasks[path] = kind
         }
@@ -401,7 +401,8 @@ struct BackupSession {
             for index in plan.tasks.indices {
                 let version = plan.versions[index]
                 let entry = ManifestEntry(
-                    path: plan.tasks[index].path, type: .file, size: version.size, mtimeNs: version.mtimeNs, mode: 0)
+                    path: plan.tasks.path(at: index), type: .file, size: version.size, mtimeNs: version.mtimeNs, mode: 0
+                )
                 guard held.contains(PartialStore.name(for: entry.path, size: entry.size, mtimeNs: entry.mtimeNs)),
                     let offer = partials.offer(for: entry)
                 else { continue }
@@ -423,7 +424,7 @@ struct BackupSession {
             FileResult(
                 path: $0.path, error: ErrorMessage(code: FileSyncError.Code.typeConflict.rawValue, message: $0.reason))
         }
-        let taskParts = MessageParts.split(plan.tasks, maxCount: ProtocolLimits.maxTasksPerPart) { $0.path }
+        let taskParts = MessageParts.split(Array(plan.tasks), maxCount: ProtocolLimits.maxTasksPerPart) { $0.path }
         let rejectedParts = MessageParts.split(rejected, maxCount: ProtocolLimits.maxTasksPerPart) { $0.path }
         let count = max(taskParts.count, rejectedParts.count)
         var frames: [Frame] = []

@@ -7,10 +7,10 @@ struct ExpectedFiles {
     private var pending = EntrySet()
 
     /// The files of `tasks`, each a path of `paths`.
-    init(_ tasks: [TransferTask], in paths: PathSet) {
+    init(_ tasks: PlannedTasks, in paths: PathSet) {
         self.paths = paths
-        for task in tasks {
-            if let entry = paths.index(of: task.path) { pending.insert(entry) }
+        for index in tasks.indices {
+            if let entry = paths.index(of: tasks.path(at: index)) { pending.insert(entry) }
         }
     }
 
