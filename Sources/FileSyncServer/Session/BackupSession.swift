@@ -465,7 +465,9 @@ struct BackupSession {
         -> Int
     {
         var deleted = 0
-        for path in SyncPlan.deletions(stored: try folder.storedPaths(), keeping: manifest.paths.contains) {
+        let paths = manifest.paths
+        let stale = try folder.storedPaths { !paths.contains($0) }
+        for path in SyncPlan.deletions(stored: stale, keeping: paths.contains) {
             do {
                 if try folder.remove(RelativePath(validating: path)) { deleted += 1 }
             } catch {

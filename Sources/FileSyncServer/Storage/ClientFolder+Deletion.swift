@@ -7,15 +7,18 @@ import FileSyncCore
 #endif
 
 extension ClientFolder {
-    /// Every entry held in the client folder, as relative paths, without following symlinks and
-    /// (partial files live outside it).
-    func storedPaths() throws -> [String] {
+    /// The entries held in the client folder that `include` accepts, as relative paths, without
+    /// following symlinks (partial files live outside it). Every folder is walked; only the paths
+    /// accepted are kept, so listing what a manifest lacks costs memory for those alone.
+    func storedPaths(where include: (String) -> Bool = { _ in true }) throws -> [String] {
         var paths: [String] = []
-        try collect(into: &paths, directory: dup(descriptor), prefix: "")
+        try collect(into: &paths, where: include, directory: dup(descriptor), prefix: "")
         return paths
     }
 
-    private func collect(into paths: inout [String], directory fd: Int32, prefix: String) throws {
+    private func collect(
+        into paths: inout [String], where include: (String) -> Bool, directory fd: Int32, prefix: String
+    ) throws {
         guard let stream = fdopendir(fd) else {
             close(fd)
             throw FileSyncError.storage("list", prefix.isEmpty ? displayPath : prefix)
@@ -27,12 +30,12 @@ extension ClientFolder {
             }
             if name == "." || name == ".." { continue }
             let relative = prefix.isEmpty ? name : prefix + "/" + name
-            paths.append(relative)
+            if include(relative) { paths.append(relative) }
             var info = stat()
             guard fstatat(dirfd(stream), name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
             if info.st_mode & S_IFMT == S_IFDIR {
                 let child = openat(dirfd(stream), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-                if child >= 0 { try collect(into: &paths, directory: child, prefix: relative) }
+                if child >= 0 { try collect(into: &paths, where: include, directory: child, prefix: relative) }
             }
         }
     }
