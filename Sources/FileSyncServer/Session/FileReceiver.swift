@@ -31,6 +31,8 @@ struct FileReceiver {
     private let fileFrames: Bool
     /// With binary tasks: the manifest's paths, to acknowledge files by entry number.
     private let entries: PathSet?
+    /// Unnamed files made ahead for small files, when the filesystem has them.
+    private let unnamedFiles: UnnamedFilePool?
     let settings: ServerSettings
 
     private(set) var stored = 0
@@ -78,6 +80,8 @@ struct FileReceiver {
         self.decompressor = BlockDecompressor(allowed: codecs)
         self.fileFrames = fileFrames
         self.entries = entries
+        self.unnamedFiles =
+            fileFrames && partials.supportsUnnamedFiles ? UnnamedFilePool(directory: folder.descriptor) : nil
         self.settings = settings
         // Half the open-file limit, leaving room for the connections and everything else, and
         // shared by the batch being committed and the one being filled.
@@ -278,7 +282,7 @@ struct FileReceiver {
                 }
                 return try IncomingFile.store(
                     bytes, header: header, path: path, store: partials, folder: folder,
-                    unnamed: pendingUnnamed < maxPendingUnnamed)
+                    unnamed: pendingUnnamed < maxPendingUnnamed, pool: unnamedFiles)
             }
             if rename.descriptor != nil { pendingUnnamed += 1 }
             pending.append(rename)
@@ -500,6 +504,7 @@ struct FileReceiver {
     /// When the session breaks: keeps the file in progress as a partial to resume from. (The
     /// verified files were committed by ``receive(_:context:)`` on its way out.)
     mutating func abandon() {
+        unnamedFiles?.close()
         switch current {
         case .receiving(let file): file.keep()
         case .assembling(let assembly):

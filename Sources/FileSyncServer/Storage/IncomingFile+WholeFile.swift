@@ -16,7 +16,7 @@ extension IncomingFile {
     /// allocated near its folder rather than in the one partial folder shared by every file.
     static func store(
         _ content: UnsafeRawBufferPointer, header: FileHeader, path: RelativePath, store: PartialStore,
-        folder: ClientFolder, unnamed: Bool
+        folder: ClientFolder, unnamed: Bool, pool: UnnamedFilePool? = nil
     ) throws -> PendingRename {
         let parentComponents = path.parentComponents
         let parent: Int32
@@ -28,7 +28,7 @@ extension IncomingFile {
         var fd: Int32 = -1
         var named = false
         if unnamed && store.supportsUnnamedFiles {
-            fd = filesync_open_unnamed(parent)
+            fd = pool?.take(for: parent) ?? filesync_open_unnamed(parent)
         }
         if fd < 0 {
             fd = try store.open(for: header, offset: 0).fd
