@@ -43,21 +43,25 @@ struct SyncPlanTests {
         #expect(plan.modeUpdates == [entry])
     }
 
-    @Test("folders are created parents first; a file over a folder or symlink is a conflict")
+    @Test("missing folders and changed modes are planned parents first; a file over a folder or symlink is a conflict")
     func foldersAndConflicts() throws {
         let manifest = [
             ManifestEntry(path: "a/b/c", type: .dir, size: 0, mtimeNs: 0, mode: 0o755),
             ManifestEntry(path: "a", type: .dir, size: 0, mtimeNs: 0, mode: 0o755),
+            ManifestEntry(path: "held", type: .dir, size: 0, mtimeNs: 0, mode: 0o555),
+            ManifestEntry(path: "held-other-mode", type: .dir, size: 0, mtimeNs: 0, mode: 0o700),
             file("blocked-by-dir"), file("blocked-by-link"),
         ]
         let plan = try SyncPlan.plan(for: manifest) { path in
             switch path {
+            case "held", "held-other-mode": StoredEntry(type: .dir, size: 0, mtimeNs: 0, mode: 0o755)
             case "blocked-by-dir": StoredEntry(type: .dir, size: 0, mtimeNs: 0, mode: 0o755)
             case "blocked-by-link": StoredEntry(type: .other, size: 0, mtimeNs: 0, mode: 0o777)
             default: nil
             }
         }
-        #expect(plan.directories.map(\.path) == ["a", "a/b/c"])
+        // "held" is stored with its mode (the server adds u+rwx to its folders): nothing to do.
+        #expect(plan.directories.map(\.path) == ["a", "a/b/c", "held-other-mode"])
         #expect(plan.conflicts.map(\.path) == ["blocked-by-dir", "blocked-by-link"])
         #expect(plan.tasks.isEmpty)
     }

@@ -326,8 +326,11 @@ struct ClientSession {
             var positions: [String: Int] = [:]
             for run in tasks { for entry in run.entries { positions[entries.path(at: entry)] = entry } }
             for result in results {
-                guard let entry = positions[result.path] else { continue }
-                if let error = result.error { failed(entry, error.message) } else { outcome.stored.insert(entry) }
+                if let error = result.error {
+                    if outcome.failed[result.path] == nil { outcome.failed[result.path] = error.message }
+                } else if let entry = positions[result.path] {
+                    outcome.stored.insert(entry)
+                }
             }
             return
         }

@@ -5,7 +5,8 @@ public struct SyncPlan: Sendable, Equatable {
     /// The version of each file of ``tasks`` (same order): its size and modification time in the
     /// manifest.
     public var versions: [Version] = []
-    /// Folders to create (or whose mode to set), parents before children.
+    /// Folders to create, or whose mode to set, parents before children (folders already held with
+    /// their mode are left out).
     public var directories: [ManifestEntry] = []
     /// Files whose content is current but whose permission bits differ.
     public var modeUpdates: [ManifestEntry] = []
@@ -57,7 +58,10 @@ extension SyncPlan {
             switch entry.type {
             case .dir:
                 switch existing?.type {
-                case nil, .dir: plan.directories.append(entry)
+                case nil: plan.directories.append(entry)
+                case .dir:
+                    // The server keeps its folders writable for itself: only a different mode is work.
+                    if existing!.mode & 0o777 != (entry.mode & 0o777) | 0o700 { plan.directories.append(entry) }
                 case .file, .other:
                     plan.conflicts.append(.init(path: entry.path, reason: "the server holds a non-folder here"))
                 }

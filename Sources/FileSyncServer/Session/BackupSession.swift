@@ -104,7 +104,11 @@ struct BackupSession {
         let planStarted = ContinuousClock.now
         try await setReadTimeout(nil)
         let partials = try PartialStore(root: settings.root, id: clientID)
-        try prepare(folder, &plan)
+        // Folders are created and modes applied while the files arrive (a file's folder is created on
+        // the way if it is not there yet); what fails there is acknowledged as failed before NEXT_SYNC.
+        let (directories, modeUpdates, root) = (plan.directories, plan.modeUpdates, settings.root)
+        async let folderFailures = Self.prepare(
+            directories: directories, modeUpdates: modeUpdates, root: root, id: clientID)
         let offers = offerResumes(&plan, partials: partials, allowed: capabilities.contains(Capability.resume))
         if !offers.isEmpty { context.logger.info("resuming \(offers.count) partial file(s)") }
         var catalog: ChunkCatalog?
@@ -135,11 +139,18 @@ struct BackupSession {
             committer: try BatchCommitter(root: settings.root, id: clientID, catalog: catalog), settings: settings)
         defer { receiver.abandon() }
         try await receiver.receive(&messages, context: context)
+        let failures = try await folderFailures
+        if !failures.isEmpty {
+            for failure in failures {
+                context.logger.warning("\(failure.path) failed: \(failure.error?.message ?? "")")
+            }
+            try await receiver.acknowledgeFailures(failures, context: context)
+        }
 
         try await setReadTimeout(nil)
         var next = NextSync(
             afterSeconds: settings.intervalSeconds, stored: receiver.stored,
-            failed: receiver.failed + plan.conflicts.count, deleted: 0)
+            failed: receiver.failed + plan.conflicts.count + failures.count, deleted: 0)
         if hello.mirrorDeletions {
             if manifest.paths.isEmpty {
                 next.deletionsSkipped = "the client's manifest is empty"
@@ -360,18 +371,26 @@ struct BackupSession {
         try plan(entries[...], in: try ClientFolder(root: root, id: id))
     }
 
-    /// Creates the folders and applies the mode changes of `plan`, which need no transfer.
-    private func prepare(_ folder: ClientFolder, _ plan: inout SyncPlan) throws {
-        for directory in plan.directories {
+    /// Creates the folders and applies the mode changes of a plan, which need no transfer, with a
+    /// handle on the client folder of its own (it runs while the files arrive). Returns the folders
+    /// that could not be made, as failed results.
+    private static func prepare(
+        directories: [ManifestEntry], modeUpdates: [ManifestEntry], root: String, id: ClientID
+    ) async throws -> [FileResult] {
+        guard !directories.isEmpty || !modeUpdates.isEmpty else { return [] }
+        let folder = try ClientFolder(root: root, id: id)
+        var failures: [FileResult] = []
+        for directory in directories {
             do {
                 try folder.makeDirectory(RelativePath(validating: directory.path), mode: directory.mode)
             } catch let error as FileSyncError {
-                plan.conflicts.append(.init(path: directory.path, reason: error.message))
+                failures.append(FileResult(path: directory.path, error: ErrorMessage(error)))
             }
         }
-        for entry in plan.modeUpdates {
+        for entry in modeUpdates {
             try? folder.setMode(of: RelativePath(validating: entry.path), to: entry.mode)
         }
+        return failures
     }
 
     /// Turns the `full` tasks of files of at least ``ServerSettings/chunkedMinimumSize`` into

@@ -467,6 +467,11 @@ struct FileReceiver {
         try await acknowledge(results, context: context)
     }
 
+    /// Acknowledges entries that failed outside the transfer (folders that could not be created).
+    func acknowledgeFailures(_ failures: [FileResult], context: BackupSession.Context) async throws {
+        try await acknowledge(failures, context: context)
+    }
+
     /// Sends the results of some files: one `FILE_ACK`, or with binary tasks (``entries`` set), ack
     /// frames that name each file by its manifest entry.
     private func acknowledge(_ results: [FileResult], context: BackupSession.Context) async throws {
