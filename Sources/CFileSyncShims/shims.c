@@ -17,11 +17,14 @@ int filesync_syncfs(int fd) {
 
 long filesync_utime_omit(void) { return UTIME_OMIT; }
 
-int filesync_open_unnamed(int dirfd) {
+int filesync_open_unnamed(int dirfd) { return filesync_open_unnamed_mode(dirfd, 0600); }
+
+int filesync_open_unnamed_mode(int dirfd, unsigned int mode) {
 #ifdef O_TMPFILE
-    return openat(dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+    return openat(dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, (mode_t)mode);
 #else
     (void)dirfd;
+    (void)mode;
     errno = EOPNOTSUPP;
     return -1;
 #endif

@@ -12,6 +12,9 @@ long filesync_utime_omit(void);
 /// Returns the descriptor, or -1 with errno (EOPNOTSUPP where the system or filesystem lacks it).
 int filesync_open_unnamed(int dirfd);
 
+/// Like filesync_open_unnamed, with the permission bits `mode` (the process's umask applies).
+int filesync_open_unnamed_mode(int dirfd, unsigned int mode);
+
 /// Gives the unnamed file `fd` the name `name` in the folder `dirfd` (linkat with AT_EMPTY_PATH where
 /// allowed, else through /proc/self/fd). Returns 0 or -1 with errno (EEXIST when the name is taken).
 int filesync_link_unnamed(int fd, int dirfd, const char *name);

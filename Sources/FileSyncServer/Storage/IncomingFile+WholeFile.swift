@@ -27,8 +27,13 @@ extension IncomingFile {
         }
         var fd: Int32 = -1
         var named = false
+        var mode: UInt32?
         if unnamed && store.supportsUnnamedFiles {
-            fd = pool?.take(for: parent) ?? filesync_open_unnamed(parent)
+            if let file = pool?.take(for: parent) {
+                (fd, mode) = (file.fd, file.mode)
+            } else {
+                fd = filesync_open_unnamed(parent)
+            }
         }
         if fd < 0 {
             fd = try store.open(for: header, offset: 0).fd
@@ -36,7 +41,7 @@ extension IncomingFile {
         }
         do {
             guard writeFully(fd, content) else { throw FileSyncError.storage("write", path.string) }
-            try applyModeAndTime(of: header, to: fd, path: path)
+            try applyModeAndTime(of: header, to: fd, path: path, currentMode: mode)
             if named {
                 let closed = close(fd)
                 fd = -1

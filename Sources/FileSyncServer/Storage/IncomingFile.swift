@@ -106,10 +106,15 @@ final class IncomingFile {
             mtimeNs: header.mtimeNs, inode: inode, chunks: chunks, descriptor: nil)
     }
 
-    /// Applies `mode & 0o777` and the mtime (also as atime) of `header` to `fd`.
-    static func applyModeAndTime(of header: FileHeader, to fd: Int32, path: RelativePath) throws {
-        guard fchmod(fd, mode_t(header.mode & 0o777)) == 0 else {
-            throw FileSyncError.storage("set the mode of", path.string)
+    /// Applies `mode & 0o777` and the mtime (also as atime) of `header` to `fd`; the mode only when
+    /// it differs from `currentMode`, the file's permission bits if known.
+    static func applyModeAndTime(
+        of header: FileHeader, to fd: Int32, path: RelativePath, currentMode: UInt32? = nil
+    ) throws {
+        if currentMode != header.mode & 0o777 {
+            guard fchmod(fd, mode_t(header.mode & 0o777)) == 0 else {
+                throw FileSyncError.storage("set the mode of", path.string)
+            }
         }
         let seconds = header.mtimeNs >= 0 ? header.mtimeNs / 1_000_000_000 : (header.mtimeNs + 1) / 1_000_000_000 - 1
         let mtime = timespec(tv_sec: Int(seconds), tv_nsec: Int(header.mtimeNs - seconds * 1_000_000_000))

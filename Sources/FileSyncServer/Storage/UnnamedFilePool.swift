@@ -23,6 +23,8 @@ final class UnnamedFilePool: Sendable {
 
     private struct State {
         var ready: [Int32] = []
+        /// The permission bits the files get (0644 less the umask), once known.
+        var mode: UInt32?
         var refilling = false
         var closed = false
         /// Creating one failed: the pool stops, and callers create their own files.
@@ -47,19 +49,20 @@ final class UnnamedFilePool: Sendable {
 
     deinit { Glibc.close(directory) }
 
-    /// A ready unnamed file (open for writing, mode 0600) that can be linked into `folder`, or
-    /// `nil` when none is ready or `folder` is on another filesystem: the caller then creates one.
-    func take(for folder: Int32) -> Int32? {
+    /// A ready unnamed file (open for writing) that can be linked into `folder`, with its
+    /// permission bits (0644 less the umask: most files need no `fchmod` then), or `nil` when none
+    /// is ready or `folder` is on another filesystem: the caller then creates one.
+    func take(for folder: Int32) -> (fd: Int32, mode: UInt32)? {
         var info = stat()
         guard fstat(folder, &info) == 0, UInt64(info.st_dev) == device else { return nil }
-        let (fd, refill) = state.withLock { state -> (Int32?, Bool) in
-            let fd = state.ready.popLast()
+        let (file, refill) = state.withLock { state -> ((fd: Int32, mode: UInt32)?, Bool) in
+            let file = state.mode.flatMap { mode in state.ready.popLast().map { (fd: $0, mode: mode) } }
             let refill = !state.refilling && !state.failed && !state.closed && state.ready.count < Self.depth / 2
             if refill { state.refilling = true }
-            return (fd, refill)
+            return (file, refill)
         }
         if refill { scheduleRefill() }
-        return fd
+        return file
     }
 
     /// Returns once the files being created now are ready (for tests).
@@ -81,16 +84,19 @@ final class UnnamedFilePool: Sendable {
             var made: [Int32] = []
             var failed = false
             for _ in 0..<max(0, wanted) {
-                let fd = filesync_open_unnamed(directory)
+                let fd = filesync_open_unnamed_mode(directory, 0o644)
                 guard fd >= 0 else {
                     failed = true
                     break
                 }
                 made.append(fd)
             }
+            var info = stat()
+            let mode = made.first.flatMap { fstat($0, &info) == 0 ? UInt32(info.st_mode) & 0o777 : nil }
             let unused = state.withLock { state -> [Int32] in
                 state.refilling = false
                 if failed { state.failed = true }
+                if let mode { state.mode = mode }
                 guard !state.closed else { return made }
                 state.ready += made
                 return []
