@@ -15,8 +15,8 @@ public struct PlannedTasks: Sendable, Equatable {
         var prefixSha256: String?
     }
 
-    /// The kinds by their code (as in ``BinaryTasks``); other kinds are not planned.
-    private static let kindCodes: [TransferTask.Kind] = [.full, .resume, .chunked, .delta]
+    /// The kinds by their code, as in tasks frames; other kinds are not planned.
+    private static var kindCodes: [TransferTask.Kind] { BinaryTasks.kinds }
 
     public init() {}
 
