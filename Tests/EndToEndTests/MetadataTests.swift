@@ -49,6 +49,38 @@ extension EndToEnd {
         }
 
         @Test(
+            "a folder whose mode cannot be set is reported failed before NEXT_SYNC; the other files are stored",
+            .enabled(
+                if: Harness.isRoot && FileManager.default.isExecutableFile(atPath: "/usr/bin/chattr"),
+                "needs root and chattr (an immutable folder); skipped"))
+        func folderFailure() throws {
+            let work = try TemporaryDirectory("folder-fail")
+            let source = try work.subfolder("source")
+            let root = try work.subfolder("root")
+            try FileManager.default.createDirectory(atPath: source + "/locked", withIntermediateDirectories: true)
+            try SampleTree.write(Array("inside".utf8), to: source + "/locked/file.txt")
+            chmod(source + "/locked", 0o755)
+            let server = try ServerProcess(root: root, in: work)
+            let arguments = ["--source", source, "--id", "ff"] + server.connect + ["--json"]
+            #expect(try runClient(arguments, in: work).status == 0)
+
+            // An immutable folder: even root cannot change its mode now.
+            let locked = root + "/ff/locked"
+            guard try Command.run("/usr/bin/chattr", ["+i", locked], in: work).status == 0 else { return }
+            defer { _ = try? Command.run("/usr/bin/chattr", ["-i", locked], in: work) }
+            chmod(source + "/locked", 0o750)
+            try SampleTree.write(Array("new".utf8), to: source + "/new.txt")
+            let second = try runClient(arguments, in: work)
+            #expect(second.status == 23, "\(second.stdout) \(second.stderr)")
+            let summary = try second.json()
+            let failed = (summary["failed"] as? [[String: Any]] ?? []).compactMap { $0["path"] as? String }
+            #expect(failed == ["locked"], "\(second.stdout)")
+            #expect(summary["sent"] as? Int == 1)
+            #expect(try String(contentsOfFile: root + "/ff/new.txt", encoding: .utf8) == "new")
+            #expect(try status(locked).st_mode & 0o777 == 0o755, "the folder is left as it was")
+        }
+
+        @Test(
             "compressible data is compressed on the wire (zstd, or zlib with --zstd-level 0), in data and chunk frames; --compress-level 0 sends it stored"
         )
         func compression() throws {
