@@ -144,7 +144,7 @@ struct BackupSession {
             for failure in failures {
                 context.logger.warning("\(failure.path) failed: \(failure.error?.message ?? "")")
             }
-            try await receiver.acknowledgeFailures(failures, context: context)
+            try await receiver.acknowledge(failures, context: context)
         }
 
         try await setReadTimeout(nil)

@@ -467,14 +467,10 @@ struct FileReceiver {
         try await acknowledge(results, context: context)
     }
 
-    /// Acknowledges entries that failed outside the transfer (folders that could not be created).
-    func acknowledgeFailures(_ failures: [FileResult], context: BackupSession.Context) async throws {
-        try await acknowledge(failures, context: context)
-    }
-
-    /// Sends the results of some files: one `FILE_ACK`, or with binary tasks (``entries`` set), ack
-    /// frames that name each file by its manifest entry.
-    private func acknowledge(_ results: [FileResult], context: BackupSession.Context) async throws {
+    /// Sends the results of some entries (files, or folders that could not be made): one
+    /// `FILE_ACK`, or with binary tasks (``entries`` set), ack frames that name each by its
+    /// manifest entry.
+    func acknowledge(_ results: [FileResult], context: BackupSession.Context) async throws {
         guard let entries else {
             try await context.send(.fileAck(FileAck(files: results)))
             return
