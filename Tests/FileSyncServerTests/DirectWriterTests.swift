@@ -89,4 +89,35 @@ import Testing
             #expect(cached.first == pages - 1, "only the last, partly filled page went through the page cache")
         }
     }
+
+    @Test("blocks written on the writer's thread all land even when the caller closes its descriptor first")
+    func outlivesCallersDescriptor() throws {
+        try Self.withScratchFile { path, _ in
+            let fd = open(path, O_WRONLY | O_CLOEXEC)
+            try #require(fd >= 0)
+            let content = Self.content(5 * DirectWriter.capacity + 4_321, seed: 5)
+            let writer = try #require(DirectWriter(fd: fd, offset: 0))
+            #expect(Self.append(content, to: writer))
+            close(fd)
+            #expect(writer.finish())
+            #expect(Array(try Data(contentsOf: URL(fileURLWithPath: path))) == content)
+        }
+    }
+
+    @Test("a write that fails on the writer's thread is reported by finish, with its errno")
+    func reportsFailedWrite() throws {
+        try Self.withScratchFile { path, _ in
+            let readOnly = open(path, O_RDONLY | O_CLOEXEC)
+            try #require(readOnly >= 0)
+            defer { close(readOnly) }
+            let writer = try #require(DirectWriter(fd: readOnly, offset: 0))
+            _ = Self.append(Self.content(3 * DirectWriter.capacity, seed: 6), to: writer)
+            errno = 0
+            #expect(!writer.finish())
+            #expect(errno == EBADF)
+            #expect(![UInt8](repeating: 1, count: 10).withUnsafeBytes { writer.append($0) }, "later data is refused")
+            var info = stat()
+            #expect(stat(path, &info) == 0 && info.st_size == 0)
+        }
+    }
 }

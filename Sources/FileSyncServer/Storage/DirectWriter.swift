@@ -1,5 +1,7 @@
 import CFileSyncShims
+import Dispatch
 import FileSyncCore
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -7,113 +9,191 @@ import FileSyncCore
     import Darwin
 #endif
 
-/// Writes a large file's data straight to the device (`O_DIRECT`), bypassing the page cache.
+/// Writes a large file's data straight to the device (`O_DIRECT`), bypassing the page cache, on a
+/// thread of its own so that the disk works while the next block arrives and is hashed.
 ///
-/// Data is gathered in an aligned staging buffer and written in aligned blocks; the few bytes that
-/// cannot be (before the first aligned offset of a resumed partial, after the last full block at the
-/// end) go through the page cache as usual. A large backup then costs the server no copy into the
-/// page cache, evicts nothing that other programs cache, and leaves nothing dirty for the sync
-/// before its commit.
+/// Data is gathered in aligned staging buffers; each full buffer is written in aligned blocks while
+/// the caller fills the next, with at most ``blocksInFlight`` buffers waiting for the disk. The few
+/// bytes that cannot be written directly (before the first aligned offset of a resumed partial,
+/// after the last full block at the end) go through the page cache as usual. A large backup then
+/// costs the server no copy into the page cache, evicts nothing that other programs cache, and
+/// leaves nothing dirty for the sync before its commit.
+///
+/// Writes go through a duplicate of the caller's descriptor, so that the caller may close its own
+/// at any time; nothing is written after ``finish()`` returns or the writer is released.
 final class DirectWriter {
     /// Offsets and lengths of direct writes are multiples of this (the usual page size covers every
     /// logical block size in use).
     static let alignment = 4096
-    /// The staging buffer: each direct write is this size.
+    /// The size of a staging buffer: each direct write is at most this size.
     static let capacity = 4 << 20
+    /// Full buffers that may wait for the disk while the caller fills another one.
+    static let blocksInFlight = 2
 
-    private let fd: Int32
-    private let buffer: UnsafeMutableRawBufferPointer
-    /// Bytes staged in ``buffer``.
+    private let sink: Sink
+    private let queue = DispatchQueue(label: "filesync.direct-writer")
+    /// Signalled each time a buffer has been written out and may be filled again.
+    private let freeBuffers = DispatchSemaphore(value: DirectWriter.blocksInFlight)
+    private let buffers: [UnsafeMutableRawBufferPointer]
+    /// The buffer being filled.
+    private var current = 0
+    /// Bytes staged in the current buffer.
     private var count = 0
-    /// The file offset of `buffer[0]`.
+    /// The file offset of the current buffer's first byte: every byte before it is written or
+    /// queued to be.
     private(set) var offset: Int64
-    /// Whether `fd` has `O_DIRECT` on now.
-    private var isDirect = true
 
     /// Turns on direct I/O for `fd`, whose next byte goes at `offset`; `nil` where the filesystem
     /// does not support it (the caller then writes through the page cache).
     init?(fd: Int32, offset: Int64) {
-        guard filesync_set_direct_io(fd, 1) == 0 else { return nil }
-        self.fd = fd
+        let own = fcntl(fd, F_DUPFD_CLOEXEC, 0)
+        guard own >= 0 else { return nil }
+        guard filesync_set_direct_io(own, 1) == 0 else {
+            close(own)
+            return nil
+        }
+        sink = Sink(fd: own)
         self.offset = offset
-        buffer = .allocate(byteCount: Self.capacity, alignment: Self.alignment)
+        buffers = (0...Self.blocksInFlight).map { _ in
+            .allocate(byteCount: Self.capacity, alignment: Self.alignment)
+        }
     }
 
-    deinit { buffer.deallocate() }
+    deinit {
+        queue.sync {}
+        sink.close()
+        for buffer in buffers { buffer.deallocate() }
+    }
 
-    /// Stages `bytes`, writing out every full buffer.
+    /// Stages `bytes`, handing every full buffer to the writing thread. Returns `false` (with
+    /// `errno` set) once any write failed.
     func append(_ bytes: UnsafeRawBufferPointer) -> Bool {
         var rest = bytes
         while !rest.isEmpty {
+            if let code = sink.failure {
+                errno = code
+                return false
+            }
             let taken = min(rest.count, Self.capacity - count)
-            UnsafeMutableRawBufferPointer(rebasing: buffer[count..<count + taken]).copyMemory(
+            UnsafeMutableRawBufferPointer(rebasing: buffers[current][count..<count + taken]).copyMemory(
                 from: UnsafeRawBufferPointer(rebasing: rest[..<taken]))
             count += taken
             rest = UnsafeRawBufferPointer(rebasing: rest[taken...])
-            if count == Self.capacity, !writeStaged(all: false) { return false }
+            if count == Self.capacity { submit(all: false) }
         }
         return true
     }
 
-    /// Writes out everything staged (the unaligned end through the page cache) and turns direct
-    /// I/O off again, so that `fd` can go on as an ordinary descriptor.
+    /// Writes out everything staged (the unaligned end through the page cache), waits for every
+    /// write, and turns direct I/O off again so that the descriptor goes on as an ordinary one.
+    /// Returns `false` (with `errno` set) if any write failed.
     func finish() -> Bool {
-        let written = writeStaged(all: true)
-        if isDirect { _ = filesync_set_direct_io(fd, 0) }
-        isDirect = false
-        return written
+        submit(all: true)
+        let sink = self.sink
+        queue.sync { _ = sink.setDirect(false) }
+        if let code = sink.failure {
+            errno = code
+            return false
+        }
+        return true
     }
 
     // MARK: - Private
 
-    /// Writes the staged bytes: the head up to the next aligned offset through the page cache, then
-    /// whole aligned blocks directly; keeps the rest staged unless `all`.
-    private func writeStaged(all: Bool) -> Bool {
+    /// Queues the staged bytes for writing: the head up to the next aligned offset through the page
+    /// cache, then whole aligned blocks directly, then (if `all`) the rest through the page cache.
+    /// Bytes left over move to the next buffer, which is waited for if all are in flight.
+    private func submit(all: Bool) {
+        var segments: [Segment] = []
         var start = 0
         let misalignment = Int(offset % Int64(Self.alignment))
         if misalignment != 0 {
             let head = min(count, Self.alignment - misalignment)
-            guard writeBuffered(0..<head) else { return false }
+            segments.append(Segment(start: 0, count: head, direct: false))
             start = head
         }
         let blocks = (count - start) / Self.alignment * Self.alignment
         if blocks > 0 {
-            guard writeDirect(start..<start + blocks) else { return false }
+            segments.append(Segment(start: start, count: blocks, direct: true))
             start += blocks
         }
         if all, start < count {
-            guard writeBuffered(start..<count) else { return false }
+            segments.append(Segment(start: start, count: count - start, direct: false))
             start = count
         }
-        if start > 0 {
-            buffer.baseAddress!.copyMemory(from: buffer.baseAddress! + start, byteCount: count - start)
-            count -= start
+        guard start > 0 else { return }
+        let (sink, freeBuffers, base, at) = (sink, freeBuffers, Int(bitPattern: buffers[current].baseAddress), offset)
+        queue.async { [segments] in
+            sink.write(segments, from: base, at: at)
+            freeBuffers.signal()
         }
-        return true
+        freeBuffers.wait()
+        let next = (current + 1) % buffers.count
+        let leftover = count - start
+        if leftover > 0 {
+            buffers[next].baseAddress!.copyMemory(from: buffers[current].baseAddress! + start, byteCount: leftover)
+        }
+        current = next
+        count = leftover
+        offset += Int64(start)
     }
 
-    private func writeDirect(_ range: Range<Int>) -> Bool {
-        if !isDirect {
-            guard filesync_set_direct_io(fd, 1) == 0 else { return writeBuffered(range) }
-            isDirect = true
+    /// Part of a buffer to write, written directly or through the page cache.
+    private struct Segment: Sendable {
+        let start: Int
+        let count: Int
+        let direct: Bool
+    }
+
+    /// The descriptor, used only on the writing thread (and by `deinit` once that is idle), and
+    /// the first failure, read by the caller.
+    private final class Sink: Sendable {
+        let fd: Int32
+        private let direct = Atomic(true)
+        private let failed = Atomic<Int32>(0)
+
+        init(fd: Int32) { self.fd = fd }
+
+        /// The `errno` of the first write that failed, if any.
+        var failure: Int32? {
+            let code = failed.load(ordering: .acquiring)
+            return code == 0 ? nil : code
         }
-        let bytes = UnsafeRawBufferPointer(rebasing: buffer[range])
-        if writeFully(fd, bytes, at: offset) {
-            offset += Int64(range.count)
+
+        /// Writes `segments` of the buffer at address `base`, its first byte at file offset `offset`;
+        /// nothing once a write has failed.
+        func write(_ segments: [Segment], from base: Int, at offset: Int64) {
+            guard failure == nil, let base = UnsafeRawPointer(bitPattern: base) else { return }
+            for segment in segments {
+                let bytes = UnsafeRawBufferPointer(start: base + segment.start, count: segment.count)
+                let at = offset + Int64(segment.start)
+                var written = false
+                if segment.direct, setDirect(true) {
+                    written = writeFully(fd, bytes, at: at)
+                    // A filesystem may refuse a direct write it accepted to open (EINVAL): go on
+                    // buffered.
+                    if !written && errno != EINVAL { return fail(errno) }
+                }
+                if !written {
+                    guard setDirect(false) else { return fail(errno) }
+                    guard writeFully(fd, bytes, at: at) else { return fail(errno) }
+                }
+            }
+        }
+
+        /// Turns direct I/O on or off; `false` if that failed.
+        @discardableResult
+        func setDirect(_ on: Bool) -> Bool {
+            guard direct.load(ordering: .relaxed) != on else { return true }
+            guard filesync_set_direct_io(fd, on ? 1 : 0) == 0 else { return false }
+            direct.store(on, ordering: .relaxed)
             return true
         }
-        // A filesystem may refuse a direct write it accepted to open (EINVAL): go on buffered.
-        guard errno == EINVAL else { return false }
-        return writeBuffered(range)
-    }
 
-    private func writeBuffered(_ range: Range<Int>) -> Bool {
-        if isDirect {
-            guard filesync_set_direct_io(fd, 0) == 0 else { return false }
-            isDirect = false
+        func close() { _ = Glibc.close(fd) }
+
+        private func fail(_ code: Int32) {
+            failed.store(code == 0 ? EIO : code, ordering: .releasing)
         }
-        guard writeFully(fd, UnsafeRawBufferPointer(rebasing: buffer[range]), at: offset) else { return false }
-        offset += Int64(range.count)
-        return true
     }
 }
