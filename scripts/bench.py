@@ -63,6 +63,7 @@ class Workload:
     fs_flags: tuple[str, ...] = ()
     rsync_flags: tuple[str, ...] = ()
     unchanged: bool = False  # the run must send nothing
+    floors: dict = dataclasses.field(default_factory=dict)  # reference command -> seconds per run
 
 
 def parse_args() -> argparse.Namespace:
@@ -513,6 +514,7 @@ def run_benchmark(args: argparse.Namespace, work: Path, tools: list[str],
         for i in range(1, args.runs + 1):
             for tool in tools:
                 measure(big, tool, i)
+            measure_disk_floor(big, work, i)
     if rows & {2, 3}:
         for i in range(1, args.runs + 1):
             for tool in tools:
@@ -538,6 +540,26 @@ def run_benchmark(args: argparse.Namespace, work: Path, tools: list[str],
                 shutil.rmtree(dest)
         scaled.append(idle)
     return [table[row] for row in sorted(rows)] + scaled
+
+
+# What it costs the disk alone to take the big file durably, timed between the tools' runs: any
+# tool that syncs (filesync does, rsync does not) needs at least this long in that phase.
+DISK_FLOORS = {
+    "dd oflag=direct conv=fdatasync": ["oflag=direct", "conv=fdatasync"],
+    "dd conv=fdatasync": ["conv=fdatasync"],
+}
+
+
+def measure_disk_floor(w: Workload, work: Path, i: int) -> None:
+    (src,) = [p for p in w.src.rglob("*") if p.is_file()]
+    for name, flags in DISK_FLOORS.items():
+        dest = work / "dest" / f"floor-{i}.bin"
+        started = time.monotonic()
+        subprocess.run(["dd", f"if={src}", f"of={dest}", "bs=4M", "status=none", *flags], check=True)
+        seconds = time.monotonic() - started
+        dest.unlink()
+        w.floors.setdefault(name, []).append(seconds)
+        print(f"  {w.key:15} {name} run {i}: {seconds:8.3f} s", flush=True)
 
 
 def command_line(cmd: list[str], cwd: Path = REPO) -> str:
@@ -600,6 +622,13 @@ def render(workloads: list[Workload], runs: int) -> str:
             if w.results[tool]:
                 times = ", ".join(f"{r.seconds:.3f}" for r in w.results[tool])
                 lines.append(f"- {w.label} / {tool}: {times}")
+    for w in workloads:
+        rs = w.results["rsync"]
+        for name, times in w.floors.items():
+            value = statistics.median(times)
+            ratio = f" = {value / statistics.median(r.seconds for r in rs):.2f}× rsync" if rs else ""
+            lines.append(f"- {w.label} / disk floor, `{name}`: {', '.join(f'{t:.3f}' for t in times)} "
+                         f"(median {value:.3f} s{ratio})")
     lines += ["", "rsync daemon RSS is the daemon's wait4() ru_maxrss, which on Linux also "
               "covers the per-connection children it forked and reaped."]
     return "\n".join(lines) + "\n"
