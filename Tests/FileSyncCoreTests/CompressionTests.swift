@@ -45,18 +45,19 @@ struct CompressionTests {
 
     @Test(
         "the entropy estimate decides as the textbook formula does, around the 7.2-bit threshold",
-        arguments: [32, 100, 140, 160, 180, 200, 256])
-    func entropyThreshold(alphabet: Int) {
-        // Bytes drawn from `alphabet` values: log2(alphabet) bits, from 5 to 8 across the threshold.
+        arguments: [32, 100, 140, 160, 180, 200, 256], [4096, 1001])
+    func entropyThreshold(alphabet: Int, length: Int) {
+        // Bytes drawn from `alphabet` values: log2(alphabet) bits, from 5 to 8 across the threshold;
+        // a length that is no multiple of 4 checks the bytes counted after the last group of four.
         var state: UInt64 = 0x9E37_79B9_7F4A_7C15 &* UInt64(alphabet)
-        let sample = (0..<4096).map { _ -> UInt8 in
+        let sample = (0..<length).map { _ -> UInt8 in
             state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             return UInt8(Int(state >> 33) % alphabet)
         }
         var counts = [Int](repeating: 0, count: 256)
         for byte in sample { counts[Int(byte)] += 1 }
         let entropy = counts.filter { $0 > 0 }.reduce(0.0) {
-            let p = Double($1) / 4096
+            let p = Double($1) / Double(length)
             return $0 - p * log2(p)
         }
         #expect(sample.withUnsafeBytes { Compressibility.isWorthTrying($0) } == (entropy < 7.2))

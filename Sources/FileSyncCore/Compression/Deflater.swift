@@ -90,11 +90,32 @@ public enum Compressibility {
         let count = min(sample.count, sampleSize)
         guard count >= 64 else { return false }
         // H = log2(n) - Σ c·log2(c) / n over the byte counts c, with c·log2(c) from a table.
-        return withUnsafeTemporaryAllocation(of: UInt16.self, capacity: 256) { histogram in
-            histogram.initialize(repeating: 0)
-            for byte in UnsafeRawBufferPointer(rebasing: sample[..<count]) { histogram[Int(byte)] &+= 1 }
+        // Four histograms filled in turn, so that runs of one byte value do not make each increment
+        // wait for the previous one (it counts about twice as fast), then summed.
+        return withUnsafeTemporaryAllocation(of: UInt16.self, capacity: 4 * 256) { histograms in
+            histograms.initialize(repeating: 0)
+            let bytes = UnsafeRawBufferPointer(rebasing: sample[..<count])
+            let quads = count / 4
+            var index = 0
+            for _ in 0..<quads {
+                histograms[Int(bytes[index])] &+= 1
+                histograms[256 + Int(bytes[index + 1])] &+= 1
+                histograms[512 + Int(bytes[index + 2])] &+= 1
+                histograms[768 + Int(bytes[index + 3])] &+= 1
+                index += 4
+            }
+            while index < count {
+                histograms[Int(bytes[index])] &+= 1
+                index += 1
+            }
+            let table = countLog2Count
             var sum = 0.0
-            for value in histogram where value > 0 { sum += countLog2Count[Int(value)] }
+            for value in 0..<256 {
+                let total =
+                    Int(histograms[value]) + Int(histograms[256 + value]) + Int(histograms[512 + value])
+                    + Int(histograms[768 + value])
+                if total > 0 { sum += table[total] }
+            }
             return log2(Double(count)) - sum / Double(count) < 7.2
         }
     }
