@@ -92,6 +92,32 @@ extension EndToEnd {
             #expect(try TreeSnapshot.sha256(of: root + "/q/doc.bin") == TreeSnapshot.sha256(of: file))
         }
 
+        @Test("a large file completed by resuming is cataloged: a byte changed in it later travels as a delta")
+        func resumedFileIsCataloged() throws {
+            let work = try TemporaryDirectory("resumed-catalog")
+            let source = try work.subfolder("source")
+            let root = try work.subfolder("root")
+            let file = source + "/disk.img"
+            let size = 64 << 20
+            try SampleTree.writeLarge(size, to: file, seed: 12)
+            let server = try ServerProcess(root: root, in: work, tls: false)
+            var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: file)))
+            try Self.leavePartial(
+                server, work, id: "r", path: "disk.img", content: bytes, mtimeNs: try Self.mtimeNs(file),
+                sent: 24 << 20)
+            let resumed = try runClient(["--source", source, "--id", "r"] + server.connect + ["--json"], in: work)
+            #expect(resumed.status == 0, "\(resumed.stderr)")
+            #expect(try resumed.json()["bytesResumed"] as? Int == 24 << 20)
+
+            bytes[size / 2] ^= 0xFF
+            try SampleTree.write(bytes, to: file)
+            let changed = try runClient(["--source", source, "--id", "r"] + server.connect + ["--json"], in: work)
+            #expect(changed.status == 0, "\(changed.stderr)")
+            let wire = try changed.json()["bytesOnWire"] as? Int ?? Int.max
+            #expect(wire < size / 100, "changed byte after a resumed transfer: \(wire) bytes on the wire")
+            #expect(try TreeSnapshot.sha256(of: root + "/r/disk.img") == TreeSnapshot.sha256(of: file))
+        }
+
         @Test("partials of files no longer in the manifest, and expired ones, are deleted")
         func stalePartialsCleaned() throws {
             let work = try TemporaryDirectory("stale")

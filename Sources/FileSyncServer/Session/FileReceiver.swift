@@ -351,7 +351,12 @@ struct FileReceiver {
         switch current {
         case .receiving(let file):
             do {
-                let rename = try file.finish(sha256: end.sha256)
+                var rename = try file.finish(sha256: end.sha256)
+                if catalog != nil, (file.header.offset ?? 0) > 0, rename.size >= ServerSettings.chunkedMinimumSize {
+                    // A resumed file came as plain data: its chunks are read back once, so that later
+                    // changes to it travel as deltas like those of any file stored in one go.
+                    rename = rename.with(chunks: partials.chunks(named: file.partialName))
+                }
                 pending.append(rename)
                 pendingBytes += rename.size
                 return nil

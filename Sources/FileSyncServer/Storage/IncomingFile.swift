@@ -153,6 +153,13 @@ struct PendingRename: Sendable {
     /// `nil` when the content is in the partial `partialName`.
     let descriptor: Int32?
 
+    /// The same rename, carrying `chunks` for the catalog.
+    func with(chunks: [ChunkEntry]?) -> PendingRename {
+        PendingRename(
+            path: path, parentComponents: parentComponents, size: size, mtimeNs: mtimeNs, inode: inode, chunks: chunks,
+            descriptor: descriptor)
+    }
+
     /// The name of the file's partial (computed on demand: most files are linked in unnamed).
     var partialName: String { PartialStore.name(for: path.string, size: size, mtimeNs: mtimeNs) }
 
