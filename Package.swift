@@ -115,6 +115,7 @@ let package = Package(
                 "filesync-client",
                 "filesync-fuzz",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
     ]

@@ -1,5 +1,6 @@
 import FileSyncCore
 import Foundation
+import GRDB
 import Testing
 
 #if canImport(Glibc)
@@ -24,6 +25,15 @@ extension EndToEnd {
         }
 
         private static func wire(_ summary: [String: Any]) -> Int { summary["bytesOnWire"] as? Int ?? Int.max }
+
+        /// The paths the server's chunk catalog records for client `id`.
+        static func catalogedPaths(root: String, id: String) throws -> [String] {
+            var configuration = Configuration()
+            configuration.readonly = true
+            let catalog = try DatabaseQueue(
+                path: root + "/.filesync/\(id)/catalog.sqlite", configuration: configuration)
+            return try catalog.read { try String.fetchAll($0, sql: "SELECT path FROM file ORDER BY path") }
+        }
 
         @Test(
             "a changed byte, an inserted byte, a rename and an append each send under 1% of a 64 MiB file (append: ≤ 1.1× the new bytes)"
@@ -58,6 +68,8 @@ extension EndToEnd {
             let renamed = try Self.backup(source, root: root, server: server, work: work, extra: ["--delete"])
             #expect(Self.wire(renamed) < Self.size / 100, "rename: \(Self.wire(renamed)) bytes on the wire")
             #expect(!FileManager.default.fileExists(atPath: root + "/d/disk.img"))
+            #expect(
+                try Self.catalogedPaths(root: root, id: "d") == ["moved/renamed.img"], "the deleted path is forgotten")
 
             // 8 MiB appended.
             let appended = 8 << 20

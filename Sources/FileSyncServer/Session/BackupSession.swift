@@ -157,7 +157,7 @@ struct BackupSession {
             } else if next.failed > 0 || receiver.missing > 0 {
                 next.deletionsSkipped = "some files of this backup failed"
             } else {
-                next.deleted = try deleteEntries(notIn: manifest, from: folder, context: context)
+                next.deleted = try deleteEntries(notIn: manifest, from: folder, catalog: catalog, context: context)
             }
             if let reason = next.deletionsSkipped { context.logger.warning("deletions skipped: \(reason)") }
         }
@@ -480,20 +480,27 @@ struct BackupSession {
         try await context.outbound.write(contentsOf: frames)
     }
 
-    private func deleteEntries(notIn manifest: Manifest, from folder: ClientFolder, context: Context) throws
-        -> Int
-    {
-        var deleted = 0
+    /// Deletes what the client folder holds beyond `manifest`, and forgets the deleted files in the
+    /// chunk catalog, if the session has one open.
+    private func deleteEntries(
+        notIn manifest: Manifest, from folder: ClientFolder, catalog: ChunkCatalog?, context: Context
+    ) throws -> Int {
+        var deleted: [String] = []
         let paths = manifest.paths
         let stale = try folder.storedPaths { !paths.contains($0) }
         for path in SyncPlan.deletions(stored: stale, keeping: paths.contains) {
             do {
-                if try folder.remove(RelativePath(validating: path)) { deleted += 1 }
+                if try folder.remove(RelativePath(validating: path)) { deleted.append(path) }
             } catch {
                 context.logger.warning("cannot delete \"\(path)\": \(error)")
             }
         }
-        return deleted
+        do {
+            try catalog?.forget(deleted)
+        } catch {
+            context.logger.warning("\(error)")
+        }
+        return deleted.count
     }
 
     private func setReadTimeout(_ timeout: TimeAmount?) async throws {
