@@ -84,6 +84,36 @@ extension EndToEnd {
             #expect(server.log.contains("bytes reused from stored chunks"))
         }
 
+        @Test(
+            "a delta that outgrows the in-place limit after a round was journaled goes on as a copy and ends exact"
+        )
+        func patchTurnsIntoCopy() throws {
+            let work = try TemporaryDirectory("delta-copy")
+            let source = try work.subfolder("source")
+            let root = try work.subfolder("root")
+            let server = try ServerProcess(root: root, in: work)
+            let size = 256 << 20
+            let file = source + "/disk.img"
+            try SampleTree.writeLarge(size, to: file, seed: 21)
+            _ = try Self.backup(source, root: root, server: server, work: work)
+
+            var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: file)))
+            // The first round (1,024 chunks, well over 64 MiB) changes one byte: journaled in place.
+            bytes[1 << 20] ^= 0xFF
+            // A later round brings 40 MiB of new content, past the 32 MiB an in-place patch may carry.
+            var generator = SampleTree.Generator(seed: 22)
+            let fresh = SampleTree.bytes(40 << 20, &generator)
+            bytes.replaceSubrange((size - (48 << 20))..<(size - (8 << 20)), with: fresh)
+            try SampleTree.write(bytes, to: file)
+            let changed = try Self.backup(source, root: root, server: server, work: work)
+
+            let journaled = server.log.firstMatch(of: /disk.img: ([0-9]+) bytes were journaled/).flatMap { Int($0.1) }
+            #expect((journaled ?? 0) > 0, "the first round was journaled, then turned into a copy")
+            #expect(Self.wire(changed) >= 40 << 20, "the new content travels")
+            #expect(Self.wire(changed) < 44 << 20, "and little else: \(Self.wire(changed)) bytes on the wire")
+            #expect(try Self.catalogedPaths(root: root, id: "d") == ["disk.img"])
+        }
+
         @Test("a stored file changed behind the catalog's back is never used as a source: the backup stays exact")
         func staleCatalog() throws {
             let work = try TemporaryDirectory("stale")

@@ -129,8 +129,14 @@ struct FileReceiver {
                     throw FileSyncError(.unexpectedMessage, "a CHUNK_LIST frame arrived outside a delta transfer")
                 }
                 let started = ContinuousClock.now
+                let journaled = assembly.patch?.journaledBytes
                 let need = try assembly.acceptList(frame.payload)
                 let looked = ContinuousClock.now
+                if let journaled, assembly.patch == nil {
+                    context.logger.info(
+                        "\(assembly.header.path): \(journaled) bytes were journaled for an in-place patch, but the changes outgrew its limit; it goes on as a fresh copy"
+                    )
+                }
                 try await context.send(.chunkNeed(need))
                 assembly.copyStoredChunks()
                 context.logger.debug(
