@@ -153,6 +153,12 @@ public struct BackupClient: Sendable {
             }
         }
 
+        if last != nil, scan.warnings.isEmpty, let directory = options.chunkCacheDirectory,
+            let cache = ChunkCache(directory: directory, id: options.clientID)
+        {
+            // The scan saw the whole source: memos of files no longer in it are dropped.
+            cache.prune(keeping: scan.entries)
+        }
         if let last {
             summary.failed = last.failed.map {
                 FileResult(path: $0.key, error: ErrorMessage(code: "failed", message: $0.value))

@@ -114,6 +114,28 @@ extension EndToEnd {
             #expect(try Self.catalogedPaths(root: root, id: "d") == ["disk.img"])
         }
 
+        @Test("the client's chunk memos follow the source: a deleted file's memo is dropped at the next run")
+        func memosFollowTheSource() throws {
+            let work = try TemporaryDirectory("memos")
+            let source = try work.subfolder("source")
+            let root = try work.subfolder("root")
+            let server = try ServerProcess(root: root, in: work)
+            try SampleTree.writeLarge(2 << 20, to: source + "/kept.img", seed: 31)
+            try SampleTree.writeLarge(2 << 20, to: source + "/dropped.img", seed: 32)
+            try SampleTree.writeLarge(4096, to: source + "/small.txt", seed: 33)
+            func memos() -> [String] {
+                let cache = work.path + "/cache"
+                let names = FileManager.default.enumerator(atPath: cache)?.compactMap { $0 as? String } ?? []
+                return names.filter { $0.hasSuffix(".memo") }
+            }
+            _ = try Self.backup(source, root: root, server: server, work: work)
+            #expect(memos().count == 2, "one memo per large file: \(memos())")
+
+            try FileManager.default.removeItem(atPath: source + "/dropped.img")
+            _ = try Self.backup(source, root: root, server: server, work: work, extra: ["--delete"])
+            #expect(memos().count == 1, "only the kept file's memo is left: \(memos())")
+        }
+
         @Test("a stored file changed behind the catalog's back is never used as a source: the backup stays exact")
         func staleCatalog() throws {
             let work = try TemporaryDirectory("stale")

@@ -53,10 +53,35 @@ struct ChunkCache: Sendable {
         if !written || rename(temporary, target) != 0 { unlink(temporary) }
     }
 
+    /// Deletes the memos of every file but those of `manifest` (and any temporary left by a crash),
+    /// so the cache follows the source instead of growing with every file it ever held. Returns
+    /// how many memos were deleted.
+    @discardableResult
+    func prune(keeping manifest: PackedManifest) -> Int {
+        var kept = Set<String>()
+        for position in manifest.indices
+        where manifest.type(at: position) == .file && manifest.size(at: position) >= ProtocolLimits.chunkedMinimumSize {
+            kept.insert(Self.name(for: manifest.path(at: position)))
+        }
+        guard let stream = opendir(folder) else { return 0 }
+        defer { closedir(stream) }
+        var deleted = 0
+        while let entry = readdir(stream) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+            }
+            guard name.hasSuffix(".memo") || name.hasSuffix(".memo.tmp"), !kept.contains(name) else { continue }
+            if unlinkat(dirfd(stream), name, 0) == 0 { deleted += 1 }
+        }
+        return deleted
+    }
+
     // MARK: - Private
 
-    private func file(for path: String) -> String {
-        folder + "/" + SHA256.hash(data: Array(path.utf8)).prefix(16).hexString + ".memo"
+    private func file(for path: String) -> String { folder + "/" + Self.name(for: path) }
+
+    private static func name(for path: String) -> String {
+        SHA256.hash(data: Array(path.utf8)).prefix(16).hexString + ".memo"
     }
 
     private static func makeParents(of path: String) -> Bool {

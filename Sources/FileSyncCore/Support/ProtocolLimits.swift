@@ -29,6 +29,9 @@ public enum ProtocolLimits {
     /// Largest file size a `FILE_HEADER` may announce (16 TiB).
     public static let maxFileSize: Int64 = 1 << 44
 
+    /// Files of at least this many bytes travel in chunks (`chunked` or `delta` tasks) when the
+    /// `chunks` capability is in force (Protocol.md 6.7).
+    public static let chunkedMinimumSize: Int64 = 1 << 20
     /// Longest chunk of a chunked or delta transfer, in bytes (a `CHUNK` frame's content).
     public static let maxChunkSize = 1024 * 1024
     /// Most entries in one `CHUNK_LIST` frame.

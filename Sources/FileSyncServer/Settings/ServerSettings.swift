@@ -53,5 +53,5 @@ public struct ServerSettings: Sendable {
 
     /// Files at least this large travel as chunks (`chunked` or `delta` tasks) to clients with the
     /// `chunks` capability; smaller ones are sent whole, where a chunk list would cost more than it saves.
-    public static let chunkedMinimumSize: Int64 = 1 << 20
+    public static let chunkedMinimumSize = ProtocolLimits.chunkedMinimumSize
 }
