@@ -171,6 +171,32 @@ extension EndToEnd {
             let resolved = URL(fileURLWithPath: source).resolvingSymlinksInPath().path
             return String(try shaHex(Array(resolved.utf8)).prefix(16))
         }
+
+        @Test("a file replaced by a FIFO after the scan is reported as failed, without the client blocking on it")
+        func fifoAfterScan() throws {
+            let work = try TemporaryDirectory("fifo")
+            let source = try work.subfolder("source")
+            let root = try work.subfolder("root")
+            try SampleTree.writeLarge(512 << 10, to: source + "/a.bin", seed: 41)
+            try SampleTree.writeLarge(100, to: source + "/z.txt", seed: 42)
+            let server = try ServerProcess(root: root, in: work)
+            // At 256 KiB/s, a.bin takes about two seconds: z.txt comes after it.
+            let client = try Command(
+                Harness.client, ["--source", source, "--id", "f", "--json", "--bwlimit", "256K"] + server.connect,
+                in: work)
+            // The scan is over once the session has started.
+            for _ in 0..<1000 where !server.log.contains("session started") { usleep(10_000) }
+            try #require(server.log.contains("session started"))
+            try FileManager.default.removeItem(atPath: source + "/z.txt")
+            try #require(mkfifo(source + "/z.txt", 0o644) == 0)
+
+            let result = client.wait(timeout: 30)
+            #expect(result.status == 23, "\(result.stderr)")
+            let failed = try result.json()["failed"] as? [[String: Any]] ?? []
+            #expect(failed.map { $0["path"] as? String } == ["z.txt"])
+            #expect(try TreeSnapshot.sha256(of: root + "/f/a.bin") == TreeSnapshot.sha256(of: source + "/a.bin"))
+            #expect(!FileManager.default.fileExists(atPath: root + "/f/z.txt"))
+        }
     }
 }
 

@@ -27,6 +27,8 @@ struct FileSender {
     /// The chunk memos of large files from previous runs, if the cache can be used.
     private let chunkCache: ChunkCache?
     private let encoder = FrameEncoderJSON()
+    /// The folder of the last file opened (see ``openSourceFile(_:)``).
+    private var folder: SourceFolder?
     private var batch: [Frame] = []
     private var batchBytes = 0
     private static let batchLimit = 1 << 20
@@ -67,13 +69,16 @@ struct FileSender {
     /// Sends one file, from where the server's partial copy ends when `task` offers to resume and
     /// the file's first bytes still match; otherwise whole. Throws only when the connection fails.
     mutating func send(_ entry: ManifestEntry, task: TransferTask, events: inout Events) async throws -> Outcome {
-        let fd = open(source + "/" + entry.path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        let fd = openSourceFile(entry.path)
         guard fd >= 0 else {
             let reason =
                 errno == ENOENT ? "vanished since the scan" : "cannot open: \(String(cString: strerror(errno)))"
             return .skipped(reason)
         }
         defer { close(fd) }
+        if fileFrames && task.kind == .full && entry.size <= Int64(min(blockSize, WholeFile.maxSize)) {
+            return try await sendWhole(entry, fd: fd)
+        }
         var before = stat()
         guard fstat(fd, &before) == 0, before.st_mode & S_IFMT == S_IFREG else {
             return .skipped("no longer a regular file")
@@ -83,9 +88,6 @@ struct FileSender {
         }
         if task.kind == .chunked || task.kind == .delta {
             return try await sendChunks(entry, fd: fd, before: before, kind: task.kind, events: &events)
-        }
-        if fileFrames && task.kind == .full && entry.size <= Int64(min(blockSize, WholeFile.maxSize)) {
-            return try await sendWhole(entry, fd: fd, before: before)
         }
         var hasher = SHA256()
         var start: Int64 = 0
@@ -143,9 +145,10 @@ struct FileSender {
     }
 
     /// Sends a file of at most one block as one file frame: read, checked unchanged, hashed and
-    /// compressed (when that pays) in one go. A file that changed while being read is not sent at
-    /// all (a frame is never abandoned half way, so there is nothing to abort).
-    private mutating func sendWhole(_ entry: ManifestEntry, fd: Int32, before: stat) async throws -> Outcome {
+    /// compressed (when that pays) in one go. A file that changed since the scan or while being read
+    /// is not sent at all (a frame is never abandoned half way, so there is nothing to abort): one
+    /// `fstat` after the read, against the manifest entry, tells both.
+    private mutating func sendWhole(_ entry: ManifestEntry, fd: Int32) async throws -> Outcome {
         let size = Int(entry.size)
         var content = ByteBufferAllocator().buffer(capacity: max(size, 1))
         var readError: Int32 = 0
@@ -162,9 +165,11 @@ struct FileSender {
             total += count
         }
         var after = stat()
-        guard total == size, fstat(fd, &after) == 0, after.st_size == before.st_size, after.mtimeNs == before.mtimeNs
-        else {
-            return .skipped("changed while being read; it will be sent on the next run")
+        guard fstat(fd, &after) == 0, after.st_mode & S_IFMT == S_IFREG else {
+            return .skipped("no longer a regular file")
+        }
+        guard total == size, Int64(after.st_size) == entry.size, after.mtimeNs == entry.mtimeNs else {
+            return .skipped("changed since the scan; it will be sent on the next run")
         }
         stats.sent(size)
         if rateLimit != nil {
@@ -350,6 +355,24 @@ struct FileSender {
 
     // MARK: - Private
 
+    /// Opens the source file at `path` for reading, through a descriptor of its folder kept while
+    /// the files of one folder follow each other (as they do in manifest order), so that each file
+    /// costs a lookup of its own name only. `O_NONBLOCK` keeps a file replaced by a FIFO since the
+    /// scan from blocking the open; it changes nothing for regular files.
+    private mutating func openSourceFile(_ path: String) -> Int32 {
+        let flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK
+        let slash = path.utf8.lastIndex(of: UInt8(ascii: "/"))
+        let parent = slash.map { String(path[..<$0]) } ?? ""
+        if folder?.path != parent {
+            folder = nil
+            let fd = open(parent.isEmpty ? source : source + "/" + parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            guard fd >= 0 else { return open(source + "/" + path, flags) }
+            folder = SourceFolder(path: parent, descriptor: fd)
+        }
+        let name = slash.map { String(path[path.utf8.index(after: $0)...]) } ?? path
+        return openat(folder!.descriptor, name, flags)
+    }
+
     private mutating func append(_ frame: Frame) async throws {
         batch.append(frame)
         batchBytes += frame.payload.readableBytes + Frame.headerSize
@@ -385,4 +408,17 @@ struct FrameEncoderJSON {
     func frame(_ message: Message) throws -> Frame {
         Frame(kind: .control, payload: ByteBuffer(bytes: try encoder.encode(message)))
     }
+}
+
+/// A descriptor of a folder of the source, closed when the last reference goes.
+private final class SourceFolder {
+    let path: String
+    let descriptor: Int32
+
+    init(path: String, descriptor: Int32) {
+        self.path = path
+        self.descriptor = descriptor
+    }
+
+    deinit { close(descriptor) }
 }
