@@ -36,7 +36,11 @@ import Testing
         let pool = try #require(UnnamedFilePool(directory: root))
         pool.settle()
         #expect(try openFiles() == before + 1 + UnnamedFilePool.depth, "its folder and a full pool of files")
-        let (fd, mode) = try #require(pool.take(for: sub), "files are ready once the first refill is done")
+        var folderInfo = stat()
+        try #require(fstat(sub, &folderInfo) == 0)
+        let device = UInt64(folderInfo.st_dev)
+        #expect(pool.take(forFolderOn: device &+ 1) == nil, "a folder on another filesystem gets none")
+        let (fd, mode) = try #require(pool.take(forFolderOn: device), "files are ready once the first refill is done")
         var info = stat()
         #expect(fstat(fd, &info) == 0 && UInt32(info.st_mode) & 0o777 == mode, "the mode it reports is the file's")
         let content = Array("pooled".utf8)
@@ -49,6 +53,6 @@ import Testing
         #expect(try String(contentsOfFile: folder + "/sub/file", encoding: .utf8) == "pooled")
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder).sorted() == ["sub"])
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder + "/sub") == ["file"])
-        #expect(pool.take(for: sub) == nil, "a closed pool hands out nothing")
+        #expect(pool.take(forFolderOn: device) == nil, "a closed pool hands out nothing")
     }
 }

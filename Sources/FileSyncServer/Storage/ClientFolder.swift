@@ -21,6 +21,9 @@ final class ClientFolder {
     /// The descriptor of the client's folder itself.
     let descriptor: Int32
     private var cachedDirectory: (components: [Substring], descriptor: Int32)?
+    /// The filesystems (`st_dev`) of the client folder and of the cached folder, read once each.
+    private var ownDevice: UInt64?
+    private var cachedDevice: UInt64?
     /// The cached folder's path (its components joined with `/`), to recognize it without splitting
     /// a path.
     private var cachedDirectoryPath: String?
@@ -101,8 +104,25 @@ final class ClientFolder {
         }
         if let cached = cachedDirectory { close(cached.descriptor) }
         cachedDirectory = (components, current)
+        cachedDevice = nil
         cachedDirectoryPath = components.joined(separator: "/")
         return .found(current)
+    }
+
+    /// The filesystem (`st_dev`) of `fd`, a folder descriptor this folder returned: asked of the
+    /// system once per folder opened rather than once per file stored in it.
+    func device(ofDirectory fd: Int32) -> UInt64? {
+        func device(_ fd: Int32) -> UInt64? {
+            var info = stat()
+            return fstat(fd, &info) == 0 ? UInt64(info.st_dev) : nil
+        }
+        if fd == descriptor {
+            if ownDevice == nil { ownDevice = device(fd) }
+            return ownDevice
+        }
+        guard let cached = cachedDirectory, cached.descriptor == fd else { return device(fd) }
+        if cachedDevice == nil { cachedDevice = device(fd) }
+        return cachedDevice
     }
 
     /// Drops the cached descriptor when it is the folder at `components` (or below it), before that
@@ -111,6 +131,7 @@ final class ClientFolder {
         guard let cached = cachedDirectory, cached.components.starts(with: components) else { return }
         close(cached.descriptor)
         cachedDirectory = nil
+        cachedDevice = nil
         cachedDirectoryPath = nil
     }
 

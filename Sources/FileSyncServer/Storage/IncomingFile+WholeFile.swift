@@ -29,7 +29,7 @@ extension IncomingFile {
         var named = false
         var mode: UInt32?
         if unnamed && store.supportsUnnamedFiles {
-            if let file = pool?.take(for: parent) {
+            if let file = pool?.take(forFolderOn: folder.device(ofDirectory: parent)) {
                 (fd, mode) = (file.fd, file.mode)
             } else {
                 fd = filesync_open_unnamed(parent)

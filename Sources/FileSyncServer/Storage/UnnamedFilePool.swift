@@ -49,12 +49,12 @@ final class UnnamedFilePool: Sendable {
 
     deinit { Glibc.close(directory) }
 
-    /// A ready unnamed file (open for writing) that can be linked into `folder`, with its
-    /// permission bits (0644 less the umask: most files need no `fchmod` then), or `nil` when none
-    /// is ready or `folder` is on another filesystem: the caller then creates one.
-    func take(for folder: Int32) -> (fd: Int32, mode: UInt32)? {
-        var info = stat()
-        guard fstat(folder, &info) == 0, UInt64(info.st_dev) == device else { return nil }
+    /// A ready unnamed file (open for writing) that can be linked into a folder on filesystem
+    /// `folderDevice` (its `st_dev`), with its permission bits (0644 less the umask: most files need
+    /// no `fchmod` then), or `nil` when none is ready or the folder is on another filesystem: the
+    /// caller then creates one.
+    func take(forFolderOn folderDevice: UInt64?) -> (fd: Int32, mode: UInt32)? {
+        guard folderDevice == device else { return nil }
         let (file, refill) = state.withLock { state -> ((fd: Int32, mode: UInt32)?, Bool) in
             let file = state.mode.flatMap { mode in state.ready.popLast().map { (fd: $0, mode: mode) } }
             let refill = !state.refilling && !state.failed && !state.closed && state.ready.count < Self.depth / 2
