@@ -153,7 +153,7 @@ public struct BackupClient: Sendable {
             }
         }
 
-        if last != nil, scan.warnings.isEmpty, let directory = options.chunkCacheDirectory,
+        if scan.warnings.isEmpty, let directory = options.chunkCacheDirectory,
             let cache = ChunkCache(directory: directory, id: options.clientID)
         {
             // The scan saw the whole source: memos of files no longer in it are dropped.

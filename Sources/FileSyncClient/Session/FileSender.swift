@@ -76,12 +76,13 @@ struct FileSender {
             return .skipped(reason)
         }
         defer { close(fd) }
-        if fileFrames && task.kind == .full && entry.size <= Int64(min(blockSize, WholeFile.maxSize)) {
-            return try await sendWhole(entry, fd: fd)
-        }
+        // Checked before any read: reading a FIFO that replaced the file would take its data.
         var before = stat()
         guard fstat(fd, &before) == 0, before.st_mode & S_IFMT == S_IFREG else {
             return .skipped("no longer a regular file")
+        }
+        if fileFrames && task.kind == .full && entry.size <= Int64(min(blockSize, WholeFile.maxSize)) {
+            return try await sendWhole(entry, fd: fd, before: before)
         }
         guard Int64(before.st_size) == entry.size, before.mtimeNs == entry.mtimeNs else {
             return .skipped("changed since the scan; it will be sent on the next run")
@@ -145,10 +146,9 @@ struct FileSender {
     }
 
     /// Sends a file of at most one block as one file frame: read, checked unchanged, hashed and
-    /// compressed (when that pays) in one go. A file that changed since the scan or while being read
-    /// is not sent at all (a frame is never abandoned half way, so there is nothing to abort): one
-    /// `fstat` after the read, against the manifest entry, tells both.
-    private mutating func sendWhole(_ entry: ManifestEntry, fd: Int32) async throws -> Outcome {
+    /// compressed (when that pays) in one go. A file that changed while being read is not sent at
+    /// all (a frame is never abandoned half way, so there is nothing to abort).
+    private mutating func sendWhole(_ entry: ManifestEntry, fd: Int32, before: stat) async throws -> Outcome {
         let size = Int(entry.size)
         var content = ByteBufferAllocator().buffer(capacity: max(size, 1))
         var readError: Int32 = 0
@@ -165,11 +165,9 @@ struct FileSender {
             total += count
         }
         var after = stat()
-        guard fstat(fd, &after) == 0, after.st_mode & S_IFMT == S_IFREG else {
-            return .skipped("no longer a regular file")
-        }
-        guard total == size, Int64(after.st_size) == entry.size, after.mtimeNs == entry.mtimeNs else {
-            return .skipped("changed since the scan; it will be sent on the next run")
+        guard total == size, fstat(fd, &after) == 0, after.st_size == before.st_size, after.mtimeNs == before.mtimeNs
+        else {
+            return .skipped("changed while being read; it will be sent on the next run")
         }
         stats.sent(size)
         if rateLimit != nil {

@@ -498,7 +498,7 @@ struct BackupSession {
         do {
             try catalog?.forget(deleted)
         } catch {
-            context.logger.warning("\(error)")
+            context.logger.warning("cannot forget the deleted files in the chunk catalog: \(error)")
         }
         return deleted.count
     }
