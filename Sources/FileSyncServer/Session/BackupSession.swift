@@ -113,13 +113,20 @@ struct BackupSession {
         if !offers.isEmpty { context.logger.info("resuming \(offers.count) partial file(s)") }
         var catalog: ChunkCatalog?
         var chunkTasks: [String: TransferTask.Kind] = [:]
-        if capabilities.contains(Capability.chunks) {
-            let opened = try ChunkCatalog(directory: settings.root + "/.filesync/\(clientID)")
+        let catalogDirectory = settings.root + "/.filesync/\(clientID)"
+        // The catalog decides the kind of large files' tasks; without any, it is opened (a few ms,
+        // more when it is created) once the tasks are on their way.
+        let hasLargeFiles = plan.versions.contains { $0.size >= ServerSettings.chunkedMinimumSize }
+        if capabilities.contains(Capability.chunks) && hasLargeFiles {
+            let opened = try ChunkCatalog(directory: catalogDirectory)
             chunkTasks = offerChunks(&plan, catalog: opened)
             catalog = opened
         }
         try await sendTasks(
             plan, manifest: manifest, binary: capabilities.contains(Capability.binaryTasks), context: context)
+        if capabilities.contains(Capability.chunks) && !hasLargeFiles {
+            catalog = try ChunkCatalog(directory: catalogDirectory)
+        }
         context.logger.debug(
             "manifest of \(manifest.paths.count) entries received in \(planStarted - manifestStarted), planned and answered in \(ContinuousClock.now - planStarted)"
         )
