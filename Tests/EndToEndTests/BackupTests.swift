@@ -172,6 +172,30 @@ extension EndToEnd {
             return String(try shaHex(Array(resolved.utf8)).prefix(16))
         }
 
+        @Test("a small file rewritten after the scan is reported as changed, never stored as a mix of versions")
+        func rewrittenAfterScan() throws {
+            let work = try TemporaryDirectory("rewritten")
+            let source = try work.subfolder("source")
+            let root = try work.subfolder("root")
+            try SampleTree.writeLarge(512 << 10, to: source + "/a.bin", seed: 43)
+            try SampleTree.writeLarge(4096, to: source + "/z.txt", seed: 44)
+            let server = try ServerProcess(root: root, in: work)
+            // At 256 KiB/s, a.bin takes about two seconds: z.txt comes after it.
+            let client = try Command(
+                Harness.client, ["--source", source, "--id", "r", "--json", "--bwlimit", "256K"] + server.connect,
+                in: work)
+            // The scan is over once the session has started; z.txt then grows to 8 KiB.
+            for _ in 0..<1000 where !server.log.contains("session started") { usleep(10_000) }
+            try #require(server.log.contains("session started"))
+            try SampleTree.writeLarge(8192, to: source + "/z.txt", seed: 45)
+
+            let result = client.wait(timeout: 30)
+            #expect(result.status == 23, "\(result.stderr)")
+            let failed = try result.json()["failed"] as? [[String: Any]] ?? []
+            #expect(failed.map { $0["path"] as? String } == ["z.txt"])
+            #expect(!FileManager.default.fileExists(atPath: root + "/r/z.txt"), "no version of z.txt is stored yet")
+        }
+
         @Test("a file replaced by a FIFO after the scan is reported as failed, without the client blocking on it")
         func fifoAfterScan() throws {
             let work = try TemporaryDirectory("fifo")

@@ -81,11 +81,11 @@ struct FileSender {
         guard fstat(fd, &before) == 0, before.st_mode & S_IFMT == S_IFREG else {
             return .skipped("no longer a regular file")
         }
-        if fileFrames && task.kind == .full && entry.size <= Int64(min(blockSize, WholeFile.maxSize)) {
-            return try await sendWhole(entry, fd: fd, before: before)
-        }
         guard Int64(before.st_size) == entry.size, before.mtimeNs == entry.mtimeNs else {
             return .skipped("changed since the scan; it will be sent on the next run")
+        }
+        if fileFrames && task.kind == .full && entry.size <= Int64(min(blockSize, WholeFile.maxSize)) {
+            return try await sendWhole(entry, fd: fd, before: before)
         }
         if task.kind == .chunked || task.kind == .delta {
             return try await sendChunks(entry, fd: fd, before: before, kind: task.kind, events: &events)
