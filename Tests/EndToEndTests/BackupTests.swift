@@ -172,54 +172,45 @@ extension EndToEnd {
             return String(try shaHex(Array(resolved.utf8)).prefix(16))
         }
 
-        @Test("a small file rewritten after the scan is reported as changed, never stored as a mix of versions")
-        func rewrittenAfterScan() throws {
-            let work = try TemporaryDirectory("rewritten")
+        /// Backs up `a.bin` (512 KiB, sent at 256 KiB/s: about two seconds) and `z.txt` (4 KiB), which
+        /// comes after it; `change` acts on the source once the scan is over (the session has started),
+        /// before z.txt is read. Checks that z.txt alone failed and was not stored, and that a.bin was.
+        private static func backup(changingAfterScan name: String, _ change: (_ source: String) throws -> Void) throws {
+            let work = try TemporaryDirectory(name)
             let source = try work.subfolder("source")
             let root = try work.subfolder("root")
-            try SampleTree.writeLarge(512 << 10, to: source + "/a.bin", seed: 43)
-            try SampleTree.writeLarge(4096, to: source + "/z.txt", seed: 44)
+            try SampleTree.writeLarge(512 << 10, to: source + "/a.bin", seed: 41)
+            try SampleTree.writeLarge(4096, to: source + "/z.txt", seed: 42)
             let server = try ServerProcess(root: root, in: work)
-            // At 256 KiB/s, a.bin takes about two seconds: z.txt comes after it.
             let client = try Command(
-                Harness.client, ["--source", source, "--id", "r", "--json", "--bwlimit", "256K"] + server.connect,
+                Harness.client, ["--source", source, "--id", "c", "--json", "--bwlimit", "256K"] + server.connect,
                 in: work)
-            // The scan is over once the session has started; z.txt then grows to 8 KiB.
             for _ in 0..<1000 where !server.log.contains("session started") { usleep(10_000) }
             try #require(server.log.contains("session started"))
-            try SampleTree.writeLarge(8192, to: source + "/z.txt", seed: 45)
+            try change(source)
 
             let result = client.wait(timeout: 30)
             #expect(result.status == 23, "\(result.stderr)")
             let failed = try result.json()["failed"] as? [[String: Any]] ?? []
             #expect(failed.map { $0["path"] as? String } == ["z.txt"])
-            #expect(!FileManager.default.fileExists(atPath: root + "/r/z.txt"), "no version of z.txt is stored yet")
+            #expect(try TreeSnapshot.sha256(of: root + "/c/a.bin") == TreeSnapshot.sha256(of: source + "/a.bin"))
+            #expect(!FileManager.default.fileExists(atPath: root + "/c/z.txt"), "no version of z.txt is stored yet")
+        }
+
+        @Test("a small file rewritten after the scan is reported as changed, never stored as a mix of versions")
+        func rewrittenAfterScan() throws {
+            // It grows to 8 KiB: read up to its old size only, it would be a prefix of the new version.
+            try Self.backup(changingAfterScan: "rewritten") {
+                try SampleTree.writeLarge(8192, to: $0 + "/z.txt", seed: 45)
+            }
         }
 
         @Test("a file replaced by a FIFO after the scan is reported as failed, without the client blocking on it")
         func fifoAfterScan() throws {
-            let work = try TemporaryDirectory("fifo")
-            let source = try work.subfolder("source")
-            let root = try work.subfolder("root")
-            try SampleTree.writeLarge(512 << 10, to: source + "/a.bin", seed: 41)
-            try SampleTree.writeLarge(100, to: source + "/z.txt", seed: 42)
-            let server = try ServerProcess(root: root, in: work)
-            // At 256 KiB/s, a.bin takes about two seconds: z.txt comes after it.
-            let client = try Command(
-                Harness.client, ["--source", source, "--id", "f", "--json", "--bwlimit", "256K"] + server.connect,
-                in: work)
-            // The scan is over once the session has started.
-            for _ in 0..<1000 where !server.log.contains("session started") { usleep(10_000) }
-            try #require(server.log.contains("session started"))
-            try FileManager.default.removeItem(atPath: source + "/z.txt")
-            try #require(mkfifo(source + "/z.txt", 0o644) == 0)
-
-            let result = client.wait(timeout: 30)
-            #expect(result.status == 23, "\(result.stderr)")
-            let failed = try result.json()["failed"] as? [[String: Any]] ?? []
-            #expect(failed.map { $0["path"] as? String } == ["z.txt"])
-            #expect(try TreeSnapshot.sha256(of: root + "/f/a.bin") == TreeSnapshot.sha256(of: source + "/a.bin"))
-            #expect(!FileManager.default.fileExists(atPath: root + "/f/z.txt"))
+            try Self.backup(changingAfterScan: "fifo") { source in
+                try FileManager.default.removeItem(atPath: source + "/z.txt")
+                try #require(mkfifo(source + "/z.txt", 0o644) == 0)
+            }
         }
     }
 }
