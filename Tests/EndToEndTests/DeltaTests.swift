@@ -114,6 +114,29 @@ extension EndToEnd {
             #expect(try Self.catalogedPaths(root: root, id: "d") == ["disk.img"])
         }
 
+        @Test(
+            "a delta task in the first part of a task list that comes in parts waits for the last part, then its chunk requests"
+        )
+        func deltaBeforeTheLastTaskPart() throws {
+            let work = try TemporaryDirectory("delta-parts")
+            let source = try work.subfolder("source")
+            let root = try work.subfolder("root")
+            let server = try ServerProcess(root: root, in: work)
+            // "a.img" sorts first, in the manifest's first part; the small files fill later parts.
+            try SampleTree.writeLarge(2 << 20, to: source + "/a.img", seed: 41)
+            try FileManager.default.createDirectory(atPath: source + "/z", withIntermediateDirectories: true)
+            for index in 0..<1_500 { try SampleTree.write(Array("file \(index)".utf8), to: source + "/z/\(index)") }
+            _ = try Self.backup(source, root: root, server: server, work: work)
+
+            var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: source + "/a.img")))
+            bytes[bytes.count / 2] ^= 0xFF
+            try SampleTree.write(bytes, to: source + "/a.img")
+            try SampleTree.write(Array("changed".utf8), to: source + "/z/1499")
+            let changed = try Self.backup(source, root: root, server: server, work: work)
+            #expect(changed["sent"] as? Int == 2, "\(changed)")
+            #expect(Self.wire(changed) < (2 << 20) / 4, "a delta, not a copy: \(Self.wire(changed)) bytes on the wire")
+        }
+
         @Test("the client's chunk memos follow the source: a deleted file's memo is dropped at the next run")
         func memosFollowTheSource() throws {
             let work = try TemporaryDirectory("memos")

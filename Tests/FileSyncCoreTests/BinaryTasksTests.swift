@@ -45,6 +45,16 @@ struct BinaryTasksTests {
         #expect(empty == [BinaryTasks.Part(runs: [], final: true)])
     }
 
+    @Test("the parts of one manifest part that is not the last are none of them final")
+    func partsBeforeTheLast() {
+        var builder = BinaryTasks.PartBuilder()
+        for entry in 0..<12_000 { builder.append(entry: entry, task: TransferTask(path: "f\(entry)")) }
+        let parts = builder.parts(rejected: [], final: false)
+        #expect(parts.map(\.taskCount) == [10_000, 2_000])
+        #expect(parts.map(\.final) == [false, false])
+        #expect(builder.parts(rejected: []).map(\.final) == [false, true])
+    }
+
     @Test("the payload is laid out as Protocol.md shows")
     func layout() {
         let part = BinaryTasks.Part(

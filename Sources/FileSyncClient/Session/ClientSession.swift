@@ -241,12 +241,10 @@ struct ClientSession {
             }
         }
 
-        // Tasks.
+        // Tasks: task frames come part by part, and files are sent as their part arrives.
         let binaryTasks = ready.capabilities.contains(Capability.binaryTasks)
-        let runs = try await receiveTasks(&events, binary: binaryTasks, outcome: &outcome)
-        let taskCount = runs.reduce(0) { $0 + $1.count }
-        outcome.unchanged = scan.fileCount - taskCount - outcome.failed.count
-        logger.info("\(taskCount) files to send, \(outcome.unchanged) unchanged")
+        var tasks = TaskList()
+        try await receiveTasks(&events, binary: binaryTasks, into: &tasks, outcome: &outcome)
 
         // Files.
         let compressor: BlockCompressor? =
@@ -265,7 +263,23 @@ struct ClientSession {
             bytesPerSecond: options.bytesPerSecond, fileFrames: ready.capabilities.contains(Capability.fileFrames),
             chunkCache: options.chunkCacheDirectory.flatMap { ChunkCache(directory: $0, id: options.clientID) })
         var sent = EntrySet()
-        for run in runs {
+        var position = 0
+        while true {
+            if position == tasks.runs.count {
+                if tasks.complete { break }
+                // Waiting for the next part: what is buffered goes out first.
+                try await sender.flush()
+                try await receiveTasks(&events, binary: binaryTasks, into: &tasks, outcome: &outcome)
+                continue
+            }
+            let run = tasks.runs[position]
+            if run.kind == .delta && !tasks.complete {
+                // A delta transfer waits for CHUNK_NEED, which the server sends after the last task part.
+                while !tasks.complete {
+                    try await receiveTasks(&events, binary: binaryTasks, into: &tasks, outcome: &outcome)
+                }
+            }
+            position += 1
             let known =
                 run.kind == .full || (run.kind == .resume && ready.capabilities.contains(Capability.resume))
                 || ([.chunked, .delta].contains(run.kind) && ready.capabilities.contains(Capability.chunks))
@@ -280,6 +294,9 @@ struct ClientSession {
                 }
             }
         }
+        let taskCount = tasks.runs.reduce(0) { $0 + $1.count }
+        outcome.unchanged = scan.fileCount - taskCount - outcome.failed.count
+        logger.info("\(taskCount) files to send, \(outcome.unchanged) unchanged")
         try await sender.append(.done(Done()))
         try await sender.flush()
 
@@ -288,7 +305,7 @@ struct ClientSession {
             throw FileSyncError(.unexpectedMessage, "expected NEXT_SYNC")
         }
         outcome.next = next
-        try record(acks, binary: binaryTasks, tasks: runs, into: &outcome)
+        try record(acks, binary: binaryTasks, tasks: tasks.runs, into: &outcome)
         for entry in outcome.stored.entries where sent.contains(entry) {
             outcome.bytesSent += scan.entries.size(at: entry)
         }
@@ -353,21 +370,29 @@ struct ClientSession {
         }
     }
 
-    /// Collects the task list, as runs of manifest entries in ascending order, checking that each
-    /// names files of the manifest, none twice; notes rejected entries in `outcome`.
-    private func receiveTasks(
-        _ events: inout ServerEvent.Iterator, binary: Bool, outcome: inout Outcome
-    ) async throws -> [BinaryTasks.Run] {
-        let entries = scan.entries
+    /// The task list as it arrives: runs of manifest entries in ascending order.
+    struct TaskList {
         var runs: [BinaryTasks.Run] = []
+        /// The entry after the last run so far.
+        var end = 0
+        /// Whether the final part has arrived.
+        var complete = false
+    }
+
+    /// Receives the next part of the task list (task frames), or all of it (`TASKS` messages, which
+    /// name paths and are looked up once all have arrived), checking that each task names a file of
+    /// the manifest, none twice; notes rejected entries in `outcome`.
+    private func receiveTasks(
+        _ events: inout ServerEvent.Iterator, binary: Bool, into tasks: inout TaskList, outcome: inout Outcome
+    ) async throws {
+        let entries = scan.entries
         // JSON tasks name paths: they are looked up once all have arrived.
         var named: [TransferTask] = []
-        var end = 0
         receiving: while true {
             switch try await nextEvent(&events) {
             case .tasks(let part) where binary:
                 for run in part.runs {
-                    guard run.first >= end, run.first + run.count <= entries.count,
+                    guard run.first >= tasks.end, run.first + run.count <= entries.count,
                         run.entries.allSatisfy({ entries.type(at: $0) == .file })
                     else {
                         throw FileSyncError(
@@ -375,8 +400,8 @@ struct ClientSession {
                             "the server asked for manifest entries \(run.first)..<\(run.first + run.count), "
                                 + "which are not files offered once each")
                     }
-                    end = run.first + run.count
-                    runs.append(run)
+                    tasks.end = run.first + run.count
+                    tasks.runs.append(run)
                 }
                 for rejection in part.rejected {
                     guard rejection.entry < entries.count else {
@@ -385,7 +410,8 @@ struct ClientSession {
                     }
                     outcome.failed[entries[rejection.entry].path] = rejection.message
                 }
-                if part.final { return runs }
+                tasks.complete = part.final
+                return
             case .message(.tasks(let part)) where !binary:
                 named += part.tasks
                 for rejected in part.rejected ?? [] {
@@ -405,6 +431,7 @@ struct ClientSession {
                 if wanted.contains(path) { positions[path] = index }
             }
         }
+        var runs: [BinaryTasks.Run] = []
         for task in named {
             guard let index = positions.removeValue(forKey: task.path) else {
                 throw FileSyncError(
@@ -414,7 +441,8 @@ struct ClientSession {
             runs.append(
                 BinaryTasks.Run(first: index, kind: task.kind, offset: task.offset, prefixSha256: task.prefixSha256))
         }
-        return runs
+        tasks.runs = runs
+        tasks.complete = true
     }
 
     /// The manifest's parts, as index ranges, that respect the server's limits.
@@ -422,10 +450,21 @@ struct ClientSession {
         let maxEntries = max(1, min(limit.maxEntriesPerPart, ProtocolLimits.maxEntriesPerPart))
         let maxBytes = min(limit.maxControlPayload, ProtocolLimits.maxControlPayload) / 2
         let entries = scan.entries
-        return MessageParts.ranges(count: entries.count, maxCount: maxEntries, maxBytes: maxBytes) {
+        var parts = MessageParts.ranges(count: entries.count, maxCount: maxEntries, maxBytes: maxBytes) {
             entries.pathByteCount(at: $0)
         }
+        // A short first part is planned and answered at once: files start to flow while the server
+        // plans the rest.
+        let first = Self.firstPartEntries
+        if let head = parts.first, head.count > first {
+            parts[0] = head.lowerBound..<head.lowerBound + first
+            parts.insert(head.lowerBound + first..<head.upperBound, at: 1)
+        }
+        return parts
     }
+
+    /// At most this many entries in the first manifest part.
+    static let firstPartEntries = 1_000
 }
 
 /// The server ended the session with an `ERROR` message.

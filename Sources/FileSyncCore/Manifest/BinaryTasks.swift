@@ -112,8 +112,8 @@ public enum BinaryTasks {
             count += 1
         }
 
-        /// The parts, with `rejected` in the first ones.
-        public func parts(rejected: [Rejection]) -> [Part] {
+        /// The parts, with `rejected` in the first ones; the last is marked final if `final`.
+        public func parts(rejected: [Rejection], final: Bool = true) -> [Part] {
             var parts = self.parts + [Part(runs: runs, final: false)]
             var remaining = rejected[...]
             var index = 0
@@ -123,7 +123,7 @@ public enum BinaryTasks {
                 remaining = remaining.dropFirst(maxRejectionsPerPart)
                 index += 1
             }
-            parts[parts.count - 1].final = true
+            parts[parts.count - 1].final = final
             return parts
         }
     }

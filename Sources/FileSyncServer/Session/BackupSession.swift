@@ -98,33 +98,34 @@ struct BackupSession {
         let manifestStarted = ContinuousClock.now
         let folder = try ClientFolder(root: settings.root, id: clientID)
         InPlacePatch.recover(in: settings.root + "/.filesync/\(clientID)", folder: folder, logger: context.logger)
-        // Each part is planned as it arrives, while the client still encodes the next one.
+        let partials = try PartialStore(root: settings.root, id: clientID)
+        partials.expire(olderThan: settings.partialExpiry)
+        let catalogDirectory = settings.root + "/.filesync/\(clientID)"
+        var answer = Answer(
+            partials: partials, resumes: capabilities.contains(Capability.resume),
+            chunks: capabilities.contains(Capability.chunks), catalogDirectory: catalogDirectory,
+            streamsTasks: capabilities.contains(Capability.binaryTasks))
+        // Each part is planned as it arrives, while the client still encodes the next one; with task
+        // frames, its tasks go out at once, so the client starts sending files while the rest is planned.
         var (manifest, plan) = try await receiveManifest(
-            &messages, binary: capabilities.contains(Capability.binaryManifest), planningAgainst: folder)
+            &messages, binary: capabilities.contains(Capability.binaryManifest), planningAgainst: folder,
+            answering: &answer, context: context)
         let planStarted = ContinuousClock.now
         try await setReadTimeout(nil)
-        let partials = try PartialStore(root: settings.root, id: clientID)
         // Folders are created and modes applied while the files arrive (a file's folder is created on
         // the way if it is not there yet); what fails there is acknowledged as failed before NEXT_SYNC.
         let (directories, modeUpdates, root) = (plan.directories, plan.modeUpdates, settings.root)
         async let folderFailures = Self.prepare(
             directories: directories, modeUpdates: modeUpdates, root: root, id: clientID)
-        let offers = offerResumes(&plan, partials: partials, allowed: capabilities.contains(Capability.resume))
+        let offers = answer.offers
+        if !answer.held.isEmpty { partials.prune(keeping: Set(offers.values.map(\.name))) }
         if !offers.isEmpty { context.logger.info("resuming \(offers.count) partial file(s)") }
-        var catalog: ChunkCatalog?
-        var chunkTasks: [String: TransferTask.Kind] = [:]
-        let catalogDirectory = settings.root + "/.filesync/\(clientID)"
-        // The catalog decides the kind of large files' tasks; without any, it is opened (a few ms,
-        // more when it is created) once the tasks are on their way.
-        let hasLargeFiles = plan.versions.contains { $0.size >= ServerSettings.chunkedMinimumSize }
-        if capabilities.contains(Capability.chunks) && hasLargeFiles {
-            let opened = try ChunkCatalog(directory: catalogDirectory)
-            chunkTasks = offerChunks(&plan, catalog: opened)
-            catalog = opened
-        }
-        try await sendTasks(
-            plan, manifest: manifest, binary: capabilities.contains(Capability.binaryTasks), context: context)
-        if capabilities.contains(Capability.chunks) && !hasLargeFiles {
+        let chunkTasks = answer.chunkTasks
+        if !answer.streamsTasks { try await sendTaskMessages(plan, context: context) }
+        // Without large files the catalog was not needed to plan: it is opened (a few ms, more when
+        // it is created) once the tasks are on their way.
+        var catalog = answer.catalog
+        if capabilities.contains(Capability.chunks) && catalog == nil {
             catalog = try ChunkCatalog(directory: catalogDirectory)
         }
         context.logger.debug(
@@ -300,7 +301,8 @@ struct BackupSession {
     }
 
     private func receiveManifest(
-        _ messages: inout Messages, binary: Bool, planningAgainst folder: ClientFolder
+        _ messages: inout Messages, binary: Bool, planningAgainst folder: ClientFolder, answering answer: inout Answer,
+        context: Context
     ) async throws -> (Manifest, SyncPlan) {
         // Only the paths of all entries are kept (packed: a million cost about 30 MB rather than
         // 150 as entries), and the entries of the files to request.
@@ -335,6 +337,7 @@ struct BackupSession {
             else {
                 throw FileSyncError(.limitExceeded, "the manifest exceeds the entry limits")
             }
+            let firstEntry = manifest.paths.count
             var validated: [ManifestEntry] = []
             validated.reserveCapacity(part.entries.count)
             for entry in part.entries {
@@ -356,6 +359,12 @@ struct BackupSession {
             async let second = Self.plan(tail, root: root, id: id)
             var partPlan = try Self.plan(validated[..<middle], in: folder)
             try partPlan.merge(try await second)
+            try answer.offer(&partPlan)
+            if answer.streamsTasks {
+                try await sendTaskFrames(
+                    partPlan, entries: validated, firstEntry: firstEntry, final: part.final, manifest: manifest,
+                    context: context)
+            }
             try plan.merge(partPlan)
             planning += ContinuousClock.now - decoded
             if part.final {
@@ -400,52 +409,8 @@ struct BackupSession {
         return failures
     }
 
-    /// Turns the `full` tasks of files of at least ``ServerSettings/chunkedMinimumSize`` into
-    /// `delta` tasks when the catalog holds chunks that might be reused, `chunked` ones otherwise.
-    private func offerChunks(_ plan: inout SyncPlan, catalog: ChunkCatalog) -> [String: TransferTask.Kind] {
-        guard !plan.tasks.isEmpty else { return [:] }
-        let kind: TransferTask.Kind = catalog.isEmpty ? .chunked : .delta
-        var chunkTasks: [String: TransferTask.Kind] = [:]
-        for index in plan.tasks.indices where plan.tasks.kind(at: index) == .full {
-            guard plan.versions[index].size >= ServerSettings.chunkedMinimumSize else { continue }
-            let path = plan.tasks.path(at: index)
-            plan.tasks[index].kind = kind
-            chunkTasks[path] = kind
-        }
-        return chunkTasks
-    }
-
-    /// Turns tasks whose partial the server holds into `resume` tasks (for clients that can resume)
-    /// and deletes every other partial: of files no longer wanted, changed since, or expired.
-    private func offerResumes(
-        _ plan: inout SyncPlan, partials: PartialStore, allowed: Bool
-    ) -> [String: PartialStore.Offer] {
-        partials.expire(olderThan: settings.partialExpiry)
-        var offers: [String: PartialStore.Offer] = [:]
-        let held = Set(partials.names())
-        if allowed && !held.isEmpty {
-            for index in plan.tasks.indices {
-                let version = plan.versions[index]
-                let entry = ManifestEntry(
-                    path: plan.tasks.path(at: index), type: .file, size: version.size, mtimeNs: version.mtimeNs, mode: 0
-                )
-                guard held.contains(PartialStore.name(for: entry.path, size: entry.size, mtimeNs: entry.mtimeNs)),
-                    let offer = partials.offer(for: entry)
-                else { continue }
-                offers[entry.path] = offer
-                plan.tasks[index] = TransferTask(
-                    path: entry.path, kind: .resume, offset: offer.offset, prefixSha256: offer.prefixSha256)
-            }
-        }
-        if !held.isEmpty { partials.prune(keeping: Set(offers.values.map(\.name))) }
-        return offers
-    }
-
-    private func sendTasks(_ plan: SyncPlan, manifest: Manifest, binary: Bool, context: Context) async throws {
-        if binary {
-            try await sendTaskFrames(plan, manifest: manifest, context: context)
-            return
-        }
+    /// The tasks as `TASKS` messages, all at once after the whole manifest.
+    private func sendTaskMessages(_ plan: SyncPlan, context: Context) async throws {
         let rejected = plan.conflicts.map {
             FileResult(
                 path: $0.path, error: ErrorMessage(code: FileSyncError.Code.typeConflict.rawValue, message: $0.reason))
@@ -463,27 +428,34 @@ struct BackupSession {
         try await context.outbound.write(contentsOf: frames)
     }
 
-    /// The tasks as tasks frames: each names its entry by its position in the manifest.
-    private func sendTaskFrames(_ plan: SyncPlan, manifest: Manifest, context: Context) async throws {
-        func entry(_ path: String) throws -> Int {
-            guard let index = manifest.paths.index(of: path) else {
-                throw FileSyncError(.internalError, "\"\(path)\" is planned but not in the manifest")
-            }
-            return index
-        }
-        // The plan lists tasks in manifest order, so their entries ascend.
+    /// The tasks of one manifest part as tasks frames, sent as soon as the part is planned: each task
+    /// names its entry by its position in the manifest. `entries` are the part's entries, the first
+    /// at `firstEntry`; nothing is sent for a part without tasks or rejections unless it is the last.
+    private func sendTaskFrames(
+        _ plan: SyncPlan, entries: [ManifestEntry], firstEntry: Int, final: Bool, manifest: Manifest,
+        context: Context
+    ) async throws {
+        guard final || !plan.tasks.isEmpty || !plan.conflicts.isEmpty else { return }
+        // The plan lists tasks in the part's order: one pass over its entries finds their positions.
         var builder = BinaryTasks.PartBuilder()
-        var previous = -1
+        var cursor = 0
         for task in plan.tasks {
-            let index = try entry(task.path)
-            guard index > previous else {
+            while cursor < entries.count && entries[cursor].path != task.path { cursor += 1 }
+            guard cursor < entries.count else {
                 throw FileSyncError(.internalError, "the plan does not list \"\(task.path)\" in manifest order")
             }
-            previous = index
-            builder.append(entry: index, task: task)
+            builder.append(entry: firstEntry + cursor, task: task)
+            cursor += 1
         }
-        let rejected = try plan.conflicts.map { BinaryTasks.Rejection(entry: try entry($0.path), message: $0.reason) }
-        let frames = builder.parts(rejected: rejected).map { Frame(kind: .tasks, payload: BinaryTasks.encode($0)) }
+        let rejected = try plan.conflicts.map { conflict in
+            guard let index = manifest.paths.index(of: conflict.path) else {
+                throw FileSyncError(.internalError, "\"\(conflict.path)\" is planned but not in the manifest")
+            }
+            return BinaryTasks.Rejection(entry: index, message: conflict.reason)
+        }
+        let frames = builder.parts(rejected: rejected, final: final).map {
+            Frame(kind: .tasks, payload: BinaryTasks.encode($0))
+        }
         try await context.outbound.write(contentsOf: frames)
     }
 

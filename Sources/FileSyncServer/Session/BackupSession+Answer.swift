@@ -1,0 +1,73 @@
+import FileSyncCore
+
+extension BackupSession {
+    /// How the tasks of each manifest part are chosen beyond the plan (Protocol.md §5.3, §6.7): a
+    /// `resume` task for a file whose partial the server holds, a `chunked` or `delta` task for a large
+    /// file. Kept across the parts of one manifest.
+    struct Answer {
+        let partials: PartialStore
+        /// The names of the partials held when the session began.
+        let held: Set<String>
+        let resumes: Bool
+        let chunks: Bool
+        let catalogDirectory: String
+        /// Whether the tasks go out as tasks frames, part by part.
+        let streamsTasks: Bool
+        /// The partial offered for each `resume` task so far.
+        private(set) var offers: [String: PartialStore.Offer] = [:]
+        /// The kind of each `chunked` or `delta` task so far.
+        private(set) var chunkTasks: [String: TransferTask.Kind] = [:]
+        /// Opened for the first large file.
+        private(set) var catalog: ChunkCatalog?
+
+        init(partials: PartialStore, resumes: Bool, chunks: Bool, catalogDirectory: String, streamsTasks: Bool) {
+            self.partials = partials
+            self.held = Set(partials.names())
+            self.resumes = resumes
+            self.chunks = chunks
+            self.catalogDirectory = catalogDirectory
+            self.streamsTasks = streamsTasks
+        }
+
+        /// Sets the kind of the tasks of `plan`, one manifest part's.
+        mutating func offer(_ plan: inout SyncPlan) throws {
+            offerResumes(&plan)
+            try offerChunks(&plan)
+        }
+
+        /// Turns tasks whose partial the server holds into `resume` tasks (for clients that can resume).
+        /// The other partials are deleted once the whole manifest is planned.
+        private mutating func offerResumes(_ plan: inout SyncPlan) {
+            guard resumes && !held.isEmpty else { return }
+            for index in plan.tasks.indices {
+                let version = plan.versions[index]
+                let entry = ManifestEntry(
+                    path: plan.tasks.path(at: index), type: .file, size: version.size, mtimeNs: version.mtimeNs, mode: 0
+                )
+                guard held.contains(PartialStore.name(for: entry.path, size: entry.size, mtimeNs: entry.mtimeNs)),
+                    let offer = partials.offer(for: entry)
+                else { continue }
+                offers[entry.path] = offer
+                plan.tasks[index] = TransferTask(
+                    path: entry.path, kind: .resume, offset: offer.offset, prefixSha256: offer.prefixSha256)
+            }
+        }
+
+        /// Turns the `full` tasks of files of at least ``ServerSettings/chunkedMinimumSize`` into
+        /// `delta` tasks when the catalog holds chunks that might be reused, `chunked` ones otherwise.
+        private mutating func offerChunks(_ plan: inout SyncPlan) throws {
+            guard chunks else { return }
+            let large = plan.tasks.indices.filter {
+                plan.tasks.kind(at: $0) == .full && plan.versions[$0].size >= ServerSettings.chunkedMinimumSize
+            }
+            guard !large.isEmpty else { return }
+            let catalog = try self.catalog ?? ChunkCatalog(directory: catalogDirectory)
+            self.catalog = catalog
+            let kind: TransferTask.Kind = catalog.isEmpty ? .chunked : .delta
+            for index in large {
+                plan.tasks[index].kind = kind
+                chunkTasks[plan.tasks.path(at: index)] = kind
+            }
+        }
+    }
+}
