@@ -64,12 +64,16 @@ class Workload:
     rsync_flags: tuple[str, ...] = ()
     unchanged: bool = False  # the run must send nothing
     floors: dict = dataclasses.field(default_factory=dict)  # reference command -> seconds per run
+    # New-data rows: seconds of a `sync` right after each rsync run, the writeback rsync leaves to
+    # the kernel (filesync's time includes making its data durable).
+    durable: bool = False
+    rsync_sync: list = dataclasses.field(default_factory=list)
 
 
 def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--bin-dir", type=Path, help="dir with filesync-server/-client "
-                   "(default: `swift build -c release --show-bin-path`)")
+                   "(default: `swift build -c release --static-swift-stdlib --show-bin-path`, as `make release` builds)")
     p.add_argument("--work", type=Path, help="work dir (default: fresh dir under /tmp)")
     p.add_argument("--keep", action="store_true", help="keep the default work dir")
     p.add_argument("--runs", type=int, default=3, help="runs per workload and tool")
@@ -445,8 +449,8 @@ def run_rsync(src: Path, dest: Path, work: Path, logs: Path, unchanged: bool,
 def run_benchmark(args: argparse.Namespace, work: Path, tools: list[str],
                   bin_dir: Path | None) -> list[Workload]:
     count, size, rows = args.many_count, args.big_size, args.rows
-    big = Workload("big", f"{human_size(size)} incompressible, new", 0.6, work / "src-big")
-    many = Workload("many", f"{count:,} × 4 KiB, new", 0.8, work / "src-many")
+    big = Workload("big", f"{human_size(size)} incompressible, new", 0.6, work / "src-big", durable=True)
+    many = Workload("many", f"{count:,} × 4 KiB, new", 0.8, work / "src-many", durable=True)
     same = Workload("many-unchanged", f"{count:,} unchanged", 1.0, many.src, unchanged=True)
     appended = max(1, APPEND_PER_GIB * size >> 30)
     changed = dict(base=big.src, wire_basis=size, wire_what="file")  # rows 5 and 6
@@ -487,6 +491,10 @@ def run_benchmark(args: argparse.Namespace, work: Path, tools: list[str],
             verify(digests[src], dest / "bench", f"filesync {what}")
         else:
             r = run_rsync(src, dest, work, logs, unchanged, w.rsync_flags)
+            if w.durable and src == w.src:
+                started = time.perf_counter()
+                os.sync()
+                w.rsync_sync.append(time.perf_counter() - started)
             verify(digests[src], dest, f"rsync {what}")
         return r
 
@@ -629,6 +637,14 @@ def render(workloads: list[Workload], runs: int) -> str:
             ratio = f" = {value / statistics.median(r.seconds for r in rs):.2f}× rsync" if rs else ""
             lines.append(f"- {w.label} / disk floor, `{name}`: {', '.join(f'{t:.3f}' for t in times)} "
                          f"(median {value:.3f} s{ratio})")
+    for w in workloads:
+        fs, rs = w.results["filesync"], w.results["rsync"]
+        if fs and rs and w.rsync_sync:
+            total = [r.seconds + t for r, t in zip(rs, w.rsync_sync)]
+            value = statistics.median(r.seconds for r in fs) / statistics.median(total)
+            lines.append(f"- {w.label} / rsync, then `sync` (the writeback rsync leaves to the kernel; "
+                         f"filesync's time includes its own): {', '.join(f'{t:.3f}' for t in total)} "
+                         f"(median {statistics.median(total):.3f} s; filesync = {value:.2f}× that)")
     lines += ["", "rsync daemon RSS is the daemon's wait4() ru_maxrss, which on Linux also "
               "covers the per-connection children it forked and reaped."]
     return "\n".join(lines) + "\n"
@@ -643,10 +659,10 @@ def main() -> int:
         raise BenchError("rsync not installed")
     bin_dir = args.bin_dir
     if "filesync" in tools and bin_dir is None:
-        bin_dir = Path(command_line(["swift", "build", "-c", "release", "--show-bin-path"]))
+        bin_dir = Path(command_line(["swift", "build", "-c", "release", "--static-swift-stdlib", "--show-bin-path"]))
     for exe in ("filesync-server", "filesync-client") if "filesync" in tools else ():
         if not os.access(bin_dir / exe, os.X_OK):
-            raise BenchError(f"{bin_dir / exe} not found; build with swift build -c release")
+            raise BenchError(f"{bin_dir / exe} not found; build with make release")
     owned = args.work is None
     work = Path(tempfile.mkdtemp(prefix="filesync-bench-", dir="/tmp")) if owned else args.work
     work.mkdir(parents=True, exist_ok=True)
