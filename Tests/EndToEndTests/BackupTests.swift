@@ -191,8 +191,10 @@ extension EndToEnd {
 
             let result = client.wait(timeout: 30)
             #expect(result.status == 23, "\(result.stderr)")
-            let failed = try result.json()["failed"] as? [[String: Any]] ?? []
+            let summary = try result.json()
+            let failed = summary["failed"] as? [[String: Any]] ?? []
             #expect(failed.map { $0["path"] as? String } == ["z.txt"])
+            #expect(summary["sent"] as? Int == 1 && summary["skipped"] as? Int == 0, "\(summary)")
             #expect(try TreeSnapshot.sha256(of: root + "/c/a.bin") == TreeSnapshot.sha256(of: source + "/a.bin"))
             #expect(!FileManager.default.fileExists(atPath: root + "/c/z.txt"), "no version of z.txt is stored yet")
         }

@@ -295,8 +295,8 @@ struct ClientSession {
             }
         }
         let taskCount = tasks.runs.reduce(0) { $0 + $1.count }
-        outcome.unchanged = scan.fileCount - taskCount - outcome.failed.count
-        logger.info("\(taskCount) files to send, \(outcome.unchanged) unchanged")
+        outcome.unchanged = scan.fileCount - taskCount - tasks.rejected
+        logger.info("the server asked for \(taskCount) files; \(outcome.unchanged) were unchanged")
         try await sender.append(.done(Done()))
         try await sender.flush()
 
@@ -377,6 +377,8 @@ struct ClientSession {
         var end = 0
         /// Whether the final part has arrived.
         var complete = false
+        /// Files of the manifest the server rejected (with `TASKS` messages: entries).
+        var rejected = 0
     }
 
     /// Receives the next part of the task list (task frames), or all of it (`TASKS` messages, which
@@ -410,6 +412,7 @@ struct ClientSession {
                     }
                     outcome.failed[entries[rejection.entry].path] = rejection.message
                 }
+                tasks.rejected += part.rejected.count { entries.type(at: $0.entry) == .file }
                 tasks.complete = part.final
                 return
             case .message(.tasks(let part)) where !binary:
@@ -417,6 +420,7 @@ struct ClientSession {
                 for rejected in part.rejected ?? [] {
                     outcome.failed[rejected.path] = rejected.error?.message ?? "rejected"
                 }
+                tasks.rejected += part.rejected?.count ?? 0
                 if part.final { break receiving }
             default:
                 throw FileSyncError(.unexpectedMessage, "expected TASKS")
