@@ -212,33 +212,38 @@ extension EndToEnd {
             #expect(try String(contentsOfFile: setup.root + "/bt/d/b", encoding: .utf8) == "data")
         }
 
-        @Test("with binaryTasks, each manifest part is answered before the next is sent, entries numbered across parts")
-        func tasksPerManifestPart() throws {
+        @Test(
+            "with tasksPerPart, each manifest part is answered before the next is sent; without, after the last; entries numbered across parts",
+            arguments: [true, false])
+        func tasksPerManifestPart(perPart: Bool) throws {
             let setup = try Setup("parts")
             try FileManager.default.createDirectory(atPath: setup.root + "/bp/c", withIntermediateDirectories: true)
             let raw = try RawConnection(port: setup.server.port)
-            try raw.authenticate(
-                id: "bp", server: setup.server, folder: setup.work, capabilities: [Capability.binaryTasks])
-            guard case .ready = try raw.receiveSkippingQueue() else { throw TestFailure("no READY") }
+            let capabilities = [Capability.binaryTasks] + (perPart ? [Capability.tasksPerPart] : [])
+            try raw.authenticate(id: "bp", server: setup.server, folder: setup.work, capabilities: capabilities)
+            guard case .ready(let ready)? = try raw.receiveSkippingQueue() else { throw TestFailure("no READY") }
+            #expect(ready.capabilities == capabilities)
             // First part: a folder, a file in it and a file where the server holds a folder.
             let first = [
                 ManifestEntry(path: "d", type: .dir, size: 0, mtimeNs: 0, mode: 0o755),
                 HostileCorpusTests.entry("d/a"), HostileCorpusTests.entry("c"),
             ]
             try raw.send(.filesInfo(FilesInfo(entries: first, final: false)))
-            // Its tasks come before the rest of the manifest is sent (a server that waits for the last
-            // part never answers, and the read times out).
+            let last = [HostileCorpusTests.entry("e")]
+            // With tasksPerPart, the first part's tasks come before the rest of the manifest is sent (a
+            // server that waits for the last part never answers, and the read times out).
+            if !perPart { try raw.send(.filesInfo(FilesInfo(entries: last, final: true))) }
             guard let frame = try raw.receiveFrame(), frame.kind == .tasks else { throw TestFailure("no tasks frame") }
             let part = try BinaryTasks.decode(frame.payload)
             #expect(!part.final)
             #expect(part.runs == [.init(first: 1, kind: .full)])
             #expect(part.rejected.map(\.entry) == [2])
             // The last part: its entries are numbered after the first part's.
-            try raw.send(.filesInfo(FilesInfo(entries: [HostileCorpusTests.entry("e")], final: true)))
-            guard let last = try raw.receiveFrame(), last.kind == .tasks else {
+            if perPart { try raw.send(.filesInfo(FilesInfo(entries: last, final: true))) }
+            guard let lastFrame = try raw.receiveFrame(), lastFrame.kind == .tasks else {
                 throw TestFailure("no last tasks frame")
             }
-            let lastPart = try BinaryTasks.decode(last.payload)
+            let lastPart = try BinaryTasks.decode(lastFrame.payload)
             #expect(lastPart.final)
             #expect(lastPart.runs == [.init(first: 3, kind: .full)])
             for path in ["d/a", "e"] {

@@ -156,7 +156,7 @@ struct ClientSession {
         let capabilities =
             compression + [
                 Capability.resume, Capability.chunks, Capability.binaryManifest, Capability.fileFrames,
-                Capability.binaryTasks,
+                Capability.binaryTasks, Capability.tasksPerPart,
             ]
         let clientNonce = Authenticator.nonce()
         let id = options.clientID.string
@@ -263,42 +263,50 @@ struct ClientSession {
             bytesPerSecond: options.bytesPerSecond, fileFrames: ready.capabilities.contains(Capability.fileFrames),
             chunkCache: options.chunkCacheDirectory.flatMap { ChunkCache(directory: $0, id: options.clientID) })
         var sent = EntrySet()
-        var position = 0
-        while true {
-            if position == tasks.runs.count {
-                if tasks.complete { break }
-                // Waiting for the next part: what is buffered goes out first.
-                try await sender.flush()
-                try await receiveTasks(&events, binary: binaryTasks, into: &tasks, outcome: &outcome)
-                continue
-            }
-            let run = tasks.runs[position]
-            if run.kind == .delta && !tasks.complete {
-                // A delta transfer waits for CHUNK_NEED, which the server sends after the last task part.
-                while !tasks.complete {
+        do {
+            var position = 0
+            while true {
+                if position == tasks.runs.count {
+                    if tasks.complete { break }
+                    // Waiting for the next part: what is buffered goes out first.
+                    try await sender.flush()
                     try await receiveTasks(&events, binary: binaryTasks, into: &tasks, outcome: &outcome)
+                    continue
+                }
+                let run = tasks.runs[position]
+                if run.kind == .delta && !tasks.complete {
+                    // A delta transfer waits for CHUNK_NEED, which the server sends after the last task part.
+                    try await sender.flush()
+                    while !tasks.complete {
+                        try await receiveTasks(&events, binary: binaryTasks, into: &tasks, outcome: &outcome)
+                    }
+                }
+                position += 1
+                let known =
+                    run.kind == .full || (run.kind == .resume && ready.capabilities.contains(Capability.resume))
+                    || ([.chunked, .delta].contains(run.kind) && ready.capabilities.contains(Capability.chunks))
+                guard known else {
+                    throw FileSyncError(
+                        .unexpectedMessage, "the server asked for a \(run.kind.rawValue) task, not offered")
+                }
+                for index in run.entries {
+                    let entry = scan.entries[index]
+                    switch try await sender.send(entry, task: run.task(path: entry.path), events: &events) {
+                    case .sent: sent.insert(index)
+                    case .skipped(let reason): outcome.failed[entry.path] = reason
+                    }
                 }
             }
-            position += 1
-            let known =
-                run.kind == .full || (run.kind == .resume && ready.capabilities.contains(Capability.resume))
-                || ([.chunked, .delta].contains(run.kind) && ready.capabilities.contains(Capability.chunks))
-            guard known else {
-                throw FileSyncError(.unexpectedMessage, "the server asked for a \(run.kind.rawValue) task, not offered")
-            }
-            for index in run.entries {
-                let entry = scan.entries[index]
-                switch try await sender.send(entry, task: run.task(path: entry.path), events: &events) {
-                case .sent: sent.insert(index)
-                case .skipped(let reason): outcome.failed[entry.path] = reason
-                }
-            }
+            let taskCount = tasks.runs.reduce(0) { $0 + $1.count }
+            outcome.unchanged = scan.fileCount - taskCount - tasks.rejected
+            logger.info("the server asked for \(taskCount) files; \(outcome.unchanged) were unchanged")
+            try await sender.append(.done(Done()))
+            try await sender.flush()
+        } catch let error where error is ChannelError || error is IOError {
+            // A write failed: the server may have ended the session with ERROR (about a later manifest
+            // part, say) before it closed. Its reason is the one to report, not the lost connection.
+            throw await Self.refusal(pendingIn: &events) ?? error
         }
-        let taskCount = tasks.runs.reduce(0) { $0 + $1.count }
-        outcome.unchanged = scan.fileCount - taskCount - tasks.rejected
-        logger.info("the server asked for \(taskCount) files; \(outcome.unchanged) were unchanged")
-        try await sender.append(.done(Done()))
-        try await sender.flush()
 
         // Results.
         guard case .nextSync(let next) = try await next(&events) else {
@@ -318,6 +326,15 @@ struct ClientSession {
         case .tasks:
             throw FileSyncError(.unexpectedMessage, "a tasks frame arrived where a control message was expected")
         }
+    }
+
+    /// The `ERROR` among the events still to be read, if the server sent one; reads them until the
+    /// connection's end.
+    private static func refusal(pendingIn events: inout ServerEvent.Iterator) async -> ServerRefusal? {
+        while let event = try? await events.next() {
+            if case .message(.error(let error)) = event { return ServerRefusal(error: error) }
+        }
+        return nil
     }
 
     private func nextEvent(_ events: inout ServerEvent.Iterator) async throws -> ServerEvent {

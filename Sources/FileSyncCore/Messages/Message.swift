@@ -81,8 +81,13 @@ public enum Capability {
     public static let fileFrames = "fileFrames"
     /// The server sends its task list as tasks frames (``BinaryTasks``) instead of `TASKS` messages.
     public static let binaryTasks = "binaryTasks"
+    /// With ``binaryTasks``: the server answers each manifest part with its tasks frames as soon as
+    /// the part is planned, and the client keeps reading while it sends its manifest.
+    public static let tasksPerPart = "tasksPerPart"
     /// Every capability this build understands.
-    public static let all: Set<String> = [deflate, resume, chunks, zstd, binaryManifest, fileFrames, binaryTasks]
+    public static let all: Set<String> = [
+        deflate, resume, chunks, zstd, binaryManifest, fileFrames, binaryTasks, tasksPerPart,
+    ]
 }
 
 /// Client → server, first message of every session.

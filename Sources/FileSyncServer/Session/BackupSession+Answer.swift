@@ -11,7 +11,9 @@ extension BackupSession {
         let resumes: Bool
         let chunks: Bool
         let catalogDirectory: String
-        /// Whether the tasks go out as tasks frames, part by part.
+        /// Whether the tasks go out as tasks frames.
+        let binaryTasks: Bool
+        /// Whether the tasks frames of each manifest part go out as soon as it is planned.
         let streamsTasks: Bool
         /// The partial offered for each `resume` task so far.
         private(set) var offers: [String: PartialStore.Offer] = [:]
@@ -20,14 +22,21 @@ extension BackupSession {
         /// Opened for the first large file.
         private(set) var catalog: ChunkCatalog?
 
-        init(partials: PartialStore, resumes: Bool, chunks: Bool, catalogDirectory: String, streamsTasks: Bool) {
+        init(
+            partials: PartialStore, resumes: Bool, chunks: Bool, catalogDirectory: String, binaryTasks: Bool,
+            streamsTasks: Bool
+        ) {
             self.partials = partials
             self.held = Set(partials.names())
             self.resumes = resumes
             self.chunks = chunks
             self.catalogDirectory = catalogDirectory
+            self.binaryTasks = binaryTasks
             self.streamsTasks = streamsTasks
         }
+
+        /// Whether ``offer(_:)`` may hash partials (to offer resumes).
+        var offersResumes: Bool { resumes && !held.isEmpty }
 
         /// Sets the kind of the tasks of `plan`, one manifest part's.
         mutating func offer(_ plan: inout SyncPlan) throws {

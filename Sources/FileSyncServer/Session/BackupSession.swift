@@ -104,7 +104,9 @@ struct BackupSession {
         var answer = Answer(
             partials: partials, resumes: capabilities.contains(Capability.resume),
             chunks: capabilities.contains(Capability.chunks), catalogDirectory: catalogDirectory,
-            streamsTasks: capabilities.contains(Capability.binaryTasks))
+            binaryTasks: capabilities.contains(Capability.binaryTasks),
+            streamsTasks: capabilities.contains(Capability.binaryTasks)
+                && capabilities.contains(Capability.tasksPerPart))
         // Each part is planned as it arrives, while the client still encodes the next one; with task
         // frames, its tasks go out at once, so the client starts sending files while the rest is planned.
         var (manifest, plan) = try await receiveManifest(
@@ -121,7 +123,7 @@ struct BackupSession {
         if !answer.held.isEmpty { partials.prune(keeping: Set(offers.values.map(\.name))) }
         if !offers.isEmpty { context.logger.info("resuming \(offers.count) partial file(s)") }
         let chunkTasks = answer.chunkTasks
-        if !answer.streamsTasks { try await sendTaskMessages(plan, context: context) }
+        if !answer.binaryTasks { try await sendTaskMessages(plan, context: context) }
         // Without large files the catalog was not needed to plan: it is opened (a few ms, more when
         // it is created) once the tasks are on their way.
         var catalog = answer.catalog
@@ -311,6 +313,8 @@ struct BackupSession {
         // Paths equal under Unicode canonical equivalence are one path to the protocol; the packed
         // index compares bytes, so paths beyond ASCII are also checked here, as Strings.
         var beyondASCII = Set<String>()
+        // Tasks frames held back until the last part, for a client that reads only then.
+        var heldFrames: [Frame] = []
         var waiting = Duration.zero
         var decoding = Duration.zero
         var planning = Duration.zero
@@ -359,11 +363,20 @@ struct BackupSession {
             async let second = Self.plan(tail, root: root, id: id)
             var partPlan = try Self.plan(validated[..<middle], in: folder)
             try partPlan.merge(try await second)
+            // Offering a resume hashes the partial's prefix, which may outlast the idle timeout.
+            let hashes = answer.offersResumes && !partPlan.tasks.isEmpty
+            if hashes { try await setReadTimeout(nil) }
             try answer.offer(&partPlan)
-            if answer.streamsTasks {
-                try await sendTaskFrames(
-                    partPlan, entries: validated, firstEntry: firstEntry, final: part.final, manifest: manifest,
-                    context: context)
+            if hashes { try await setReadTimeout(settings.idleTimeout) }
+            if answer.binaryTasks {
+                let frames = try taskFrames(
+                    partPlan, entries: validated, firstEntry: firstEntry, final: part.final, manifest: manifest)
+                if answer.streamsTasks {
+                    try await context.outbound.write(contentsOf: frames)
+                } else {
+                    heldFrames += frames
+                    if part.final { try await context.outbound.write(contentsOf: heldFrames) }
+                }
             }
             try plan.merge(partPlan)
             planning += ContinuousClock.now - decoded
@@ -428,14 +441,13 @@ struct BackupSession {
         try await context.outbound.write(contentsOf: frames)
     }
 
-    /// The tasks of one manifest part as tasks frames, sent as soon as the part is planned: each task
-    /// names its entry by its position in the manifest. `entries` are the part's entries, the first
-    /// at `firstEntry`; nothing is sent for a part without tasks or rejections unless it is the last.
-    private func sendTaskFrames(
-        _ plan: SyncPlan, entries: [ManifestEntry], firstEntry: Int, final: Bool, manifest: Manifest,
-        context: Context
-    ) async throws {
-        guard final || !plan.tasks.isEmpty || !plan.conflicts.isEmpty else { return }
+    /// The tasks of one manifest part as tasks frames: each task names its entry by its position in
+    /// the manifest. `entries` are the part's entries, the first at `firstEntry`; no frame for a part
+    /// without tasks or rejections unless it is the last.
+    private func taskFrames(
+        _ plan: SyncPlan, entries: [ManifestEntry], firstEntry: Int, final: Bool, manifest: Manifest
+    ) throws -> [Frame] {
+        guard final || !plan.tasks.isEmpty || !plan.conflicts.isEmpty else { return [] }
         // The plan lists tasks in the part's order: one pass over its entries finds their positions.
         var builder = BinaryTasks.PartBuilder()
         var cursor = 0
@@ -453,10 +465,9 @@ struct BackupSession {
             }
             return BinaryTasks.Rejection(entry: index, message: conflict.reason)
         }
-        let frames = builder.parts(rejected: rejected, final: final).map {
+        return builder.parts(rejected: rejected, final: final).map {
             Frame(kind: .tasks, payload: BinaryTasks.encode($0))
         }
-        try await context.outbound.write(contentsOf: frames)
     }
 
     /// Deletes what the client folder holds beyond `manifest`, and forgets the deleted files in the
