@@ -194,21 +194,10 @@ extension EndToEnd {
             #expect(part.final)
             #expect(part.runs == [.init(first: 1, count: 2, kind: .full), .init(first: 4, kind: .full)])
             #expect(part.rejected.map(\.entry) == [3])
-            for path in ["d/a", "d/b", "e"] {
-                let data = Array("data".utf8)
-                try raw.send(.fileHeader(FileHeader(path: path, size: 4, mtimeNs: 1, mode: 0o644)))
-                try raw.sendData(data)
-                try raw.send(.fileEnd(FileEnd(sha256: data.withUnsafeBytes { ChunkHash(of: $0) }.description)))
-            }
-            try raw.send(.done(Done()))
             // Acknowledgements come as ack frames, by entry number, then NEXT_SYNC.
-            var stored: [Int] = []
-            while let frame = try raw.receiveFrame(), frame.kind == .ack {
-                let ack = try BinaryAcks.decode(frame.payload)
-                #expect(ack.failed.isEmpty)
-                stored += ack.stored.flatMap { Array($0) }
-            }
-            #expect(stored.sorted() == [1, 2, 4])
+            let acks = try raw.sendFilesThenDone(["d/a", "d/b", "e"])
+            #expect(acks.allSatisfy { $0.failed.isEmpty })
+            #expect(acks.flatMap { $0.stored.flatMap { Array($0) } }.sorted() == [1, 2, 4])
             #expect(try String(contentsOfFile: setup.root + "/bt/d/b", encoding: .utf8) == "data")
         }
 
@@ -246,18 +235,8 @@ extension EndToEnd {
             let lastPart = try BinaryTasks.decode(lastFrame.payload)
             #expect(lastPart.final)
             #expect(lastPart.runs == [.init(first: 3, kind: .full)])
-            for path in ["d/a", "e"] {
-                let data = Array("data".utf8)
-                try raw.send(.fileHeader(FileHeader(path: path, size: 4, mtimeNs: 1, mode: 0o644)))
-                try raw.sendData(data)
-                try raw.send(.fileEnd(FileEnd(sha256: data.withUnsafeBytes { ChunkHash(of: $0) }.description)))
-            }
-            try raw.send(.done(Done()))
-            var stored: [Int] = []
-            while let frame = try raw.receiveFrame(), frame.kind == .ack {
-                stored += try BinaryAcks.decode(frame.payload).stored.flatMap { Array($0) }
-            }
-            #expect(stored.sorted() == [1, 3])
+            let acks = try raw.sendFilesThenDone(["d/a", "e"])
+            #expect(acks.flatMap { $0.stored.flatMap { Array($0) } }.sorted() == [1, 3])
             #expect(try String(contentsOfFile: setup.root + "/bp/e", encoding: .utf8) == "data")
         }
 

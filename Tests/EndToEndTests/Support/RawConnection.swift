@@ -44,6 +44,21 @@ final class RawConnection {
         try sendRaw(Array(out.readableBytesView))
     }
 
+    /// Sends each of `paths` with `content` as FILE_HEADER, one data frame and FILE_END, then DONE;
+    /// returns the ack frames that come before the next frame of another kind (NEXT_SYNC).
+    func sendFilesThenDone(_ paths: [String], content: [UInt8] = Array("data".utf8)) throws -> [BinaryAcks.Ack] {
+        let sha256 = content.withUnsafeBytes { ChunkHash(of: $0) }.description
+        for path in paths {
+            try send(.fileHeader(FileHeader(path: path, size: Int64(content.count), mtimeNs: 1, mode: 0o644)))
+            try sendData(content)
+            try send(.fileEnd(FileEnd(sha256: sha256)))
+        }
+        try send(.done(Done()))
+        var acks: [BinaryAcks.Ack] = []
+        while let frame = try receiveFrame(), frame.kind == .ack { acks.append(try BinaryAcks.decode(frame.payload)) }
+        return acks
+    }
+
     /// Sends `content` as one file frame (stored), claiming `sha256` (its real hash by default).
     func sendWholeFile(_ path: String, _ content: [UInt8], size: Int64? = nil, sha256: ChunkHash? = nil) throws {
         let payload = content.withUnsafeBytes {
