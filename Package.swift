@@ -103,7 +103,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FileSyncServerTests",
-            dependencies: ["FileSyncServer", "FileSyncCore"]
+            dependencies: ["FileSyncServer", "FileSyncCore", .product(name: "Logging", package: "swift-log")]
         ),
         .target(name: "CTestSupport", path: "Tests/CTestSupport"),
         .testTarget(

@@ -20,6 +20,10 @@ struct BackupSession {
         let peer = connection.channel.remoteAddress?.description ?? "unknown peer"
         var logger = logger
         logger[metadataKey: "peer"] = "\(peer)"
+        // Kept out here so that the turn is given up, and the catalog completed, once the connection
+        // is closed, whatever happened on it.
+        var ticket: QueueStateMachine.Ticket?
+        var committer: BatchCommitter?
         do {
             try await connection.executeThenClose { inbound, outbound in
                 var messages = inbound.makeAsyncIterator()
@@ -34,11 +38,14 @@ struct BackupSession {
                 } catch {
                     context.logger.warning("session ended: \(error)")
                 }
-                await context.release(queue)
+                (ticket, committer, logger) = (context.ticket, context.committer, context.logger)
             }
         } catch {
             logger.debug("connection closed with \(error)")
         }
+        // The client has gone; the next session waits for this one's resumed files to be cataloged.
+        await committer?.catalogResumedFiles(logger: logger)
+        if let ticket { await queue.leave(ticket) }
     }
 
     /// State shared by the steps of one session.
@@ -46,6 +53,8 @@ struct BackupSession {
         let outbound: NIOAsyncChannelOutboundWriter<Frame>
         var logger: Logger
         var ticket: QueueStateMachine.Ticket?
+        /// Set once files may be committed: it holds what is left to catalog after the session.
+        var committer: BatchCommitter?
         let encoder = JSONEncoder()
 
         init(outbound: NIOAsyncChannelOutboundWriter<Frame>, logger: Logger) {
@@ -59,13 +68,6 @@ struct BackupSession {
 
         func frame(_ message: Message) throws -> Frame {
             Frame(kind: .control, payload: ByteBuffer(bytes: try encoder.encode(message)))
-        }
-
-        mutating func release(_ queue: SessionQueue) async {
-            if let ticket {
-                await queue.leave(ticket)
-                self.ticket = nil
-            }
         }
     }
 
@@ -139,6 +141,8 @@ struct BackupSession {
         let expected = ExpectedFiles(plan.tasks, in: manifest.paths)
         plan.tasks = PlannedTasks()
         plan.versions = []
+        let committer = try BatchCommitter(root: settings.root, id: clientID, catalog: catalog)
+        context.committer = committer
         var receiver = FileReceiver(
             folder: folder, partials: partials, expected: expected, offers: offers,
             chunkTasks: chunkTasks, catalog: catalog,
@@ -146,7 +150,7 @@ struct BackupSession {
                 .union(capabilities.contains(Capability.zstd) ? .zstd : []),
             fileFrames: capabilities.contains(Capability.fileFrames),
             entries: capabilities.contains(Capability.binaryTasks) ? manifest.paths : nil,
-            committer: try BatchCommitter(root: settings.root, id: clientID, catalog: catalog), settings: settings)
+            committer: committer, settings: settings)
         defer { receiver.abandon() }
         try await receiver.receive(&messages, context: context)
         let failures = try await folderFailures
@@ -263,7 +267,7 @@ struct BackupSession {
             context.logger.info("queued at position \(position)")
         }
         let queue = self.queue
-        connection.channel.closeFuture.whenComplete { _ in Task { await queue.leave(ticket) } }
+        connection.channel.closeFuture.whenComplete { _ in Task { await queue.leaveIfWaiting(ticket) } }
         try await setReadTimeout(nil)
 
         let keepalive = Int(settings.keepaliveInterval.nanoseconds / 1_000_000_000)

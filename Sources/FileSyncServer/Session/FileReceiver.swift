@@ -90,12 +90,6 @@ struct FileReceiver {
         self.maxPendingUnnamed = affordable >= 64 ? min(affordable, settings.commitBatchFiles) : 0
     }
 
-    /// The largest resumed file whose chunks are read back for the catalog. The read happens while
-    /// the session waits, so it is bounded well inside the idle timeouts (1 GiB: about 10 s even
-    /// from a disk reading 100 MB/s); a larger resumed file is stored uncataloged, and its next
-    /// change travels whole (Protocol.md 6.7).
-    static let maxReadBack: Int64 = 1 << 30
-
     /// A batch starts as soon as the committer is idle once this many files wait.
     static let eagerBatchFiles = 256
 
@@ -364,13 +358,11 @@ struct FileReceiver {
         case .receiving(let file):
             do {
                 var rename = try file.finish(sha256: end.sha256)
-                if catalog != nil, (file.header.offset ?? 0) > 0,
-                    (ServerSettings.chunkedMinimumSize...Self.maxReadBack).contains(rename.size)
-                {
-                    // A resumed file came as plain data: its chunks are read back once, so that later
-                    // changes to it travel as deltas like those of any file stored in one go.
-                    rename = rename.with(chunks: partials.chunks(named: file.partialName))
-                }
+                // A resumed file came as plain data: its chunks are read back once the session is over,
+                // so that later changes to it travel as deltas like those of any file stored in one go.
+                rename.readsBackChunks =
+                    catalog != nil && (file.header.offset ?? 0) > 0
+                    && rename.size >= ServerSettings.chunkedMinimumSize
                 pending.append(rename)
                 pendingBytes += rename.size
                 return nil

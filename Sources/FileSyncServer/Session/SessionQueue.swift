@@ -36,6 +36,13 @@ actor SessionQueue {
         machine.position(of: ticket)
     }
 
+    /// Releases `ticket` while it waits for its turn; once active, it is kept (the session releases
+    /// it when its work is done, which may go on after its connection closed).
+    func leaveIfWaiting(_ ticket: QueueStateMachine.Ticket) {
+        guard let position = machine.position(of: ticket), position > 0 else { return }
+        leave(ticket)
+    }
+
     /// Releases `ticket`, active or waiting, and wakes whoever is next. Safe to call twice.
     func leave(_ ticket: QueueStateMachine.Ticket) {
         let departure = machine.leave(ticket)

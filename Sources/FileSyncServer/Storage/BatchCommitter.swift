@@ -7,9 +7,11 @@ import FileSyncCore
 /// It has its own handles on the client's folder and partial folder, apart from the receiver's,
 /// so the two never share a directory cache. Batches must be committed one at a time, in order.
 actor BatchCommitter {
-    private let folder: ClientFolder
+    let folder: ClientFolder
     private let partials: PartialStore
-    private let catalog: ChunkCatalog?
+    let catalog: ChunkCatalog?
+    /// Resumed files committed this session, whose chunks ``catalogResumedFiles(logger:)`` reads back.
+    private(set) var resumedFiles: [StoredFile] = []
 
     init(root: String, id: ClientID, catalog: ChunkCatalog?) throws {
         folder = try ClientFolder(root: root, id: id)
@@ -43,6 +45,12 @@ actor BatchCommitter {
             do {
                 let ctimeNs = try rename.rename(from: partials, into: folder)
                 results.append(FileResult(path: rename.path.string))
+                if rename.readsBackChunks {
+                    resumedFiles.append(
+                        StoredFile(
+                            path: rename.path, parentComponents: rename.parentComponents, size: rename.size,
+                            mtimeNs: rename.mtimeNs, inode: rename.inode))
+                }
                 if let chunks = rename.chunks {
                     try? catalog?.record(
                         path: rename.path.string, size: rename.size, mtimeNs: rename.mtimeNs, inode: rename.inode,

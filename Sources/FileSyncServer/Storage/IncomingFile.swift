@@ -152,13 +152,9 @@ struct PendingRename: Sendable {
     /// An unnamed file (`O_TMPFILE`) in the destination folder, open until it is linked into place;
     /// `nil` when the content is in the partial `partialName`.
     let descriptor: Int32?
-
-    /// The same rename, carrying `chunks` for the catalog.
-    func with(chunks: [ChunkEntry]?) -> PendingRename {
-        PendingRename(
-            path: path, parentComponents: parentComponents, size: size, mtimeNs: mtimeNs, inode: inode, chunks: chunks,
-            descriptor: descriptor)
-    }
+    /// Whether the file's chunks are read back from the disk for the catalog once the session is
+    /// over: a resumed file, which came as plain data with no chunk list.
+    var readsBackChunks = false
 
     /// The name of the file's partial (computed on demand: most files are linked in unnamed).
     var partialName: String { PartialStore.name(for: path.string, size: size, mtimeNs: mtimeNs) }

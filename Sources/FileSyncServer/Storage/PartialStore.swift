@@ -146,23 +146,6 @@ final class PartialStore {
         guard fdatasync(fd) == 0 else { throw FileSyncError.storage("sync", path) }
     }
 
-    /// The chunks of the partial `name`, read back from the disk, or `nil` if it cannot be read:
-    /// for the catalog, when a file was completed without its chunks being known.
-    func chunks(named name: String) -> [ChunkEntry]? {
-        let fd = openat(descriptor, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        _ = posix_fadvise(fd, 0, 0, Int32(POSIX_FADV_SEQUENTIAL))
-        var reader = ChunkReader(fd: fd)
-        var chunks: [ChunkEntry] = []
-        do {
-            while let chunk = try reader.next() { chunks.append(chunk.entry) }
-        } catch {
-            return nil
-        }
-        return chunks
-    }
-
     /// The names of all partials held (and of anything else left in the folder).
     func names() -> [String] {
         guard let stream = fdopendir(dup(descriptor)) else { return [] }

@@ -1,0 +1,33 @@
+import FileSyncCore
+import Testing
+
+@testable import FileSyncServer
+
+@Suite("Session queue") struct SessionQueueTests {
+    @Test("a closed connection releases a waiting ticket, but not the active one, which its session releases")
+    func leaveIfWaiting() async throws {
+        let queue = SessionQueue(maxWaiting: 4)
+        guard case .start(let active) = await queue.enqueue() else { throw TestFailure("first ticket must start") }
+        guard case .wait(let second, 1) = await queue.enqueue() else { throw TestFailure("second ticket must wait") }
+        guard case .wait(let third, 2) = await queue.enqueue() else { throw TestFailure("third ticket must wait") }
+
+        // The active session's connection closed; it may still be cataloging: it keeps its turn.
+        await queue.leaveIfWaiting(active)
+        #expect(await queue.position(of: active) == 0)
+        #expect(await queue.position(of: second) == 1)
+
+        // A waiting client hung up: it leaves, and the one behind it moves up.
+        await queue.leaveIfWaiting(second)
+        #expect(await queue.position(of: second) == nil)
+        #expect(await queue.position(of: third) == 1)
+
+        // The session is done: the next one gets its turn.
+        await queue.leave(active)
+        #expect(await queue.position(of: third) == 0)
+    }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
