@@ -1,4 +1,5 @@
 import FileSyncCore
+import Foundation
 import Logging
 
 #if canImport(Glibc)
@@ -46,7 +47,8 @@ extension BatchCommitter {
             }
         }
         logger.info(
-            "cataloged \(recorded) of \(resumedFiles.count) resumed file(s) in \(ContinuousClock.now - started)")
+            "cataloged \(recorded) of \(resumedFiles.count) resumed file(s) in \(String(format: "%.2f", (ContinuousClock.now - started).inSeconds)) s"
+        )
         return recorded
     }
 
