@@ -97,20 +97,25 @@ let package = Package(
             name: "FileSyncCoreTests",
             dependencies: [
                 "FileSyncCore",
+                "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),
         .testTarget(
             name: "FileSyncServerTests",
-            dependencies: ["FileSyncServer", "FileSyncCore", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "FileSyncServer", "FileSyncCore", "TestSupport", .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .target(name: "CTestSupport", path: "Tests/CTestSupport"),
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
                 "FileSyncCore",
                 "CTestSupport",
+                "TestSupport",
                 "filesync-server",
                 "filesync-client",
                 "filesync-fuzz",

@@ -1,6 +1,7 @@
 import FileSyncCore
 import Foundation
 import GRDB
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -75,8 +76,8 @@ extension EndToEnd {
             let appended = 8 << 20
             let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: source + "/moved/renamed.img"))
             try handle.seekToEnd()
-            var generator = SampleTree.Generator(seed: 9)
-            try handle.write(contentsOf: SampleTree.bytes(appended, &generator))
+            var generator = SeededGenerator(seed: 9)
+            try handle.write(contentsOf: TestData.bytes(appended, from: &generator))
             try handle.close()
             let grown = try Self.backup(source, root: root, server: server, work: work)
             #expect(Self.wire(grown) >= appended, "the appended bytes are new: they must travel")
@@ -101,8 +102,8 @@ extension EndToEnd {
             // The first round (1,024 chunks, well over 64 MiB) changes one byte: journaled in place.
             bytes[1 << 20] ^= 0xFF
             // A later round brings 40 MiB of new content, past the 32 MiB an in-place patch may carry.
-            var generator = SampleTree.Generator(seed: 22)
-            let fresh = SampleTree.bytes(40 << 20, &generator)
+            var generator = SeededGenerator(seed: 22)
+            let fresh = TestData.bytes(40 << 20, from: &generator)
             bytes.replaceSubrange((size - (48 << 20))..<(size - (8 << 20)), with: fresh)
             try SampleTree.write(bytes, to: file)
             let changed = try Self.backup(source, root: root, server: server, work: work)

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -19,7 +20,7 @@ extension EndToEnd {
         func twentyCuts() throws {
             let seed: UInt64 = 20_261_121
             let size = 200 << 20
-            var generator = SampleTree.Generator(seed: seed)
+            var generator = SeededGenerator(seed: seed)
             let offsets = (0..<20).map { _ in Int(generator.next() % UInt64(size - (8 << 20))) + (4 << 20) }.sorted()
             let cuts = zip([0] + offsets, offsets).map { previous, offset in max(offset - previous, 64 << 10) + 4096 }
             print("fault seed \(seed); cuts at file offsets \(offsets)")
@@ -111,7 +112,7 @@ extension EndToEnd {
         @Test("kill -9 of the client at 5 random moments never leaves a partial file in view; a rerun finishes")
         func killClient() throws {
             let seed: UInt64 = 5_150
-            var generator = SampleTree.Generator(seed: seed)
+            var generator = SeededGenerator(seed: seed)
             let work = try TemporaryDirectory("killc")
             let source = try work.subfolder("source")
             let root = try work.subfolder("root")
@@ -142,7 +143,7 @@ extension EndToEnd {
         @Test("kill -9 of the server at 5 random moments keeps the visible tree complete; partials survive restarts")
         func killServer() throws {
             let seed: UInt64 = 9_009
-            var generator = SampleTree.Generator(seed: seed)
+            var generator = SeededGenerator(seed: seed)
             let work = try TemporaryDirectory("kills")
             let source = try work.subfolder("source")
             let root = try work.subfolder("root")

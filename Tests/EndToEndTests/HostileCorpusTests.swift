@@ -1,6 +1,7 @@
 import FileSyncCore
 import Foundation
 import NIOCore
+import TestSupport
 import Testing
 
 extension EndToEnd {
@@ -26,8 +27,8 @@ extension EndToEnd {
             (
                 "random bytes",
                 { raw, _, _ in
-                    var generator = SampleTree.Generator(seed: 99)
-                    try? raw.sendRaw(SampleTree.bytes(65536, &generator))
+                    var generator = SeededGenerator(seed: 99)
+                    try? raw.sendRaw(TestData.bytes(65536, from: &generator))
                 }
             ),
             ("a 4 GB length prefix", { raw, _, _ in try raw.sendRaw([0xff, 0xff, 0xff, 0xff, 0x02, 0x00, 1, 2, 3]) }),

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -20,7 +21,7 @@ extension EndToEnd {
             let environment = ProcessInfo.processInfo.environment
             let seed = UInt64(environment["FILESYNC_SOAK_SEED"] ?? "") ?? 4242
             let wanted = Int(environment["FILESYNC_SOAK_FAULTS"] ?? "") ?? 120
-            var random = SampleTree.Generator(seed: seed)
+            var random = SeededGenerator(seed: seed)
             func pick(_ range: ClosedRange<Int>) -> Int { range.lowerBound + Int(random.next() % UInt64(range.count)) }
             print("soak seed \(seed), \(wanted) faults")
 

@@ -1,5 +1,6 @@
 import FileSyncCore
 import Foundation
+import TestSupport
 import Testing
 
 extension EndToEnd {
@@ -69,9 +70,9 @@ extension EndToEnd {
             let work = try TemporaryDirectory("tlsgarbage")
             let root = try work.subfolder("root")
             let server = try ServerProcess(root: root, in: work)
-            var generator = SampleTree.Generator(seed: 7)
+            var generator = SeededGenerator(seed: 7)
             for payload in [
-                SampleTree.bytes(4096, &generator), Array("GET / HTTP/1.1\r\n\r\n".utf8),
+                TestData.bytes(4096, from: &generator), Array("GET / HTTP/1.1\r\n\r\n".utf8),
                 [0x16, 0x03, 0x01, 0xff, 0xff],
             ] {
                 let raw = try RawConnection(port: server.port)

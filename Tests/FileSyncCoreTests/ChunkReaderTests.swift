@@ -1,5 +1,6 @@
 import FileSyncCore
 import Foundation
+import TestSupport
 import Testing
 
 #if canImport(Glibc)

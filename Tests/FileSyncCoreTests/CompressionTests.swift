@@ -1,6 +1,7 @@
 import FileSyncCore
 import Foundation
 import NIOCore
+import TestSupport
 import Testing
 
 @Suite("Compression")

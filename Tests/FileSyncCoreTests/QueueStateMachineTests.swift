@@ -1,4 +1,5 @@
 import FileSyncCore
+import TestSupport
 import Testing
 
 @Suite("Session queue state machine")

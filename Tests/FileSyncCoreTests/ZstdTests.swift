@@ -1,5 +1,6 @@
 import FileSyncCore
 import NIOCore
+import TestSupport
 import Testing
 
 @Suite("Zstd")

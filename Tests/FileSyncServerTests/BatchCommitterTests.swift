@@ -1,6 +1,7 @@
 import FileSyncCore
 import Foundation
 import Logging
+import TestSupport
 import Testing
 
 @testable import FileSyncServer
@@ -19,11 +20,7 @@ import Testing
         let (_, fd) = try partials.open(
             for: FileHeader(path: path, size: Int64(size), mtimeNs: mtimeNs, mode: 0o644), offset: 0)
         defer { close(fd) }
-        var generator = seed
-        let bytes = (0..<size).map { _ -> UInt8 in
-            generator = generator &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            return UInt8(truncatingIfNeeded: generator >> 33)
-        }
+        let bytes = TestData.random(size, seed: seed)
         #expect(bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) } == size)
         let time = timespec(tv_sec: Int(mtimeNs / 1_000_000_000), tv_nsec: Int(mtimeNs % 1_000_000_000))
         #expect(futimens(fd, [time, time]) == 0)

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// Builds source trees for the tests: nested folders, empty files and folders, unicode and spaces
 /// in names, and optionally one large file. Content is deterministic for a given seed.
@@ -9,7 +10,7 @@ enum SampleTree {
         at root: String, folders: Int = 10, subfolders: Int = 10, filesPerFolder: Int = 10,
         largeFileBytes: Int = 0, seed: UInt64 = 1
     ) throws -> Int {
-        var generator = Generator(seed: seed)
+        var generator = SeededGenerator(seed: seed)
         var count = 0
         for top in 0..<folders {
             for sub in 0..<subfolders {
@@ -18,7 +19,7 @@ enum SampleTree {
                 for index in 0..<filesPerFolder {
                     let name = index % 3 == 0 ? "ünïcödé ñame 日本 \(index).txt" : "file \(index).dat"
                     let size = (index + sub) % 17 == 0 ? 0 : Int(generator.next() % 6000)
-                    try write(bytes(size, &generator), to: "\(folder)/\(name)")
+                    try write(TestData.bytes(size, from: &generator), to: "\(folder)/\(name)")
                     count += 1
                 }
             }
@@ -42,8 +43,8 @@ enum SampleTree {
 
     /// A large file written 1 MiB at a time; each MiB is distinct.
     static func writeLarge(_ size: Int, to path: String, seed: UInt64) throws {
-        var generator = Generator(seed: seed &+ 99)
-        var block = bytes(1 << 20, &generator)
+        var generator = SeededGenerator(seed: seed &+ 99)
+        var block = TestData.bytes(1 << 20, from: &generator)
         _ = FileManager.default.createFile(atPath: path, contents: nil)
         guard let handle = FileHandle(forWritingAtPath: path) else { throw TestFailure("cannot write \(path)") }
         defer { try? handle.close() }
@@ -65,39 +66,12 @@ enum SampleTree {
         defer { try? handle.close() }
         let size = try handle.seekToEnd()
         try handle.seek(toOffset: 0)
-        var generator = Generator(seed: seed)
+        var generator = SeededGenerator(seed: seed)
         var written: UInt64 = 0
         while written < size {
             let count = Int(min(UInt64(1 << 20), size - written))
-            try handle.write(contentsOf: bytes(count, &generator))
+            try handle.write(contentsOf: TestData.bytes(count, from: &generator))
             written += UInt64(count)
-        }
-    }
-
-    static func bytes(_ count: Int, _ generator: inout Generator) -> [UInt8] {
-        var result = [UInt8](repeating: 0, count: count)
-        var index = 0
-        while index < count {
-            var word = generator.next()
-            for _ in 0..<8 where index < count {
-                result[index] = UInt8(truncatingIfNeeded: word)
-                word >>= 8
-                index += 1
-            }
-        }
-        return result
-    }
-
-    /// SplitMix64.
-    struct Generator {
-        var state: UInt64
-        init(seed: UInt64) { state = seed }
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
         }
     }
 }
