@@ -44,7 +44,7 @@ struct BackupSession {
             logger.debug("connection closed with \(error)")
         }
         // The client has gone; the next session waits for this one's resumed files to be cataloged.
-        await committer?.catalogResumedFiles(logger: logger)
+        await committer?.readBack()?.run(logger: logger)
         if let ticket { await queue.leave(ticket) }
     }
 

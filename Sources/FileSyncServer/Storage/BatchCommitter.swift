@@ -7,16 +7,26 @@ import FileSyncCore
 /// It has its own handles on the client's folder and partial folder, apart from the receiver's,
 /// so the two never share a directory cache. Batches must be committed one at a time, in order.
 actor BatchCommitter {
-    let folder: ClientFolder
+    private let folder: ClientFolder
     private let partials: PartialStore
-    let catalog: ChunkCatalog?
-    /// Resumed files committed this session, whose chunks ``catalogResumedFiles(logger:)`` reads back.
-    private(set) var resumedFiles: [StoredFile] = []
+    private let catalog: ChunkCatalog?
+    private let root: String
+    private let id: ClientID
+    /// Resumed files committed this session, whose chunks are read back once it is over.
+    private var resumedFiles: [CatalogReadBack.File] = []
 
     init(root: String, id: ClientID, catalog: ChunkCatalog?) throws {
         folder = try ClientFolder(root: root, id: id)
         partials = try PartialStore(root: root, id: id)
         self.catalog = catalog
+        self.root = root
+        self.id = id
+    }
+
+    /// What is left to catalog once the session is over: the resumed files committed, if any.
+    func readBack() -> CatalogReadBack? {
+        guard let catalog, !resumedFiles.isEmpty else { return nil }
+        return CatalogReadBack(root: root, id: id, catalog: catalog, files: resumedFiles)
     }
 
     /// Batches of up to this many files are synced file by file rather than with `syncfs`.
@@ -45,11 +55,8 @@ actor BatchCommitter {
             do {
                 let ctimeNs = try rename.rename(from: partials, into: folder)
                 results.append(FileResult(path: rename.path.string))
-                if rename.readsBackChunks {
-                    resumedFiles.append(
-                        StoredFile(
-                            path: rename.path, parentComponents: rename.parentComponents, size: rename.size,
-                            mtimeNs: rename.mtimeNs, inode: rename.inode))
+                if rename.readsBackChunks, let ctimeNs {
+                    resumedFiles.append(CatalogReadBack.File(rename: rename, ctimeNs: ctimeNs))
                 }
                 if let chunks = rename.chunks {
                     try? catalog?.record(

@@ -172,7 +172,8 @@ struct PendingRename: Sendable {
     /// file is linked in place when nothing is there yet; otherwise it is named in the partial
     /// folder first and renamed over the old version like any partial.
     ///
-    /// - Returns: for a file with ``chunks``, its status-change time once in place (for the catalog).
+    /// - Returns: for a file with ``chunks`` or one that ``readsBackChunks``, its status-change time
+    ///   once in place (for the catalog).
     @discardableResult
     func rename(from store: PartialStore, into folder: ClientFolder) throws -> Int64? {
         defer { if let descriptor { close(descriptor) } }
@@ -197,7 +198,7 @@ struct PendingRename: Sendable {
     }
 
     private func statusChangeTime(_ parent: Int32, _ name: String) -> Int64? {
-        guard chunks != nil else { return nil }
+        guard chunks != nil || readsBackChunks else { return nil }
         var info = stat()
         guard fstatat(parent, name, &info, AT_SYMLINK_NOFOLLOW) == 0, UInt64(info.st_ino) == inode else { return nil }
         return epochNanoseconds(seconds: info.st_ctim.tv_sec, nanoseconds: info.st_ctim.tv_nsec)

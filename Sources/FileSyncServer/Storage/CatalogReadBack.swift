@@ -1,0 +1,136 @@
+import FileSyncCore
+import Foundation
+import Logging
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Reads back the chunks of files stored without a chunk list (completed by resuming: they came as
+/// plain data) and records them in the client's catalog, so that their later changes travel as
+/// deltas like those of any file stored in one go (Protocol.md 6.7).
+///
+/// Runs once the session is over and its connection closed, before the next session may start: no
+/// client waits on it, so however long the read takes, no idle timeout is involved. The reading
+/// happens on a queue of its own, not on the task pool that serves the other connections. A file
+/// changed since its commit is skipped, and cancellation (the server stopping) ends the reading
+/// between chunks. The catalog is a hint, so whatever is skipped costs bandwidth later, never
+/// correctness.
+struct CatalogReadBack: Sendable {
+    /// A file as committed: in place since, with this status-change time.
+    struct File: Sendable {
+        let rename: PendingRename
+        let ctimeNs: Int64
+    }
+
+    let root: String
+    let id: ClientID
+    let catalog: ChunkCatalog
+    let files: [File]
+
+    private static let queue = DispatchQueue(label: "filesync.catalog-read-back")
+
+    /// Reads and records every file, unless cancelled. Returns how many were recorded.
+    @discardableResult
+    func run(logger: Logger) async -> Int {
+        let stop = AtomicFlag()
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                Self.queue.async { continuation.resume(returning: readAll(until: stop, logger: logger)) }
+            }
+        } onCancel: {
+            stop.set()
+        }
+    }
+
+    // MARK: - Reading
+
+    private enum Outcome {
+        case chunks([ChunkEntry])
+        case changed
+        case unreadable(String)
+        case stopped
+    }
+
+    private func readAll(until stop: AtomicFlag, logger: Logger) -> Int {
+        let started = ContinuousClock.now
+        var recorded = 0
+        var stopped = false
+        let folder: ClientFolder
+        do {
+            folder = try ClientFolder(root: root, id: id)
+        } catch {
+            logger.warning("resumed files not cataloged: \(error)")
+            return 0
+        }
+        for file in files where !stopped {
+            switch read(file, in: folder, until: stop) {
+            case .chunks(let chunks):
+                do {
+                    try catalog.record(
+                        path: file.rename.path.string, size: file.rename.size, mtimeNs: file.rename.mtimeNs,
+                        inode: file.rename.inode, ctimeNs: file.ctimeNs, chunks: chunks)
+                    recorded += 1
+                } catch {
+                    logger.warning("\(file.rename.path): its chunks could not be cataloged: \(error)")
+                }
+            case .changed:
+                logger.debug("\(file.rename.path) changed since it was stored: its chunks are not cataloged")
+            case .unreadable(let reason):
+                logger.warning("\(file.rename.path): its chunks could not be read back: \(reason)")
+            case .stopped:
+                stopped = true
+            }
+        }
+        let seconds = String(format: "%.2f", (ContinuousClock.now - started).inSeconds)
+        logger.info(
+            "cataloged \(recorded) of \(files.count) resumed file(s) in \(seconds) s\(stopped ? "; stopped with the server" : "")"
+        )
+        return recorded
+    }
+
+    /// The chunks of `file` as stored, provided it is still the file committed: same size, mtime,
+    /// inode and status-change time, before and after the read.
+    private func read(_ file: File, in folder: ClientFolder, until stop: AtomicFlag) -> Outcome {
+        if stop.isSet { return .stopped }
+        let walk: ClientFolder.Walk
+        do {
+            walk = try folder.directory(file.rename.parentComponents, create: false)
+        } catch {
+            return .unreadable("\(error)")
+        }
+        guard case .found(let parent) = walk else { return .changed }
+        let fd = openat(
+            parent, String(file.rename.path.lastComponent), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
+        guard fd >= 0 else { return errno == ENOENT || errno == ELOOP ? .changed : .unreadable(Self.lastError) }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { return .unreadable(Self.lastError) }
+        guard isCommitted(file, info) else { return .changed }
+        _ = posix_fadvise(fd, 0, 0, Int32(POSIX_FADV_SEQUENTIAL))
+        var reader = ChunkReader(fd: fd)
+        var chunks: [ChunkEntry] = []
+        do {
+            while let chunk = try reader.next() {
+                if stop.isSet { return .stopped }
+                chunks.append(chunk.entry)
+            }
+        } catch {
+            return .unreadable("\(error)")
+        }
+        guard fstat(fd, &info) == 0 else { return .unreadable(Self.lastError) }
+        guard isCommitted(file, info), reader.offset == file.rename.size else { return .changed }
+        return .chunks(chunks)
+    }
+
+    private static var lastError: String { String(cString: strerror(errno)) }
+
+    private func isCommitted(_ file: File, _ info: stat) -> Bool {
+        info.st_mode & S_IFMT == S_IFREG && Int64(info.st_size) == file.rename.size
+            && epochNanoseconds(seconds: info.st_mtim.tv_sec, nanoseconds: info.st_mtim.tv_nsec) == file.rename.mtimeNs
+            && UInt64(info.st_ino) == file.rename.inode
+            && epochNanoseconds(seconds: info.st_ctim.tv_sec, nanoseconds: info.st_ctim.tv_nsec) == file.ctimeNs
+    }
+}
