@@ -111,7 +111,7 @@ struct BackupSession {
                 && capabilities.contains(Capability.tasksPerPart))
         // Each part is planned as it arrives, while the client still encodes the next one; with task
         // frames, its tasks go out at once, so the client starts sending files while the rest is planned.
-        var (manifest, plan) = try await receiveManifest(
+        var (manifest, plan, requested) = try await receiveManifest(
             &messages, binary: capabilities.contains(Capability.binaryManifest), planningAgainst: folder,
             answering: &answer, context: context)
         let planStarted = ContinuousClock.now
@@ -138,9 +138,11 @@ struct BackupSession {
         try await setReadTimeout(settings.idleTimeout)
 
         // The task list is sent: only the files still expected are kept, one bit each.
-        let expected = ExpectedFiles(plan.tasks, in: manifest.paths)
+        let expected =
+            requested.map { ExpectedFiles($0, in: manifest.paths) } ?? ExpectedFiles(plan.tasks, in: manifest.paths)
         plan.tasks = PlannedTasks()
         plan.versions = []
+        requested = nil
         let committer = try BatchCommitter(root: settings.root, id: clientID, catalog: catalog)
         context.committer = committer
         var receiver = FileReceiver(
@@ -309,11 +311,13 @@ struct BackupSession {
     private func receiveManifest(
         _ messages: inout Messages, binary: Bool, planningAgainst folder: ClientFolder, answering answer: inout Answer,
         context: Context
-    ) async throws -> (Manifest, SyncPlan) {
+    ) async throws -> (Manifest, SyncPlan, EntrySet?) {
         // Only the paths of all entries are kept (packed: a million cost about 30 MB rather than
-        // 150 as entries), and the entries of the files to request.
+        // 150 as entries). With tasks frames, each part's tasks are sent as it is planned and then
+        // kept only as one bit per manifest entry (`requested`); TASKS messages need them all at the end.
         var manifest = Manifest()
         var plan = SyncPlan()
+        var requested: EntrySet? = answer.binaryTasks ? EntrySet() : nil
         // Paths equal under Unicode canonical equivalence are one path to the protocol; the packed
         // index compares bytes, so paths beyond ASCII are also checked here, as Strings.
         var beyondASCII = Set<String>()
@@ -372,22 +376,25 @@ struct BackupSession {
             if hashes { try await setReadTimeout(nil) }
             try answer.offer(&partPlan)
             if hashes { try await setReadTimeout(settings.idleTimeout) }
-            if answer.binaryTasks {
+            if requested != nil {
                 let frames = try taskFrames(
-                    partPlan, entries: validated, firstEntry: firstEntry, final: part.final, manifest: manifest)
+                    partPlan, entries: validated, firstEntry: firstEntry, final: part.final, manifest: manifest,
+                    requesting: &requested!)
                 if answer.streamsTasks {
                     try await context.outbound.write(contentsOf: frames)
                 } else {
                     heldFrames += frames
                     if part.final { try await context.outbound.write(contentsOf: heldFrames) }
                 }
+                partPlan.tasks = PlannedTasks()
+                partPlan.versions = []
             }
             try plan.merge(partPlan)
             planning += ContinuousClock.now - decoded
             if part.final {
                 logger.debug(
                     "manifest: waited \(waiting), decoded and validated in \(decoding), planned in \(planning)")
-                return (manifest, plan)
+                return (manifest, plan, requested)
             }
         }
     }
@@ -446,10 +453,11 @@ struct BackupSession {
     }
 
     /// The tasks of one manifest part as tasks frames: each task names its entry by its position in
-    /// the manifest. `entries` are the part's entries, the first at `firstEntry`; no frame for a part
-    /// without tasks or rejections unless it is the last.
+    /// the manifest, which is added to `requested`. `entries` are the part's entries, the first at
+    /// `firstEntry`; no frame for a part without tasks or rejections unless it is the last.
     private func taskFrames(
-        _ plan: SyncPlan, entries: [ManifestEntry], firstEntry: Int, final: Bool, manifest: Manifest
+        _ plan: SyncPlan, entries: [ManifestEntry], firstEntry: Int, final: Bool, manifest: Manifest,
+        requesting requested: inout EntrySet
     ) throws -> [Frame] {
         guard final || !plan.tasks.isEmpty || !plan.conflicts.isEmpty else { return [] }
         // The plan lists tasks in the part's order: one pass over its entries finds their positions.
@@ -461,6 +469,7 @@ struct BackupSession {
                 throw FileSyncError(.internalError, "the plan does not list \"\(task.path)\" in manifest order")
             }
             builder.append(entry: firstEntry + cursor, task: task)
+            requested.insert(firstEntry + cursor)
             cursor += 1
         }
         let rejected = try plan.conflicts.map { conflict in

@@ -14,6 +14,12 @@ struct ExpectedFiles {
         }
     }
 
+    /// The manifest entries `requested`, by position among `paths`.
+    init(_ requested: EntrySet, in paths: PathSet) {
+        self.paths = paths
+        self.pending = requested
+    }
+
     /// How many have not arrived.
     var count: Int { pending.count }
 
