@@ -5,10 +5,10 @@
 /// as ``ManifestEntry`` values, made on demand.
 public struct PackedManifest: Sendable {
     private var paths = PathList()
-    private var sizes: [Int64] = []
-    private var mtimes: [Int64] = []
+    private var sizes = BlockArray<Int64>()
+    private var mtimes = BlockArray<Int64>()
     /// Permission bits (at most `0o7777`), and ``folderBit`` for folders.
-    private var modes: [UInt16] = []
+    private var modes = BlockArray<UInt16>()
     /// The number of files (entries that are not folders).
     public private(set) var fileCount = 0
 
@@ -31,9 +31,11 @@ public struct PackedManifest: Sendable {
     /// Appends every entry of `other`.
     public mutating func append(contentsOf other: PackedManifest) throws {
         try paths.append(contentsOf: other.paths)
-        sizes += other.sizes
-        mtimes += other.mtimes
-        modes += other.modes
+        for position in 0..<other.count {
+            sizes.append(other.sizes[position])
+            mtimes.append(other.mtimes[position])
+            modes.append(other.modes[position])
+        }
         fileCount += other.fileCount
     }
 
