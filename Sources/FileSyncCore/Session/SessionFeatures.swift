@@ -1,0 +1,56 @@
+/// The optional protocol features in force for one session: the capabilities both peers announced
+/// (Protocol.md §1). Both sides derive it with ``negotiate(client:server:)`` once, right after
+/// `READY`, and ask it questions instead of searching capability strings.
+public struct SessionFeatures: OptionSet, Sendable, Hashable, CustomStringConvertible {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+
+    /// Data frames may carry the `deflated` flag.
+    public static let deflate = SessionFeatures(rawValue: 1 << 0)
+    /// The server may send `resume` tasks, and `FILE_HEADER` may carry an `offset`.
+    public static let resume = SessionFeatures(rawValue: 1 << 1)
+    /// `chunked` and `delta` tasks, `CHUNK_LIST` and `CHUNK` frames and `CHUNK_NEED` messages.
+    public static let chunks = SessionFeatures(rawValue: 1 << 2)
+    /// Data and chunk frames may carry the `zstd` flag.
+    public static let zstd = SessionFeatures(rawValue: 1 << 3)
+    /// The manifest travels as manifest frames (``BinaryManifest``).
+    public static let binaryManifest = SessionFeatures(rawValue: 1 << 4)
+    /// Small files may travel as one file frame (``WholeFile``).
+    public static let fileFrames = SessionFeatures(rawValue: 1 << 5)
+    /// Tasks and acknowledgements travel as tasks and ack frames (``BinaryTasks``, ``BinaryAcks``).
+    public static let binaryTasks = SessionFeatures(rawValue: 1 << 6)
+    /// With ``binaryTasks``: each manifest part is answered with its tasks as soon as it is planned.
+    public static let tasksPerPart = SessionFeatures(rawValue: 1 << 7)
+
+    /// Each feature with its capability name, in the order Protocol.md lists them.
+    public static let named: [(feature: SessionFeatures, name: String)] = [
+        (.deflate, Capability.deflate), (.resume, Capability.resume), (.chunks, Capability.chunks),
+        (.zstd, Capability.zstd), (.binaryManifest, Capability.binaryManifest),
+        (.fileFrames, Capability.fileFrames), (.binaryTasks, Capability.binaryTasks),
+        (.tasksPerPart, Capability.tasksPerPart),
+    ]
+
+    /// Every feature this build implements.
+    public static let all = SessionFeatures(named.map(\.feature))
+
+    /// The features named in a capability list; names this build does not know are ignored.
+    public init(capabilities: some Sequence<String>) {
+        let names = Set(capabilities)
+        self.init(Self.named.filter { names.contains($0.name) }.map(\.feature))
+    }
+
+    /// The capability names of these features, in Protocol.md's order.
+    public var capabilities: [String] {
+        Self.named.filter { contains($0.feature) }.map(\.name)
+    }
+
+    /// The features in force for a session: those both peers announced. A feature that only makes
+    /// sense with another (``tasksPerPart`` without ``binaryTasks``) is dropped.
+    public static func negotiate(client: some Sequence<String>, server: some Sequence<String>) -> SessionFeatures {
+        var features = SessionFeatures(capabilities: client).intersection(SessionFeatures(capabilities: server))
+        if !features.contains(.binaryTasks) { features.remove(.tasksPerPart) }
+        return features
+    }
+
+    public var description: String { capabilities.joined(separator: ", ") }
+}
