@@ -40,12 +40,22 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        .target(
+            name: "FileSyncSystem",
+            dependencies: [
+                "FileSyncCore",
+                "CFileSyncShims",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         .target(name: "CFileSyncShims"),
         .target(name: "CFastCDC", cSettings: [.unsafeFlags(["-O2"])]),
         .target(
             name: "FileSyncServer",
             dependencies: [
                 "FileSyncCore",
+                "FileSyncSystem",
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
@@ -61,6 +71,7 @@ let package = Package(
             name: "FileSyncClient",
             dependencies: [
                 "FileSyncCore",
+                "FileSyncSystem",
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -73,6 +84,7 @@ let package = Package(
             dependencies: [
                 "FileSyncServer",
                 "FileSyncCore",
+                "FileSyncSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -82,6 +94,7 @@ let package = Package(
             dependencies: [
                 "FileSyncClient",
                 "FileSyncCore",
+                "FileSyncSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -105,8 +118,17 @@ let package = Package(
         .testTarget(
             name: "FileSyncServerTests",
             dependencies: [
-                "FileSyncServer", "FileSyncCore", "TestSupport", .product(name: "Logging", package: "swift-log"),
+                "FileSyncServer", "FileSyncCore", "FileSyncSystem", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        .testTarget(
+            name: "FileSyncClientTests",
+            dependencies: ["FileSyncClient", "FileSyncCore", "FileSyncSystem", "TestSupport"]
+        ),
+        .testTarget(
+            name: "FileSyncSystemTests",
+            dependencies: ["FileSyncSystem", "FileSyncCore", "TestSupport"]
         ),
         .target(name: "CTestSupport", path: "Tests/CTestSupport"),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
@@ -114,6 +136,8 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: [
                 "FileSyncCore",
+                "FileSyncSystem",
+                "FileSyncServer",
                 "CTestSupport",
                 "TestSupport",
                 "filesync-server",

@@ -1,6 +1,7 @@
 import ArgumentParser
 import FileSyncClient
 import FileSyncCore
+import FileSyncSystem
 import Foundation
 import Logging
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import FileSyncCore
 import FileSyncServer
+import FileSyncSystem
 import Foundation
 import Logging
 

@@ -1,5 +1,6 @@
 import CTestSupport
 import FileSyncCore
+import FileSyncSystem
 import Foundation
 import Testing
 

@@ -1,5 +1,6 @@
 import Crypto
 import FileSyncCore
+import FileSyncSystem
 import Foundation
 import NIOCore
 

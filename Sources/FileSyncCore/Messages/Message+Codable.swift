@@ -52,13 +52,10 @@ extension Message: Codable {
 // MARK: - Frames
 
 extension Message {
-    /// Encodes the message as a control frame.
+    /// Encodes the message as a control frame with a new ``ControlMessageEncoder`` (reuse one when
+    /// sending many).
     public func frame(allocator: ByteBufferAllocator = ByteBufferAllocator()) throws -> Frame {
-        let data = try JSONEncoder().encode(self)
-        guard data.count <= ProtocolLimits.maxControlPayload else {
-            throw FileSyncError(.limitExceeded, "\(kind.rawValue) message of \(data.count) bytes is too large")
-        }
-        return Frame(kind: .control, payload: allocator.buffer(bytes: data))
+        try ControlMessageEncoder().frame(self, allocator: allocator)
     }
 
     /// Decodes a control frame with a new decoder; see ``MessageDecoder`` to reuse one.

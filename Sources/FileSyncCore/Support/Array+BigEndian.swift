@@ -1,6 +1,6 @@
 extension [UInt8] {
     /// Appends `value`'s bytes, most significant first.
-    mutating func appendBigEndian<T: FixedWidthInteger>(_ value: T) {
+    public mutating func appendBigEndian<T: FixedWidthInteger>(_ value: T) {
         Swift.withUnsafeBytes(of: value.bigEndian) { append(contentsOf: $0) }
     }
 }

@@ -1,4 +1,5 @@
 import FileSyncCore
+import FileSyncSystem
 
 extension BackupSession {
     /// How the tasks of each manifest part are chosen beyond the plan (Protocol.md §5.3, §6.7): a

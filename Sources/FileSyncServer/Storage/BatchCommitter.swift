@@ -1,4 +1,5 @@
 import FileSyncCore
+import FileSyncSystem
 
 /// Commits batches of verified files while the session goes on receiving the next ones: one sync,
 /// every file renamed (or linked) into place, a second sync. Syncing is mostly waiting for the

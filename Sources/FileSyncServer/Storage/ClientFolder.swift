@@ -1,5 +1,6 @@
 import CFileSyncShims
 import FileSyncCore
+import FileSyncSystem
 
 #if canImport(Glibc)
     import Glibc

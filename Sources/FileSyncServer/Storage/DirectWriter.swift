@@ -1,6 +1,7 @@
 import CFileSyncShims
 import Dispatch
 import FileSyncCore
+import FileSyncSystem
 import Synchronization
 
 #if canImport(Glibc)

@@ -1,6 +1,7 @@
 import CFileSyncShims
 import Crypto
 import FileSyncCore
+import FileSyncSystem
 import NIOCore
 
 #if canImport(Glibc)

@@ -1,6 +1,7 @@
 import CFileSyncShims
 import Crypto
 import FileSyncCore
+import FileSyncSystem
 import Foundation
 
 #if canImport(Glibc)

@@ -1,4 +1,5 @@
 import FileSyncCore
+import FileSyncServer
 import TestSupport
 import Testing
 

@@ -1,5 +1,27 @@
 import NIOCore
 
+/// Server → client: the outcome of files sent so far, once each is durably stored or has failed.
+///
+/// Successes are acknowledged in batches after a filesystem sync, failures as soon as they are
+/// known, so results may arrive in a different order than the files were sent.
+public struct FileAck: Codable, Sendable, Equatable {
+    public var files: [FileResult]
+    public init(files: [FileResult]) { self.files = files }
+}
+
+/// The outcome of one file: stored (`error` absent) or failed.
+public struct FileResult: Codable, Sendable, Equatable {
+    public var path: String
+    public var error: ErrorMessage?
+
+    public init(path: String, error: ErrorMessage? = nil) {
+        self.path = path
+        self.error = error
+    }
+
+    public var succeeded: Bool { error == nil }
+}
+
 /// The binary form of `FILE_ACK`: an ack frame (kind `08`), sent instead of the message when the
 /// `binaryTasks` capability is in force. Results name files by manifest entry number, as tasks
 /// frames do (``BinaryTasks``), and stored files come as runs of consecutive entries.

@@ -1,3 +1,4 @@
+import FileSyncCore
 /// What the server must do to bring a client's folder in line with a manifest.
 public struct SyncPlan: Sendable, Equatable {
     /// Files to request, in manifest order.

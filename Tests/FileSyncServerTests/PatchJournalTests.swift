@@ -1,5 +1,6 @@
 import Crypto
 import FileSyncCore
+import FileSyncServer
 import Testing
 
 @Suite("Patch journal") struct PatchJournalTests {

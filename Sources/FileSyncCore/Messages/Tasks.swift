@@ -1,5 +1,19 @@
 import NIOCore
 
+/// Server → client, one part of the task list. The last part has `final` set.
+public struct Tasks: Codable, Sendable, Equatable {
+    public var tasks: [TransferTask]
+    /// Manifest entries the server cannot store (e.g. it holds a folder where the client has a file).
+    public var rejected: [FileResult]?
+    public var final: Bool
+
+    public init(tasks: [TransferTask], rejected: [FileResult]? = nil, final: Bool) {
+        self.tasks = tasks
+        self.rejected = rejected
+        self.final = final
+    }
+}
+
 /// The binary form of a `TASKS` part: a tasks frame (kind `07`), sent instead of the `TASKS`
 /// message when the `binaryTasks` capability is in force. Tasks name manifest entries by their
 /// position in the manifest, and consecutive entries with the same kind of task form one run, so a
@@ -77,7 +91,7 @@ public enum BinaryTasks {
     public static let maxMessageBytes = 1_024
 
     /// The kinds by their code.
-    static let kinds: [TransferTask.Kind] = [.full, .resume, .chunked, .delta]
+    public static let kinds: [TransferTask.Kind] = [.full, .resume, .chunked, .delta]
 
     // MARK: - Parts
 

@@ -1,5 +1,16 @@
 import NIOCore
 
+/// Client → server, one part of the manifest. The last part has `final` set.
+public struct FilesInfo: Codable, Sendable, Equatable {
+    public var entries: [ManifestEntry]
+    public var final: Bool
+
+    public init(entries: [ManifestEntry], final: Bool) {
+        self.entries = entries
+        self.final = final
+    }
+}
+
 /// The binary form of a manifest part: a manifest frame (kind `05`), sent instead of
 /// `CLIENT_FILES_INFO` when the `binaryManifest` capability is in force. About a quarter of the
 /// JSON's size, since each path is sent as the bytes it does not share with the one before, and

@@ -1,4 +1,5 @@
 import FileSyncCore
+import FileSyncServer
 import Testing
 
 @Suite("Path set") struct PathSetTests {

@@ -1,4 +1,6 @@
 import FileSyncCore
+import FileSyncServer
+import FileSyncSystem
 import Testing
 
 @Suite("Manifest to tasks")

@@ -1,3 +1,4 @@
+import FileSyncCore
 import NIOCore
 
 #if canImport(Glibc)

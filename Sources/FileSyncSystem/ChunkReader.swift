@@ -1,3 +1,4 @@
+import FileSyncCore
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)

@@ -1,4 +1,5 @@
 import Crypto
+import FileSyncCore
 
 /// The redo journal of an in-place patch: the new bytes of a stored file, written and synced
 /// before the file itself is touched, so that a patch interrupted by a crash is completed at the

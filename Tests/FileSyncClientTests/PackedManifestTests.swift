@@ -1,3 +1,4 @@
+import FileSyncClient
 import FileSyncCore
 import Testing
 

@@ -1,0 +1,28 @@
+/// Capabilities a peer may announce in `HELLO` and `READY`; the session uses their intersection.
+public enum Capability {
+    /// Data frames may carry the `deflated` flag.
+    public static let deflate = "deflate"
+    /// The server may send `resume` tasks, and `FILE_HEADER` may carry an `offset`.
+    public static let resume = "resume"
+    /// The server may send `chunked` and `delta` tasks; `CHUNK_LIST`, `CHUNK` frames and
+    /// `CHUNK_NEED` messages are allowed.
+    public static let chunks = "chunks"
+    /// Data and chunk frames may carry the `zstd` flag. A client that has both `zstd` and
+    /// `deflate` in force uses zstd.
+    public static let zstd = "zstd"
+    /// The client sends its manifest as manifest frames (``BinaryManifest``) instead of
+    /// `CLIENT_FILES_INFO` messages.
+    public static let binaryManifest = "binaryManifest"
+    /// The client may send a file of at most 1 MiB as one file frame (``WholeFile``) instead of
+    /// `FILE_HEADER`, data frames and `FILE_END`.
+    public static let fileFrames = "fileFrames"
+    /// The server sends its task list as tasks frames (``BinaryTasks``) instead of `TASKS` messages.
+    public static let binaryTasks = "binaryTasks"
+    /// With ``binaryTasks``: the server answers each manifest part with its tasks frames as soon as
+    /// the part is planned, and the client keeps reading while it sends its manifest.
+    public static let tasksPerPart = "tasksPerPart"
+    /// Every capability this build understands.
+    public static let all: Set<String> = [
+        deflate, resume, chunks, zstd, binaryManifest, fileFrames, binaryTasks, tasksPerPart,
+    ]
+}
