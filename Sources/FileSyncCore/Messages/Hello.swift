@@ -12,10 +12,18 @@ public struct Hello: Codable, Sendable, Equatable {
     public var software: String?
     /// 64 hex digits, fresh for this session: the client's half of the authentication challenge.
     public var clientNonce: String?
+    /// With `history` (Protocol.md §11.1): what the session is for; absent means a backup.
+    public var session: SessionKind?
+
+    /// What a session is for.
+    public enum SessionKind: String, Codable, Sendable {
+        case backup, snapshots, restore
+    }
 
     public init(
         version: Int = ProtocolLimits.version, minVersion: Int = ProtocolLimits.minimumVersion, clientId: String,
-        capabilities: [String], mirrorDeletions: Bool = false, software: String? = nil, clientNonce: String? = nil
+        capabilities: [String], mirrorDeletions: Bool = false, software: String? = nil, clientNonce: String? = nil,
+        session: SessionKind? = nil
     ) {
         self.version = version
         self.minVersion = minVersion
@@ -24,5 +32,6 @@ public struct Hello: Codable, Sendable, Equatable {
         self.mirrorDeletions = mirrorDeletions
         self.software = software
         self.clientNonce = clientNonce
+        self.session = session
     }
 }

@@ -23,6 +23,11 @@ extension Message: Codable {
         case .done: self = .done(try Done(from: decoder))
         case .nextSync: self = .nextSync(try NextSync(from: decoder))
         case .error: self = .error(try ErrorMessage(from: decoder))
+        case .snapshots: self = .snapshots(try Snapshots(from: decoder))
+        case .restore: self = .restore(try Restore(from: decoder))
+        case .restoreList: self = .restoreList(try RestoreList(from: decoder))
+        case .restoreWant: self = .restoreWant(try RestoreWant(from: decoder))
+        case .restoreEnd: self = .restoreEnd(try RestoreEnd(from: decoder))
         }
     }
 
@@ -45,6 +50,11 @@ extension Message: Codable {
         case .done(let body): try body.encode(to: encoder)
         case .nextSync(let body): try body.encode(to: encoder)
         case .error(let body): try body.encode(to: encoder)
+        case .snapshots(let body): try body.encode(to: encoder)
+        case .restore(let body): try body.encode(to: encoder)
+        case .restoreList(let body): try body.encode(to: encoder)
+        case .restoreWant(let body): try body.encode(to: encoder)
+        case .restoreEnd(let body): try body.encode(to: encoder)
         }
     }
 }

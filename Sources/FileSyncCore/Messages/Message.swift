@@ -18,6 +18,11 @@ public enum Message: Sendable, Equatable {
     case done(Done)
     case nextSync(NextSync)
     case error(ErrorMessage)
+    case snapshots(Snapshots)
+    case restore(Restore)
+    case restoreList(RestoreList)
+    case restoreWant(RestoreWant)
+    case restoreEnd(RestoreEnd)
 
     /// The value of the `"type"` field for each message.
     public enum Kind: String, Codable, Sendable {
@@ -36,6 +41,11 @@ public enum Message: Sendable, Equatable {
         case done = "DONE"
         case nextSync = "NEXT_SYNC"
         case error = "ERROR"
+        case snapshots = "SNAPSHOTS"
+        case restore = "RESTORE"
+        case restoreList = "RESTORE_LIST"
+        case restoreWant = "RESTORE_WANT"
+        case restoreEnd = "RESTORE_END"
     }
 
     public var kind: Kind {
@@ -55,6 +65,11 @@ public enum Message: Sendable, Equatable {
         case .done: .done
         case .nextSync: .nextSync
         case .error: .error
+        case .snapshots: .snapshots
+        case .restore: .restore
+        case .restoreList: .restoreList
+        case .restoreWant: .restoreWant
+        case .restoreEnd: .restoreEnd
         }
     }
 }

@@ -21,6 +21,8 @@ public enum Capability {
     /// With ``binaryTasks``: the server answers each manifest part with its tasks frames as soon as
     /// the part is planned, and the client keeps reading while it sends its manifest.
     public static let tasksPerPart = "tasksPerPart"
+    /// Snapshots are kept and can be listed and restored (`HELLO.session`, Protocol.md §11).
+    public static let history = "history"
     /// Every capability this build understands.
     public static let all: Set<String> = [
         deflate, resume, chunks, zstd, binaryManifest, fileFrames, binaryTasks, tasksPerPart,

@@ -21,16 +21,18 @@ public struct SessionFeatures: OptionSet, Sendable, Hashable, CustomStringConver
     public static let binaryTasks = SessionFeatures(rawValue: 1 << 6)
     /// With ``binaryTasks``: each manifest part is answered with its tasks as soon as it is planned.
     public static let tasksPerPart = SessionFeatures(rawValue: 1 << 7)
+    /// Snapshots: `"snapshots"` and `"restore"` sessions (Protocol.md §11).
+    public static let history = SessionFeatures(rawValue: 1 << 8)
 
     /// Each feature with its capability name, in the order Protocol.md lists them.
     public static let named: [(feature: SessionFeatures, name: String)] = [
         (.deflate, Capability.deflate), (.resume, Capability.resume), (.chunks, Capability.chunks),
         (.zstd, Capability.zstd), (.binaryManifest, Capability.binaryManifest),
         (.fileFrames, Capability.fileFrames), (.binaryTasks, Capability.binaryTasks),
-        (.tasksPerPart, Capability.tasksPerPart),
+        (.tasksPerPart, Capability.tasksPerPart), (.history, Capability.history),
     ]
 
-    /// Every feature this build implements.
+    /// Every feature this build knows.
     public static let all = SessionFeatures(named.map(\.feature))
 
     /// The features named in a capability list; names this build does not know are ignored.

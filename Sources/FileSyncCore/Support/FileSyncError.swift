@@ -40,6 +40,10 @@ public struct FileSyncError: Error, Sendable, Equatable, CustomStringConvertible
         public static let connectionClosed = Code(rawValue: "connectionClosed")
         public static let refusedDeletion = Code(rawValue: "refusedDeletion")
         public static let internalError = Code(rawValue: "internalError")
+
+        // MARK: - History
+        /// No snapshot matches a restore request, or the snapshot lacks a requested path.
+        public static let notFound = Code(rawValue: "notFound")
     }
 
     public var code: Code

@@ -34,6 +34,9 @@ final class ChunkCatalog: Sendable {
         do {
             var configuration = Configuration()
             configuration.journalMode = .wal
+            // Another connection of this process (a read-back finishing, the session before) may
+            // hold the write lock for a moment: wait for it rather than failing the session.
+            configuration.busyMode = .timeout(30)
             configuration.prepareDatabase { db in
                 // A lost update costs a resend at worst, so commits need not wait for the disk.
                 try db.execute(sql: "PRAGMA synchronous = NORMAL")

@@ -1,0 +1,52 @@
+import FileSyncCore
+import Foundation
+import Testing
+
+@Suite("History messages (Protocol.md §11)") struct HistoryMessageTests {
+    private func roundTrip(_ message: Message) throws -> Message {
+        try MessageDecoder().decode(try ControlMessageEncoder().frame(message))
+    }
+
+    @Test("snapshots, restore, list, want and end decode to what was encoded")
+    func roundTrips() throws {
+        let description = SnapshotDescription(
+            id: "20261201T090000Z-1a2b3c4d", time: 1_764_579_600, files: 2, bytes: 12, added: 3, changed: 0,
+            deleted: 0, protected: "before a run that changed most files")
+        let messages: [Message] = [
+            .snapshots(Snapshots(snapshots: [description], final: true)),
+            .restore(Restore(at: 1_764_579_600, paths: ["docs"])),
+            .restoreList(
+                RestoreList(
+                    snapshot: description,
+                    entries: [
+                        RestoreEntry(path: "docs", type: "dir", size: 0, mtimeNs: 5, mode: 0o755),
+                        RestoreEntry(
+                            path: "docs/a", type: "file", size: 3, mtimeNs: 7, mode: 0o644, sha256: "ab",
+                            chunks: [RestoreChunk(length: 3, sha256: "ab")]),
+                    ], final: false)),
+            .restoreWant(
+                RestoreWant(
+                    files: [.init(entry: 1), .init(entry: 4, offset: 9), .init(entry: 7, chunks: [3])], final: true)),
+            .restoreEnd(RestoreEnd(files: 2, bytes: 10, failed: 1)),
+        ]
+        for message in messages { #expect(try roundTrip(message) == message) }
+    }
+
+    @Test("a chunk travels as [length, hash], and a HELLO without session decodes as a backup")
+    func wireForms() throws {
+        let data = try JSONEncoder().encode(RestoreChunk(length: 5, sha256: "cd"))
+        #expect(String(decoding: data, as: UTF8.self) == #"[5,"cd"]"#)
+        let hello = try MessageDecoder().decode(
+            Frame(
+                kind: .control,
+                payload: .init(
+                    string:
+                        #"{"type":"HELLO","version":1,"minVersion":1,"clientId":"a","capabilities":[],"mirrorDeletions":false}"#
+                )))
+        guard case .hello(let body) = hello else {
+            Issue.record("not a HELLO")
+            return
+        }
+        #expect(body.session == nil)
+    }
+}
