@@ -44,8 +44,10 @@ demo: build
 bench: release
 	python3 scripts/bench.py --bin-dir "$$($(SWIFT) build -c release --static-swift-stdlib --show-bin-path)"
 
+## Style (swift-format, warnings are errors) and shape (no file over 350 lines, no function over 60).
 lint:
-	$(SWIFT) format lint --recursive Package.swift Sources Tests
+	$(SWIFT) format lint --strict --recursive Package.swift Sources Tests
+	python3 scripts/check-shape.py Sources
 
 format:
 	$(SWIFT) format --in-place --recursive Package.swift Sources Tests
