@@ -124,7 +124,10 @@ let package = Package(
         ),
         .testTarget(
             name: "FileSyncClientTests",
-            dependencies: ["FileSyncClient", "FileSyncCore", "FileSyncSystem", "TestSupport"]
+            dependencies: [
+                "FileSyncClient", "FileSyncCore", "FileSyncSystem", "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "FileSyncSystemTests",

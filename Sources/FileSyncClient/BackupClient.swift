@@ -95,15 +95,7 @@ public struct BackupClient: Sendable {
         var options = options
         var summary = BackupSummary()
 
-        let scan = try await SourceScanner(source: options.source).scan()
-        summary.scanned = scan.fileCount
-        summary.warnings = scan.warnings
-        for warning in scan.warnings { logger.warning("skipped \(warning.path): \(warning.error?.message ?? "")") }
-        if options.mirrorDeletions && scan.entries.isEmpty {
-            summary.deletionsSkipped = "the source folder is empty; refusing to delete anything on the server"
-            logger.warning("\(summary.deletionsSkipped!)")
-            options.mirrorDeletions = false
-        }
+        let scan = try await scanSource(&options, summary: &summary)
 
         let counter = ByteCounter()
         let stats = TransferStats()
@@ -138,21 +130,50 @@ public struct BackupClient: Sendable {
                     throw BackupFailure.connectionLost("\(error)", attempts: attempt)
                 }
                 logger.warning(
-                    "attempt \(attempt) failed (\(error)); retrying in \(String(format: "%.1f", delay.inSeconds)) s")
+                    "attempt failed; retrying",
+                    metadata: [
+                        "attempt": "\(attempt)", "error": "\(error)",
+                        "seconds": "\(String(format: "%.1f", delay.inSeconds))",
+                    ])
                 summary.retries += 1
                 try await Task.sleep(for: delay)
             } catch let refusal as ServerRefusal {
-                switch refusal.error.code {
-                case FileSyncError.Code.authenticationFailed.rawValue:
-                    throw BackupFailure.authentication(refusal.error.message)
-                case FileSyncError.Code.clientKeyMismatch.rawValue:
-                    throw BackupFailure.clientKeyMismatch(refusal.error.message)
-                default:
-                    throw BackupFailure.refused(refusal)
-                }
+                throw Self.failure(refusal)
             }
         }
 
+        summarise(
+            &summary, scan: scan, last: last, stored: stored, bytesSent: bytesSent, stats: stats, counter: counter)
+        summary.seconds = (clock.now - start).inSeconds
+        return summary
+    }
+
+    /// Scans the source, noting what it skipped; `--delete` is dropped for an empty source.
+    private func scanSource(
+        _ options: inout BackupOptions, summary: inout BackupSummary
+    ) async throws -> SourceScanner.Result {
+        let scan = try await SourceScanner(source: options.source).scan()
+        summary.scanned = scan.fileCount
+        summary.warnings = scan.warnings
+        for warning in scan.warnings {
+            logger.warning(
+                "skipped", metadata: ["path": "\(warning.path)", "reason": "\(warning.error?.message ?? "")"])
+        }
+        if options.mirrorDeletions && scan.entries.isEmpty {
+            let reason = "the source folder is empty; refusing to delete anything on the server"
+            summary.deletionsSkipped = reason
+            logger.warning(Logger.Message(stringLiteral: reason))
+            options.mirrorDeletions = false
+        }
+        return scan
+    }
+
+    /// The run's summary from the last session's outcome and the counters of all sessions; drops the
+    /// chunk memos of files no longer in the source.
+    private func summarise(
+        _ summary: inout BackupSummary, scan: SourceScanner.Result, last: ClientSession.Outcome?, stored: EntrySet,
+        bytesSent: Int64, stats: TransferStats, counter: ByteCounter
+    ) {
         if scan.warnings.isEmpty, let directory = options.chunkCacheDirectory,
             let cache = ChunkCache(directory: directory, id: options.clientID)
         {
@@ -177,8 +198,15 @@ public struct BackupClient: Sendable {
         summary.bytesDeduplicated = stats.bytesDeduplicated
         summary.bytesResent = max(0, stats.contentBytesSent - bytesSent)
         summary.bytesOnWire = counter.bytes
-        summary.seconds = (clock.now - start).inSeconds
-        return summary
+    }
+
+    /// The failure a server's `ERROR` means for the run.
+    private static func failure(_ refusal: ServerRefusal) -> BackupFailure {
+        switch refusal.error.code {
+        case FileSyncError.Code.authenticationFailed.rawValue: .authentication(refusal.error.message)
+        case FileSyncError.Code.clientKeyMismatch.rawValue: .clientKeyMismatch(refusal.error.message)
+        default: .refused(refusal)
+        }
     }
 
     /// The server to use and, when found by discovery, the TLS fingerprint its OFFER announced.
@@ -199,7 +227,7 @@ public struct BackupClient: Sendable {
             throw FileSyncError(
                 .invalidSetting, "several servers answered: \(names); choose one with --server-name or --server")
         }
-        logger.info("found server \(matching[0].name) at \(matching[0].endpoint)")
+        logger.info("found a server", metadata: ["name": "\(matching[0].name)", "endpoint": "\(matching[0].endpoint)"])
         return (matching[0].endpoint, matching[0].fingerprint)
     }
 

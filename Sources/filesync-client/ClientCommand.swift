@@ -153,10 +153,7 @@ struct ClientCommand: AsyncParsableCommand {
             throw FileSyncError(.invalidSetting, "the source folder \(source) does not exist or is not a folder")
         }
         let clientID = try ClientID(validating: idText)
-        let environment = ProcessInfo.processInfo.environment
-        let configBase =
-            (environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory() + "/.config")
-            + "/filesync"
+        let configBase = XDGPaths().config
         let secretPath =
             secretFile
             ?? [configBase + "/secret", configBase + "/server.secret"].first {
@@ -176,9 +173,7 @@ struct ClientCommand: AsyncParsableCommand {
             knownServersPath: configBase + "/known_servers")
         options.useTLS = !noTls
         if !noCache {
-            options.chunkCacheDirectory =
-                (environment["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory() + "/.cache")
-                + "/filesync/chunks"
+            options.chunkCacheDirectory = XDGPaths().cache + "/chunks"
         }
         options.acceptNewFingerprint = acceptNewFingerprint
         options.server = try server.map { try Endpoint(parsing: $0) }

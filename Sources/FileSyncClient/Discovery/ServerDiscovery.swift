@@ -62,7 +62,8 @@ public struct ServerDiscovery: Sendable {
                         guard case .offer(let offer)? = try? DiscoveryPacket(bytes: envelope.data.readableBytesView),
                             offer.nonce == nonce, let host = envelope.remoteAddress.ipAddress
                         else {
-                            logger.debug("ignoring a datagram from \(envelope.remoteAddress)")
+                            logger.debug(
+                                "ignoring a datagram", metadata: ["from": "\(envelope.remoteAddress)"])
                             continue
                         }
                         let server = DiscoveredServer(
@@ -73,7 +74,11 @@ public struct ServerDiscovery: Sendable {
                 }
                 let window = timeout / attempts
                 for attempt in 1...attempts {
-                    logger.debug("DISCOVER \(attempt)/\(attempts) to \(group) via \(interface)")
+                    logger.debug(
+                        "DISCOVER",
+                        metadata: [
+                            "attempt": "\(attempt)/\(attempts)", "group": "\(group)", "interface": "\(interface)",
+                        ])
                     try await outbound.write(AddressedEnvelope(remoteAddress: groupAddress, data: query))
                     try await Task.sleep(for: window)
                     if !waitFullTime && !found.servers.withLock({ $0.isEmpty }) { break }

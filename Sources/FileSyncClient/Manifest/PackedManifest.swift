@@ -1,4 +1,5 @@
 import FileSyncCore
+
 /// Manifest entries held compactly: the paths in a ``PathList`` and the other fields in arrays of
 /// their own, about 22 bytes per entry besides its path (an array of ``ManifestEntry`` costs about
 /// 100, most of it for each path's own String storage). A million entries then fit in about 40 MB,

@@ -124,27 +124,7 @@ public struct SourceScanner: Sendable {
             return
         }
         defer { closedir(stream) }
-        var names: [String] = []
-        var seen = Set<String>()
-        while let entry = readdir(stream) {
-            let raw = withUnsafeBytes(of: entry.pointee.d_name) { bytes in
-                Array(bytes.prefix(while: { $0 != 0 }))
-            }
-            guard let name = String(validating: raw, as: UTF8.self) else {
-                let shown = String(decoding: raw, as: UTF8.self)
-                result.warnings.append(skipped(prefix, shown, "the name is not valid UTF-8"))
-                continue
-            }
-            if name == "." || name == ".." { continue }
-            // Swift compares strings by canonical equivalence: "é" composed and decomposed are one
-            // name to the protocol, so only the first of such a pair can be backed up.
-            guard seen.insert(name).inserted else {
-                result.warnings.append(skipped(prefix, name, "another name here differs only in Unicode normalization"))
-                continue
-            }
-            names.append(name)
-        }
-        names.sort()
+        let names = listNames(stream, prefix: prefix, into: &result)
         let directory = dirfd(stream)
         for name in names {
             let path = prefix.isEmpty ? name : prefix + "/" + name
@@ -192,8 +172,41 @@ public struct SourceScanner: Sendable {
         }
     }
 
+    /// The names in the folder `stream`, sorted; names that cannot be backed up are noted as
+    /// warnings in `result`.
+    private func listNames(_ stream: DirectoryStream, prefix: String, into result: inout Result) -> [String] {
+        var names: [String] = []
+        var seen = Set<String>()
+        while let entry = readdir(stream) {
+            let raw = withUnsafeBytes(of: entry.pointee.d_name) { bytes in
+                Array(bytes.prefix(while: { $0 != 0 }))
+            }
+            guard let name = String(validating: raw, as: UTF8.self) else {
+                let shown = String(decoding: raw, as: UTF8.self)
+                result.warnings.append(skipped(prefix, shown, "the name is not valid UTF-8"))
+                continue
+            }
+            if name == "." || name == ".." { continue }
+            // Swift compares strings by canonical equivalence: "é" composed and decomposed are one
+            // name to the protocol, so only the first of such a pair can be backed up.
+            guard seen.insert(name).inserted else {
+                result.warnings.append(skipped(prefix, name, "another name here differs only in Unicode normalization"))
+                continue
+            }
+            names.append(name)
+        }
+        return names.sorted()
+    }
+
     private func skipped(_ prefix: String, _ name: String, _ reason: String) -> FileResult {
         FileResult(
             path: prefix.isEmpty ? name : prefix + "/" + name, error: ErrorMessage(code: "skipped", message: reason))
     }
 }
+
+/// What `fdopendir(3)` returns on this platform.
+#if canImport(Glibc)
+    private typealias DirectoryStream = OpaquePointer
+#else
+    private typealias DirectoryStream = UnsafeMutablePointer<DIR>
+#endif

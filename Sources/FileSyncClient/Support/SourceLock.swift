@@ -1,5 +1,6 @@
 import Crypto
 import FileSyncCore
+import FileSyncSystem
 import Foundation
 
 #if canImport(Glibc)
@@ -14,13 +15,11 @@ public final class SourceLock: Sendable {
     public let path: String
     private let fd: Int32
 
-    /// Takes the lock for `source`, or throws at once when another process holds it.
-    public init(source: String) throws {
+    /// Takes the lock for `source`, or throws at once when another process holds it. The lock
+    /// lives in `paths.runtime` (``XDGPaths``: `$XDG_RUNTIME_DIR`, else the cache folder).
+    public init(source: String, paths: XDGPaths = XDGPaths()) throws {
         let resolved = URL(fileURLWithPath: source).resolvingSymlinksInPath().path
-        let environment = ProcessInfo.processInfo.environment
-        let base =
-            environment["XDG_RUNTIME_DIR"].map { $0 + "/filesync" }
-            ?? (environment["XDG_CACHE_HOME"] ?? (NSHomeDirectory() + "/.cache")) + "/filesync"
+        let base = paths.runtime
         try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
         let digest = SHA256.hash(data: Array(resolved.utf8)).prefix(8).hexString
         path = base + "/source-\(digest).lock"

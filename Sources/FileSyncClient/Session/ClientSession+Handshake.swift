@@ -1,0 +1,126 @@
+import FileSyncCore
+import Logging
+import NIOCore
+
+extension ClientSession {
+    /// The features this client offers in `HELLO` for a backup: compression as configured, and
+    /// every other feature of the backup's send side (not ``SessionFeatures/history``, which is
+    /// for snapshot and restore sessions).
+    var offeredFeatures: SessionFeatures {
+        var features = SessionFeatures(Self.helloOrder)
+        if options.compressionLevel == 0 {
+            features.subtract([.deflate, .zstd])
+        } else if options.zstdLevel <= 0 {
+            features.remove(.zstd)
+        }
+        return features
+    }
+
+    /// The features of a backup, in the order in which `HELLO` has always listed them (zstd before
+    /// deflate): kept so that what goes on the wire does not change.
+    static let helloOrder: [SessionFeatures] = [
+        .zstd, .deflate, .resume, .chunks, .binaryManifest, .fileFrames, .binaryTasks, .tasksPerPart,
+    ]
+
+    /// The capability names of `features`, in ``helloOrder``.
+    static func helloCapabilities(_ features: SessionFeatures) -> [String] {
+        helloOrder.filter { features.contains($0) }.map(\.capabilities).flatMap { $0 }
+    }
+
+    /// `HELLO`, the mutual proof of the secret (Protocol.md §4.1), and the wait in the queue:
+    /// returns `READY` and the features in force, negotiated once with
+    /// ``SessionFeatures/negotiate(client:server:)``.
+    func handshake(
+        _ events: inout ServerEvent.Iterator, link: Link, check: FingerprintCheck, knownServers: KnownServers
+    ) async throws -> (Ready, SessionFeatures) {
+        let clientNonce = Authenticator.nonce()
+        let offered = Self.helloCapabilities(offeredFeatures)
+        try await link.write(
+            .hello(
+                Hello(
+                    clientId: options.clientID.string, capabilities: offered,
+                    mirrorDeletions: options.mirrorDeletions, software: "filesync-client/\(FileSyncVersion.string)",
+                    clientNonce: clientNonce)))
+        let challenge = try await challenge(&events)
+        check.state.withLock { $0.serverSpoke = true }
+        try await authenticate(
+            challenge, clientNonce: clientNonce, link: link, check: check, knownServers: knownServers)
+        let ready = try await awaitReady(&events, channel: link.channel)
+        let features = SessionFeatures.negotiate(client: offered, server: ready.capabilities)
+        stats.ready()
+        logger.info(
+            "session ready",
+            metadata: [
+                "server": "\(ready.serverName)", "protocol": "\(ready.version)", "features": "\(features)",
+            ])
+        return (ready, features)
+    }
+
+    /// The server's `CHALLENGE`; without TLS, a server that closes instead probably requires it.
+    private func challenge(_ events: inout ServerEvent.Iterator) async throws -> Challenge {
+        let first: Message
+        do {
+            first = try await next(&events)
+        } catch let error as FileSyncError
+            where !options.useTLS
+            && [.connectionClosed, .malformedFrame, .frameTooLarge, .malformedMessage].contains(error.code)
+        {
+            throw BackupFailure.serverIdentity(
+                "the server at \(endpoint) closed the connection without answering HELLO: it probably requires TLS "
+                    + "(run without --no-tls)")
+        }
+        guard case .challenge(let challenge) = first else {
+            throw FileSyncError(.unexpectedMessage, "expected CHALLENGE after HELLO")
+        }
+        return challenge
+    }
+
+    /// Checks the server's proof, pins its certificate on first use, and answers with `AUTH`.
+    private func authenticate(
+        _ challenge: Challenge, clientNonce: String, link: Link, check: FingerprintCheck, knownServers: KnownServers
+    ) async throws {
+        let id = options.clientID.string
+        let serverNonce = challenge.serverNonce
+        let authenticator = options.authenticator
+        let expected = authenticator.serverProof(clientNonce: clientNonce, serverNonce: serverNonce, clientID: id)
+        guard serverNonce.utf8.count == 64, Authenticator.matches(challenge.serverProof, expected) else {
+            throw BackupFailure.authentication(
+                "the server at \(endpoint) could not prove it knows the secret: the secret file is wrong, "
+                    + "or this is not the server it claims to be; nothing was sent")
+        }
+        // The server proved it knows the secret: now its certificate may be pinned (trust on first use).
+        if let observed = check.state.withLock({ $0.observed }), knownServers.fingerprint(for: endpoint) != observed {
+            try knownServers.pin(observed, for: endpoint)
+            logger.notice(
+                "pinned the server's TLS fingerprint",
+                metadata: ["fingerprint": "\(observed)", "server": "\(endpoint)", "file": "\(knownServers.path)"])
+        }
+        try await link.write(
+            .auth(
+                Auth(
+                    proof: authenticator.clientProof(clientNonce: clientNonce, serverNonce: serverNonce, clientID: id),
+                    keyProof: Authenticator.keyProof(
+                        clientKey: options.clientKey, clientNonce: clientNonce, serverNonce: serverNonce, clientID: id),
+                    sealedKey: authenticator.sealedClientKey(
+                        options.clientKey, clientNonce: clientNonce, serverNonce: serverNonce, clientID: id))))
+    }
+
+    /// `READY`, after as many `QUEUED` as the queue takes; while queued, the idle timeout follows
+    /// the server's keepalive.
+    private func awaitReady(_ events: inout ServerEvent.Iterator, channel: any Channel) async throws -> Ready {
+        while true {
+            switch try await next(&events) {
+            case .ready(let ready):
+                try await channel.triggerUserOutboundEvent(IdleTimeoutHandler.SetTimeout(options.idleTimeout)).get()
+                return ready
+            case .queued(let queued):
+                logger.notice(
+                    "another client is backing up; waiting in line", metadata: ["position": "\(queued.position)"])
+                let limit = TimeAmount.seconds(Int64(max(queued.keepaliveSeconds, 1) * 3 + 5))
+                try await channel.triggerUserOutboundEvent(IdleTimeoutHandler.SetTimeout(limit)).get()
+            case let other:
+                throw FileSyncError(.unexpectedMessage, "expected READY or QUEUED, got \(other.kind.rawValue)")
+            }
+        }
+    }
+}
