@@ -33,7 +33,8 @@ struct SendStateMachine {
         case awaitTasks
         /// Send the file of this manifest entry for this task, then report ``Event/fileFinished(_:)``.
         case sendFile(entry: Int, task: TransferTask)
-        /// Flush, then read the `CHUNK_NEED` for the chunk list just sent.
+        /// Read the `CHUNK_NEED` for the chunk list just sent (the sender flushed it first), and
+        /// report it with ``Event/chunkNeedArrived(_:)``; nothing else may come in between.
         case awaitChunkNeed
         /// Send the chunks of the last list flagged here, in list order.
         case sendChunks(needed: [Bool])
