@@ -119,6 +119,8 @@ let package = Package(
             name: "FileSyncServerTests",
             dependencies: [
                 "FileSyncServer", "FileSyncCore", "FileSyncSystem", "TestSupport",
+                // The restore loopback test joins the server's sender to the client's receiver.
+                "FileSyncClient",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

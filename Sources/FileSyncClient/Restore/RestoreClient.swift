@@ -1,0 +1,128 @@
+import FileSyncCore
+import Foundation
+import NIOCore
+
+/// The client's side of a restore session after `READY` (Protocol.md §11.3, §11.4), over any
+/// ``RestoreChannel``: `RESTORE`, the `RESTORE_LIST` parts, the plan (refusing before anything is
+/// asked when files are in the way), `RESTORE_WANT`, the files, then folder metadata and, when
+/// everything is in place, the removal of `.filesync-restore`.
+public struct RestoreClient {
+    public var folder: RestoreFolder
+    /// `--overwrite`.
+    public var overwrite: Bool
+    /// The compression flags in force (`.deflated`, `.zstd`).
+    public var codecs: Frame.Flags
+
+    public init(folder: RestoreFolder, overwrite: Bool = false, codecs: Frame.Flags = []) {
+        self.folder = folder
+        self.overwrite = overwrite
+        self.codecs = codecs
+    }
+
+    /// Runs the session.
+    ///
+    /// - Throws: ``RestoreFailure`` (an `ERROR` from the server, a closed connection), a
+    ///   ``FileSyncError`` for a server that broke the protocol or a target that cannot be written.
+    public func run(_ request: Restore, over channel: some RestoreChannel) async throws -> RestoreSummary {
+        let started = Date()
+        let encoder = ControlMessageEncoder()
+        try await channel.send([encoder.frame(.restore(request))])
+        let (snapshot, entries) = try await Self.readList(from: channel)
+        let paths = try Self.validate(entries)
+        let plan = RestorePlanner(overwrite: overwrite, journal: RestoreJournal.load(from: folder))
+            .plan(entries, paths: paths, local: folder)
+        var summary: RestoreSummary
+        if plan.refused {
+            // Nothing is asked: an empty final want lets the server end the session normally.
+            try await channel.send([encoder.frame(.restoreWant(RestoreWant(files: [], final: true)))])
+            summary = RestoreSummary()
+            summary.listed = entries.count
+            summary.conflicts = plan.conflicts
+        } else {
+            try await channel.send(Self.wantParts(plan.wants).map { try encoder.frame(.restoreWant($0)) })
+            let receiver = RestoreReceiver(folder: folder, entries: entries, paths: paths, plan: plan, codecs: codecs)
+            while true {
+                guard let frame = try await channel.receive() else { throw RestoreFailure.connectionClosed }
+                if try receiver.receive(frame) { break }
+            }
+            summary = receiver.summary
+            summary.failed += finishFolders(entries, paths: paths)
+            if summary.complete { folder.removeState() }
+        }
+        summary.snapshot = snapshot.id
+        summary.seconds = Date().timeIntervalSince(started)
+        return summary
+    }
+
+    /// Reads `RESTORE_LIST` parts until the final one.
+    static func readList(from channel: some RestoreChannel) async throws -> (SnapshotDescription, [RestoreEntry]) {
+        let decoder = MessageDecoder()
+        var entries: [RestoreEntry] = []
+        while true {
+            guard let frame = try await channel.receive() else { throw RestoreFailure.connectionClosed }
+            switch try decoder.decode(frame) {
+            case .restoreList(let part):
+                guard part.entries.count <= RestoreList.maxEntriesPerPart else {
+                    throw FileSyncError(.limitExceeded, "a RESTORE_LIST part of \(part.entries.count) entries")
+                }
+                entries += part.entries
+                if part.final { return (part.snapshot, entries) }
+            case .error(let error): throw RestoreFailure.refused(error)
+            case let other:
+                throw FileSyncError(.unexpectedMessage, "expected RESTORE_LIST, got \(other.kind.rawValue)")
+            }
+        }
+    }
+
+    /// Each entry's path, after checking every entry and that no path comes twice.
+    static func validate(_ entries: [RestoreEntry]) throws -> [RelativePath] {
+        var seen = Set<String>()
+        return try entries.map { entry in
+            let path = try entry.validated()
+            guard seen.insert(entry.path).inserted else {
+                throw FileSyncError(.malformedMessage, "RESTORE_LIST names \"\(entry.path)\" twice")
+            }
+            return path
+        }
+    }
+
+    /// `RESTORE_WANT` parts of at most 10,000 files and about 8 MiB of JSON (a chunk index costs
+    /// at most 8 bytes).
+    static func wantParts(_ wants: [RestoreWant.File]) -> [RestoreWant] {
+        var parts: [RestoreWant] = []
+        var current: [RestoreWant.File] = []
+        var bytes = 0
+        for want in wants {
+            let size = 64 + (want.chunks?.count ?? 0) * 8
+            if !current.isEmpty && (current.count >= RestoreWant.maxFilesPerPart || bytes + size > (8 << 20)) {
+                parts.append(RestoreWant(files: current, final: false))
+                current = []
+                bytes = 0
+            }
+            current.append(want)
+            bytes += size
+        }
+        parts.append(RestoreWant(files: current, final: true))
+        return parts
+    }
+
+    /// Creates every listed folder and gives it its mode and mtime, deepest first, after its contents.
+    func finishFolders(_ entries: [RestoreEntry], paths: [RelativePath]) -> [FileResult] {
+        let folders = entries.indices.filter { entries[$0].type == "dir" }
+            .sorted { paths[$0].components.count > paths[$1].components.count }
+        var failed: [FileResult] = []
+        for index in folders {
+            do {
+                let fd = try folder.openFolder(paths[index].components, create: true)
+                defer { close(fd) }
+                guard RestoreFolder.apply(mode: entries[index].mode, mtimeNs: entries[index].mtimeNs, to: fd) else {
+                    throw RestoreFolder.failure("cannot set the mode and mtime of the folder \"\(paths[index])\"")
+                }
+            } catch {
+                let failure = error as? FileSyncError ?? FileSyncError(.storageFailed, "\(error)")
+                failed.append(FileResult(path: entries[index].path, error: ErrorMessage(failure)))
+            }
+        }
+        return failed
+    }
+}

@@ -1,0 +1,133 @@
+import Crypto
+import FileSyncCore
+import FileSyncSystem
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Writes one restored file into `DIR/.filesync-restore/partial/<sha256>`, in file order, hashing as
+/// it goes; ``commit(journal:)`` checks the whole SHA-256, applies mode and mtime, syncs and renames
+/// it into place. A chunked file takes the chunks not sent from the existing local file, each
+/// checked against its hash as it is copied.
+final class RestoreFileWriter {
+    let entry: RestoreEntry
+    let path: RelativePath
+    private let folder: RestoreFolder
+    private let partial: Int32
+    private let fd: Int32
+    private var hasher = SHA256()
+    /// For a chunked transfer: the local file, where its chunks are, and the next chunk to write.
+    private var local: Int32 = -1
+    private let localChunks: [ChunkHash: Int64]
+    private var nextChunk = 0
+    /// Bytes taken from the local file or a partial copy instead of the network.
+    private(set) var reusedBytes: Int64 = 0
+
+    /// Opens the partial copy: new (empty), or continued from `offset` (the bytes before it hashed).
+    init(folder: RestoreFolder, entry: RestoreEntry, path: RelativePath, offset: Int64?, localChunks: [ChunkHash: Int64]?)
+        throws
+    {
+        self.folder = folder
+        self.entry = entry
+        self.path = path
+        self.localChunks = localChunks ?? [:]
+        partial = try folder.partialFolder(create: true)
+        let name = entry.sha256!
+        let flags = O_RDWR | O_NOFOLLOW | O_CLOEXEC
+        fd = offset == nil ? openat(partial, name, flags | O_CREAT | O_TRUNC, 0o600) : openat(partial, name, flags)
+        guard fd >= 0 else { throw RestoreFolder.failure("cannot open the partial copy of \"\(path)\"") }
+        if let offset {
+            do {
+                try hashPrefix(offset)
+            } catch {
+                close(fd)
+                throw error
+            }
+        }
+        if localChunks != nil {
+            local = folder.openFile(path)
+            if local < 0 {
+                close(fd)
+                throw RestoreFolder.failure("cannot open the local \"\(path)\" to reuse its chunks")
+            }
+        }
+    }
+
+    deinit {
+        if fd >= 0 { close(fd) }
+        if local >= 0 { close(local) }
+    }
+
+    /// Hashes the partial's first `offset` bytes and cuts it there, so the data continues it.
+    private func hashPrefix(_ offset: Int64) throws {
+        guard let status = FileStatus.of(descriptor: fd), status.size >= offset, ftruncate(fd, off_t(offset)) == 0
+        else { throw FileSyncError(.storageFailed, "the partial copy of \"\(path)\" is gone or shorter than asked") }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: ProtocolLimits.blockSize, alignment: 16)
+        defer { buffer.deallocate() }
+        var done: Int64 = 0
+        while done < offset {
+            let part = UnsafeMutableRawBufferPointer(rebasing: buffer[..<Int(min(Int64(buffer.count), offset - done))])
+            guard readFully(fd, into: part, at: done) else { throw RestoreFolder.failure("cannot read a partial copy") }
+            hasher.update(bufferPointer: UnsafeRawBufferPointer(part))
+            done += Int64(part.count)
+        }
+        reusedBytes = offset
+        guard lseek(fd, off_t(offset), SEEK_SET) == off_t(offset) else {
+            throw RestoreFolder.failure("cannot seek in a partial copy")
+        }
+    }
+
+    /// Appends content bytes.
+    func write(_ bytes: UnsafeRawBufferPointer) throws {
+        hasher.update(bufferPointer: bytes)
+        guard writeFully(fd, bytes) else { throw RestoreFolder.failure("cannot write the partial copy of \"\(path)\"") }
+    }
+
+    /// Appends chunk `index` (received), after copying the local chunks before it.
+    func writeChunk(_ index: Int, _ bytes: UnsafeRawBufferPointer) throws {
+        try copyLocalChunks(upTo: index)
+        try write(bytes)
+        nextChunk = index + 1
+    }
+
+    /// Copies the chunks from ``nextChunk`` up to `index` (exclusive) from the local file.
+    func copyLocalChunks(upTo index: Int) throws {
+        guard let chunks = entry.chunks, nextChunk < index else { return }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: ProtocolLimits.maxChunkSize, alignment: 16)
+        defer { buffer.deallocate() }
+        for chunk in chunks[nextChunk..<index] {
+            let part = UnsafeMutableRawBufferPointer(rebasing: buffer[..<chunk.length])
+            guard let hash = chunk.hash, let offset = localChunks[hash], readFully(local, into: part, at: offset),
+                ChunkHash(of: UnsafeRawBufferPointer(part)) == hash
+            else {
+                throw FileSyncError(.sourceChanged, "the local \"\(path)\" changed while its chunks were reused")
+            }
+            reusedBytes += Int64(chunk.length)
+            try write(UnsafeRawBufferPointer(part))
+        }
+        nextChunk = index
+    }
+
+    /// Finishes the file: the remaining local chunks, the whole SHA-256 (a mismatch deletes the
+    /// partial), mode and mtime, `fsync`, the rename into place (parent folders created), the journal.
+    func commit(journal: RestoreJournal) throws {
+        if let chunks = entry.chunks, local >= 0 { try copyLocalChunks(upTo: chunks.count) }
+        let name = entry.sha256!
+        guard hasher.finalize().hexString == name else {
+            unlinkat(partial, name, 0)
+            throw FileSyncError(.checksumMismatch, "the SHA-256 of the content received for \"\(path)\" is not \(name)")
+        }
+        guard RestoreFolder.apply(mode: entry.mode, mtimeNs: entry.mtimeNs, to: fd), fsync(fd) == 0 else {
+            throw RestoreFolder.failure("cannot set the mode and mtime of \"\(path)\"")
+        }
+        let parent = try folder.openFolder(path.parentComponents, create: true)
+        defer { close(parent) }
+        guard renameat(partial, name, parent, String(path.lastComponent)) == 0 else {
+            throw RestoreFolder.failure("cannot rename \"\(path)\" into place")
+        }
+        try journal.append(path: path.string, sha256: name)
+    }
+}

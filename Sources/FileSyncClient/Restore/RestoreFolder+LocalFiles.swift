@@ -1,0 +1,48 @@
+import Crypto
+import FileSyncCore
+import FileSyncSystem
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+extension RestoreFolder: RestoreLocalFiles {
+    public func sha256(of path: RelativePath) -> String? {
+        let fd = openFile(path)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var hasher = SHA256()
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: ProtocolLimits.blockSize, alignment: 16)
+        defer { buffer.deallocate() }
+        while true {
+            let count = read(fd, buffer.baseAddress, buffer.count)
+            if count < 0 && errno == EINTR { continue }
+            guard count >= 0 else { return nil }
+            if count == 0 { return hasher.finalize().hexString }
+            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[..<count]))
+        }
+    }
+
+    public func chunkOffsets(of path: RelativePath) -> [ChunkHash: Int64]? {
+        let fd = openFile(path)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var reader = ChunkReader(fd: fd)
+        var offsets: [ChunkHash: Int64] = [:]
+        do {
+            while let chunk = try reader.next() {
+                if offsets[chunk.entry.hash] == nil { offsets[chunk.entry.hash] = chunk.offset }
+            }
+        } catch {
+            return nil
+        }
+        return offsets
+    }
+
+    public func partialSize(sha256: String) -> Int64? {
+        guard let partial = try? partialFolder(create: false), partial >= 0 else { return nil }
+        return FileStatus.of(sha256, in: partial).flatMap { $0.kind == .file ? $0.size : nil }
+    }
+}

@@ -1,0 +1,22 @@
+import FileSyncCore
+
+/// What is at a path of the restore target, without following a symlink anywhere on the way.
+public enum RestoreLocalState: Sendable, Equatable {
+    case absent
+    case file(size: Int64)
+    case directory
+    /// A symlink, a special file, or a path whose parent is not a plain folder.
+    case other
+}
+
+/// What ``RestorePlanner`` asks about the target folder; ``RestoreFolder`` answers from the disk,
+/// tests from memory. Each question is asked only when the answer can change the plan.
+public protocol RestoreLocalFiles {
+    func state(of path: RelativePath) -> RestoreLocalState
+    /// The lowercase hex SHA-256 of the regular file at `path`, `nil` when it cannot be read.
+    func sha256(of path: RelativePath) -> String?
+    /// The file at `path` cut by the v1 chunker: the offset of each distinct chunk, by hash.
+    func chunkOffsets(of path: RelativePath) -> [ChunkHash: Int64]?
+    /// The size of the partial copy kept for content `sha256` by an earlier restore, if any.
+    func partialSize(sha256: String) -> Int64?
+}

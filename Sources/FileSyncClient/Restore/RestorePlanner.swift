@@ -1,0 +1,97 @@
+import FileSyncCore
+
+/// Decides, from the `RESTORE_LIST` entries and what the target folder holds, which files to ask
+/// for and how (Protocol.md §11.4): whole, from an offset (a partial copy of a cut run), or as the
+/// chunks the local file lacks. Pure apart from the questions it puts to ``RestoreLocalFiles``.
+public struct RestorePlanner {
+    /// `--overwrite`: files in the way are replaced instead of refusing the restore.
+    public var overwrite: Bool
+    /// `<path>: <sha256>` of the files a cut run of this restore completed (its journal).
+    public var journal: [String: String]
+
+    public init(overwrite: Bool, journal: [String: String] = [:]) {
+        self.overwrite = overwrite
+        self.journal = journal
+    }
+
+    /// The plan for `entries` (validated), given `local`.
+    public func plan(_ entries: [RestoreEntry], paths: [RelativePath], local: some RestoreLocalFiles) -> RestorePlan {
+        var plan = RestorePlan()
+        var resumed = Set<String>()
+        for (number, entry) in entries.enumerated() {
+            let path = paths[number]
+            let state = local.state(of: path)
+            switch entry.type {
+            case "dir": planFolder(entry, state: state, into: &plan)
+            case "file":
+                planFile(number, entry, path: path, state: state, local: local, resumed: &resumed, into: &plan)
+            default: continue  // a kind this client does not know (§11.3)
+            }
+        }
+        return plan
+    }
+
+    private func planFolder(_ entry: RestoreEntry, state: RestoreLocalState, into plan: inout RestorePlan) {
+        switch state {
+        case .absent, .directory: return
+        case .file, .other:
+            if overwrite {
+                plan.failed.append(Self.failure(entry.path, "something other than a folder is in the way"))
+            } else {
+                plan.conflicts.append(entry.path)
+            }
+        }
+    }
+
+    private func planFile(
+        _ number: Int, _ entry: RestoreEntry, path: RelativePath, state: RestoreLocalState,
+        local: some RestoreLocalFiles, resumed: inout Set<String>, into plan: inout RestorePlan
+    ) {
+        let sha256 = entry.sha256!
+        let ours = journal[entry.path] != nil
+        if case .file(let size) = state, size == entry.size, journal[entry.path] == sha256 {
+            plan.skipped.append(number)
+            return
+        }
+        switch state {
+        case .absent: break
+        case .directory:
+            if overwrite || ours {
+                plan.failed.append(Self.failure(entry.path, "a folder is in the way"))
+            } else {
+                plan.conflicts.append(entry.path)
+            }
+            return
+        case .file, .other:
+            guard overwrite || ours else {
+                plan.conflicts.append(entry.path)
+                return
+            }
+        }
+        // A partial copy is continued once per content: two entries with the same content share it.
+        if let held = local.partialSize(sha256: sha256), held > 0, held < entry.size, resumed.insert(sha256).inserted {
+            plan.wants.append(RestoreWant.File(entry: number, offset: held))
+            return
+        }
+        if case .file(let size) = state {
+            if overwrite, size == entry.size, local.sha256(of: path) == sha256 {
+                plan.skipped.append(number)
+                return
+            }
+            if let chunks = entry.chunks, let offsets = local.chunkOffsets(of: path) {
+                let missing = chunks.indices.filter { index in chunks[index].hash.map { offsets[$0] == nil } ?? true }
+                if missing.count < chunks.count {
+                    // At least one chunk is asked even when all are here: a want names something to send.
+                    plan.wants.append(RestoreWant.File(entry: number, chunks: missing.isEmpty ? [0] : missing))
+                    plan.localChunks[number] = offsets
+                    return
+                }
+            }
+        }
+        plan.wants.append(RestoreWant.File(entry: number))
+    }
+
+    private static func failure(_ path: String, _ message: String) -> FileResult {
+        FileResult(path: path, error: ErrorMessage(code: FileSyncError.Code.typeConflict.rawValue, message: message))
+    }
+}

@@ -1,0 +1,29 @@
+import FileSyncCore
+
+/// What one restore did; printed as one line, or as one JSON object with `--json` (like ``BackupSummary``).
+public struct RestoreSummary: Codable, Sendable, Equatable {
+    /// The snapshot restored.
+    public var snapshot: String?
+    /// Entries the snapshot listed under the requested paths.
+    public var listed = 0
+    /// Files received and put in place.
+    public var restored = 0
+    /// Files already in place (equal content, or finished by a cut run).
+    public var skipped = 0
+    /// Files that could not be restored, with the reason.
+    public var failed: [FileResult] = []
+    /// Files in the way without `--overwrite`: the restore was refused and nothing was asked.
+    public var conflicts: [String] = []
+    /// File content bytes received (after decompression).
+    public var bytesReceived: Int64 = 0
+    /// Bytes taken from the target instead of the network: local chunks and continued partial copies.
+    public var bytesReused: Int64 = 0
+    public var seconds = 0.0
+    /// The server used, as HOST:PORT (set by the caller that connected).
+    public var server: String?
+
+    public init() {}
+
+    /// Whether the whole restore is in place.
+    public var complete: Bool { failed.isEmpty && conflicts.isEmpty }
+}

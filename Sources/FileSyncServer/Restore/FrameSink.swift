@@ -1,0 +1,7 @@
+import FileSyncCore
+
+/// Where a restore sender writes its frames: the connection, in the real server; a buffer in tests.
+/// `write` returns once the frames are taken, so a slow peer slows the sender down.
+public protocol FrameSink {
+    func write(_ frames: [Frame]) async throws
+}

@@ -1,0 +1,164 @@
+import Crypto
+import FileSyncCore
+import NIOCore
+
+/// Drives a ``RestoreSendStateMachine`` for one restore session: feed it each control message the
+/// client sends with ``receive(_:)``; it answers through the ``FrameSink`` (the `RESTORE_LIST`
+/// parts, then every wanted file and `RESTORE_END`) with content read from the
+/// ``SnapshotContentSource``, a block at a time: it holds about one write batch (1 MiB) of frames
+/// and one block, whatever the file sizes.
+///
+/// Data and chunk frames are compressed by the client's rules for backups (Protocol.md §5.4): the
+/// entropy of the first block decides, and a file whose first block does not shrink goes stored.
+public struct RestoreSender {
+    let source: any SnapshotContentSource
+    let sink: any FrameSink
+    let compressor: BlockCompressor?
+    private var machine: RestoreSendStateMachine
+    private let encoder = ControlMessageEncoder()
+    var batch: [Frame] = []
+    private var batchBytes = 0
+    private static let batchLimit = 1 << 20
+
+    /// - Parameters:
+    ///   - compressor: the negotiated codec (zstd when both announced it, else zlib), `nil` for none.
+    ///   - maxPartBytes: the JSON budget of one `RESTORE_LIST` part (smaller only in tests).
+    /// - Throws: when the source cannot list the client's snapshots.
+    public init(
+        source: any SnapshotContentSource, sink: any FrameSink, compressor: BlockCompressor? = nil,
+        maxPartBytes: Int = ProtocolLimits.maxControlPayload / 2
+    ) throws {
+        self.source = source
+        self.sink = sink
+        self.compressor = compressor
+        machine = RestoreSendStateMachine(snapshots: try source.snapshotDescriptions(), maxPartBytes: maxPartBytes)
+    }
+
+    /// Handles one message from the client (`RESTORE`, `RESTORE_WANT`) and everything that follows
+    /// from it. Returns `true` when the session is over (`RESTORE_END` written): close the connection.
+    ///
+    /// - Throws: a ``FileSyncError`` to answer with `ERROR` (a refusal, or `notFound`), or the sink's error.
+    public mutating func receive(_ message: Message) async throws -> Bool {
+        let event: RestoreSendStateMachine.Event
+        switch message {
+        case .restore(let request): event = .restore(request)
+        case .restoreWant(let part): event = .want(part)
+        default:
+            throw FileSyncError(.unexpectedMessage, "\(message.kind.rawValue) is not allowed in a restore session")
+        }
+        var actions = try machine.handle(event)
+        while !actions.isEmpty {
+            var following: [RestoreSendStateMachine.Action] = []
+            for action in actions {
+                switch action {
+                case .loadEntries(let snapshot, let paths):
+                    following += try machine.handle(.entries(try source.entries(ofSnapshot: snapshot, under: paths)))
+                case .send(let message):
+                    try await append(encoder.frame(message))
+                case .sendFile(let plan):
+                    following += try machine.handle(try await send(plan))
+                case .close:
+                    try await flush()
+                    return true
+                }
+            }
+            actions = following
+        }
+        try await flush()
+        return false
+    }
+
+    /// Sends one file as its plan says; a source that cannot produce the content, or content that
+    /// does not match its hashes, ends it with `FILE_ABORT` instead of `FILE_END`.
+    private mutating func send(_ plan: RestoreFilePlan) async throws -> RestoreSendStateMachine.Event {
+        try await append(encoder.frame(.fileHeader(plan.header)))
+        let reason: String?
+        switch plan.content {
+        case .range(let range): reason = try await sendRange(range, of: plan)
+        case .chunks(let indices): reason = try await sendChunks(indices, of: plan.entry)
+        }
+        if let reason {
+            try await append(encoder.frame(.fileAbort(FileAbort(reason: reason))))
+            return .fileAborted
+        }
+        try await append(encoder.frame(.fileEnd(plan.end)))
+        return .fileSent(bytes: plan.contentBytes)
+    }
+
+    /// Data frames of `range`; the reason to abort, if any. From byte 0 the content is also checked
+    /// against the entry's SHA-256, so damaged storage is caught before the client's own check.
+    private mutating func sendRange(_ range: Range<Int64>, of plan: RestoreFilePlan) async throws -> String? {
+        var hasher: SHA256? = range.lowerBound == 0 ? SHA256() : nil
+        var offset = range.lowerBound
+        var compressing = compressor != nil
+        while offset < range.upperBound {
+            let count = Int(min(Int64(ProtocolLimits.blockSize), range.upperBound - offset))
+            let bytes: [UInt8]
+            do {
+                bytes = try source.bytes(of: plan.entry, at: offset, count: count)
+            } catch {
+                return "cannot read the stored content: \(error)"
+            }
+            guard bytes.count == count else { return "the stored content is shorter than the snapshot says" }
+            hasher?.update(data: bytes)
+            try await appendBlock(.data, hash: nil, bytes, compressing: &compressing, first: offset == range.lowerBound)
+            offset += Int64(count)
+        }
+        if let digest = hasher?.finalize(), digest.hexString != plan.end.sha256 {
+            return "the stored content does not match its SHA-256"
+        }
+        return nil
+    }
+
+    /// Chunk frames of the chunks asked for, each checked against its listed length and hash.
+    private mutating func sendChunks(_ indices: [Int], of entry: SnapshotEntry) async throws -> String? {
+        var compressing = compressor != nil
+        for (position, index) in indices.enumerated() {
+            let listed = entry.chunks[index]
+            let bytes: [UInt8]
+            do {
+                bytes = try source.chunk(index, of: entry)
+            } catch {
+                return "cannot read stored chunk \(index): \(error)"
+            }
+            let matches = bytes.withUnsafeBytes { $0.count == listed.length && ChunkHash(of: $0) == listed.hash }
+            guard matches else { return "stored chunk \(index) does not match its SHA-256" }
+            try await appendBlock(.chunk, hash: listed.hash, bytes, compressing: &compressing, first: position == 0)
+        }
+        return nil
+    }
+
+    /// Appends a data frame, or a chunk frame (`hash` first), compressed when that pays.
+    private mutating func appendBlock(
+        _ kind: Frame.Kind, hash: ChunkHash?, _ bytes: [UInt8], compressing: inout Bool, first: Bool
+    ) async throws {
+        var payload = ByteBufferAllocator().buffer(capacity: bytes.count + (hash == nil ? 0 : ChunkHash.byteCount))
+        hash?.write(to: &payload)
+        var flags: Frame.Flags = []
+        if compressing, let compressor {
+            let shrank = bytes.withUnsafeBytes { raw in
+                (!first || Compressibility.isWorthTrying(raw)) && compressor.compress(raw, into: &payload)
+            }
+            if shrank {
+                flags = compressor.flag
+            } else if first {
+                compressing = false
+            }
+        }
+        if flags.isEmpty { payload.writeBytes(bytes) }
+        try await append(Frame(kind: kind, flags: flags, payload: payload))
+    }
+
+    private mutating func append(_ frame: Frame) async throws {
+        batch.append(frame)
+        batchBytes += frame.payload.readableBytes + Frame.headerSize
+        if batchBytes >= Self.batchLimit { try await flush() }
+    }
+
+    private mutating func flush() async throws {
+        guard !batch.isEmpty else { return }
+        try await sink.write(batch)
+        batch.removeAll(keepingCapacity: true)
+        batchBytes = 0
+    }
+}

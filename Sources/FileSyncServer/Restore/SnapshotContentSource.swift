@@ -1,0 +1,58 @@
+import FileSyncCore
+
+/// One entry of a stored snapshot, as the storage engine describes it to the restore sender.
+public struct SnapshotEntry: Sendable, Equatable {
+    /// The kinds a snapshot holds today; later kinds are added here and mapped in ``RestoreSendStateMachine``.
+    public enum Kind: Sendable, Equatable {
+        case file, directory
+    }
+
+    public var path: String
+    public var kind: Kind
+    /// Bytes; 0 for a folder.
+    public var size: Int64
+    public var mtimeNs: Int64
+    /// Permission bits, ≤ 0o7777.
+    public var mode: UInt32
+    /// Lowercase hex SHA-256 of the whole content, for files.
+    public var sha256: String?
+    /// The file's chunks in order (length and SHA-256), when the storage knows them; empty otherwise.
+    public var chunks: [ChunkEntry]
+
+    public init(
+        path: String, kind: Kind, size: Int64, mtimeNs: Int64, mode: UInt32, sha256: String? = nil,
+        chunks: [ChunkEntry] = []
+    ) {
+        self.path = path
+        self.kind = kind
+        self.size = size
+        self.mtimeNs = mtimeNs
+        self.mode = mode
+        self.sha256 = sha256
+        self.chunks = chunks
+    }
+}
+
+/// What the snapshot storage engine provides to a restore session (Protocol.md §11): the list of a
+/// client's snapshots, the entries of one, and their content. Synchronous and throwing: the
+/// ``RestoreSender`` calls it between frames, one file at a time.
+public protocol SnapshotContentSource: Sendable {
+    /// The client's snapshots, oldest first.
+    func snapshotDescriptions() throws -> [SnapshotDescription]
+
+    /// The entries of snapshot `id` at and below each of `paths` (all of them when `paths` is
+    /// empty), parents before their contents, each path once. A path the snapshot does not hold is
+    /// simply absent (the caller answers `notFound`).
+    func entries(ofSnapshot id: String, under paths: [RelativePath]) throws -> [SnapshotEntry]
+
+    /// The content of chunk `index` of `entry.chunks`, checked against its SHA-256 by the source.
+    ///
+    /// - Throws: when the content is missing or damaged (the file is then aborted, not the session).
+    func chunk(_ index: Int, of entry: SnapshotEntry) throws -> [UInt8]
+
+    /// `count` bytes (≤ 1 MiB) of the file `entry` starting at `offset`, as verified as the source
+    /// can (the receiver checks the whole SHA-256 in any case).
+    ///
+    /// - Throws: when the content is missing or damaged.
+    func bytes(of entry: SnapshotEntry, at offset: Int64, count: Int) throws -> [UInt8]
+}
