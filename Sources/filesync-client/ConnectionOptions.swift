@@ -38,7 +38,8 @@ struct ConnectionOptions: ParsableArguments {
     /// The integrator replaces this body with the client session's connection code (discovery,
     /// TLS, HELLO/CHALLENGE/AUTH, QUEUED/READY, the `"history"` check of §11.1); until then the
     /// subcommands are not registered and this refuses.
-    func connect(clientID: ClientID, session: String) async throws -> (channel: any RestoreChannel, codecs: Frame.Flags) {
+    func connect(clientID: ClientID, session: String) async throws -> (channel: any RestoreChannel, codecs: Frame.Flags)
+    {
         throw FileSyncError(.internalError, "the \(session) session is not wired to a connection yet")
     }
 }

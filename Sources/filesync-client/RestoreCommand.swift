@@ -61,7 +61,8 @@ struct RestoreCommand: AsyncParsableCommand {
         do {
             let request = Restore(snapshot: snapshot, at: at.flatMap { RestoreTime.parse($0) }, paths: paths)
             let folder = try RestoreFolder(path: URL(fileURLWithPath: to).standardizedFileURL.path)
-            let (channel, codecs) = try await connection.connect(clientID: try ClientID(validating: id), session: "restore")
+            let (channel, codecs) = try await connection.connect(
+                clientID: try ClientID(validating: id), session: "restore")
             let summary = try await RestoreClient(folder: folder, overwrite: overwrite, codecs: codecs)
                 .run(request, over: channel)
             report(summary)
@@ -92,7 +93,9 @@ struct RestoreCommand: AsyncParsableCommand {
             for path in summary.conflicts.prefix(100) { Self.fail("  \(path)") }
             if summary.conflicts.count > 100 { Self.fail("  … and \(summary.conflicts.count - 100) more") }
         }
-        for failure in summary.failed { Self.fail("failed: \(failure.path): \(failure.error?.message ?? "unknown error")") }
+        for failure in summary.failed {
+            Self.fail("failed: \(failure.path): \(failure.error?.message ?? "unknown error")")
+        }
     }
 
     static func fail(_ message: String) {

@@ -40,7 +40,8 @@ struct SnapshotsCommand: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            let (channel, _) = try await connection.connect(clientID: try ClientID(validating: id), session: "snapshots")
+            let (channel, _) = try await connection.connect(
+                clientID: try ClientID(validating: id), session: "snapshots")
             let snapshots = try await SnapshotsClient.list(over: channel)
             if json {
                 let encoder = JSONEncoder()

@@ -75,7 +75,7 @@ public struct RestoreClient {
     }
 
     /// Each entry's path, after checking every entry and that no path comes twice.
-    static func validate(_ entries: [RestoreEntry]) throws -> [RelativePath] {
+    public static func validate(_ entries: [RestoreEntry]) throws -> [RelativePath] {
         var seen = Set<String>()
         return try entries.map { entry in
             let path = try entry.validated()

@@ -27,7 +27,9 @@ final class RestoreFileWriter {
     private(set) var reusedBytes: Int64 = 0
 
     /// Opens the partial copy: new (empty), or continued from `offset` (the bytes before it hashed).
-    init(folder: RestoreFolder, entry: RestoreEntry, path: RelativePath, offset: Int64?, localChunks: [ChunkHash: Int64]?)
+    init(
+        folder: RestoreFolder, entry: RestoreEntry, path: RelativePath, offset: Int64?, localChunks: [ChunkHash: Int64]?
+    )
         throws
     {
         self.folder = folder

@@ -59,7 +59,8 @@ public final class RestoreReceiver {
             perform { writer in
                 try decoded.withUnsafeReadableBytes { bytes in
                     guard ChunkHash(of: bytes) == hash else {
-                        throw FileSyncError(.checksumMismatch, "chunk \(index) of \"\(writer.path)\" does not match its hash")
+                        throw FileSyncError(
+                            .checksumMismatch, "chunk \(index) of \"\(writer.path)\" does not match its hash")
                     }
                     try writer.writeChunk(index, bytes)
                 }

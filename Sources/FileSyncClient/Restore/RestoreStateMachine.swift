@@ -36,7 +36,8 @@ public struct RestoreStateMachine: Sendable {
             header.mode == entry.mode, (header.offset ?? 0) == (want.offset ?? 0),
             (header.transfer == .chunked) == (want.chunks != nil), header.transfer == nil || want.chunks != nil
         else {
-            throw FileSyncError(.unexpectedMessage, "FILE_HEADER for \"\(header.path)\" does not match the file asked next")
+            throw FileSyncError(
+                .unexpectedMessage, "FILE_HEADER for \"\(header.path)\" does not match the file asked next")
         }
         if want.chunks != nil {
             state = .chunks(position: next, slot: 0)
@@ -48,7 +49,9 @@ public struct RestoreStateMachine: Sendable {
 
     /// Accepts a data frame of `count` content bytes (after decompression).
     public mutating func data(count: Int) throws {
-        guard case .data(let position, let received, let expected) = state else { throw Self.unexpected("a data frame") }
+        guard case .data(let position, let received, let expected) = state else {
+            throw Self.unexpected("a data frame")
+        }
         guard received + Int64(count) <= expected else {
             throw FileSyncError(.sizeMismatch, "the server sent more than \(expected) bytes of a file")
         }

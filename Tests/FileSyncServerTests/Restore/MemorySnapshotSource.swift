@@ -14,7 +14,7 @@ struct MemorySnapshotSource: SnapshotContentSource {
         self.descriptions = descriptions
     }
 
-    static func description(id: String, time: Int64 = 1_764_579_600) -> SnapshotDescription {
+    static func description(id: String, time: Int64 = 1_796_115_600) -> SnapshotDescription {
         SnapshotDescription(id: id, time: time, files: 0, bytes: 0, added: 0, changed: 0, deleted: 0)
     }
 
@@ -23,12 +23,15 @@ struct MemorySnapshotSource: SnapshotContentSource {
     }
 
     /// Adds a file, its chunks cut as the v1 client cuts them.
-    mutating func addFile(_ path: String, _ bytes: [UInt8], mode: UInt32 = 0o640, mtimeNs: Int64 = 1_700_000_123_456_789_000) {
+    mutating func addFile(
+        _ path: String, _ bytes: [UInt8], mode: UInt32 = 0o640, mtimeNs: Int64 = 1_700_000_123_456_789_000
+    ) {
         let lengths = bytes.withUnsafeBytes { ChunkCutter.standard.lengths(of: $0) }
         var chunks: [ChunkEntry] = []
         var offset = 0
         for length in lengths {
-            chunks.append(ChunkEntry(length: length, hash: bytes[offset..<offset + length].withUnsafeBytes { ChunkHash(of: $0) }))
+            chunks.append(
+                ChunkEntry(length: length, hash: bytes[offset..<offset + length].withUnsafeBytes { ChunkHash(of: $0) }))
             offset += length
         }
         let sha256 = SHA256.hash(data: bytes).hexString
@@ -43,7 +46,9 @@ struct MemorySnapshotSource: SnapshotContentSource {
 
     func entries(ofSnapshot id: String, under paths: [RelativePath]) throws -> [SnapshotEntry] {
         guard !paths.isEmpty else { return tree }
-        return tree.filter { entry in paths.contains { entry.path == $0.string || entry.path.hasPrefix($0.string + "/") } }
+        return tree.filter { entry in
+            paths.contains { entry.path == $0.string || entry.path.hasPrefix($0.string + "/") }
+        }
     }
 
     func chunk(_ index: Int, of entry: SnapshotEntry) throws -> [UInt8] {

@@ -139,7 +139,9 @@ struct RestoreSendStateMachineTests {
     func acrossParts() throws {
         var machine = try Self.listed(Self.tree)
         _ = try machine.handle(.want(RestoreWant(files: [RestoreWant.File(entry: 2)], final: false)))
-        #expect(code { _ = try machine.handle(.want(RestoreWant(files: [.init(entry: 1)], final: true))) } == .malformedMessage)
+        #expect(
+            code { _ = try machine.handle(.want(RestoreWant(files: [.init(entry: 1)], final: true))) }
+                == .malformedMessage)
         var done = try Self.listed(Self.tree)
         _ = try done.handle(.want(RestoreWant(files: [], final: true)))
         #expect(code { _ = try done.handle(.want(RestoreWant(files: [], final: true))) } == .unexpectedMessage)
@@ -151,7 +153,9 @@ struct RestoreSendStateMachineTests {
     @Test("the send plan: one file at a time in want order, then RESTORE_END with the counts")
     func plan() throws {
         var machine = try Self.listed(Self.tree)
-        let wants = [RestoreWant.File(entry: 1, offset: 4), RestoreWant.File(entry: 2, chunks: [1, 3]), .init(entry: 3)]
+        let wants = [
+            RestoreWant.File(entry: 1, offset: 4), RestoreWant.File(entry: 2, chunks: [1, 3]), .init(entry: 3),
+        ]
         _ = try machine.handle(.want(RestoreWant(files: Array(wants[..<1]), final: false)))
         var actions = try machine.handle(.want(RestoreWant(files: Array(wants[1...]), final: true)))
         guard case .sendFile(let first) = actions.first else { Issue.record("no file"); return }

@@ -43,7 +43,9 @@ struct RestoreSenderTests {
         let content = data.flatMap { Array($0.payload.readableBytesView) }
         #expect(content == Self.source().contents["big.bin"])
         let messages = frames.filter { $0.kind == .control }.map { try? Message(frame: $0) }
-        #expect(messages.first == .fileHeader(FileHeader(path: "big.bin", size: 3 << 20, mtimeNs: list[2].mtimeNs, mode: 0o640)))
+        #expect(
+            messages.first
+                == .fileHeader(FileHeader(path: "big.bin", size: 3 << 20, mtimeNs: list[2].mtimeNs, mode: 0o640)))
         #expect(messages.dropFirst().first == .fileEnd(FileEnd(sha256: list[2].sha256!)))
         #expect(messages.last == .restoreEnd(RestoreEnd(files: 1, bytes: 3 << 20, failed: 0)))
     }
@@ -76,7 +78,9 @@ struct RestoreSenderTests {
         let (_, frames) = try await Self.run([RestoreWant.File(entry: 1), RestoreWant.File(entry: 3)])
         let kinds = frames.filter { $0.kind == .control }.compactMap { try? Message(frame: $0).kind }
         #expect(kinds == [.fileHeader, .fileEnd, .fileHeader, .fileAbort, .restoreEnd])
-        #expect(frames.compactMap { try? Message(frame: $0) }.last == .restoreEnd(RestoreEnd(files: 1, bytes: 5000, failed: 1)))
+        #expect(
+            frames.compactMap { try? Message(frame: $0) }.last
+                == .restoreEnd(RestoreEnd(files: 1, bytes: 5000, failed: 1)))
     }
 
     @Test("stored content that does not match its SHA-256 is aborted, not ended")

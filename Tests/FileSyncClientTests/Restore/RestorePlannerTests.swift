@@ -1,0 +1,108 @@
+import FileSyncClient
+import FileSyncCore
+import Testing
+
+/// A target folder in memory; records which files were hashed or cut.
+final class MemoryLocalFiles: RestoreLocalFiles {
+    var states: [String: RestoreLocalState] = [:]
+    var hashes: [String: String] = [:]
+    var chunks: [String: [ChunkHash: Int64]] = [:]
+    var partials: [String: Int64] = [:]
+    var hashed: [String] = []
+    var cut: [String] = []
+
+    func state(of path: RelativePath) -> RestoreLocalState { states[path.string] ?? .absent }
+    func sha256(of path: RelativePath) -> String? {
+        hashed.append(path.string)
+        return hashes[path.string]
+    }
+    func chunkOffsets(of path: RelativePath) -> [ChunkHash: Int64]? {
+        cut.append(path.string)
+        return chunks[path.string]
+    }
+    func partialSize(sha256: String) -> Int64? { partials[sha256] }
+}
+
+@Suite("Restore planner")
+struct RestorePlannerTests {
+    static func sha(_ digit: Character) -> String { String(repeating: digit, count: 64) }
+    static func hash(_ byte: UInt8) -> ChunkHash {
+        [UInt8](repeating: byte, count: 32).withUnsafeBytes { ChunkHash(bytes: $0)! }
+    }
+
+    static let entries = [
+        RestoreEntry(path: "docs", type: "dir", size: 0, mtimeNs: 1, mode: 0o755),
+        RestoreEntry(path: "docs/a", type: "file", size: 10, mtimeNs: 1, mode: 0o644, sha256: sha("a")),
+        RestoreEntry(
+            path: "big", type: "file", size: 3 << 20, mtimeNs: 1, mode: 0o644, sha256: sha("b"),
+            chunks: (1...3).map { RestoreChunk(length: 1 << 20, sha256: hash($0).description) }),
+        RestoreEntry(path: "link", type: "symlink", size: 0, mtimeNs: 1, mode: 0o777),
+    ]
+    static let paths = entries.map { try! RelativePath(validating: $0.path) }
+
+    @Test("an empty target: every file asked whole, folders and unknown kinds not asked")
+    func empty() {
+        let local = MemoryLocalFiles()
+        let plan = RestorePlanner(overwrite: false).plan(Self.entries, paths: Self.paths, local: local)
+        #expect(plan.wants == [RestoreWant.File(entry: 1), RestoreWant.File(entry: 2)])
+        #expect(!plan.refused && plan.skipped.isEmpty && local.hashed.isEmpty && local.cut.isEmpty)
+    }
+
+    @Test("files in the way, not in the journal, without --overwrite: conflicts, and nothing is hashed")
+    func conflicts() {
+        let local = MemoryLocalFiles()
+        local.states = ["docs": .directory, "docs/a": .file(size: 10), "big": .other]
+        let plan = RestorePlanner(overwrite: false).plan(Self.entries, paths: Self.paths, local: local)
+        #expect(plan.conflicts == ["docs/a", "big"] && plan.refused)
+        #expect(local.hashed.isEmpty)
+    }
+
+    @Test("the journal: a finished file is skipped; one it wrote and that changed is asked again")
+    func journal() {
+        let local = MemoryLocalFiles()
+        local.states = ["docs/a": .file(size: 10), "big": .file(size: 5)]
+        let journal = ["docs/a": Self.sha("a"), "big": Self.sha("b")]
+        let plan = RestorePlanner(overwrite: false, journal: journal).plan(
+            Self.entries, paths: Self.paths, local: local)
+        #expect(plan.skipped == [1] && !plan.refused)
+        #expect(plan.wants == [RestoreWant.File(entry: 2)])
+    }
+
+    @Test("a partial copy is continued with its offset")
+    func partial() {
+        let local = MemoryLocalFiles()
+        local.partials = [Self.sha("b"): 1_500_000, Self.sha("a"): 10]
+        let plan = RestorePlanner(overwrite: false).plan(Self.entries, paths: Self.paths, local: local)
+        #expect(plan.wants == [RestoreWant.File(entry: 1), RestoreWant.File(entry: 2, offset: 1_500_000)])
+    }
+
+    @Test(
+        "--overwrite: an equal file is skipped (hashed only when the size matches), a changed large file asks its missing chunks"
+    )
+    func overwrite() {
+        let local = MemoryLocalFiles()
+        local.states = ["docs/a": .file(size: 10), "big": .file(size: 3 << 20)]
+        local.hashes = ["docs/a": Self.sha("a"), "big": Self.sha("c")]
+        local.chunks = ["big": [Self.hash(1): 0, Self.hash(3): 2 << 20]]
+        let plan = RestorePlanner(overwrite: true).plan(Self.entries, paths: Self.paths, local: local)
+        #expect(plan.skipped == [1])
+        #expect(plan.wants == [RestoreWant.File(entry: 2, chunks: [1])])
+        #expect(plan.localChunks[2] == [Self.hash(1): 0, Self.hash(3): 2 << 20])
+
+        local.states["docs/a"] = .file(size: 11)
+        local.hashed = []
+        local.chunks["big"] = [Self.hash(9): 0]
+        let other = RestorePlanner(overwrite: true).plan(Self.entries, paths: Self.paths, local: local)
+        #expect(!local.hashed.contains("docs/a"))
+        #expect(other.wants == [RestoreWant.File(entry: 1), RestoreWant.File(entry: 2)])
+    }
+
+    @Test("--overwrite: a folder in the way of a file, or a file in the way of a folder, fails that entry")
+    func typeConflicts() {
+        let local = MemoryLocalFiles()
+        local.states = ["docs": .file(size: 3), "big": .directory]
+        let plan = RestorePlanner(overwrite: true).plan(Self.entries, paths: Self.paths, local: local)
+        #expect(plan.failed.map(\.path) == ["docs", "big"] && !plan.refused)
+        #expect(plan.wants == [RestoreWant.File(entry: 1)])
+    }
+}
