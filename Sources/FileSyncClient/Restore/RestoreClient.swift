@@ -46,7 +46,7 @@ public struct RestoreClient {
                 if try receiver.receive(frame) { break }
             }
             summary = receiver.summary
-            summary.failed += finishFolders(entries, paths: paths)
+            summary.failed += finishFolders(entries, paths: paths, failed: Set(plan.failed.map(\.path)))
             if summary.complete { folder.removeState() }
         }
         summary.snapshot = snapshot.id
@@ -58,13 +58,21 @@ public struct RestoreClient {
     static func readList(from channel: some RestoreChannel) async throws -> (SnapshotDescription, [RestoreEntry]) {
         let decoder = MessageDecoder()
         var entries: [RestoreEntry] = []
+        var snapshot: SnapshotDescription?
         while true {
             guard let frame = try await channel.receive() else { throw RestoreFailure.connectionClosed }
             switch try decoder.decode(frame) {
             case .restoreList(let part):
-                guard part.entries.count <= RestoreList.maxEntriesPerPart else {
+                // A hostile server must not make the client hold an endless list.
+                guard part.entries.count <= RestoreList.maxEntriesPerPart,
+                    entries.count + part.entries.count <= ProtocolLimits.maxManifestEntries
+                else {
                     throw FileSyncError(.limitExceeded, "a RESTORE_LIST part of \(part.entries.count) entries")
                 }
+                guard snapshot == nil || snapshot == part.snapshot else {
+                    throw FileSyncError(.malformedMessage, "RESTORE_LIST parts name different snapshots")
+                }
+                snapshot = part.snapshot
                 entries += part.entries
                 if part.final { return (part.snapshot, entries) }
             case .error(let error): throw RestoreFailure.refused(error)
@@ -107,8 +115,8 @@ public struct RestoreClient {
     }
 
     /// Creates every listed folder and gives it its mode and mtime, deepest first, after its contents.
-    func finishFolders(_ entries: [RestoreEntry], paths: [RelativePath]) -> [FileResult] {
-        let folders = entries.indices.filter { entries[$0].type == "dir" }
+    func finishFolders(_ entries: [RestoreEntry], paths: [RelativePath], failed known: Set<String>) -> [FileResult] {
+        let folders = entries.indices.filter { entries[$0].type == "dir" && !known.contains(entries[$0].path) }
             .sorted { paths[$0].components.count > paths[$1].components.count }
         var failed: [FileResult] = []
         for index in folders {
