@@ -135,6 +135,22 @@ final class HistoryStore: Sendable {
         try write(record)
     }
 
+    /// The ransomware guard, for the session to call right after it recorded `latest`: when that run
+    /// changed or deleted more than half the files of the snapshot before it, that snapshot is
+    /// marked protected (``RetentionPolicy/protectionTarget(latest:previous:)``), so retention keeps
+    /// it until an admin prunes by hand.
+    ///
+    /// - Returns: the protected snapshot's id and the reason, for the log; `nil` when nothing was done.
+    @discardableResult
+    func protectBeforeDamage(after latest: SnapshotRecord) throws -> (id: String, reason: String)? {
+        let records = try snapshots().records
+        guard let position = records.firstIndex(where: { $0.id == latest.id }), position > 0,
+            let target = RetentionPolicy.protectionTarget(latest: latest, previous: records[position - 1])
+        else { return nil }
+        try setProtection(of: target.id, reason: target.reason)
+        return target
+    }
+
     /// Deletes the snapshot files of `ids` and syncs the folder.
     func deleteSnapshots(_ ids: [String]) throws {
         let fd = try HistoryIO.openDirectory(snapshotsPath, create: false)
