@@ -1,4 +1,5 @@
 import FileSyncCore
+import FileSyncSystem
 
 /// Appends big-endian integers and raw bytes: the encodings of trees and packs.
 struct ByteWriter {

@@ -1,5 +1,6 @@
 import CFileSyncShims
 import FileSyncCore
+import FileSyncSystem
 
 #if canImport(Glibc)
     import Glibc
@@ -80,25 +81,10 @@ enum HistoryIO {
         return bytes
     }
 
-    /// The names in the folder `fd` (not `.` and `..`), as raw bytes decoded to `String`s when they
-    /// are valid UTF-8 (others are skipped: no client path can have made them).
+    /// The UTF-8 names in the folder `fd` (not `.` and `..`; others are skipped: no client path can
+    /// have made them).
     static func names(in fd: Int32) -> [String] {
-        let copy = dup(fd)
-        guard copy >= 0, let stream = fdopendir(copy) else {
-            if copy >= 0 { close(copy) }
-            return []
-        }
-        defer { closedir(stream) }
-        rewinddir(stream)
-        var names: [String] = []
-        while let entry = readdir(stream) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(validatingCString: raw.bindMemory(to: CChar.self).baseAddress!)
-            }
-            guard let name, name != ".", name != ".." else { continue }
-            names.append(name)
-        }
-        return names
+        DirectoryEntries.names(inDescriptor: fd)
     }
 
     /// `lstat` of `name` in the folder `fd`, never following a symlink.

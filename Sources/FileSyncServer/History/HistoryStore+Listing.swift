@@ -1,4 +1,5 @@
 import FileSyncCore
+import FileSyncSystem
 
 extension HistoryStore {
     /// The entry at `relativePath` in the snapshot `record` (`nil` when the snapshot has none),

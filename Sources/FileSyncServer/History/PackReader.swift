@@ -1,5 +1,6 @@
 import Crypto
 import FileSyncCore
+import FileSyncSystem
 
 #if canImport(Glibc)
     import Glibc

@@ -1,4 +1,5 @@
 import FileSyncCore
+import FileSyncSystem
 import Foundation
 
 /// One snapshot: a small JSON file `snapshots/<id>.json`, written once (and rewritten only to set

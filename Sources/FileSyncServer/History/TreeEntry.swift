@@ -1,4 +1,5 @@
 import FileSyncCore
+import FileSyncSystem
 
 /// One entry of a folder in a snapshot: a file, a folder or a symlink, with the metadata a restore
 /// applies and what it needs to find the content.

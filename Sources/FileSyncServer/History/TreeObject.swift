@@ -1,4 +1,5 @@
 import FileSyncCore
+import FileSyncSystem
 
 /// A folder of a snapshot, encoded deterministically: the Merkle tree node whose SHA-256 names it.
 ///

@@ -1,4 +1,5 @@
 import FileSyncCore
+import FileSyncSystem
 
 #if canImport(Glibc)
     import Glibc

@@ -1,4 +1,5 @@
 import FileSyncCore
+import FileSyncSystem
 import Foundation
 import TestSupport
 import Testing
