@@ -54,10 +54,10 @@ extension Pruner {
             try step(.packIndexed(pack.name))
         }
         for entry in live {
-            // A damaged copy is not carried over: it could not restore anything anyway.
-            guard let bytes = try? PackReader.read(source, at: entry.offset, count: entry.length),
-                bytes.withUnsafeBytes({ ChunkHash(of: $0) }) == entry.hash
-            else { continue }
+            // A read error stops the prune (the old pack stays); a damaged copy is not carried
+            // over: it could not restore anything anyway.
+            let bytes = try PackReader.read(source, at: entry.offset, count: entry.length)
+            guard bytes.withUnsafeBytes({ ChunkHash(of: $0) }) == entry.hash else { continue }
             if writer == nil { writer = try PackWriter(directory: directory, display: store.packsPath) }
             try bytes.withUnsafeBytes { try writer!.append(entry.hash, $0) }
             if writer!.byteCount >= maxPackSize { try finish() }

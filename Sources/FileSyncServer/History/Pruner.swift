@@ -19,7 +19,8 @@ import Foundation
 ///    in place, to be decided again next time.
 /// 2. **Mark**: the snapshots are read *from disk again* (so whatever survived step 1 counts as kept)
 ///    and every tree and chunk they reach is marked. If any of their trees cannot be read, the
-///    sweep stops: what it needs cannot be known, so nothing is deleted.
+///    sweep stops: what it needs cannot be known, so nothing is deleted. The same holds when a
+///    snapshot file does not decode.
 /// 3. **Repack**: a pack with no live chunk is removed from the index, then deleted. A pack with
 ///    some is rewritten: its live chunks (each checked against its hash) go to a new pack that is
 ///    synced, renamed, its folder synced and indexed, and only then is the old pack removed from the
@@ -87,7 +88,12 @@ struct Pruner {
             try step(.snapshotsForgotten)
             let marks: Marks
             do {
-                marks = try mark(try store.snapshots().records)
+                let (remaining, unreadable) = try store.snapshots()
+                guard unreadable.isEmpty else {
+                    report.sweepSkipped = "snapshot files cannot be read (\(unreadable)); nothing was swept"
+                    return report
+                }
+                marks = try mark(remaining)
             } catch {
                 report.sweepSkipped = "a kept snapshot's tree cannot be read (\(error)); nothing was swept"
                 return report

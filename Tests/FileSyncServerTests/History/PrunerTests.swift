@@ -135,4 +135,20 @@ import Testing
         let missing = try HistoryChecker(store: fixture.store).check(readData: false)
         #expect(missing.contains { $0.snapshotID == records[3].id && $0.path == "" && $0.problem.contains("missing") })
     }
+
+    @Test("a snapshot file that does not decode stops the sweep: no pack or tree is deleted")
+    func unreadableSnapshotStopsSweep() throws {
+        let fixture = try HistoryFixture()
+        defer { fixture.remove() }
+        _ = try Self.history(in: fixture)
+        let damaged = fixture.store.snapshotsPath + "/20261204T000000Z-00000000.json"
+        try Data("{".utf8).write(to: URL(fileURLWithPath: damaged))
+        let packs = PackIndex.packNames(in: fixture.store.packsPath).sorted()
+        let trees = fixture.store.allTrees().count
+        let report = try Pruner(store: fixture.store, policy: Self.keepTwo).prune()
+        #expect(report.sweepSkipped != nil)
+        #expect(!report.completed)
+        #expect(PackIndex.packNames(in: fixture.store.packsPath).sorted() == packs)
+        #expect(fixture.store.allTrees().count == trees)
+    }
 }
