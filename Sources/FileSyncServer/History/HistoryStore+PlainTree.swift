@@ -1,0 +1,62 @@
+import FileSyncCore
+import FileSyncSystem
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+extension HistoryStore {
+    /// Opens the regular file at `relativePath` in the plain tree for reading, one component at a time
+    /// with `O_NOFOLLOW`: a symlink anywhere on the way, or at the end, gives `nil`, as does a path
+    /// with `.`/`..`/empty components or nothing there.
+    func openPlainFile(_ relativePath: String) -> Int32? {
+        let components = relativePath.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        guard !components.isEmpty, components.allSatisfy({ !$0.isEmpty && $0 != "." && $0 != ".." }) else {
+            return nil
+        }
+        var current = open(plainTreePath, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard current >= 0 else { return nil }
+        for component in components.dropLast() {
+            let next = openat(current, component, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            close(current)
+            guard next >= 0 else { return nil }
+            current = next
+        }
+        let fd = openat(current, components.last!, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
+        close(current)
+        guard fd >= 0 else { return nil }
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+            close(fd)
+            return nil
+        }
+        return fd
+    }
+
+    /// Disk usage of the history folder, in bytes (allocated blocks), and its file count.
+    func diskUsage() -> (bytes: Int64, files: Int) {
+        var bytes: Int64 = 0
+        var files = 0
+        func walk(_ fd: Int32) {
+            for name in HistoryIO.names(in: fd) {
+                guard let info = HistoryIO.status(of: name, in: fd) else { continue }
+                if info.st_mode & S_IFMT == S_IFDIR {
+                    let child = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                    guard child >= 0 else { continue }
+                    walk(child)
+                    close(child)
+                } else {
+                    bytes += Int64(info.st_blocks) * 512
+                    files += 1
+                }
+            }
+        }
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { return (0, 0) }
+        walk(fd)
+        close(fd)
+        return (bytes, files)
+    }
+}

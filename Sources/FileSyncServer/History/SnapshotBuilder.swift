@@ -1,0 +1,160 @@
+import FileSyncCore
+import FileSyncSystem
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Records a snapshot of a client's plain tree, `<root>/<client-id>`, once a backup run completed.
+///
+/// The walk never follows a symlink (folders are opened with `O_NOFOLLOW` from their parent's
+/// descriptor, entries are `lstat`ed) and keeps regular files, folders and symlinks; devices,
+/// sockets and FIFOs are skipped (no client sends them), as are names that are not UTF-8. The server
+/// keeps no temporary or partial files in the plain tree (partials are in `.filesync/<id>/partial`,
+/// new files are unnamed until linked), so there are no such names to skip.
+///
+/// A file whose size, mtime, inode and ctime equal those of the previous snapshot's entry keeps that
+/// entry without being read; any other file is read, cut (``HistoryChunking``) and hashed. Chunks are
+/// not copied: the plain files hold them until ``Preserver`` packs them before they change.
+struct SnapshotBuilder {
+    let store: HistoryStore
+
+    /// What one build did.
+    struct Result: Sendable {
+        var record: SnapshotRecord
+        /// Files read and hashed (new or changed); unchanged files are not read.
+        var filesRead = 0
+        var bytesRead: Int64 = 0
+        /// New tree objects written and their bytes.
+        var treeBytesWritten: Int64 = 0
+    }
+
+    /// Counts gathered along the walk.
+    struct Counts {
+        var files = 0
+        var bytes: Int64 = 0
+        var added = 0
+        var changed = 0
+        var deleted = 0
+        var filesRead = 0
+        var bytesRead: Int64 = 0
+    }
+
+    /// Walks the plain tree, writes the new tree objects and then the snapshot file, durably.
+    ///
+    /// - Parameter now: the snapshot's time; the server's clock (``HistoryClock``), never a client's.
+    func build(now: Date = HistoryClock.now()) throws -> Result {
+        let existing = try store.snapshots().records
+        let previous = existing.last
+        let previousRoot = try previous?.rootTreeHash.map { try store.tree($0) }
+        let rootFD = try HistoryIO.openDirectory(store.plainTreePath, create: false)
+        defer { close(rootFD) }
+        let writer = try TreeWriter(store: store)
+        var counts = Counts()
+        let rootHash = try folder(rootFD, path: "", previous: previousRoot, writer: writer, counts: &counts)
+        try writer.commit()
+        let record = SnapshotRecord(
+            id: SnapshotRecord.makeID(at: now), sequence: (previous?.sequence ?? 0) + 1,
+            time: SnapshotRecord.format(now), rootTree: rootHash.description, files: counts.files,
+            bytes: counts.bytes, added: counts.added, changed: counts.changed, deleted: counts.deleted,
+            complete: true, protected: nil)
+        try store.write(record)
+        return Result(
+            record: record, filesRead: counts.filesRead, bytesRead: counts.bytesRead,
+            treeBytesWritten: writer.bytesWritten)
+    }
+
+    /// The tree of the folder open as `fd`, compared with its `previous` version.
+    private func folder(
+        _ fd: Int32, path: String, previous: TreeObject?, writer: TreeWriter, counts: inout Counts
+    ) throws -> ChunkHash {
+        var entries: [TreeEntry] = []
+        let names = HistoryIO.names(in: fd)
+        for name in names {
+            guard let info = HistoryIO.status(of: name, in: fd) else { continue }
+            let relative = path.isEmpty ? name : path + "/" + name
+            let old = previous?.entry(named: name)
+            let content: TreeEntry.Content
+            var size: Int64 = 0
+            switch info.st_mode & S_IFMT {
+            case S_IFREG:
+                let file = try self.file(name, in: fd, info: info, previous: old, path: relative, counts: &counts)
+                content = .file(file.content)
+                size = file.size
+            case S_IFDIR:
+                let child = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                guard child >= 0 else { throw FileSyncError.storage("open the folder", relative) }
+                defer { close(child) }
+                var oldTree: TreeObject?
+                if case .folder(let hash)? = old?.content { oldTree = try store.tree(hash) }
+                content = .folder(try folder(child, path: relative, previous: oldTree, writer: writer, counts: &counts))
+            case S_IFLNK:
+                let target = try link(name, in: fd, info: info, path: relative)
+                content = .symlink(target)
+                size = Int64(target.count)
+            default: continue
+            }
+            let entry = TreeEntry(
+                name: name, mode: UInt32(info.st_mode & 0o7777), uid: UInt32(info.st_uid),
+                gid: UInt32(info.st_gid), mtimeNs: info.historyMtimeNs, size: size, content: content)
+            // A folder that became a file (or the reverse) deletes what the old entry held.
+            if let old, old.kindCode != entry.kindCode { try countDeleted(old, counts: &counts) }
+            entries.append(entry)
+        }
+        let kept = Set(entries.map(\.name))
+        for old in previous?.entries ?? [] where !kept.contains(old.name) { try countDeleted(old, counts: &counts) }
+        return try writer.add(TreeObject(entries: entries))
+    }
+
+    /// A regular file's content: the previous entry's when its identity is unchanged, else read.
+    private func file(
+        _ name: String, in fd: Int32, info: stat, previous: TreeEntry?, path: String, counts: inout Counts
+    ) throws -> (content: FileContent, size: Int64) {
+        counts.files += 1
+        let size = Int64(info.st_size)
+        counts.bytes += size
+        let inode = UInt64(info.st_ino)
+        let ctimeNs = info.historyCtimeNs
+        if let previous, let old = previous.file {
+            if previous.size == size, previous.mtimeNs == info.historyMtimeNs, old.inode == inode,
+                old.ctimeNs == ctimeNs
+            {
+                return (old, size)
+            }
+        }
+        let file = openat(fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
+        guard file >= 0 else { throw FileSyncError.storage("open", path) }
+        defer { close(file) }
+        let cut = try HistoryChunking.cut(file, size: size)
+        counts.filesRead += 1
+        counts.bytesRead += cut.size
+        counts.bytes += cut.size - size
+        let content = FileContent(sha256: cut.sha256, chunks: cut.chunks, inode: inode, ctimeNs: ctimeNs)
+        if let previous, let old = previous.file {
+            if old.sha256 != content.sha256 || previous.mtimeNs != info.historyMtimeNs { counts.changed += 1 }
+        } else {
+            counts.added += 1
+        }
+        return (content, cut.size)
+    }
+
+    /// A symlink's target bytes (`readlinkat`; the link is never followed).
+    private func link(_ name: String, in fd: Int32, info: stat, path: String) throws -> [UInt8] {
+        var target = [UInt8](repeating: 0, count: Int(max(info.st_size, 0)) + 1)
+        let count = target.withUnsafeMutableBytes { readlinkat(fd, name, $0.baseAddress!, $0.count) }
+        guard count >= 0 else { throw FileSyncError.storage("read the symlink", path) }
+        return Array(target.prefix(count))
+    }
+
+    /// Counts the files of a previous entry that is gone (a whole folder's, recursively).
+    private func countDeleted(_ entry: TreeEntry, counts: inout Counts) throws {
+        switch entry.content {
+        case .file: counts.deleted += 1
+        case .folder(let hash): for child in try store.tree(hash).entries { try countDeleted(child, counts: &counts) }
+        case .symlink: break
+        }
+    }
+}

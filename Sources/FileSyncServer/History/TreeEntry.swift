@@ -1,0 +1,56 @@
+import FileSyncCore
+import FileSyncSystem
+
+/// One entry of a folder in a snapshot: a file, a folder or a symlink, with the metadata a restore
+/// applies and what it needs to find the content.
+struct TreeEntry: Sendable, Equatable {
+    /// The entry's name in its folder (one path component).
+    var name: String
+    var mode: UInt32
+    var uid: UInt32
+    var gid: UInt32
+    var mtimeNs: Int64
+    /// The file's length; 0 for folders; the target's length for symlinks.
+    var size: Int64
+    var content: Content
+
+    /// What the entry is, with what is specific to its kind.
+    enum Content: Sendable, Equatable {
+        case file(FileContent)
+        /// The hash of the folder's own tree object.
+        case folder(ChunkHash)
+        /// The link's target, as the bytes `readlink` returned (never followed).
+        case symlink([UInt8])
+    }
+
+    /// The kind's code in the encoding.
+    var kindCode: UInt8 {
+        switch content {
+        case .file: 1
+        case .folder: 2
+        case .symlink: 3
+        }
+    }
+
+    /// The file's content, when the entry is a file.
+    var file: FileContent? {
+        if case .file(let file) = content { return file }
+        return nil
+    }
+}
+
+/// A file's content in a snapshot: its SHA-256, its chunks, and the identity the plain file had on
+/// the server when it was taken (so the next snapshot can tell an unchanged file without reading it,
+/// and the resolver can read its chunks in place while it is still that file).
+///
+/// The identity is part of the encoding: an unchanged file keeps it, so an unchanged folder still
+/// encodes to the same bytes and hash.
+struct FileContent: Sendable, Equatable {
+    var sha256: ChunkHash
+    /// In file order; their lengths add up to the entry's size. Empty for an empty file.
+    var chunks: [ChunkEntry]
+    /// The plain file's inode when the snapshot was taken.
+    var inode: UInt64
+    /// The plain file's status-change time then, in nanoseconds.
+    var ctimeNs: Int64
+}

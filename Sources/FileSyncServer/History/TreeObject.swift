@@ -1,0 +1,111 @@
+import FileSyncCore
+import FileSyncSystem
+
+/// A folder of a snapshot, encoded deterministically: the Merkle tree node whose SHA-256 names it.
+///
+/// Encoding (all integers big-endian): the magic `FSTREE01`, the entry count (u32), then each entry
+/// sorted by the UTF-8 bytes of its name: name length (u16) and bytes, kind (u8: 1 file, 2 folder,
+/// 3 symlink), mode, uid, gid (u32 each), mtimeNs, size (i64 each); then for a file its SHA-256
+/// (32 bytes), inode (u64), ctimeNs (i64), chunk count (u32) and each chunk's length (u32) and
+/// SHA-256; for a folder its tree's SHA-256; for a symlink the target's length (u32) and bytes.
+/// The same entries therefore always give the same bytes, and an unchanged folder the same hash.
+struct TreeObject: Sendable, Equatable {
+    /// Sorted by the UTF-8 bytes of their names, no two alike.
+    private(set) var entries: [TreeEntry]
+
+    static let magic = Array("FSTREE01".utf8)
+
+    /// Sorts `entries` by name.
+    init(entries: [TreeEntry]) {
+        self.entries = entries.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
+    }
+
+    /// The entry named `name`, by binary search.
+    func entry(named name: String) -> TreeEntry? {
+        var low = 0
+        var high = entries.count
+        while low < high {
+            let middle = (low + high) / 2
+            let candidate = entries[middle].name
+            if candidate == name { return entries[middle] }
+            if candidate.utf8.lexicographicallyPrecedes(name.utf8) { low = middle + 1 } else { high = middle }
+        }
+        return nil
+    }
+
+    /// The encoding described above.
+    func encoded() -> [UInt8] {
+        var writer = ByteWriter()
+        writer.bytes(Self.magic)
+        writer.u32(UInt32(entries.count))
+        for entry in entries {
+            let name = Array(entry.name.utf8)
+            writer.u16(UInt16(name.count))
+            writer.bytes(name)
+            writer.u8(entry.kindCode)
+            writer.u32(entry.mode)
+            writer.u32(entry.uid)
+            writer.u32(entry.gid)
+            writer.u64(UInt64(bitPattern: entry.mtimeNs))
+            writer.u64(UInt64(bitPattern: entry.size))
+            switch entry.content {
+            case .file(let file):
+                writer.bytes(file.sha256.bytes)
+                writer.u64(file.inode)
+                writer.u64(UInt64(bitPattern: file.ctimeNs))
+                writer.u32(UInt32(file.chunks.count))
+                for chunk in file.chunks {
+                    writer.u32(UInt32(chunk.length))
+                    writer.bytes(chunk.hash.bytes)
+                }
+            case .folder(let hash): writer.bytes(hash.bytes)
+            case .symlink(let target):
+                writer.u32(UInt32(target.count))
+                writer.bytes(target)
+            }
+        }
+        return writer.output
+    }
+
+    /// Decodes `bytes`; throws on anything but a well-formed encoding.
+    init(decoding bytes: [UInt8]) throws {
+        var reader = ByteReader(bytes)
+        guard try reader.bytes(Self.magic.count) == Self.magic else { throw ByteReader.malformed }
+        let count = try reader.u32()
+        var entries: [TreeEntry] = []
+        for _ in 0..<count {
+            let name = String(decoding: try reader.bytes(Int(try reader.u16())), as: UTF8.self)
+            let kind = try reader.u8()
+            let mode = try reader.u32()
+            let uid = try reader.u32()
+            let gid = try reader.u32()
+            let mtimeNs = Int64(bitPattern: try reader.u64())
+            let size = Int64(bitPattern: try reader.u64())
+            let content: TreeEntry.Content
+            switch kind {
+            case 1: content = .file(try Self.decodeFile(&reader))
+            case 2: content = .folder(try reader.hash())
+            case 3: content = .symlink(try reader.bytes(Int(try reader.u32())))
+            default: throw ByteReader.malformed
+            }
+            entries.append(
+                TreeEntry(name: name, mode: mode, uid: uid, gid: gid, mtimeNs: mtimeNs, size: size, content: content))
+        }
+        guard reader.isAtEnd else { throw ByteReader.malformed }
+        self.entries = entries
+        guard self.encoded() == bytes else { throw ByteReader.malformed }
+    }
+
+    private static func decodeFile(_ reader: inout ByteReader) throws -> FileContent {
+        let sha256 = try reader.hash()
+        let inode = try reader.u64()
+        let ctimeNs = Int64(bitPattern: try reader.u64())
+        let count = try reader.u32()
+        var chunks: [ChunkEntry] = []
+        for _ in 0..<count {
+            let length = Int(try reader.u32())
+            chunks.append(ChunkEntry(length: length, hash: try reader.hash()))
+        }
+        return FileContent(sha256: sha256, chunks: chunks, inode: inode, ctimeNs: ctimeNs)
+    }
+}

@@ -1,0 +1,72 @@
+import FileSyncCore
+import FileSyncSystem
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Writes the new tree objects of one snapshot with two filesystem syncs in all, not one per object.
+///
+/// Each new object is written under a temporary name in `trees/` (an object already on disk is not
+/// written again: same hash, same bytes). ``commit()`` then syncs the filesystem (every temporary is
+/// on disk), renames each into `trees/<2 hex>/`, and syncs again (every rename is on disk). A crash
+/// before the end leaves temporaries, never a named object with incomplete bytes; the snapshot file,
+/// written after ``commit()``, is the only thing that makes the objects reachable.
+final class TreeWriter {
+    private let store: HistoryStore
+    private let directory: Int32
+    private var staged: [(temporary: String, hash: ChunkHash)] = []
+    private var seen: Set<ChunkHash> = []
+    /// Bytes of the objects written.
+    private(set) var bytesWritten: Int64 = 0
+
+    init(store: HistoryStore) throws {
+        self.store = store
+        directory = try HistoryIO.openDirectory(store.treesPath, create: false)
+    }
+
+    deinit {
+        for item in staged { unlinkat(directory, item.temporary, 0) }
+        close(directory)
+    }
+
+    /// Stages `tree` when it is not on disk yet; its hash.
+    func add(_ tree: TreeObject) throws -> ChunkHash {
+        let bytes = tree.encoded()
+        let hash = bytes.withUnsafeBytes { ChunkHash(of: $0) }
+        guard !seen.contains(hash) else { return hash }
+        seen.insert(hash)
+        guard !store.hasTree(hash) else { return hash }
+        let temporary = HistoryIO.temporaryName()
+        let fd = openat(directory, temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw FileSyncError.storage("create a tree in", store.treesPath) }
+        let written = bytes.withUnsafeBytes { writeFully(fd, $0) }
+        close(fd)
+        staged.append((temporary, hash))
+        guard written else { throw FileSyncError.storage("write a tree in", store.treesPath) }
+        bytesWritten += Int64(bytes.count)
+        return hash
+    }
+
+    /// Makes every staged object durable under its name.
+    func commit() throws {
+        guard !staged.isEmpty else { return }
+        try HistoryIO.syncFilesystem(directory, display: store.treesPath)
+        while let item = staged.last {
+            let hex = item.hash.description
+            let folder = String(hex.prefix(2))
+            if mkdirat(directory, folder, 0o700) != 0 && errno != EEXIST {
+                throw FileSyncError.storage("create", store.treesPath + "/" + folder)
+            }
+            let sub = openat(directory, folder, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            guard sub >= 0 else { throw FileSyncError.storage("open", store.treesPath + "/" + folder) }
+            let renamed = renameat(directory, item.temporary, sub, hex) == 0
+            close(sub)
+            guard renamed else { throw FileSyncError.storage("name a tree in", store.treesPath) }
+            staged.removeLast()
+        }
+        try HistoryIO.syncFilesystem(directory, display: store.treesPath)
+    }
+}

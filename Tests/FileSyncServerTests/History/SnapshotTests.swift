@@ -1,0 +1,86 @@
+import FileSyncCore
+import FileSyncSystem
+import Foundation
+import TestSupport
+import Testing
+
+@testable import FileSyncServer
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+@Suite("History snapshots") struct SnapshotTests {
+    @Test("a snapshot of an unchanged 10,000-file tree adds only its own small file and reads no file")
+    func unchangedTreeCostsOneSmallFile() throws {
+        let fixture = try HistoryFixture()
+        defer { fixture.remove() }
+        for folder in 0..<100 {
+            for file in 0..<100 {
+                try fixture.write("d\(folder)/f\(file).txt", Array("folder \(folder) file \(file)\n".utf8))
+            }
+        }
+        let first = try fixture.snapshot()
+        #expect(first.record.files == 10_000)
+        #expect(first.record.added == 10_000)
+        #expect(first.filesRead == 10_000)
+        let before = fixture.store.diskUsage()
+        let second = try fixture.snapshot(at: 1_800_003_600)
+        let after = fixture.store.diskUsage()
+        #expect(second.filesRead == 0)
+        #expect(second.treeBytesWritten == 0)
+        #expect(second.record.rootTree == first.record.rootTree)
+        #expect((second.record.added, second.record.changed, second.record.deleted) == (0, 0, 0))
+        #expect(after.files == before.files + 1, "only the snapshot file is new")
+        #expect(after.bytes - before.bytes <= 64 << 10)
+        #expect(try fixture.store.snapshots().records.map(\.id) == [first.record.id, second.record.id])
+    }
+
+    @Test("a changed file in one folder rewrites that folder's tree and the root only; counts are exact")
+    func changedFolderOnly() throws {
+        let fixture = try HistoryFixture()
+        defer { fixture.remove() }
+        try fixture.write("a/one", [1])
+        try fixture.write("a/two", [2])
+        try fixture.write("b/three", [3])
+        try fixture.write("c/four", [4])
+        #expect(symlink("/etc/passwd", fixture.tree + "/b/link") == 0)
+        let first = try fixture.snapshot()
+        _ = try fixture.replace("a/one", with: [9, 9])
+        try fixture.delete("c/four")
+        try fixture.write("a/new", [5])
+        let second = try fixture.snapshot(at: 1_800_000_060)
+        #expect(second.filesRead == 2)
+        #expect((second.record.added, second.record.changed, second.record.deleted) == (1, 1, 1))
+        let firstB = try fixture.store.entry(at: "b", in: first.record)
+        let secondB = try fixture.store.entry(at: "b", in: second.record)
+        #expect(firstB?.content == secondB?.content, "unchanged folder b keeps its tree hash")
+        guard case .symlink(let target)? = try fixture.store.entry(at: "b/link", in: second.record)?.content else {
+            Issue.record("the symlink is not recorded as one")
+            return
+        }
+        #expect(target == Array("/etc/passwd".utf8))
+        #expect(try fixture.restore("a/one", from: first.record) == [1])
+        #expect(try fixture.restore("c/four", from: first.record) == [4])
+        #expect(try fixture.restore("a/one", from: second.record) == [9, 9])
+    }
+
+    @Test("tree objects encode deterministically and decode to the same entries")
+    func treeEncodingRoundTrip() throws {
+        let file = FileContent(
+            sha256: HistoryFixture.sha256([1]), chunks: [ChunkEntry(length: 1, hash: HistoryFixture.sha256([1]))],
+            inode: 42, ctimeNs: 7)
+        let entries = [
+            TreeEntry(name: "z", mode: 0o644, uid: 1, gid: 2, mtimeNs: 3, size: 1, content: .file(file)),
+            TreeEntry(name: "a", mode: 0o755, uid: 1, gid: 2, mtimeNs: 3, size: 0, content: .folder(file.sha256)),
+            TreeEntry(name: "é", mode: 0o777, uid: 0, gid: 0, mtimeNs: -1, size: 3, content: .symlink([1, 2, 3])),
+        ]
+        let tree = TreeObject(entries: entries)
+        #expect(TreeObject(entries: entries.reversed()).encoded() == tree.encoded())
+        #expect(try TreeObject(decoding: tree.encoded()) == tree)
+        #expect(tree.entries.map(\.name) == ["a", "z", "é"])
+        var damaged = tree.encoded()
+        damaged.removeLast()
+        #expect(throws: (any Error).self) { try TreeObject(decoding: damaged) }
+    }
+}
