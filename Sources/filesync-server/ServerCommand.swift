@@ -4,6 +4,7 @@ import FileSyncServer
 import FileSyncSystem
 import Foundation
 import Logging
+import ServiceLifecycle
 
 @main
 struct ServerCommand: AsyncParsableCommand {
@@ -49,40 +50,10 @@ struct ServerCommand: AsyncParsableCommand {
         let logger = Logger(label: "filesync-server")
         do {
             let settings = try resolveSettings()
-            let server = BackupServer(settings: settings, logger: logger)
-            let serving = Task {
-                try await server.run { address in
-                    let host = address.ipAddress ?? settings.listenHost
-                    print(
-                        "filesync-server \"\(settings.name)\" listening on \(host):\(address.port ?? settings.port), "
-                            + "storing in \(settings.root), clients back up every \(DurationParser.format(settings.intervalSeconds))"
-                    )
-                    if let identity = settings.identity {
-                        print("TLS certificate fingerprint (SHA-256): \(identity.fingerprint)")
-                    } else {
-                        print("TLS is off (--no-tls): backups cross the network in the clear")
-                    }
-                    fflush(nil)
-                }
-            }
-            // SIGTERM and SIGINT stop the server cleanly: an active backup keeps what it received
-            // (as a partial, synced) and commits the files it verified; after 5 s it exits anyway.
-            let signals = [SIGTERM, SIGINT].map { (number: Int32) -> any DispatchSourceSignal in
-                signal(number, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-                source.setEventHandler {
-                    logger.notice("stopping on signal \(number)")
-                    serving.cancel()
-                    DispatchQueue.global().asyncAfter(deadline: .now() + 5) { Foundation.exit(0) }
-                }
-                source.resume()
-                return source
-            }
-            defer { signals.forEach { $0.cancel() } }
-            do {
-                try await serving.value
-            } catch is CancellationError {
-            }
+            let recovery = PatchRecovery(root: settings.root, logger: logger)
+            let server = try await BackupServer.bind(settings: settings, recovery: recovery, logger: logger)
+            announce(host: server.address.ipAddress ?? settings.listenHost, port: server.address.port ?? settings.port, settings: settings)
+            try await Self.serve(server, recovery: recovery, settings: settings, logger: logger)
         } catch let error as FileSyncError where error.code == .invalidSetting {
             FileHandle.standardError.write(Data("filesync-server: \(error.message)\n".utf8))
             throw ExitCode(64)
@@ -90,6 +61,41 @@ struct ServerCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("filesync-server: \(error.message)\n".utf8))
             throw ExitCode.failure
         }
+    }
+
+    /// Prints where the server listens, and its TLS fingerprint.
+    private func announce(host: String, port: Int, settings: ServerSettings) {
+        print(
+            "filesync-server \"\(settings.name)\" listening on \(host):\(port), "
+                + "storing in \(settings.root), clients back up every \(DurationParser.format(settings.intervalSeconds))"
+        )
+        if let identity = settings.identity {
+            print("TLS certificate fingerprint (SHA-256): \(identity.fingerprint)")
+        } else {
+            print("TLS is off (--no-tls): backups cross the network in the clear")
+        }
+        fflush(nil)
+    }
+
+    /// Runs the services until SIGTERM or SIGINT: then a graceful phase (no new connections, queued
+    /// clients sent away, the active session commits what it verified and keeps its partial) of at
+    /// most 4 s, then cancellation of what is left, so the server is gone within about 5 s.
+    private static func serve(
+        _ server: BackupServer, recovery: PatchRecovery, settings: ServerSettings, logger: Logger
+    ) async throws {
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: recovery, successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore),
+            .init(service: server, successTerminationBehavior: .gracefullyShutdownGroup),
+        ]
+        if settings.discoveryEnabled, let port = server.address.port {
+            let discovery = DiscoveryService(settings: settings, tcpPort: port, logger: logger)
+            services.append(.init(service: discovery, successTerminationBehavior: .ignore))
+        }
+        var configuration = ServiceGroupConfiguration(
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        configuration.maximumGracefulShutdownDuration = .seconds(4)
+        configuration.maximumCancellationDuration = .seconds(1)
+        try await ServiceGroup(configuration: configuration).run()
     }
 
     private func resolveSettings() throws -> ServerSettings {

@@ -121,6 +121,11 @@ final class ChunkCatalog: Sendable {
         var mtimeNs: Int64
         var inode: UInt64
         var ctimeNs: Int64
+
+        /// The version recorded, to tell whether the stored file is still it.
+        var identity: StoredFileIdentity {
+            StoredFileIdentity(size: size, mtimeNs: mtimeNs, inode: inode, ctimeNs: ctimeNs)
+        }
     }
 
     /// The record of the file at `path`, if any.
