@@ -52,7 +52,9 @@ struct ServerCommand: AsyncParsableCommand {
             let settings = try resolveSettings()
             let recovery = PatchRecovery(root: settings.root, logger: logger)
             let server = try await BackupServer.bind(settings: settings, recovery: recovery, logger: logger)
-            announce(host: server.address.ipAddress ?? settings.listenHost, port: server.address.port ?? settings.port, settings: settings)
+            announce(
+                host: server.address.ipAddress ?? settings.listenHost, port: server.address.port ?? settings.port,
+                settings: settings)
             try await Self.serve(server, recovery: recovery, settings: settings, logger: logger)
         } catch let error as FileSyncError where error.code == .invalidSetting {
             FileHandle.standardError.write(Data("filesync-server: \(error.message)\n".utf8))

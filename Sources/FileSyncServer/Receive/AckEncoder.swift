@@ -1,5 +1,4 @@
 import FileSyncCore
-import Foundation
 import NIOCore
 
 /// The frames that carry file results to the client (Protocol.md §4 FILE_ACK, §5.5): `FILE_ACK`
@@ -17,10 +16,7 @@ struct AckEncoder {
 
     /// The frames acknowledging `results`: one or more.
     func frames(for results: [FileResult]) throws -> [Frame] {
-        guard let entries else {
-            // TEMPORARY: the old single-frame encoding, to see the test fail first.
-            return [Frame(kind: .control, payload: ByteBuffer(bytes: try JSONEncoder().encode(Message.fileAck(FileAck(files: results)))))]
-        }
+        guard let entries else { return try control.frames(.fileAck(FileAck(files: results))) }
         let numbered = try results.map { result in
             guard let entry = entries.index(of: result.path) else {
                 throw FileSyncError(.internalError, "\"\(result.path)\" was received but is not in the manifest")

@@ -59,7 +59,9 @@ extension BackupSession {
                 proves(offered)
             else { throw FileSyncError(.malformedMessage, "AUTH carries no valid sealed key") }
             bound = try keys.bind(clientID, to: offered)
-            if bound == offered { context.logger.notice("client id now bound to this client's key", metadata: ["client": "\(id)"]) }
+            if bound == offered {
+                context.logger.notice("client id now bound to this client's key", metadata: ["client": "\(id)"])
+            }
         }
         guard let bound, proves(bound) else {
             context.logger.warning("client key mismatch", metadata: ["client": "\(id)"])

@@ -37,7 +37,9 @@ extension BackupSession {
             context: context)
         context.logger.debug(
             "manifest received and planned",
-            metadata: ["entries": "\(progress.manifest.paths.count)", "took": "\(ContinuousClock.now - manifestStarted)"])
+            metadata: [
+                "entries": "\(progress.manifest.paths.count)", "took": "\(ContinuousClock.now - manifestStarted)",
+            ])
         return PlannedSession(
             state: state, folder: folder, partials: partials, manifest: progress.manifest, plan: progress.plan,
             requested: progress.requested, answer: answer, catalog: answer.catalog)

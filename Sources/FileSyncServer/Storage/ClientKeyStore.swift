@@ -26,7 +26,8 @@ struct ClientKeyStore {
     func bind(_ id: ClientID, to key: [UInt8]) throws -> [UInt8] {
         let path = path(for: id)
         try FileManager.default.createDirectory(
-            atPath: ClientStateDirectory(root: root, id: id).path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700]
+            atPath: ClientStateDirectory(root: root, id: id).path, withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o700]
         )
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
