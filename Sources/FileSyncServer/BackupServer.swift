@@ -22,11 +22,14 @@ public struct BackupServer: Service {
     private let recovery: PatchRecovery
     private let queue: SessionQueue
     private let commitPolicy: CommitPolicy
+    /// Called once the service is ready: interrupted patches completed, connections accepted.
+    private let onReady: @Sendable (SocketAddress) -> Void
 
-    /// Binds the service; it accepts connections once ``run()`` is called and `recovery` is done.
-    public static func bind(settings: ServerSettings, recovery: PatchRecovery, logger: Logger) async throws
-        -> BackupServer
-    {
+    /// Binds the service; it accepts connections once ``run()`` is called and `recovery` is done,
+    /// and then calls `onReady`.
+    public static func bind(
+        settings: ServerSettings, recovery: PatchRecovery, logger: Logger, onReady: @escaping @Sendable (SocketAddress) -> Void
+    ) async throws -> BackupServer {
         let listener = try await Self.listen(settings: settings, logger: logger)
         guard let address = listener.channel.localAddress, address.port != nil else {
             throw FileSyncError(.internalError, "the listening socket has no address")
@@ -35,12 +38,14 @@ public struct BackupServer: Service {
         let commitPolicy = CommitPolicy(settings: settings, openFiles: CommitPolicy.raiseOpenFileLimit())
         return BackupServer(
             settings: settings, logger: logger, address: address, listener: listener, recovery: recovery,
-            queue: SessionQueue(maxWaiting: settings.maxWaitingClients), commitPolicy: commitPolicy)
+            queue: SessionQueue(maxWaiting: settings.maxWaitingClients), commitPolicy: commitPolicy,
+            onReady: onReady)
     }
 
     /// Serves until graceful shutdown or cancellation.
     public func run() async throws {
         await recovery.finished()
+        onReady(address)
         let (settings, logger, queue, commitPolicy) = (settings, logger, queue, commitPolicy)
         try await withThrowingDiscardingTaskGroup { tasks in
             try await listener.executeThenClose { connections in

@@ -51,10 +51,13 @@ struct ServerCommand: AsyncParsableCommand {
         do {
             let settings = try resolveSettings()
             let recovery = PatchRecovery(root: settings.root, logger: logger)
-            let server = try await BackupServer.bind(settings: settings, recovery: recovery, logger: logger)
-            announce(
-                host: server.address.ipAddress ?? settings.listenHost, port: server.address.port ?? settings.port,
-                settings: settings)
+            // Announced once interrupted patches are completed and connections are accepted.
+            let server = try await BackupServer.bind(settings: settings, recovery: recovery, logger: logger) {
+                address in
+                Self.announce(
+                    host: address.ipAddress ?? settings.listenHost, port: address.port ?? settings.port,
+                    settings: settings)
+            }
             try await Self.serve(server, recovery: recovery, settings: settings, logger: logger)
         } catch let error as FileSyncError where error.code == .invalidSetting {
             FileHandle.standardError.write(Data("filesync-server: \(error.message)\n".utf8))
@@ -66,7 +69,7 @@ struct ServerCommand: AsyncParsableCommand {
     }
 
     /// Prints where the server listens, and its TLS fingerprint.
-    private func announce(host: String, port: Int, settings: ServerSettings) {
+    private static func announce(host: String, port: Int, settings: ServerSettings) {
         print(
             "filesync-server \"\(settings.name)\" listening on \(host):\(port), "
                 + "storing in \(settings.root), clients back up every \(DurationParser.format(settings.intervalSeconds))"

@@ -34,9 +34,10 @@ extension FileReceiver {
         let need = try assembly.acceptList(frame.payload)
         let looked = ContinuousClock.now
         if let journaled, assembly.patch == nil {
+            // The e2e tests read this text, number included, from the log.
             context.logger.info(
-                "the changes outgrew the in-place patch's journal; the file goes on as a fresh copy",
-                metadata: ["path": "\(assembly.header.path)", "journaled": "\(journaled)"])
+                "\(assembly.header.path): \(journaled) bytes were journaled for an in-place patch, but the changes outgrew its limit; it goes on as a fresh copy"
+            )
         }
         try await context.send(.chunkNeed(need))
         assembly.copyStoredChunks()

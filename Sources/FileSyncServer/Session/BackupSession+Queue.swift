@@ -18,7 +18,8 @@ extension BackupSession {
         case .wait(let waiting, let position):
             ticket = waiting
             context.ticket = waiting
-            context.logger.info("queued", metadata: ["position": "\(position)"])
+            // The e2e tests look for this text in the log.
+            context.logger.info("queued at position \(position)")
         }
         let queue = self.queue
         connection.channel.closeFuture.whenComplete { _ in Task { await queue.leaveIfWaiting(ticket) } }
