@@ -124,6 +124,7 @@ let package = Package(
                 "FileSyncServer", "FileSyncCore", "FileSyncSystem", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
         .testTarget(
