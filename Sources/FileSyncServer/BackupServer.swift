@@ -28,7 +28,8 @@ public struct BackupServer: Service {
     /// Binds the service; it accepts connections once ``run()`` is called and `recovery` is done,
     /// and then calls `onReady`.
     public static func bind(
-        settings: ServerSettings, recovery: PatchRecovery, logger: Logger, onReady: @escaping @Sendable (SocketAddress) -> Void
+        settings: ServerSettings, recovery: PatchRecovery, logger: Logger,
+        onReady: @escaping @Sendable (SocketAddress) -> Void
     ) async throws -> BackupServer {
         let listener = try await Self.listen(settings: settings, logger: logger)
         guard let address = listener.channel.localAddress, address.port != nil else {
