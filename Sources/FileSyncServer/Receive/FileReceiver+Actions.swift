@@ -4,7 +4,7 @@ import NIOCore
 
 extension FileReceiver {
     /// Performs one action of the state machine and returns the events it led to.
-    mutating func perform(_ action: Action, _ input: Input) async throws -> [Event] {
+    mutating func perform(_ action: Action, _ input: Input, _ commits: inout Commits) async throws -> [Event] {
         switch action {
         case .open(let header, let path, let resume): return open(header, path: path, resume: resume)
         case .openChunked(let header, let path, let transfer):
@@ -36,8 +36,8 @@ extension FileReceiver {
             for failure in results where !failure.succeeded { Self.log(failure, input.context) }
             try await acknowledge(results, context: input.context)
             return []
-        case .awaitCommit: return await awaitCommit(context: input.context)
-        case .commitPending: return commitPending()
+        case .awaitCommit: return try await awaitCommit(&commits, context: input.context)
+        case .commitPending: return commitPending(&commits)
         }
     }
 
@@ -140,24 +140,22 @@ extension FileReceiver {
     // MARK: - Commit
 
     /// Waits for the batch being committed.
-    private mutating func awaitCommit(context: SessionContext) async -> [Event] {
-        guard let task = committing else { return [] }
-        committing = nil
+    private mutating func awaitCommit(_ commits: inout Commits, context: SessionContext) async throws -> [Event] {
         let started = ContinuousClock.now
-        let results = await task.value
+        guard let results = try await commits.next() else { return [] }
         context.logger.debug(
             "batch committed", metadata: ["files": "\(results.count)", "waited": "\(ContinuousClock.now - started)"])
         return [.committed(results)]
     }
 
     /// Hands the pending files to the committer; receiving goes on meanwhile.
-    private mutating func commitPending() -> [Event] {
+    private mutating func commitPending(_ commits: inout Commits) -> [Event] {
         let batch = pending
         pending = []
         let (committer, done) = (storage.committer, AtomicFlag())
         committed = done
-        // On the storage threads, like the session: the commit syncs and renames.
-        committing = Task(executorPreference: StorageExecutor.shared) {
+        // A child task: on the storage threads, like the session (the commit syncs and renames).
+        commits.addTask {
             let results = await committer.commit(batch)
             done.set()
             return results

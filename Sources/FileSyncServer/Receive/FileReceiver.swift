@@ -16,6 +16,9 @@ import ServiceLifecycle
 struct FileReceiver {
     typealias Event = ReceiveStateMachine.Event
     typealias Action = ReceiveStateMachine.Action
+    /// The batch being committed, a child task whose results are acknowledged before the next
+    /// batch starts: receiving goes on meanwhile (at most one child at a time).
+    typealias Commits = ThrowingTaskGroup<[FileResult], any Error>
 
     /// What the receiver writes to and commits through.
     struct Storage {
@@ -40,8 +43,6 @@ struct FileReceiver {
     var wholeFile: WholeFile?
     /// Verified files waiting for the next commit.
     var pending: [PendingRename] = []
-    /// The batch being committed, whose results are acknowledged before the next batch starts.
-    var committing: Task<[FileResult], Never>?
     /// Set once the batch being committed is done, so the next may start without waiting.
     var committed = AtomicFlag()
     /// Bytes of chunked and delta transfers copied from files already stored instead of received.
@@ -69,23 +70,25 @@ struct FileReceiver {
     /// Receives until `DONE`, and commits and acknowledges every verified file. On an error, the
     /// verified files are still committed (not acknowledged) before it is rethrown.
     mutating func receive(_ messages: inout BackupSession.Messages, context: SessionContext) async throws {
-        do {
-            while !machine.isDone {
-                // A stopping server ends the session between frames: the batch being committed and the
-                // files verified are committed on the way out (below), the file in progress kept.
-                if Task.isShuttingDownGracefully { throw FileSyncError.serverStopping }
-                guard let frame = try await messages.next() else {
-                    throw FileSyncError(.connectionClosed, "connection closed during the transfer")
+        try await withThrowingTaskGroup(of: [FileResult].self) { commits in
+            do {
+                while !machine.isDone {
+                    // A stopping server ends the session between frames: the batch being committed and
+                    // the files verified are committed on the way out (below), the file in progress kept.
+                    if Task.isShuttingDownGracefully { throw FileSyncError.serverStopping }
+                    guard let frame = try await messages.next() else {
+                        throw FileSyncError(.connectionClosed, "connection closed during the transfer")
+                    }
+                    try await receive(frame, context: context, commits: &commits)
                 }
-                try await receive(frame, context: context)
+            } catch {
+                await commitWithoutAcknowledging(&commits)
+                throw error
             }
-        } catch {
-            await commitWithoutAcknowledging()
-            throw error
         }
     }
 
-    private mutating func receive(_ frame: Frame, context: SessionContext) async throws {
+    private mutating func receive(_ frame: Frame, context: SessionContext, commits: inout Commits) async throws {
         var end: FileEnd?
         let event: Event
         switch frame.kind {
@@ -106,10 +109,10 @@ struct FileReceiver {
             }
         }
         let input = Input(frame: frame, end: end, context: context)
-        try await run(try machine.handle(event), input)
+        try await run(try machine.handle(event), input, &commits)
         // After each file, the batch may be due.
         if frame.kind == .file || end != nil {
-            try await run(try machine.handle(.settled(committerIdle: committed.isSet)), input)
+            try await run(try machine.handle(.settled(committerIdle: committed.isSet)), input, &commits)
         }
     }
 
@@ -121,11 +124,11 @@ struct FileReceiver {
     }
 
     /// Performs `actions` in order, and those the state machine answers to their outcomes first.
-    private mutating func run(_ actions: [Action], _ input: Input) async throws {
+    private mutating func run(_ actions: [Action], _ input: Input, _ commits: inout Commits) async throws {
         var queue = actions[...]
         while let action = queue.popFirst() {
             var followUp: [Action] = []
-            for event in try await perform(action, input) { followUp += try machine.handle(event) }
+            for event in try await perform(action, input, &commits) { followUp += try machine.handle(event) }
             queue = followUp[...] + queue
         }
     }
@@ -137,10 +140,9 @@ struct FileReceiver {
     }
 
     /// Commits everything verified, without acknowledging: the session is ending on an error.
-    private mutating func commitWithoutAcknowledging() async {
-        if let task = committing {
-            committing = nil
-            _ = try? machine.handle(.committedUnacknowledged(await task.value))
+    private mutating func commitWithoutAcknowledging(_ commits: inout Commits) async {
+        if let results = try? await commits.next() {
+            _ = try? machine.handle(.committedUnacknowledged(results))
         }
         let batch = pending
         pending = []
