@@ -1,5 +1,6 @@
 import FileSyncCore
 import FileSyncServer
+import FileSyncSystem
 import Foundation
 
 extension ServerCommand {

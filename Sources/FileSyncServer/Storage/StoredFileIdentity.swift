@@ -1,4 +1,5 @@
 import FileSyncCore
+import FileSyncSystem
 
 #if canImport(Glibc)
     import Glibc
@@ -28,17 +29,20 @@ struct StoredFileIdentity: Equatable, Sendable {
 
     /// Whether the file described by `info` (from `fstat`) is this one, unchanged.
     func matches(_ info: stat) -> Bool {
-        guard info.st_mode & S_IFMT == S_IFREG, Int64(info.st_size) == size, UInt64(info.st_ino) == inode,
-            epochNanoseconds(seconds: info.st_mtim.tv_sec, nanoseconds: info.st_mtim.tv_nsec) == mtimeNs
-        else { return false }
+        matches(FileStatus(info))
+    }
+
+    /// Whether the file of `status` is this one, unchanged.
+    func matches(_ status: FileStatus) -> Bool {
+        guard status.kind == .file, status.size == size, status.inode == inode, status.mtimeNs == mtimeNs else {
+            return false
+        }
         guard let ctimeNs else { return true }
-        return ctimeNs != 0
-            && epochNanoseconds(seconds: info.st_ctim.tv_sec, nanoseconds: info.st_ctim.tv_nsec) == ctimeNs
+        return ctimeNs != 0 && status.ctimeNs == ctimeNs
     }
 
     /// Whether the open file `fd` is this one, unchanged.
     func matches(descriptor fd: Int32) -> Bool {
-        var info = stat()
-        return fstat(fd, &info) == 0 && matches(info)
+        FileStatus.of(descriptor: fd).map(matches) ?? false
     }
 }
