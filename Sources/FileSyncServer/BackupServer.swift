@@ -3,26 +3,71 @@ import Logging
 import NIOCore
 import NIOPosix
 import NIOSSL
+import ServiceLifecycle
 
-/// The long-running server: the TCP backup service plus discovery, until cancelled.
-public struct BackupServer: Sendable {
+/// The TCP backup service, a `Service` for a `ServiceGroup`: accepts connections and runs one
+/// ``BackupSession`` for each, after the interrupted patches are completed.
+///
+/// On graceful shutdown it stops accepting, tells the queued clients to come back later (`ERROR
+/// queueFull`, which clients retry), and lets the active session commit what it verified before it
+/// ends; cancellation (the group's deadline) ends what is left.
+public struct BackupServer: Service {
+    typealias Listener = NIOAsyncChannel<NIOAsyncChannel<Frame, Frame>, Never>
+
     public let settings: ServerSettings
     public let logger: Logger
+    /// The address the service is bound to.
+    public let address: SocketAddress
+    private let listener: Listener
+    private let recovery: PatchRecovery
+    private let queue: SessionQueue
+    private let commitPolicy: CommitPolicy
+    /// Called once the service is ready: interrupted patches completed, connections accepted.
+    private let onReady: @Sendable (SocketAddress) -> Void
 
-    public init(settings: ServerSettings, logger: Logger) {
-        self.settings = settings
-        self.logger = logger
+    /// Binds the service; it accepts connections once ``run()`` is called and `recovery` is done,
+    /// and then calls `onReady`.
+    public static func bind(
+        settings: ServerSettings, recovery: PatchRecovery, logger: Logger,
+        onReady: @escaping @Sendable (SocketAddress) -> Void
+    ) async throws -> BackupServer {
+        let listener = try await Self.listen(settings: settings, logger: logger)
+        guard let address = listener.channel.localAddress, address.port != nil else {
+            throw FileSyncError(.internalError, "the listening socket has no address")
+        }
+        // A process-wide change, made once: every session holds unnamed files within this limit.
+        let commitPolicy = CommitPolicy(settings: settings, openFiles: CommitPolicy.raiseOpenFileLimit())
+        return BackupServer(
+            settings: settings, logger: logger, address: address, listener: listener, recovery: recovery,
+            queue: SessionQueue(maxWaiting: settings.maxWaitingClients), commitPolicy: commitPolicy,
+            onReady: onReady)
     }
 
-    /// Binds, reports the bound address through `onListening`, and serves until cancelled.
-    public func run(onListening: @Sendable (SocketAddress) -> Void = { _ in }) async throws {
-        InPlacePatch.recoverAll(root: settings.root, logger: logger)
-        let group = MultiThreadedEventLoopGroup.singleton
-        let queue = SessionQueue(maxWaiting: settings.maxWaitingClients)
-        let settings = settings
-        let logger = logger
+    /// Serves until graceful shutdown or cancellation.
+    public func run() async throws {
+        await recovery.finished()
+        onReady(address)
+        let (settings, logger, queue, commitPolicy) = (settings, logger, queue, commitPolicy)
+        try await withThrowingDiscardingTaskGroup { tasks in
+            try await listener.executeThenClose { connections in
+                // Graceful shutdown ends the loop, and leaving it closes the listener.
+                for try await connection in connections.cancelOnGracefulShutdown() {
+                    // Sessions do their blocking storage calls on the storage threads.
+                    tasks.addTask(executorPreference: StorageExecutor.shared) {
+                        await BackupSession(
+                            connection: connection, settings: settings, queue: queue, logger: logger,
+                            commitPolicy: commitPolicy
+                        ).run()
+                    }
+                }
+            }
+            if Task.isShuttingDownGracefully { logger.notice("stopped accepting connections") }
+        }
+    }
+
+    private static func listen(settings: ServerSettings, logger: Logger) async throws -> Listener {
         let tls = try settings.identity.map { try NIOSSLContext(configuration: $0.tlsConfiguration()) }
-        let listener = try await ServerBootstrap(group: group)
+        return try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(.backlog, value: 256)
             .childChannelOption(.socketOption(.so_keepalive), value: 1)
@@ -51,31 +96,5 @@ public struct BackupServer: Sendable {
                         configuration: .init(backPressureStrategy: .init(lowWatermark: 1, highWatermark: 3)))
                 }
             }
-        guard let address = listener.channel.localAddress, let port = address.port else {
-            throw FileSyncError(.internalError, "the listening socket has no address")
-        }
-        onListening(address)
-
-        try await withThrowingDiscardingTaskGroup { tasks in
-            if settings.discoveryEnabled {
-                tasks.addTask {
-                    let responder = DiscoveryResponder(settings: settings, tcpPort: port, logger: logger)
-                    do {
-                        try await responder.run()
-                    } catch is CancellationError {
-                    } catch {
-                        logger.error("discovery stopped: \(error); clients can still use --server HOST:PORT")
-                    }
-                }
-            }
-            try await listener.executeThenClose { connections in
-                for try await connection in connections {
-                    tasks.addTask {
-                        await BackupSession(connection: connection, settings: settings, queue: queue, logger: logger)
-                            .run()
-                    }
-                }
-            }
-        }
     }
 }

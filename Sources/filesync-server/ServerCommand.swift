@@ -4,6 +4,7 @@ import FileSyncServer
 import FileSyncSystem
 import Foundation
 import Logging
+import ServiceLifecycle
 
 @main
 struct ServerCommand: AsyncParsableCommand {
@@ -49,40 +50,15 @@ struct ServerCommand: AsyncParsableCommand {
         let logger = Logger(label: "filesync-server")
         do {
             let settings = try resolveSettings()
-            let server = BackupServer(settings: settings, logger: logger)
-            let serving = Task {
-                try await server.run { address in
-                    let host = address.ipAddress ?? settings.listenHost
-                    print(
-                        "filesync-server \"\(settings.name)\" listening on \(host):\(address.port ?? settings.port), "
-                            + "storing in \(settings.root), clients back up every \(DurationParser.format(settings.intervalSeconds))"
-                    )
-                    if let identity = settings.identity {
-                        print("TLS certificate fingerprint (SHA-256): \(identity.fingerprint)")
-                    } else {
-                        print("TLS is off (--no-tls): backups cross the network in the clear")
-                    }
-                    fflush(nil)
-                }
+            let recovery = PatchRecovery(root: settings.root, logger: logger)
+            // Announced once interrupted patches are completed and connections are accepted.
+            let server = try await BackupServer.bind(settings: settings, recovery: recovery, logger: logger) {
+                address in
+                Self.announce(
+                    host: address.ipAddress ?? settings.listenHost, port: address.port ?? settings.port,
+                    settings: settings)
             }
-            // SIGTERM and SIGINT stop the server cleanly: an active backup keeps what it received
-            // (as a partial, synced) and commits the files it verified; after 5 s it exits anyway.
-            let signals = [SIGTERM, SIGINT].map { (number: Int32) -> any DispatchSourceSignal in
-                signal(number, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-                source.setEventHandler {
-                    logger.notice("stopping on signal \(number)")
-                    serving.cancel()
-                    DispatchQueue.global().asyncAfter(deadline: .now() + 5) { Foundation.exit(0) }
-                }
-                source.resume()
-                return source
-            }
-            defer { signals.forEach { $0.cancel() } }
-            do {
-                try await serving.value
-            } catch is CancellationError {
-            }
+            try await Self.serve(server, recovery: recovery, settings: settings, logger: logger)
         } catch let error as FileSyncError where error.code == .invalidSetting {
             FileHandle.standardError.write(Data("filesync-server: \(error.message)\n".utf8))
             throw ExitCode(64)
@@ -92,85 +68,38 @@ struct ServerCommand: AsyncParsableCommand {
         }
     }
 
-    private func resolveSettings() throws -> ServerSettings {
-        let configPath = config ?? SavedSettings.defaultPath
-        var saved = try SavedSettings.load(from: configPath) ?? SavedSettings()
-        var merged = saved
-        if let root { merged.root = root }
-        if let port { merged.port = port }
-        if let interval { merged.interval = interval }
-        if let name { merged.name = name }
-
-        let missing = [
-            merged.root == nil ? "--root" : nil, merged.port == nil ? "--port" : nil,
-            merged.interval == nil ? "--interval" : nil, merged.name == nil ? "--name" : nil,
-        ].compactMap { $0 }
-        let secretPath =
-            secretFile ?? (URL(fileURLWithPath: configPath).deletingLastPathComponent().path + "/server.secret")
-        var interactive = false
-        if !missing.isEmpty || setup {
-            guard isatty(STDIN_FILENO) == 1 else {
-                throw FileSyncError(
-                    .invalidSetting,
-                    "missing settings: \(missing.joined(separator: ", ")). No terminal to ask on: give them as flags, "
-                        + "or run filesync-server once on a terminal to save them (config: \(configPath)).")
-            }
-            interactive = true
-            saved = try SetupWizard().ask(current: merged)
-            saved.serverId = saved.serverId ?? UUID().uuidString.lowercased()
-            try saved.save(to: configPath)
-            print("Settings saved to \(configPath). Edit it, run with --setup, or override with flags.")
-            merged = saved
-        }
-
-        let secret: [UInt8]
-        if FileManager.default.fileExists(atPath: secretPath) {
-            secret = try KeyFile.load(secretPath)
+    /// Prints where the server listens, and its TLS fingerprint.
+    private static func announce(host: String, port: Int, settings: ServerSettings) {
+        print(
+            "filesync-server \"\(settings.name)\" listening on \(host):\(port), "
+                + "storing in \(settings.root), clients back up every \(DurationParser.format(settings.intervalSeconds))"
+        )
+        if let identity = settings.identity {
+            print("TLS certificate fingerprint (SHA-256): \(identity.fingerprint)")
         } else {
-            secret = try KeyFile.create(secretPath)
-            if interactive {
-                print(
-                    """
-                    A new server secret was saved to \(secretPath) (mode 0600). It is shown only now:
-
-                        \(secret.hexString)
-
-                    Put it in a file on each client (mode 0600) and pass it with --secret-file.
-                    """)
-            } else {
-                FileHandle.standardError.write(
-                    Data(
-                        "filesync-server: generated a new server secret in \(secretPath) (mode 0600); give clients a copy (--secret-file)\n"
-                            .utf8))
-            }
+            print("TLS is off (--no-tls): backups cross the network in the clear")
         }
+        fflush(nil)
+    }
 
-        var settings = ServerSettings(
-            root: try SettingValidation.root(merged.root!),
-            port: try SettingValidation.port(String(merged.port!)),
-            intervalSeconds: try SettingValidation.interval(merged.interval!),
-            name: try SettingValidation.name(merged.name!),
-            serverId: merged.serverId ?? UUID().uuidString.lowercased(),
-            multicastInterface: interface ?? MulticastSetup.defaultInterface(),
-            authenticator: Authenticator(secret: secret))
-        if !noTls {
-            let folder = URL(fileURLWithPath: configPath).deletingLastPathComponent().path
-            let (identity, created) = try ServerIdentity.loadOrCreate(in: folder, name: settings.name)
-            settings.identity = identity
-            if created {
-                FileHandle.standardError.write(
-                    Data(
-                        "filesync-server: created a TLS key and certificate in \(folder) (server-tls.key, server-tls.crt)\n"
-                            .utf8))
-            }
+    /// Runs the services until SIGTERM or SIGINT: then a graceful phase (no new connections, queued
+    /// clients sent away, the active session commits what it verified and keeps its partial) of at
+    /// most 4 s, then cancellation of what is left, so the server is gone within about 5 s.
+    private static func serve(
+        _ server: BackupServer, recovery: PatchRecovery, settings: ServerSettings, logger: Logger
+    ) async throws {
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: recovery, successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore),
+            .init(service: server, successTerminationBehavior: .gracefullyShutdownGroup),
+        ]
+        if settings.discoveryEnabled, let port = server.address.port {
+            let discovery = DiscoveryService(settings: settings, tcpPort: port, logger: logger)
+            services.append(.init(service: discovery, successTerminationBehavior: .ignore))
         }
-        settings.listenHost = listen
-        settings.group = try Endpoint(parsing: group)
-        settings.discoveryEnabled = !noDiscovery
-        settings.idleTimeout = .seconds(Int64(try DurationParser.seconds(from: idleTimeout)))
-        settings.handshakeTimeout = .seconds(Int64(try DurationParser.seconds(from: handshakeTimeout)))
-        settings.maxWaitingClients = max(1, maxQueue)
-        settings.partialExpiry = .seconds(try DurationParser.seconds(from: partialExpiry))
-        return settings
+        var configuration = ServiceGroupConfiguration(
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        configuration.maximumGracefulShutdownDuration = .seconds(4)
+        configuration.maximumCancellationDuration = .seconds(1)
+        try await ServiceGroup(configuration: configuration).run()
     }
 }

@@ -11,7 +11,7 @@ extension BackupSession {
         let held: Set<String>
         let resumes: Bool
         let chunks: Bool
-        let catalogDirectory: String
+        let state: ClientStateDirectory
         /// Whether the tasks go out as tasks frames.
         let binaryTasks: Bool
         /// Whether the tasks frames of each manifest part go out as soon as it is planned.
@@ -24,14 +24,14 @@ extension BackupSession {
         private(set) var catalog: ChunkCatalog?
 
         init(
-            partials: PartialStore, resumes: Bool, chunks: Bool, catalogDirectory: String, binaryTasks: Bool,
+            partials: PartialStore, resumes: Bool, chunks: Bool, state: ClientStateDirectory, binaryTasks: Bool,
             streamsTasks: Bool
         ) {
             self.partials = partials
             self.held = Set(partials.names())
             self.resumes = resumes
             self.chunks = chunks
-            self.catalogDirectory = catalogDirectory
+            self.state = state
             self.binaryTasks = binaryTasks
             self.streamsTasks = streamsTasks
         }
@@ -71,7 +71,7 @@ extension BackupSession {
                 plan.tasks.kind(at: $0) == .full && plan.versions[$0].size >= ServerSettings.chunkedMinimumSize
             }
             guard !large.isEmpty else { return }
-            let catalog = try self.catalog ?? ChunkCatalog(directory: catalogDirectory)
+            let catalog = try self.catalog ?? state.openCatalog()
             self.catalog = catalog
             let kind: TransferTask.Kind = catalog.isEmpty ? .chunked : .delta
             for index in large {

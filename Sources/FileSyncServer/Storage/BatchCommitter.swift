@@ -30,15 +30,12 @@ actor BatchCommitter {
         return CatalogReadBack(root: root, id: id, catalog: catalog, files: resumedFiles)
     }
 
-    /// Batches of up to this many files are synced file by file rather than with `syncfs`.
-    static let filesSyncedOneByOne = 16
-
     /// Commits `batch` and returns one result per file, in order.
     func commit(_ batch: [PendingRename]) -> [FileResult] {
         guard !batch.isEmpty else { return [] }
         // A few files: sync each, then their folders, so that unrelated data waiting to be written
         // elsewhere on the filesystem does not hold the commit up. Many files: one syncfs each way.
-        let fewFiles = batch.count <= Self.filesSyncedOneByOne
+        let fewFiles = batch.count <= CommitPolicy.filesSyncedOneByOne
         do {
             if fewFiles {
                 for rename in batch { try rename.synchronize(in: partials) }

@@ -15,7 +15,8 @@ import Logging
 ///
 /// Runs once the session is over and its connection closed, before the next session may start: no
 /// client waits on it, so however long the read takes, no idle timeout is involved. The reading
-/// happens on a queue of its own, not on the task pool that serves the other connections. A file
+/// happens on the storage threads (``StorageExecutor``), not on the task pool that serves the other
+/// connections. A file
 /// changed since its commit is skipped, and cancellation (the server stopping) ends the reading
 /// between chunks. The catalog is a hint, so whatever is skipped costs bandwidth later, never
 /// correctness.
@@ -31,16 +32,18 @@ struct CatalogReadBack: Sendable {
     let catalog: ChunkCatalog
     let files: [File]
 
-    private static let queue = DispatchQueue(label: "filesync.catalog-read-back")
+    /// The server's own, fixed chunking for reading files back. The receiver never recomputes the
+    /// sender's boundaries (Protocol.md §5.7) and this is no attempt to: it only fills the catalog,
+    /// a hint to find chunks by hash. The sizes equal the v1 client's, so that its chunks of an
+    /// unchanged region are found; a client cutting otherwise only finds fewer.
+    static let readBackCutter = ChunkCutter(minSize: 64 << 10, averageSize: 128 << 10, maxSize: 512 << 10)
 
     /// Reads and records every file, unless cancelled. Returns how many were recorded.
     @discardableResult
     func run(logger: Logger) async -> Int {
         let stop = AtomicFlag()
         return await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                Self.queue.async { continuation.resume(returning: readAll(until: stop, logger: logger)) }
-            }
+            (try? await StorageExecutor.shared.run { readAll(until: stop, logger: logger) }) ?? 0
         } onCancel: {
             stop.set()
         }
@@ -111,7 +114,7 @@ struct CatalogReadBack: Sendable {
         guard fstat(fd, &info) == 0 else { return .unreadable(Self.lastError) }
         guard isCommitted(file, info) else { return .changed }
         _ = posix_fadvise(fd, 0, 0, Int32(POSIX_FADV_SEQUENTIAL))
-        var reader = ChunkReader(fd: fd)
+        var reader = ChunkReader(fd: fd, cutter: Self.readBackCutter)
         var chunks: [ChunkEntry] = []
         do {
             while let chunk = try reader.next() {
@@ -129,9 +132,8 @@ struct CatalogReadBack: Sendable {
     private static var lastError: String { String(cString: strerror(errno)) }
 
     private func isCommitted(_ file: File, _ info: stat) -> Bool {
-        info.st_mode & S_IFMT == S_IFREG && Int64(info.st_size) == file.rename.size
-            && epochNanoseconds(seconds: info.st_mtim.tv_sec, nanoseconds: info.st_mtim.tv_nsec) == file.rename.mtimeNs
-            && UInt64(info.st_ino) == file.rename.inode
-            && epochNanoseconds(seconds: info.st_ctim.tv_sec, nanoseconds: info.st_ctim.tv_nsec) == file.ctimeNs
+        StoredFileIdentity(
+            size: file.rename.size, mtimeNs: file.rename.mtimeNs, inode: file.rename.inode, ctimeNs: file.ctimeNs
+        ).matches(info)
     }
 }

@@ -318,11 +318,9 @@ final class ChunkAssembly {
         if let known = sources[location.path] { return known != nil }
         var fd: Int32? = nil
         if let path = try? RelativePath(validating: location.path), let opened = folder.openForReading(path) {
-            var info = stat()
-            if fstat(opened, &info) == 0, Int64(info.st_size) == location.size,
-                epochNanoseconds(seconds: info.st_mtim.tv_sec, nanoseconds: info.st_mtim.tv_nsec) == location.mtimeNs,
-                UInt64(info.st_ino) == location.inode, location.offset + Int64(location.length) <= location.size
-            {
+            let identity = StoredFileIdentity(
+                size: location.size, mtimeNs: location.mtimeNs, inode: location.inode, ctimeNs: nil)
+            if identity.matches(descriptor: opened), location.offset + Int64(location.length) <= location.size {
                 fd = opened
             } else {
                 close(opened)

@@ -42,25 +42,7 @@ final class ChunkCatalog: Sendable {
                 try db.execute(sql: "PRAGMA synchronous = NORMAL")
             }
             database = try DatabaseQueue(path: directory + "/catalog.sqlite", configuration: configuration)
-            try database.write { db in
-                try db.execute(
-                    sql: """
-                        CREATE TABLE IF NOT EXISTS file (
-                            id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE,
-                            size INTEGER NOT NULL, mtimeNs INTEGER NOT NULL, inode INTEGER NOT NULL);
-                        CREATE TABLE IF NOT EXISTS chunk (
-                            hash BLOB NOT NULL, fileId INTEGER NOT NULL REFERENCES file(id) ON DELETE CASCADE,
-                            offset INTEGER NOT NULL, length INTEGER NOT NULL);
-                        CREATE INDEX IF NOT EXISTS chunkByHash ON chunk(hash);
-                        CREATE INDEX IF NOT EXISTS chunkByFileOffset ON chunk(fileId, offset);
-                        DROP INDEX IF EXISTS chunkByFile;
-                        """)
-                // The status-change time, which no one can set back, joined the record later.
-                let columns = try Row.fetchAll(db, sql: "PRAGMA table_info(file)").map { $0["name"] as String }
-                if !columns.contains("ctimeNs") {
-                    try db.execute(sql: "ALTER TABLE file ADD COLUMN ctimeNs INTEGER NOT NULL DEFAULT 0")
-                }
-            }
+            try Self.migrator.migrate(database)
         } catch {
             throw FileSyncError(.storageFailed, "cannot open the chunk catalog in \(directory): \(error)")
         }
@@ -121,6 +103,11 @@ final class ChunkCatalog: Sendable {
         var mtimeNs: Int64
         var inode: UInt64
         var ctimeNs: Int64
+
+        /// The version recorded, to tell whether the stored file is still it.
+        var identity: StoredFileIdentity {
+            StoredFileIdentity(size: size, mtimeNs: mtimeNs, inode: inode, ctimeNs: ctimeNs)
+        }
     }
 
     /// The record of the file at `path`, if any.

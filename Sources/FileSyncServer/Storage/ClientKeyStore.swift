@@ -13,7 +13,7 @@ import Foundation
 struct ClientKeyStore {
     let root: String
 
-    func path(for id: ClientID) -> String { root + "/.filesync/\(id)/client.key" }
+    func path(for id: ClientID) -> String { ClientStateDirectory(root: root, id: id).key }
 
     /// The key bound to `id`, if any.
     func key(for id: ClientID) throws -> [UInt8]? {
@@ -26,7 +26,8 @@ struct ClientKeyStore {
     func bind(_ id: ClientID, to key: [UInt8]) throws -> [UInt8] {
         let path = path(for: id)
         try FileManager.default.createDirectory(
-            atPath: root + "/.filesync/\(id)", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700]
+            atPath: ClientStateDirectory(root: root, id: id).path, withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o700]
         )
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else {

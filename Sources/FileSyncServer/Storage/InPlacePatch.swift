@@ -62,12 +62,8 @@ final class InPlacePatch {
         let file = openat(parent, String(path.components.last!), O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
         guard file >= 0 else { return nil }
         var info = stat()
-        guard fstat(file, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_nlink == 1,
-            Int64(info.st_size) == record.size, UInt64(info.st_ino) == record.inode,
-            epochNanoseconds(seconds: info.st_mtim.tv_sec, nanoseconds: info.st_mtim.tv_nsec) == record.mtimeNs,
-            record.ctimeNs != 0,
-            epochNanoseconds(seconds: info.st_ctim.tv_sec, nanoseconds: info.st_ctim.tv_nsec) == record.ctimeNs
-        else {
+        // Unchanged since cataloged, and with no other name that a write in place would change too.
+        guard fstat(file, &info) == 0, record.identity.matches(info), info.st_nlink == 1 else {
             close(file)
             return nil
         }
@@ -264,7 +260,7 @@ final class InPlacePatch {
 
     /// Completes every interrupted patch under `root` (at server start).
     static func recoverAll(root: String, logger: Logger) {
-        guard let listing = opendir(root + "/.filesync") else { return }
+        guard let listing = opendir(ClientStateDirectory.stateRoot(root)) else { return }
         var names: [String] = []
         while let entry = readdir(listing) {
             names.append(
@@ -272,11 +268,11 @@ final class InPlacePatch {
         }
         closedir(listing)
         for name in names {
-            guard let id = try? ClientID(validating: name),
-                access(root + "/.filesync/\(name)/" + journalName, F_OK) == 0,
-                let folder = try? ClientFolder(root: root, id: id)
+            guard let id = try? ClientID(validating: name) else { continue }
+            let state = ClientStateDirectory(root: root, id: id)
+            guard access(state.path + "/" + journalName, F_OK) == 0, let folder = try? ClientFolder(root: root, id: id)
             else { continue }
-            recover(in: root + "/.filesync/\(name)", folder: folder, logger: logger)
+            recover(in: state.path, folder: folder, logger: logger)
         }
     }
 

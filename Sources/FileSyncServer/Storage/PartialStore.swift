@@ -33,7 +33,7 @@ final class PartialStore {
     let displayPath: String
 
     init(root: String, id: ClientID) throws {
-        displayPath = root + "/.filesync/\(id)/partial"
+        displayPath = ClientStateDirectory(root: root, id: id).partials
         var fd = Glibc.open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { throw FileSyncError.storage("open the storage folder", root) }
         for (component, mode) in [(".filesync", mode_t(0o700)), (id.string, 0o700), ("partial", 0o700)] {

@@ -1,0 +1,74 @@
+import FileSyncCore
+import Logging
+
+extension BackupSession {
+    func expectHello(_ messages: inout Messages) async throws -> Hello {
+        guard let frame = try await messages.next() else {
+            throw FileSyncError(.connectionClosed, "connection closed before HELLO")
+        }
+        guard case .hello(let hello) = try Message(frame: frame) else {
+            throw FileSyncError(.unexpectedMessage, "the first message must be HELLO")
+        }
+        return hello
+    }
+
+    /// The challenge-response (Protocol.md, "Authentication"): the server proves it knows the
+    /// secret, the client proves it knows the secret and holds the key its id is bound to (binding
+    /// the id on first use). Happens before the queue, so strangers cannot hold a place in line.
+    func authenticate(
+        _ hello: Hello, clientID: ClientID, _ messages: inout Messages, context: SessionContext
+    ) async throws {
+        let authenticator = settings.authenticator
+        guard let clientNonce = hello.clientNonce, clientNonce.utf8.count == 64, [UInt8](hex: clientNonce) != nil else {
+            throw FileSyncError(
+                .authenticationFailed,
+                "this server requires authentication: give the client a copy of the server's secret (--secret-file)")
+        }
+        let serverNonce = Authenticator.nonce()
+        let id = clientID.string
+        try await context.send(
+            .challenge(
+                Challenge(
+                    serverNonce: serverNonce,
+                    serverProof: authenticator.serverProof(
+                        clientNonce: clientNonce, serverNonce: serverNonce, clientID: id))))
+        guard let frame = try await messages.next() else {
+            throw FileSyncError(.connectionClosed, "connection closed during authentication")
+        }
+        guard case .auth(let auth) = try Message(frame: frame) else {
+            throw FileSyncError(.unexpectedMessage, "expected AUTH after CHALLENGE")
+        }
+        let expected = authenticator.clientProof(clientNonce: clientNonce, serverNonce: serverNonce, clientID: id)
+        guard Authenticator.matches(auth.proof, expected) else {
+            context.logger.warning("authentication failed: wrong secret", metadata: ["client": "\(id)"])
+            throw FileSyncError(
+                .authenticationFailed, "authentication failed: the client's secret does not match the server's")
+        }
+        let keys = ClientKeyStore(root: settings.root)
+        func proves(_ key: [UInt8]) -> Bool {
+            let keyProof = Authenticator.keyProof(
+                clientKey: key, clientNonce: clientNonce, serverNonce: serverNonce, clientID: id)
+            return Authenticator.matches(auth.keyProof, keyProof)
+        }
+        var bound = try keys.key(for: clientID)
+        if bound == nil {
+            // First use of this id: bind it to the client's key, once the client proved it holds it.
+            guard
+                let offered = authenticator.openClientKey(
+                    auth.sealedKey, clientNonce: clientNonce, serverNonce: serverNonce, clientID: id),
+                proves(offered)
+            else { throw FileSyncError(.malformedMessage, "AUTH carries no valid sealed key") }
+            bound = try keys.bind(clientID, to: offered)
+            if bound == offered {
+                context.logger.notice("client id now bound to this client's key", metadata: ["client": "\(id)"])
+            }
+        }
+        guard let bound, proves(bound) else {
+            context.logger.warning("client key mismatch", metadata: ["client": "\(id)"])
+            throw FileSyncError(
+                .clientKeyMismatch,
+                "client id \"\(id)\" belongs to another client (its key differs); if this machine replaced it, "
+                    + "remove \(keys.path(for: clientID)) on the server to bind the id anew")
+        }
+    }
+}

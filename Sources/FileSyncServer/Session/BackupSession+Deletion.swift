@@ -1,0 +1,28 @@
+import FileSyncCore
+import Logging
+
+extension BackupSession {
+    /// Deletes what the client folder holds beyond `manifest`, and forgets the deleted files in the
+    /// chunk catalog, if the session has one open.
+    func deleteEntries(
+        notIn manifest: Manifest, from folder: ClientFolder, catalog: ChunkCatalog?, context: SessionContext
+    ) throws -> Int {
+        var deleted: [String] = []
+        let paths = manifest.paths
+        let stale = try folder.storedPaths { !paths.contains($0) }
+        for path in SyncPlan.deletions(stored: stale, keeping: paths.contains) {
+            do {
+                if try folder.remove(RelativePath(validating: path)) { deleted.append(path) }
+            } catch {
+                context.logger.warning("cannot delete", metadata: ["path": "\(path)", "error": "\(error)"])
+            }
+        }
+        do {
+            try catalog?.forget(deleted)
+        } catch {
+            context.logger.warning(
+                "cannot forget the deleted files in the chunk catalog", metadata: ["error": "\(error)"])
+        }
+        return deleted.count
+    }
+}

@@ -1,0 +1,144 @@
+import FileSyncCore
+import NIOCore
+
+extension BackupSession {
+    /// What the session keeps of the client's manifest once it is planned (the versions of the
+    /// files to request are in the plan).
+    struct Manifest {
+        /// The path of every entry.
+        var paths = PathSet()
+        /// Paths equal under Unicode canonical equivalence are one path to the protocol; the packed
+        /// index compares bytes, so paths beyond ASCII are also checked here, as Strings.
+        var beyondASCII = Set<String>()
+
+        /// Adds a part's entries, validated; a path listed twice is a session error.
+        mutating func add(_ entries: [ManifestEntry]) throws -> [ManifestEntry] {
+            guard entries.count <= ProtocolLimits.maxEntriesPerPart,
+                paths.count + entries.count <= ProtocolLimits.maxManifestEntries
+            else {
+                throw FileSyncError(.limitExceeded, "the manifest exceeds the entry limits")
+            }
+            var validated: [ManifestEntry] = []
+            validated.reserveCapacity(entries.count)
+            for entry in entries {
+                let entry = try entry.validated()
+                guard try paths.insert(entry.path),
+                    entry.path.utf8.allSatisfy({ $0 < 0x80 }) || beyondASCII.insert(entry.path).inserted
+                else {
+                    throw FileSyncError(.malformedMessage, "the manifest lists \"\(entry.path)\" twice")
+                }
+                validated.append(entry)
+            }
+            return validated
+        }
+    }
+
+    /// The manifest received so far, its plan, and with tasks frames the entries requested.
+    struct ManifestProgress {
+        // Only the paths of all entries are kept (packed: a million cost about 30 MB rather than
+        // 150 as entries). With tasks frames, each part's tasks are sent as it is planned and then
+        // kept only as one bit per manifest entry (`requested`); TASKS messages need them all at the end.
+        var manifest = Manifest()
+        var plan = SyncPlan()
+        var requested: EntrySet?
+        /// Tasks frames held back until the last part, for a client that reads only then.
+        var heldFrames: [Frame] = []
+        var waiting = Duration.zero
+        var decoding = Duration.zero
+        var planning = Duration.zero
+    }
+
+    func receiveManifest(
+        _ messages: inout Messages, binary: Bool, planningAgainst folder: ClientFolder, answering answer: inout Answer,
+        context: SessionContext
+    ) async throws -> ManifestProgress {
+        var progress = ManifestProgress(requested: answer.binaryTasks ? EntrySet() : nil)
+        while true {
+            let started = ContinuousClock.now
+            let part = try await nextManifestPart(&messages, binary: binary)
+            let received = ContinuousClock.now
+            progress.waiting += received - started
+            let firstEntry = progress.manifest.paths.count
+            let validated = try progress.manifest.add(part.entries)
+            let decoded = ContinuousClock.now
+            progress.decoding += decoded - received
+            var partPlan = try await plan(validated, in: folder, answering: &answer)
+            if progress.requested != nil {
+                let frames = try taskFrames(
+                    partPlan, entries: validated, firstEntry: firstEntry, final: part.final,
+                    manifest: progress.manifest, requesting: &progress.requested!)
+                if answer.streamsTasks {
+                    try await context.outbound.write(contentsOf: frames)
+                } else {
+                    progress.heldFrames += frames
+                    if part.final { try await context.outbound.write(contentsOf: progress.heldFrames) }
+                }
+                partPlan.tasks = PlannedTasks()
+                partPlan.versions = []
+            }
+            try progress.plan.merge(partPlan)
+            progress.planning += ContinuousClock.now - decoded
+            if part.final {
+                logger.debug(
+                    "manifest received",
+                    metadata: [
+                        "waited": "\(progress.waiting)", "decoded": "\(progress.decoding)",
+                        "planned": "\(progress.planning)",
+                    ])
+                progress.heldFrames = []
+                return progress
+            }
+        }
+    }
+
+    /// One part of the manifest: a manifest frame (with `binaryManifest`) or `CLIENT_FILES_INFO`.
+    private func nextManifestPart(
+        _ messages: inout Messages, binary: Bool
+    ) async throws -> (entries: [ManifestEntry], final: Bool) {
+        guard let frame = try await messages.next() else {
+            throw FileSyncError(.connectionClosed, "connection closed during the manifest")
+        }
+        if frame.kind == .manifest {
+            guard binary else {
+                throw FileSyncError(.unexpectedMessage, "a manifest frame, but binaryManifest was not negotiated")
+            }
+            return try BinaryManifest.decode(frame.payload)
+        }
+        guard case .filesInfo(let info) = try Message(frame: frame) else {
+            throw FileSyncError(.unexpectedMessage, "expected CLIENT_FILES_INFO")
+        }
+        return (info.entries, info.final)
+    }
+
+    /// Plans one part's entries and chooses the kind of its tasks.
+    private func plan(
+        _ validated: [ManifestEntry], in folder: ClientFolder, answering answer: inout Answer
+    ) async throws -> SyncPlan {
+        // Two halves planned at once (the client only waits now): the second in a child task with
+        // its own descriptors, since a ClientFolder belongs to one task.
+        let middle = validated.count / 2
+        let tail = Array(validated[middle...])
+        let (root, id) = (settings.root, folder.id)
+        async let second = Self.plan(tail, root: root, id: id)
+        var partPlan = try Self.plan(validated[..<middle], in: folder)
+        try partPlan.merge(try await second)
+        // Offering a resume hashes the partial's prefix, which may outlast the idle timeout.
+        let hashes = answer.offersResumes && !partPlan.tasks.isEmpty
+        if hashes { try await setReadTimeout(nil) }
+        try answer.offer(&partPlan)
+        if hashes { try await setReadTimeout(settings.idleTimeout) }
+        return partPlan
+    }
+
+    /// Plans `entries` against what `folder` holds.
+    private static func plan(_ entries: ArraySlice<ManifestEntry>, in folder: ClientFolder) throws -> SyncPlan {
+        try SyncPlan.plan(for: entries) { path in
+            (try? RelativePath(validating: path)).flatMap { folder.storedEntry(at: $0) }
+        }
+    }
+
+    /// Plans `entries` against the client folder `<root>/<id>`, opened for this call.
+    private static func plan(_ entries: [ManifestEntry], root: String, id: ClientID) async throws -> SyncPlan {
+        try plan(entries[...], in: try ClientFolder(root: root, id: id))
+    }
+}

@@ -1,0 +1,101 @@
+import FileSyncCore
+import Logging
+
+extension BackupSession {
+    /// What one session knows once the manifest is planned.
+    struct PlannedSession {
+        let state: ClientStateDirectory
+        let folder: ClientFolder
+        let partials: PartialStore
+        var manifest: Manifest
+        var plan: SyncPlan
+        /// With tasks frames: the manifest entries requested.
+        var requested: EntrySet?
+        var answer: Answer
+        /// Opened to plan large files, or once the tasks are out for a client with `chunks`.
+        var catalog: ChunkCatalog?
+    }
+
+    /// Receives and plans the manifest; with tasks frames, the tasks go out meanwhile.
+    func planSession(
+        _ clientID: ClientID, features: SessionFeatures, _ messages: inout Messages, context: SessionContext
+    ) async throws -> PlannedSession {
+        let manifestStarted = ContinuousClock.now
+        let state = ClientStateDirectory(root: settings.root, id: clientID)
+        let folder = try ClientFolder(root: settings.root, id: clientID)
+        InPlacePatch.recover(in: state.path, folder: folder, logger: context.logger)
+        let partials = try state.openPartials()
+        partials.expire(olderThan: settings.partialExpiry)
+        var answer = Answer(
+            partials: partials, resumes: features.contains(.resume), chunks: features.contains(.chunks),
+            state: state, binaryTasks: features.contains(.binaryTasks),
+            streamsTasks: features.isSuperset(of: [.binaryTasks, .tasksPerPart]))
+        // Each part is planned as it arrives, while the client still encodes the next one; with task
+        // frames, its tasks go out at once, so the client starts sending files while the rest is planned.
+        let progress = try await receiveManifest(
+            &messages, binary: features.contains(.binaryManifest), planningAgainst: folder, answering: &answer,
+            context: context)
+        context.logger.debug(
+            "manifest received and planned",
+            metadata: [
+                "entries": "\(progress.manifest.paths.count)", "took": "\(ContinuousClock.now - manifestStarted)",
+            ])
+        return PlannedSession(
+            state: state, folder: folder, partials: partials, manifest: progress.manifest, plan: progress.plan,
+            requested: progress.requested, answer: answer, catalog: answer.catalog)
+    }
+
+    /// Sends the tasks not sent yet (TASKS messages), drops the partials not offered, and opens
+    /// the catalog for a client with `chunks`.
+    func sendTasks(_ session: inout PlannedSession, features: SessionFeatures, context: SessionContext) async throws {
+        let started = ContinuousClock.now
+        let offers = session.answer.offers
+        if !session.answer.held.isEmpty { session.partials.prune(keeping: Set(offers.values.map(\.name))) }
+        if !offers.isEmpty { context.logger.info("resuming partial files", metadata: ["count": "\(offers.count)"]) }
+        if !session.answer.binaryTasks { try await sendTaskMessages(session.plan, context: context) }
+        // Without large files the catalog was not needed to plan: it is opened (a few ms, more when
+        // it is created) once the tasks are on their way.
+        if features.contains(.chunks) && session.catalog == nil { session.catalog = try session.state.openCatalog() }
+        context.logger.debug("tasks answered", metadata: ["took": "\(ContinuousClock.now - started)"])
+    }
+
+    /// The receiver of the session's files. Only the files still expected are kept, one bit each.
+    func makeReceiver(
+        _ session: inout PlannedSession, features: SessionFeatures, context: inout SessionContext
+    ) throws -> FileReceiver {
+        let paths = session.manifest.paths
+        let expected =
+            session.requested.map { ExpectedFiles($0, in: paths) } ?? ExpectedFiles(session.plan.tasks, in: paths)
+        session.plan.tasks = PlannedTasks()
+        session.plan.versions = []
+        session.requested = nil
+        let committer = try BatchCommitter(root: settings.root, id: session.folder.id, catalog: session.catalog)
+        context.committer = committer
+        let agreement = ReceiveStateMachine.Agreement(
+            expected: expected, offers: session.answer.offers, chunkTasks: session.answer.chunkTasks,
+            hasCatalog: session.catalog != nil, fileFrames: features.contains(.fileFrames))
+        let storage = FileReceiver.Storage(
+            folder: session.folder, partials: session.partials, catalog: session.catalog, state: session.state,
+            committer: committer)
+        return FileReceiver(
+            storage: storage, agreement: agreement, policy: commitPolicy, codecs: features.codecs,
+            entries: features.contains(.binaryTasks) ? paths : nil)
+    }
+
+    /// Deletes what the client no longer has, unless something of this backup failed.
+    func mirrorDeletions(
+        _ next: inout NextSync, _ session: PlannedSession, missing: Int, context: SessionContext
+    ) throws {
+        if session.manifest.paths.isEmpty {
+            next.deletionsSkipped = "the client's manifest is empty"
+        } else if next.failed > 0 || missing > 0 {
+            next.deletionsSkipped = "some files of this backup failed"
+        } else {
+            next.deleted = try deleteEntries(
+                notIn: session.manifest, from: session.folder, catalog: session.catalog, context: context)
+        }
+        if let reason = next.deletionsSkipped {
+            context.logger.warning("deletions skipped", metadata: ["reason": "\(reason)"])
+        }
+    }
+}

@@ -1,0 +1,30 @@
+import FileSyncCore
+import Logging
+import NIOCore
+
+/// State shared by the steps of one session, and the one way it writes control messages.
+struct SessionContext {
+    let outbound: NIOAsyncChannelOutboundWriter<Frame>
+    var logger: Logger
+    var ticket: QueueStateMachine.Ticket?
+    /// Set once files may be committed: it holds what is left to catalog after the session.
+    var committer: BatchCommitter?
+    /// Every control frame of the session is encoded here, within the control-frame limit.
+    let encoder: ControlMessageEncoder
+
+    init(outbound: NIOAsyncChannelOutboundWriter<Frame>, logger: Logger, encoder: ControlMessageEncoder = .init()) {
+        self.outbound = outbound
+        self.logger = logger
+        self.encoder = encoder
+    }
+
+    /// Sends `message`: one control frame, or several for a `FILE_ACK` too large for one.
+    func send(_ message: Message) async throws {
+        try await outbound.write(contentsOf: try encoder.frames(message))
+    }
+
+    /// `message` as one control frame.
+    func frame(_ message: Message) throws -> Frame {
+        try encoder.frame(message)
+    }
+}
