@@ -42,6 +42,8 @@ extension ServerCommand {
             serverId: merged.serverId ?? UUID().uuidString.lowercased(),
             multicastInterface: interface ?? MulticastSetup.defaultInterface(),
             authenticator: Authenticator(secret: secret))
+        settings.history = !noHistory
+        settings.retention = retention.policy
         if !noTls {
             let folder = URL(fileURLWithPath: configPath).deletingLastPathComponent().path
             let (identity, created) = try ServerIdentity.loadOrCreate(in: folder, name: settings.name)

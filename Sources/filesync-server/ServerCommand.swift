@@ -6,11 +6,11 @@ import Foundation
 import Logging
 import ServiceLifecycle
 
-@main
+/// `filesync-server serve`, the default subcommand: runs the server.
 struct ServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "filesync-server",
-        abstract: "Receive backups from filesync clients on the local network.",
+        commandName: "serve",
+        abstract: "Receive backups from filesync clients on the local network (the default subcommand).",
         discussion: """
             The first start on a terminal asks for the settings and saves them; later starts reuse them.
             Flags override the saved settings. Without a terminal, missing settings are an error.
@@ -39,6 +39,8 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "Delete partial files (of interrupted transfers) older than this instead of resuming them.")
     var partialExpiry = "7d"
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
+    @Flag(help: "Keep only the latest tree: record no snapshots and keep no old versions.") var noHistory = false
+    @OptionGroup(title: "Retention (applied after each backup of a client)") var retention: RetentionOptions
 
     func run() async throws {
         let level = Logger.Level(rawValue: logLevel) ?? .info

@@ -93,7 +93,7 @@ extension EndToEnd {
             let work = try TemporaryDirectory("delta-copy")
             let source = try work.subfolder("source")
             let root = try work.subfolder("root")
-            let server = try ServerProcess(root: root, in: work)
+            let server = try ServerProcess(root: root, in: work, extra: Self.inPlace)
             let size = 256 << 20
             let file = source + "/disk.img"
             try SampleTree.writeLarge(size, to: file, seed: 21)
@@ -201,6 +201,10 @@ extension EndToEnd {
             #expect(try TreeSnapshot(of: root + "/d") == TreeSnapshot(of: source))
         }
 
+        /// In-place patches (§6.8) happen only on a server without history: with history the new
+        /// version is assembled apart so that the old one is preserved first.
+        static let inPlace = ["--no-history"]
+
         private static func inode(_ path: String) -> UInt64 {
             var info = stat()
             return stat(path, &info) == 0 ? UInt64(info.st_ino) : 0
@@ -213,7 +217,7 @@ extension EndToEnd {
             let work = try TemporaryDirectory("inplace")
             let source = try work.subfolder("source")
             let root = try work.subfolder("root")
-            let server = try ServerProcess(root: root, in: work)
+            let server = try ServerProcess(root: root, in: work, extra: Self.inPlace)
             let file = source + "/disk.img"
             try SampleTree.writeLarge(8 << 20, to: file, seed: 21)
             _ = try Self.backup(source, root: root, server: server, work: work)
@@ -246,7 +250,7 @@ extension EndToEnd {
             let work = try TemporaryDirectory("journal")
             let source = try work.subfolder("source")
             let root = try work.subfolder("root")
-            var server = try ServerProcess(root: root, in: work)
+            var server = try ServerProcess(root: root, in: work, extra: Self.inPlace)
             try SampleTree.writeLarge(2 << 20, to: source + "/f.bin", seed: 31)
             _ = try Self.backup(source, root: root, server: server, work: work)
             server.stop()
@@ -269,7 +273,7 @@ extension EndToEnd {
             expected.replaceSubrange(4096..<4196, with: middle)
             expected += tail
 
-            server = try ServerProcess(root: root, in: work)
+            server = try ServerProcess(root: root, in: work, extra: Self.inPlace)
             server.stop()
             #expect(try [UInt8](Data(contentsOf: URL(fileURLWithPath: stored))) == expected)
             var info = stat()
@@ -281,7 +285,7 @@ extension EndToEnd {
 
             // The crash came while the journal was being written: the file was never touched.
             try SampleTree.write(Array(journal.dropLast()), to: journalPath)
-            server = try ServerProcess(root: root, in: work)
+            server = try ServerProcess(root: root, in: work, extra: Self.inPlace)
             server.stop()
             #expect(try [UInt8](Data(contentsOf: URL(fileURLWithPath: stored))) == expected)
             #expect(!FileManager.default.fileExists(atPath: journalPath))

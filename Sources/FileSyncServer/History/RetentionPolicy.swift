@@ -7,19 +7,28 @@ import Foundation
 /// recent periods **that hold a snapshot** (empty periods do not count). A snapshot is kept when
 /// any rule keeps it, with every rule's reason. On top of that the newest snapshot is always kept,
 /// and so is every ``SnapshotRecord/protected`` one (unless the admin's prune asks otherwise).
-struct RetentionPolicy: Sendable, Equatable {
-    var keepLast: Int
-    var keepHourly: Int
-    var keepDaily: Int
-    var keepWeekly: Int
-    var keepMonthly: Int
-    var keepYearly: Int
+public struct RetentionPolicy: Sendable, Equatable {
+    public var keepLast: Int
+    public var keepHourly: Int
+    public var keepDaily: Int
+    public var keepWeekly: Int
+    public var keepMonthly: Int
+    public var keepYearly: Int
+
+    public init(keepLast: Int, keepHourly: Int, keepDaily: Int, keepWeekly: Int, keepMonthly: Int, keepYearly: Int) {
+        self.keepLast = keepLast
+        self.keepHourly = keepHourly
+        self.keepDaily = keepDaily
+        self.keepWeekly = keepWeekly
+        self.keepMonthly = keepMonthly
+        self.keepYearly = keepYearly
+    }
 
     /// The defaults, kopia's: 10 latest, 48 hourly, 14 daily, 8 weekly, 24 monthly, 5 yearly. An
     /// hourly cron run then keeps every run of the last two days (the window in which a mistake is
     /// usually noticed), a daily point for two weeks, then thinner points for two years and five
     /// yearly ones: about 100 snapshots at most, each costing only what changed.
-    static let defaults = RetentionPolicy(
+    public static let defaults = RetentionPolicy(
         keepLast: 10, keepHourly: 48, keepDaily: 14, keepWeekly: 8, keepMonthly: 24, keepYearly: 5)
 
     /// A snapshot's fate and why.

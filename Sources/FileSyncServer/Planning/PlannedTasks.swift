@@ -1,4 +1,5 @@
 import FileSyncCore
+
 /// The tasks of a plan, held compactly: the paths back to back in a ``PathList``, a kind byte each,
 /// and the offsets of the few `resume` tasks aside; about 5 bytes a task besides its path, against
 /// 64 or more for a ``TransferTask`` (and about 50 more for a path longer than 15 bytes). A first

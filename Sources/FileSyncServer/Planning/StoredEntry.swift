@@ -1,4 +1,5 @@
 import FileSyncCore
+
 /// What the server holds at a path of a client's folder, as far as planning needs to know.
 public struct StoredEntry: Sendable, Hashable {
     public enum EntryType: Sendable, Hashable {

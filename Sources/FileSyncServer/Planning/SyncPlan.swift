@@ -1,4 +1,5 @@
 import FileSyncCore
+
 /// What the server must do to bring a client's folder in line with a manifest.
 public struct SyncPlan: Sendable, Equatable {
     /// Files to request, in manifest order.

@@ -1,4 +1,5 @@
 import FileSyncCore
+
 /// First-come, first-served admission of backup sessions: exactly one is active, the rest wait.
 ///
 /// Pure state; the server's ``SessionQueue`` actor turns its actions into messages and resumptions.

@@ -13,7 +13,7 @@ extension FileReceiver {
             let file = try IncomingFile(
                 header: header, path: path, resume: nil, store: storage.partials, folder: folder, hashesContent: false)
             let patch =
-                transfer == .delta
+                transfer == .delta && storage.patchesInPlace
                 ? InPlacePatch.begin(
                     header: header, path: path, folder: folder, catalog: catalog, stateDirectory: storage.state.path)
                 : nil

@@ -27,6 +27,9 @@ struct FileReceiver {
         let catalog: ChunkCatalog?
         let state: ClientStateDirectory
         let committer: BatchCommitter
+        /// Whether a delta may patch the stored file in place (§6.8). Not with history: the new
+        /// version is assembled apart, so the old one can be preserved before it is replaced.
+        var patchesInPlace = true
     }
 
     let storage: Storage

@@ -5,13 +5,16 @@ extension BackupSession {
     /// Deletes what the client folder holds beyond `manifest`, and forgets the deleted files in the
     /// chunk catalog, if the session has one open.
     func deleteEntries(
-        notIn manifest: Manifest, from folder: ClientFolder, catalog: ChunkCatalog?, context: SessionContext
+        notIn manifest: Manifest, from folder: ClientFolder, catalog: ChunkCatalog?, preserver: Preserver?,
+        context: SessionContext
     ) throws -> Int {
         var deleted: [String] = []
         let paths = manifest.paths
         let stale = try folder.storedPaths { !paths.contains($0) }
         for path in SyncPlan.deletions(stored: stale, keeping: paths.contains) {
             do {
+                // A deleted file stays restorable from the snapshots that hold it.
+                try preserver?.preserve(relativePath: path, keeping: [])
                 if try folder.remove(RelativePath(validating: path)) { deleted.append(path) }
             } catch {
                 context.logger.warning("cannot delete", metadata: ["path": "\(path)", "error": "\(error)"])

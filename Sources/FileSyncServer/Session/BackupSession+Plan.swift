@@ -14,6 +14,8 @@ extension BackupSession {
         var answer: Answer
         /// Opened to plan large files, or once the tasks are out for a client with `chunks`.
         var catalog: ChunkCatalog?
+        /// The client's history, when the server keeps one.
+        var history: ClientHistory?
     }
 
     /// Receives and plans the manifest; with tasks frames, the tasks go out meanwhile.
@@ -42,7 +44,8 @@ extension BackupSession {
             ])
         return PlannedSession(
             state: state, folder: folder, partials: partials, manifest: progress.manifest, plan: progress.plan,
-            requested: progress.requested, answer: answer, catalog: answer.catalog)
+            requested: progress.requested, answer: answer, catalog: answer.catalog,
+            history: settings.history ? try ClientHistory(root: settings.root, id: clientID) : nil)
     }
 
     /// Sends the tasks not sent yet (TASKS messages), drops the partials not offered, and opens
@@ -69,14 +72,16 @@ extension BackupSession {
         session.plan.tasks = PlannedTasks()
         session.plan.versions = []
         session.requested = nil
-        let committer = try BatchCommitter(root: settings.root, id: session.folder.id, catalog: session.catalog)
+        let committer = try BatchCommitter(
+            root: settings.root, id: session.folder.id, catalog: session.catalog,
+            preserver: session.history?.preserver)
         context.committer = committer
         let agreement = ReceiveStateMachine.Agreement(
             expected: expected, offers: session.answer.offers, chunkTasks: session.answer.chunkTasks,
             hasCatalog: session.catalog != nil, fileFrames: features.contains(.fileFrames))
         let storage = FileReceiver.Storage(
             folder: session.folder, partials: session.partials, catalog: session.catalog, state: session.state,
-            committer: committer)
+            committer: committer, patchesInPlace: session.history == nil)
         return FileReceiver(
             storage: storage, agreement: agreement, policy: commitPolicy, codecs: features.codecs,
             entries: features.contains(.binaryTasks) ? paths : nil)
@@ -92,7 +97,8 @@ extension BackupSession {
             next.deletionsSkipped = "some files of this backup failed"
         } else {
             next.deleted = try deleteEntries(
-                notIn: session.manifest, from: session.folder, catalog: session.catalog, context: context)
+                notIn: session.manifest, from: session.folder, catalog: session.catalog,
+                preserver: session.history?.preserver, context: context)
         }
         if let reason = next.deletionsSkipped {
             context.logger.warning("deletions skipped", metadata: ["reason": "\(reason)"])

@@ -27,6 +27,7 @@ struct BackupSession {
         // is closed, whatever happened on it.
         var ticket: QueueStateMachine.Ticket?
         var committer: BatchCommitter?
+        var completedHistory: ClientHistory?
         do {
             try await connection.executeThenClose { inbound, outbound in
                 var messages = inbound.makeAsyncIterator()
@@ -42,12 +43,14 @@ struct BackupSession {
                     context.logger.warning("session ended", metadata: ["error": "\(error)"])
                 }
                 (ticket, committer, logger) = (context.ticket, context.committer, context.logger)
+                completedHistory = context.completedHistory
             }
         } catch {
             logger.debug("connection closed", metadata: ["error": "\(error)"])
         }
         // The client has gone; the next session waits for this one's resumed files to be cataloged.
         await committer?.readBack()?.run(logger: logger)
+        completedHistory?.recordSnapshot(policy: settings.retention, logger: logger)
         if let ticket { await queue.leave(ticket) }
     }
 
@@ -55,6 +58,11 @@ struct BackupSession {
 
     private func serve(_ messages: inout Messages, _ context: inout SessionContext) async throws {
         let (hello, clientID, features) = try await handshake(&messages, &context)
+        switch try Self.kind(of: hello, features: features, historyOn: settings.history) {
+        case .snapshots: return try await serveSnapshots(clientID, context: context)
+        case .restore: return try await serveRestore(clientID, features: features, &messages, context: context)
+        case .backup: break
+        }
         let started = ContinuousClock.now
         var session = try await planSession(clientID, features: features, &messages, context: context)
         try await setReadTimeout(nil)
@@ -79,6 +87,7 @@ struct BackupSession {
             failed: receiver.failed + session.plan.conflicts.count + failures.count, deleted: 0)
         if hello.mirrorDeletions { try mirrorDeletions(&next, session, missing: receiver.missing, context: context) }
         try await context.send(.nextSync(next))
+        context.completedHistory = session.history
         let seconds = (ContinuousClock.now - started).inSeconds
         // The e2e tests read this summary line (and the session-started one) from the log as text.
         context.logger.info(
@@ -100,11 +109,16 @@ struct BackupSession {
             )
         }
         context.logger[metadataKey: "client"] = "\(clientID)"
-        let features = SessionFeatures.negotiate(client: hello.capabilities, server: SessionFeatures.all.capabilities)
+        let offered = settings.history ? SessionFeatures.all : SessionFeatures.all.subtracting(.history)
+        let features = SessionFeatures.negotiate(client: hello.capabilities, server: offered.capabilities)
         // READY lists the capabilities the server knows, in the client's order (Protocol.md §1).
-        let capabilities = hello.capabilities.filter { !SessionFeatures(capabilities: [$0]).isEmpty }
+        let capabilities = hello.capabilities.filter { offered.isSuperset(of: SessionFeatures(capabilities: [$0])) }
+            .filter { !SessionFeatures(capabilities: [$0]).isEmpty }
         try await authenticate(hello, clientID: clientID, &messages, context: context)
-        try await waitForTurn(&context)
+        // Listing snapshots reads only files a backup never rewrites: it need not wait its turn.
+        if try Self.kind(of: hello, features: features, historyOn: settings.history) != .snapshots {
+            try await waitForTurn(&context)
+        }
         try await setReadTimeout(settings.idleTimeout)
         context.logger.info("session started; capabilities: \(capabilities.joined(separator: ", "))")
         try await context.send(

@@ -9,6 +9,9 @@ struct SessionContext {
     var ticket: QueueStateMachine.Ticket?
     /// Set once files may be committed: it holds what is left to catalog after the session.
     var committer: BatchCommitter?
+    /// Set once a backup completed (NEXT_SYNC sent), when the server keeps history: its snapshot is
+    /// recorded after the connection closed, before the next session's turn.
+    var completedHistory: ClientHistory?
     /// Every control frame of the session is encoded here, within the control-frame limit.
     let encoder: ControlMessageEncoder
 

@@ -37,6 +37,10 @@ public struct ServerSettings: Sendable {
     /// or ``commitBatchBytes`` bytes, after one filesystem sync.
     public var commitBatchFiles = 8192
     public var commitBatchBytes: Int64 = 512 * 1024 * 1024
+    /// Whether every completed backup records a snapshot and old versions are kept (Protocol.md §11).
+    public var history = true
+    /// Which snapshots are kept, applied after each backup of a client.
+    public var retention = RetentionPolicy.defaults
 
     public init(
         root: String, port: Int, intervalSeconds: Int, name: String, serverId: String, multicastInterface: String,

@@ -16,7 +16,11 @@ actor BatchCommitter {
     /// Resumed files committed this session, whose chunks are read back once it is over.
     private var resumedFiles: [CatalogReadBack.File] = []
 
-    init(root: String, id: ClientID, catalog: ChunkCatalog?) throws {
+    /// Keeps the old version of each file a batch replaces, for the snapshots that need it.
+    private let preserver: Preserver?
+
+    init(root: String, id: ClientID, catalog: ChunkCatalog?, preserver: Preserver? = nil) throws {
+        self.preserver = preserver
         folder = try ClientFolder(root: root, id: id)
         partials = try PartialStore(root: root, id: id)
         self.catalog = catalog
@@ -37,6 +41,7 @@ actor BatchCommitter {
         // elsewhere on the filesystem does not hold the commit up. Many files: one syncfs each way.
         let fewFiles = batch.count <= CommitPolicy.filesSyncedOneByOne
         do {
+            try preserveOldVersions(of: batch)
             if fewFiles {
                 for rename in batch { try rename.synchronize(in: partials) }
             } else {
@@ -72,5 +77,17 @@ actor BatchCommitter {
             try? folder.synchronize()
         }
         return results
+    }
+
+    /// Packs, durably, what the old versions of `batch`'s files hold that their new versions do not
+    /// (Protocol.md §11): after this, renaming over them loses nothing a snapshot needs.
+    private func preserveOldVersions(of batch: [PendingRename]) throws {
+        guard let preserver else { return }
+        let requests = batch.map { rename in
+            let keeping =
+                HistoryChunking.cutsLikeClients ? Set((rename.chunks ?? []).map(\.hash)) : Set<ChunkHash>()
+            return Preserver.Request(relativePath: rename.path.string, keeping: keeping)
+        }
+        try preserver.preserve(requests)
     }
 }

@@ -1,0 +1,59 @@
+import FileSyncCore
+import Foundation
+import Logging
+
+/// One client's history as a backup session uses it: old versions preserved before the session
+/// changes the plain tree, a snapshot once the session completed, then retention.
+///
+/// Everything here runs within the client's turn in the queue, so no other writer (another
+/// session, the pruner of a later session) works on the same history at once.
+struct ClientHistory: Sendable {
+    let store: HistoryStore
+    /// Whether any snapshot exists: with none, nothing needs preserving.
+    let hasSnapshots: Bool
+    /// Held as long as this value lives: no prune runs meanwhile.
+    let lock: HistoryLock
+
+    init(root: String, id: ClientID) throws {
+        store = try HistoryStore(root: root, id: id)
+        lock = try HistoryLock(historyPath: store.path)
+        hasSnapshots = try store.latestSnapshot() != nil
+    }
+
+    /// The preserver to call before plain files change, or `nil` when no snapshot could need them.
+    var preserver: Preserver? { hasSnapshots ? Preserver(store: store) : nil }
+
+    /// Records the snapshot of a completed backup, protects the last good one if this run changed
+    /// most files, and applies `policy`. Errors are logged: the backup itself has succeeded.
+    func recordSnapshot(policy: RetentionPolicy, logger: Logger) {
+        let started = ContinuousClock.now
+        do {
+            let result = try SnapshotBuilder(store: store).build()
+            let record = result.record
+            logger.info(
+                "snapshot recorded",
+                metadata: [
+                    "snapshot": "\(record.id)", "files": "\(record.files)", "added": "\(record.added)",
+                    "changed": "\(record.changed)", "deleted": "\(record.deleted)",
+                    "read": "\(result.bytesRead)", "took": "\(ContinuousClock.now - started)",
+                ])
+            if let protected = try store.protectBeforeDamage(after: record) {
+                logger.warning(
+                    "this run changed more than half of the files: the snapshot before it is protected from retention",
+                    metadata: ["snapshot": "\(protected.id)", "reason": "\(protected.reason)"])
+            }
+            // The sweep reads every kept tree: only worth it when the policy forgets something.
+            let records = try store.snapshots().records
+            guard !policy.apply(to: records, now: HistoryClock.now()).remove.isEmpty else { return }
+            let report = try Pruner(store: store, policy: policy).prune()
+            logger.info(
+                "retention applied",
+                metadata: [
+                    "forgotten": "\(report.removed.map(\.id))", "reclaimed": "\(report.bytesReclaimed)",
+                    "swept": "\(report.sweepSkipped ?? "yes")",
+                ])
+        } catch {
+            logger.error("cannot record the snapshot", metadata: ["error": "\(error)"])
+        }
+    }
+}

@@ -1,0 +1,70 @@
+import FileSyncCore
+import FileSyncSystem
+import Foundation
+
+/// What `filesync-server prune` and `check` do, for every client with a history under a root (or one).
+/// Each client's history is locked while it is worked on, so a running server's session of that
+/// client waits, and the other way round.
+public enum HistoryAdministration {
+    /// The outcome of pruning one client.
+    public struct PruneSummary: Sendable {
+        public var clientID: String
+        public var kept: [String]
+        public var removed: [String]
+        public var bytesReclaimed: Int64
+        /// Why nothing was swept, if so.
+        public var sweepSkipped: String?
+    }
+
+    /// A problem `check` found.
+    public struct Damage: Sendable, CustomStringConvertible {
+        public var clientID: String
+        public var snapshotID: String?
+        public var path: String
+        public var problem: String
+        public var description: String { "\(clientID) \(snapshotID ?? "-") \"\(path)\": \(problem)" }
+    }
+
+    /// The client ids under `root` that have a history (or just `id`, which must).
+    public static func clients(root: String, id: String?) throws -> [ClientID] {
+        if let id { return [try ClientID(validating: id)] }
+        let names = DirectoryEntries.names(atPath: root + "/.filesync") ?? []
+        return names.sorted().compactMap { name in
+            guard FileStatus.of(path: root + "/.filesync/\(name)/history")?.kind == .directory else { return nil }
+            return try? ClientID(validating: name)
+        }
+    }
+
+    /// Applies `policy` to each client's snapshots (a dry run only reports) and reclaims the space of
+    /// what no kept snapshot needs. Protection is honoured unless `liftProtection`.
+    public static func prune(
+        root: String, id: String?, policy: RetentionPolicy, dryRun: Bool, liftProtection: Bool = false
+    ) throws -> [PruneSummary] {
+        try clients(root: root, id: id).map { client in
+            let store = try HistoryStore(root: root, id: client)
+            let lock = try HistoryLock(historyPath: store.path)
+            defer { withExtendedLifetime(lock) {} }
+            let report = try Pruner(store: store, policy: policy).prune(
+                dryRun: dryRun, honoringProtection: !liftProtection)
+            return PruneSummary(
+                clientID: client.string, kept: report.kept.map(\.id), removed: report.removed.map(\.id),
+                bytesReclaimed: report.bytesReclaimed, sweepSkipped: report.sweepSkipped)
+        }
+    }
+
+    /// Checks every kept snapshot of each client: trees present, every chunk with a source, and with
+    /// `readData` every byte hashing to what the snapshot says. Empty when all is sound.
+    public static func check(root: String, id: String?, readData: Bool) throws -> (clients: Int, damage: [Damage]) {
+        let ids = try clients(root: root, id: id)
+        var damage: [Damage] = []
+        for client in ids {
+            let store = try HistoryStore(root: root, id: client)
+            let lock = try HistoryLock(historyPath: store.path)
+            defer { withExtendedLifetime(lock) {} }
+            damage += try HistoryChecker(store: store).check(readData: readData).map {
+                Damage(clientID: client.string, snapshotID: $0.snapshotID, path: $0.path, problem: $0.problem)
+            }
+        }
+        return (ids.count, damage)
+    }
+}

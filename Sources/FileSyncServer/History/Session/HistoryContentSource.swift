@@ -1,0 +1,153 @@
+import FileSyncCore
+import Foundation
+import Synchronization
+
+/// The history engine as a restore session sees it (``SnapshotContentSource``): one client's
+/// snapshots, their entries, and their content chunk by chunk, each checked against its hash.
+///
+/// It remembers the files of the entries it listed (their identity in the plain tree lets a chunk
+/// be read in place) and keeps the sources of the file being sent open between calls, so that a
+/// large file is not cut again for every block.
+final class HistoryContentSource: SnapshotContentSource {
+    private let store: HistoryStore
+    private let state = Mutex(State())
+
+    private struct State {
+        var files: [String: FileContent] = [:]
+        var open: (path: String, sources: ContentResolver.Sources)?
+        var lastChunk: (path: String, index: Int, bytes: [UInt8])?
+    }
+
+    init(store: HistoryStore) {
+        self.store = store
+    }
+
+    deinit {
+        state.withLock { $0.open?.sources.close() }
+    }
+
+    func snapshotDescriptions() throws -> [SnapshotDescription] {
+        try store.snapshots().records.map(\.wireForm)
+    }
+
+    func entries(ofSnapshot id: String, under paths: [RelativePath]) throws -> [SnapshotEntry] {
+        guard let record = try store.snapshots().records.first(where: { $0.id == id }) else {
+            throw FileSyncError(.notFound, "no snapshot \(id)")
+        }
+        var entries: [SnapshotEntry] = []
+        var files: [String: FileContent] = [:]
+        func add(_ path: String, _ entry: TreeEntry) {
+            guard let converted = SnapshotEntry(path: path, entry) else { return }
+            if let file = entry.file { files[path] = file }
+            entries.append(converted)
+        }
+        if paths.isEmpty {
+            try store.forEachEntry(in: record, add)
+        } else {
+            for path in paths {
+                guard let entry = try store.entry(at: path.string, in: record) else { continue }
+                try addParents(of: path.string, in: record, to: &entries, seen: Set(entries.map(\.path)))
+                add(path.string, entry)
+                if case .folder(let hash) = entry.content {
+                    try store.forEachEntry(below: hash, prefix: path.string, add)
+                }
+            }
+        }
+        state.withLock { $0.files.merge(files) { $1 } }
+        return entries
+    }
+
+    func chunk(_ index: Int, of entry: SnapshotEntry) throws -> [UInt8] {
+        try state.withLock { state in try Self.chunk(index, of: entry, store: store, state: &state) }
+    }
+
+    func bytes(of entry: SnapshotEntry, at offset: Int64, count: Int) throws -> [UInt8] {
+        try state.withLock { state in
+            var result: [UInt8] = []
+            result.reserveCapacity(count)
+            var start: Int64 = 0
+            for (index, chunk) in entry.chunks.enumerated() {
+                let end = start + Int64(chunk.length)
+                defer { start = end }
+                guard end > offset + Int64(result.count), result.count < count else { continue }
+                let bytes = try Self.chunk(index, of: entry, store: store, state: &state)
+                let from = Int(offset + Int64(result.count) - start)
+                let take = min(bytes.count - from, count - result.count)
+                result += bytes[from..<(from + take)]
+            }
+            guard result.count == count else {
+                throw FileSyncError(.storageFailed, "\"\(entry.path)\" ends before byte \(offset + Int64(count))")
+            }
+            return result
+        }
+    }
+
+    private static func chunk(
+        _ index: Int, of entry: SnapshotEntry, store: HistoryStore, state: inout State
+    ) throws -> [UInt8] {
+        if let last = state.lastChunk, last.path == entry.path, last.index == index { return last.bytes }
+        guard let file = state.files[entry.path], index < file.chunks.count else {
+            throw FileSyncError(.storageFailed, "\"\(entry.path)\" is not a file of the listed snapshot")
+        }
+        if state.open?.path != entry.path {
+            state.open?.sources.close()
+            state.open = (entry.path, ContentResolver.Sources(store: store, relativePath: entry.path, file: file))
+        }
+        let offset = file.chunks[..<index].reduce(Int64(0)) { $0 + Int64($1.length) }
+        guard let bytes = try state.open?.sources.chunk(file.chunks[index], at: offset) else {
+            throw FileSyncError(.storageFailed, "chunk \(index) of \"\(entry.path)\" is missing or damaged")
+        }
+        state.lastChunk = (entry.path, index, bytes)
+        return bytes
+    }
+
+    /// The folders above `path`, parents first, unless already listed.
+    private func addParents(
+        of path: String, in record: SnapshotRecord, to entries: inout [SnapshotEntry], seen: Set<String>
+    ) throws {
+        var prefix = ""
+        for component in path.split(separator: "/").dropLast() {
+            prefix = prefix.isEmpty ? String(component) : prefix + "/" + component
+            guard !seen.contains(prefix), let entry = try store.entry(at: prefix, in: record),
+                let converted = SnapshotEntry(path: prefix, entry)
+            else { continue }
+            entries.append(converted)
+        }
+    }
+}
+
+extension SnapshotEntry {
+    /// The restore form of a tree entry; `nil` for kinds a restore does not carry yet (symlinks).
+    init?(path: String, _ entry: TreeEntry) {
+        switch entry.content {
+        case .file(let file):
+            self.init(
+                path: path, kind: .file, size: entry.size, mtimeNs: entry.mtimeNs, mode: entry.mode,
+                sha256: file.sha256.description, chunks: file.chunks)
+        case .folder:
+            self.init(path: path, kind: .directory, size: 0, mtimeNs: entry.mtimeNs, mode: entry.mode)
+        case .symlink:
+            return nil
+        }
+    }
+}
+
+extension SnapshotRecord {
+    /// The wire form of this snapshot (Protocol.md §11.2).
+    var wireForm: SnapshotDescription {
+        SnapshotDescription(
+            id: id, time: Int64(date.timeIntervalSince1970), files: files, bytes: bytes, added: added,
+            changed: changed, deleted: deleted, protected: protected)
+    }
+}
+
+extension HistoryStore {
+    /// Calls `body` with every entry below the folder tree `hash`, paths starting with `prefix`.
+    func forEachEntry(below hash: ChunkHash, prefix: String, _ body: (String, TreeEntry) throws -> Void) throws {
+        for entry in try tree(hash).entries {
+            let path = prefix + "/" + entry.name
+            try body(path, entry)
+            if case .folder(let child) = entry.content { try forEachEntry(below: child, prefix: path, body) }
+        }
+    }
+}
