@@ -21,7 +21,7 @@ final class ServerProcess {
     ///   - port: a fixed port (to restart a server where clients pinned it); 0 picks any free port.
     init(
         root: String, in folder: TemporaryDirectory, name: String = "test-server", tls: Bool = true, port: Int = 0,
-        extra: [String] = []
+        extra: [String] = [], environment extraEnvironment: [String: String] = [:]
     ) throws {
         self.tls = tls
         self.root = root
@@ -35,6 +35,7 @@ final class ServerProcess {
             ] + (tls ? [] : ["--no-tls"]) + extra
         var environment = ProcessInfo.processInfo.environment
         environment["XDG_CONFIG_HOME"] = folder.path + "/config"
+        environment.merge(extraEnvironment) { $1 }
         process.environment = environment
         process.standardOutput = stdout
         process.standardError = try FileHandle(forWritingTo: logURL)

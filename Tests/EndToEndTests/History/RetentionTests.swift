@@ -1,0 +1,130 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+extension EndToEnd {
+    @Suite("Retention, prune and check") struct RetentionTests {
+        /// The ids of the client's snapshot files, oldest first by name (names start with the time).
+        static func snapshotIDs(root: String, id: String) -> [String] {
+            let folder = root + "/.filesync/\(id)/history/snapshots"
+            return ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
+                .filter { $0.hasSuffix(".json") }.map { String($0.dropLast(5)) }.sorted()
+        }
+
+        /// Backs up `source` once with the server's clock at `time` (the test-only FILESYNC_TEST_NOW).
+        static func backup(
+            _ source: String, root: String, at time: Int, extra: [String], work: TemporaryDirectory
+        ) throws {
+            let server = try ServerProcess(
+                root: root, in: work, extra: extra, environment: ["FILESYNC_TEST_NOW": "\(time)"])
+            defer { server.stop() }
+            try SampleTree.write(Array("run at \(time)".utf8), to: source + "/changing.txt")
+            let result = try runClient(["--source", source, "--id", "keep"] + server.connect, in: work)
+            #expect(result.status == 0, "\(result.stderr)")
+        }
+
+        @Test("hourly runs over three days keep exactly what --keep-last 2 --keep-daily 3 names")
+        func retentionKeepsThePolicy() throws {
+            let work = try TemporaryDirectory("retention")
+            let source = try work.subfolder("source")
+            let root = try work.subfolder("root")
+            try SampleTree.make(at: source, folders: 2, subfolders: 2, filesPerFolder: 5)
+            let policy = [
+                "--keep-last", "2", "--keep-hourly", "0", "--keep-daily", "3", "--keep-weekly", "0",
+                "--keep-monthly", "0", "--keep-yearly", "0",
+            ]
+            let start = 1_796_083_200  // 2026-12-01T00:00:00Z
+            // Runs at 10:00 and 20:00 on each of four days.
+            var times: [Int] = []
+            for day in 0..<4 {
+                let midnight = start + day * 86_400
+                times += [midnight + 36_000, midnight + 72_000]
+            }
+            for time in times { try Self.backup(source, root: root, at: time, extra: policy, work: work) }
+            let kept = Self.snapshotIDs(root: root, id: "keep")
+            // Newest two (day 4 at 20:00 and 10:00) and the newest of each of the last three days.
+            let expected = ["20261202T200000Z", "20261203T200000Z", "20261204T100000Z", "20261204T200000Z"]
+            #expect(kept.map { String($0.prefix(16)) } == expected)
+        }
+
+        @Test("prune reclaims space; kill -9 during prune loses nothing; check --read-data finds damage")
+        func pruneCrashAndCheck() throws {
+            let work = try TemporaryDirectory("prune")
+            let source = try work.subfolder("source")
+            let root = try work.subfolder("root")
+            try SampleTree.make(at: source, folders: 2, subfolders: 2, filesPerFolder: 5, largeFileBytes: 8 << 20)
+            let start = 1_796_083_200
+            for (index, seed) in [11, 12, 13].enumerated() {
+                try SampleTree.writeLarge(8 << 20, to: source + "/large.bin", seed: UInt64(seed))
+                try Self.backup(source, root: root, at: start + index * 3600, extra: [], work: work)
+            }
+            #expect(Self.snapshotIDs(root: root, id: "keep").count == 3)
+            let history = root + "/.filesync/keep/history"
+            let before = diskUsage(of: history)
+            let keepOne = [
+                "--root", root, "--keep-last", "1", "--keep-hourly", "0", "--keep-daily", "0", "--keep-weekly", "0",
+                "--keep-monthly", "0", "--keep-yearly", "0", "--lift-protection",
+            ]
+            // A prune killed at once, then one killed a moment later, then one left to finish.
+            for delay: useconds_t in [0, 20_000] {
+                let prune = try Command(Harness.server, ["prune"] + keepOne, in: work)
+                usleep(delay)
+                kill(prune.process.processIdentifier, SIGKILL)
+                _ = prune.wait()
+                let check = try Command.run(Harness.server, ["check", "--root", root, "--read-data"], in: work)
+                #expect(check.status == 0, "after kill -9 of prune: \(check.stdout)\(check.stderr)")
+            }
+            let prune = try Command.run(Harness.server, ["prune"] + keepOne, in: work)
+            #expect(prune.status == 0, "\(prune.stderr)")
+            #expect(Self.snapshotIDs(root: root, id: "keep").count == 1)
+            // The two forgotten versions of the large file held most of the history's bytes.
+            let after = diskUsage(of: history)
+            print("prune: history \(before) bytes before, \(after) after")
+            #expect(after < before / 2, "prune reclaimed only \(before - after) of \(before) bytes")
+            let check = try Command.run(Harness.server, ["check", "--root", root, "--read-data"], in: work)
+            #expect(check.status == 0, "\(check.stdout)")
+        }
+    }
+}
+
+extension EndToEnd.RetentionTests {
+    @Test("check --read-data reports a flipped byte in a pack and a snapshot whose content is missing")
+    func checkFindsDamage() throws {
+        let work = try TemporaryDirectory("check-damage")
+        let source = try work.subfolder("source")
+        let root = try work.subfolder("root")
+        try SampleTree.make(at: source, folders: 1, subfolders: 2, filesPerFolder: 4, largeFileBytes: 4 << 20)
+        for (index, seed) in [21, 22].enumerated() {
+            try SampleTree.writeLarge(4 << 20, to: source + "/large.bin", seed: UInt64(seed))
+            try Self.backup(source, root: root, at: 1_796_083_200 + index * 60, extra: [], work: work)
+        }
+        let check = { try Command.run(Harness.server, ["check", "--root", root, "--read-data"], in: work) }
+        #expect(try check().status == 0)
+        let packs = root + "/.filesync/keep/history/packs"
+        let pack = try #require(
+            try FileManager.default.contentsOfDirectory(atPath: packs).first { $0.hasSuffix(".pack") })
+        let handle = try #require(FileHandle(forUpdatingAtPath: packs + "/" + pack))
+        try handle.seek(toOffset: 4096)
+        let byte = try #require(try handle.read(upToCount: 1)).first ?? 0
+        try handle.seek(toOffset: 4096)
+        try handle.write(contentsOf: Data([byte ^ 0xFF]))
+        try handle.close()
+        let flipped = try check()
+        #expect(flipped.status == 1)
+        #expect(flipped.stdout.contains("damaged"), "\(flipped.stdout)")
+
+        // A missing tree object: the first snapshot's root folder.
+        try FileManager.default.removeItem(atPath: packs)
+        try FileManager.default.createDirectory(atPath: packs, withIntermediateDirectories: false)
+        let trees = root + "/.filesync/keep/history/trees"
+        for folder in try FileManager.default.contentsOfDirectory(atPath: trees) {
+            try FileManager.default.removeItem(atPath: trees + "/" + folder)
+        }
+        let missing = try check()
+        #expect(missing.status == 1)
+        #expect(missing.stdout.contains("damaged"), "\(missing.stdout)")
+    }
+}
