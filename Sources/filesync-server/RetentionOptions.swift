@@ -14,11 +14,14 @@ struct RetentionOptions: ParsableArguments {
     @Option(help: "... of the last N years (default \(defaults.keepYearly)).") var keepYearly: Int?
 
     /// The policy: the defaults where a flag is not given.
-    var policy: RetentionPolicy {
+    var policy: RetentionPolicy { policy(over: Self.defaults) }
+
+    /// The flags given, over `base` (the saved settings) for the others.
+    func policy(over base: RetentionPolicy) -> RetentionPolicy {
         RetentionPolicy(
-            keepLast: keepLast ?? Self.defaults.keepLast, keepHourly: keepHourly ?? Self.defaults.keepHourly,
-            keepDaily: keepDaily ?? Self.defaults.keepDaily, keepWeekly: keepWeekly ?? Self.defaults.keepWeekly,
-            keepMonthly: keepMonthly ?? Self.defaults.keepMonthly, keepYearly: keepYearly ?? Self.defaults.keepYearly)
+            keepLast: keepLast ?? base.keepLast, keepHourly: keepHourly ?? base.keepHourly,
+            keepDaily: keepDaily ?? base.keepDaily, keepWeekly: keepWeekly ?? base.keepWeekly,
+            keepMonthly: keepMonthly ?? base.keepMonthly, keepYearly: keepYearly ?? base.keepYearly)
     }
 
     func validate() throws {

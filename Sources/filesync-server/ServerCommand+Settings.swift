@@ -43,7 +43,8 @@ extension ServerCommand {
             multicastInterface: interface ?? MulticastSetup.defaultInterface(),
             authenticator: Authenticator(secret: secret))
         settings.history = !noHistory
-        settings.retention = retention.policy
+        settings.retention = retention.policy(
+            over: try merged.retention.map(RetentionPolicy.init(counts:)) ?? .defaults)
         if !noTls {
             let folder = URL(fileURLWithPath: configPath).deletingLastPathComponent().path
             let (identity, created) = try ServerIdentity.loadOrCreate(in: folder, name: settings.name)

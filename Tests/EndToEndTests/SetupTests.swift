@@ -43,6 +43,10 @@ extension EndToEnd {
             try terminal.send("15m")
             try terminal.expect("Server name [")
             try terminal.send("")
+            try terminal.expect("Snapshots to keep: last, hourly, daily, weekly, monthly, yearly [10 48 14 8 24 5]: ")
+            try terminal.send("3 0 7")
+            try terminal.expect("is not six counts")
+            try terminal.send("3 0 7 4 12 2")
             try terminal.expect("Settings saved to \(config)")
             try terminal.expect("It is shown only now:")
             try terminal.expect("Put it in a file on each client")
@@ -54,6 +58,7 @@ extension EndToEnd {
             #expect(saved?["root"] as? String == root)
             #expect(saved?["port"] as? Int == 0)
             #expect(saved?["interval"] as? String == "15m")
+            #expect(saved?["retention"] as? String == "3 0 7 4 12 2")
             #expect((saved?["name"] as? String)?.isEmpty == false)
             #expect(FileManager.default.fileExists(atPath: root))
             let mode = try FileManager.default.attributesOfItem(atPath: config)[.posixPermissions] as? Int

@@ -1,4 +1,5 @@
 import FileSyncCore
+import FileSyncSystem
 import Foundation
 
 /// The server's config file: the answers of the interactive setup, reused on every start.
@@ -9,6 +10,8 @@ public struct SavedSettings: Codable, Sendable, Equatable {
     public var interval: String?
     public var name: String?
     public var serverId: String?
+    /// Snapshots to keep, as typed: six counts, last hourly daily weekly monthly yearly.
+    public var retention: String?
 
     public init(
         root: String? = nil, port: Int? = nil, interval: String? = nil, name: String? = nil, serverId: String? = nil
@@ -22,9 +25,7 @@ public struct SavedSettings: Codable, Sendable, Equatable {
 
     /// `$XDG_CONFIG_HOME/filesync/server.json`, or `~/.config/filesync/server.json`.
     public static var defaultPath: String {
-        let environment = ProcessInfo.processInfo.environment
-        let base = environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory() + "/.config"
-        return base + "/filesync/server.json"
+        XDGPaths().config + "/server.json"
     }
 
     /// Reads the file at `path`; `nil` when it does not exist.

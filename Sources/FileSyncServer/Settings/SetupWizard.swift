@@ -35,6 +35,12 @@ public struct SetupWizard {
         answers.name = try question("Server name", default: current.name ?? Self.hostName()) {
             try SettingValidation.name($0)
         }
+        let retention = current.retention ?? RetentionPolicy.defaults.counts
+        answers.retention = try question(
+            "Snapshots to keep: last, hourly, daily, weekly, monthly, yearly", default: retention
+        ) {
+            try RetentionPolicy(counts: $0).counts
+        }
         return answers
     }
 
