@@ -51,7 +51,8 @@ struct DiscoveryResponder {
                 for try await envelope in inbound {
                     guard let reply = reply(to: envelope, offer: offer) else { continue }
                     guard limiter.allow() else {
-                        logger.debug("discovery reply to \(envelope.remoteAddress) dropped: rate limit")
+                        logger.debug(
+                            "discovery reply dropped: rate limit", metadata: ["peer": "\(envelope.remoteAddress)"])
                         continue
                     }
                     try await outbound.write(reply)
@@ -68,7 +69,7 @@ struct DiscoveryResponder {
         do {
             packet = try DiscoveryPacket(bytes: envelope.data.readableBytesView)
         } catch {
-            logger.debug("ignoring datagram from \(envelope.remoteAddress): \(error)")
+            logger.debug("ignoring datagram", metadata: ["peer": "\(envelope.remoteAddress)", "error": "\(error)"])
             return nil
         }
         guard case .discover(let discover) = packet else { return nil }
@@ -78,7 +79,7 @@ struct DiscoveryResponder {
         else {
             return nil
         }
-        logger.debug("offer to \(envelope.remoteAddress)")
+        logger.debug("offer sent", metadata: ["peer": "\(envelope.remoteAddress)"])
         return AddressedEnvelope(remoteAddress: envelope.remoteAddress, data: ByteBuffer(bytes: bytes))
     }
 }

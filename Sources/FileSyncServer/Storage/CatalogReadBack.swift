@@ -66,7 +66,7 @@ struct CatalogReadBack: Sendable {
         do {
             folder = try ClientFolder(root: root, id: id)
         } catch {
-            logger.warning("resumed files not cataloged: \(error)")
+            logger.warning("resumed files not cataloged", metadata: ["error": "\(error)"])
             return 0
         }
         for file in files where !stopped {
@@ -78,20 +78,29 @@ struct CatalogReadBack: Sendable {
                         inode: file.rename.inode, ctimeNs: file.ctimeNs, chunks: chunks)
                     recorded += 1
                 } catch {
-                    logger.warning("\(file.rename.path): its chunks could not be cataloged: \(error)")
+                    logger.warning(
+                        "chunks of a resumed file not cataloged",
+                        metadata: ["path": "\(file.rename.path)", "error": "\(error)"])
                 }
             case .changed:
-                logger.debug("\(file.rename.path) changed since it was stored: its chunks are not cataloged")
+                logger.debug(
+                    "resumed file changed since it was stored: its chunks are not cataloged",
+                    metadata: ["path": "\(file.rename.path)"])
             case .unreadable(let reason):
-                logger.warning("\(file.rename.path): its chunks could not be read back: \(reason)")
+                logger.warning(
+                    "chunks of a resumed file not read back",
+                    metadata: ["path": "\(file.rename.path)", "error": "\(reason)"])
             case .stopped:
                 stopped = true
             }
         }
         let seconds = String(format: "%.2f", (ContinuousClock.now - started).inSeconds)
         logger.info(
-            "cataloged \(recorded) of \(files.count) resumed file(s) in \(seconds) s\(stopped ? "; stopped with the server" : "")"
-        )
+            "resumed files cataloged",
+            metadata: [
+                "cataloged": "\(recorded)", "files": "\(files.count)", "seconds": "\(seconds)",
+                "stoppedWithServer": "\(stopped)",
+            ])
         return recorded
     }
 
