@@ -106,10 +106,11 @@ final class RawConnection {
     /// HELLO, CHALLENGE and AUTH as a real client would do them, with the client key a real client
     /// of `folder` uses for `id`; the server's answer (READY, QUEUED or ERROR) is left to read.
     func authenticate(
-        id: String, server: ServerProcess, folder: TemporaryDirectory, capabilities: [String] = []
+        id: String, server: ServerProcess, folder: TemporaryDirectory, capabilities: [String] = [],
+        session: Hello.SessionKind? = nil
     ) throws {
         let clientNonce = Authenticator.nonce()
-        try send(.hello(.init(clientId: id, capabilities: capabilities, clientNonce: clientNonce)))
+        try send(.hello(.init(clientId: id, capabilities: capabilities, clientNonce: clientNonce, session: session)))
         guard case .challenge(let challenge)? = try receive() else { throw TestFailure("no CHALLENGE") }
         let authenticator = Authenticator(secret: server.secret)
         let key = try KeyFile.loadOrCreate(folder.path + "/config/filesync/keys/\(id).key").key
