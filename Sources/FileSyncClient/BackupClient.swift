@@ -99,51 +99,17 @@ public struct BackupClient: Sendable {
 
         let counter = ByteCounter()
         let stats = TransferStats()
-        var stored = EntrySet()
-        var bytesSent: Int64 = 0
-        var attempt = 0
-        var failuresWithoutProgress = 0
-        var readyBefore = 0
-        var last: ClientSession.Outcome?
-        while true {
-            attempt += 1
-            do {
-                let (endpoint, announced) = try await resolveServer(options)
-                summary.server = endpoint.description
-                let session = ClientSession(
-                    endpoint: endpoint, announcedFingerprint: announced, options: options, scan: scan, counter: counter,
-                    stats: stats, logger: logger)
-                let outcome = try await session.run()
-                stored.formUnion(outcome.stored)
-                bytesSent += outcome.bytesSent
-                last = outcome
-                break
-            } catch let error where Self.isRetryable(error) {
-                // A session that got going before it broke resets the backoff: only repeated
-                // failures without progress wait longer and longer.
-                failuresWithoutProgress = stats.sessionsReady > readyBefore ? 1 : failuresWithoutProgress + 1
-                readyBefore = stats.sessionsReady
-                let delay = Self.backoff(attempt: failuresWithoutProgress, first: options.retryWait)
-                let outOfTime = options.retryFor.map { clock.now + delay > start + $0 } ?? false
-                guard attempt <= options.retries, !outOfTime else {
-                    if case BackupFailure.noServer = error { throw error }
-                    throw BackupFailure.connectionLost("\(error)", attempts: attempt)
-                }
-                logger.warning(
-                    "attempt failed; retrying",
-                    metadata: [
-                        "attempt": "\(attempt)", "error": "\(error)",
-                        "seconds": "\(String(format: "%.1f", delay.inSeconds))",
-                    ])
-                summary.retries += 1
-                try await Task.sleep(for: delay)
-            } catch let refusal as ServerRefusal {
-                throw Self.failure(refusal)
-            }
+        let retries = SessionRetries(options: options, logger: logger, stats: stats, start: start)
+        let (last, retried) = try await retries.run { endpoint, announced in
+            summary.server = endpoint.description
+            let session = ClientSession(
+                endpoint: endpoint, announcedFingerprint: announced, options: options, scan: scan, counter: counter,
+                stats: stats, logger: logger)
+            return try await session.run()
         }
+        summary.retries = retried
 
-        summarise(
-            &summary, scan: scan, last: last, stored: stored, bytesSent: bytesSent, stats: stats, counter: counter)
+        summarise(&summary, scan: scan, last: last, stats: stats, counter: counter)
         summary.seconds = (clock.now - start).inSeconds
         return summary
     }
@@ -171,8 +137,8 @@ public struct BackupClient: Sendable {
     /// The run's summary from the last session's outcome and the counters of all sessions; drops the
     /// chunk memos of files no longer in the source.
     private func summarise(
-        _ summary: inout BackupSummary, scan: SourceScanner.Result, last: ClientSession.Outcome?, stored: EntrySet,
-        bytesSent: Int64, stats: TransferStats, counter: ByteCounter
+        _ summary: inout BackupSummary, scan: SourceScanner.Result, last: ClientSession.Outcome, stats: TransferStats,
+        counter: ByteCounter
     ) {
         if scan.warnings.isEmpty, let directory = options.chunkCacheDirectory,
             let cache = ChunkCache(directory: directory, id: options.clientID)
@@ -180,77 +146,21 @@ public struct BackupClient: Sendable {
             // The scan saw the whole source: memos of files no longer in it are dropped.
             cache.prune(keeping: scan.entries)
         }
-        if let last {
-            summary.failed = last.failed.map {
-                FileResult(path: $0.key, error: ErrorMessage(code: "failed", message: $0.value))
-            }
-            .sorted { $0.path < $1.path }
-            summary.nextSyncSeconds = last.next?.afterSeconds
-            summary.deleted = last.next?.deleted ?? 0
-            summary.serverName = last.serverName
-            if let skipped = last.next?.deletionsSkipped { summary.deletionsSkipped = skipped }
+        summary.failed = last.failed.map {
+            FileResult(path: $0.key, error: ErrorMessage(code: "failed", message: $0.value))
         }
-        summary.sent = stored.count
+        .sorted { $0.path < $1.path }
+        summary.nextSyncSeconds = last.next?.afterSeconds
+        summary.deleted = last.next?.deleted ?? 0
+        summary.serverName = last.serverName
+        if let skipped = last.next?.deletionsSkipped { summary.deletionsSkipped = skipped }
+        summary.sent = last.stored.count
         summary.skipped = max(0, summary.scanned - summary.sent - summary.failed.count)
-        summary.bytesSent = bytesSent
+        summary.bytesSent = last.bytesSent
         summary.bytesResumed = stats.bytesResumed
         summary.filesResumed = stats.filesResumed
         summary.bytesDeduplicated = stats.bytesDeduplicated
-        summary.bytesResent = max(0, stats.contentBytesSent - bytesSent)
+        summary.bytesResent = max(0, stats.contentBytesSent - last.bytesSent)
         summary.bytesOnWire = counter.bytes
-    }
-
-    /// The failure a server's `ERROR` means for the run.
-    private static func failure(_ refusal: ServerRefusal) -> BackupFailure {
-        switch refusal.error.code {
-        case FileSyncError.Code.authenticationFailed.rawValue: .authentication(refusal.error.message)
-        case FileSyncError.Code.clientKeyMismatch.rawValue: .clientKeyMismatch(refusal.error.message)
-        default: .refused(refusal)
-        }
-    }
-
-    /// The server to use and, when found by discovery, the TLS fingerprint its OFFER announced.
-    private func resolveServer(_ options: BackupOptions) async throws -> (Endpoint, String?) {
-        if let server = options.server { return (server, nil) }
-        let discovery = ServerDiscovery(
-            group: options.group, interface: options.interface, timeout: options.discoveryTimeout, logger: logger)
-        let servers = try await discovery.discover(waitFullTime: false)
-        let matching = options.serverName.map { name in servers.filter { $0.name == name } } ?? servers
-        guard !matching.isEmpty else {
-            let wanted = options.serverName.map { "named \"\($0)\" " } ?? ""
-            throw BackupFailure.noServer(
-                "no server \(wanted)answered on \(options.group) via \(options.interface) within \(options.discoveryTimeout)"
-            )
-        }
-        guard matching.count == 1 else {
-            let names = matching.map { "\($0.name) (\($0.endpoint))" }.joined(separator: ", ")
-            throw FileSyncError(
-                .invalidSetting, "several servers answered: \(names); choose one with --server-name or --server")
-        }
-        logger.info("found a server", metadata: ["name": "\(matching[0].name)", "endpoint": "\(matching[0].endpoint)"])
-        return (matching[0].endpoint, matching[0].fingerprint)
-    }
-
-    /// Lost connections, timeouts, a full queue and an absent server are worth another attempt.
-    static func isRetryable(_ error: any Error) -> Bool {
-        switch error {
-        case let error as FileSyncError:
-            return [.connectionClosed, .timeout].contains(error.code)
-        case let refusal as ServerRefusal:
-            return refusal.error.code == FileSyncError.Code.queueFull.rawValue
-        case BackupFailure.noServer:
-            return true
-        case is BackupFailure, is CancellationError:
-            return false
-        default:
-            // NIO connection and socket errors: refused, reset, closed, connect timeout.
-            return error is ChannelError || error is IOError || "\(type(of: error))".contains("Connect")
-        }
-    }
-
-    /// Exponential backoff from `first`, doubling per attempt, capped at 60 s, with ±25% jitter.
-    static func backoff(attempt: Int, first: Duration = .seconds(1)) -> Duration {
-        let base = min(60.0, first.inSeconds * pow(2.0, Double(attempt - 1)))
-        return .milliseconds(Int(base * Double.random(in: 0.75...1.25) * 1000))
     }
 }

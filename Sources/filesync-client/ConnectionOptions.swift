@@ -1,10 +1,12 @@
 import ArgumentParser
 import FileSyncClient
 import FileSyncCore
+import FileSyncSystem
+import Foundation
+import Logging
 
-/// The options that say how to reach and authenticate to the server, the same for `backup`,
-/// `restore` and `snapshots`: declared once here so that every subcommand takes them as an
-/// `@OptionGroup`. (They duplicate ClientCommand's declarations until the backup command adopts this.)
+/// The options that say how to reach and authenticate to the server, and how to retry, the same
+/// for `backup`, `restore` and `snapshots`: declared once here, taken by each as an `@OptionGroup`.
 struct ConnectionOptions: ParsableArguments {
     @Option(help: "Use this server, HOST:PORT, instead of discovery.") var server: String?
     @Option(help: "With discovery, use the server of this name.") var serverName: String?
@@ -18,6 +20,10 @@ struct ConnectionOptions: ParsableArguments {
     @Flag(help: "Accept a server whose TLS fingerprint changed (its key was replaced on purpose) and pin the new one.")
     var acceptNewFingerprint = false
     @Flag(help: "Connect without TLS, to a server run with --no-tls. Not recommended.") var noTls = false
+    @Option(help: "Reconnection attempts after a lost connection (0: one attempt only).") var retries = 3
+    @Option(help: "Stop retrying after this long since the start, e.g. 10m.") var retryFor: String?
+    @Option(help: "First wait before retrying (doubles each time, up to 1m), e.g. 1s or 200ms.")
+    var retryWait = "1s"
     @Option(help: "Give up on a connection without progress for this long.") var timeout = "5m"
     @Option(help: "IPv4 address of the interface used for discovery (default: first non-loopback multicast interface).")
     var interface: String?
@@ -26,20 +32,50 @@ struct ConnectionOptions: ParsableArguments {
     @Flag(name: .shortAndLong, help: "Log progress to standard error.") var verbose = false
 
     func validate() throws {
-        if let server { _ = try Endpoint(parsing: server) }
-        _ = try Endpoint(parsing: group)
-        _ = try DurationParser.duration(from: timeout)
-        _ = try DurationParser.duration(from: discoveryTimeout)
+        guard retries >= 0 else { throw ValidationError("--retries must be 0 or more") }
     }
 
-    /// Connects, authenticates as `clientID` with `HELLO.session` = `session` (announcing
-    /// `"history"`), waits for `READY` and returns the connection with the codecs in force.
-    ///
-    /// The integrator replaces this body with the client session's connection code (discovery,
-    /// TLS, HELLO/CHALLENGE/AUTH, QUEUED/READY, the `"history"` check of §11.1); until then the
-    /// subcommands are not registered and this refuses.
-    func connect(clientID: ClientID, session: String) async throws -> (channel: any RestoreChannel, codecs: Frame.Flags)
-    {
-        throw FileSyncError(.internalError, "the \(session) session is not wired to a connection yet")
+    /// Logs to standard error: progress with `--verbose`, else warnings only.
+    func bootstrapLogging() {
+        LoggingSystem.bootstrap { [verbose] label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = verbose ? .info : .warning
+            return handler
+        }
+    }
+
+    /// The run's options for `clientID`: the server or discovery, the secret and this client's
+    /// key (created on first use), TLS, timeouts and retries; the caller sets what its command adds.
+    func options(clientID: ClientID, source: String = "") throws -> BackupOptions {
+        let configBase = XDGPaths().config
+        let secretPath =
+            secretFile
+            ?? [configBase + "/secret", configBase + "/server.secret"].first {
+                FileManager.default.fileExists(atPath: $0)
+            }
+        guard let secretPath else {
+            throw FileSyncError(
+                .invalidSetting,
+                "no server secret: give a copy of the server's secret with --secret-file FILE (or put it in \(configBase)/secret)"
+            )
+        }
+        let secret = try KeyFile.load(secretPath)
+        let clientKey = try KeyFile.loadOrCreate(keyFile ?? configBase + "/keys/\(clientID).key").key
+        var options = BackupOptions(
+            source: source, clientID: clientID, interface: interface ?? MulticastSetup.defaultInterface(),
+            authenticator: Authenticator(secret: secret), clientKey: clientKey,
+            knownServersPath: configBase + "/known_servers")
+        options.useTLS = !noTls
+        options.acceptNewFingerprint = acceptNewFingerprint
+        options.server = try server.map { try Endpoint(parsing: $0) }
+        options.serverName = serverName
+        options.group = try Endpoint(parsing: group)
+        options.discoveryTimeout = .seconds(try DurationParser.seconds(from: discoveryTimeout))
+        options.retries = retries
+        options.retryFor = try retryFor.map { try DurationParser.duration(from: $0) }
+        options.retryWait = try DurationParser.duration(from: retryWait)
+        let idle = try DurationParser.duration(from: timeout)
+        options.idleTimeout = .nanoseconds(Int64(idle.inSeconds * 1e9))
+        return options
     }
 }

@@ -2,10 +2,9 @@ import ArgumentParser
 import FileSyncClient
 import FileSyncCore
 import Foundation
+import Logging
 
 /// `filesync-client restore --id ID --to DIR [--snapshot S | --at TIME] [PATH...] [--overwrite] [--json]`.
-///
-/// Not registered yet: add `RestoreCommand.self` to the root command's `subcommands` (ClientCommand.swift).
 struct RestoreCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "restore",
@@ -57,14 +56,19 @@ struct RestoreCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        connection.bootstrapLogging()
         let code: ClientExitCode
         do {
             let request = Restore(snapshot: snapshot, at: at.flatMap { RestoreTime.parse($0) }, paths: paths)
+            let options = try connection.options(clientID: try ClientID(validating: id))
             let folder = try RestoreFolder(path: URL(fileURLWithPath: to).standardizedFileURL.path)
-            let (channel, codecs) = try await connection.connect(
-                clientID: try ClientID(validating: id), session: "restore")
-            let summary = try await RestoreClient(folder: folder, overwrite: overwrite, codecs: codecs)
-                .run(request, over: channel)
+            let session = HistorySession(options: options, kind: .restore, logger: Logger(label: "filesync-client"))
+            // A lost connection starts a new session, which continues from the journal.
+            var (summary, server) = try await session.run { channel, codecs in
+                try await RestoreClient(folder: folder, overwrite: overwrite, codecs: codecs)
+                    .run(request, over: channel)
+            }
+            summary.server = server.description
             report(summary)
             code = !summary.conflicts.isEmpty ? .runtimeFailure : summary.failed.isEmpty ? .success : .someFilesFailed
         } catch {
@@ -102,8 +106,8 @@ struct RestoreCommand: AsyncParsableCommand {
         FileHandle.standardError.write(Data("filesync-client: \(message)\n".utf8))
     }
 
-    /// The exit code and message of an error that ended the command. Connection and authentication
-    /// failures come from the integrator's connection code: map them here as ClientCommand does.
+    /// The exit code and message of an error that ended the command: connection and authentication
+    /// failures (``BackupFailure``, from ``HistorySession``) as a backup maps them.
     static func classify(_ error: any Error) -> (ClientExitCode, String) {
         switch error {
         case let failure as RestoreFailure:

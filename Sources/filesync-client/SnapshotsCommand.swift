@@ -2,11 +2,9 @@ import ArgumentParser
 import FileSyncClient
 import FileSyncCore
 import Foundation
+import Logging
 
 /// `filesync-client snapshots --id ID [--json]`: the client's snapshots, newest last.
-///
-/// To register: add `SnapshotsCommand.self` (and `RestoreCommand.self`) to the `subcommands` of
-/// the root command's `CommandConfiguration` in ClientCommand.swift.
 struct SnapshotsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "snapshots",
@@ -28,7 +26,7 @@ struct SnapshotsCommand: AsyncParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
     @Option(help: "This client's id, as used for its backups.") var id: String
-    @Flag(help: "Print the list as one JSON array.") var json = false
+    @Flag(help: "Print the list as one JSON object, {\"snapshots\": [...]}.") var json = false
 
     func validate() throws {
         do {
@@ -38,21 +36,27 @@ struct SnapshotsCommand: AsyncParsableCommand {
         }
     }
 
+    /// The `--json` output: one object, so that fields can be added beside the list later.
+    struct Listing: Encodable {
+        let snapshots: [SnapshotDescription]
+    }
+
     func run() async throws {
+        connection.bootstrapLogging()
         do {
-            let (channel, _) = try await connection.connect(
-                clientID: try ClientID(validating: id), session: "snapshots")
-            let snapshots = try await SnapshotsClient.list(over: channel)
+            let options = try connection.options(clientID: try ClientID(validating: id))
+            let session = HistorySession(options: options, kind: .snapshots, logger: Logger(label: "filesync-client"))
+            let (snapshots, _) = try await session.run { channel, _ in try await SnapshotsClient.list(over: channel) }
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys]
-                print(String(decoding: try encoder.encode(snapshots), as: UTF8.self))
+                print(String(decoding: try encoder.encode(Listing(snapshots: snapshots)), as: UTF8.self))
             } else {
                 for snapshot in snapshots { print(SnapshotsClient.line(snapshot)) }
             }
         } catch {
             let (code, message) = RestoreCommand.classify(error)
-            FileHandle.standardError.write(Data("filesync-client: \(message)\n".utf8))
+            ClientCommand.fail(message)
             throw ExitCode(code.rawValue)
         }
     }

@@ -27,20 +27,28 @@ extension ClientSession {
         helloOrder.filter { features.contains($0) }.map(\.capabilities).flatMap { $0 }
     }
 
+    /// The capability names `HELLO` announces: a backup's, plus `"history"` for the other kinds
+    /// of session (Protocol.md §11.1).
+    var helloCapabilities: [String] {
+        let backup = Self.helloCapabilities(offeredFeatures)
+        return kind == .backup ? backup : backup + SessionFeatures.history.capabilities
+    }
+
     /// `HELLO`, the mutual proof of the secret (Protocol.md §4.1), and the wait in the queue:
     /// returns `READY` and the features in force, negotiated once with
     /// ``SessionFeatures/negotiate(client:server:)``.
     func handshake(
-        _ events: inout ServerEvent.Iterator, link: Link, check: FingerprintCheck, knownServers: KnownServers
+        _ events: inout some ServerMessages, link: Link, check: FingerprintCheck, knownServers: KnownServers
     ) async throws -> (Ready, SessionFeatures) {
         let clientNonce = Authenticator.nonce()
-        let offered = Self.helloCapabilities(offeredFeatures)
+        let offered = helloCapabilities
+        // A backup's HELLO has no `session`, as before history: its bytes are unchanged.
         try await link.write(
             .hello(
                 Hello(
                     clientId: options.clientID.string, capabilities: offered,
                     mirrorDeletions: options.mirrorDeletions, software: "filesync-client/\(FileSyncVersion.string)",
-                    clientNonce: clientNonce)))
+                    clientNonce: clientNonce, session: kind == .backup ? nil : kind)))
         let challenge = try await challenge(&events)
         check.state.withLock { $0.serverSpoke = true }
         try await authenticate(
@@ -57,10 +65,10 @@ extension ClientSession {
     }
 
     /// The server's `CHALLENGE`; without TLS, a server that closes instead probably requires it.
-    private func challenge(_ events: inout ServerEvent.Iterator) async throws -> Challenge {
+    private func challenge(_ events: inout some ServerMessages) async throws -> Challenge {
         let first: Message
         do {
-            first = try await next(&events)
+            first = try await events.nextMessage()
         } catch let error as FileSyncError
             where !options.useTLS
             && [.connectionClosed, .malformedFrame, .frameTooLarge, .malformedMessage].contains(error.code)
@@ -107,9 +115,9 @@ extension ClientSession {
 
     /// `READY`, after as many `QUEUED` as the queue takes; while queued, the idle timeout follows
     /// the server's keepalive.
-    private func awaitReady(_ events: inout ServerEvent.Iterator, channel: any Channel) async throws -> Ready {
+    private func awaitReady(_ events: inout some ServerMessages, channel: any Channel) async throws -> Ready {
         while true {
-            switch try await next(&events) {
+            switch try await events.nextMessage() {
             case .ready(let ready):
                 try await channel.triggerUserOutboundEvent(IdleTimeoutHandler.SetTimeout(options.idleTimeout)).get()
                 return ready

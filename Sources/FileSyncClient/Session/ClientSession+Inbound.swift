@@ -47,11 +47,7 @@ extension ClientSession {
 
     /// The next control message.
     func next(_ events: inout ServerEvent.Iterator) async throws -> Message {
-        switch try await nextEvent(&events) {
-        case .message(let message): return message
-        case .tasks:
-            throw FileSyncError(.unexpectedMessage, "a tasks frame arrived where a control message was expected")
-        }
+        try await events.nextMessage()
     }
 
     /// The `ERROR` among the events still to be read, if the server sent one; reads them until the

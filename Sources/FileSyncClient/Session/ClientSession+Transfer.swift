@@ -3,9 +3,10 @@ import Logging
 import NIOCore
 
 extension ClientSession {
-    /// The whole conversation on an open connection.
+    /// The whole conversation of a backup on an open connection; `acks` are those the reading task records.
     func converse(
-        _ events: inout ServerEvent.Iterator, link: Link, check: FingerprintCheck, knownServers: KnownServers
+        _ events: inout ServerEvent.Iterator, link: Link, acks: Acknowledgements, check: FingerprintCheck,
+        knownServers: KnownServers
     ) async throws -> Outcome {
         let (ready, features) = try await handshake(&events, link: link, check: check, knownServers: knownServers)
         var outcome = Outcome()
@@ -29,7 +30,7 @@ extension ClientSession {
         }
         outcome.next = next
         var tally = AckTally(manifest: scan.entries, failed: machine.failed)
-        try link.acks.tally(into: &tally, binary: features.contains(.binaryTasks), tasks: machine.tasks.runs)
+        try acks.tally(into: &tally, binary: features.contains(.binaryTasks), tasks: machine.tasks.runs)
         outcome.stored = tally.stored
         outcome.failed = tally.failed
         for entry in outcome.stored.entries where machine.sent.contains(entry) {

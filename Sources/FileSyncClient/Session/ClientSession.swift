@@ -4,20 +4,22 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 
-/// One connection to a server: handshake, queue, manifest, tasks, files, `NEXT_SYNC`.
-///
-/// The conversation is split by phase: connection and pipeline (here), the inbound reader
-/// (`+Inbound`), handshake and queue (`+Handshake`), manifest and transfer (`+Transfer`, driving a
-/// ``SendStateMachine``).
+/// One connection to a server: connection and TLS (here), then the handshake and queue
+/// (`+Handshake`) and either a backup (`+Transfer`, driving a ``SendStateMachine``, with the
+/// inbound reader of `+Inbound`) or a history session (`+History`, frames handed to a
+/// ``RestoreChannel``).
 struct ClientSession {
     let endpoint: Endpoint
     /// The TLS fingerprint the server announced in discovery, if it was found that way.
     let announcedFingerprint: String?
+    /// The run's options; a history session reads only the connection and authentication fields.
     let options: BackupOptions
     let scan: SourceScanner.Result
     let counter: ByteCounter
     let stats: TransferStats
     let logger: Logger
+    /// What the session is for: `HELLO.session` (Protocol.md §11.1).
+    var kind: Hello.SessionKind = .backup
 
     /// What one session achieved.
     struct Outcome {
@@ -30,13 +32,37 @@ struct ClientSession {
         var serverName: String?
     }
 
+    /// A backup session.
     func run() async throws -> Outcome {
+        try await withConnection { inbound, link, check, knownServers in
+            let (events, continuation) = AsyncThrowingStream.makeStream(of: ServerEvent.self)
+            let acks = Acknowledgements()
+            return try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { await Self.read(inbound, into: continuation, acks: acks) }
+                var events = events.makeAsyncIterator()
+                let outcome = try await converse(
+                    &events, link: link, acks: acks, check: check, knownServers: knownServers)
+                tasks.cancelAll()
+                return outcome
+            }
+        }
+    }
+
+    /// Connects and runs `conversation` on the open connection, which is closed after it; a
+    /// fingerprint refusal or a failed TLS handshake become ``BackupFailure/serverIdentity(_:)``.
+    func withConnection<T>(
+        _ conversation: (NIOAsyncChannelInboundStream<Frame>, Link, FingerprintCheck, KnownServers) async throws -> T
+    ) async throws -> T {
         let knownServers = KnownServers(path: options.knownServersPath)
         let check = FingerprintCheck(
             server: endpoint, announced: announcedFingerprint, pinned: knownServers.fingerprint(for: endpoint),
             acceptNew: options.acceptNewFingerprint, knownServersPath: options.knownServersPath)
         do {
-            return try await converse(check: check, knownServers: knownServers)
+            let connection = try await connect(check: check)
+            let channel = connection.channel
+            return try await connection.executeThenClose { inbound, outbound in
+                try await conversation(inbound, Link(outbound: outbound, channel: channel), check, knownServers)
+            }
         } catch {
             if let refusal = check.state.withLock({ $0.refusal }) { throw BackupFailure.serverIdentity(refusal) }
             if let tlsError = error as? NIOSSLError {
@@ -62,28 +88,10 @@ struct ClientSession {
         return configuration
     }
 
-    private func converse(check: FingerprintCheck, knownServers: KnownServers) async throws -> Outcome {
-        let connection = try await connect(check: check)
-        let channel = connection.channel
-        return try await connection.executeThenClose { inbound, outbound in
-            let (events, continuation) = AsyncThrowingStream.makeStream(of: ServerEvent.self)
-            let acks = Acknowledgements()
-            return try await withThrowingTaskGroup(of: Void.self) { tasks in
-                tasks.addTask { await Self.read(inbound, into: continuation, acks: acks) }
-                var events = events.makeAsyncIterator()
-                let link = Link(outbound: outbound, channel: channel, acks: acks)
-                let outcome = try await converse(&events, link: link, check: check, knownServers: knownServers)
-                tasks.cancelAll()
-                return outcome
-            }
-        }
-    }
-
     /// The connection's write side and what the conversation needs of it.
     struct Link {
         let outbound: NIOAsyncChannelOutboundWriter<Frame>
         let channel: any Channel
-        let acks: Acknowledgements
         let control = ControlMessageEncoder()
 
         /// Writes one control message at once.

@@ -1,0 +1,167 @@
+import ArgumentParser
+import FileSyncClient
+import FileSyncCore
+import FileSyncSystem
+import Foundation
+import Logging
+
+/// `filesync-client [backup] --source DIR ...`: the default subcommand, so every invocation
+/// without a subcommand name is a backup (or `--discover`), as before `restore` and `snapshots`.
+struct BackupCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "backup",
+        abstract: "Back up a folder to a filesync server on the local network (the default).",
+        discussion: """
+            Runs one backup and exits (the cron case), or keeps running with --loop.
+
+            \(ClientCommand.exitCodes)
+            """)
+
+    @OptionGroup var connection: ConnectionOptions
+    @Option(help: "The folder to back up.") var source: String?
+    @Option(
+        help: "This client's id (its folder on the server): 1-64 of letters, digits, '.', '_', '-'. Default: host name."
+    )
+    var id: String?
+    @Flag(help: "List the servers that answer discovery and exit.") var discover = false
+    @Flag(help: "Keep running: back up again when the server's NEXT_SYNC says.") var loop = false
+    @Flag(help: "Delete on the server what was deleted here (never when the source is empty).") var delete = false
+    @Option(help: "Send file data at most this fast, in bytes per second: 500K, 20M, 1G.") var bwlimit: String?
+    @Option(help: "zlib level 1-9 for file data; 0 turns compression off.") var compressLevel = 1
+    @Option(help: "zstd level 1-19, used instead of zlib when the server supports zstd; 0 keeps to zlib.")
+    var zstdLevel = 1
+    @Flag(help: "Print the summary as one JSON object.") var json = false
+    @Flag(
+        help:
+            "Do not keep the chunk memos of large files ($XDG_CACHE_HOME/filesync/chunks) that spare rehashing their unchanged parts."
+    )
+    var noCache = false
+
+    func validate() throws {
+        if !discover && source == nil { throw ValidationError("--source DIR is required") }
+        guard (0...9).contains(compressLevel) else { throw ValidationError("--compress-level must be from 0 to 9") }
+        guard (0...19).contains(zstdLevel) else { throw ValidationError("--zstd-level must be from 0 to 19") }
+        if let bwlimit, RateLimit.parse(bwlimit) == nil {
+            throw ValidationError("--bwlimit takes bytes per second, e.g. 500K, 20M or 1G")
+        }
+    }
+
+    func run() async throws {
+        connection.bootstrapLogging()
+        let logger = Logger(label: "filesync-client")
+        let code: ClientExitCode
+        do {
+            code = discover ? try await listServers(logger: logger) : try await backUp(logger: logger)
+        } catch {
+            let (code, message) = ClientCommand.classify(error)
+            ClientCommand.fail(message)
+            throw ExitCode(code.rawValue)
+        }
+        if code != .success { throw ExitCode(code.rawValue) }
+    }
+
+    // MARK: - Modes
+
+    private func listServers(logger: Logger) async throws -> ClientExitCode {
+        let discovery = ServerDiscovery(
+            group: try Endpoint(parsing: connection.group),
+            interface: connection.interface ?? MulticastSetup.defaultInterface(),
+            timeout: .seconds(try DurationParser.seconds(from: connection.discoveryTimeout)), logger: logger)
+        let servers = try await discovery.discover(waitFullTime: true)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            print(String(decoding: try encoder.encode(servers), as: UTF8.self))
+        } else if servers.isEmpty {
+            ClientCommand.fail("no server answered on \(discovery.group) via \(discovery.interface)")
+        } else {
+            for server in servers {
+                let tls = server.fingerprint.map { "tls \($0)" } ?? "no tls"
+                print("\(server.name)\t\(server.endpoint)\tprotocol \(server.version)\tid \(server.serverId)\t\(tls)")
+            }
+        }
+        return servers.isEmpty ? .noServer : .success
+    }
+
+    private func backUp(logger: Logger) async throws -> ClientExitCode {
+        let options = try makeOptions()
+        let lock = try SourceLock(source: options.source)
+        defer { withExtendedLifetime(lock) {} }
+        let client = BackupClient(options: options, logger: logger)
+        guard loop else {
+            let summary = try await client.run()
+            report(summary)
+            return summary.failed.isEmpty ? .success : .someFilesFailed
+        }
+        var failures = 0
+        while true {
+            let delay: Duration
+            do {
+                let summary = try await client.run()
+                report(summary)
+                failures = 0
+                delay = .seconds(summary.nextSyncSeconds ?? 3600)
+            } catch {
+                failures += 1
+                ClientCommand.fail("\(ClientCommand.classify(error).1); trying again later")
+                delay = .seconds(min(3600, 30 * (1 << min(failures, 7))))
+            }
+            logger.info("next backup in \(DurationParser.format(Int(delay.inSeconds)))")
+            try await Task.sleep(for: delay)
+        }
+    }
+
+    private func makeOptions() throws -> BackupOptions {
+        let idText = id ?? ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? ""
+        let source = URL(fileURLWithPath: self.source!).standardizedFileURL.path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw FileSyncError(.invalidSetting, "the source folder \(source) does not exist or is not a folder")
+        }
+        var options = try connection.options(clientID: try ClientID(validating: idText), source: source)
+        if !noCache {
+            options.chunkCacheDirectory = XDGPaths().cache + "/chunks"
+        }
+        options.compressionLevel = compressLevel
+        options.zstdLevel = zstdLevel
+        options.mirrorDeletions = delete
+        options.bytesPerSecond = bwlimit.flatMap(RateLimit.parse)
+        return options
+    }
+
+    // MARK: - Output
+
+    private func report(_ summary: BackupSummary) {
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            if let data = try? encoder.encode(summary) { print(String(decoding: data, as: UTF8.self)) }
+        } else {
+            print(Self.line(summary))
+        }
+        fflush(nil)
+        for failure in summary.failed {
+            ClientCommand.fail("failed: \(failure.path): \(failure.error?.message ?? "unknown error")")
+        }
+        if let reason = summary.deletionsSkipped { ClientCommand.fail("deletions not applied: \(reason)") }
+    }
+
+    /// The human summary line of a backup.
+    static func line(_ summary: BackupSummary) -> String {
+        let bytes = SnapshotsClient.byteCount
+        var line = "filesync: \(summary.scanned) files scanned, \(summary.sent) sent, \(summary.skipped) unchanged, "
+        line += "\(summary.failed.count) failed"
+        if summary.deleted > 0 { line += ", \(summary.deleted) deleted" }
+        if summary.retries > 0 {
+            line += "; \(summary.retries) retries, \(bytes(summary.bytesResumed)) resumed, "
+            line += "\(bytes(summary.bytesResent)) resent"
+        }
+        if summary.bytesDeduplicated > 0 {
+            line += "; \(bytes(summary.bytesDeduplicated)) already on the server"
+        }
+        line += "; \(bytes(summary.bytesOnWire)) on the wire in \(String(format: "%.2f", summary.seconds)) s"
+        if let server = summary.server { line += " to \(summary.serverName.map { "\"\($0)\" " } ?? "")\(server)" }
+        if let next = summary.nextSyncSeconds { line += "; next backup in \(DurationParser.format(next))" }
+        return line
+    }
+}
