@@ -134,6 +134,7 @@ let package = Package(
             dependencies: [
                 "FileSyncClient", "FileSyncCore", "FileSyncSystem", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .testTarget(

@@ -119,16 +119,23 @@ extension ClientSession {
         while true {
             switch try await events.nextMessage() {
             case .ready(let ready):
-                try await channel.triggerUserOutboundEvent(IdleTimeoutHandler.SetTimeout(options.idleTimeout)).get()
+                await Self.setIdleTimeout(options.idleTimeout, on: channel)
                 return ready
             case .queued(let queued):
                 logger.notice(
                     "another client is backing up; waiting in line", metadata: ["position": "\(queued.position)"])
                 let limit = TimeAmount.seconds(Int64(max(queued.keepaliveSeconds, 1) * 3 + 5))
-                try await channel.triggerUserOutboundEvent(IdleTimeoutHandler.SetTimeout(limit)).get()
+                await Self.setIdleTimeout(limit, on: channel)
             case let other:
                 throw FileSyncError(.unexpectedMessage, "expected READY or QUEUED, got \(other.kind.rawValue)")
             }
         }
+    }
+
+    /// Changes the idle timeout. A channel the server closed already (a snapshots session's server
+    /// sends READY, the list and closes at once) has no timer to change: its buffered frames are
+    /// still read, then its end.
+    private static func setIdleTimeout(_ timeout: TimeAmount, on channel: any Channel) async {
+        try? await channel.triggerUserOutboundEvent(IdleTimeoutHandler.SetTimeout(timeout)).get()
     }
 }
