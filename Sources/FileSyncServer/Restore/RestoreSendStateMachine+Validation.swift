@@ -21,15 +21,17 @@ extension RestoreSendStateMachine {
         return try request.paths.map { try RelativePath(validating: $0) }
     }
 
-    /// The snapshot a request names: by id, the newest at or before `at`, or the newest.
+    /// The snapshot a request names: by id, the newest at or before `at`, or the newest. `snapshots`
+    /// is oldest first, in the order the history recorded them (two snapshots of one second, or a
+    /// clock set back, cannot reorder them).
     static func choose(_ request: Restore, among snapshots: [SnapshotDescription]) throws -> SnapshotDescription {
         let found: SnapshotDescription?
         if let id = request.snapshot {
             found = snapshots.first { $0.id == id }
         } else if let at = request.at {
-            found = snapshots.filter { $0.time <= at }.max(by: Self.older)
+            found = snapshots.last { $0.time <= at }
         } else {
-            found = snapshots.max(by: Self.older)
+            found = snapshots.last
         }
         guard let found else {
             let what =
@@ -38,10 +40,6 @@ extension RestoreSendStateMachine {
             throw FileSyncError(.notFound, "no \(what) for this client")
         }
         return found
-    }
-
-    private static func older(_ a: SnapshotDescription, _ b: SnapshotDescription) -> Bool {
-        (a.time, a.id) < (b.time, b.id)
     }
 
     /// Keeps the loaded entries (each path once) and returns the `RESTORE_LIST` parts; a requested

@@ -19,7 +19,11 @@ extension BackupSession {
     /// A `"snapshots"` session: the client's snapshots, oldest first, in parts; then the server closes.
     func serveSnapshots(_ clientID: ClientID, context: SessionContext) async throws {
         let store = try HistoryStore(root: settings.root, id: clientID)
-        let descriptions = try store.snapshots().records.map(\.wireForm)
+        // A backup of this client still being completed holds the lock until its snapshot is
+        // recorded: the list then includes it (a backup of another client never delays this).
+        let descriptions = try withExtendedLifetime(try HistoryLock(historyPath: store.path)) {
+            try store.snapshots().records.map(\.wireForm)
+        }
         var start = 0
         repeat {
             let end = min(descriptions.count, start + Snapshots.maxPerPart)
@@ -34,7 +38,11 @@ extension BackupSession {
     func serveRestore(
         _ clientID: ClientID, features: SessionFeatures, _ messages: inout Messages, context: SessionContext
     ) async throws {
-        let source = HistoryContentSource(store: try HistoryStore(root: settings.root, id: clientID))
+        let store = try HistoryStore(root: settings.root, id: clientID)
+        // Held for the whole restore: no prune may remove what is being sent.
+        let lock = try HistoryLock(historyPath: store.path)
+        defer { withExtendedLifetime(lock) {} }
+        let source = HistoryContentSource(store: store)
         var sender = try RestoreSender(
             source: source, sink: OutboundFrameSink(outbound: context.outbound),
             compressor: try Self.compressor(for: features))

@@ -11,11 +11,14 @@ struct HistoryClient {
     let server: ServerProcess
     let work: TemporaryDirectory
 
-    /// A backup of `source` as `id`; fails the test unless it succeeds.
+    /// A backup of `source` as `id`; fails the test unless it succeeds. Returns once its snapshot is
+    /// recorded: the server writes it after the session, and a snapshots session of the same id waits
+    /// for it (Protocol.md §11.1), so listing is the event to await.
     @discardableResult
     func backup(_ source: String, id: String, extra: [String] = []) throws -> [String: Any] {
         let result = try runClient(["--source", source, "--id", id] + server.connect + ["--json"] + extra, in: work)
         #expect(result.status == 0, "\(result.stderr)")
+        _ = try snapshots(id: id)
         return try result.json()
     }
 
