@@ -9,7 +9,10 @@ the wire and peak RSS, and writes it to WORK/bench.md (and --out FILE).
 
 Rows 4-7 ("changed") measure an update: each run first syncs the original big
 file untimed into a fresh destination (verified), then times the sync of a
-prepared copy of the source with the change applied. --rows picks a subset.
+prepared copy of the source with the change applied. Rows 9-10 ("restore") back
+up the data of rows 1 and 2 once with filesync (untimed), wait for its snapshot,
+then time `filesync-client restore` into a fresh empty folder against
+`rsync -a` pulling the same data from the daemon. --rows picks a subset.
 
 As root, the script re-executes itself inside a private network namespace
 (`unshare -n`) with only loopback up, so no packet can leave the machine.
@@ -31,7 +34,7 @@ CHUNK = 8 << 20
 FILE_SIZE = 4096
 APPEND_PER_GIB = 10_000_000  # row 7 appends this much per GiB of --big-size
 TEXT_FILES = 300
-ROWS = range(1, 9)
+ROWS = range(1, 11)
 TOOLS = ("filesync", "rsync")
 READY_RE = re.compile(r"listening on ([0-9.]+):([0-9]+)")
 PR_SET_CHILD_SUBREAPER = 36
@@ -44,7 +47,7 @@ class BenchError(Exception):
 @dataclasses.dataclass
 class Result:
     seconds: float
-    wire_bytes: int
+    wire_bytes: int | None  # None: not known (filesync restore reports no bytes on wire)
     client_rss_kib: int
     server_rss_kib: int
 
@@ -82,7 +85,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--text-size", type=int, default=200_000_000,
                    help="bytes of source-like text (row 8)")
     p.add_argument("--rows", type=parse_rows, default=set(ROWS),
-                   help="comma list of row numbers 1-8 to run (default: all)")
+                   help="comma list of row numbers 1-10 to run (default: all)")
     p.add_argument("--scale", type=lambda t: [int(n) for n in t.split(",")], default=[],
                    help="also time nothing-changed runs over these file counts, e.g. 100000,1000000 "
                         "(tiny files; each count is first synced untimed)")
@@ -397,6 +400,56 @@ def run_filesync(bin_dir: Path, src: Path, dest_root: Path, work: Path, logs: Pa
     return Result(seconds, wire, client_rss, server_rss)
 
 
+def client_cmd(bin_dir: Path, work: Path, addr: str, *args: str) -> list[str]:
+    """A filesync-client command for client id "bench" against the server at addr."""
+    return [str(bin_dir / "filesync-client"), *args, "--id", "bench",
+            "--secret-file", str(work / "server.secret"), "--key-file", str(work / "client.key"),
+            "--server", addr, "--json"]
+
+
+def setup_restore(bin_dir: Path, src: Path, root: Path, work: Path, logs: Path) -> str:
+    """Untimed: back up src into server root `root`, then wait for its snapshot (a snapshots
+    session waits for the history lock, so it lists the backup's snapshot). Return its id."""
+    pid, reader, addr = start_filesync_server(bin_dir, root, work, logs)
+    try:
+        _, stdout, _ = run_client(client_cmd(bin_dir, work, addr, "--source", str(src)), logs)
+        listing = logs.with_name(f"{logs.name}-snapshots")
+        _, listed, _ = run_client(client_cmd(bin_dir, work, addr, "snapshots"), listing)
+    finally:
+        stop(pid)
+        reader.join(timeout=5)
+    try:
+        if json.loads(stdout)["failed"]:
+            raise BenchError(f"setup backup of {src} reported failures: {stdout[:500]!r}")
+        snapshots = json.loads(listed)["snapshots"]
+        if len(snapshots) != 1:
+            raise BenchError(f"expected 1 snapshot after the setup backup, got {len(snapshots)}")
+        return str(snapshots[-1].get("id"))
+    except (ValueError, KeyError, TypeError, AttributeError) as e:
+        raise BenchError(f"bad filesync-client JSON ({e}): {stdout[:300]!r} {listed[:300]!r}") from None
+
+
+def run_filesync_restore(bin_dir: Path, root: Path, dest: Path, work: Path, logs: Path,
+                         files: int) -> Result:
+    """Time `filesync-client restore` of the latest snapshot into the empty folder dest."""
+    pid, reader, addr = start_filesync_server(bin_dir, root, work, logs)
+    try:
+        cmd = client_cmd(bin_dir, work, addr, "restore", "--to", str(dest))
+        seconds, stdout, client_rss = run_client(cmd, logs)
+    finally:
+        server_rss = stop(pid)
+        reader.join(timeout=5)
+    try:
+        report = json.loads(stdout)
+        failed, conflicts, restored = report["failed"], report["conflicts"], report["restored"]
+    except (ValueError, KeyError, TypeError) as e:
+        raise BenchError(f"bad filesync-client restore JSON ({e}): {stdout[:500]!r}") from None
+    if failed or conflicts or restored != files:
+        raise BenchError(f"filesync restore: {restored} of {files} files restored, "
+                         f"failed {failed[:5]}, conflicts {conflicts[:5]}")
+    return Result(seconds, None, client_rss, server_rss)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -419,10 +472,14 @@ def wait_for_port(pid: int, port: int, log: Path, limit: float = 10.0) -> None:
 
 
 def run_rsync(src: Path, dest: Path, work: Path, logs: Path, unchanged: bool,
-              extra: tuple[str, ...] = ()) -> Result:
+              extra: tuple[str, ...] = (), pull: bool = False) -> Result:
+    """Push src to the daemon's module [dest]; with `pull`, pull its read-only module [src]
+    (serving src) into dest instead (the restore rows)."""
     conf = logs.with_suffix(".rsyncd.conf")
     ids = "uid = root\ngid = root\n" if os.geteuid() == 0 else ""
-    conf.write_text(f"use chroot = no\n[dest]\npath = {dest}\nread only = false\n{ids}")
+    module = (f"[src]\npath = {src}\nread only = true\n" if pull
+              else f"[dest]\npath = {dest}\nread only = false\n")
+    conf.write_text(f"use chroot = no\n{module}{ids}")
     port = free_port()
     with open(logs.with_suffix(".daemon.out"), "wb") as out:
         daemon = spawn(["rsync", "--daemon", "--no-detach", f"--config={conf}", f"--port={port}",
@@ -430,6 +487,8 @@ def run_rsync(src: Path, dest: Path, work: Path, logs: Path, unchanged: bool,
     try:
         wait_for_port(daemon, port, logs.with_suffix(".daemon.out"))
         cmd = ["rsync", "-a", "--stats", *extra, f"{src}/", f"rsync://127.0.0.1:{port}/dest/"]
+        if pull:
+            cmd = ["rsync", "-a", "--stats", *extra, f"rsync://127.0.0.1:{port}/src/", f"{dest}/"]
         seconds, stdout, client_rss = run_client(cmd, logs)
     finally:
         daemon_rss = stop(daemon)
@@ -466,11 +525,18 @@ def run_benchmark(args: argparse.Namespace, work: Path, tools: list[str],
                       wire_basis=appended, wire_what="appended")
     text = Workload("text", f"{decimal_size(args.text_size)} source-like text, new (rsync -z)",
                     1.0, work / "src-text", wire_target=1.3, rsync_flags=("-z",))
-    table = dict(zip(ROWS, (big, many, same, flip, insert, rename, append, text)))
+    # Rows 9-10: the server has the data of rows 1 and 2 as its latest snapshot (restored files
+    # are fsync'ed, so the rsync-then-`sync` figure is printed too).
+    restore_big = Workload("restore-big", f"restore {human_size(size)} to an empty folder "
+                           "(vs rsync -a pull)", 1.0, big.src, durable=True)
+    restore_many = Workload("restore-many", f"restore {count:,} × 4 KiB to an empty folder "
+                            "(vs rsync -a pull)", 1.0, many.src, durable=True)
+    table = dict(zip(ROWS, (big, many, same, flip, insert, rename, append, text,
+                            restore_big, restore_many)))
     print(f"generating data in {work} ...", flush=True)
-    if rows & {1, 4, 5, 6, 7}:
+    if rows & {1, 4, 5, 6, 7, 9}:
         generate_big(big.src, size)
-    if rows & {2, 3}:
+    if rows & {2, 3, 10}:
         generate_many(many.src, count)
     for row, make in ((4, make_flipped), (5, make_inserted), (6, make_renamed)):
         if row in rows:
@@ -529,12 +595,35 @@ def run_benchmark(args: argparse.Namespace, work: Path, tools: list[str],
                 dest = measure(many, tool, i, record=2 in rows)
                 if 3 in rows:
                     measure(same, tool, i, dest=dest)
-    for w in (table[row] for row in sorted(rows) if row >= 4):
+    for w in (table[row] for row in sorted(rows) if 4 <= row <= 8):
         for i in range(1, args.runs + 1):
             for tool in tools:
                 dest = measure(w, tool, i)
                 if w.base is not None:  # a big file per run: free the space
                     shutil.rmtree(dest)
+    for w in (table[row] for row in sorted(rows) if row >= 9):
+        root = work / "dest" / f"filesync-{w.key}-root"
+        if "filesync" in tools:
+            snapshot = setup_restore(bin_dir, w.src, root, work, work / "logs" / f"filesync-{w.key}-setup")
+            verify(digests[w.src], root / "bench", f"filesync {w.key} setup backup")
+            print(f"  {w.key:15} setup: backed up {w.src} untimed, snapshot {snapshot}", flush=True)
+        for i in range(1, args.runs + 1):
+            for tool in tools:
+                dest = Path(tempfile.mkdtemp(prefix=f"{tool}-{w.key}-{i}-", dir=work / "dest"))
+                logs = work / "logs" / f"{tool}-{w.key}-{i}"
+                if tool == "filesync":
+                    shutil.rmtree(work / "xdg-cache" / "filesync", ignore_errors=True)
+                    r = run_filesync_restore(bin_dir, root, dest, work, logs, len(digests[w.src]))
+                else:
+                    r = run_rsync(w.src, dest, work, logs, False, w.rsync_flags, pull=True)
+                    started = time.perf_counter()
+                    os.sync()
+                    w.rsync_sync.append(time.perf_counter() - started)
+                verify(digests[w.src], dest, f"{tool} {w.key} run {i}")
+                w.results[tool].append(r)
+                wire = "bytes on wire not reported" if r.wire_bytes is None else f"{r.wire_bytes:,} B on wire"
+                print(f"  {w.key:15} {tool:8} run {i}: {r.seconds:8.3f} s, {wire}", flush=True)
+                shutil.rmtree(dest)
     scaled = []
     for n in args.scale:
         fill = Workload(f"fill-{n}", f"{n:,} × 64 B, new", None, work / f"src-scale-{n}")
@@ -594,7 +683,8 @@ def wire_verdict(w: Workload, fs: list[Result], rs: list[Result]) -> str:
 
 def render(workloads: list[Workload], runs: int) -> str:
     def med(rs, attr, fmt):
-        return fmt(statistics.median(getattr(r, attr) for r in rs)) if rs else "–"
+        vals = [getattr(r, attr) for r in rs if getattr(r, attr) is not None]
+        return fmt(statistics.median(vals)) if vals else "–"
 
     def peak(rs, attr):
         vals = [getattr(r, attr) for r in rs if getattr(r, attr) is not None]
