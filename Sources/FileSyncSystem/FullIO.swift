@@ -1,3 +1,5 @@
+import CFileSyncShims
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -37,4 +39,10 @@ private func repeatUntilDone(_ count: Int, _ transfer: (Int) -> Int) -> Bool {
         done += result
     }
     return true
+}
+
+/// Commits everything written to the filesystem holding `fd` to stable storage: one `syncfs(2)`
+/// (`fsync` of `fd` where the system has no `syncfs`).
+public func synchronizeFilesystem(of fd: Int32) -> Bool {
+    filesync_syncfs(fd) == 0
 }

@@ -41,9 +41,14 @@ public struct RestoreClient {
         } else {
             try await channel.send(Self.wantParts(plan.wants).map { try encoder.frame(.restoreWant($0)) })
             let receiver = RestoreReceiver(folder: folder, entries: entries, paths: paths, plan: plan, codecs: codecs)
-            while true {
-                guard let frame = try await channel.receive() else { throw RestoreFailure.connectionClosed }
-                if try receiver.receive(frame) { break }
+            do {
+                while true {
+                    guard let frame = try await channel.receive() else { throw RestoreFailure.connectionClosed }
+                    if try receiver.receive(frame) { break }
+                }
+            } catch {
+                receiver.commitChecked()
+                throw error
             }
             summary = receiver.summary
             summary.failed += finishFolders(entries, paths: paths, failed: Set(plan.failed.map(\.path)))

@@ -9,15 +9,15 @@ import FileSyncSystem
 #endif
 
 /// Writes one restored file into `DIR/.filesync-restore/partial/<sha256>`, in file order, hashing as
-/// it goes; ``commit(journal:)`` checks the whole SHA-256, applies mode and mtime, syncs and renames
-/// it into place. A chunked file takes the chunks not sent from the existing local file, each
-/// checked against its hash as it is copied.
+/// it goes; ``finish(serial:)`` checks the whole SHA-256, applies mode and mtime and hands the file
+/// to a ``RestoreCommitBatch``, which syncs it and renames it into place. A chunked file takes the
+/// chunks not sent from the existing local file, each checked against its hash as it is copied.
 final class RestoreFileWriter {
     let entry: RestoreEntry
     let path: RelativePath
     private let folder: RestoreFolder
     private let partial: Int32
-    private let fd: Int32
+    private var fd: Int32
     private var hasher = SHA256()
     /// For a chunked transfer: the local file, where its chunks are, and the next chunk to write.
     private var local: Int32 = -1
@@ -114,22 +114,24 @@ final class RestoreFileWriter {
     }
 
     /// Finishes the file: the remaining local chunks, the whole SHA-256 (a mismatch deletes the
-    /// partial), mode and mtime, `fsync`, the rename into place (parent folders created), the journal.
-    func commit(journal: RestoreJournal) throws {
+    /// partial), mode and mtime; then the partial is renamed `<sha256>.<serial>` (so that another
+    /// file of the same content can start its own) and handed over, open, for the batch to commit.
+    func finish(serial: Int) throws -> RestoreCommitBatch.Pending {
         if let chunks = entry.chunks, local >= 0 { try copyLocalChunks(upTo: chunks.count) }
         let name = entry.sha256!
         guard hasher.finalize().hexString == name else {
             unlinkat(partial, name, 0)
             throw FileSyncError(.checksumMismatch, "the SHA-256 of the content received for \"\(path)\" is not \(name)")
         }
-        guard RestoreFolder.apply(mode: entry.mode, mtimeNs: entry.mtimeNs, to: fd), fsync(fd) == 0 else {
+        guard RestoreFolder.apply(mode: entry.mode, mtimeNs: entry.mtimeNs, to: fd) else {
             throw RestoreFolder.failure("cannot set the mode and mtime of \"\(path)\"")
         }
-        let parent = try folder.openFolder(path.parentComponents, create: true)
-        defer { close(parent) }
-        guard renameat(partial, name, parent, String(path.lastComponent)) == 0 else {
-            throw RestoreFolder.failure("cannot rename \"\(path)\" into place")
+        let checked = "\(name).\(serial)"
+        guard renameat(partial, name, partial, checked) == 0 else {
+            throw RestoreFolder.failure("cannot set aside the checked copy of \"\(path)\"")
         }
-        try journal.append(path: path.string, sha256: name)
+        defer { fd = -1 }
+        return RestoreCommitBatch.Pending(
+            descriptor: fd, partialName: checked, path: path, sha256: name, size: entry.size, reusedBytes: reusedBytes)
     }
 }

@@ -7,8 +7,8 @@ import FileSyncSystem
     import Darwin
 #endif
 
-/// `DIR/.filesync-restore/journal`: one `<sha256> <path>` line per file a restore put in place, each
-/// synced before the next file, so a cut restore run again knows what it finished. In the path, `\`
+/// `DIR/.filesync-restore/journal`: one `<sha256> <path>` line per file a restore put in place,
+/// synced after each batch of renames, so a cut restore run again knows what it finished. In the path, `\`
 /// is written `\\` and a newline `\n`, so that any valid path fits on one line.
 public struct RestoreJournal {
     static let fileName = "journal"
@@ -47,18 +47,22 @@ public struct RestoreJournal {
 
     func finish() { close(fd) }
 
-    /// Appends one file and syncs the journal.
-    func append(path: String, sha256: String) throws {
-        var line = Array(sha256.utf8) + [UInt8(ascii: " ")]
-        for byte in path.utf8 {
-            switch byte {
-            case UInt8(ascii: "\\"): line += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
-            case UInt8(ascii: "\n"): line += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
-            default: line.append(byte)
+    /// Appends files (path, SHA-256) and syncs the journal once.
+    func append(_ files: [(path: String, sha256: String)]) throws {
+        guard !files.isEmpty else { return }
+        var lines: [UInt8] = []
+        for file in files {
+            lines += Array(file.sha256.utf8) + [UInt8(ascii: " ")]
+            for byte in file.path.utf8 {
+                switch byte {
+                case UInt8(ascii: "\\"): lines += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
+                case UInt8(ascii: "\n"): lines += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
+                default: lines.append(byte)
+                }
             }
+            lines.append(UInt8(ascii: "\n"))
         }
-        line.append(UInt8(ascii: "\n"))
-        guard line.withUnsafeBytes({ writeFully(fd, $0) }), fdatasync(fd) == 0 else {
+        guard lines.withUnsafeBytes({ writeFully(fd, $0) }), fdatasync(fd) == 0 else {
             throw RestoreFolder.failure("cannot write the restore journal")
         }
     }

@@ -16,6 +16,7 @@ public final class RestoreReceiver {
     private let messages = MessageDecoder()
     private var journal: RestoreJournal?
     private var writer: RestoreFileWriter?
+    private let batch: RestoreCommitBatch
     /// The reason the current file fails, once it does.
     private var failure: FileSyncError?
     public private(set) var summary = RestoreSummary()
@@ -32,6 +33,7 @@ public final class RestoreReceiver {
         self.plan = plan
         machine = RestoreStateMachine(entries: entries, wants: plan.wants)
         decompressor = BlockDecompressor(allowed: codecs)
+        batch = RestoreCommitBatch(folder: folder)
         summary.listed = entries.count
         summary.skipped = plan.skipped.count
         summary.failed = plan.failed
@@ -81,14 +83,18 @@ public final class RestoreReceiver {
             if failure == nil, end.sha256.lowercased() != entries[plan.wants[position].entry].sha256 {
                 failure = FileSyncError(.checksumMismatch, "the server's FILE_END names other content than its list")
             }
-            if let journal { perform { try $0.commit(journal: journal) } }
-            close(position, restored: true)
+            var checked: RestoreCommitBatch.Pending?
+            perform { checked = try $0.finish(serial: position) }
+            if let checked { batch.add(checked) }
+            close(position)
+            if batch.isFull { commitChecked() }
         case .fileAbort(let abort):
             let position = try machine.abort()
             if failure == nil { failure = FileSyncError(.aborted, "the server could not send it: \(abort.reason)") }
-            close(position, restored: false)
+            close(position)
         case .restoreEnd:
             try machine.finish()
+            commitChecked()
             journal?.finish()
             journal = nil
             return true
@@ -123,16 +129,23 @@ public final class RestoreReceiver {
         }
     }
 
-    private func close(_ position: Int, restored: Bool) {
+    /// Records the failure of the file at `position`, if it failed; a checked file is counted when
+    /// its batch is committed.
+    private func close(_ position: Int) {
         let entry = entries[plan.wants[position].entry]
-        if let failure {
-            summary.failed.append(FileResult(path: entry.path, error: ErrorMessage(failure)))
-        } else if restored {
-            summary.restored += 1
-            summary.bytesReused += writer?.reusedBytes ?? 0
-        }
+        if let failure { summary.failed.append(FileResult(path: entry.path, error: ErrorMessage(failure))) }
         writer = nil
         failure = nil
+    }
+
+    /// Puts the checked files in place (Protocol.md §11.4): after the last file, when a batch is
+    /// full, and when the session is cut, so that the next run does not ask for them again.
+    public func commitChecked() {
+        guard let journal else { return }
+        let outcome = batch.commit(journal: journal)
+        summary.restored += outcome.restored
+        summary.bytesReused += outcome.bytesReused
+        summary.failed += outcome.failed
     }
 
     private func decode(_ frame: Frame) throws {

@@ -85,10 +85,11 @@ public struct RestoreSender {
         return .fileSent(bytes: plan.contentBytes)
     }
 
-    /// Data frames of `range`; the reason to abort, if any. From byte 0 the content is also checked
-    /// against the entry's SHA-256, so damaged storage is caught before the client's own check.
+    /// Data frames of `range`; the reason to abort, if any. The source checks each listed chunk
+    /// against its hash; content without a chunk list is checked here against the entry's SHA-256
+    /// (from byte 0), so damaged storage is caught before the client's own check.
     private mutating func sendRange(_ range: Range<Int64>, of plan: RestoreFilePlan) async throws -> String? {
-        var hasher: SHA256? = range.lowerBound == 0 ? SHA256() : nil
+        var hasher: SHA256? = range.lowerBound == 0 && plan.entry.chunks.isEmpty ? SHA256() : nil
         var offset = range.lowerBound
         var compressing = compressor != nil
         while offset < range.upperBound {

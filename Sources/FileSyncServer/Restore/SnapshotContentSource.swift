@@ -50,8 +50,9 @@ public protocol SnapshotContentSource: Sendable {
     /// - Throws: when the content is missing or damaged (the file is then aborted, not the session).
     func chunk(_ index: Int, of entry: SnapshotEntry) throws -> [UInt8]
 
-    /// `count` bytes (≤ 1 MiB) of the file `entry` starting at `offset`, as verified as the source
-    /// can (the receiver checks the whole SHA-256 in any case).
+    /// `count` bytes (≤ 1 MiB) of the file `entry` starting at `offset`. When `entry.chunks` is not
+    /// empty, every chunk the range touches is checked against its hash by the source (the sender
+    /// then does not hash again); otherwise the sender checks the whole SHA-256.
     ///
     /// - Throws: when the content is missing or damaged.
     func bytes(of entry: SnapshotEntry, at offset: Int64, count: Int) throws -> [UInt8]

@@ -60,6 +60,16 @@ struct MemorySnapshotSource: SnapshotContentSource {
         guard !damaged.contains(entry.path), let content = contents[entry.path] else {
             throw FileSyncError(.storageFailed, "no content for \(entry.path)")
         }
+        // As the protocol asks: every listed chunk the range touches is checked against its hash.
+        var start = 0
+        for chunk in entry.chunks {
+            defer { start += chunk.length }
+            guard start < Int(offset) + count, start + chunk.length > Int(offset) else { continue }
+            let stored = content[start..<min(start + chunk.length, content.count)]
+            guard stored.count == chunk.length, stored.withUnsafeBytes({ ChunkHash(of: $0) }) == chunk.hash else {
+                throw FileSyncError(.checksumMismatch, "a damaged chunk of \(entry.path)")
+            }
+        }
         return Array(content[Int(offset)..<Int(offset) + count])
     }
 }

@@ -14,8 +14,35 @@ final class HistoryContentSource: SnapshotContentSource {
 
     private struct State {
         var files: [String: FileContent] = [:]
-        var open: (path: String, sources: ContentResolver.Sources)?
+        var open: OpenFile?
         var lastChunk: (path: String, index: Int, bytes: [UInt8])?
+    }
+
+    /// The file being sent: its sources, and where each chunk starts (one past the last: the size).
+    private struct OpenFile {
+        var path: String
+        var sources: ContentResolver.Sources
+        var starts: [Int64]
+
+        init(store: HistoryStore, path: String, file: FileContent) {
+            self.path = path
+            sources = ContentResolver.Sources(store: store, relativePath: path, file: file)
+            var starts = [Int64(0)]
+            starts.reserveCapacity(file.chunks.count + 1)
+            for chunk in file.chunks { starts.append(starts[starts.count - 1] + Int64(chunk.length)) }
+            self.starts = starts
+        }
+
+        /// The index of the chunk holding byte `offset` (binary search).
+        func chunk(holding offset: Int64) -> Int {
+            var low = 0
+            var high = starts.count - 1
+            while low < high {
+                let middle = (low + high) / 2
+                if starts[middle + 1] <= offset { low = middle + 1 } else { high = middle }
+            }
+            return low
+        }
     }
 
     init(store: HistoryStore) {
@@ -65,15 +92,14 @@ final class HistoryContentSource: SnapshotContentSource {
         try state.withLock { state in
             var result: [UInt8] = []
             result.reserveCapacity(count)
-            var start: Int64 = 0
-            for (index, chunk) in entry.chunks.enumerated() {
-                let end = start + Int64(chunk.length)
-                defer { start = end }
-                guard end > offset + Int64(result.count), result.count < count else { continue }
+            try Self.open(entry, store: store, state: &state)
+            var index = state.open!.chunk(holding: offset)
+            while result.count < count, index < entry.chunks.count {
                 let bytes = try Self.chunk(index, of: entry, store: store, state: &state)
-                let from = Int(offset + Int64(result.count) - start)
+                let from = Int(offset + Int64(result.count) - state.open!.starts[index])
                 let take = min(bytes.count - from, count - result.count)
                 result += bytes[from..<(from + take)]
+                index += 1
             }
             guard result.count == count else {
                 throw FileSyncError(.storageFailed, "\"\(entry.path)\" ends before byte \(offset + Int64(count))")
@@ -82,18 +108,25 @@ final class HistoryContentSource: SnapshotContentSource {
         }
     }
 
+    /// Makes `entry` the open file, unless it is already.
+    private static func open(_ entry: SnapshotEntry, store: HistoryStore, state: inout State) throws {
+        guard state.open?.path != entry.path else { return }
+        guard let file = state.files[entry.path] else {
+            throw FileSyncError(.storageFailed, "\"\(entry.path)\" is not a file of the listed snapshot")
+        }
+        state.open?.sources.close()
+        state.open = OpenFile(store: store, path: entry.path, file: file)
+    }
+
     private static func chunk(
         _ index: Int, of entry: SnapshotEntry, store: HistoryStore, state: inout State
     ) throws -> [UInt8] {
         if let last = state.lastChunk, last.path == entry.path, last.index == index { return last.bytes }
+        try open(entry, store: store, state: &state)
         guard let file = state.files[entry.path], index < file.chunks.count else {
-            throw FileSyncError(.storageFailed, "\"\(entry.path)\" is not a file of the listed snapshot")
+            throw FileSyncError(.storageFailed, "chunk \(index) of \"\(entry.path)\" is not in the listed snapshot")
         }
-        if state.open?.path != entry.path {
-            state.open?.sources.close()
-            state.open = (entry.path, ContentResolver.Sources(store: store, relativePath: entry.path, file: file))
-        }
-        let offset = file.chunks[..<index].reduce(Int64(0)) { $0 + Int64($1.length) }
+        let offset = state.open!.starts[index]
         guard let bytes = try state.open?.sources.chunk(file.chunks[index], at: offset) else {
             throw FileSyncError(.storageFailed, "chunk \(index) of \"\(entry.path)\" is missing or damaged")
         }
