@@ -1,6 +1,7 @@
 import ArgumentParser
 import FileSyncClient
 import FileSyncCore
+import FileSyncSystem
 import Foundation
 import Logging
 
@@ -57,6 +58,7 @@ struct RestoreCommand: AsyncParsableCommand {
 
     func run() async throws {
         connection.bootstrapLogging()
+        HeapTuning.returnLargeBuffersWhenFreed()
         let code: ClientExitCode
         do {
             let request = Restore(snapshot: snapshot, at: at.flatMap { RestoreTime.parse($0) }, paths: paths)

@@ -133,7 +133,12 @@ struct ClientSession {
                     try pipeline.addHandler(ByteToMessageHandler(FrameDecoder()))
                     try pipeline.addHandler(FrameEncoder())
                     try pipeline.addHandler(timeout)
-                    return try NIOAsyncChannel<Frame, Frame>(wrappingChannelSynchronously: channel)
+                    // Frames of up to 1 MiB each pin their read buffer: a restore that writes more
+                    // slowly than the server sends holds at most a few of them, not NIO's default ten.
+                    let configuration = NIOAsyncChannel<Frame, Frame>.Configuration(
+                        backPressureStrategy: .init(lowWatermark: 2, highWatermark: 4))
+                    return try NIOAsyncChannel<Frame, Frame>(
+                        wrappingChannelSynchronously: channel, configuration: configuration)
                 }
             }
     }
