@@ -14,8 +14,8 @@ extension ServerCommand {
             merged.root == nil ? "--root" : nil, merged.port == nil ? "--port" : nil,
             merged.interval == nil ? "--interval" : nil, merged.name == nil ? "--name" : nil,
         ].compactMap { $0 }
-        let secretPath =
-            secretFile ?? (URL(fileURLWithPath: configPath).deletingLastPathComponent().path + "/server.secret")
+        let stateFolder = URL(fileURLWithPath: configPath).deletingLastPathComponent().path
+        let secretPath = secretFile ?? (stateFolder + "/server.secret")
         var interactive = false
         if !missing.isEmpty || setup {
             guard isatty(STDIN_FILENO) == 1 else {
@@ -26,7 +26,7 @@ extension ServerCommand {
             }
             interactive = true
             saved = try SetupWizard().ask(current: merged)
-            saved.serverId = saved.serverId ?? UUID().uuidString.lowercased()
+            if saved.serverId == nil { saved.serverId = try ServerIDFile.loadOrCreate(in: stateFolder) }
             try saved.save(to: configPath)
             print("Settings saved to \(configPath). Edit it, run with --setup, or override with flags.")
             merged = saved
@@ -39,20 +39,20 @@ extension ServerCommand {
             port: try SettingValidation.port(String(merged.port!)),
             intervalSeconds: try SettingValidation.interval(merged.interval!),
             name: try SettingValidation.name(merged.name!),
-            serverId: merged.serverId ?? UUID().uuidString.lowercased(),
+            // A config file's id (written by setup) wins; otherwise the one kept beside the TLS key.
+            serverId: try merged.serverId ?? ServerIDFile.loadOrCreate(in: stateFolder),
             multicastInterface: interface ?? MulticastSetup.defaultInterface(),
             authenticator: Authenticator(secret: secret))
         settings.history = !noHistory
         settings.retention = retention.policy(
             over: try merged.retention.map(RetentionPolicy.init(counts:)) ?? .defaults)
         if !noTls {
-            let folder = URL(fileURLWithPath: configPath).deletingLastPathComponent().path
-            let (identity, created) = try ServerIdentity.loadOrCreate(in: folder, name: settings.name)
+            let (identity, created) = try ServerIdentity.loadOrCreate(in: stateFolder, name: settings.name)
             settings.identity = identity
             if created {
                 FileHandle.standardError.write(
                     Data(
-                        "filesync-server: created a TLS key and certificate in \(folder) (server-tls.key, server-tls.crt)\n"
+                        "filesync-server: created a TLS key and certificate in \(stateFolder) (server-tls.key, server-tls.crt)\n"
                             .utf8))
             }
         }

@@ -81,6 +81,7 @@ struct ServerCommand: AsyncParsableCommand {
         } else {
             print("TLS is off (--no-tls): backups cross the network in the clear")
         }
+        print("server id: \(settings.serverId)")
         fflush(nil)
     }
 

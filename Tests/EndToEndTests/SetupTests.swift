@@ -85,6 +85,43 @@ extension EndToEnd {
             #expect(!result.stderr.contains("--port,"), "--port was given: \(result.stderr)")
             #expect(Date().timeIntervalSince(started) < 20)
         }
+
+        @Test("a server configured by flags only keeps its id across restarts, in server.id beside its TLS key")
+        func serverIDIsStableWithoutConfigFile() throws {
+            let work = try TemporaryDirectory("serverid")
+            let root = work.path + "/store"
+            try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+            let first = try ServerProcess(root: root, in: work)
+            let firstID = first.serverID
+            first.stop()
+            let second = try ServerProcess(root: root, in: work)
+            defer { second.stop() }
+            let state = work.path + "/config/filesync"
+            #expect(!FileManager.default.fileExists(atPath: state + "/server.json"), "flags only: no config file")
+            #expect(UUID(uuidString: firstID) != nil, "printed id: \(firstID)")
+            #expect(second.serverID == firstID)
+            let kept = try String(contentsOfFile: state + "/server.id", encoding: .utf8)
+            #expect(kept == firstID + "\n")
+            #expect(FileManager.default.fileExists(atPath: state + "/server-tls.key"))
+        }
+
+        @Test("a server.id that does not hold a UUID is a clear setting error, not a new id")
+        func damagedServerIDIsRefused() throws {
+            let work = try TemporaryDirectory("badid")
+            let state = work.path + "/conf"
+            try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+            try Data("not an id\n".utf8).write(to: URL(fileURLWithPath: state + "/server.id"))
+            let result = try Command.run(
+                Harness.server,
+                [
+                    "--config", state + "/server.json", "--root", work.path, "--port", "0", "--interval", "1h",
+                    "--name", "x", "--listen", "127.0.0.1", "--interface", "127.0.0.1", "--no-discovery",
+                ], in: work, timeout: 30)
+            #expect(result.status == 64)
+            #expect(result.stderr.contains("server.id"), "\(result.stderr)")
+            let kept = try String(contentsOfFile: state + "/server.id", encoding: .utf8)
+            #expect(kept == "not an id\n")
+        }
     }
 }
 

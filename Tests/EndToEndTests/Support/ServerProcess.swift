@@ -47,6 +47,8 @@ final class ServerProcess {
             let fingerprintLine = try reader.next(containing: "fingerprint", timeout: 10)
             fingerprint = fingerprintLine.split(separator: " ").last.map(String.init)
         }
+        let idLine = try reader.next(containing: "server id:", timeout: 10)
+        serverID = idLine.split(separator: " ").last.map(String.init) ?? ""
         guard let match = line.firstMatch(of: /listening on [0-9.]+:([0-9]+)/), let port = Int(match.1) else {
             throw TestFailure("cannot find the port in: \(line)")
         }
@@ -60,6 +62,8 @@ final class ServerProcess {
 
     var endpoint: String { "127.0.0.1:\(port)" }
     let tls: Bool
+    /// The id the server printed (its `READY.serverId` and `OFFER.serverId`).
+    private(set) var serverID = ""
     /// The SHA-256 fingerprint of the server's TLS certificate, as it printed it.
     private(set) var fingerprint: String?
     /// The client flags that reach this server: `--server HOST:PORT`, and `--no-tls` if it runs without TLS.
