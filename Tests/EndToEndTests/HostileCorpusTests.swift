@@ -164,6 +164,18 @@ extension EndToEnd {
                 }
             ),
             (
+                "a manifest that mixes a binary part and a JSON part",
+                { raw, server, work in
+                    try raw.authenticate(id: "hostile", server: server, folder: work, capabilities: ["binaryManifest"])
+                    _ = try raw.receiveSkippingQueue()
+                    var buffer = ByteBuffer()
+                    buffer.writeFrame(
+                        Frame(kind: .manifest, payload: BinaryManifest.encode([entry("a")], final: false)))
+                    try raw.sendRaw(Array(buffer.readableBytesView))
+                    try raw.send(.filesInfo(FilesInfo(entries: [entry("b")], final: true)))
+                }
+            ),
+            (
                 "a zstd frame without zstd negotiated",
                 { raw, server, work in
                     try start(raw, server, work, [entry("f")])

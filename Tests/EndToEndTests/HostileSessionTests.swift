@@ -1,5 +1,6 @@
 import FileSyncCore
 import Foundation
+import NIOCore
 import Testing
 
 extension EndToEnd {
@@ -169,6 +170,27 @@ extension EndToEnd {
                 }
                 #expect(try garbage.receive() == nil, "the server must close a connection that sends garbage")
             }
+            try setup.normalBackupSucceeds()
+        }
+
+        @Test("a manifest that mixes a binary part and a JSON part is refused (unexpectedMessage); nothing is stored")
+        func mixedManifestForms() throws {
+            let setup = try Setup("mixed")
+            let raw = try RawConnection(port: setup.server.port)
+            try raw.authenticate(
+                id: "mixer", server: setup.server, folder: setup.work, capabilities: ["binaryManifest"])
+            guard case .ready(let ready)? = try raw.receiveSkippingQueue() else { throw TestFailure("no READY") }
+            #expect(ready.capabilities == ["binaryManifest"])
+            var buffer = ByteBuffer()
+            let first = [HostileCorpusTests.entry("a")]
+            buffer.writeFrame(Frame(kind: .manifest, payload: BinaryManifest.encode(first, final: false)))
+            try raw.sendRaw(Array(buffer.readableBytesView))
+            try raw.send(.filesInfo(FilesInfo(entries: [HostileCorpusTests.entry("b")], final: true)))
+            guard case .error(let error)? = try raw.receive() else {
+                throw TestFailure("no ERROR for a mixed manifest")
+            }
+            #expect(error.code == FileSyncError.Code.unexpectedMessage.rawValue)
+            #expect(!FileManager.default.fileExists(atPath: setup.root + "/mixer/a"))
             try setup.normalBackupSucceeds()
         }
 

@@ -19,14 +19,14 @@ struct DiscoveryPacketTests {
 
     @Test("every packet type round-trips")
     func roundTrip() throws {
-        for packet in [DiscoveryPacket.discover(.init(nonce: "ab")), .offer(offer), .announce(offer)] {
+        for packet in [DiscoveryPacket.discover(.init(nonce: "0123456789abcdef")), .offer(offer), .announce(offer)] {
             #expect(try DiscoveryPacket(bytes: packet.encoded()) == packet)
         }
     }
 
     @Test("a DISCOVER shorter than the minimum is ignored, so it cannot be used to amplify")
     func shortDiscover() throws {
-        let full = try DiscoveryPacket.discover(.init(nonce: "ab")).encoded()
+        let full = try DiscoveryPacket.discover(.init(nonce: "0123456789abcdef")).encoded()
         #expect(throws: FileSyncError.self) { try DiscoveryPacket(bytes: full.prefix(100)) }
     }
 
@@ -41,6 +41,17 @@ struct DiscoveryPacketTests {
             [UInt8](repeating: 0x41, count: 2000),
         ] as [[UInt8]])
     func garbage(bytes: [UInt8]) {
+        #expect(throws: FileSyncError.self) { try DiscoveryPacket(bytes: bytes) }
+    }
+
+    @Test(
+        "a DISCOVER whose nonce is not 16 lowercase hex digits is ignored (no larger OFFER, no rate-limit token)",
+        arguments: [
+            "", "ab", "0123456789ABCDEF", "0123456789abcdeg", String(repeating: "a", count: 17),
+            String(repeating: "f", count: 400),
+        ])
+    func badNonce(nonce: String) throws {
+        let bytes = try DiscoveryPacket.discover(.init(nonce: nonce)).encoded()
         #expect(throws: FileSyncError.self) { try DiscoveryPacket(bytes: bytes) }
     }
 

@@ -28,9 +28,19 @@ public enum DiscoveryPacket: Sendable, Equatable {
     }
 
     public struct Discover: Codable, Sendable, Equatable {
-        /// Random, echoed in the `OFFER` so the client can match replies to its own query.
+        /// Random, echoed in the `OFFER` so the client can match replies to its own query: exactly
+        /// ``nonceLength`` lowercase hex digits (64 bits); a DISCOVER with any other is ignored.
         public var nonce: String
         public init(nonce: String) { self.nonce = nonce }
+
+        /// The nonce's length in hex digits.
+        public static let nonceLength = 16
+
+        /// Whether `nonce` is what the protocol allows.
+        public static func isValid(nonce: String) -> Bool {
+            nonce.utf8.count == nonceLength
+                && nonce.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
+        }
     }
 
     public struct Offer: Codable, Sendable, Equatable {
@@ -114,7 +124,11 @@ public enum DiscoveryPacket: Sendable, Equatable {
                 guard bytes.count >= Self.minimumDiscoverSize else {
                     throw FileSyncError(.malformedMessage, "DISCOVER shorter than \(Self.minimumDiscoverSize) bytes")
                 }
-                self = .discover(try JSONDecoder().decode(Discover.self, from: body))
+                let discover = try JSONDecoder().decode(Discover.self, from: body)
+                guard Discover.isValid(nonce: discover.nonce) else {
+                    throw FileSyncError(.malformedMessage, "a DISCOVER nonce must be 16 lowercase hex digits")
+                }
+                self = .discover(discover)
             case .offer:
                 self = .offer(try JSONDecoder().decode(Offer.self, from: body).validated())
             case .announce:

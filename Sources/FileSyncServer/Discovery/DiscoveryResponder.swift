@@ -16,8 +16,10 @@ struct DiscoveryResponder {
     let settings: ServerSettings
     let tcpPort: Int
     let logger: Logger
-    /// Replies per second at most; DISCOVERs beyond it are dropped (logged at debug).
+    /// Replies per second at most to one source address, and to all together; DISCOVERs beyond
+    /// either are dropped (logged at debug).
     var maxRepliesPerSecond = 20
+    var maxRepliesPerSecondInAll = 100
 
     func run() async throws {
         let device = try MulticastSetup.device(forInterface: settings.multicastInterface)
@@ -47,10 +49,10 @@ struct DiscoveryResponder {
                         try await Task.sleep(for: .nanoseconds(settings.announceInterval.nanoseconds))
                     }
                 }
-                var limiter = RateLimiter(perSecond: maxRepliesPerSecond)
+                var limiter = SourceRateLimiter(perSource: maxRepliesPerSecond, inAll: maxRepliesPerSecondInAll)
                 for try await envelope in inbound {
                     guard let reply = reply(to: envelope, offer: offer) else { continue }
-                    guard limiter.allow() else {
+                    guard limiter.allow(envelope.remoteAddress.ipAddress ?? "") else {
                         logger.debug(
                             "discovery reply dropped: rate limit", metadata: ["peer": "\(envelope.remoteAddress)"])
                         continue
@@ -81,27 +83,5 @@ struct DiscoveryResponder {
         }
         logger.debug("offer sent", metadata: ["peer": "\(envelope.remoteAddress)"])
         return AddressedEnvelope(remoteAddress: envelope.remoteAddress, data: ByteBuffer(bytes: bytes))
-    }
-}
-
-/// A token bucket refilled continuously.
-struct RateLimiter {
-    let perSecond: Int
-    private var tokens: Double
-    private var last = ContinuousClock.now
-
-    init(perSecond: Int) {
-        self.perSecond = perSecond
-        self.tokens = Double(perSecond)
-    }
-
-    mutating func allow() -> Bool {
-        let now = ContinuousClock.now
-        let elapsed = (now - last).inSeconds
-        last = now
-        tokens = min(Double(perSecond), tokens + elapsed * Double(perSecond))
-        guard tokens >= 1 else { return false }
-        tokens -= 1
-        return true
     }
 }

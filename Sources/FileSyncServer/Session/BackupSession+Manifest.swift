@@ -107,6 +107,11 @@ extension BackupSession {
         guard case .filesInfo(let info) = try Message(frame: frame) else {
             throw FileSyncError(.unexpectedMessage, "expected CLIENT_FILES_INFO")
         }
+        // A session's manifest takes one form: with binaryManifest in force, manifest frames only.
+        guard !binary else {
+            throw FileSyncError(
+                .unexpectedMessage, "CLIENT_FILES_INFO, but binaryManifest is in force: manifest frames only")
+        }
         return (info.entries, info.final)
     }
 
