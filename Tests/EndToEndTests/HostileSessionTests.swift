@@ -194,6 +194,36 @@ extension EndToEnd {
             try setup.normalBackupSucceeds()
         }
 
+        @Test("two spellings of one name (NFC, NFD): the second is rejected, the rest of the session goes on")
+        func normalizationTwins() throws {
+            let setup = try Setup("twins")
+            let raw = try RawConnection(port: setup.server.port)
+            try raw.authenticate(id: "twins", server: setup.server, folder: setup.work)
+            _ = try raw.receiveSkippingQueue()
+            let (composed, decomposed) = ("caf\u{e9}", "cafe\u{301}")
+            let entries = ["plain", composed, decomposed].map { HostileCorpusTests.entry($0) }
+            try raw.send(.filesInfo(FilesInfo(entries: entries, final: true)))
+            guard case .tasks(let tasks)? = try raw.receiveSkippingQueue() else { throw TestFailure("no TASKS") }
+            #expect(tasks.tasks.map { Array($0.path.utf8) } == ["plain", composed].map { Array($0.utf8) })
+            let rejected = try #require(tasks.rejected)
+            #expect(rejected.map { Array($0.path.utf8) } == [Array(decomposed.utf8)])
+            #expect(rejected.first?.error?.code == FileSyncError.Code.typeConflict.rawValue)
+            let sha256 = Array("data".utf8).withUnsafeBytes { ChunkHash(of: $0) }.description
+            for path in ["plain", composed] {
+                try raw.send(.fileHeader(FileHeader(path: path, size: 4, mtimeNs: 1, mode: 0o644)))
+                try raw.sendData(Array("data".utf8))
+                try raw.send(.fileEnd(FileEnd(sha256: sha256)))
+            }
+            try raw.send(.done(Done()))
+            var next: NextSync?
+            while let message = try raw.receive(), next == nil {
+                if case .nextSync(let sync) = message { next = sync }
+            }
+            let sync = try #require(next, "no NEXT_SYNC")
+            #expect(sync.stored == 2 && sync.failed == 1)
+            #expect(FileManager.default.fileExists(atPath: setup.root + "/twins/plain"))
+        }
+
         @Test("with binaryTasks, tasks and ack frames name files by manifest position, rejected ones too")
         func binaryTasks() throws {
             let setup = try Setup("tasks")

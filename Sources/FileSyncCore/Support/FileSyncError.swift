@@ -29,6 +29,12 @@ public struct FileSyncError: Error, Sendable, Equatable, CustomStringConvertible
         public static let aborted = Code(rawValue: "aborted")
         public static let storageFailed = Code(rawValue: "storageFailed")
         public static let typeConflict = Code(rawValue: "typeConflict")
+        /// The server may not create or change something at the path (`EACCES`, `EPERM`, `EROFS`).
+        public static let permissionDenied = Code(rawValue: "permissionDenied")
+        /// A name is longer than the server's filesystem allows (`ENAMETOOLONG`).
+        public static let nameTooLong = Code(rawValue: "nameTooLong")
+        /// The server's filesystem or quota is full (`ENOSPC`, `EDQUOT`).
+        public static let noSpace = Code(rawValue: "noSpace")
 
         // MARK: - Authentication
         public static let authenticationFailed = Code(rawValue: "authenticationFailed")

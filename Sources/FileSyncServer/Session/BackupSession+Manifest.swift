@@ -11,25 +11,31 @@ extension BackupSession {
         /// index compares bytes, so paths beyond ASCII are also checked here, as Strings.
         var beyondASCII = Set<String>()
 
-        /// Adds a part's entries, validated; a path listed twice is a session error.
-        mutating func add(_ entries: [ManifestEntry]) throws -> [ManifestEntry] {
+        /// Adds a part's entries, validated; a path listed twice (byte for byte) is a session error.
+        /// A path equal to an earlier one only under Unicode normalization is kept in the manifest
+        /// (entry numbers count it) but its position in the part is returned in `collisions`, to be
+        /// rejected, not planned. (Positions, not Strings: Swift compares Strings by canonical
+        /// equivalence, so a set of Strings would drop the first spelling too.)
+        mutating func add(_ entries: [ManifestEntry]) throws -> (entries: [ManifestEntry], collisions: [Int]) {
             guard entries.count <= ProtocolLimits.maxEntriesPerPart,
                 paths.count + entries.count <= ProtocolLimits.maxManifestEntries
             else {
                 throw FileSyncError(.limitExceeded, "the manifest exceeds the entry limits")
             }
             var validated: [ManifestEntry] = []
+            var collisions: [Int] = []
             validated.reserveCapacity(entries.count)
             for entry in entries {
                 let entry = try entry.validated()
-                guard try paths.insert(entry.path),
-                    entry.path.utf8.allSatisfy({ $0 < 0x80 }) || beyondASCII.insert(entry.path).inserted
-                else {
+                guard try paths.insert(entry.path) else {
                     throw FileSyncError(.malformedMessage, "the manifest lists \"\(entry.path)\" twice")
+                }
+                if !entry.path.utf8.allSatisfy({ $0 < 0x80 }) && !beyondASCII.insert(entry.path).inserted {
+                    collisions.append(validated.count)
                 }
                 validated.append(entry)
             }
-            return validated
+            return (validated, collisions)
         }
     }
 
@@ -59,10 +65,15 @@ extension BackupSession {
             let received = ContinuousClock.now
             progress.waiting += received - started
             let firstEntry = progress.manifest.paths.count
-            let validated = try progress.manifest.add(part.entries)
+            let (validated, collisions) = try progress.manifest.add(part.entries)
             let decoded = ContinuousClock.now
             progress.decoding += decoded - received
-            var partPlan = try await plan(validated, in: folder, answering: &answer)
+            var planned = validated
+            for position in collisions.reversed() { planned.remove(at: position) }
+            var partPlan = try await plan(planned, in: folder, answering: &answer)
+            partPlan.conflicts += collisions.map {
+                SyncPlan.Conflict(path: validated[$0].path, reason: Self.collisionReason)
+            }
             if progress.requested != nil {
                 let frames = try taskFrames(
                     partPlan, entries: validated, firstEntry: firstEntry, final: part.final,
@@ -90,6 +101,10 @@ extension BackupSession {
             }
         }
     }
+
+    /// Why the second of two spellings of one name is rejected.
+    static let collisionReason =
+        "another spelling of this name (equal under Unicode normalization, NFC vs NFD) is earlier in the manifest"
 
     /// One part of the manifest: a manifest frame (with `binaryManifest`) or `CLIENT_FILES_INFO`.
     private func nextManifestPart(

@@ -87,8 +87,7 @@ final class ClientFolder {
                 if mkdirat(current, name, mode) != 0 && errno != EEXIST {
                     let code = errno
                     close(current)
-                    throw FileSyncError.storage(
-                        "create folder", components[...index].joined(separator: "/"), errno: code)
+                    throw FileSyncError.folderCreation(components[...index].joined(separator: "/"), errno: code)
                 }
                 next = openat(current, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
             }
