@@ -85,13 +85,15 @@ struct SessionRetries {
         return (matching[0].endpoint, matching[0].fingerprint)
     }
 
-    /// Lost connections, timeouts, a full queue and an absent server are worth another attempt.
+    /// Lost connections, timeouts, a full queue, a busy server and an absent server are worth
+    /// another attempt.
     static func isRetryable(_ error: any Error) -> Bool {
         switch error {
         case let error as FileSyncError:
             return [.connectionClosed, .timeout].contains(error.code)
         case let refusal as ServerRefusal:
-            return refusal.error.code == FileSyncError.Code.queueFull.rawValue
+            return [FileSyncError.Code.queueFull.rawValue, FileSyncError.Code.serverBusy.rawValue].contains(
+                refusal.error.code)
         case BackupFailure.noServer:
             return true
         case is BackupFailure, is CancellationError:

@@ -42,6 +42,9 @@ public struct FileSyncError: Error, Sendable, Equatable, CustomStringConvertible
 
         // MARK: - Session
         public static let queueFull = Code(rawValue: "queueFull")
+        /// A transient condition on the server that is not the client's fault (its storage was
+        /// busy): the client retries later, as for ``queueFull``.
+        public static let serverBusy = Code(rawValue: "serverBusy")
         public static let timeout = Code(rawValue: "timeout")
         public static let connectionClosed = Code(rawValue: "connectionClosed")
         public static let refusedDeletion = Code(rawValue: "refusedDeletion")

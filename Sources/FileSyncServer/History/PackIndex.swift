@@ -46,6 +46,9 @@ final class PackIndex: Sendable {
     private static func openDatabase(_ path: String) throws -> DatabaseQueue {
         var configuration = Configuration()
         configuration.journalMode = .wal
+        // The session before (a restore, a prune, the previous backup's snapshot) may hold the
+        // write lock for a moment: wait for it rather than failing this session.
+        configuration.busyMode = .timeout(30)
         let queue = try DatabaseQueue(path: path, configuration: configuration)
         try queue.write { db in
             try db.execute(
@@ -164,7 +167,8 @@ final class PackIndex: Sendable {
         } catch let error as FileSyncError {
             throw error
         } catch {
-            throw FileSyncError(.storageFailed, "the pack index failed: \(error)")
+            throw FileSyncError(
+                DatabaseContention.matches(error) ? .serverBusy : .storageFailed, "the pack index failed: \(error)")
         }
     }
 }

@@ -44,7 +44,9 @@ final class ChunkCatalog: Sendable {
             database = try DatabaseQueue(path: directory + "/catalog.sqlite", configuration: configuration)
             try Self.migrator.migrate(database)
         } catch {
-            throw FileSyncError(.storageFailed, "cannot open the chunk catalog in \(directory): \(error)")
+            throw FileSyncError(
+                DatabaseContention.matches(error) ? .serverBusy : .storageFailed,
+                "cannot open the chunk catalog in \(directory): \(error)")
         }
     }
 
@@ -170,7 +172,8 @@ final class ChunkCatalog: Sendable {
         do {
             return try body()
         } catch {
-            throw FileSyncError(.storageFailed, "chunk catalog: \(error)")
+            throw FileSyncError(
+                DatabaseContention.matches(error) ? .serverBusy : .storageFailed, "chunk catalog: \(error)")
         }
     }
 }
