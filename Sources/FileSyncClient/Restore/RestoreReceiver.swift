@@ -80,7 +80,7 @@ public final class RestoreReceiver {
             begin(plan.wants[position])
         case .fileEnd(let end):
             let position = try machine.end()
-            if failure == nil, end.sha256.lowercased() != entries[plan.wants[position].entry].sha256 {
+            if failure == nil, end.sha256 != entries[plan.wants[position].entry].sha256 {
                 failure = FileSyncError(.checksumMismatch, "the server's FILE_END names other content than its list")
             }
             var checked: RestoreCommitBatch.Pending?

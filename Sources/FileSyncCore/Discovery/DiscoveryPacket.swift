@@ -38,8 +38,7 @@ public enum DiscoveryPacket: Sendable, Equatable {
 
         /// Whether `nonce` is what the protocol allows.
         public static func isValid(nonce: String) -> Bool {
-            nonce.utf8.count == nonceLength
-                && nonce.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
+            nonce.isLowercaseHex(count: nonceLength)
         }
     }
 

@@ -11,6 +11,18 @@ extension Sequence<UInt8> {
     }
 }
 
+extension String {
+    /// Whether the text is exactly `count` lowercase hexadecimal digits: the only hex the protocol
+    /// allows on the wire (Protocol.md §1).
+    public func isLowercaseHex(count: Int) -> Bool {
+        utf8.count == count
+            && utf8.allSatisfy {
+                (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0)
+                    || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0)
+            }
+    }
+}
+
 extension Array where Element == UInt8 {
     /// Bytes from hexadecimal digits (either case); `nil` if the text is not an even run of them.
     public init?(hex: String) {

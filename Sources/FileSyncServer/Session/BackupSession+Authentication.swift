@@ -19,7 +19,7 @@ extension BackupSession {
         _ hello: Hello, clientID: ClientID, _ messages: inout Messages, context: SessionContext
     ) async throws {
         let authenticator = settings.authenticator
-        guard let clientNonce = hello.clientNonce, clientNonce.utf8.count == 64, [UInt8](hex: clientNonce) != nil else {
+        guard let clientNonce = hello.clientNonce, clientNonce.isLowercaseHex(count: 64) else {
             throw FileSyncError(
                 .authenticationFailed,
                 "this server requires authentication: give the client a copy of the server's secret (--secret-file)")

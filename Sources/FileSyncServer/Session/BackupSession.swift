@@ -111,9 +111,17 @@ struct BackupSession {
         context.logger[metadataKey: "client"] = "\(clientID)"
         let offered = settings.history ? SessionFeatures.all : SessionFeatures.all.subtracting(.history)
         let features = SessionFeatures.negotiate(client: hello.capabilities, server: offered.capabilities)
-        // READY lists the capabilities the server knows, in the client's order (Protocol.md §1).
-        let capabilities = hello.capabilities.filter { offered.isSuperset(of: SessionFeatures(capabilities: [$0])) }
-            .filter { !SessionFeatures(capabilities: [$0]).isEmpty }
+        // READY lists the capabilities in force, in the client's order (Protocol.md §1): not one
+        // that negotiation dropped (tasksPerPart without binaryTasks), nor one named twice.
+        var listed = SessionFeatures()
+        let capabilities = hello.capabilities.filter { name in
+            let feature = SessionFeatures(capabilities: [name])
+            guard !feature.isEmpty, features.isSuperset(of: feature), !listed.isSuperset(of: feature) else {
+                return false
+            }
+            listed.formUnion(feature)
+            return true
+        }
         try await authenticate(hello, clientID: clientID, &messages, context: context)
         // Listing snapshots reads only files a backup never rewrites: it need not wait its turn.
         if try Self.kind(of: hello, features: features, historyOn: settings.history) != .snapshots {

@@ -184,7 +184,7 @@ final class ChunkAssembly {
         }
         if let failure { throw failure }
         let actual = digest.finalize()
-        guard actual == end.sha256.lowercased() else {
+        guard actual == end.sha256 else {
             throw FileSyncError(
                 .checksumMismatch,
                 "the chunk list digest of \"\(header.path)\" is \(actual), the client said \(end.sha256)")

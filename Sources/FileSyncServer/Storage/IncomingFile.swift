@@ -83,7 +83,8 @@ final class IncomingFile {
     /// it into place after the next ``ClientFolder/synchronize()``.
     func finish(sha256 expected: String) throws -> PendingRename {
         let actual = hasher.finalize().hexString
-        guard actual == expected.lowercased() else {
+        // Hex on the wire is lowercase only (Protocol.md §1): other text is not this content.
+        guard actual == expected else {
             throw FileSyncError(.checksumMismatch, "SHA-256 of \"\(path)\" is \(actual), the client said \(expected)")
         }
         return try finish(chunks: nil)
