@@ -10,6 +10,22 @@ import Testing
         ManifestEntry(path: "ünïcödé/日本.txt", type: .file, size: 0, mtimeNs: 0, mode: 0o7777),
     ]
 
+    @Test("the exact bytes of Protocol.md's example (§4, binary manifest frames), frame header included")
+    func protocolExample() throws {
+        let example = Array(Self.entries.prefix(2))  // docs (folder) and docs/a.txt
+        var wire = ByteBuffer()
+        wire.writeFrame(Frame(kind: .manifest, payload: BinaryManifest.encode(example, final: true)))
+        let expected = """
+            00 00 00 3F 05 00 01 00 00 00 02 01 00 00 00 04 64 6F 63 73
+            00 00 00 00 00 00 00 00 17 D7 8F E5 CC 1F 00 00 01 ED
+            00 00 04 00 06 2F 61 2E 74 78 74
+            00 00 00 00 00 00 00 06 17 D7 8F E5 D3 7A CD 15 01 A4
+            """.split(whereSeparator: \.isWhitespace).map { UInt8($0, radix: 16)! }
+        #expect(Array(wire.readableBytesView) == expected)
+        let decoded = try BinaryManifest.decode(ByteBuffer(bytes: expected.dropFirst(6)))
+        #expect(decoded.entries == example && decoded.final)
+    }
+
     @Test("entries round-trip, paths sent as what they do not share with the previous one")
     func roundTrip() throws {
         let payload = BinaryManifest.encode(Self.entries, final: true)
