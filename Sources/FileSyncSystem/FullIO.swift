@@ -46,3 +46,16 @@ private func repeatUntilDone(_ count: Int, _ transfer: (Int) -> Int) -> Bool {
 public func synchronizeFilesystem(of fd: Int32) -> Bool {
     filesync_syncfs(fd) == 0
 }
+
+/// Starts writing the dirty pages of `fd` in `offset ..< offset + count` back to disk without
+/// waiting for them, so that a later `fsync` or `syncfs` has little left to wait for. A failure is
+/// harmless (the later sync writes them) and is not reported.
+public func startWriteback(of fd: Int32, from offset: Int64, count: Int64) {
+    _ = filesync_start_writeback(fd, offset, count)
+}
+
+/// Raises the soft limit on open files towards `wanted` (never above the hard limit) and returns
+/// the limit now in force (`wanted` when unlimited, 0 when it cannot be read).
+public func raiseOpenFileLimit(towards wanted: Int) -> Int {
+    max(0, Int(filesync_raise_open_file_limit(wanted)))
+}

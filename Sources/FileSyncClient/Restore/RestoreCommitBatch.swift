@@ -31,7 +31,9 @@ final class RestoreCommitBatch {
     }
 
     /// Up to this many files or bytes wait; a few files are synced one by one, more with one `syncfs`.
-    static let maxFiles = 256
+    /// Each waiting file keeps its descriptor: the batch takes at most a quarter of the open-file
+    /// limit (raised towards 1,024 first), so a low limit makes smaller batches, not failed files.
+    static let maxFiles = min(256, max(fewFiles + 1, raiseOpenFileLimit(towards: 1_024) / 4))
     static let maxBytes: Int64 = 64 << 20
     static let fewFiles = 4
 

@@ -25,6 +25,12 @@ final class RestoreFileWriter {
     private var nextChunk = 0
     /// Bytes taken from the local file or a partial copy instead of the network.
     private(set) var reusedBytes: Int64 = 0
+    /// The partial's length, and where the range not yet handed to the disk's writeback starts:
+    /// every ``writebackStep`` bytes are written back while the rest arrives, so that the batch's
+    /// sync of a large file waits only for its last few MiB (as the server does, §6.3).
+    private var written: Int64 = 0
+    private var writebackStart: Int64 = 0
+    static let writebackStep: Int64 = 8 << 20
 
     /// Opens the partial copy: new (empty), or continued from `offset` (the bytes before it hashed).
     init(
@@ -77,6 +83,7 @@ final class RestoreFileWriter {
             done += Int64(part.count)
         }
         reusedBytes = offset
+        (written, writebackStart) = (offset, offset)
         guard lseek(fd, off_t(offset), SEEK_SET) == off_t(offset) else {
             throw RestoreFolder.failure("cannot seek in a partial copy")
         }
@@ -86,6 +93,11 @@ final class RestoreFileWriter {
     func write(_ bytes: UnsafeRawBufferPointer) throws {
         hasher.update(bufferPointer: bytes)
         guard writeFully(fd, bytes) else { throw RestoreFolder.failure("cannot write the partial copy of \"\(path)\"") }
+        written += Int64(bytes.count)
+        if written - writebackStart >= Self.writebackStep {
+            startWriteback(of: fd, from: writebackStart, count: written - writebackStart)
+            writebackStart = written
+        }
     }
 
     /// Appends chunk `index` (received), after copying the local chunks before it.
