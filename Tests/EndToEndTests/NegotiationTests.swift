@@ -9,6 +9,8 @@ extension EndToEnd {
             arguments: [
                 (["tasksPerPart", "deflate", "deflate", "bogus"], ["deflate"]),
                 (["tasksPerPart", "binaryTasks", "zstd"], ["tasksPerPart", "binaryTasks", "zstd"]),
+                (["chunkerV1", "resume"], ["resume"]),
+                (["chunks", "chunkerV1"], ["chunks", "chunkerV1"]),
                 ([], []),
             ] as [([String], [String])])
         func readyCapabilities(offered: [String], expected: [String]) throws {

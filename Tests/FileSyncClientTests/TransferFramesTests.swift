@@ -12,7 +12,8 @@ struct TransferFramesTests {
     func helloOrder() {
         #expect(
             ClientSession.helloCapabilities(.all) == [
-                "zstd", "deflate", "resume", "chunks", "binaryManifest", "fileFrames", "binaryTasks", "tasksPerPart",
+                "zstd", "deflate", "resume", "chunks", "chunkerV1", "binaryManifest", "fileFrames", "binaryTasks",
+                "tasksPerPart",
             ])
         #expect(ClientSession.helloCapabilities([.chunks, .deflate]) == ["deflate", "chunks"])
     }

@@ -19,7 +19,7 @@ extension ClientSession {
     /// The features of a backup, in the order in which `HELLO` has always listed them (zstd before
     /// deflate): kept so that what goes on the wire does not change.
     static let helloOrder: [SessionFeatures] = [
-        .zstd, .deflate, .resume, .chunks, .binaryManifest, .fileFrames, .binaryTasks, .tasksPerPart,
+        .zstd, .deflate, .resume, .chunks, .chunkerV1, .binaryManifest, .fileFrames, .binaryTasks, .tasksPerPart,
     ]
 
     /// The capability names of `features`, in ``helloOrder``.

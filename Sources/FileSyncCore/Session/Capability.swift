@@ -23,8 +23,12 @@ public enum Capability {
     public static let tasksPerPart = "tasksPerPart"
     /// Snapshots are kept and can be listed and restored (`HELLO.session`, Protocol.md §11).
     public static let history = "history"
+    /// With ``chunks``: the client cuts files with exactly the v1 chunker of Protocol.md §5.7, so
+    /// the server may cut a stored copy of its files itself (a file completed by resuming) and get
+    /// the boundaries the client would send.
+    public static let chunkerV1 = "chunkerV1"
     /// Every capability this build understands.
     public static let all: Set<String> = [
-        deflate, resume, chunks, zstd, binaryManifest, fileFrames, binaryTasks, tasksPerPart,
+        deflate, resume, chunks, zstd, binaryManifest, fileFrames, binaryTasks, tasksPerPart, chunkerV1,
     ]
 }

@@ -23,6 +23,8 @@ public struct SessionFeatures: OptionSet, Sendable, Hashable, CustomStringConver
     public static let tasksPerPart = SessionFeatures(rawValue: 1 << 7)
     /// Snapshots: `"snapshots"` and `"restore"` sessions (Protocol.md §11).
     public static let history = SessionFeatures(rawValue: 1 << 8)
+    /// With ``chunks``: the client's chunk boundaries are the v1 chunker's (Protocol.md §5.7).
+    public static let chunkerV1 = SessionFeatures(rawValue: 1 << 9)
 
     /// Each feature with its capability name, in the order Protocol.md lists them.
     public static let named: [(feature: SessionFeatures, name: String)] = [
@@ -30,6 +32,7 @@ public struct SessionFeatures: OptionSet, Sendable, Hashable, CustomStringConver
         (.zstd, Capability.zstd), (.binaryManifest, Capability.binaryManifest),
         (.fileFrames, Capability.fileFrames), (.binaryTasks, Capability.binaryTasks),
         (.tasksPerPart, Capability.tasksPerPart), (.history, Capability.history),
+        (.chunkerV1, Capability.chunkerV1),
     ]
 
     /// Every feature this build knows.
@@ -51,6 +54,7 @@ public struct SessionFeatures: OptionSet, Sendable, Hashable, CustomStringConver
     public static func negotiate(client: some Sequence<String>, server: some Sequence<String>) -> SessionFeatures {
         var features = SessionFeatures(capabilities: client).intersection(SessionFeatures(capabilities: server))
         if !features.contains(.binaryTasks) { features.remove(.tasksPerPart) }
+        if !features.contains(.chunks) { features.remove(.chunkerV1) }
         return features
     }
 

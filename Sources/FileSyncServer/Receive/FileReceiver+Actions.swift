@@ -90,10 +90,12 @@ extension FileReceiver {
         self.file = nil
         do {
             var rename = try file.finish(sha256: end.sha256)
-            // A resumed file came as plain data: its chunks are read back once the session is over,
-            // so that later changes to it travel as deltas like those of any file stored in one go.
+            // A resumed file came as plain data: for a client that cuts with the v1 chunker, its
+            // chunks are read back once the session is over, so that later changes to it travel as
+            // deltas like those of any file stored in one go. Another client's boundaries cannot
+            // be recomputed: its next change of the file sends the chunks the catalog lacks.
             rename.readsBackChunks =
-                storage.catalog != nil && (file.header.offset ?? 0) > 0
+                storage.cutsLikeClient && storage.catalog != nil && (file.header.offset ?? 0) > 0
                 && rename.size >= ServerSettings.chunkedMinimumSize
             pending.append(rename)
             return [.queued(bytes: rename.size, unnamed: false)]

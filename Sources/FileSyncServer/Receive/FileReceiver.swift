@@ -30,6 +30,9 @@ struct FileReceiver {
         /// Whether a delta may patch the stored file in place (§6.8). Not with history: the new
         /// version is assembled apart, so the old one can be preserved before it is replaced.
         var patchesInPlace = true
+        /// Whether the client cuts with the v1 chunker (`chunkerV1`): only then may the server cut a
+        /// resumed file itself, since the receiver otherwise never recomputes boundaries (§5.7).
+        var cutsLikeClient = false
     }
 
     let storage: Storage
