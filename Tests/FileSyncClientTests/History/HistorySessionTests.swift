@@ -37,7 +37,8 @@ struct HistorySessionTests {
         #expect(hello.capabilities.contains(Capability.history))
         #expect(
             hello.capabilities.dropLast() == [
-                "zstd", "deflate", "resume", "chunks", "binaryManifest", "fileFrames", "binaryTasks", "tasksPerPart",
+                "zstd", "deflate", "resume", "chunks", "chunkerV1", "binaryManifest", "fileFrames", "binaryTasks",
+                "tasksPerPart",
             ])
     }
 
