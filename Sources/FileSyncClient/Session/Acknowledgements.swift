@@ -6,9 +6,19 @@ import Synchronization
 final class Acknowledgements: Sendable {
     private let results = Mutex<[FileResult]>([])
     private let acks = Mutex<[BinaryAcks.Ack]>([])
+    private let trace: AckTrace?
 
-    func record(_ files: [FileResult]) { results.withLock { $0.append(contentsOf: files) } }
-    func record(_ ack: BinaryAcks.Ack) { acks.withLock { $0.append(ack) } }
+    init(trace: AckTrace? = nil) { self.trace = trace }
+
+    func record(_ files: [FileResult]) {
+        results.withLock { $0.append(contentsOf: files) }
+        trace?.record(files)
+    }
+
+    func record(_ ack: BinaryAcks.Ack) {
+        acks.withLock { $0.append(ack) }
+        trace?.record(ack)
+    }
 
     /// Everything recorded, tallied against the task list; ack frames without `binaryTasks` are a
     /// protocol error.

@@ -36,7 +36,7 @@ struct ClientSession {
     func run() async throws -> Outcome {
         try await withConnection { inbound, link, check, knownServers in
             let (events, continuation) = AsyncThrowingStream.makeStream(of: ServerEvent.self)
-            let acks = Acknowledgements()
+            let acks = Acknowledgements(trace: AckTrace.fromEnvironment(manifest: scan.entries))
             return try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { await Self.read(inbound, into: continuation, acks: acks) }
                 var events = events.makeAsyncIterator()

@@ -71,12 +71,41 @@ actor BatchCommitter {
                 results.append(FileResult(path: rename.path.string, error: ErrorMessage(failure)))
             }
         }
-        if fewFiles {
-            for components in Set(batch.map(\.parentComponents)) { try? folder.synchronizeDirectory(components) }
-        } else {
-            try? folder.synchronize()
+        let failures = unsynced(batch, fewFiles: fewFiles)
+        guard !failures.isEmpty else { return results }
+        return results.map { result in
+            guard result.error == nil, let failure = failures[result.path] else { return result }
+            return FileResult(path: result.path, error: ErrorMessage(failure))
         }
-        return results
+    }
+
+    /// Makes the renames durable, with the names of the folders created for them: each destination
+    /// folder for a few files, else `syncfs`. A rename that could not be made durable is not
+    /// acknowledged as stored (Protocol.md §5.5): the failures, by path.
+    private func unsynced(_ batch: [PendingRename], fewFiles: Bool) -> [String: FileSyncError] {
+        func reason(_ error: any Error) -> FileSyncError {
+            error as? FileSyncError ?? FileSyncError(.storageFailed, "\(error)")
+        }
+        guard fewFiles else {
+            do {
+                try folder.synchronize()
+                return [:]
+            } catch {
+                let failure = reason(error)
+                return Dictionary(batch.map { ($0.path.string, failure) }, uniquingKeysWith: { first, _ in first })
+            }
+        }
+        var failures: [String: FileSyncError] = [:]
+        let newFolders = Result { try folder.synchronizeNewFolders() }
+        for (components, renames) in Dictionary(grouping: batch, by: \.parentComponents) {
+            do {
+                try newFolders.get()
+                try folder.synchronizeDirectory(components)
+            } catch {
+                for rename in renames { failures[rename.path.string] = reason(error) }
+            }
+        }
+        return failures
     }
 
     /// Packs, durably, what the old versions of `batch`'s files hold that their new versions do not

@@ -30,6 +30,9 @@ final class ClientFolder {
     private var cachedDirectoryPath: String?
     /// A folder found missing by the last lookup: everything below it is missing too, without asking.
     private var knownMissing: [Substring]?
+    /// Folders that gained a new subfolder since the last ``synchronizeNewFolders()``: a new
+    /// folder's name is durable only once its parent is synced.
+    private(set) var parentsOfNewFolders: Set<[Substring]> = []
 
     /// Opens (creating if needed) `<root>/<id>`. The root is the administrator's choice and may be a
     /// symlink; the client folder may not.
@@ -89,6 +92,7 @@ final class ClientFolder {
                     close(current)
                     throw FileSyncError.folderCreation(components[...index].joined(separator: "/"), errno: code)
                 }
+                parentsOfNewFolders.insert(Array(components[..<index]))
                 next = openat(current, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
             }
             let code = errno
@@ -197,6 +201,13 @@ final class ClientFolder {
     /// Commits everything written so far to stable storage (one `syncfs(2)` for the whole filesystem).
     func synchronize() throws {
         guard filesync_syncfs(descriptor) == 0 else { throw FileSyncError.storage("sync", displayPath) }
+        parentsOfNewFolders.removeAll()
+    }
+
+    /// Commits the names of the folders created since the last call (their parents' entries).
+    func synchronizeNewFolders() throws {
+        for parent in parentsOfNewFolders { try synchronizeDirectory(parent) }
+        parentsOfNewFolders.removeAll()
     }
 
     /// Commits the entries of the folder at `components` (renames into it) to stable storage.
