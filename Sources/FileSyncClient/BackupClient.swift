@@ -160,7 +160,7 @@ public struct BackupClient: Sendable {
         summary.bytesResumed = stats.bytesResumed
         summary.filesResumed = stats.filesResumed
         summary.bytesDeduplicated = stats.bytesDeduplicated
-        summary.bytesResent = max(0, stats.contentBytesSent - last.bytesSent)
+        summary.bytesResent = stats.bytesResent
         summary.bytesOnWire = counter.bytes
     }
 }

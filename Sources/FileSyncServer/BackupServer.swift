@@ -70,6 +70,10 @@ public struct BackupServer: Service {
         return try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(.backlog, value: 256)
+            // Set on the listener so that every connection has it from its first byte: a bounded
+            // receive buffer bounds what a cut connection loses (Protocol.md §5.6), where
+            // autotuning would let it grow to tens of MiB behind a busy disk.
+            .serverChannelOption(.socketOption(.so_rcvbuf), value: SocketBuffers.receiveBytes)
             .childChannelOption(.socketOption(.so_keepalive), value: 1)
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             // Reads of at most 256 KiB, two per turn of the event loop, and at most 3 frames queued

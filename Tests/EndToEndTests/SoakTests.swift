@@ -48,6 +48,8 @@ extension EndToEnd {
             var upstream = 0
             var stored: Int64 = 0
             var resent: Int64 = 0
+            // Bytes resent after each single cut or reset, where the round had exactly one retry.
+            var perCut: [Int64] = []
             let base = ["--id", "soak", "--source", source, "--retry-wait", "20ms", "--json"]
 
             for round in 0..<wanted {
@@ -81,6 +83,9 @@ extension EndToEnd {
                     if result.status == 0, let summary = try? result.json() {
                         stored += Int64(summary["bytesSent"] as? Int ?? 0)
                         resent += Int64(summary["bytesResent"] as? Int ?? 0)
+                        if kind == .cut || kind == .reset, summary["retries"] as? Int == 1 {
+                            perCut.append(Int64(summary["bytesResent"] as? Int ?? 0))
+                        }
                     } else {
                         Issue.record("round \(round) (\(kind)): client exited \(result.status): \(result.stderr)")
                     }
@@ -121,6 +126,13 @@ extension EndToEnd {
             #expect(result == expected)
             #expect(corrupt == 0)
 
+            // Protocol.md §5.6: a cut costs at most what was in flight (socket buffers and the
+            // coalesced write), which the spec bounds at 4 MiB per cut.
+            let sortedCuts = perCut.sorted()
+            let worstCut = sortedCuts.last ?? 0
+            #expect(!perCut.isEmpty)
+            #expect(worstCut <= Self.resendBoundPerCut, "a cut resent \(worstCut) bytes")
+
             let wire = stored > 0 ? (Double(upstream) / Double(stored) - 1) * 100 : 0
             let queued = stored > 0 ? Double(resent) / Double(stored) * 100 : 0
             let report = """
@@ -128,6 +140,7 @@ extension EndToEnd {
                 faults injected: \(counts.values.reduce(0, +)) (\(Kind.allCases.map { "\($0.rawValue) \(counts[$0] ?? 0)" }.joined(separator: ", ")))
                 files verified:  \(verified)
                 corrupt files:   \(corrupt)
+                resent per cut:  median \(Self.mebibytes(sortedCuts.isEmpty ? 0 : sortedCuts[sortedCuts.count / 2])), mean \(Self.mebibytes(perCut.isEmpty ? 0 : perCut.reduce(0, +) / Int64(perCut.count))), max \(Self.mebibytes(worstCut)) over \(perCut.count) cuts (bound \(Self.mebibytes(Self.resendBoundPerCut))): \(perCut.map { Self.mebibytes($0) }.joined(separator: " "))
                 resume overhead: \(String(format: "%.1f", wire))% on the wire in proxied rounds (\(upstream) bytes through the proxy for \(stored) bytes stored); clients re-queued \(String(format: "%.1f", queued))%, counting data lost in socket buffers
                 """
             print(report)
@@ -135,5 +148,10 @@ extension EndToEnd {
                 toFile: FileManager.default.temporaryDirectory.path + "/filesync-soak-report.txt", atomically: true,
                 encoding: .utf8)
         }
+
+        /// The most a single cut may cost in resent bytes (Protocol.md §5.6).
+        static let resendBoundPerCut: Int64 = 4 << 20
+
+        static func mebibytes(_ bytes: Int64) -> String { String(format: "%.2f MiB", Double(bytes) / 1_048_576) }
     }
 }

@@ -366,6 +366,9 @@ def main():
         if h.fs and h.fs.poll() is None:
             h.fs.send_signal(signal.SIGTERM)
             h.fs.wait(timeout=60)
+        # A file system process that died leaves its mount behind ("transport endpoint is not
+        # connected"): detach it.
+        subprocess.run(["fusermount3", "-u", "-z", h.mount], stderr=subprocess.DEVNULL)
         if not args.keep:
             shutil.rmtree(h.work, ignore_errors=True)
     summary = {"cuts": args.cuts, "violations": violations, "seed": args.seed, "model": args.model,

@@ -109,6 +109,9 @@ struct ClientSession {
         return try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(.seconds(10))
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+            // A bounded send buffer bounds what a cut connection loses and must resend
+            // (Protocol.md §5.6); autotuning would let it grow to 4 MiB for no gain on a LAN.
+            .channelOption(.socketOption(.so_sndbuf), value: SocketBuffers.sendBytes)
             .channelOption(
                 .recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 1024, initial: 16384, maximum: 1 << 20)
             )

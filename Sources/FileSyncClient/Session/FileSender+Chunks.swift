@@ -26,8 +26,9 @@ extension FileSender {
         do {
             let complete =
                 kind == .chunked
-                ? try await sendAllChunks(&reader, digest: &digest, trial: &trial)
-                : try await sendDeltaRounds(&reader, fd: fd, digest: &digest, trial: &trial, round: round)
+                ? try await sendAllChunks(&reader, of: entry.path, digest: &digest, trial: &trial)
+                : try await sendDeltaRounds(
+                    &reader, of: entry.path, fd: fd, digest: &digest, trial: &trial, round: round)
             guard complete else { return try await abort("changed while being read; it will be sent on the next run") }
         } catch let error as FileSyncError where error.code == .storageFailed {
             return try await abort(error.message)
@@ -42,11 +43,12 @@ extension FileSender {
 
     /// A `chunked` transfer: every chunk, in file order. Returns `true` (nothing is re-read).
     private mutating func sendAllChunks(
-        _ reader: inout ChunkReader, digest: inout ChunkListDigest, trial: inout TransferFrames.CompressionTrial
+        _ reader: inout ChunkReader, of path: String, digest: inout ChunkListDigest,
+        trial: inout TransferFrames.CompressionTrial
     ) async throws -> Bool {
         while let chunk = try reader.next() {
             digest.add(chunk.entry)
-            try await paced(chunk.bytes.count)
+            try await paced(chunk.bytes.count, of: path, at: chunk.offset)
             try await append(frames.chunk(chunk.entry.hash, chunk.bytes, trial: &trial))
         }
         return true
@@ -55,7 +57,7 @@ extension FileSender {
     /// A `delta` transfer: rounds of a chunk list, the server's answer, and the chunks it needs,
     /// re-read and checked against their listed hash. Returns `false` when one no longer matches.
     private mutating func sendDeltaRounds(
-        _ reader: inout ChunkReader, fd: Int32, digest: inout ChunkListDigest,
+        _ reader: inout ChunkReader, of path: String, fd: Int32, digest: inout ChunkListDigest,
         trial: inout TransferFrames.CompressionTrial, round: ChunkRound
     ) async throws -> Bool {
         var chunks: [ChunkReader.Chunk] = []
@@ -80,7 +82,7 @@ extension FileSender {
                 guard readFully(fd, into: bytes, at: chunk.offset),
                     ChunkHash(of: UnsafeRawBufferPointer(bytes)) == chunk.entry.hash
                 else { return false }
-                try await paced(bytes.count)
+                try await paced(bytes.count, of: path, at: chunk.offset)
                 try await append(frames.chunk(chunk.entry.hash, UnsafeRawBufferPointer(bytes), trial: &trial))
             }
         }

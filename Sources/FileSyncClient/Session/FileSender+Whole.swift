@@ -30,7 +30,7 @@ extension FileSender {
         guard total == size, Self.unchanged(fd, since: before) else {
             return .skipped("changed while being read; it will be sent on the next run")
         }
-        try await paced(size)
+        try await paced(size, of: entry.path, at: 0)
         let frames = self.frames
         try await append(content.withUnsafeReadableBytes { frames.wholeFile(entry, content: $0) })
         return .sent

@@ -127,8 +127,8 @@ struct FileSender {
             }
             if readError != 0 { return try await abort("read failed: \(String(cString: strerror(readError)))") }
             if count == 0 { return try await abort("shrank while being read") }
+            try await paced(count, of: entry.path, at: entry.size - remaining)
             remaining -= Int64(count)
-            try await paced(count)
             block.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
             try await append(frames.data(block, trial: &trial))
         }
@@ -139,10 +139,10 @@ struct FileSender {
         return .sent
     }
 
-    /// Counts `count` bytes of content as sent and, under `--bwlimit`, writes what is batched and
-    /// sleeps to keep to the rate.
-    mutating func paced(_ count: Int) async throws {
-        stats.sent(count)
+    /// Counts `count` bytes of content at `offset` of the file at `path` as sent and, under
+    /// `--bwlimit`, writes what is batched and sleeps to keep to the rate.
+    mutating func paced(_ count: Int, of path: String, at offset: Int64) async throws {
+        stats.sent(count, of: path, at: offset)
         if rateLimit != nil {
             try await flush()
             try await rateLimit!.pace(count)

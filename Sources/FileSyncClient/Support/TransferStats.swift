@@ -9,7 +9,15 @@ public final class TransferStats: Sendable {
         var filesResumed = 0
         var bytesDeduplicated: Int64 = 0
         var sessionsReady = 0
+        var bytesResent: Int64 = 0
+        /// The furthest offset sent of each of the files sent last, in the order first sent.
+        var sentUpTo: [String: Int64] = [:]
+        var sentOrder: [String] = []
     }
+
+    /// How many of the files sent last are remembered to tell a resend: a cut loses only what was
+    /// in flight, the last few MiB, which is far fewer files.
+    static let filesRemembered = 4_096
     private let values = Mutex(Values())
 
     public init() {}
@@ -29,7 +37,27 @@ public final class TransferStats: Sendable {
 
     func ready() { values.withLock { $0.sessionsReady += 1 } }
 
-    func sent(_ count: Int) { values.withLock { $0.contentBytesSent += Int64(count) } }
+    /// Content bytes sent again: bytes of a file at offsets an earlier session of this run had
+    /// already sent (what a cut connection lost in flight).
+    public var bytesResent: Int64 { values.withLock { $0.bytesResent } }
+
+    func sent(_ count: Int, of path: String, at offset: Int64) {
+        values.withLock { values in
+            values.contentBytesSent += Int64(count)
+            let end = offset + Int64(count)
+            if let upTo = values.sentUpTo[path] {
+                values.bytesResent += max(0, min(upTo, end) - offset)
+                values.sentUpTo[path] = max(upTo, end)
+                return
+            }
+            values.sentUpTo[path] = end
+            values.sentOrder.append(path)
+            if values.sentOrder.count > 2 * Self.filesRemembered {
+                for old in values.sentOrder.prefix(Self.filesRemembered) { values.sentUpTo[old] = nil }
+                values.sentOrder.removeFirst(Self.filesRemembered)
+            }
+        }
+    }
 
     func resumed(_ count: Int64) {
         values.withLock {

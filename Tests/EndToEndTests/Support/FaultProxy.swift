@@ -48,6 +48,7 @@ final class FaultProxy: Sendable {
         self.upstreamPort = upstreamPort
         pending = Mutex(faults)
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        Self.limitBuffers(fd)
         var address = Self.loopback(port: 0)
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
@@ -82,11 +83,21 @@ final class FaultProxy: Sendable {
         return address
     }
 
+    /// The proxy stands for a network path with modest buffering (256 KiB each way and side), so
+    /// that what a cut loses is what the peers had in flight, not what the proxy's own autotuned
+    /// buffers (up to tens of MiB on loopback) held.
+    private static func limitBuffers(_ fd: Int32) {
+        var size: Int32 = 256 << 10
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+    }
+
     private func acceptLoop() {
         while true {
             let client = accept(listener, nil, nil)
             guard client >= 0 else { return }
             let server = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            Self.limitBuffers(server)
             var address = Self.loopback(port: upstreamPort)
             let connected = withUnsafePointer(to: &address) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
