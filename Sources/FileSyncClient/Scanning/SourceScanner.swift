@@ -35,8 +35,7 @@ public struct SourceScanner: Sendable {
     public func scan() async throws -> Result {
         let fd = open(source, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else {
-            throw FileSyncError(
-                .invalidSetting, "cannot open the source folder \"\(source)\": \(String(cString: strerror(errno)))")
+            throw FileSyncError(.invalidSetting, "cannot open the source folder \"\(source)\"", errno: errno)
         }
         var top = Result()
         var deferred: [Subtree]? = []
@@ -120,7 +119,7 @@ public struct SourceScanner: Sendable {
                 FileResult(
                     path: prefix,
                     error: ErrorMessage(
-                        code: "unreadable", message: "cannot list folder: \(String(cString: strerror(errno)))")))
+                        code: "unreadable", message: "cannot list folder: \(FileSyncError.errnoText(errno))")))
             return
         }
         defer { closedir(stream) }
@@ -162,7 +161,7 @@ public struct SourceScanner: Sendable {
                     walk(child, prefix: path, into: &result, deferring: &none)
                 } else {
                     result.warnings.append(
-                        skipped(prefix, name, "cannot open folder: \(String(cString: strerror(errno)))"))
+                        skipped(prefix, name, "cannot open folder: \(FileSyncError.errnoText(errno))"))
                 }
             case S_IFLNK:
                 result.warnings.append(skipped(prefix, name, "symlinks are not backed up in this version"))
