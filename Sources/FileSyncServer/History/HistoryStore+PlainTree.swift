@@ -42,13 +42,13 @@ extension HistoryStore {
         func walk(_ fd: Int32) {
             for name in HistoryIO.names(in: fd) {
                 guard let info = HistoryIO.status(of: name, in: fd) else { continue }
-                if info.st_mode & S_IFMT == S_IFDIR {
+                if info.kind == .directory {
                     let child = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
                     guard child >= 0 else { continue }
                     walk(child)
                     close(child)
                 } else {
-                    bytes += Int64(info.st_blocks) * 512
+                    bytes += info.allocatedBytes
                     files += 1
                 }
             }

@@ -61,9 +61,9 @@ final class InPlacePatch {
         else { return nil }
         let file = openat(parent, String(path.components.last!), O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
         guard file >= 0 else { return nil }
-        var info = stat()
         // Unchanged since cataloged, and with no other name that a write in place would change too.
-        guard fstat(file, &info) == 0, record.identity.matches(info), info.st_nlink == 1 else {
+        guard let status = FileStatus.of(descriptor: file), record.identity.matches(status), status.linkCount == 1
+        else {
             close(file)
             return nil
         }
@@ -179,12 +179,10 @@ final class InPlacePatch {
         // The file is complete and durable: the journal has done its job.
         unlinkat(directory, Self.journalName, 0)
         fsync(directory)
-        var info = stat()
-        if let chunks, fstat(file, &info) == 0 {
+        if let chunks, let status = FileStatus.of(descriptor: file) {
             try? catalog.record(
                 path: target.path, size: target.size, mtimeNs: target.mtimeNs, inode: target.inode,
-                ctimeNs: epochNanoseconds(seconds: info.st_ctim.tv_sec, nanoseconds: info.st_ctim.tv_nsec),
-                chunks: chunks)
+                ctimeNs: status.ctimeNs, chunks: chunks)
         }
     }
 

@@ -201,9 +201,8 @@ struct PendingRename: Sendable {
 
     private func statusChangeTime(_ parent: Int32, _ name: String) -> Int64? {
         guard chunks != nil || readsBackChunks else { return nil }
-        var info = stat()
-        guard fstatat(parent, name, &info, AT_SYMLINK_NOFOLLOW) == 0, UInt64(info.st_ino) == inode else { return nil }
-        return epochNanoseconds(seconds: info.st_ctim.tv_sec, nanoseconds: info.st_ctim.tv_nsec)
+        guard let status = FileStatus.of(name, in: parent), status.inode == inode else { return nil }
+        return status.ctimeNs
     }
 
     /// Drops the verified content without touching the destination.

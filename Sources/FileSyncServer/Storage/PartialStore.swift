@@ -85,9 +85,9 @@ final class PartialStore {
     func expire(olderThan maxAge: Duration) {
         let cutoff = Date().timeIntervalSince1970 - maxAge.inSeconds
         for name in names() {
-            var info = stat()
-            guard fstatat(descriptor, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
-            if Double(info.st_mtim.tv_sec) < cutoff { remove(named: name) }
+            guard let status = FileStatus.of(name, in: descriptor) else { continue }
+            // In whole seconds of the write time (never before the epoch: the server wrote it).
+            if Double(status.mtimeNs / 1_000_000_000) < cutoff { remove(named: name) }
         }
     }
 
