@@ -258,14 +258,8 @@ final class InPlacePatch {
 
     /// Completes every interrupted patch under `root` (at server start).
     static func recoverAll(root: String, logger: Logger) {
-        guard let listing = opendir(ClientStateDirectory.stateRoot(root)) else { return }
-        var names: [String] = []
-        while let entry = readdir(listing) {
-            names.append(
-                withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) })
-        }
-        closedir(listing)
-        for name in names {
+        // A name that is not UTF-8 is no client id.
+        for name in DirectoryEntries.names(atPath: ClientStateDirectory.stateRoot(root)) ?? [] {
             guard let id = try? ClientID(validating: name) else { continue }
             let state = ClientStateDirectory(root: root, id: id)
             guard access(state.path + "/" + journalName, F_OK) == 0, let folder = try? ClientFolder(root: root, id: id)

@@ -149,16 +149,6 @@ final class PartialStore {
 
     /// The names of all partials held (and of anything else left in the folder).
     func names() -> [String] {
-        guard let stream = fdopendir(dup(descriptor)) else { return [] }
-        defer { closedir(stream) }
-        rewinddir(stream)
-        var result: [String] = []
-        while let entry = readdir(stream) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
-            }
-            if name != "." && name != ".." { result.append(name) }
-        }
-        return result
+        DirectoryEntries.names(inDescriptor: descriptor)
     }
 }
