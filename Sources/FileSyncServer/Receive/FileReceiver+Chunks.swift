@@ -15,7 +15,7 @@ extension FileReceiver {
             let patch =
                 transfer == .delta && storage.patchesInPlace
                 ? InPlacePatch.begin(
-                    header: header, path: path, folder: folder, catalog: catalog, stateDirectory: storage.state.path)
+                    header: header, path: path, folder: folder, catalog: catalog, state: storage.state)
                 : nil
             assembly = ChunkAssembly(
                 header: header, file: file, transfer: transfer, folder: folder, catalog: catalog, patch: patch)

@@ -32,12 +32,13 @@ final class PartialStore {
     let descriptor: Int32
     let displayPath: String
 
-    init(root: String, id: ClientID) throws {
-        displayPath = ClientStateDirectory(root: root, id: id).partials
-        var fd = Glibc.open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { throw FileSyncError.storage("open the storage folder", root) }
-        for (component, mode) in [(".filesync", mode_t(0o700)), (id.string, 0o700), ("partial", 0o700)] {
-            if mkdirat(fd, component, mode) != 0 && errno != EEXIST {
+    /// Opens the partials' folder of `state`, creating it (and the folders above it, 0700) if needed.
+    init(_ state: ClientStateDirectory) throws {
+        displayPath = state.partials
+        var fd = Glibc.open(state.root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw FileSyncError.storage("open the storage folder", state.root) }
+        for component in state.partialsComponents {
+            if mkdirat(fd, component, 0o700) != 0 && errno != EEXIST {
                 let code = errno
                 close(fd)
                 throw FileSyncError.storage("create", displayPath, errno: code)
