@@ -24,15 +24,8 @@ extension HistoryStore {
             guard next >= 0 else { return nil }
             current = next
         }
-        let fd = openat(current, components.last!, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
-        close(current)
-        guard fd >= 0 else { return nil }
-        var info = stat()
-        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
-            close(fd)
-            return nil
-        }
-        return fd
+        defer { close(current) }
+        return RegularFile.openForReading(components.last!, in: current)
     }
 
     /// Disk usage of the history folder, in bytes (allocated blocks), and its file count.

@@ -222,13 +222,6 @@ extension ClientFolder {
     /// none.
     func openForReading(_ path: RelativePath) -> Int32? {
         guard let parent = try? parentDirectory(of: path, create: false) else { return nil }
-        let fd = openat(parent, String(path.components.last!), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
-        guard fd >= 0 else { return nil }
-        var info = stat()
-        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
-            close(fd)
-            return nil
-        }
-        return fd
+        return RegularFile.openForReading(String(path.components.last!), in: parent)
     }
 }
