@@ -106,7 +106,7 @@ struct BackupCommand: AsyncParsableCommand {
                 ClientCommand.fail("\(ClientCommand.classify(error).1); trying again later")
                 delay = .seconds(min(3600, 30 * (1 << min(failures, 7))))
             }
-            logger.info("next backup in \(DurationParser.format(Int(delay.inSeconds)))")
+            logger.info("next backup scheduled", metadata: ["in": "\(DurationParser.format(Int(delay.inSeconds)))"])
             try await Task.sleep(for: delay)
         }
     }

@@ -210,7 +210,7 @@ final class InPlacePatch {
         defer { close(reader) }
         var info = stat()
         guard fstat(reader, &info) == 0, info.st_size <= maxJournalLength else {
-            logger.warning("removed an oversized patch journal in \(state.path)")
+            logger.warning("removed an oversized patch journal", metadata: ["state": "\(state.path)"])
             unlinkat(directory, journalName, 0)
             return
         }
@@ -226,7 +226,7 @@ final class InPlacePatch {
         guard let relative = try? RelativePath(validating: path),
             let parent = try? folder.parentDirectory(of: relative, create: false)
         else {
-            logger.warning("removed the patch journal of \"\(path)\": the file is gone")
+            logger.warning("removed the patch journal of a file that is gone", metadata: ["path": "\(path)"])
             unlinkat(directory, journalName, 0)
             return
         }
@@ -234,7 +234,7 @@ final class InPlacePatch {
         defer { if file >= 0 { close(file) } }
         var fileInfo = stat()
         guard file >= 0, fstat(file, &fileInfo) == 0, UInt64(fileInfo.st_ino) == journal.target.inode else {
-            logger.warning("removed the patch journal of \"\(path)\": the file was replaced since")
+            logger.warning("removed the patch journal of a file replaced since", metadata: ["path": "\(path)"])
             unlinkat(directory, journalName, 0)
             return
         }
@@ -245,10 +245,11 @@ final class InPlacePatch {
                 into: file, target: journal.target, path: relative)
             unlinkat(directory, journalName, 0)
             fsync(directory)
-            logger.notice("completed the patch of \"\(path)\" that a crash interrupted")
+            logger.notice("completed a patch that a crash interrupted", metadata: ["path": "\(path)"])
         } catch {
             logger.error(
-                "cannot complete the interrupted patch of \"\(path)\" (will retry at the next start): \(error)")
+                "cannot complete an interrupted patch (will retry at the next start)",
+                metadata: ["path": "\(path)", "error": "\(error)"])
         }
     }
 
