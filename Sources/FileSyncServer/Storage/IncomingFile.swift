@@ -60,11 +60,9 @@ final class IncomingFile {
         if fd >= 0 { close(fd) }
     }
 
-    /// Appends `bytes`, refusing more than the header announced.
+    /// Appends `bytes`. The callers keep within the size the header announced: the receive state
+    /// machine for data frames, ``ChunkAssembly`` for chunks.
     func write(_ bytes: UnsafeRawBufferPointer) throws {
-        guard received + Int64(bytes.count) <= header.size else {
-            throw FileSyncError(.sizeMismatch, "more data than the \(header.size) bytes announced for \"\(path)\"")
-        }
         if hashesContent { hasher.update(bufferPointer: bytes) }
         if let directWriter {
             guard directWriter.append(bytes) else { throw FileSyncError.storage("write", path.string) }
