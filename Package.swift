@@ -47,6 +47,7 @@ let package = Package(
                 "FileSyncCore",
                 "CFileSyncShims",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),

@@ -1,4 +1,5 @@
 import FileSyncCore
+import FileSyncSystem
 import Logging
 import NIOCore
 import NIOPosix
