@@ -1,4 +1,5 @@
 import FileSyncCore
+import FileSyncSystem
 import Logging
 import NIOCore
 import NIOPosix
@@ -89,7 +90,8 @@ public struct BackupServer: Service {
                 channel.eventLoop.makeCompletedFuture {
                     if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                     let timeout = IdleTimeoutHandler(timeout: settings.handshakeTimeout) { amount in
-                        logger.warning("closing a connection silent for \(amount.nanoseconds / 1_000_000_000) s")
+                        let seconds = amount.nanoseconds / 1_000_000_000
+                        logger.warning("closing a silent connection", metadata: ["silent": "\(seconds) s"])
                     }
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder()))
                     try channel.pipeline.syncOperations.addHandler(FrameEncoder())

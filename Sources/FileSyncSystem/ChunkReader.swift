@@ -135,7 +135,7 @@ public struct ChunkReader: ~Copyable {
             let count = read(fd, buffer.baseAddress! + end, buffer.count - end)
             if count < 0 {
                 if errno == EINTR { continue }
-                throw FileSyncError(.storageFailed, "read failed: \(String(cString: strerror(errno)))")
+                throw FileSyncError(.storageFailed, "read failed", errno: errno)
             }
             if count == 0 {
                 atEOF = true

@@ -20,17 +20,28 @@ public struct DirectoryEntries: Sequence, IteratorProtocol {
         public var displayName: String { String(decoding: nameBytes, as: UTF8.self) }
     }
 
-    private let stream: OpaquePointer
+    /// What `opendir(3)` and `fdopendir(3)` return on this platform.
+    #if canImport(Darwin)
+        public typealias Stream = UnsafeMutablePointer<DIR>
+    #else
+        public typealias Stream = OpaquePointer
+    #endif
+
+    private let stream: Stream
 
     /// Iterates `stream` (from `opendir` or `fdopendir`), which the caller keeps and closes.
-    public init(_ stream: OpaquePointer) {
+    public init(_ stream: Stream) {
         self.stream = stream
     }
 
     public mutating func next() -> Entry? {
         while let entry = readdir(stream) {
-            let bytes = withUnsafeBytes(of: entry.pointee.d_name) { Array($0.prefix { $0 != 0 }) }
-            if bytes == [0x2E] || bytes == [0x2E, 0x2E] { continue }
+            // One allocation per entry, the name's bytes; none for "." and "..", told apart first.
+            let bytes: [UInt8]? = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                let name = raw.prefix { $0 != 0 }
+                return name.count <= 2 && name.allSatisfy({ $0 == 0x2E }) ? nil : Array(name)
+            }
+            guard let bytes else { continue }
             return Entry(nameBytes: bytes, type: entry.pointee.d_type)
         }
         return nil

@@ -88,27 +88,14 @@ struct BackupCommand: AsyncParsableCommand {
         let lock = try SourceLock(source: options.source)
         defer { withExtendedLifetime(lock) {} }
         let client = BackupClient(options: options, logger: logger)
+        let json = self.json
         guard loop else {
             let summary = try await client.run()
-            report(summary)
+            Self.report(summary, json: json)
             return summary.failed.isEmpty ? .success : .someFilesFailed
         }
-        var failures = 0
-        while true {
-            let delay: Duration
-            do {
-                let summary = try await client.run()
-                report(summary)
-                failures = 0
-                delay = .seconds(summary.nextSyncSeconds ?? 3600)
-            } catch {
-                failures += 1
-                ClientCommand.fail("\(ClientCommand.classify(error).1); trying again later")
-                delay = .seconds(min(3600, 30 * (1 << min(failures, 7))))
-            }
-            logger.info("next backup in \(DurationParser.format(Int(delay.inSeconds)))")
-            try await Task.sleep(for: delay)
-        }
+        try await BackupLoop.serve(BackupLoop(client: client, logger: logger) { Self.report($0, json: json) })
+        return .success
     }
 
     private func makeOptions() throws -> BackupOptions {
@@ -131,7 +118,7 @@ struct BackupCommand: AsyncParsableCommand {
 
     // MARK: - Output
 
-    private func report(_ summary: BackupSummary) {
+    private static func report(_ summary: BackupSummary, json: Bool) {
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]

@@ -139,22 +139,11 @@ extension EndToEnd {
             let root = try work.subfolder("root")
             try SampleTree.write(Array("one".utf8), to: source + "/one.txt")
             let server = try ServerProcess(root: root, in: work, extra: ["--interval", "1s"])
-            let output = Pipe()
-            let client = Process()
-            client.executableURL = URL(fileURLWithPath: Harness.client)
-            client.arguments = ["--source", source, "--id", "looper"] + server.connect + ["--loop"]
-            client.environment = [
-                "XDG_RUNTIME_DIR": work.path, "XDG_CONFIG_HOME": work.path + "/config",
-                "XDG_CACHE_HOME": work.path + "/cache",
-            ]
-            client.standardOutput = output
-            client.standardError = FileHandle(forWritingAtPath: "/dev/null")
-            try client.run()
+            let (client, reader) = try Self.loopingClient(source, id: "looper", server: server, work: work)
             defer {
                 client.terminate()
                 client.waitUntilExit()
             }
-            let reader = LineReader(output.fileHandleForReading.fileDescriptor)
             let first = try reader.next(containing: "files scanned", timeout: 60)
             #expect(first.contains("1 files scanned, 1 sent"), "\(first)")
             #expect(first.contains("next backup in 1s"), "\(first)")
@@ -166,6 +155,55 @@ extension EndToEnd {
             }
             #expect(second.contains("2 files scanned, 1 sent, 1 unchanged"), "\(second)")
             #expect(client.isRunning)
+        }
+
+        @Test(
+            "--loop ends at once and cleanly on SIGTERM or SIGINT while it waits for the next backup",
+            arguments: [SIGTERM, SIGINT])
+        func loopEndsGracefully(signal: Int32) throws {
+            let work = try TemporaryDirectory("loop-signal")
+            let source = try work.subfolder("source")
+            let root = try work.subfolder("root")
+            try SampleTree.write(Array("one".utf8), to: source + "/one.txt")
+            let server = try ServerProcess(root: root, in: work, extra: ["--interval", "1h"])
+            let exited = DispatchSemaphore(value: 0)
+            let (client, reader) = try Self.loopingClient(source, id: "stopper", server: server, work: work) { _ in
+                exited.signal()
+            }
+            defer {
+                if client.isRunning {
+                    kill(client.processIdentifier, SIGKILL)
+                    client.waitUntilExit()
+                }
+            }
+            let first = try reader.next(containing: "files scanned", timeout: 60)
+            #expect(first.contains("next backup in 1h"), "\(first)")
+            kill(client.processIdentifier, signal)
+            // The hour's wait ends at once: the process exits by itself, with status 0, not by the signal.
+            try #require(exited.wait(timeout: .now() + 10) == .success, "still running 10 s after the signal")
+            #expect(client.terminationReason == .exit)
+            #expect(client.terminationStatus == 0)
+        }
+
+        /// Starts `filesync-client --loop` backing up `source` as `id`; its summary lines come from the
+        /// reader, and `onExit` runs when it exits.
+        private static func loopingClient(
+            _ source: String, id: String, server: ServerProcess, work: TemporaryDirectory,
+            onExit: (@Sendable (Process) -> Void)? = nil
+        ) throws -> (Process, LineReader) {
+            let output = Pipe()
+            let client = Process()
+            client.executableURL = URL(fileURLWithPath: Harness.client)
+            client.arguments = ["--source", source, "--id", id] + server.connect + ["--loop"]
+            client.environment = [
+                "XDG_RUNTIME_DIR": work.path, "XDG_CONFIG_HOME": work.path + "/config",
+                "XDG_CACHE_HOME": work.path + "/cache",
+            ]
+            client.standardOutput = output
+            client.standardError = FileHandle(forWritingAtPath: "/dev/null")
+            client.terminationHandler = onExit
+            try client.run()
+            return (client, LineReader(output.fileHandleForReading.fileDescriptor))
         }
 
         private func lockDigest(for source: String) throws -> String {

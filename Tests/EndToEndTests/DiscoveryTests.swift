@@ -121,7 +121,8 @@ extension EndToEnd {
                     with: Data(contentsOf: URL(fileURLWithPath: work.path + "/backup.json"))) as? [String: Any]
             #expect(backup?["sent"] as? Int == 21)
             #expect(try TreeSnapshot(of: root + "/lab") == TreeSnapshot(of: source))
-            #expect(log.contains("discovery on 239.255.77.33:7733 via 127.0.0.1"), "\(log)")
+            #expect(
+                log.contains(/group=239.255.77.33:7733 interface=127.0.0.1 .*discovery started/), "\(log)")
             #expect(result.stdout.contains("LISTENER_STATUS=0"), "\(result.stdout)")
             let burst = result.stdout.firstMatch(of: /BURST_REPLIES=([0-9]+) IN ([0-9.]+)/)
             let replies = burst.flatMap { Int($0.1) } ?? -1

@@ -212,7 +212,7 @@ extension EndToEnd {
                 usleep(100_000)
             }
             #expect(Date().timeIntervalSince(started) < 5, "the trickling connection was not dropped")
-            #expect(server.log.contains("closing a connection"), "\(server.log)")
+            #expect(server.log.contains("closing a silent connection"), "\(server.log)")
             let source = try work.subfolder("source")
             try SampleTree.write(Array("x".utf8), to: source + "/x")
             #expect(

@@ -46,8 +46,9 @@ import Testing
             root = FileManager.default.temporaryDirectory.appendingPathComponent("read-back-\(UUID().uuidString)").path
             try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
             let id = try ClientID(validating: "c")
-            partials = try PartialStore(root: root, id: id)
-            catalog = try ChunkCatalog(directory: root + "/.filesync/c")
+            let state = ClientStateDirectory(root: root, id: id)
+            partials = try state.openPartials()
+            catalog = try state.openCatalog()
             committer = try BatchCommitter(root: root, id: id, catalog: catalog)
         }
 

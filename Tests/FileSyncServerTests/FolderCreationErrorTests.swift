@@ -19,5 +19,6 @@ struct FolderCreationErrorTests {
         let error = FileSyncError.folderCreation("a/b", errno: code)
         #expect(error.code.rawValue == expected)
         #expect(error.message.contains("\"a/b\""))
+        #expect(error.cause == .errno(code))
     }
 }

@@ -10,7 +10,7 @@ import Testing
 
 @Suite("Unnamed file pool") struct UnnamedFilePoolTests {
     @Test("a file taken from the pool is written and linked into a subfolder; closing drops the others")
-    func takeLinkAndClose() throws {
+    func takeLinkAndClose() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pool-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: folder + "/sub", withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -34,7 +34,7 @@ import Testing
         }
         let before = try openFiles()
         let pool = try #require(UnnamedFilePool(directory: root))
-        pool.settle()
+        await pool.settle()
         #expect(try openFiles() == before + 1 + UnnamedFilePool.depth, "its folder and a full pool of files")
         var folderInfo = stat()
         try #require(fstat(sub, &folderInfo) == 0)
@@ -47,7 +47,7 @@ import Testing
         #expect(write(fd, content, content.count) == content.count)
         #expect(filesync_link_unnamed(fd, sub, "file") == 0)
         close(fd)
-        pool.settle()
+        await pool.settle()
         pool.close()
         #expect(try openFiles() == before + 1, "closing drops every file never taken: they vanish")
         #expect(try String(contentsOfFile: folder + "/sub/file", encoding: .utf8) == "pooled")

@@ -1,4 +1,5 @@
 import FileSyncCore
+import FileSyncSystem
 import Foundation
 import NIOCore
 
@@ -19,11 +20,21 @@ public struct RestoreClient {
         self.codecs = codecs
     }
 
-    /// Runs the session.
+    /// Runs the session. Its storage calls block (reading local files to plan, writing, `fsync`,
+    /// `syncfs` and the journal's `fdatasync` at each commit, renames), so it runs on the
+    /// ``StorageExecutor``'s threads, never on the cooperative pool, and waits for the server there.
     ///
     /// - Throws: ``RestoreFailure`` (an `ERROR` from the server, a closed connection), a
     ///   ``FileSyncError`` for a server that broke the protocol or a target that cannot be written.
     public func run(_ request: Restore, over channel: some RestoreChannel) async throws -> RestoreSummary {
+        try await withTaskExecutorPreference(StorageExecutor.shared) {
+            try await runOnStorageThreads(request, over: channel)
+        }
+    }
+
+    private func runOnStorageThreads(
+        _ request: Restore, over channel: some RestoreChannel
+    ) async throws -> RestoreSummary {
         let started = Date()
         let encoder = ControlMessageEncoder()
         try await channel.send([encoder.frame(.restore(request))])

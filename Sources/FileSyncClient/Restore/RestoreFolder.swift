@@ -143,6 +143,6 @@ public final class RestoreFolder {
     }
 
     static func failure(_ message: String, errno error: Int32 = errno) -> FileSyncError {
-        FileSyncError(.storageFailed, "\(message): \(String(cString: strerror(error)))")
+        FileSyncError(.storageFailed, message, errno: error)
     }
 }

@@ -35,8 +35,7 @@ public struct SourceScanner: Sendable {
     public func scan() async throws -> Result {
         let fd = open(source, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else {
-            throw FileSyncError(
-                .invalidSetting, "cannot open the source folder \"\(source)\": \(String(cString: strerror(errno)))")
+            throw FileSyncError(.invalidSetting, "cannot open the source folder \"\(source)\"", errno: errno)
         }
         var top = Result()
         var deferred: [Subtree]? = []
@@ -120,7 +119,7 @@ public struct SourceScanner: Sendable {
                 FileResult(
                     path: prefix,
                     error: ErrorMessage(
-                        code: "unreadable", message: "cannot list folder: \(String(cString: strerror(errno)))")))
+                        code: "unreadable", message: "cannot list folder: \(FileSyncError.errnoText(errno))")))
             return
         }
         defer { closedir(stream) }
@@ -162,7 +161,7 @@ public struct SourceScanner: Sendable {
                     walk(child, prefix: path, into: &result, deferring: &none)
                 } else {
                     result.warnings.append(
-                        skipped(prefix, name, "cannot open folder: \(String(cString: strerror(errno)))"))
+                        skipped(prefix, name, "cannot open folder: \(FileSyncError.errnoText(errno))"))
                 }
             case S_IFLNK:
                 result.warnings.append(skipped(prefix, name, "symlinks are not backed up in this version"))
@@ -174,19 +173,14 @@ public struct SourceScanner: Sendable {
 
     /// The names in the folder `stream`, sorted; names that cannot be backed up are noted as
     /// warnings in `result`.
-    private func listNames(_ stream: DirectoryStream, prefix: String, into result: inout Result) -> [String] {
+    private func listNames(_ stream: DirectoryEntries.Stream, prefix: String, into result: inout Result) -> [String] {
         var names: [String] = []
         var seen = Set<String>()
-        while let entry = readdir(stream) {
-            let raw = withUnsafeBytes(of: entry.pointee.d_name) { bytes in
-                Array(bytes.prefix(while: { $0 != 0 }))
-            }
-            guard let name = String(validating: raw, as: UTF8.self) else {
-                let shown = String(decoding: raw, as: UTF8.self)
-                result.warnings.append(skipped(prefix, shown, "the name is not valid UTF-8"))
+        for entry in DirectoryEntries(stream) {
+            guard let name = entry.name else {
+                result.warnings.append(skipped(prefix, entry.displayName, "the name is not valid UTF-8"))
                 continue
             }
-            if name == "." || name == ".." { continue }
             // Swift compares strings by canonical equivalence: "é" composed and decomposed are one
             // name to the protocol, so only the first of such a pair can be backed up.
             guard seen.insert(name).inserted else {
@@ -203,10 +197,3 @@ public struct SourceScanner: Sendable {
             path: prefix.isEmpty ? name : prefix + "/" + name, error: ErrorMessage(code: "skipped", message: reason))
     }
 }
-
-/// What `fdopendir(3)` returns on this platform.
-#if canImport(Glibc)
-    private typealias DirectoryStream = OpaquePointer
-#else
-    private typealias DirectoryStream = UnsafeMutablePointer<DIR>
-#endif

@@ -1,4 +1,5 @@
 import FileSyncCore
+import FileSyncSystem
 import NIOCore
 
 #if canImport(Glibc)
@@ -23,7 +24,7 @@ extension FileSender {
                 if result < 0 { readError = errno }
                 return max(result, 0)
             }
-            if readError != 0 { return .skipped("read failed: \(String(cString: strerror(readError)))") }
+            if readError != 0 { return .skipped("read failed: \(FileSyncError.errnoText(readError))") }
             if count == 0 { break }
             total += count
         }

@@ -70,7 +70,7 @@ struct FileSender {
         let fd = openSourceFile(entry.path)
         guard fd >= 0 else {
             let reason =
-                errno == ENOENT ? "vanished since the scan" : "cannot open: \(String(cString: strerror(errno)))"
+                errno == ENOENT ? "vanished since the scan" : "cannot open: \(FileSyncError.errnoText(errno))"
             return .skipped(reason)
         }
         defer { close(fd) }
@@ -108,7 +108,7 @@ struct FileSender {
             } else {
                 // The file's start differs from the server's partial copy: send it all again.
                 guard lseek(fd, 0, SEEK_SET) == 0 else {
-                    return .skipped("cannot rewind: \(String(cString: strerror(errno)))")
+                    return .skipped("cannot rewind: \(FileSyncError.errnoText(errno))")
                 }
             }
         }
@@ -125,7 +125,7 @@ struct FileSender {
                 if result < 0 { readError = errno }
                 return max(result, 0)
             }
-            if readError != 0 { return try await abort("read failed: \(String(cString: strerror(readError)))") }
+            if readError != 0 { return try await abort("read failed: \(FileSyncError.errnoText(readError))") }
             if count == 0 { return try await abort("shrank while being read") }
             try await paced(count, of: entry.path, at: entry.size - remaining)
             remaining -= Int64(count)

@@ -67,11 +67,10 @@ struct ChunkCache: Sendable {
         guard let stream = opendir(folder) else { return 0 }
         defer { closedir(stream) }
         var deleted = 0
-        while let entry = readdir(stream) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
-            }
-            guard name.hasSuffix(".memo") || name.hasSuffix(".memo.tmp"), !kept.contains(name) else { continue }
+        for entry in DirectoryEntries(stream) {
+            // Memo names are hex: a name that is not UTF-8 is not one.
+            guard let name = entry.name, name.hasSuffix(".memo") || name.hasSuffix(".memo.tmp"), !kept.contains(name)
+            else { continue }
             if unlinkat(dirfd(stream), name, 0) == 0 { deleted += 1 }
         }
         return deleted

@@ -25,8 +25,7 @@ public final class SourceLock: Sendable {
         path = base + "/source-\(digest).lock"
         fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
-            throw FileSyncError(
-                .invalidSetting, "cannot create the lock file \(path): \(String(cString: strerror(errno)))")
+            throw FileSyncError(.invalidSetting, "cannot create the lock file \(path)", errno: errno)
         }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             close(fd)

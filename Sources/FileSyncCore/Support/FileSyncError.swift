@@ -55,12 +55,27 @@ public struct FileSyncError: Error, Sendable, Equatable, CustomStringConvertible
         public static let notFound = Code(rawValue: "notFound")
     }
 
+    /// What the system said caused the failure, kept typed beside the ``message`` (which also
+    /// says it in words), so that a caller can decide by it without parsing text.
+    public enum Cause: Sendable, Hashable {
+        /// A system call failed with this `errno` value.
+        case errno(Int32)
+    }
+
     public var code: Code
     public var message: String
+    /// The system's cause, when the failure came from a system call; never sent on the wire.
+    public var cause: Cause?
 
-    public init(_ code: Code, _ message: String) {
+    public init(_ code: Code, _ message: String, cause: Cause? = nil) {
         self.code = code
         self.message = message
+        self.cause = cause
+    }
+
+    /// The `errno` value of a failed system call, when that is the ``cause``.
+    public var errnoValue: Int32? {
+        if case .errno(let value) = cause { value } else { nil }
     }
 
     public var description: String { "\(message) [\(code)]" }

@@ -40,8 +40,11 @@ struct DiscoveryResponder {
             try await MulticastSetup.configureSender(channel.channel, interface: settings.multicastInterface)
             try await (channel.channel as! MulticastChannel).joinGroup(groupAddress, device: device).get()
             logger.info(
-                "discovery on \(settings.group) via \(settings.multicastInterface) (\(device.name)), announcing \(settings.name)"
-            )
+                "discovery started",
+                metadata: [
+                    "group": "\(settings.group)", "interface": "\(settings.multicastInterface)",
+                    "device": "\(device.name)", "name": "\(settings.name)",
+                ])
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask {
                     while true {

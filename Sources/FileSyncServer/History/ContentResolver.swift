@@ -13,9 +13,9 @@ import FileSyncSystem
 ///
 /// A chunk comes from a pack when the index knows one, else from the plain file now at the same
 /// path: at the chunk's offset while that file is still the one the snapshot took (same inode,
-/// ctime and size), otherwise by cutting the current file and finding the hash. A source whose bytes
-/// hash differently is passed over for the next. The plain tree is walked with `O_NOFOLLOW`, so a
-/// symlink is never followed.
+/// ctime and size: ``StoredFileIdentity``), otherwise by cutting the current file and finding the
+/// hash. A source whose bytes hash differently is passed over for the next. The plain tree is walked
+/// with `O_NOFOLLOW`, so a symlink is never followed.
 struct ContentResolver {
     let store: HistoryStore
 
@@ -149,20 +149,18 @@ extension ContentResolver {
             guard !plainOpened else { return }
             plainOpened = true
             plain = store.openPlainFile(relativePath)
-            var info = stat()
-            if let plain, fstat(plain, &info) == 0 {
-                plainMatches =
-                    UInt64(info.st_ino) == file.inode && info.historyCtimeNs == file.ctimeNs
-                    && Int64(info.st_size) == file.chunks.reduce(0) { $0 + Int64($1.length) }
+            if let plain {
+                let size = file.chunks.reduce(0) { $0 + Int64($1.length) }
+                plainMatches = StoredFileIdentity(size: size, mtimeNs: nil, inode: file.inode, ctimeNs: file.ctimeNs)
+                    .matches(descriptor: plain)
             }
         }
 
         private mutating func cutPlain() throws -> [ChunkHash: (offset: Int64, length: Int)] {
             if let plainChunks { return plainChunks }
             var found: [ChunkHash: (offset: Int64, length: Int)] = [:]
-            var info = stat()
-            if let plain, fstat(plain, &info) == 0 {
-                _ = try? HistoryChunking.cut(plain, size: Int64(info.st_size)) { offset, entry, _ in
+            if let plain, let status = FileStatus.of(descriptor: plain) {
+                _ = try? HistoryChunking.cut(plain, size: status.size) { offset, entry, _ in
                     found[entry.hash] = (offset, entry.length)
                 }
             }

@@ -88,15 +88,7 @@ enum HistoryIO {
     }
 
     /// `lstat` of `name` in the folder `fd`, never following a symlink.
-    static func status(of name: String, in fd: Int32) -> stat? {
-        var info = stat()
-        return fstatat(fd, name, &info, AT_SYMLINK_NOFOLLOW) == 0 ? info : nil
+    static func status(of name: String, in fd: Int32) -> FileStatus? {
+        FileStatus.of(name, in: fd)
     }
-}
-
-extension stat {
-    /// The status-change time in nanoseconds (no one can set it back).
-    var historyCtimeNs: Int64 { epochNanoseconds(seconds: st_ctim.tv_sec, nanoseconds: st_ctim.tv_nsec) }
-    /// The modification time in nanoseconds.
-    var historyMtimeNs: Int64 { epochNanoseconds(seconds: st_mtim.tv_sec, nanoseconds: st_mtim.tv_nsec) }
 }

@@ -24,15 +24,8 @@ extension HistoryStore {
             guard next >= 0 else { return nil }
             current = next
         }
-        let fd = openat(current, components.last!, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
-        close(current)
-        guard fd >= 0 else { return nil }
-        var info = stat()
-        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
-            close(fd)
-            return nil
-        }
-        return fd
+        defer { close(current) }
+        return RegularFile.openForReading(components.last!, in: current)
     }
 
     /// Disk usage of the history folder, in bytes (allocated blocks), and its file count.
@@ -42,13 +35,13 @@ extension HistoryStore {
         func walk(_ fd: Int32) {
             for name in HistoryIO.names(in: fd) {
                 guard let info = HistoryIO.status(of: name, in: fd) else { continue }
-                if info.st_mode & S_IFMT == S_IFDIR {
+                if info.kind == .directory {
                     let child = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
                     guard child >= 0 else { continue }
                     walk(child)
                     close(child)
                 } else {
-                    bytes += Int64(info.st_blocks) * 512
+                    bytes += info.allocatedBytes
                     files += 1
                 }
             }

@@ -31,12 +31,12 @@ final class HistoryStore: Sendable {
     /// Opens (creating its folders, 0700) the history of `id` under the server root `root`.
     init(root: String, id: ClientID) throws {
         plainTreePath = root + "/" + id.string
-        let state = root + "/.filesync"
-        path = state + "/\(id.string)/history"
+        let state = ClientStateDirectory(root: root, id: id)
+        path = state.history
         packsPath = path + "/packs"
         treesPath = path + "/trees"
         snapshotsPath = path + "/snapshots"
-        for folder in [state, state + "/" + id.string, path, packsPath, treesPath, snapshotsPath] {
+        for folder in [ClientStateDirectory.stateRoot(root), state.path, path, packsPath, treesPath, snapshotsPath] {
             close(try HistoryIO.openDirectory(folder, create: true))
         }
         index = try PackIndex(path: path + "/index.sqlite", packsPath: packsPath)

@@ -50,16 +50,7 @@ final class PackIndex: Sendable {
         // write lock for a moment: wait for it rather than failing this session.
         configuration.busyMode = .timeout(30)
         let queue = try DatabaseQueue(path: path, configuration: configuration)
-        try queue.write { db in
-            try db.execute(
-                sql: """
-                    CREATE TABLE IF NOT EXISTS pack (name TEXT PRIMARY KEY, size INTEGER NOT NULL);
-                    CREATE TABLE IF NOT EXISTS chunk (
-                        hash BLOB NOT NULL, pack TEXT NOT NULL, offset INTEGER NOT NULL, length INTEGER NOT NULL,
-                        PRIMARY KEY (hash, pack));
-                    CREATE INDEX IF NOT EXISTS chunkByPack ON chunk(pack);
-                    """)
-        }
+        try migrator.migrate(queue)
         let check = try queue.read { db in try String.fetchOne(db, sql: "PRAGMA quick_check") }
         guard check == "ok" else { throw FileSyncError(.storageFailed, "the pack index is damaged") }
         return queue

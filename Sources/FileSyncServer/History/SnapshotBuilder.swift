@@ -79,27 +79,27 @@ struct SnapshotBuilder {
             let old = previous?.entry(named: name)
             let content: TreeEntry.Content
             var size: Int64 = 0
-            switch info.st_mode & S_IFMT {
-            case S_IFREG:
+            switch info.kind {
+            case .file:
                 let file = try self.file(name, in: fd, info: info, previous: old, path: relative, counts: &counts)
                 content = .file(file.content)
                 size = file.size
-            case S_IFDIR:
+            case .directory:
                 let child = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
                 guard child >= 0 else { throw FileSyncError.storage("open the folder", relative) }
                 defer { close(child) }
                 var oldTree: TreeObject?
                 if case .folder(let hash)? = old?.content { oldTree = try store.tree(hash) }
                 content = .folder(try folder(child, path: relative, previous: oldTree, writer: writer, counts: &counts))
-            case S_IFLNK:
+            case .symbolicLink:
                 let target = try link(name, in: fd, info: info, path: relative)
                 content = .symlink(target)
                 size = Int64(target.count)
-            default: continue
+            case .other: continue
             }
             let entry = TreeEntry(
-                name: name, mode: UInt32(info.st_mode & 0o7777), uid: UInt32(info.st_uid),
-                gid: UInt32(info.st_gid), mtimeNs: info.historyMtimeNs, size: size, content: content)
+                name: name, mode: info.permissions, uid: info.uid, gid: info.gid, mtimeNs: info.mtimeNs, size: size,
+                content: content)
             // A folder that became a file (or the reverse) deletes what the old entry held.
             if let old, old.kindCode != entry.kindCode { try countDeleted(old, counts: &counts) }
             entries.append(entry)
@@ -111,19 +111,16 @@ struct SnapshotBuilder {
 
     /// A regular file's content: the previous entry's when its identity is unchanged, else read.
     private func file(
-        _ name: String, in fd: Int32, info: stat, previous: TreeEntry?, path: String, counts: inout Counts
+        _ name: String, in fd: Int32, info: FileStatus, previous: TreeEntry?, path: String, counts: inout Counts
     ) throws -> (content: FileContent, size: Int64) {
         counts.files += 1
-        let size = Int64(info.st_size)
+        let size = info.size
         counts.bytes += size
-        let inode = UInt64(info.st_ino)
-        let ctimeNs = info.historyCtimeNs
-        if let previous, let old = previous.file {
-            if previous.size == size, previous.mtimeNs == info.historyMtimeNs, old.inode == inode,
-                old.ctimeNs == ctimeNs
-            {
-                return (old, size)
-            }
+        if let previous, let old = previous.file,
+            StoredFileIdentity(size: previous.size, mtimeNs: previous.mtimeNs, inode: old.inode, ctimeNs: old.ctimeNs)
+                .matches(info)
+        {
+            return (old, size)
         }
         let file = openat(fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
         guard file >= 0 else { throw FileSyncError.storage("open", path) }
@@ -132,9 +129,9 @@ struct SnapshotBuilder {
         counts.filesRead += 1
         counts.bytesRead += cut.size
         counts.bytes += cut.size - size
-        let content = FileContent(sha256: cut.sha256, chunks: cut.chunks, inode: inode, ctimeNs: ctimeNs)
+        let content = FileContent(sha256: cut.sha256, chunks: cut.chunks, inode: info.inode, ctimeNs: info.ctimeNs)
         if let previous, let old = previous.file {
-            if old.sha256 != content.sha256 || previous.mtimeNs != info.historyMtimeNs { counts.changed += 1 }
+            if old.sha256 != content.sha256 || previous.mtimeNs != info.mtimeNs { counts.changed += 1 }
         } else {
             counts.added += 1
         }
@@ -142,8 +139,8 @@ struct SnapshotBuilder {
     }
 
     /// A symlink's target bytes (`readlinkat`; the link is never followed).
-    private func link(_ name: String, in fd: Int32, info: stat, path: String) throws -> [UInt8] {
-        var target = [UInt8](repeating: 0, count: Int(max(info.st_size, 0)) + 1)
+    private func link(_ name: String, in fd: Int32, info: FileStatus, path: String) throws -> [UInt8] {
+        var target = [UInt8](repeating: 0, count: Int(max(info.size, 0)) + 1)
         let count = target.withUnsafeMutableBytes { readlinkat(fd, name, $0.baseAddress!, $0.count) }
         guard count >= 0 else { throw FileSyncError.storage("read the symlink", path) }
         return Array(target.prefix(count))

@@ -13,8 +13,11 @@ extension FileReceiver {
         case .removePartial(let name):
             storage.partials.remove(named: name)
             return []
-        case .write: return try write(input.frame)
-        case .drop: return [.dataHandled(bytes: try payloads.data(input.frame).readableBytes)]
+        case .decodeData:
+            let content = try payloads.data(input.frame)
+            decodedData = content
+            return [.dataDecoded(bytes: content.readableBytes)]
+        case .write: return try write()
         case .acceptChunkList:
             try await acceptChunkList(input.frame, context: input.context)
             return []
@@ -71,17 +74,17 @@ extension FileReceiver {
         }
     }
 
-    private mutating func write(_ frame: Frame) throws -> [Event] {
-        let payload = try payloads.data(frame)
-        guard let file else { throw FileSyncError(.internalError, "no file to write to") }
+    private mutating func write() throws -> [Event] {
+        guard let file, let content = decodedData else { throw FileSyncError(.internalError, "no file to write to") }
+        decodedData = nil
         do {
-            try payload.withUnsafeReadableBytes { try file.write($0) }
+            try content.withUnsafeReadableBytes { try file.write($0) }
         } catch let error as FileSyncError where error.code == .storageFailed {
             file.discard(from: storage.partials)
             self.file = nil
-            return [.storageFailed(error), .dataHandled(bytes: payload.readableBytes)]
+            return [.storageFailed(error)]
         }
-        return [.dataHandled(bytes: payload.readableBytes)]
+        return []
     }
 
     /// Verifies the current file and queues it for the next commit, or fails it.

@@ -15,7 +15,7 @@ extension FileReceiver {
             let patch =
                 transfer == .delta && storage.patchesInPlace
                 ? InPlacePatch.begin(
-                    header: header, path: path, folder: folder, catalog: catalog, stateDirectory: storage.state.path)
+                    header: header, path: path, folder: folder, catalog: catalog, state: storage.state)
                 : nil
             assembly = ChunkAssembly(
                 header: header, file: file, transfer: transfer, folder: folder, catalog: catalog, patch: patch)
@@ -34,10 +34,10 @@ extension FileReceiver {
         let need = try assembly.acceptList(frame.payload)
         let looked = ContinuousClock.now
         if let journaled, assembly.patch == nil {
-            // The e2e tests read this text, number included, from the log.
+            // The e2e tests read this line, the journaled bytes included, from the log.
             context.logger.info(
-                "\(assembly.header.path): \(journaled) bytes were journaled for an in-place patch, but the changes outgrew its limit; it goes on as a fresh copy"
-            )
+                "the changes outgrew the in-place patch's limit; it goes on as a fresh copy",
+                metadata: ["path": "\(assembly.header.path)", "journaled": "\(journaled)"])
         }
         try await context.send(.chunkNeed(need))
         assembly.copyStoredChunks()
@@ -63,7 +63,7 @@ extension FileReceiver {
                 return [.queued(bytes: rename.size, unnamed: false)]
             case .patched:
                 assembly.file?.discard(from: storage.partials)
-                context.logger.info("\(assembly.header.path) patched in place")
+                context.logger.info("patched in place", metadata: ["path": "\(assembly.header.path)"])
                 return [.patched(FileResult(path: assembly.header.path))]
             }
         } catch let error as FileSyncError {

@@ -47,6 +47,8 @@ struct FileReceiver {
     var assembly: ChunkAssembly?
     /// The file frame being stored.
     var wholeFile: WholeFile?
+    /// The content of the data frame being handled, from ``Action/decodeData`` to ``Action/write``.
+    var decodedData: ByteBuffer?
     /// Verified files waiting for the next commit.
     var pending: [PendingRename] = []
     /// Set once the batch being committed is done, so the next may start without waiting.
@@ -115,6 +117,8 @@ struct FileReceiver {
             }
         }
         let input = Input(frame: frame, end: end, context: context)
+        // A dropped frame's content is let go with the frame, so the next one can reuse its buffer.
+        defer { decodedData = nil }
         try await run(try machine.handle(event), input, &commits)
         // After each file, the batch may be due.
         if frame.kind == .file || end != nil {

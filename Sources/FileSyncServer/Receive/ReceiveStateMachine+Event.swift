@@ -6,8 +6,8 @@ extension ReceiveStateMachine {
         case fileHeader(FileHeader)
         /// A data frame (before it is decompressed).
         case data
-        /// The current file's data frame was written or dropped: `bytes` after decompression.
-        case dataHandled(bytes: Int)
+        /// The current file's data frame was decompressed: it holds `bytes` of content.
+        case dataDecoded(bytes: Int)
         /// The current file cannot be stored (it was opened or written in vain); it is discarded.
         case storageFailed(FileSyncError)
         case chunkList
@@ -48,10 +48,10 @@ extension ReceiveStateMachine {
         case openChunked(FileHeader, RelativePath, TransferTask.Kind)
         /// Deletes a partial no longer useful (the client sent its file anew).
         case removePartial(name: String)
-        /// Writes the data frame to the current file, then reports ``Event/dataHandled(bytes:)``.
+        /// Decompresses the data frame and reports ``Event/dataDecoded(bytes:)``.
+        case decodeData
+        /// Writes the decoded data frame to the current file.
         case write
-        /// Decompresses and drops the data frame, then reports ``Event/dataHandled(bytes:)``.
-        case drop
         case acceptChunkList
         case acceptChunk
         /// Decodes the file frame and reports ``Event/wholeFile(_:)``.

@@ -59,25 +59,33 @@ extension ReceiveStateMachine {
         switch current {
         case nil: throw FileSyncError(.unexpectedMessage, "a data frame arrived outside a file")
         case .assembling: throw FileSyncError(.unexpectedMessage, "a data frame arrived during a chunked transfer")
-        case .receiving: return [.write]
-        case .discarding: return [.drop]
+        case .receiving, .discarding: return [.decodeData]
         }
     }
 
-    mutating func dataHandled(_ bytes: Int) throws -> [Action] {
+    /// A data frame's content, `bytes` long, is written (or dropped, for a file that cannot be
+    /// stored) only while the file stays within the size its header announced: a byte more ends the
+    /// session before anything is written.
+    mutating func dataDecoded(_ bytes: Int) throws -> [Action] {
         switch current {
         case .receiving(let header, let received):
-            current = .receiving(header, received: received + Int64(bytes))
+            current = .receiving(header, received: try Self.within(header, received, plus: bytes))
+            return [.write]
         case .discarding(let header, let received, let error):
-            let total = received + Int64(bytes)
-            guard total <= header.size else {
-                throw FileSyncError(
-                    .sizeMismatch, "more data than the \(header.size) bytes announced for \"\(header.path)\"")
-            }
-            current = .discarding(header, received: total, error: error)
-        case .assembling, nil: break
+            current = .discarding(header, received: try Self.within(header, received, plus: bytes), error: error)
+            return []
+        case .assembling, nil:
+            throw FileSyncError(.internalError, "data decoded outside a plain transfer")
         }
-        return []
+    }
+
+    private static func within(_ header: FileHeader, _ received: Int64, plus bytes: Int) throws -> Int64 {
+        let total = received + Int64(bytes)
+        guard total <= header.size else {
+            throw FileSyncError(
+                .sizeMismatch, "more data than the \(header.size) bytes announced for \"\(header.path)\"")
+        }
+        return total
     }
 
     mutating func storageFailed(_ error: FileSyncError) -> [Action] {

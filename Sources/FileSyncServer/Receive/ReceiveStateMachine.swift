@@ -66,7 +66,7 @@ struct ReceiveStateMachine {
         switch event {
         case .fileHeader(let header): return try begin(header)
         case .data: return try data()
-        case .dataHandled(let bytes): return try dataHandled(bytes)
+        case .dataDecoded(let bytes): return try dataDecoded(bytes)
         case .storageFailed(let error): return storageFailed(error)
         case .chunkList: return try inAssembly("a CHUNK_LIST frame arrived outside a delta transfer", .acceptChunkList)
         case .chunk: return try inAssembly("a CHUNK frame arrived outside a chunked or delta transfer", .acceptChunk)

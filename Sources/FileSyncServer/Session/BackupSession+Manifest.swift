@@ -109,25 +109,11 @@ extension BackupSession {
     /// One part of the manifest: a manifest frame (with `binaryManifest`) or `CLIENT_FILES_INFO`.
     private func nextManifestPart(
         _ messages: inout Messages, binary: Bool
-    ) async throws -> (entries: [ManifestEntry], final: Bool) {
+    ) async throws -> ManifestPart {
         guard let frame = try await messages.next() else {
             throw FileSyncError(.connectionClosed, "connection closed during the manifest")
         }
-        if frame.kind == .manifest {
-            guard binary else {
-                throw FileSyncError(.unexpectedMessage, "a manifest frame, but binaryManifest was not negotiated")
-            }
-            return try BinaryManifest.decode(frame.payload)
-        }
-        guard case .filesInfo(let info) = try Message(frame: frame) else {
-            throw FileSyncError(.unexpectedMessage, "expected CLIENT_FILES_INFO")
-        }
-        // A session's manifest takes one form: with binaryManifest in force, manifest frames only.
-        guard !binary else {
-            throw FileSyncError(
-                .unexpectedMessage, "CLIENT_FILES_INFO, but binaryManifest is in force: manifest frames only")
-        }
-        return (info.entries, info.final)
+        return try ManifestPart(frame, binary: binary)
     }
 
     /// Plans one part's entries and chooses the kind of its tasks.

@@ -25,7 +25,7 @@ extension BackupSession {
         let manifestStarted = ContinuousClock.now
         let state = ClientStateDirectory(root: settings.root, id: clientID)
         let folder = try ClientFolder(root: settings.root, id: clientID)
-        InPlacePatch.recover(in: state.path, folder: folder, logger: context.logger)
+        InPlacePatch.recover(in: state, folder: folder, logger: context.logger)
         let partials = try state.openPartials()
         partials.expire(olderThan: settings.partialExpiry)
         var answer = Answer(

@@ -19,7 +19,7 @@ extension BackupSession {
             ticket = waiting
             context.ticket = waiting
             // The e2e tests look for this text in the log.
-            context.logger.info("queued at position \(position)")
+            context.logger.info("session queued", metadata: ["position": "\(position)"])
         }
         let queue = self.queue
         connection.channel.closeFuture.whenComplete { _ in Task { await queue.leaveIfWaiting(ticket) } }

@@ -89,10 +89,14 @@ struct BackupSession {
         try await context.send(.nextSync(next))
         context.completedHistory = session.history
         let seconds = (ContinuousClock.now - started).inSeconds
-        // The e2e tests read this summary line (and the session-started one) from the log as text.
+        // The e2e tests read this summary line (and the session-started one) from the log.
         context.logger.info(
-            "session finished: \(next.stored) stored, \(session.plan.unchanged) unchanged, \(next.failed) failed, \(next.deleted) deleted in \(String(format: "%.2f", seconds)) s; \(receiver.reusedBytes) bytes reused from stored chunks"
-        )
+            "session finished",
+            metadata: [
+                "stored": "\(next.stored)", "unchanged": "\(session.plan.unchanged)", "failed": "\(next.failed)",
+                "deleted": "\(next.deleted)", "seconds": "\(String(format: "%.2f", seconds))",
+                "reusedBytes": "\(receiver.reusedBytes)",
+            ])
     }
 
     /// `HELLO` to `READY`: version, authentication, the turn in the queue, the features in force.
@@ -128,7 +132,7 @@ struct BackupSession {
             try await waitForTurn(&context)
         }
         try await setReadTimeout(settings.idleTimeout)
-        context.logger.info("session started; capabilities: \(capabilities.joined(separator: ", "))")
+        context.logger.info("session started", metadata: ["capabilities": "\(capabilities.joined(separator: ","))"])
         try await context.send(
             .ready(
                 Ready(

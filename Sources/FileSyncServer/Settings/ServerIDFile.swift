@@ -63,6 +63,6 @@ public enum ServerIDFile {
     }
 
     private static func failure(_ action: String, _ path: String) -> FileSyncError {
-        FileSyncError(.invalidSetting, "cannot \(action) \(path): \(String(cString: strerror(errno)))")
+        FileSyncError(.invalidSetting, "cannot \(action) \(path)", errno: errno)
     }
 }

@@ -22,7 +22,7 @@ actor BatchCommitter {
     init(root: String, id: ClientID, catalog: ChunkCatalog?, preserver: Preserver? = nil) throws {
         self.preserver = preserver
         folder = try ClientFolder(root: root, id: id)
-        partials = try PartialStore(root: root, id: id)
+        partials = try ClientStateDirectory(root: root, id: id).openPartials()
         self.catalog = catalog
         self.root = root
         self.id = id

@@ -138,7 +138,7 @@ struct CatalogReadBack: Sendable {
         return .chunks(chunks)
     }
 
-    private static var lastError: String { String(cString: strerror(errno)) }
+    private static var lastError: String { FileSyncError.errnoText(errno) }
 
     private func isCommitted(_ file: File, _ info: stat) -> Bool {
         StoredFileIdentity(

@@ -1,4 +1,5 @@
 import FileSyncCore
+import FileSyncSystem
 
 #if canImport(Glibc)
     import Glibc
@@ -24,11 +25,9 @@ extension ClientFolder {
             throw FileSyncError.storage("list", prefix.isEmpty ? displayPath : prefix)
         }
         defer { closedir(stream) }
-        while let entry = readdir(stream) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
-            }
-            if name == "." || name == ".." { continue }
+        for entry in DirectoryEntries(stream) {
+            // As listed before: a name that is not UTF-8 is shown repaired (it cannot be in a manifest).
+            let name = entry.displayName
             let relative = prefix.isEmpty ? name : prefix + "/" + name
             if include(relative) { paths.append(relative) }
             var info = stat()

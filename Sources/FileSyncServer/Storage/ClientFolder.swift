@@ -169,9 +169,7 @@ final class ClientFolder {
             case .blocked: return StoredEntry(type: .other, size: 0, mtimeNs: 0, mode: 0)
             }
         }
-        var info = stat()
-        guard fstatat(parent, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { return nil }
-        return StoredEntry(stat: info)
+        return FileStatus.of(name, in: parent).map(StoredEntry.init(status:))
     }
 
     /// Creates the folder at `path` if needed and sets its permission bits (keeping it writable for
@@ -219,17 +217,14 @@ final class ClientFolder {
 }
 
 extension StoredEntry {
-    init(stat info: stat) {
+    init(status: FileStatus) {
         let type: EntryType
-        switch info.st_mode & S_IFMT {
-        case S_IFREG: type = .file
-        case S_IFDIR: type = .dir
-        default: type = .other
+        switch status.kind {
+        case .file: type = .file
+        case .directory: type = .dir
+        case .symbolicLink, .other: type = .other
         }
-        self.init(
-            type: type, size: Int64(info.st_size),
-            mtimeNs: epochNanoseconds(seconds: info.st_mtim.tv_sec, nanoseconds: info.st_mtim.tv_nsec),
-            mode: UInt32(info.st_mode & 0o7777))
+        self.init(type: type, size: status.size, mtimeNs: status.mtimeNs, mode: status.permissions)
     }
 }
 
@@ -238,13 +233,6 @@ extension ClientFolder {
     /// none.
     func openForReading(_ path: RelativePath) -> Int32? {
         guard let parent = try? parentDirectory(of: path, create: false) else { return nil }
-        let fd = openat(parent, String(path.components.last!), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
-        guard fd >= 0 else { return nil }
-        var info = stat()
-        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
-            close(fd)
-            return nil
-        }
-        return fd
+        return RegularFile.openForReading(String(path.components.last!), in: parent)
     }
 }

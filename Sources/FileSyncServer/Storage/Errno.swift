@@ -1,4 +1,5 @@
 import FileSyncCore
+import FileSyncSystem
 
 #if canImport(Glibc)
     import Glibc
@@ -6,22 +7,17 @@ import FileSyncCore
     import Darwin
 #endif
 
-/// The current `errno` as text, e.g. "No space left on device".
-func errnoDescription(_ code: Int32 = errno) -> String {
-    String(cString: strerror(code))
-}
-
 extension FileSyncError {
     /// A `storageFailed` error naming the operation, the path and the system's reason.
     static func storage(_ operation: String, _ path: String, errno code: Int32 = errno) -> FileSyncError {
-        FileSyncError(.storageFailed, "cannot \(operation) \"\(path)\": \(errnoDescription(code))")
+        FileSyncError(.storageFailed, "cannot \(operation) \"\(path)\"", errno: code)
     }
 
     /// A folder that could not be created, with a code for its cause (Protocol.md §7): a client
     /// told `permissionDenied`, `nameTooLong` or `noSpace` knows what to fix; other causes are
     /// `storageFailed`.
     static func folderCreation(_ path: String, errno code: Int32) -> FileSyncError {
-        FileSyncError(folderCreationCode(code), "cannot create folder \"\(path)\": \(errnoDescription(code))")
+        FileSyncError(folderCreationCode(code), "cannot create folder \"\(path)\"", errno: code)
     }
 
     static func folderCreationCode(_ code: Int32) -> Code {

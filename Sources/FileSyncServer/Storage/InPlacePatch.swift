@@ -17,7 +17,7 @@ import Logging
 /// (``PatchJournal``): the new bytes go there first; at `FILE_END` the journal is completed, synced,
 /// and only then copied into the file, which is synced before the journal is removed. A crash
 /// before the journal is complete leaves the file untouched (the torn journal is ignored); a crash
-/// after leaves a complete journal, which ``recover(in:folder:catalog:logger:)`` applies again at
+/// after leaves a complete journal, which ``recover(in:folder:logger:)`` applies again at
 /// the next start of the server or of this client's session, before anything reads the file.
 ///
 /// Used only when the file is exactly what the catalog recorded (size, mtime, inode, and the
@@ -46,7 +46,7 @@ final class InPlacePatch {
     /// writing everything twice (journal, then file), and the journal stays small.
     let limit: Int64
 
-    static let journalName = "patch.journal"
+    private static let journalName = ClientStateDirectory.journalName
 
     /// The in-place limit for a file of `size` bytes: an eighth of it, from 1 MiB to 32 MiB.
     static func limit(forSize size: Int64) -> Int64 { min(32 << 20, max(1 << 20, size / 8)) }
@@ -54,20 +54,20 @@ final class InPlacePatch {
     /// Starts patching the stored file at `path` towards `header`, or returns `nil` when the file
     /// is not eligible (not recorded, changed since, hard-linked, not writable).
     static func begin(
-        header: FileHeader, path: RelativePath, folder: ClientFolder, catalog: ChunkCatalog, stateDirectory: String
+        header: FileHeader, path: RelativePath, folder: ClientFolder, catalog: ChunkCatalog, state: ClientStateDirectory
     ) -> InPlacePatch? {
         guard let record = try? catalog.file(at: header.path),
             let parent = try? folder.parentDirectory(of: path, create: false)
         else { return nil }
         let file = openat(parent, String(path.components.last!), O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
         guard file >= 0 else { return nil }
-        var info = stat()
         // Unchanged since cataloged, and with no other name that a write in place would change too.
-        guard fstat(file, &info) == 0, record.identity.matches(info), info.st_nlink == 1 else {
+        guard let status = FileStatus.of(descriptor: file), record.identity.matches(status), status.linkCount == 1
+        else {
             close(file)
             return nil
         }
-        let directory = open(stateDirectory, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        let directory = open(state.path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         guard directory >= 0 else {
             close(file)
             return nil
@@ -179,12 +179,10 @@ final class InPlacePatch {
         // The file is complete and durable: the journal has done its job.
         unlinkat(directory, Self.journalName, 0)
         fsync(directory)
-        var info = stat()
-        if let chunks, fstat(file, &info) == 0 {
+        if let chunks, let status = FileStatus.of(descriptor: file) {
             try? catalog.record(
                 path: target.path, size: target.size, mtimeNs: target.mtimeNs, inode: target.inode,
-                ctimeNs: epochNanoseconds(seconds: info.st_ctim.tv_sec, nanoseconds: info.st_ctim.tv_nsec),
-                chunks: chunks)
+                ctimeNs: status.ctimeNs, chunks: chunks)
         }
     }
 
@@ -201,10 +199,10 @@ final class InPlacePatch {
 
     // MARK: - Recovery
 
-    /// Completes a patch interrupted by a crash, if `stateDirectory` holds a complete journal (a torn
-    /// one is removed: its file was not touched). Call before anything reads the client's folder.
-    static func recover(in stateDirectory: String, folder: ClientFolder, logger: Logger) {
-        let directory = open(stateDirectory, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+    /// Completes a patch interrupted by a crash, if `state` holds a complete journal (a torn one is
+    /// removed: its file was not touched). Call before anything reads the client's folder.
+    static func recover(in state: ClientStateDirectory, folder: ClientFolder, logger: Logger) {
+        let directory = open(state.path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         guard directory >= 0 else { return }
         defer { close(directory) }
         let reader = openat(directory, journalName, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
@@ -212,7 +210,7 @@ final class InPlacePatch {
         defer { close(reader) }
         var info = stat()
         guard fstat(reader, &info) == 0, info.st_size <= maxJournalLength else {
-            logger.warning("removed an oversized patch journal in \(stateDirectory)")
+            logger.warning("removed an oversized patch journal", metadata: ["state": "\(state.path)"])
             unlinkat(directory, journalName, 0)
             return
         }
@@ -228,7 +226,7 @@ final class InPlacePatch {
         guard let relative = try? RelativePath(validating: path),
             let parent = try? folder.parentDirectory(of: relative, create: false)
         else {
-            logger.warning("removed the patch journal of \"\(path)\": the file is gone")
+            logger.warning("removed the patch journal of a file that is gone", metadata: ["path": "\(path)"])
             unlinkat(directory, journalName, 0)
             return
         }
@@ -236,21 +234,22 @@ final class InPlacePatch {
         defer { if file >= 0 { close(file) } }
         var fileInfo = stat()
         guard file >= 0, fstat(file, &fileInfo) == 0, UInt64(fileInfo.st_ino) == journal.target.inode else {
-            logger.warning("removed the patch journal of \"\(path)\": the file was replaced since")
+            logger.warning("removed the patch journal of a file replaced since", metadata: ["path": "\(path)"])
             unlinkat(directory, journalName, 0)
             return
         }
         do {
-            try? ChunkCatalog(directory: stateDirectory).forgetDurably(path)
+            try? state.openCatalog().forgetDurably(path)
             try copy(
                 journal.records.map { ($0.offset, $0.range.count, Int64($0.range.lowerBound)) }, from: reader,
                 into: file, target: journal.target, path: relative)
             unlinkat(directory, journalName, 0)
             fsync(directory)
-            logger.notice("completed the patch of \"\(path)\" that a crash interrupted")
+            logger.notice("completed a patch that a crash interrupted", metadata: ["path": "\(path)"])
         } catch {
             logger.error(
-                "cannot complete the interrupted patch of \"\(path)\" (will retry at the next start): \(error)")
+                "cannot complete an interrupted patch (will retry at the next start)",
+                metadata: ["path": "\(path)", "error": "\(error)"])
         }
     }
 
@@ -260,19 +259,12 @@ final class InPlacePatch {
 
     /// Completes every interrupted patch under `root` (at server start).
     static func recoverAll(root: String, logger: Logger) {
-        guard let listing = opendir(ClientStateDirectory.stateRoot(root)) else { return }
-        var names: [String] = []
-        while let entry = readdir(listing) {
-            names.append(
-                withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) })
-        }
-        closedir(listing)
-        for name in names {
+        // A name that is not UTF-8 is no client id.
+        for name in DirectoryEntries.names(atPath: ClientStateDirectory.stateRoot(root)) ?? [] {
             guard let id = try? ClientID(validating: name) else { continue }
             let state = ClientStateDirectory(root: root, id: id)
-            guard access(state.path + "/" + journalName, F_OK) == 0, let folder = try? ClientFolder(root: root, id: id)
-            else { continue }
-            recover(in: state.path, folder: folder, logger: logger)
+            guard access(state.journal, F_OK) == 0, let folder = try? ClientFolder(root: root, id: id) else { continue }
+            recover(in: state, folder: folder, logger: logger)
         }
     }
 

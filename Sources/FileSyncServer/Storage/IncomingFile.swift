@@ -60,11 +60,9 @@ final class IncomingFile {
         if fd >= 0 { close(fd) }
     }
 
-    /// Appends `bytes`, refusing more than the header announced.
+    /// Appends `bytes`. The callers keep within the size the header announced: the receive state
+    /// machine for data frames, ``ChunkAssembly`` for chunks.
     func write(_ bytes: UnsafeRawBufferPointer) throws {
-        guard received + Int64(bytes.count) <= header.size else {
-            throw FileSyncError(.sizeMismatch, "more data than the \(header.size) bytes announced for \"\(path)\"")
-        }
         if hashesContent { hasher.update(bufferPointer: bytes) }
         if let directWriter {
             guard directWriter.append(bytes) else { throw FileSyncError.storage("write", path.string) }
@@ -201,9 +199,8 @@ struct PendingRename: Sendable {
 
     private func statusChangeTime(_ parent: Int32, _ name: String) -> Int64? {
         guard chunks != nil || readsBackChunks else { return nil }
-        var info = stat()
-        guard fstatat(parent, name, &info, AT_SYMLINK_NOFOLLOW) == 0, UInt64(info.st_ino) == inode else { return nil }
-        return epochNanoseconds(seconds: info.st_ctim.tv_sec, nanoseconds: info.st_ctim.tv_nsec)
+        guard let status = FileStatus.of(name, in: parent), status.inode == inode else { return nil }
+        return status.ctimeNs
     }
 
     /// Drops the verified content without touching the destination.

@@ -32,12 +32,13 @@ final class PartialStore {
     let descriptor: Int32
     let displayPath: String
 
-    init(root: String, id: ClientID) throws {
-        displayPath = ClientStateDirectory(root: root, id: id).partials
-        var fd = Glibc.open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { throw FileSyncError.storage("open the storage folder", root) }
-        for (component, mode) in [(".filesync", mode_t(0o700)), (id.string, 0o700), ("partial", 0o700)] {
-            if mkdirat(fd, component, mode) != 0 && errno != EEXIST {
+    /// Opens the partials' folder of `state`, creating it (and the folders above it, 0700) if needed.
+    init(_ state: ClientStateDirectory) throws {
+        displayPath = state.partials
+        var fd = Glibc.open(state.root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw FileSyncError.storage("open the storage folder", state.root) }
+        for component in state.partialsComponents {
+            if mkdirat(fd, component, 0o700) != 0 && errno != EEXIST {
                 let code = errno
                 close(fd)
                 throw FileSyncError.storage("create", displayPath, errno: code)
@@ -85,9 +86,9 @@ final class PartialStore {
     func expire(olderThan maxAge: Duration) {
         let cutoff = Date().timeIntervalSince1970 - maxAge.inSeconds
         for name in names() {
-            var info = stat()
-            guard fstatat(descriptor, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
-            if Double(info.st_mtim.tv_sec) < cutoff { remove(named: name) }
+            guard let status = FileStatus.of(name, in: descriptor) else { continue }
+            // In whole seconds of the write time (never before the epoch: the server wrote it).
+            if Double(status.mtimeNs / 1_000_000_000) < cutoff { remove(named: name) }
         }
     }
 
@@ -149,16 +150,6 @@ final class PartialStore {
 
     /// The names of all partials held (and of anything else left in the folder).
     func names() -> [String] {
-        guard let stream = fdopendir(dup(descriptor)) else { return [] }
-        defer { closedir(stream) }
-        rewinddir(stream)
-        var result: [String] = []
-        while let entry = readdir(stream) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
-            }
-            if name != "." && name != ".." { result.append(name) }
-        }
-        return result
+        DirectoryEntries.names(inDescriptor: descriptor)
     }
 }

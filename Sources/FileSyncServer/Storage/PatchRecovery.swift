@@ -1,3 +1,4 @@
+import FileSyncSystem
 import Logging
 import ServiceLifecycle
 

@@ -1,5 +1,5 @@
 import CFileSyncShims
-import Dispatch
+import FileSyncSystem
 import Synchronization
 
 #if canImport(Glibc)
@@ -8,8 +8,8 @@ import Synchronization
     import Darwin
 #endif
 
-/// Unnamed files (`O_TMPFILE`) created ahead of need, on a thread of their own, so that the
-/// session receiving many small files does not wait for the filesystem to allocate each inode:
+/// Unnamed files (`O_TMPFILE`) created ahead of need, on the storage threads (``StorageExecutor``),
+/// so that the session receiving many small files does not wait for the filesystem to allocate each inode:
 /// that was the largest single cost of storing a small file. A file taken from the pool is given
 /// its content, mode and time, and linked into its folder at the commit like any unnamed file; one
 /// never taken vanishes when the pool closes it, leaving nothing behind.
@@ -19,13 +19,15 @@ final class UnnamedFilePool: Sendable {
     /// Its filesystem: a file can only be linked into a folder of the same one.
     private let device: UInt64
     private let state = Mutex(State())
-    private let queue = DispatchQueue(label: "filesync.unnamed-files")
 
     private struct State {
         var ready: [Int32] = []
         /// The permission bits the files get (0644 less the umask), once known.
         var mode: UInt32?
-        var refilling = false
+        /// One refill at a time: the first starts with the pool.
+        var refilling = true
+        /// Waiting in ``settle()`` for the refill to end.
+        var settling: [CheckedContinuation<Void, Never>] = []
         var closed = false
         /// Creating one failed: the pool stops, and callers create their own files.
         var failed = false
@@ -66,7 +68,15 @@ final class UnnamedFilePool: Sendable {
     }
 
     /// Returns once the files being created now are ready (for tests).
-    func settle() { queue.sync {} }
+    func settle() async {
+        await withCheckedContinuation { continuation in
+            let now = state.withLock { state in
+                if state.refilling { state.settling.append(continuation) }
+                return !state.refilling
+            }
+            if now { continuation.resume() }
+        }
+    }
 
     /// Closes the files never taken (they vanish) and stops creating more.
     func close() {
@@ -79,7 +89,7 @@ final class UnnamedFilePool: Sendable {
     }
 
     private func scheduleRefill() {
-        queue.async { [self] in
+        StorageExecutor.shared.submit { [self] in
             let wanted = state.withLock { Self.depth - $0.ready.count }
             var made: [Int32] = []
             var failed = false
@@ -93,15 +103,17 @@ final class UnnamedFilePool: Sendable {
             }
             var info = stat()
             let mode = made.first.flatMap { fstat($0, &info) == 0 ? UInt32(info.st_mode) & 0o777 : nil }
-            let unused = state.withLock { state -> [Int32] in
+            let (unused, settled) = state.withLock { state -> ([Int32], [CheckedContinuation<Void, Never>]) in
                 state.refilling = false
                 if failed { state.failed = true }
                 if let mode { state.mode = mode }
-                guard !state.closed else { return made }
+                defer { state.settling = [] }
+                guard !state.closed else { return (made, state.settling) }
                 state.ready += made
-                return []
+                return ([], state.settling)
             }
             for fd in unused { Glibc.close(fd) }
+            for continuation in settled { continuation.resume() }
         }
     }
 }

@@ -40,8 +40,8 @@ import Testing
             case .open(_, _, let resume): resume == nil ? "open" : "resume"
             case .openChunked(_, _, let kind): "openChunked(\(kind.rawValue))"
             case .removePartial: "removePartial"
+            case .decodeData: "decodeData"
             case .write: "write"
-            case .drop: "drop"
             case .acceptChunkList: "acceptChunkList"
             case .acceptChunk: "acceptChunk"
             case .decodeWholeFile: "decodeWholeFile"
@@ -77,8 +77,8 @@ import Testing
     func plainFileInOrder() throws {
         var machine = try Self.machine()
         #expect(Self.names(try machine.handle(.fileHeader(Self.header()))) == ["open"])
-        #expect(Self.names(try machine.handle(.data)) == ["write"])
-        #expect(try machine.handle(.dataHandled(bytes: 4)).isEmpty)
+        #expect(Self.names(try machine.handle(.data)) == ["decodeData"])
+        #expect(Self.names(try machine.handle(.dataDecoded(bytes: 4))) == ["write"])
         #expect(Self.names(try machine.handle(.fileEnd)) == ["finishFile"])
         #expect(try machine.handle(.queued(bytes: 4, unnamed: false)).isEmpty)
         #expect(try machine.handle(.settled(committerIdle: true)).isEmpty, "one file is no batch yet")
@@ -177,8 +177,8 @@ import Testing
         var machine = try Self.machine()
         _ = try machine.handle(.fileHeader(Self.header()))
         _ = try machine.handle(.storageFailed(FileSyncError(.storageFailed, "disk full")))
-        #expect(Self.names(try machine.handle(.data)) == ["drop"])
-        _ = try machine.handle(.dataHandled(bytes: 4))
+        #expect(Self.names(try machine.handle(.data)) == ["decodeData"])
+        #expect(try machine.handle(.dataDecoded(bytes: 4)).isEmpty, "decoded to be dropped, not written")
         let actions = try machine.handle(.fileEnd)
         guard case .acknowledge(let results) = actions.first else {
             Issue.record("\(Self.names(actions))")
@@ -193,7 +193,7 @@ import Testing
         var machine = try Self.machine()
         _ = try machine.handle(.fileHeader(Self.header()))
         _ = try machine.handle(.storageFailed(FileSyncError(.storageFailed, "disk full")))
-        Self.expectViolation(.sizeMismatch, .dataHandled(bytes: 24), on: &machine)
+        Self.expectViolation(.sizeMismatch, .dataDecoded(bytes: 24), on: &machine)
     }
 
     @Test("less data than announced for a file being dropped, then FILE_END")
@@ -201,8 +201,26 @@ import Testing
         var machine = try Self.machine()
         _ = try machine.handle(.fileHeader(Self.header()))
         _ = try machine.handle(.storageFailed(FileSyncError(.storageFailed, "disk full")))
-        _ = try machine.handle(.dataHandled(bytes: 1))
+        _ = try machine.handle(.dataDecoded(bytes: 1))
         Self.expectViolation(.sizeMismatch, .fileEnd, on: &machine)
+    }
+
+    @Test("more data than announced for a file being received ends the session before it is written")
+    func receivedFileOverflow() throws {
+        var machine = try Self.machine()
+        _ = try machine.handle(.fileHeader(Self.header(size: 4)))
+        #expect(Self.names(try machine.handle(.dataDecoded(bytes: 3))) == ["write"])
+        #expect(Self.names(try machine.handle(.data)) == ["decodeData"])
+        Self.expectViolation(.sizeMismatch, .dataDecoded(bytes: 2), on: &machine)
+    }
+
+    @Test("a resumed file counts from its offset: more than the rest of it is too much")
+    func resumedFileOverflow() throws {
+        let offer = PartialStore.Offer(name: "p", offset: 50, hasher: SHA256(), prefixSha256: "")
+        var machine = try Self.machine(offers: ["f": offer])
+        _ = try machine.handle(.fileHeader(Self.header(size: 100, offset: 50)))
+        #expect(Self.names(try machine.handle(.dataDecoded(bytes: 50))) == ["write"])
+        Self.expectViolation(.sizeMismatch, .dataDecoded(bytes: 1), on: &machine)
     }
 
     @Test("FILE_ABORT fails the file alone")

@@ -17,12 +17,20 @@ struct RestoreLoopbackTests {
         var fromServer: AsyncStream<Frame>.Iterator
         var sentWants: [RestoreWant.File] = []
         var cutAfter: Int?
+        /// The names of the threads the client read its frames on.
+        var receivingThreads: Set<String> = []
         private var dataFrames = 0
 
         init(toServer: AsyncStream<Frame>.Continuation, fromServer: AsyncStream<Frame>, cutAfter: Int?) {
             self.toServer = toServer
             self.fromServer = fromServer.makeAsyncIterator()
             self.cutAfter = cutAfter
+        }
+
+        /// The calling thread's name, as Linux shows it.
+        static func currentThreadName() -> String {
+            let name = (try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8)) ?? ""
+            return name.trimmingCharacters(in: .newlines)
         }
 
         func send(_ frames: [Frame]) async throws {
@@ -33,6 +41,7 @@ struct RestoreLoopbackTests {
         }
 
         func receive() async throws -> Frame? {
+            receivingThreads.insert(Self.currentThreadName())
             guard let frame = await fromServer.next() else { return nil }
             if frame.kind == .data { dataFrames += 1 }
             if let cutAfter, dataFrames > cutAfter { return nil }
@@ -48,7 +57,7 @@ struct RestoreLoopbackTests {
     /// Restores `request` from `source` into `folder`; returns the summary (or the error) and the wants sent.
     static func restore(
         _ source: MemorySnapshotSource, into folder: String, request: Restore = Restore(), overwrite: Bool = false,
-        cutAfter: Int? = nil
+        cutAfter: Int? = nil, threads: ((Set<String>) -> Void)? = nil
     ) async throws -> (Result<RestoreSummary, any Error>, [RestoreWant.File]) {
         let (toServer, toServerContinuation) = AsyncStream<Frame>.makeStream()
         let (fromServer, fromServerContinuation) = AsyncStream<Frame>.makeStream()
@@ -70,6 +79,7 @@ struct RestoreLoopbackTests {
         toServerContinuation.finish()
         server.cancel()
         _ = await server.result
+        threads?(pipe.receivingThreads)
         return (result, pipe.sentWants)
     }
 
@@ -115,6 +125,15 @@ struct RestoreLoopbackTests {
         #expect(wants.allSatisfy { $0.offset == nil && $0.chunks == nil })
         Self.expectRestored(Self.tree(), in: folder)
         #expect(!FileManager.default.fileExists(atPath: folder + "/.filesync-restore"))
+    }
+
+    @Test("the client's restore runs (and waits for frames) on the storage threads, not the cooperative pool")
+    func storageThreads() async throws {
+        let folder = Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var names: Set<String> = []
+        _ = try await Self.restore(Self.tree(), into: folder, threads: { names = $0 }).0.get()
+        #expect(!names.isEmpty && names.allSatisfy { $0.hasPrefix("TP-#") }, "\(names)")
     }
 
     @Test("--overwrite with a large local file that differs in one chunk asks only that chunk")

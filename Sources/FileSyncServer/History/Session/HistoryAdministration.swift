@@ -28,10 +28,12 @@ public enum HistoryAdministration {
     /// The client ids under `root` that have a history (or just `id`, which must).
     public static func clients(root: String, id: String?) throws -> [ClientID] {
         if let id { return [try ClientID(validating: id)] }
-        let names = DirectoryEntries.names(atPath: root + "/.filesync") ?? []
+        let names = DirectoryEntries.names(atPath: ClientStateDirectory.stateRoot(root)) ?? []
         return names.sorted().compactMap { name in
-            guard FileStatus.of(path: root + "/.filesync/\(name)/history")?.kind == .directory else { return nil }
-            return try? ClientID(validating: name)
+            guard let id = try? ClientID(validating: name),
+                FileStatus.of(path: ClientStateDirectory(root: root, id: id).history)?.kind == .directory
+            else { return nil }
+            return id
         }
     }
 
