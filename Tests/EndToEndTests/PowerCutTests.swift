@@ -49,14 +49,25 @@ enum PowerCut {
         for tool in ["/usr/bin/fusermount3", "/usr/bin/gcc"] where !FileManager.default.isExecutableFile(atPath: tool) {
             return tool
         }
+        guard succeeds(["python3", "-c", "import pyfuse3, trio"]) else {
+            return "the Python module pyfuse3 (pip install pyfuse3)"
+        }
+        // Root and /dev/fuse are not enough in a container without the right to mount.
+        guard succeeds(["python3", script, "--bin-dir", Harness.binDirectory.path, "--probe"]) else {
+            return "the right to mount a FUSE file system"
+        }
+        return nil
+    }()
+
+    private static func succeeds(_ arguments: [String]) -> Bool {
         let probe = Process()
         probe.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        probe.arguments = ["python3", "-c", "import pyfuse3, trio"]
+        probe.arguments = arguments
         probe.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        guard (try? probe.run()) != nil else { return "python3" }
+        guard (try? probe.run()) != nil else { return false }
         probe.waitUntilExit()
-        return probe.terminationStatus == 0 ? nil : "the Python module pyfuse3 (pip install pyfuse3)"
-    }()
+        return probe.terminationStatus == 0
+    }
 
     static var available: Bool { missing == nil }
     static var unavailableReason: Comment { "needs \(missing ?? "nothing"); skipped" }

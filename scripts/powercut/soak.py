@@ -337,6 +337,8 @@ def main():
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     parser.add_argument("--sabotage-syncfs", action="store_true",
                         help="make the server's syncfs a no-op, to see the harness catch the loss")
+    parser.add_argument("--probe", action="store_true",
+                        help="only check that powercutfs can be mounted here (exit 3 with the reason if not)")
     args = parser.parse_args()
     # A parent may have blocked or ignored these (a test runner does): this file system and the
     # programs it starts must see them.
@@ -345,6 +347,17 @@ def main():
         signal.signal(number, signal.SIG_DFL)
 
     h = Harness(args)
+    if args.probe:
+        try:
+            h.mount_fs()
+            h.unmount_fs()
+            return 0
+        except Exception as error:  # any reason this machine cannot mount FUSE file systems
+            print(f"cannot mount powercutfs here: {error}", file=sys.stderr)
+            return 3
+        finally:
+            subprocess.run(["fusermount3", "-u", "-z", h.mount], stderr=subprocess.DEVNULL)
+            shutil.rmtree(h.work, ignore_errors=True)
     rng = random.Random(args.seed)
     print(f"power-cut soak: seed {args.seed}, {args.cuts} cuts, model {args.model}, work {h.work}", flush=True)
     clients = [

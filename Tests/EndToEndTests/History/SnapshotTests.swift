@@ -107,9 +107,13 @@ extension EndToEnd.SnapshotTests {
         try SampleTree.make(at: source, folders: 10, subfolders: 10, filesPerFolder: 20, largeFileBytes: 64 << 20)
         let server = try ServerProcess(root: root, in: work)
         let client = HistoryClient(server: server, work: work)
+        // The server records a snapshot after the client has gone: a listing waits for it, so
+        // each measure follows a completed recording (and the next one's cost is its own).
         try client.backup(source, id: "cost")
+        #expect(try client.snapshots(id: "cost").count == 1)
         let afterFirst = diskUsage(of: root)
         try client.backup(source, id: "cost")
+        #expect(try client.snapshots(id: "cost").count == 2)
         let unchanged = diskUsage(of: root) - afterFirst
         print("snapshot of an unchanged 2,000-file tree: \(unchanged) bytes")
         #expect(unchanged <= 64 << 10)
@@ -122,11 +126,11 @@ extension EndToEnd.SnapshotTests {
         try handle.close()
         let beforeChange = diskUsage(of: root)
         try client.backup(source, id: "cost")
+        #expect(try client.snapshots(id: "cost").count == 3)
         let changed = diskUsage(of: root) - beforeChange
         print("one byte changed in a 64 MiB file: \(changed) bytes")
         // The largest chunk the v1 chunker cuts is 512 KiB; an edit touches at most two of them.
         #expect(changed <= 2 * (512 << 10) + (64 << 10))
-        #expect(try client.snapshots(id: "cost").count == 3)
     }
 
     @Test("a restore cut by kill -9 mid-file continues where it stopped")
