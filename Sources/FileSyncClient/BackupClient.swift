@@ -121,6 +121,7 @@ public struct BackupClient: Sendable {
         let scan = try await SourceScanner(source: options.source).scan()
         summary.scanned = scan.fileCount
         summary.warnings = scan.warnings
+        summary.emptySource = scan.entries.isEmpty
         for warning in scan.warnings {
             logger.warning(
                 "skipped", metadata: ["path": "\(warning.path)", "reason": "\(warning.error?.message ?? "")"])

@@ -91,7 +91,8 @@ struct BackupCommand: AsyncParsableCommand {
         guard loop else {
             let summary = try await client.run()
             report(summary)
-            return summary.failed.isEmpty ? .success : .someFilesFailed
+            if !summary.failed.isEmpty { return .someFilesFailed }
+            return delete && summary.emptySource ? .emptySourceRefused : .success
         }
         var failures = 0
         while true {

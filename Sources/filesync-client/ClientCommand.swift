@@ -27,6 +27,7 @@ struct ClientCommand: AsyncParsableCommand {
           1   refused by the server, or another failure
           23  some files failed (the rest is stored)
           64  usage or configuration error
+          66  --delete with an empty source folder: nothing was deleted (is the disk mounted?)
           69  no server found
           73  another backup of this source is running
           75  connection lost after the retries
