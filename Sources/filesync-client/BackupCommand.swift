@@ -88,8 +88,11 @@ struct BackupCommand: AsyncParsableCommand {
         let lock = try SourceLock(source: options.source)
         defer { withExtendedLifetime(lock) {} }
         let client = BackupClient(options: options, logger: logger)
+        let current = StopSignals.CurrentRun()
+        let stop = StopSignals { current.stopReport }
+        defer { withExtendedLifetime(stop) {} }
         guard loop else {
-            let summary = try await client.run()
+            let summary = try await client.run(stats: current.begin())
             report(summary)
             if !summary.failed.isEmpty { return .someFilesFailed }
             return delete && summary.emptySource ? .emptySourceRefused : .success
@@ -98,7 +101,7 @@ struct BackupCommand: AsyncParsableCommand {
         while true {
             let delay: Duration
             do {
-                let summary = try await client.run()
+                let summary = try await client.run(stats: current.begin())
                 report(summary)
                 failures = 0
                 delay = .seconds(summary.nextSyncSeconds ?? 3600)
@@ -156,6 +159,9 @@ struct BackupCommand: AsyncParsableCommand {
         if summary.retries > 0 {
             line += "; \(summary.retries) retries, \(bytes(summary.bytesResumed)) resumed, "
             line += "\(bytes(summary.bytesResent)) resent"
+        } else if summary.bytesResumed > 0 {
+            // Continued from what a run stopped before left on the server.
+            line += "; \(bytes(summary.bytesResumed)) resumed"
         }
         if summary.bytesDeduplicated > 0 {
             line += "; \(bytes(summary.bytesDeduplicated)) already on the server"

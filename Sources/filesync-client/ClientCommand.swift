@@ -34,6 +34,7 @@ struct ClientCommand: AsyncParsableCommand {
           76  TLS failed: the server's fingerprint changed, or one side runs without TLS
           77  authentication failed: wrong secret, or the server could not prove it knows it
           78  the client id is bound to another client's key on the server
+          130 stopped by SIGINT (Ctrl-C), 143 by SIGTERM: it says what the server kept for the next run
         """
 
     static func fail(_ message: String) {
