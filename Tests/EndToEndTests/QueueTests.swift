@@ -1,3 +1,4 @@
+import FileSyncCore
 import Foundation
 import Testing
 
@@ -126,5 +127,28 @@ extension EndToEnd.QueueTests {
         #expect(waited < 15, "the next client waited \(waited) s")
         #expect(server.log.contains("silent for 2 s"), "\(server.log)")
         #expect(FileManager.default.fileExists(atPath: root + "/patient/a.txt"))
+    }
+}
+
+extension EndToEnd.QueueTests {
+    @Test("a client refused for a full queue is told when to come back: retryAfterSeconds within 1 ... 600")
+    func queueFullCarriesAHint() throws {
+        let work = try TemporaryDirectory("queue-full")
+        let root = try work.subfolder("root")
+        let server = try ServerProcess(root: root, in: work, tls: false, extra: ["--max-queue", "1"])
+        let active = try RawConnection(port: server.port)
+        try active.authenticate(id: "active", server: server, folder: work)
+        guard case .ready? = try active.receive() else { throw TestFailure("not ready") }
+        let waiting = try RawConnection(port: server.port)
+        try waiting.authenticate(id: "waiting", server: server, folder: work)
+        guard case .queued? = try waiting.receive() else { throw TestFailure("not queued") }
+        let refused = try RawConnection(port: server.port)
+        try refused.authenticate(id: "refused", server: server, folder: work)
+        guard case .error(let error)? = try refused.receive() else { throw TestFailure("not refused") }
+        #expect(error.code == FileSyncError.Code.queueFull.rawValue)
+        let hint = try #require(error.retryAfterSeconds, "no hint: \(error)")
+        // No session has ended yet: the active one is expected to take the default 30 s turn.
+        #expect(hint >= 5 && hint <= 30, "\(hint)")
+        withExtendedLifetime((active, waiting)) {}
     }
 }

@@ -57,10 +57,20 @@ public struct FileSyncError: Error, Sendable, Equatable, CustomStringConvertible
 
     public var code: Code
     public var message: String
+    /// For an error a client retries: when the server expects a retry to succeed, in seconds
+    /// (`ERROR.retryAfterSeconds`, Protocol.md §4).
+    public var retryAfterSeconds: Int?
 
     public init(_ code: Code, _ message: String) {
         self.code = code
         self.message = message
+    }
+
+    /// This error with the hint that a retry may succeed after `seconds` (held to 1 ... 600).
+    public func retrying(after seconds: Int) -> FileSyncError {
+        var error = self
+        error.retryAfterSeconds = ErrorMessage.boundedRetry(seconds)
+        return error
     }
 
     public var description: String { "\(message) [\(code)]" }

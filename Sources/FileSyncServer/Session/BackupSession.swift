@@ -37,7 +37,9 @@ struct BackupSession {
                     try await serve(&messages, &context)
                 } catch let error as FileSyncError {
                     context.logger.warning("session ended", metadata: ["error": "\(error)"])
-                    if let frame = try? context.frame(.error(ErrorMessage(error))) { try? await outbound.write(frame) }
+                    if let frame = try? context.frame(.error(ErrorMessage(error.withRetryHint))) {
+                        try? await outbound.write(frame)
+                    }
                 } catch is CancellationError {
                     context.logger.info("session ended: connection closed")
                 } catch {
