@@ -118,6 +118,8 @@ let package = Package(
                 "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
+                // The authentication vector is recomputed from the bytes Protocol.md §4.1 lays out.
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .testTarget(

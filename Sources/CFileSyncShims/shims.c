@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -64,6 +65,10 @@ int filesync_link_unnamed(int fd, int dirfd, const char *name) {
 #endif
 }
 
+static long filesync_limit_value(rlim_t value) {
+    return value == RLIM_INFINITY || value > (rlim_t)LONG_MAX ? LONG_MAX : (long)value;
+}
+
 long filesync_raise_open_file_limit(long wanted) {
     struct rlimit limit;
     if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return -1;
@@ -74,6 +79,26 @@ long filesync_raise_open_file_limit(long wanted) {
         if (setrlimit(RLIMIT_NOFILE, &limit) != 0 && getrlimit(RLIMIT_NOFILE, &limit) != 0) return -1;
     }
     return limit.rlim_cur == RLIM_INFINITY ? wanted : (long)limit.rlim_cur;
+}
+
+long filesync_raise_open_file_limit_to_hard(long *before, long *hard) {
+    struct rlimit limit;
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return -1;
+    *before = filesync_limit_value(limit.rlim_cur);
+    *hard = filesync_limit_value(limit.rlim_max);
+    if (limit.rlim_cur != limit.rlim_max) {
+        struct rlimit raised = limit;
+        raised.rlim_cur = limit.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &raised) != 0) {
+            // Linux caps the soft limit at fs.nr_open (macOS at OPEN_MAX): an unlimited hard limit
+            // cannot be the soft one.
+            raised.rlim_cur = (rlim_t)1 << 20;
+            if (limit.rlim_max != RLIM_INFINITY && raised.rlim_cur > limit.rlim_max) raised.rlim_cur = limit.rlim_max;
+            if (raised.rlim_cur > limit.rlim_cur) (void)setrlimit(RLIMIT_NOFILE, &raised);
+        }
+        if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return -1;
+    }
+    return filesync_limit_value(limit.rlim_cur);
 }
 
 int filesync_start_writeback(int fd, long long offset, long long length) {

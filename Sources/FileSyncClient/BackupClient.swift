@@ -89,7 +89,9 @@ public struct BackupClient: Sendable {
         self.logger = logger
     }
 
-    public func run() async throws -> BackupSummary {
+    /// - Parameter stats: the run's counters, fresh for each run; whoever passes them can read the
+    /// file in flight meanwhile (``TransferStats/stopReport``).
+    public func run(stats: TransferStats = TransferStats()) async throws -> BackupSummary {
         let clock = ContinuousClock()
         let start = clock.now
         var options = options
@@ -98,7 +100,6 @@ public struct BackupClient: Sendable {
         let scan = try await scanSource(&options, summary: &summary)
 
         let counter = ByteCounter()
-        let stats = TransferStats()
         let retries = SessionRetries(options: options, logger: logger, stats: stats, start: start)
         let (last, retried) = try await retries.run { endpoint, announced in
             summary.server = endpoint.description
@@ -121,6 +122,7 @@ public struct BackupClient: Sendable {
         let scan = try await SourceScanner(source: options.source).scan()
         summary.scanned = scan.fileCount
         summary.warnings = scan.warnings
+        summary.emptySource = scan.entries.isEmpty
         for warning in scan.warnings {
             logger.warning(
                 "skipped", metadata: ["path": "\(warning.path)", "reason": "\(warning.error?.message ?? "")"])

@@ -16,6 +16,9 @@ public struct BackupSummary: Codable, Sendable {
     public var deleted = 0
     /// Why requested deletions were not carried out, if they were not.
     public var deletionsSkipped: String?
+    /// The source folder held nothing at all (no file, no folder): with `--delete` the run refused to
+    /// delete anything and exits 66.
+    public var emptySource = false
     /// Bytes read and written on the TCP connections, framing included.
     public var bytesOnWire: Int64 = 0
     /// File content bytes sent (before compression).

@@ -4,6 +4,9 @@ public enum ClientExitCode: Int32 {
     case runtimeFailure = 1
     case someFilesFailed = 23
     case usage = 64
+    /// `--delete` with an empty source folder: the run deleted nothing (an unmounted disk looks like
+    /// this), and says so with a code of its own so that cron reports it.
+    case emptySourceRefused = 66
     case noServer = 69
     case alreadyRunning = 73
     case connectionLost = 75

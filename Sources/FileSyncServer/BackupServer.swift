@@ -37,7 +37,11 @@ public struct BackupServer: Service {
             throw FileSyncError(.internalError, "the listening socket has no address")
         }
         // A process-wide change, made once: every session holds unnamed files within this limit.
-        let commitPolicy = CommitPolicy(settings: settings, openFiles: CommitPolicy.raiseOpenFileLimit())
+        let limit = CommitPolicy.raiseOpenFileLimit()
+        let hard = limit.hard == Int.max ? "unlimited" : "\(limit.hard)"
+        // The e2e tests read this line.
+        logger.info("open-file limit: \(limit.current) (hard limit \(hard); it was \(limit.before))")
+        let commitPolicy = CommitPolicy(settings: settings, openFiles: limit.current)
         return BackupServer(
             settings: settings, logger: logger, address: address, listener: listener, recovery: recovery,
             queue: SessionQueue(maxWaiting: settings.maxWaitingClients), commitPolicy: commitPolicy,

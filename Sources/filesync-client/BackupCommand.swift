@@ -90,9 +90,14 @@ struct BackupCommand: AsyncParsableCommand {
         let client = BackupClient(options: options, logger: logger)
         let json = self.json
         guard loop else {
-            let summary = try await client.run()
+            // A single run stopped by a signal says what the server keeps (a loop stops gracefully).
+            let current = StopSignals.CurrentRun()
+            let stop = StopSignals { current.stopReport }
+            defer { withExtendedLifetime(stop) {} }
+            let summary = try await client.run(stats: current.begin())
             Self.report(summary, json: json)
-            return summary.failed.isEmpty ? .success : .someFilesFailed
+            if !summary.failed.isEmpty { return .someFilesFailed }
+            return delete && summary.emptySource ? .emptySourceRefused : .success
         }
         try await BackupLoop.serve(BackupLoop(client: client, logger: logger) { Self.report($0, json: json) })
         return .success
@@ -142,6 +147,9 @@ struct BackupCommand: AsyncParsableCommand {
         if summary.retries > 0 {
             line += "; \(summary.retries) retries, \(bytes(summary.bytesResumed)) resumed, "
             line += "\(bytes(summary.bytesResent)) resent"
+        } else if summary.bytesResumed > 0 {
+            // Continued from what a run stopped before left on the server.
+            line += "; \(bytes(summary.bytesResumed)) resumed"
         }
         if summary.bytesDeduplicated > 0 {
             line += "; \(bytes(summary.bytesDeduplicated)) already on the server"

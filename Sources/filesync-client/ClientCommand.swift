@@ -27,12 +27,14 @@ struct ClientCommand: AsyncParsableCommand {
           1   refused by the server, or another failure
           23  some files failed (the rest is stored)
           64  usage or configuration error
+          66  --delete with an empty source folder: nothing was deleted (is the disk mounted?)
           69  no server found
           73  another backup of this source is running
           75  connection lost after the retries
           76  TLS failed: the server's fingerprint changed, or one side runs without TLS
           77  authentication failed: wrong secret, or the server could not prove it knows it
           78  the client id is bound to another client's key on the server
+          130 stopped by SIGINT (Ctrl-C), 143 by SIGTERM: it says what the server kept for the next run
         """
 
     static func fail(_ message: String) {

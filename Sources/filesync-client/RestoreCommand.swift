@@ -91,6 +91,9 @@ struct RestoreCommand: AsyncParsableCommand {
             line += "\(summary.failed.count) failed; \(SnapshotsClient.byteCount(summary.bytesReceived)) received"
             if summary.bytesReused > 0 { line += ", \(SnapshotsClient.byteCount(summary.bytesReused)) reused" }
             line += " in \(String(format: "%.2f", summary.seconds)) s from snapshot \(summary.snapshot ?? "?")"
+            if let failed = summary.snapshotFailed, failed > 0 {
+                line += " (a partial snapshot: \(failed) file\(failed == 1 ? "" : "s") of that backup failed)"
+            }
             print(line)
         }
         fflush(nil)

@@ -11,7 +11,9 @@ struct SnapshotsCommand: AsyncParsableCommand {
         abstract: "List the snapshots the server keeps of this client, newest last.",
         discussion: """
             One line per snapshot: id, local time, files, bytes, +added ~changed -deleted since the
-            previous one, and "protected: reason" when retention keeps it whatever the policy.
+            previous one, "protected: reason" when retention keeps it whatever the policy, and
+            "partial: N files failed" for the snapshot of a run that did not store every file (it
+            holds what that run stored; it can be restored like any other).
 
             Exit codes:
               0   success

@@ -14,7 +14,11 @@ struct PruneCommand: ParsableCommand {
             """)
 
     @Option(help: "The server's storage folder (default: the root in the saved config).") var root: String?
-    @Option(help: "Config file to read the root from (default: $XDG_CONFIG_HOME/filesync/server.json).")
+    @Option(
+        help: """
+            Config file to read the root and the retention counts from \
+            (default: $XDG_CONFIG_HOME/filesync/server.json).
+            """)
     var config: String?
     @Option(help: "Only this client's history.") var id: String?
     @Flag(help: "Show what would be forgotten and reclaimed; change nothing.") var dryRun = false
@@ -24,8 +28,11 @@ struct PruneCommand: ParsableCommand {
 
     func run() throws {
         let root = try AdministrationRoot.resolve(root, config: config)
+        // The counts saved by the setup (those `serve` applies after each session), under the flags.
+        let saved = try AdministrationRoot.savedSettings(config: config)?.retention.map(RetentionPolicy.init(counts:))
         let summaries = try HistoryAdministration.prune(
-            root: root, id: id, policy: retention.policy, dryRun: dryRun, liftProtection: liftProtection)
+            root: root, id: id, policy: retention.policy(over: saved ?? .defaults), dryRun: dryRun,
+            liftProtection: liftProtection)
         for summary in summaries {
             let verb = dryRun ? "would forget" : "forgot"
             print(
@@ -63,10 +70,14 @@ struct CheckCommand: ParsableCommand {
 enum AdministrationRoot {
     static func resolve(_ root: String?, config: String?) throws -> String {
         if let root { return root }
-        let path = config ?? SavedSettings.defaultPath
-        guard let saved = try SavedSettings.load(from: path), let root = saved.root else {
-            throw ValidationError("no --root given and no root saved in \(path)")
+        guard let saved = try savedSettings(config: config), let root = saved.root else {
+            throw ValidationError("no --root given and no root saved in \(config ?? SavedSettings.defaultPath)")
         }
         return root
+    }
+
+    /// The saved config (`config`, or the default path); `nil` when there is none.
+    static func savedSettings(config: String?) throws -> SavedSettings? {
+        try SavedSettings.load(from: config ?? SavedSettings.defaultPath)
     }
 }

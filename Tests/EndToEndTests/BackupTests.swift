@@ -98,10 +98,13 @@ extension EndToEnd {
             let empty = try work.subfolder("empty")
             let emptyRun = try runClient(
                 ["--source", empty, "--id", "w"] + server.connect + ["--delete", "--json"], in: work)
-            #expect(emptyRun.status == 0, "\(emptyRun.stderr)")
+            // Refused, and said so with an exit code of its own that cron reports (not 0, not 23).
+            #expect(emptyRun.status == 66, "\(emptyRun.stderr)")
             #expect(try emptyRun.json()["deleted"] as? Int == 0)
             #expect(emptyRun.stderr.contains("empty"), "\(emptyRun.stderr)")
             #expect(try TreeSnapshot(of: root + "/w") == before)
+            // Without --delete there is nothing to refuse: an empty source is a normal run.
+            #expect(try runClient(["--source", empty, "--id", "w"] + server.connect, in: work).status == 0)
 
             let missing = try runClient(
                 ["--source", work.path + "/no-such-folder", "--id", "w"] + server.connect + ["--delete"],

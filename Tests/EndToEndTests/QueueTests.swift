@@ -1,5 +1,10 @@
+import FileSyncCore
 import Foundation
 import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 extension EndToEnd {
     @Suite("Queue") struct QueueTests {
@@ -89,5 +94,61 @@ extension EndToEnd {
             // The silent connection was closed by the server.
             #expect(try silent.receive() == nil)
         }
+    }
+}
+
+extension EndToEnd.QueueTests {
+    @Test("an active client trickling a frame a byte a second cannot hold the queue past --idle-timeout")
+    func tricklingClientIsDropped() throws {
+        let work = try TemporaryDirectory("trickle")
+        let root = try work.subfolder("root")
+        let server = try ServerProcess(root: root, in: work, tls: false, extra: ["--idle-timeout", "2s"])
+        let trickler = try RawConnection(port: server.port)
+        try trickler.authenticate(id: "trickler", server: server, folder: work)
+        guard case .ready? = try trickler.receive() else { throw TestFailure("not ready") }
+
+        let source = try work.subfolder("source")
+        try SampleTree.write(Array("data".utf8), to: source + "/a.txt")
+        let started = Date()
+        let patient = try Command(Harness.client, ["--source", source, "--id", "patient"] + server.connect, in: work)
+        // A control frame of 1,000 bytes, its bytes sent one a second: bytes keep coming, a frame never
+        // completes. The loop ends when the server has closed the connection (a send fails), or after
+        // 40 s, which would hold the patient client that long.
+        let frame: [UInt8] = [0x00, 0x00, 0x03, 0xEA, 0x01, 0x00] + Array(repeating: UInt8(ascii: " "), count: 998)
+        var sent = 0
+        while sent < 40, (try? trickler.sendRaw([frame[sent]])) != nil {
+            sent += 1
+            sleep(1)
+        }
+        let result = patient.wait(timeout: 60)
+        let waited = Date().timeIntervalSince(started)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(sent < 10, "the trickling connection stayed open for \(sent) s")
+        #expect(waited < 15, "the next client waited \(waited) s")
+        #expect(server.log.contains(/silent=2 s .*closing a silent connection/), "\(server.log)")
+        #expect(FileManager.default.fileExists(atPath: root + "/patient/a.txt"))
+    }
+}
+
+extension EndToEnd.QueueTests {
+    @Test("a client refused for a full queue is told when to come back: retryAfterSeconds within 1 ... 600")
+    func queueFullCarriesAHint() throws {
+        let work = try TemporaryDirectory("queue-full")
+        let root = try work.subfolder("root")
+        let server = try ServerProcess(root: root, in: work, tls: false, extra: ["--max-queue", "1"])
+        let active = try RawConnection(port: server.port)
+        try active.authenticate(id: "active", server: server, folder: work)
+        guard case .ready? = try active.receive() else { throw TestFailure("not ready") }
+        let waiting = try RawConnection(port: server.port)
+        try waiting.authenticate(id: "waiting", server: server, folder: work)
+        guard case .queued? = try waiting.receive() else { throw TestFailure("not queued") }
+        let refused = try RawConnection(port: server.port)
+        try refused.authenticate(id: "refused", server: server, folder: work)
+        guard case .error(let error)? = try refused.receive() else { throw TestFailure("not refused") }
+        #expect(error.code == FileSyncError.Code.queueFull.rawValue)
+        let hint = try #require(error.retryAfterSeconds, "no hint: \(error)")
+        // No session has ended yet: the active one is expected to take the default 30 s turn.
+        #expect(hint >= 5 && hint <= 30, "\(hint)")
+        withExtendedLifetime((active, waiting)) {}
     }
 }

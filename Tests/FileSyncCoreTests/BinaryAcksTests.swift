@@ -58,6 +58,27 @@ struct BinaryAcksTests {
                     ]))
     }
 
+    @Test("the server's acknowledgement of the example of Protocol.md encodes to exactly its bytes")
+    func protocolExampleEncodes() throws {
+        // docs/a.txt (entry 1) stored, b.bin (entry 4) failed.
+        let failure = ErrorMessage(code: "checksumMismatch", message: "SHA-256 mismatch")
+        let acks = BinaryAcks.acks(for: [
+            (entry: 1, result: FileResult(path: "docs/a.txt")),
+            (entry: 4, result: FileResult(path: "b.bin", error: failure)),
+        ])
+        try #require(acks.count == 1)
+        var wire = ByteBuffer()
+        wire.writeFrame(Frame(kind: .ack, payload: BinaryAcks.encode(acks[0])))
+        let expected: [UInt8] = [
+            0x00, 0x00, 0x00, 0x39, 0x08, 0x00,
+            0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01,
+            0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x04,
+            0x10, 0x63, 0x68, 0x65, 0x63, 0x6B, 0x73, 0x75, 0x6D, 0x4D, 0x69, 0x73, 0x6D, 0x61, 0x74, 0x63, 0x68,
+            0x00, 0x10, 0x53, 0x48, 0x41, 0x2D, 0x32, 0x35, 0x36, 0x20, 0x6D, 0x69, 0x73, 0x6D, 0x61, 0x74, 0x63, 0x68,
+        ]
+        #expect(Array(wire.readableBytesView) == expected)
+    }
+
     @Test(
         "malformed ack frames are refused",
         arguments: [

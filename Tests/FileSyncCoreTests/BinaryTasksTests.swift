@@ -87,6 +87,32 @@ struct BinaryTasksTests {
                     rejected: [.init(entry: 3, message: "the server holds a folder here")], final: true))
     }
 
+    @Test("the server's tasks for the example of Protocol.md encode to exactly its bytes, frame header included")
+    func protocolExampleEncodes() throws {
+        // The manifest docs (0, a folder), docs/a.txt (1), docs/b.txt (2), pics (3), c.bin (4).
+        let parts = BinaryTasks.parts(
+            tasks: [
+                (1, TransferTask(path: "docs/a.txt")), (2, TransferTask(path: "docs/b.txt")),
+                (4, TransferTask(path: "c.bin")),
+            ],
+            rejected: [.init(entry: 3, message: "the server holds a folder here")])
+        try #require(parts.count == 1)
+        var wire = ByteBuffer()
+        wire.writeFrame(Frame(kind: .tasks, payload: BinaryTasks.encode(parts[0])))
+        let expected: [UInt8] =
+            [
+                0x00, 0x00, 0x00, 0x41, 0x07, 0x00,
+                0x01, 0x00, 0x00, 0x00, 0x02,
+                0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x02,
+                0x00, 0x00, 0x00, 0x00, 0x04, 0x00, 0x00, 0x00, 0x01,
+                0x00, 0x00, 0x00, 0x01,
+                0x00, 0x00, 0x00, 0x03, 0x00, 0x1E,
+                0x74, 0x68, 0x65, 0x20, 0x73, 0x65, 0x72, 0x76, 0x65, 0x72, 0x20, 0x68, 0x6F, 0x6C, 0x64, 0x73,
+                0x20, 0x61, 0x20, 0x66, 0x6F, 0x6C, 0x64, 0x65, 0x72, 0x20, 0x68, 0x65, 0x72, 0x65,
+            ]
+        #expect(Array(wire.readableBytesView) == expected)
+    }
+
     @Test("a long rejection message is cut on a character boundary")
     func longMessage() throws {
         let message = String(repeating: "é", count: 600)  // 1,200 bytes

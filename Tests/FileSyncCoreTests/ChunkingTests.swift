@@ -1,7 +1,8 @@
-import FileSyncCore
 import NIOCore
 import TestSupport
 import Testing
+
+@testable import FileSyncCore
 
 @Suite("Chunking") struct ChunkingTests {
     static func lengths(_ bytes: [UInt8], _ cutter: ChunkCutter = .standard) -> [Int] {
@@ -103,5 +104,39 @@ import Testing
         #expect(digest.length == 5 && digest.count == 1)
         #expect(
             entry.hash.description == "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824")
+    }
+}
+
+extension ChunkingTests {
+    /// The input of the chunker's test vector (Protocol.md §5.7): 3,000,000 bytes, byte n the top
+    /// 8 bits of x(n+1), x(0) = 0, x(k+1) = x(k) × 6364136223846793005 + 1442695040888963407 mod 2^64,
+    /// for n < 2,000,000; zeros after.
+    static func vectorInput() -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: 3_000_000)
+        var x: UInt64 = 0
+        for index in 0..<2_000_000 {
+            x = x &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            bytes[index] = UInt8(x >> 56)
+        }
+        return bytes
+    }
+
+    @Test("the v1 chunker (chunkerV1) has the parameters, gear table and cut points of the vector in Protocol.md §5.7")
+    func chunkerV1Vector() {
+        let cutter = ChunkCutter.standard
+        #expect((cutter.minSize, cutter.averageSize, cutter.maxSize) == (65_536, 131_072, 524_288))
+        #expect(ChunkCutter.gear.count == 256)
+        #expect(ChunkCutter.gear[0] == 0x12bb_6f59_8cbb_8d20)
+        #expect(ChunkCutter.gear[1] == 0x104a_27fa_01cb_59cb)
+        #expect(ChunkCutter.gear[255] == 0x85d6_cbca_9216_0ce8)
+        let input = Self.vectorInput()
+        #expect(
+            input.withUnsafeBytes { ChunkHash(of: $0) }.description
+                == "bc904628e89440c65cb5061a635dc18fdc17ccdf532de8de19b570c80931d7ab")
+        #expect(
+            Self.lengths(input) == [
+                143_256, 150_173, 146_084, 109_360, 258_677, 78_945, 132_828, 106_957, 213_848, 204_133, 141_846,
+                90_619, 148_676, 524_288, 524_288, 26_022,
+            ])
     }
 }

@@ -1,5 +1,6 @@
 import FileSyncCore
 import Foundation
+import NIOCore
 import Testing
 
 @Suite("History messages (Protocol.md §11)") struct HistoryMessageTests {
@@ -48,5 +49,52 @@ import Testing
             return
         }
         #expect(body.session == nil)
+    }
+}
+
+extension HistoryMessageTests {
+    /// A snapshot description as a client built before `failed` existed declares it.
+    private struct OldDescription: Decodable, Equatable {
+        var id: String
+        var time: Int64
+        var files: Int
+        var bytes: Int64
+        var added: Int
+        var changed: Int
+        var deleted: Int
+        var protected: String?
+    }
+
+    private struct OldSnapshots: Decodable {
+        var snapshots: [OldDescription]
+        var final: Bool
+    }
+
+    @Test("a partial snapshot's failed count travels; a client built before it still decodes the list")
+    func partialSnapshot() throws {
+        let partial = SnapshotDescription(
+            id: "20261201T090000Z-1a2b3c4d", time: 1_764_579_600, files: 2, bytes: 12, added: 3, changed: 0,
+            deleted: 0, failed: 4)
+        let message = Message.snapshots(Snapshots(snapshots: [partial], final: true))
+        let frame = try ControlMessageEncoder().frame(message)
+        #expect(try MessageDecoder().decode(frame) == message)
+        let json = String(buffer: frame.payload)
+        #expect(json.contains(#""failed":4"#), "\(json)")
+
+        let old = try JSONDecoder().decode(OldSnapshots.self, from: Data(json.utf8))
+        #expect(
+            old.snapshots == [
+                OldDescription(
+                    id: partial.id, time: partial.time, files: 2, bytes: 12, added: 3, changed: 0, deleted: 0)
+            ])
+        #expect(old.final)
+
+        // A complete snapshot carries no failed field, as every snapshot did before.
+        var complete = partial
+        complete.failed = nil
+        let completeJSON = String(
+            buffer: try ControlMessageEncoder().frame(.snapshots(Snapshots(snapshots: [complete], final: true))).payload
+        )
+        #expect(!completeJSON.contains("failed"), "\(completeJSON)")
     }
 }

@@ -69,3 +69,50 @@ struct MessageTests {
         #expect(error?.code == .unexpectedMessage)
     }
 }
+
+extension MessageTests {
+    /// ERROR as a client built before `retryAfterSeconds` declares it.
+    private struct OldError: Decodable, Equatable {
+        var code: String
+        var message: String
+    }
+
+    @Test("ERROR's retryAfterSeconds travels when set, is absent otherwise, and an older client still decodes ERROR")
+    func retryAfterHint() throws {
+        let hinted = Message.error(ErrorMessage(code: "queueFull", message: "try later", retryAfterSeconds: 30))
+        let frame = try ControlMessageEncoder().frame(hinted)
+        let json = String(buffer: frame.payload)
+        #expect(json.contains(#""retryAfterSeconds":30"#), "\(json)")
+        #expect(try MessageDecoder().decode(frame) == hinted)
+        #expect(
+            try JSONDecoder().decode(OldError.self, from: Data(json.utf8))
+                == OldError(code: "queueFull", message: "try later"))
+
+        let plain = String(
+            buffer: try ControlMessageEncoder().frame(.error(ErrorMessage(code: "queueFull", message: "x"))).payload)
+        #expect(!plain.contains("retryAfterSeconds"), "\(plain)")
+        guard
+            case .error(let decoded) = try MessageDecoder().decode(
+                Frame(kind: .control, payload: ByteBuffer(string: plain)))
+        else {
+            Issue.record("not an ERROR")
+            return
+        }
+        #expect(decoded.retryAfterSeconds == nil)
+        // A file's failure in FILE_ACK carries no hint.
+        let ack = String(
+            buffer: try ControlMessageEncoder().frame(
+                .fileAck(
+                    FileAck(files: [FileResult(path: "a", error: ErrorMessage(code: "storageFailed", message: "disk"))])
+                )
+            ).payload)
+        #expect(!ack.contains("retryAfterSeconds"))
+    }
+
+    @Test("a server's hint is held to 1 ... 600 seconds")
+    func retryBounds() {
+        #expect(FileSyncError(.queueFull, "x").retrying(after: 0).retryAfterSeconds == 1)
+        #expect(FileSyncError(.queueFull, "x").retrying(after: 45).retryAfterSeconds == 45)
+        #expect(ErrorMessage(FileSyncError(.serverBusy, "x").retrying(after: 9_999)).retryAfterSeconds == 600)
+    }
+}

@@ -30,3 +30,21 @@ import Testing
         #expect(await queue.position(of: third) == 0)
     }
 }
+
+extension SessionQueueTests {
+    @Test("the hint for a full queue: what is left of the expected turn (30 s before any has ended), at least 5 s")
+    func retryHint() async {
+        let queue = SessionQueue(maxWaiting: 1)
+        #expect(await queue.retryHint() == 30)
+        guard case .start(let first) = await queue.enqueue() else {
+            Issue.record("the first ticket must start")
+            return
+        }
+        let now = ContinuousClock.now
+        #expect(await queue.retryHint(now: now + .seconds(10)) == 20)
+        #expect(await queue.retryHint(now: now + .seconds(100)) == 5)
+        // A turn that took next to nothing: the next is expected to be as short, so the floor.
+        await queue.leave(first)
+        #expect(await queue.retryHint() == 5)
+    }
+}

@@ -27,6 +27,12 @@ int filesync_link_unnamed(int fd, int dirfd, const char *name);
 /// soft limit now in force, or -1.
 long filesync_raise_open_file_limit(long wanted);
 
+/// Raises the soft limit on open files to the hard limit (or, where the kernel refuses that, such as
+/// an unlimited hard limit, to 1,048,576 if that is higher). Sets `*before` and `*hard` to the soft
+/// limit found and the hard limit (LONG_MAX for unlimited); returns the soft limit now in force,
+/// or -1.
+long filesync_raise_open_file_limit_to_hard(long *before, long *hard);
+
 /// Starts writing back the dirty pages of `fd` in `offset ..< offset + length` without waiting
 /// (`sync_file_range` with `SYNC_FILE_RANGE_WRITE`), so that a later `fdatasync` has little left
 /// to wait for. Returns 0, or -1 with errno set.

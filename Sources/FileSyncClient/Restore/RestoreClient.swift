@@ -66,6 +66,7 @@ public struct RestoreClient {
             if summary.complete { folder.removeState() }
         }
         summary.snapshot = snapshot.id
+        summary.snapshotFailed = snapshot.failed
         summary.seconds = Date().timeIntervalSince(started)
         return summary
     }

@@ -4,6 +4,8 @@ import FileSyncCore
 public struct RestoreSummary: Codable, Sendable, Equatable {
     /// The snapshot restored.
     public var snapshot: String?
+    /// Set when that snapshot is partial: files its backup run failed to store.
+    public var snapshotFailed: Int?
     /// Entries the snapshot listed under the requested paths.
     public var listed = 0
     /// Files received and put in place.

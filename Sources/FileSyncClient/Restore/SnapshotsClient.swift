@@ -25,7 +25,8 @@ public enum SnapshotsClient {
 
 extension SnapshotsClient {
     /// The human line of one snapshot: id, local time, files, bytes, `+added ~changed -deleted`,
-    /// and `protected: reason` when retention keeps it regardless.
+    /// `protected: reason` when retention keeps it regardless, and `partial: N files failed` for the
+    /// snapshot of a run that did not store every file.
     public static func line(_ snapshot: SnapshotDescription, timeZone: TimeZone = .current) -> String {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
@@ -35,6 +36,9 @@ extension SnapshotsClient {
         var line = "\(snapshot.id)  \(time)  \(snapshot.files) files  \(byteCount(snapshot.bytes))  "
         line += "+\(snapshot.added) ~\(snapshot.changed) -\(snapshot.deleted)"
         if let reason = snapshot.protected { line += "  protected: \(reason)" }
+        if let failed = snapshot.failed, failed > 0 {
+            line += "  partial: \(failed) file\(failed == 1 ? "" : "s") failed"
+        }
         return line
     }
 

@@ -56,6 +56,7 @@ extension ClientSession {
         let ready = try await awaitReady(&events, channel: link.channel)
         let features = SessionFeatures.negotiate(client: offered, server: ready.capabilities)
         stats.ready()
+        stats.negotiated(resume: features.contains(.resume))
         logger.info(
             "session ready",
             metadata: [

@@ -19,6 +19,8 @@ extension FileSender {
         _ entry: ManifestEntry, fd: Int32, before: stat, kind: TransferTask.Kind, round: ChunkRound
     ) async throws -> Outcome {
         try await append(frames.header(entry, transfer: kind))
+        stats.started(entry.path, at: 0, counting: kind == .chunked)
+        defer { stats.finished() }
         var reader = ChunkReader(
             fd: fd, fingerprint: chunkCache?.fingerprint, previous: chunkCache?.memo(for: entry.path) ?? [])
         var digest = ChunkListDigest()

@@ -113,6 +113,8 @@ struct FileSender {
             }
         }
         try await append(frames.header(entry, offset: start > 0 ? start : nil))
+        stats.started(entry.path, at: start)
+        defer { stats.finished() }
         var remaining = entry.size - start
         var trial = TransferFrames.CompressionTrial(compressor: frames.compressor)
         while remaining > 0 {

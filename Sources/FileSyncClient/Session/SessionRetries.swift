@@ -35,7 +35,7 @@ struct SessionRetries {
                 // failures without progress wait longer and longer.
                 failuresWithoutProgress = stats.sessionsReady > readyBefore ? 1 : failuresWithoutProgress + 1
                 readyBefore = stats.sessionsReady
-                let delay = Self.backoff(attempt: failuresWithoutProgress, first: options.retryWait)
+                let delay = Self.delay(after: error, failures: failuresWithoutProgress, first: options.retryWait)
                 let outOfTime = options.retryFor.map { clock.now + delay > start + $0 } ?? false
                 guard attempts <= options.retries, !outOfTime else {
                     if case BackupFailure.noServer = error { throw error }
@@ -102,6 +102,17 @@ struct SessionRetries {
             // NIO connection and socket errors: refused, reset, closed, connect timeout.
             return error is ChannelError || error is IOError || "\(type(of: error))".contains("Connect")
         }
+    }
+
+    /// The wait before the next attempt: the server's `retryAfterSeconds` when its refusal gave one
+    /// (held to 1 ... 600 s, plus up to 10% so that clients told alike do not all come back at
+    /// once), else ``backoff(attempt:first:)``.
+    static func delay(after error: any Error, failures: Int, first: Duration) -> Duration {
+        if let refusal = error as? ServerRefusal, let hint = refusal.error.retryAfterSeconds {
+            let seconds = Double(ErrorMessage.boundedRetry(hint))
+            return .milliseconds(Int(seconds * Double.random(in: 1.0...1.1) * 1000))
+        }
+        return backoff(attempt: failures, first: first)
     }
 
     /// Exponential backoff from `first`, doubling per attempt, capped at 60 s, with ±25% jitter.

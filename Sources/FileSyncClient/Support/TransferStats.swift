@@ -13,6 +13,17 @@ public final class TransferStats: Sendable {
         /// The furthest offset sent of each of the files sent last, in the order first sent.
         var sentUpTo: [String: Int64] = [:]
         var sentOrder: [String] = []
+        var inFlight: InFlight?
+        var resumeInForce = false
+    }
+
+    /// The file being sent as a partial the server keeps if the session breaks (a stream or a
+    /// chunked transfer; not a file frame, which is all or nothing).
+    public struct InFlight: Sendable, Equatable {
+        public var path: String
+        /// Bytes of the file from its start that have gone out: the resumed offset and what followed.
+        /// `nil` for a delta transfer, whose partial also holds chunks the server copied itself.
+        public var sent: Int64?
     }
 
     /// How many of the files sent last are remembered to tell a resend: a cut loses only what was
@@ -44,6 +55,7 @@ public final class TransferStats: Sendable {
     func sent(_ count: Int, of path: String, at offset: Int64) {
         values.withLock { values in
             values.contentBytesSent += Int64(count)
+            if let sent = values.inFlight?.sent { values.inFlight?.sent = sent + Int64(count) }
             let end = offset + Int64(count)
             if let upTo = values.sentUpTo[path] {
                 values.bytesResent += max(0, min(upTo, end) - offset)
@@ -57,6 +69,33 @@ public final class TransferStats: Sendable {
                 values.sentOrder.removeFirst(Self.filesRemembered)
             }
         }
+    }
+
+    /// The session in force keeps partial files (`resume`), or not.
+    func negotiated(resume: Bool) { values.withLock { $0.resumeInForce = resume } }
+
+    /// A file's transfer began at `offset` (a resume); `counting` its bytes from there, or not (delta).
+    func started(_ path: String, at offset: Int64, counting: Bool = true) {
+        values.withLock { $0.inFlight = InFlight(path: path, sent: counting ? offset : nil) }
+    }
+
+    /// The file's transfer ended (FILE_END or FILE_ABORT is on its way).
+    func finished() { values.withLock { $0.inFlight = nil } }
+
+    /// The file being sent now, if any.
+    public var inFlight: InFlight? { values.withLock { $0.inFlight } }
+
+    /// What a run stopped at this moment leaves on the server, said in one line.
+    public var stopReport: String {
+        let (file, resume) = values.withLock { ($0.inFlight, $0.resumeInForce) }
+        guard let file else { return "stopped: what the server acknowledged is stored; the rest goes next run" }
+        guard resume else {
+            return "stopped: \(file.path) was being sent; this server keeps no partial files, it goes again next run"
+        }
+        guard let sent = file.sent, sent > 0 else {
+            return "stopped: part of \(file.path) may be kept on the server, resumed next run"
+        }
+        return "stopped: about \(SnapshotsClient.byteCount(sent)) of \(file.path) kept on the server, resumed next run"
     }
 
     func resumed(_ count: Int64) {

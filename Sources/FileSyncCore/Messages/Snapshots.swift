@@ -13,10 +13,13 @@ public struct SnapshotDescription: Codable, Sendable, Equatable {
     public var deleted: Int
     /// Why retention keeps this snapshot whatever the policy says, if it does.
     public var protected: String?
+    /// Set on a **partial** snapshot: files its backup run failed to store (the snapshot holds what
+    /// was stored, the previous version or nothing for those). Absent (`nil`) for a complete run.
+    public var failed: Int?
 
     public init(
         id: String, time: Int64, files: Int, bytes: Int64, added: Int, changed: Int, deleted: Int,
-        protected: String? = nil
+        protected: String? = nil, failed: Int? = nil
     ) {
         self.id = id
         self.time = time
@@ -26,6 +29,7 @@ public struct SnapshotDescription: Codable, Sendable, Equatable {
         self.changed = changed
         self.deleted = deleted
         self.protected = protected
+        self.failed = failed
     }
 }
 

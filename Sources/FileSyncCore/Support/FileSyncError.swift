@@ -66,6 +66,9 @@ public struct FileSyncError: Error, Sendable, Equatable, CustomStringConvertible
     public var message: String
     /// The system's cause, when the failure came from a system call; never sent on the wire.
     public var cause: Cause?
+    /// For an error a client retries: when the server expects a retry to succeed, in seconds
+    /// (`ERROR.retryAfterSeconds`, Protocol.md §4).
+    public var retryAfterSeconds: Int?
 
     public init(_ code: Code, _ message: String, cause: Cause? = nil) {
         self.code = code
@@ -76,6 +79,13 @@ public struct FileSyncError: Error, Sendable, Equatable, CustomStringConvertible
     /// The `errno` value of a failed system call, when that is the ``cause``.
     public var errnoValue: Int32? {
         if case .errno(let value) = cause { value } else { nil }
+    }
+
+    /// This error with the hint that a retry may succeed after `seconds` (held to 1 ... 600).
+    public func retrying(after seconds: Int) -> FileSyncError {
+        var error = self
+        error.retryAfterSeconds = ErrorMessage.boundedRetry(seconds)
+        return error
     }
 
     public var description: String { "\(message) [\(code)]" }

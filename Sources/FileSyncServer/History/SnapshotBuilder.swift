@@ -45,8 +45,10 @@ struct SnapshotBuilder {
 
     /// Walks the plain tree, writes the new tree objects and then the snapshot file, durably.
     ///
-    /// - Parameter now: the snapshot's time; the server's clock (``HistoryClock``), never a client's.
-    func build(now: Date = HistoryClock.now()) throws -> Result {
+    /// - Parameters:
+    ///   - now: the snapshot's time; the server's clock (``HistoryClock``), never a client's.
+    ///   - failed: files the run failed to store; more than 0 records the snapshot as partial.
+    func build(now: Date = HistoryClock.now(), failed: Int = 0) throws -> Result {
         let existing = try store.snapshots().records
         let previous = existing.last
         let previousRoot = try previous?.rootTreeHash.map { try store.tree($0) }
@@ -60,7 +62,7 @@ struct SnapshotBuilder {
             id: SnapshotRecord.makeID(at: now), sequence: (previous?.sequence ?? 0) + 1,
             time: SnapshotRecord.format(now), rootTree: rootHash.description, files: counts.files,
             bytes: counts.bytes, added: counts.added, changed: counts.changed, deleted: counts.deleted,
-            complete: true, protected: nil)
+            complete: true, protected: nil, failed: failed > 0 ? failed : nil)
         try store.write(record)
         return Result(
             record: record, filesRead: counts.filesRead, bytesRead: counts.bytesRead,

@@ -21,10 +21,14 @@ struct SnapshotRecord: Codable, Sendable, Equatable {
     var added: Int
     var changed: Int
     var deleted: Int
-    /// Always `true` in a snapshot file: a run that failed records none.
+    /// Always `true` in a snapshot file (one that says otherwise is not read): the record is whole.
+    /// Whether the run stored every file is ``failed``'s to say.
     var complete: Bool
     /// Why retention must keep this snapshot (see ``RetentionPolicy/protectionReason``), if it must.
     var protected: String?
+    /// Files the backup run failed to store (a partial snapshot); `nil` when it stored them all. A
+    /// run that did not reach its end (a lost connection, an error) records no snapshot at all.
+    var failed: Int?
 
     /// The time as a `Date`; the distant past when the field does not parse.
     var date: Date { Self.parse(time) ?? .distantPast }

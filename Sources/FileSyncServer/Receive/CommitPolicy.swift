@@ -14,10 +14,6 @@ struct CommitPolicy: Sendable, Equatable {
     static let eagerFiles = 256
     /// Batches of up to this many files are synced file by file rather than with `syncfs`.
     static let filesSyncedOneByOne = 16
-    /// The open-file limit the server asks for (within the hard limit), so that a commit batch of
-    /// small files can be held as unnamed files.
-    static let wantedOpenFiles = 65_536
-
     private(set) var pendingFiles = 0
     private(set) var pendingBytes: Int64 = 0
     private(set) var pendingUnnamed = 0
@@ -39,10 +35,23 @@ struct CommitPolicy: Sendable, Equatable {
             maxUnnamed: affordable >= 64 ? min(affordable, settings.commitBatchFiles) : 0)
     }
 
-    /// Raises the process's open-file limit towards ``wantedOpenFiles`` and returns it (-1 if it
-    /// cannot be read). A process-wide change: the server makes it once, at start.
-    static func raiseOpenFileLimit() -> Int {
-        Int(filesync_raise_open_file_limit(wantedOpenFiles))
+    /// The open-file limits at the server's start.
+    struct OpenFileLimit: Sendable, Equatable {
+        /// The soft limit now in force; -1 if it cannot be read.
+        var current: Int
+        var before: Int
+        /// `Int.max` when unlimited.
+        var hard: Int
+    }
+
+    /// Raises the process's open-file limit to its hard limit, so that as many connections (idle
+    /// ones included) and unnamed files of a commit batch as the administrator allows can be open
+    /// at once. A process-wide change: the server makes it once, at start.
+    static func raiseOpenFileLimit() -> OpenFileLimit {
+        var before = -1
+        var hard = -1
+        let current = filesync_raise_open_file_limit_to_hard(&before, &hard)
+        return OpenFileLimit(current: Int(current), before: before, hard: hard)
     }
 
     var hasPending: Bool { pendingFiles > 0 }

@@ -11,7 +11,9 @@ extension BackupSession {
         let ticket: QueueStateMachine.Ticket
         switch admission {
         case .rejected:
+            let hint = await queue.retryHint()
             throw FileSyncError(.queueFull, "\(settings.maxWaitingClients) clients are waiting already; try later")
+                .retrying(after: hint)
         case .start(let active):
             context.ticket = active
             return

@@ -28,6 +28,7 @@ struct BackupSession {
         var ticket: QueueStateMachine.Ticket?
         var committer: BatchCommitter?
         var completedHistory: ClientHistory?
+        var completedFailures = 0
         do {
             try await connection.executeThenClose { inbound, outbound in
                 var messages = inbound.makeAsyncIterator()
@@ -36,21 +37,23 @@ struct BackupSession {
                     try await serve(&messages, &context)
                 } catch let error as FileSyncError {
                     context.logger.warning("session ended", metadata: ["error": "\(error)"])
-                    if let frame = try? context.frame(.error(ErrorMessage(error))) { try? await outbound.write(frame) }
+                    if let frame = try? context.frame(.error(ErrorMessage(error.withRetryHint))) {
+                        try? await outbound.write(frame)
+                    }
                 } catch is CancellationError {
                     context.logger.info("session ended: connection closed")
                 } catch {
                     context.logger.warning("session ended", metadata: ["error": "\(error)"])
                 }
                 (ticket, committer, logger) = (context.ticket, context.committer, context.logger)
-                completedHistory = context.completedHistory
+                (completedHistory, completedFailures) = (context.completedHistory, context.completedFailures)
             }
         } catch {
             logger.debug("connection closed", metadata: ["error": "\(error)"])
         }
         // The client has gone; the next session waits for this one's resumed files to be cataloged.
         await committer?.readBack()?.run(logger: logger)
-        completedHistory?.recordSnapshot(policy: settings.retention, logger: logger)
+        completedHistory?.recordSnapshot(policy: settings.retention, failed: completedFailures, logger: logger)
         if let ticket { await queue.leave(ticket) }
     }
 
@@ -88,6 +91,7 @@ struct BackupSession {
         if hello.mirrorDeletions { try mirrorDeletions(&next, session, missing: receiver.missing, context: context) }
         try await context.send(.nextSync(next))
         context.completedHistory = session.history
+        context.completedFailures = next.failed + receiver.missing
         let seconds = (ContinuousClock.now - started).inSeconds
         // The e2e tests read this summary line (and the session-started one) from the log.
         context.logger.info(

@@ -12,6 +12,8 @@ struct SessionContext {
     /// Set once a backup completed (NEXT_SYNC sent), when the server keeps history: its snapshot is
     /// recorded after the connection closed, before the next session's turn.
     var completedHistory: ClientHistory?
+    /// Files that backup failed to store (failed, rejected or never sent): its snapshot is partial.
+    var completedFailures = 0
     /// Every control frame of the session is encoded here, within the control-frame limit.
     let encoder: ControlMessageEncoder
 

@@ -8,6 +8,10 @@ actor SessionQueue {
     private var machine: QueueStateMachine
     private var waiters: [QueueStateMachine.Ticket: CheckedContinuation<Void, any Error>] = [:]
     private var observers: [QueueStateMachine.Ticket: @Sendable (Int) -> Void] = [:]
+    /// When the active session got its turn, and how long turns took (the latest weigh most): what
+    /// ``retryHint(now:)`` estimates from.
+    private var activeSince: ContinuousClock.Instant?
+    private var averageTurn: Duration?
 
     init(maxWaiting: Int) {
         machine = QueueStateMachine(maxWaiting: maxWaiting)
@@ -15,7 +19,18 @@ actor SessionQueue {
 
     /// Takes a place in line.
     func enqueue() -> QueueStateMachine.Admission {
-        machine.enqueue()
+        let admission = machine.enqueue()
+        if case .start = admission { activeSince = .now }
+        return admission
+    }
+
+    /// Seconds after which a client refused for a full queue may find a place: one frees when the
+    /// active session ends, expected after the average turn so far (30 s before any has ended),
+    /// but not sooner than 5 s from now; within ``ErrorMessage/retryAfterRange``.
+    func retryHint(now: ContinuousClock.Instant = .now) -> Int {
+        let elapsed = activeSince.map { now - $0 } ?? .zero
+        let remaining = max((averageTurn ?? .seconds(30)) - elapsed, .seconds(5))
+        return ErrorMessage.boundedRetry(Int(remaining.inSeconds.rounded(.up)))
     }
 
     /// Suspends until `ticket` becomes active. `onPositionChange` is called with each new position.
@@ -45,7 +60,13 @@ actor SessionQueue {
 
     /// Releases `ticket`, active or waiting, and wakes whoever is next. Safe to call twice.
     func leave(_ ticket: QueueStateMachine.Ticket) {
+        if machine.position(of: ticket) == 0, let started = activeSince {
+            let turn = ContinuousClock.now - started
+            averageTurn = averageTurn.map { ($0 * 3 + turn) / 4 } ?? turn
+            activeSince = nil
+        }
         let departure = machine.leave(ticket)
+        if departure.promoted != nil { activeSince = .now }
         observers[ticket] = nil
         waiters.removeValue(forKey: ticket)?.resume(throwing: CancellationError())
         if let promoted = departure.promoted {

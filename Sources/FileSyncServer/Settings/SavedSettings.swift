@@ -2,6 +2,10 @@ import FileSyncCore
 import FileSyncSystem
 import Foundation
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The server's config file: the answers of the interactive setup, reused on every start.
 public struct SavedSettings: Codable, Sendable, Equatable {
     public var root: String?
@@ -62,10 +66,16 @@ public enum SettingValidation {
                 throw FileSyncError(.invalidSetting, "\(path) exists and is not a folder")
             }
         } else {
+            // The root is created 0700 (its parents as usual): other local users cannot read the
+            // clients' files, whose own modes are kept as the clients sent them.
+            let parent = URL(fileURLWithPath: path).deletingLastPathComponent().path
             do {
-                try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+                try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
             } catch {
-                throw FileSyncError(.invalidSetting, "cannot create \(path): \(error.localizedDescription)")
+                throw FileSyncError(.invalidSetting, "cannot create \(parent): \(error.localizedDescription)")
+            }
+            guard mkdir(path, 0o700) == 0 || errno == EEXIST else {
+                throw FileSyncError(.invalidSetting, "cannot create \(path): \(String(cString: strerror(errno)))")
             }
         }
         guard FileManager.default.isWritableFile(atPath: path) else {

@@ -34,7 +34,8 @@ final class ClientFolder {
     /// folder's name is durable only once its parent is synced.
     private(set) var parentsOfNewFolders: Set<[Substring]> = []
 
-    /// Opens (creating if needed) `<root>/<id>`. The root is the administrator's choice and may be a
+    /// Opens (creating if needed, mode 0700: only the server's user may enter it, whatever the
+    /// modes of the files inside) `<root>/<id>`. The root is the administrator's choice and may be a
     /// symlink; the client folder may not.
     init(root: String, id: ClientID) throws {
         self.id = id
@@ -42,7 +43,7 @@ final class ClientFolder {
         let rootFD = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard rootFD >= 0 else { throw FileSyncError.storage("open the storage folder", root) }
         defer { close(rootFD) }
-        if mkdirat(rootFD, id.string, 0o755) != 0 && errno != EEXIST {
+        if mkdirat(rootFD, id.string, 0o700) != 0 && errno != EEXIST {
             throw FileSyncError.storage("create the client folder", displayPath)
         }
         let fd = openat(rootFD, id.string, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)

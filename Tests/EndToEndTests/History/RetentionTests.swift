@@ -128,3 +128,42 @@ extension EndToEnd.RetentionTests {
         #expect(missing.stdout.contains("damaged"), "\(missing.stdout)")
     }
 }
+
+extension EndToEnd.RetentionTests {
+    @Test("prune applies the retention counts saved by the setup; a --keep-* flag still wins over them")
+    func pruneUsesSavedRetention() throws {
+        let work = try TemporaryDirectory("prune-saved")
+        let source = try work.subfolder("source")
+        let root = try work.subfolder("root")
+        try SampleTree.make(at: source, folders: 1, subfolders: 2, filesPerFolder: 4)
+        for index in 0..<3 {
+            try Self.backup(source, root: root, at: 1_796_083_200 + index * 3600, extra: [], work: work)
+        }
+        #expect(Self.snapshotIDs(root: root, id: "keep").count == 3)
+        // Saved after the backups, so that only prune reads it. The commands find it through
+        // XDG_CONFIG_HOME, as the setup's default path.
+        let saved = SavedConfig(root: root, retention: "1 0 0 0 0 0")
+        try saved.write(to: work.path + "/config/filesync/server.json")
+
+        let flagWins = try Command.run(Harness.server, ["prune", "--keep-last", "2"], in: work)
+        #expect(flagWins.status == 0, "\(flagWins.stderr)")
+        #expect(Self.snapshotIDs(root: root, id: "keep").count == 2, "\(flagWins.stdout)")
+
+        let savedCounts = try Command.run(Harness.server, ["prune"], in: work)
+        #expect(savedCounts.status == 0, "\(savedCounts.stderr)")
+        #expect(Self.snapshotIDs(root: root, id: "keep").count == 1, "\(savedCounts.stdout)")
+    }
+
+    /// The fields of the server's config file this test needs.
+    struct SavedConfig: Encodable {
+        var root: String
+        var retention: String
+
+        func write(to path: String) throws {
+            let url = URL(fileURLWithPath: path)
+            try FileManager.default.createDirectory(
+                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try JSONEncoder().encode(self).write(to: url)
+        }
+    }
+}

@@ -23,6 +23,13 @@ extension EndToEnd {
             let snapshots = try client.snapshots(id: "victim")
             #expect(snapshots.count == 2)
             let first = try #require(snapshots.first?["id"] as? String)
+            // The second run changed every file: the snapshot before it is kept whatever the policy,
+            // shown so in the list and said so in the server's log.
+            let reason = snapshots.first?["protected"] as? String
+            #expect(reason?.isEmpty == false, "the snapshot before the damage is not protected: \(snapshots)")
+            #expect(snapshots.last?["protected"] == nil, "\(snapshots)")
+            let warning = server.log.split(separator: "\n").first { $0.contains("protected from retention") }
+            #expect(warning?.contains("snapshot=\(first)") == true, "no log line names \(first): \(server.log)")
             let target = try work.subfolder("restored")
             let result = try client.restore(id: "victim", to: target, ["--snapshot", first])
             #expect(result.status == 0, "\(result.stderr)")

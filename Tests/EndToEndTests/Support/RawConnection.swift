@@ -60,15 +60,18 @@ final class RawConnection {
         return acks
     }
 
-    /// Sends `content` as one file frame (stored), claiming `sha256` (its real hash by default).
-    func sendWholeFile(_ path: String, _ content: [UInt8], size: Int64? = nil, sha256: ChunkHash? = nil) throws {
+    /// Sends `content` as one file frame (stored, unless `flags` say it is compressed), claiming
+    /// `sha256` (the hash of `content` by default).
+    func sendWholeFile(
+        _ path: String, _ content: [UInt8], size: Int64? = nil, sha256: ChunkHash? = nil, flags: Frame.Flags = []
+    ) throws {
         let payload = content.withUnsafeBytes {
             WholeFile.payload(
                 path: path, size: size ?? Int64(content.count), mtimeNs: 1, mode: 0o644,
                 sha256: sha256 ?? ChunkHash(of: $0), content: $0)
         }
         var out = ByteBuffer()
-        out.writeFrame(Frame(kind: .file, payload: payload))
+        out.writeFrame(Frame(kind: .file, flags: flags, payload: payload))
         try sendRaw(Array(out.readableBytesView))
     }
 

@@ -19,17 +19,20 @@ final class ServerProcess {
     /// - Parameters:
     ///   - tls: `false` runs the server with `--no-tls`, for tests that speak the protocol over a raw socket.
     ///   - port: a fixed port (to restart a server where clients pinned it); 0 picks any free port.
+    ///   - launcher: a command that runs the server (its executable and arguments, the server's path
+    ///     and arguments following), e.g. `prlimit` to start it with other limits; it must `exec` it.
     init(
         root: String, in folder: TemporaryDirectory, name: String = "test-server", tls: Bool = true, port: Int = 0,
-        extra: [String] = [], environment extraEnvironment: [String: String] = [:]
+        extra: [String] = [], environment extraEnvironment: [String: String] = [:], launcher: [String] = []
     ) throws {
         self.tls = tls
         self.root = root
         logURL = folder.url.appendingPathComponent("server-\(UUID().uuidString.prefix(6)).log")
         _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
-        process.executableURL = URL(fileURLWithPath: Harness.server)
+        process.executableURL = URL(fileURLWithPath: launcher.first ?? Harness.server)
         process.arguments =
-            [
+            (launcher.isEmpty ? [] : launcher.dropFirst() + [Harness.server])
+            + [
                 "--root", root, "--port", "\(port)", "--interval", "15m", "--name", name, "--listen", "127.0.0.1",
                 "--interface", "127.0.0.1", "--config", folder.path + "/config/filesync/server.json",
             ] + (tls ? [] : ["--no-tls"]) + extra

@@ -133,3 +133,16 @@ final class Counter: Sendable {
     var value: Int { count.withLock { $0 } }
     func add() { count.withLock { $0 += 1 } }
 }
+
+extension HistorySessionTests {
+    @Test("a partial snapshot's line says how many files its backup failed; a complete one's says nothing")
+    func partialSnapshotLine() throws {
+        let utc = try #require(TimeZone(identifier: "UTC"))
+        var partial = Self.snapshot
+        partial.failed = 2
+        #expect(SnapshotsClient.line(partial, timeZone: utc).hasSuffix("  partial: 2 files failed"))
+        partial.failed = 1
+        #expect(SnapshotsClient.line(partial, timeZone: utc).hasSuffix("  partial: 1 file failed"))
+        #expect(!SnapshotsClient.line(Self.snapshot, timeZone: utc).contains("partial"))
+    }
+}

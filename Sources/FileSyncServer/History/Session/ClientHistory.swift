@@ -23,15 +23,16 @@ struct ClientHistory: Sendable {
     /// The preserver to call before plain files change, or `nil` when no snapshot could need them.
     var preserver: Preserver? { hasSnapshots ? Preserver(store: store) : nil }
 
-    /// Records the snapshot of a completed backup, protects the last good one if this run changed
-    /// most files, and applies `policy`. Errors are logged: the backup itself has succeeded.
-    func recordSnapshot(policy: RetentionPolicy, logger: Logger) {
+    /// Records the snapshot of a backup that reached its end (marked partial when `failed` files of
+    /// it were not stored), protects the last good one if this run changed most files, and applies
+    /// `policy`. Errors are logged: the backup itself has succeeded.
+    func recordSnapshot(policy: RetentionPolicy, failed: Int, logger: Logger) {
         let started = ContinuousClock.now
         do {
-            let result = try SnapshotBuilder(store: store).build()
+            let result = try SnapshotBuilder(store: store).build(failed: failed)
             let record = result.record
             logger.info(
-                "snapshot recorded",
+                failed > 0 ? "partial snapshot recorded: \(failed) files of this run failed" : "snapshot recorded",
                 metadata: [
                     "snapshot": "\(record.id)", "files": "\(record.files)", "added": "\(record.added)",
                     "changed": "\(record.changed)", "deleted": "\(record.deleted)",

@@ -170,7 +170,7 @@ extension SnapshotRecord {
     var wireForm: SnapshotDescription {
         SnapshotDescription(
             id: id, time: Int64(date.timeIntervalSince1970), files: files, bytes: bytes, added: added,
-            changed: changed, deleted: deleted, protected: protected)
+            changed: changed, deleted: deleted, protected: protected, failed: failed)
     }
 }
 
