@@ -42,7 +42,11 @@ the wait4() rusage also covers the descendants a process waited for: rsync's
 daemon forks a child per connection, and that child's CPU-seconds and RSS are
 only in the daemon's figures once the daemon has reaped it, so the script waits
 for the daemon to have no children before stopping it. rsync's client forks
-too when it receives (a pull); it reaps its child before it exits.
+too when it receives (a pull); it reaps its child before it exits. A server's
+CPU-seconds count from the moment it listens (what its start took, read from
+/proc/PID/stat then, is subtracted) to its exit: filesync's server is stopped
+once it has used no CPU for 0.3 s after the client's exit, so the work a session
+leaves it (recording the snapshot) counts, and is shown apart too.
 """
 import argparse, concurrent.futures, contextlib, ctypes, dataclasses, hashlib, json, os, queue
 import random, re, select, shlex, shutil, signal, socket, statistics, subprocess, sys, tempfile
@@ -83,6 +87,7 @@ class Result:
     server_rss_kib: int
     client_cpu: float  # user + system seconds, incl. reaped children
     server_cpu: float
+    server_cpu_after: float | None = None  # filesync: of server_cpu, what came after the client's exit
 
     @property
     def cpu(self) -> float:
@@ -208,7 +213,7 @@ def ensure_private_netns() -> None:
         print("note: running in a private network and mount namespace (loopback only)")
     elif os.geteuid() == 0:
         inner = shlex.join([sys.executable, str(Path(__file__).resolve()), *sys.argv[1:]])
-        script = f"ip link set lo up && FILESYNC_BENCH_NETNS=1 exec {inner}"
+        script = f"ip link set lo up && FILESYNC_BENCH_NETNS={namespace_ids()} exec {inner}"
         sys.stdout.flush()
         os.execvp("unshare", ["unshare", "-n", "-m", "--propagation", "private", "sh", "-c", script])
     else:
@@ -411,6 +416,23 @@ def reap(pid: int) -> tuple[int, Usage]:
     return os.waitstatus_to_exitcode(status), Usage(ru.ru_maxrss, ru.ru_utime + ru.ru_stime)
 
 
+def cpu_so_far(pid: int) -> float:
+    """User + system seconds pid and the children it reaped have used so far (/proc/PID/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def settle(pid: int, quiet: float = 0.3, limit: float = 30.0) -> None:
+    """Wait until pid has used no CPU for `quiet` seconds: the server finishes what a session
+    left it (e.g. recording the snapshot) before it is stopped, so its CPU-seconds include that."""
+    deadline, last, still = time.monotonic() + limit, cpu_so_far(pid), 0.0
+    while still < quiet and time.monotonic() < deadline:
+        time.sleep(0.05)
+        now = cpu_so_far(pid)
+        still = still + 0.05 if now - last < 0.005 else 0.0
+        last = now
+
+
 def children(pid: int) -> list[int]:
     """The live (or not yet reaped) children of pid."""
     try:
@@ -461,7 +483,8 @@ def run_client(cmd: list[str], logs: Path) -> tuple[float, str, Usage]:
 
 
 def start_filesync_server(bin_dir: Path, dest_root: Path, work: Path, logs: Path, env: Env):
-    """Start filesync-server; return (pid, reader thread, 'host:port') once it is listening."""
+    """Start filesync-server; return (pid, reader thread, 'host:port', CPU-seconds its start took)
+    once it is listening."""
     cmd = [*env.prefix, str(bin_dir / "filesync-server"), "--root", str(dest_root), "--port", "0",
            "--interval", "1h", "--name", "bench", "--listen", env.addr,
            "--interface", env.addr, "--config", str(work / "server-config.json")]
@@ -491,17 +514,19 @@ def start_filesync_server(bin_dir: Path, dest_root: Path, work: Path, logs: Path
         stop(pid)
         raise BenchError(f"filesync-server exited or did not report 'listening on' within 30 s; "
                          f"see {logs.with_suffix('.server.err')}")
-    return pid, reader, addr
+    return pid, reader, addr, cpu_so_far(pid)
 
 
 def run_filesync(bin_dir: Path, src: Path, dest_root: Path, work: Path, logs: Path,
                  unchanged: bool, env: Env, extra: tuple[str, ...] = ()) -> Result:
-    pid, reader, addr = start_filesync_server(bin_dir, dest_root, work, logs, env)
+    pid, reader, addr, startup = start_filesync_server(bin_dir, dest_root, work, logs, env)
     try:
         cmd = [str(bin_dir / "filesync-client"), "--source", str(src), "--id", "bench",
                "--secret-file", str(work / "server.secret"), "--key-file", str(work / "client.key"),
                "--server", addr, "--json", *extra]
         seconds, stdout, client = run_client(cmd, logs)
+        at_exit = cpu_so_far(pid)
+        settle(pid)
     finally:
         server = stop(pid)
         reader.join(timeout=5)
@@ -514,7 +539,8 @@ def run_filesync(bin_dir: Path, src: Path, dest_root: Path, work: Path, logs: Pa
         raise BenchError(f"filesync-client reported failures: {failed[:5]}")
     if unchanged and sent != 0:
         raise BenchError(f"filesync unchanged run sent {sent} files, expected 0")
-    return Result(seconds, wire, client.rss_kib, server.rss_kib, client.cpu, server.cpu)
+    return Result(seconds, wire, client.rss_kib, server.rss_kib, client.cpu, server.cpu - startup,
+                  server.cpu - at_exit)
 
 
 def client_cmd(bin_dir: Path, work: Path, addr: str, *args: str) -> list[str]:
@@ -527,7 +553,7 @@ def client_cmd(bin_dir: Path, work: Path, addr: str, *args: str) -> list[str]:
 def setup_restore(bin_dir: Path, src: Path, root: Path, work: Path, logs: Path, env: Env) -> str:
     """Untimed: back up src into server root `root`, then wait for its snapshot (a snapshots
     session waits for the history lock, so it lists the backup's snapshot). Return its id."""
-    pid, reader, addr = start_filesync_server(bin_dir, root, work, logs, env)
+    pid, reader, addr, _ = start_filesync_server(bin_dir, root, work, logs, env)
     try:
         _, stdout, _ = run_client(client_cmd(bin_dir, work, addr, "--source", str(src)), logs)
         listing = logs.with_name(f"{logs.name}-snapshots")
@@ -549,10 +575,12 @@ def setup_restore(bin_dir: Path, src: Path, root: Path, work: Path, logs: Path, 
 def run_filesync_restore(bin_dir: Path, root: Path, dest: Path, work: Path, logs: Path,
                          files: int, env: Env) -> Result:
     """Time `filesync-client restore` of the latest snapshot into the empty folder dest."""
-    pid, reader, addr = start_filesync_server(bin_dir, root, work, logs, env)
+    pid, reader, addr, startup = start_filesync_server(bin_dir, root, work, logs, env)
     try:
         cmd = client_cmd(bin_dir, work, addr, "restore", "--to", str(dest))
         seconds, stdout, client = run_client(cmd, logs)
+        at_exit = cpu_so_far(pid)
+        settle(pid)
     finally:
         server = stop(pid)
         reader.join(timeout=5)
@@ -564,7 +592,8 @@ def run_filesync_restore(bin_dir: Path, root: Path, dest: Path, work: Path, logs
     if failed or conflicts or restored != files:
         raise BenchError(f"filesync restore: {restored} of {files} files restored, "
                          f"failed {failed[:5]}, conflicts {conflicts[:5]}")
-    return Result(seconds, None, client.rss_kib, server.rss_kib, client.cpu, server.cpu)
+    return Result(seconds, None, client.rss_kib, server.rss_kib, client.cpu, server.cpu - startup,
+                  server.cpu - at_exit)
 
 
 def free_port() -> int:
@@ -608,6 +637,7 @@ def run_rsync(src: Path, dest: Path, work: Path, logs: Path, unchanged: bool, en
         wait_for_port(daemon, env.addr, port, logs.with_suffix(".daemon.out"))
         # The readiness probe's connection forked a child too: let the daemon reap it first.
         stop_children_wait(daemon)
+        startup = cpu_so_far(daemon)
         url = f"rsync://{env.addr}:{port}"
         cmd = ["rsync", "-a", "--stats", *extra, f"{src}/", f"{url}/dest/"]
         if pull:
@@ -625,7 +655,8 @@ def run_rsync(src: Path, dest: Path, work: Path, logs: Path, unchanged: bool, en
     wire = stat("Total bytes sent") + stat("Total bytes received")
     if unchanged and (n := stat("Number of regular files transferred")) != 0:
         raise BenchError(f"rsync unchanged run transferred {n} files, expected 0")
-    return Result(seconds, wire, client.rss_kib, daemon_usage.rss_kib, client.cpu, daemon_usage.cpu)
+    return Result(seconds, wire, client.rss_kib, daemon_usage.rss_kib, client.cpu,
+                  daemon_usage.cpu - startup)
 
 
 def stop_children_wait(pid: int, limit: float = 5.0) -> None:
@@ -634,13 +665,15 @@ def stop_children_wait(pid: int, limit: float = 5.0) -> None:
         time.sleep(0.005)
 
 
+def namespace_ids() -> str:
+    return ":".join(str(os.stat(f"/proc/self/ns/{ns}").st_ino) for ns in ("net", "mnt"))
+
+
 def in_private_namespaces() -> bool:
-    """True when this process's network and mount namespaces are not those of pid 1."""
-    try:
-        return all(os.stat(f"/proc/self/ns/{ns}").st_ino != os.stat(f"/proc/1/ns/{ns}").st_ino
-                   for ns in ("net", "mnt"))
-    except OSError:
-        return False
+    """True when this process runs in network and mount namespaces other than those the script
+    was started in (ensure_private_netns passes their ids on)."""
+    outer = os.environ.get("FILESYNC_BENCH_NETNS", "").split(":")
+    return len(outer) == 2 and all(a != b for a, b in zip(outer, namespace_ids().split(":")))
 
 
 @contextlib.contextmanager
@@ -924,7 +957,7 @@ class Bench:
         return dest
 
     def run_rows(self, ws: list[Workload], env: Env) -> None:
-        runs, keep = self.args.runs, env.name == "disk"
+        runs, keep = self.args.runs, env.durable  # on disk: deleting many files slows ext4 for minutes
         for w in ws:
             if w.origin is not None and not w.src.exists():
                 shutil.copytree(w.origin, w.src, symlinks=True)
@@ -1158,7 +1191,7 @@ def render(workloads: list[Workload], runs: int, envs: dict[str, Env]) -> str:
     lines += ["", f"Per side (rsync: its first variant; RSS: max over all its variants; "
               f"target: peak RSS of client and server < {RSS_LIMIT_MB} MB):", "",
               "| # | set | workload | fs bytes on wire | rsync bytes on wire | fs client CPU-s | "
-              "fs server CPU-s | fs server CPU-s/GiB | rsync client CPU-s | rsync daemon CPU-s | "
+              "fs server CPU-s (after client exit) | fs server CPU-s/GiB | rsync client CPU-s | rsync daemon CPU-s | "
               "rsync daemon CPU-s/GiB | fs client RSS MB | fs server RSS MB | rsync client RSS MB | "
               "rsync daemon RSS MB | RSS |",
               "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
@@ -1178,7 +1211,8 @@ def render(workloads: list[Workload], runs: int, envs: dict[str, Env]) -> str:
             verdicts.append((w, f"peak RSS < {RSS_LIMIT_MB} MB: {max(fs_peak):.1f} MB", rss_ok))
         lines.append(f"| {w.row} | {w.set} | {w.label} | {fmt(median(fs, 'wire_bytes'), ',.0f')} | "
                      f"{fmt(median(rs, 'wire_bytes'), ',.0f')} | {fmt(median(fs, 'client_cpu'), '.2f')} | "
-                     f"{fmt(median(fs, 'server_cpu'), '.2f')} | {fmt(per_gib(fs), '.2f')} | "
+                     f"{fmt(median(fs, 'server_cpu'), '.2f')} ({fmt(median(fs, 'server_cpu_after'), '.2f')}) | "
+                     f"{fmt(per_gib(fs), '.2f')} | "
                      f"{fmt(median(rs, 'client_cpu'), '.2f')} | {fmt(median(rs, 'server_cpu'), '.2f')} | "
                      f"{fmt(per_gib(rs), '.2f')} | {' | '.join(fmt(m, '.1f') for m in mb)} | "
                      f"{'–' if rss_ok is None else 'met' if rss_ok else 'MISSED'} |")
@@ -1210,7 +1244,9 @@ def render(workloads: list[Workload], runs: int, envs: dict[str, Env]) -> str:
                          f"{statistics.median(total):.3f} s; filesync = {value:.2f}× that)")
     lines += ["", "rsync daemon CPU-seconds and RSS are the daemon's wait4() figures, which on Linux "
               "also cover the per-connection children it forked, once it has reaped them (the "
-              "script waits for that before stopping it). `rsync --fsync` syncs each file it "
+              "script waits for that before stopping it). A server's CPU-seconds exclude its start "
+              "(up to listening) and include what it does after the client has exited (filesync: "
+              "in brackets; the server is stopped once it has been idle for 0.3 s). `rsync --fsync` syncs each file it "
               "writes, not its folders; filesync syncs both."]
     return "\n".join(lines) + "\n"
 
