@@ -66,6 +66,7 @@ ROOT_SETS = ("tmpfs", "lan", "smallserver")  # need root: mounts, namespaces, cg
 TOOLS = ("filesync", "rsync")
 READY_RE = re.compile(r"listening on ([0-9.]+):([0-9]+)")
 PR_SET_CHILD_SUBREAPER = 36
+PR_SET_PDEATHSIG = 1
 LOOPBACK = "127.0.0.1"
 # The LAN set: the script's end of the veth pair (client side) and the server's end.
 LAN_CLIENT, LAN_SERVER, LAN_PREFIX = "10.77.0.1", "10.77.0.2", 24
@@ -736,7 +737,11 @@ def link_tcp_rate(env: Env, size: int) -> float:
                 answer += part
         seconds = time.perf_counter() - start
     finally:
-        receiver.wait(timeout=30)
+        try:
+            receiver.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            receiver.kill()
+            receiver.wait()
     if int.from_bytes(answer, "big") != size:
         raise BenchError(f"TCP rate check: receiver got {int.from_bytes(answer, 'big')} of {size} bytes")
     return size / seconds
@@ -748,8 +753,11 @@ def lan_env(work: Path, args: argparse.Namespace):
     a `sleep` (the server's), each end shaped by tbf. Both namespaces die with their processes."""
     if not in_private_namespaces():
         raise BenchError("the LAN set must run in the script's private network namespace")
+    def die_with_us() -> None:  # the holder must not outlive the script, even a killed one
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
     holder = subprocess.Popen(["unshare", "-n", "sh", "-c", "echo ready && exec sleep infinity"],
-                              stdout=subprocess.PIPE, text=True)
+                              stdout=subprocess.PIPE, text=True, preexec_fn=die_with_us)
     try:
         if holder.stdout.readline().strip() != "ready":
             raise BenchError("could not create the server's network namespace")
@@ -790,6 +798,10 @@ def cgroup_v2_root() -> Path | None:
 def smallserver_env(work: Path, args: argparse.Namespace):
     """A cgroup with a quarter of one core; servers join it before they exec (children follow)."""
     name, v1 = f"filesync-bench-{os.getpid()}", Path("/sys/fs/cgroup/cpu")
+    for stale in [*v1.glob("filesync-bench-*"), *((cgroup_v2_root() or v1).glob("filesync-bench-*"))]:
+        with contextlib.suppress(OSError):  # left by a killed run: empty, so removable
+            if not Path(f"/proc/{stale.name.rsplit('-', 1)[1]}").exists():
+                stale.rmdir()
     if (v1 / "cpu.cfs_quota_us").exists():
         cg = v1 / name
         cg.mkdir()
