@@ -74,6 +74,8 @@ LAN_RATE = "1gbit"
 LAN_TBF = ["rate", LAN_RATE, "burst", "256kb", "latency", "20ms"]
 CPU_PERIOD_US, CPU_QUOTA_US = 100_000, 25_000  # the small server: a quarter of one core
 RSS_LIMIT_MB = 100
+NO_FSYNC = "n/a (this rsync has no --fsync; it needs 3.2.4 or later)"
+rsync_fsync = True  # main() clears it for an rsync without --fsync: those variants are skipped
 
 
 class BenchError(Exception):
@@ -141,7 +143,8 @@ class Workload:
 
     def runners(self, tools: list[str]) -> list[str]:
         """The runners of this row: filesync and the rsync variants, as --only allows."""
-        return (["filesync"] if "filesync" in tools else []) + (list(self.variants) if "rsync" in tools else [])
+        rsyncs = [v for v in self.variants if rsync_fsync or "--fsync" not in self.variants[v]]
+        return (["filesync"] if "filesync" in tools else []) + (rsyncs if "rsync" in tools else [])
 
 
 def fsync_too(*names: str, flags: dict | None = None) -> dict:
@@ -965,7 +968,7 @@ class Bench:
         r = self.sync(w, runner, w.src, dest, logs, f"{w.key} run {i}", env)
         if record:
             w.results.setdefault(runner, []).append(r)
-        self.record(w, runner, i, r, "" if record else " (baseline for row 3, not reported)")
+        self.record(w, runner, i, r, "" if record else " (baseline, not reported)")
         return dest
 
     def run_rows(self, ws: list[Workload], env: Env) -> None:
@@ -1149,6 +1152,8 @@ def target_verdict(t: Target, w: Workload, link_rate: float | None) -> tuple[str
         return f"{text}: {value:.1%} {'met' if value >= t.limit else 'MISSED'}", value >= t.limit
     attr = "seconds" if t.metric == "time" else "cpu"
     text = f"{t.metric} ≤ {t.limit:g}× {t.vs}"
+    if not rsync_fsync and "--fsync" in w.variants[t.vs]:
+        return f"{text}: n/a", None
     if not fs or not rs:
         return text, None
     value = median(fs, attr) / median(rs, attr)
@@ -1164,6 +1169,8 @@ def render(workloads: list[Workload], runs: int, envs: dict[str, Env]) -> str:
              f"- times: median of {runs} client wall-clock runs; CPU-s: median of user + system "
              "seconds, client + server (wait4); RSS: max over runs"]
     lines += [f"- {note}" for env in envs.values() for note in env.notes]
+    if not rsync_fsync:
+        lines.append(f"- rsync --fsync: {NO_FSYNC}")
     if lan and lan.link_rates:
         rates = ", ".join(f"{r / 1e6:.1f}" for r in lan.link_rates)
         lines.append(f"- lan: the link's raw TCP rate (one Python socket stream, before and after the "
@@ -1192,6 +1199,10 @@ def render(workloads: list[Workload], runs: int, envs: dict[str, Env]) -> str:
                                  else text.endswith(" met")))
             if w.data_bytes and n == 0 and fs and link_rate and w.set == "lan":
                 texts.append(f"{w.data_bytes / median(fs, 'seconds') / 1e6:.1f} MB/s")
+            if not rsync_fsync and "--fsync" in w.variants[variant]:
+                lines.append(f"| {w.row} | {w.set} | {w.label if n == 0 else '〃'} | {variant} | "
+                             f"n/a |||||| {'; '.join(texts)} |")
+                continue
             fs_s, rs_s = median(fs, "seconds"), median(rs, "seconds")
             fs_c, rs_c = median(fs, "cpu"), median(rs, "cpu")
             ratio_s = fs_s / rs_s if fs_s and rs_s else None
@@ -1270,6 +1281,10 @@ def main() -> int:
     tools = [args.only] if args.only else list(TOOLS)
     if shutil.which("rsync") is None and "rsync" in tools:
         raise BenchError("rsync not installed")
+    global rsync_fsync
+    rsync_fsync = "--fsync" in subprocess.run(["rsync", "--help"], capture_output=True, text=True).stdout
+    if not rsync_fsync:
+        print(f"note: rsync --fsync: {NO_FSYNC}")
     bin_dir = args.bin_dir
     if "filesync" in tools and bin_dir is None:
         bin_dir = Path(command_line(["swift", "build", "-c", "release", "--static-swift-stdlib", "--show-bin-path"]))
