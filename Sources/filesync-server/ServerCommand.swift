@@ -35,7 +35,7 @@ struct ServerCommand: AsyncParsableCommand {
     @Flag(help: "Serve without TLS (clients must then use --no-tls too). Not recommended.") var noTls = false
     @Option(help: "Drop an active client that completes no frame for this long.") var idleTimeout = "60s"
     @Option(help: "Drop a connection that has not completed HELLO within this long.") var handshakeTimeout = "10s"
-    @Option(help: "Clients that may wait in the queue at once.") var maxQueue = 64
+    @Option(help: "Clients that may wait in the queue at once.") var maxQueue = 1_000
     @Option(help: "Delete partial files (of interrupted transfers) older than this instead of resuming them.")
     var partialExpiry = "7d"
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"

@@ -30,7 +30,7 @@ public struct ServerSettings: Sendable {
     public var idleTimeout = TimeAmount.seconds(60)
     public var keepaliveInterval = TimeAmount.seconds(15)
     public var announceInterval = TimeAmount.seconds(30)
-    public var maxWaitingClients = 64
+    public var maxWaitingClients = 1_000
     /// Partial files older than this are deleted instead of resumed.
     public var partialExpiry = Duration.seconds(7 * 86400)
     /// Verified files are renamed into place, and acknowledged, in batches of at most this many files
