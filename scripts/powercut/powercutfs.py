@@ -41,8 +41,9 @@ ROOT = pyfuse3.ROOT_INODE
 class PowerCutFS(pyfuse3.Operations):
     enable_writeback_cache = False
 
-    def __init__(self, nodes, next_ino, model, cut_after, marker):
+    def __init__(self, nodes, next_ino, model, cut_after, marker, trace=None):
         super().__init__()
+        self.trace = trace
         self.nodes = nodes
         self.next_ino = next_ino
         self.handles = {}
@@ -76,6 +77,8 @@ class PowerCutFS(pyfuse3.Operations):
             raise pyfuse3.FUSEError(errno.EIO)
         if mutating:
             self.mutations += 1
+            if self.trace:
+                self.trace.write(f"{self.mutations} {what} {self.path_of(ino)}\n")
             if self.cut_after and self.mutations >= self.cut_after:
                 self.cut(f"cut at request {self.mutations}: {what} {self.path_of(ino)}")
                 raise pyfuse3.FUSEError(errno.EIO)
@@ -466,6 +469,7 @@ def main():
     parser.add_argument("--cut-after", type=int, default=0, help="cut the power before this mutating request")
     parser.add_argument("--marker", help="written when the power is cut")
     parser.add_argument("--ready", help="written once mounted")
+    parser.add_argument("--trace", help="append every mutating request to this file")
     args = parser.parse_args()
     # A parent may have blocked or ignored these (a test runner does): this file system and the
     # programs it starts must see them.
@@ -474,7 +478,8 @@ def main():
         signal.signal(number, signal.SIG_DFL)
 
     nodes, next_ino = load(args.state)
-    fs = PowerCutFS(nodes, next_ino, args.model, args.cut_after, args.marker)
+    trace = open(args.trace, "a", buffering=1) if args.trace else None
+    fs = PowerCutFS(nodes, next_ino, args.model, args.cut_after, args.marker, trace)
     options = set(pyfuse3.default_options)
     options.update({"fsname=powercutfs", "allow_other"})
     pyfuse3.init(fs, args.mountpoint, options)

@@ -137,6 +137,8 @@ class Harness:
                    "--marker", self.marker, "--ready", ready, "--model", self.args.model]
         if cut_after:
             command += ["--cut-after", str(cut_after)]
+        if self.args.trace:
+            command += ["--trace", os.path.join(self.work, "requests.log")]
         self.fs_log = open(os.path.join(self.work, "fs.log"), "a")
         self.fs = subprocess.Popen(command, stderr=self.fs_log)
         wait_for(lambda: os.path.exists(ready) or self.fs.poll() is not None, 20, "powercutfs to mount")
@@ -335,6 +337,7 @@ def main():
     parser.add_argument("--model", choices=["ext4", "strict"], default="ext4")
     parser.add_argument("--big-size", type=int, default=6 << 20)
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    parser.add_argument("--trace", action="store_true", help="log every mutating request (work/requests.log)")
     parser.add_argument("--sabotage-syncfs", action="store_true",
                         help="make the server's syncfs a no-op, to see the harness catch the loss")
     parser.add_argument("--probe", action="store_true",
