@@ -4,8 +4,8 @@ import Testing
 extension EndToEnd {
     /// The power-cut harness (scripts/powercut): the server's storage on a FUSE file system that
     /// keeps unsynced writes in memory and loses them at a cut. A short run of the soak that
-    /// `make powercut` runs with 200 cuts, under the strict (POSIX) model, where only what was
-    /// synced itself survives: it found acknowledgements sent after a failed folder sync.
+    /// `make powercut` runs with 200 cuts, in the model of ext4 (any sync commits the journal's
+    /// metadata, never another file's data).
     @Suite("Power cuts", .enabled(if: PowerCut.available, PowerCut.unavailableReason))
     struct PowerCutTests {
         @Test(
@@ -17,7 +17,7 @@ extension EndToEnd {
                 "/usr/bin/env",
                 [
                     "python3", PowerCut.script, "--bin-dir", Harness.binDirectory.path, "--cuts", "8", "--seed",
-                    "20261206", "--big-size", "\(3 << 20)", "--model", "strict",
+                    "20261206", "--big-size", "\(3 << 20)",
                 ], in: work, timeout: 600)
             print(result.stdout)
             #expect(result.status == 0, "\(result.stderr)")

@@ -479,6 +479,8 @@ def main():
 
     nodes, next_ino = load(args.state)
     trace = open(args.trace, "a", buffering=1) if args.trace else None
+    if trace:
+        trace.write(f"--- mount, cut after {args.cut_after or 'never'}\n")
     fs = PowerCutFS(nodes, next_ino, args.model, args.cut_after, args.marker, trace)
     options = set(pyfuse3.default_options)
     options.update({"fsname=powercutfs", "allow_other"})

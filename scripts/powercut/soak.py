@@ -338,6 +338,8 @@ def main():
     parser.add_argument("--big-size", type=int, default=6 << 20)
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     parser.add_argument("--trace", action="store_true", help="log every mutating request (work/requests.log)")
+    parser.add_argument("--history-only", action="store_true", help="only the client of the server with history")
+    parser.add_argument("--stop-on-violation", action="store_true", help="stop at the first violation")
     parser.add_argument("--sabotage-syncfs", action="store_true",
                         help="make the server's syncfs a no-op, to see the harness catch the loss")
     parser.add_argument("--probe", action="store_true",
@@ -376,8 +378,12 @@ def main():
     totals, violations = {}, 0
     started = time.monotonic()
     try:
+        if args.history_only:
+            clients = [clients[0], clients[0]]
         for number in range(args.cuts):
             violations += len(run_round(h, number, rng, clients, totals))
+            if violations and args.stop_on_violation:
+                break
     finally:
         if h.fs and h.fs.poll() is None:
             h.fs.send_signal(signal.SIGTERM)

@@ -13,15 +13,17 @@ extension EndToEnd {
             let server = try ServerProcess(root: root, in: work)
             let client = HistoryClient(server: server, work: work)
             try client.backup(source, id: "victim")
+            // A listing waits for the snapshot the server records after the client has gone.
+            #expect(try client.snapshots(id: "victim").count == 1)
             let before = diskUsage(of: root)
             let scrambled = try scramble(source, seed: 666)
             try client.backup(source, id: "victim")
+            let snapshots = try client.snapshots(id: "victim")
+            #expect(snapshots.count == 2)
             let growth = diskUsage(of: root) - before
             print("ransomware: \(scrambled) bytes overwritten, server disk grew by \(growth) bytes")
             #expect(growth < scrambled * 3 / 2, "the old content is kept once, not twice")
 
-            let snapshots = try client.snapshots(id: "victim")
-            #expect(snapshots.count == 2)
             let first = try #require(snapshots.first?["id"] as? String)
             // The second run changed every file: the snapshot before it is kept whatever the policy,
             // shown so in the list and said so in the server's log.
