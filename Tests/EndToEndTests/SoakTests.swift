@@ -127,7 +127,7 @@ extension EndToEnd {
             #expect(corrupt == 0)
 
             // Protocol.md §5.6: a cut costs at most what was in flight (socket buffers and the
-            // coalesced write), which the spec bounds at 4 MiB per cut.
+            // coalesced write), which the spec bounds at 8 MiB per cut.
             let sortedCuts = perCut.sorted()
             let worstCut = sortedCuts.last ?? 0
             #expect(!perCut.isEmpty)
@@ -150,7 +150,7 @@ extension EndToEnd {
         }
 
         /// The most a single cut may cost in resent bytes (Protocol.md §5.6).
-        static let resendBoundPerCut: Int64 = 4 << 20
+        static let resendBoundPerCut: Int64 = 8 << 20
 
         static func mebibytes(_ bytes: Int64) -> String { String(format: "%.2f MiB", Double(bytes) / 1_048_576) }
     }

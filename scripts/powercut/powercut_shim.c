@@ -107,7 +107,7 @@ static int forward_openat(const char *symbol, int dirfd, const char *path, int f
 
 int openat(int dirfd, const char *path, int flags, ...) {
     mode_t mode = 0;
-    if (flags & (O_CREAT | O_TMPFILE)) {
+    if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE) { /* glibc's __OPEN_NEEDS_MODE */
         va_list args;
         va_start(args, flags);
         mode = va_arg(args, mode_t);
@@ -118,7 +118,7 @@ int openat(int dirfd, const char *path, int flags, ...) {
 
 int openat64(int dirfd, const char *path, int flags, ...) {
     mode_t mode = 0;
-    if (flags & (O_CREAT | O_TMPFILE)) {
+    if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE) { /* glibc's __OPEN_NEEDS_MODE */
         va_list args;
         va_start(args, flags);
         mode = va_arg(args, mode_t);

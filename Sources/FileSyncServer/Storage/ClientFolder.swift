@@ -30,9 +30,6 @@ final class ClientFolder {
     private var cachedDirectoryPath: String?
     /// A folder found missing by the last lookup: everything below it is missing too, without asking.
     private var knownMissing: [Substring]?
-    /// Folders that gained a new subfolder since the last ``synchronizeNewFolders()``: a new
-    /// folder's name is durable only once its parent is synced.
-    private(set) var parentsOfNewFolders: Set<[Substring]> = []
 
     /// Opens (creating if needed, mode 0700: only the server's user may enter it, whatever the
     /// modes of the files inside) `<root>/<id>`. The root is the administrator's choice and may be a
@@ -97,7 +94,7 @@ final class ClientFolder {
                     close(current)
                     throw FileSyncError.folderCreation(components[...index].joined(separator: "/"), errno: code)
                 }
-                parentsOfNewFolders.insert(Array(components[..<index]))
+                NewFolders.created(in: components[..<index].joined(separator: "/"), of: displayPath)
                 next = openat(current, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
             }
             let code = errno
@@ -203,14 +200,24 @@ final class ClientFolder {
 
     /// Commits everything written so far to stable storage (one `syncfs(2)` for the whole filesystem).
     func synchronize() throws {
-        guard filesync_syncfs(descriptor) == 0 else { throw FileSyncError.storage("sync", displayPath) }
-        parentsOfNewFolders.removeAll()
+        // Taken before the sync: a folder made while it runs stays recorded for the next one.
+        let parents = NewFolders.take(for: displayPath)
+        guard filesync_syncfs(descriptor) == 0 else {
+            let failure = FileSyncError.storage("sync", displayPath)
+            NewFolders.restore(parents, for: displayPath)
+            throw failure
+        }
     }
 
     /// Commits the names of the folders created since the last call (their parents' entries).
     func synchronizeNewFolders() throws {
-        for parent in parentsOfNewFolders { try synchronizeDirectory(parent) }
-        parentsOfNewFolders.removeAll()
+        let parents = NewFolders.take(for: displayPath)
+        do {
+            for parent in parents { try synchronizeDirectory(parent.split(separator: "/")) }
+        } catch {
+            NewFolders.restore(parents, for: displayPath)
+            throw error
+        }
     }
 
     /// Commits the entries of the folder at `components` (renames into it) to stable storage.
