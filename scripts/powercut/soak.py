@@ -268,11 +268,13 @@ def run_round(h, number, rng, clients, totals):
     cut_after = rng.randint(1, int(estimate * 1.05) + 1)
     h.mount_fs(cut_after)
     processes = []
+    client_process = None
     server, port = h.start_server(root, history)
     if server:
         processes.append(server)
         client = h.client(source.path, name, port, acks, ["--delete"] if deleting else [])
         processes.append(client)
+        client_process = client
         wait_for(lambda: os.path.exists(h.marker) or client.poll() is not None, 120, "the client or the cut")
         if pruning and not os.path.exists(h.marker):
             prune = h.server_command("prune", "--root", root, "--keep-last", "2", "--keep-hourly", "0",
@@ -282,10 +284,20 @@ def run_round(h, number, rng, clients, totals):
             wait_for(lambda: os.path.exists(h.marker) or prune.poll() is not None, 120, "prune or the cut")
     cut_during = os.path.exists(h.marker)
     h.cut_now()
+    # The server goes first; the client then reads what was already on its way to it (its
+    # acknowledgements are what the check holds the server to) and ends on the closed connection.
     for process in processes:
+        if process is client_process:
+            continue
         if process.poll() is None:
             process.kill()
         process.wait()
+    if client_process is not None:
+        try:
+            client_process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            client_process.kill()
+            client_process.wait()
     with open(h.marker) as f:
         reason = f.read().strip()
     h.unmount_fs()
