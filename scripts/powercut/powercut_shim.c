@@ -105,25 +105,26 @@ static int forward_openat(const char *symbol, int dirfd, const char *path, int f
     return real(dirfd, path, flags, mode);
 }
 
+/* The mode argument, present only when open(2) needs one (glibc's __OPEN_NEEDS_MODE). */
+#define READ_MODE(flags, mode)                                                  \
+    do {                                                                        \
+        if (((flags) & O_CREAT) || ((flags) & O_TMPFILE) == O_TMPFILE) {        \
+            va_list args;                                                       \
+            va_start(args, flags);                                              \
+            (mode) = va_arg(args, mode_t);                                      \
+            va_end(args);                                                       \
+        }                                                                       \
+    } while (0)
+
 int openat(int dirfd, const char *path, int flags, ...) {
     mode_t mode = 0;
-    if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE) { /* glibc's __OPEN_NEEDS_MODE */
-        va_list args;
-        va_start(args, flags);
-        mode = va_arg(args, mode_t);
-        va_end(args);
-    }
+    READ_MODE(flags, mode);
     return forward_openat("openat", dirfd, path, flags, mode);
 }
 
 int openat64(int dirfd, const char *path, int flags, ...) {
     mode_t mode = 0;
-    if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE) { /* glibc's __OPEN_NEEDS_MODE */
-        va_list args;
-        va_start(args, flags);
-        mode = va_arg(args, mode_t);
-        va_end(args);
-    }
+    READ_MODE(flags, mode);
     return forward_openat("openat64", dirfd, path, flags, mode);
 }
 
