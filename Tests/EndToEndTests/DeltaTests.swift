@@ -204,8 +204,8 @@ extension EndToEnd {
             #expect(try TreeSnapshot(of: root + "/d") == TreeSnapshot(of: source))
         }
 
-        /// In-place patches (§6.8) happen only on a server without history: with history the new
-        /// version is assembled apart so that the old one is preserved first.
+        /// A server without history, so that these tests see the plain tree alone (with history it
+        /// patches in place too: SnapshotTests covers what the history keeps of a patched file).
         static let inPlace = ["--no-history"]
 
         private static func inode(_ path: String) -> UInt64 {

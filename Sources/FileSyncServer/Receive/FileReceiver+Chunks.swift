@@ -15,7 +15,8 @@ extension FileReceiver {
             let patch =
                 transfer == .delta && storage.patchesInPlace
                 ? InPlacePatch.begin(
-                    header: header, path: path, folder: folder, catalog: catalog, state: storage.state)
+                    header: header, path: path, folder: folder, catalog: catalog, state: storage.state,
+                    preserver: storage.preserver)
                 : nil
             assembly = ChunkAssembly(
                 header: header, file: file, transfer: transfer, folder: folder, catalog: catalog, patch: patch)

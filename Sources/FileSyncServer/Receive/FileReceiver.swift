@@ -27,9 +27,10 @@ struct FileReceiver {
         let catalog: ChunkCatalog?
         let state: ClientStateDirectory
         let committer: BatchCommitter
-        /// Whether a delta may patch the stored file in place (§6.8). Not with history: the new
-        /// version is assembled apart, so the old one can be preserved before it is replaced.
+        /// Whether a delta may patch the stored file in place (§6.8).
         var patchesInPlace = true
+        /// With history: keeps what snapshots need of a file before it is patched in place.
+        var preserver: Preserver?
         /// Whether the client cuts with the v1 chunker (`chunkerV1`): only then may the server cut a
         /// resumed file itself, since the receiver otherwise never recomputes boundaries (§5.7).
         var cutsLikeClient = false

@@ -81,7 +81,7 @@ extension BackupSession {
             hasCatalog: session.catalog != nil, fileFrames: features.contains(.fileFrames))
         let storage = FileReceiver.Storage(
             folder: session.folder, partials: session.partials, catalog: session.catalog, state: session.state,
-            committer: committer, patchesInPlace: session.history == nil,
+            committer: committer, preserver: session.history?.preserver,
             cutsLikeClient: features.contains(.chunkerV1))
         return FileReceiver(
             storage: storage, agreement: agreement, policy: commitPolicy, codecs: features.codecs,

@@ -24,12 +24,15 @@ import Logging
 /// status-change time, which no one can set back, so a stored file edited behind the server's back
 /// is never trusted to hold its recorded chunks) and has no
 /// other hard link (a snapshot made with `cp -al` must keep the old content), and while the new
-/// bytes stay under ``limit``; otherwise the transfer goes to a partial as usual.
+/// bytes stay under ``limit``; otherwise the transfer goes to a partial as usual. With history, the
+/// old version's chunks that no pack holds and the new version lacks are packed first (``Preserver``).
 final class InPlacePatch {
     let target: PatchJournal.Target
     private let relativePath: RelativePath
     private let record: ChunkCatalog.FileRecord
     private let catalog: ChunkCatalog
+    /// With history: packs the old version's chunks that snapshots need before the file changes.
+    private let preserver: Preserver?
     /// The stored file, open for writing.
     private let file: Int32
     /// `<root>/.filesync/<client-id>`, where the journal lives.
@@ -54,7 +57,8 @@ final class InPlacePatch {
     /// Starts patching the stored file at `path` towards `header`, or returns `nil` when the file
     /// is not eligible (not recorded, changed since, hard-linked, not writable).
     static func begin(
-        header: FileHeader, path: RelativePath, folder: ClientFolder, catalog: ChunkCatalog, state: ClientStateDirectory
+        header: FileHeader, path: RelativePath, folder: ClientFolder, catalog: ChunkCatalog,
+        state: ClientStateDirectory, preserver: Preserver? = nil
     ) -> InPlacePatch? {
         guard let record = try? catalog.file(at: header.path),
             let parent = try? folder.parentDirectory(of: path, create: false)
@@ -83,7 +87,7 @@ final class InPlacePatch {
             mode: UInt32(header.mode & 0o777))
         let patch = InPlacePatch(
             target: target, path: path, record: record, catalog: catalog, file: file, directory: directory,
-            journal: journal)
+            journal: journal, preserver: preserver)
         guard patch.append(PatchJournal.header(for: target)) else {
             patch.discard()
             return nil
@@ -93,7 +97,7 @@ final class InPlacePatch {
 
     private init(
         target: PatchJournal.Target, path: RelativePath, record: ChunkCatalog.FileRecord, catalog: ChunkCatalog,
-        file: Int32, directory: Int32, journal: Int32
+        file: Int32, directory: Int32, journal: Int32, preserver: Preserver?
     ) {
         self.target = target
         self.relativePath = path
@@ -102,6 +106,7 @@ final class InPlacePatch {
         self.file = file
         self.directory = directory
         self.journal = journal
+        self.preserver = preserver
         self.limit = Self.limit(forSize: target.size)
     }
 
@@ -158,6 +163,7 @@ final class InPlacePatch {
     /// journal, and records `chunks` in the catalog. When this throws after the file was touched,
     /// the journal stays, and the next start completes the patch.
     func apply(chunks: [ChunkEntry]?) throws {
+        try preserveOldVersion(keeping: chunks)
         let trailer = PatchJournal.trailerPrefix(records: records.count)
         guard append(trailer) else { throw storageError("write the patch journal for") }
         let digest = Array(hasher.finalize())
@@ -296,6 +302,23 @@ final class InPlacePatch {
         let header = FileHeader(path: target.path, size: target.size, mtimeNs: target.mtimeNs, mode: target.mode)
         try IncomingFile.applyModeAndTime(of: header, to: file, path: path)
         guard fsync(file) == 0 else { throw FileSyncError.storage("sync", target.path) }
+    }
+
+    /// With history, packs durably what the old version holds that the new one will not (§11.5),
+    /// while the file is still untouched and before the journal is complete: a journal that
+    /// recovery would apply is therefore always preceded by this, and recovery needs no history.
+    private func preserveOldVersion(keeping chunks: [ChunkEntry]?) throws {
+        guard let preserver else { return }
+        // The chunk list names the new version's chunks as history cuts them only for a file cut
+        // into several chunks by the same chunker; otherwise keep nothing back (packs more, safely).
+        let cutAlike = HistoryChunking.cutsLikeClients && target.size >= Int64(HistoryChunking.singleChunkLimit)
+        let keeping = cutAlike ? Set((chunks ?? []).map(\.hash)) : Set<ChunkHash>()
+        do {
+            try preserver.preserve(relativePath: target.path, keeping: keeping)
+        } catch {
+            discard()
+            throw error
+        }
     }
 
     private func append(_ bytes: [UInt8]) -> Bool {

@@ -127,6 +127,7 @@ extension EndToEnd.SnapshotTests {
         print("snapshot of an unchanged 2,000-file tree: \(unchanged) bytes")
         #expect(unchanged <= 64 << 10)
 
+        let originalByte = try [UInt8](Data(contentsOf: URL(fileURLWithPath: source + "/large.bin")))[40 << 20]
         guard let handle = FileHandle(forUpdatingAtPath: source + "/large.bin") else {
             throw TestFailure("cannot open the large file")
         }
@@ -140,6 +141,17 @@ extension EndToEnd.SnapshotTests {
         print("one byte changed in a 64 MiB file: \(changed) bytes")
         // The largest chunk the v1 chunker cuts is 512 KiB; an edit touches at most two of them.
         #expect(changed <= 2 * (512 << 10) + (64 << 10))
+        // The changed file was patched in place (§6.8), and the snapshot before it still restores
+        // the old version: its chunks were packed before the patch.
+        #expect(server.log.contains(/path=large.bin .*patched in place/), "\(server.log)")
+        let snapshots = try client.snapshots(id: "cost")
+        let target = try work.subfolder("restored")
+        let snapshot = try #require(snapshots[1]["id"] as? String)
+        let restored = try client.restore(id: "cost", to: target, ["--snapshot", snapshot, "large.bin"])
+        #expect(restored.status == 0, "\(restored.stderr)")
+        var original = try [UInt8](Data(contentsOf: URL(fileURLWithPath: source + "/large.bin")))
+        original[40 << 20] = originalByte
+        #expect(try [UInt8](Data(contentsOf: URL(fileURLWithPath: target + "/large.bin"))) == original)
     }
 
     @Test("a restore cut by kill -9 mid-file continues where it stopped")
