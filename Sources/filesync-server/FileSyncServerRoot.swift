@@ -1,4 +1,5 @@
 import ArgumentParser
+import FileSyncServer
 
 /// `filesync-server`: the server (`serve`, the default) and its administration commands.
 @main
@@ -11,6 +12,7 @@ struct FileSyncServerRoot: AsyncParsableCommand {
             `filesync-server serve --root /srv/backup`. `prune` applies the retention policy by hand and
             reclaims space; `check` verifies that every kept snapshot can be restored.
             """,
-        subcommands: [ServerCommand.self, PruneCommand.self, CheckCommand.self],
+        version: ServerVersion.description,
+        subcommands: [ServerCommand.self, PruneCommand.self, CheckCommand.self, StatusCommand.self],
         defaultSubcommand: ServerCommand.self)
 }

@@ -10,6 +10,8 @@ extension BackupSession {
         /// Paths equal under Unicode canonical equivalence are one path to the protocol; the packed
         /// index compares bytes, so paths beyond ASCII are also checked here, as Strings.
         var beyondASCII = Set<String>()
+        /// The bytes of the files listed (for the session history).
+        var bytes: Int64 = 0
 
         /// Adds a part's entries, validated; a path listed twice (byte for byte) is a session error.
         /// A path equal to an earlier one only under Unicode normalization is kept in the manifest
@@ -34,6 +36,7 @@ extension BackupSession {
                     collisions.append(validated.count)
                 }
                 validated.append(entry)
+                bytes += entry.size
             }
             return (validated, collisions)
         }

@@ -35,7 +35,9 @@ final class ServerProcess {
             + [
                 "--root", root, "--port", "\(port)", "--interval", "15m", "--name", name, "--listen", "127.0.0.1",
                 "--interface", "127.0.0.1", "--config", folder.path + "/config/filesync/server.json",
-            ] + (tls ? [] : ["--no-tls"]) + extra
+            ] + (tls ? [] : ["--no-tls"])
+            // The status page's default port would be shared by every test's server: off unless asked.
+            + (extra.contains("--http") ? [] : ["--http", "off"]) + extra
         var environment = ProcessInfo.processInfo.environment
         environment["XDG_CONFIG_HOME"] = folder.path + "/config"
         environment.merge(extraEnvironment) { $1 }
@@ -45,6 +47,7 @@ final class ServerProcess {
         process.standardInput = FileHandle(forReadingAtPath: "/dev/null")
         try process.run()
         let reader = LineReader(stdout.fileHandleForReading.fileDescriptor)
+        self.reader = reader
         let line = try reader.next(containing: "listening on", timeout: 60)
         if tls {
             let fingerprintLine = try reader.next(containing: "fingerprint", timeout: 10)
@@ -57,6 +60,15 @@ final class ServerProcess {
         }
         self.port = port
         secret = try KeyFile.load(folder.path + "/config/filesync/server.secret")
+    }
+
+    /// What the server prints on stdout, read past its first lines.
+    private var reader: LineReader?
+
+    /// The next line the server prints on stdout containing `needle`.
+    func nextOutputLine(containing needle: String, timeout: Double = 30) throws -> String {
+        guard let reader else { throw TestFailure("the server's output is not read") }
+        return try reader.next(containing: needle, timeout: timeout)
     }
 
     /// The shared secret the server generated at its first start (clients find it through
