@@ -43,7 +43,9 @@ public struct LineLogHandler: LogHandler {
     public static func line(
         format: Format, time: Date, level: Logger.Level, label: String, message: String, metadata: Logger.Metadata
     ) -> String {
-        let stamp = time.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true))
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let stamp = formatter.string(from: time)
         switch format {
         case .text:
             let fields = metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }

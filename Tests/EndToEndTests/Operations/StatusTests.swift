@@ -2,6 +2,10 @@ import Foundation
 import GRDB
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 extension EndToEnd {
     @Suite("Status") struct StatusTests {
         /// Test-only aging: moves a client's recorded sessions `seconds` into the past, straight in
@@ -9,6 +13,13 @@ extension EndToEnd {
         /// backup were that old. No product code path does this.
         static func age(_ clientId: String, by seconds: Double, root: String) throws {
             let database = try DatabaseQueue(path: root + "/.filesync/@server/sessions.sqlite")
+            // The server records a session after the client has gone: wait (bounded) for the record.
+            let deadline = Date().addingTimeInterval(30)
+            while try database.read({ db in
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM session WHERE clientId = ?", arguments: [clientId])
+            }) == 0 && Date() < deadline {
+                usleep(50_000)
+            }
             try database.write { db in
                 try db.execute(
                     sql: "UPDATE session SET startedAt = startedAt - ?, endedAt = endedAt - ? WHERE clientId = ?",
