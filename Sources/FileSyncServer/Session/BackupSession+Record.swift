@@ -21,7 +21,7 @@ extension SessionRecord {
         filesScanned = session.manifest.paths.count
         bytesTotal = session.manifest.bytes
         filesUnchanged = session.plan.unchanged
-        bytesStored = session.plan.versions.reduce(0) { $0 + $1.size }
+        bytesStored = session.manifest.taskBytes
     }
 }
 

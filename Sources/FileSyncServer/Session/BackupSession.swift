@@ -92,7 +92,7 @@ struct BackupSession {
         try await sendTasks(&session, features: features, context: context)
         if let entry = context.liveEntry {
             operations.live.transferStarted(
-                entry, files: session.plan.tasks.count, bytes: context.record.bytesStored)
+                entry, files: session.manifest.taskFiles, bytes: session.manifest.taskBytes)
         }
         try await setReadTimeout(settings.idleTimeout)
         var receiver = try makeReceiver(&session, features: features, context: &context)

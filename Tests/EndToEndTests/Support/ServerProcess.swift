@@ -68,6 +68,10 @@ final class ServerProcess {
     /// The next line the server prints on stdout containing `needle`.
     func nextOutputLine(containing needle: String, timeout: Double = 30) throws -> String {
         guard let reader else { throw TestFailure("the server's output is not read") }
+        // The line may have come among the first ones, which were read past already.
+        if let index = reader.passed.firstIndex(where: { $0.contains(needle) }) {
+            return reader.passed.remove(at: index)
+        }
         return try reader.next(containing: needle, timeout: timeout)
     }
 
@@ -109,6 +113,8 @@ final class ServerProcess {
 final class LineReader {
     private let fd: Int32
     private var pending = [UInt8]()
+    /// The lines skipped on the way to the ones asked for (the last 100).
+    var passed: [String] = []
 
     init(_ fd: Int32) { self.fd = fd }
 
@@ -120,6 +126,8 @@ final class LineReader {
                 let line = String(decoding: pending[..<newline], as: UTF8.self)
                 pending.removeSubrange(...newline)
                 if line.contains(needle) { return line }
+                passed.append(line)
+                if passed.count > 100 { passed.removeFirst() }
             }
             guard Date() < deadline else {
                 throw TestFailure(
