@@ -7,6 +7,7 @@ public enum StatusChart {
     static let (width, height, days) = (300.0, 60.0, 30.0)
 
     public static func svg(_ runs: [SessionRecord], now: Double, clientId: String) -> String {
+        if runs.isEmpty { return "<div class=\"legend\">no backup in the last 30 days</div>" }
         let maxBytes = max(1, runs.map(\.bytesStored).max() ?? 0)
         let maxSeconds = max(1, runs.map(\.secondsActive).max() ?? 0)
         let start = now - days * 86_400

@@ -52,6 +52,7 @@ public enum StatusPage {
         tr.never{background:#e2e3e5}.state{font-weight:bold}.note{color:#555;font-size:.9em}
         .chart{width:100%;max-width:300px;min-width:160px;height:auto;display:block}
         .legend{font-size:.75em;color:#555}.bytes{color:#4a7fb5}.secs{color:#d9822b}
-        @media (max-width:600px){th:nth-child(6),td:nth-child(6){min-width:160px}}
+        @media (max-width:600px){table,tbody,tr,td{display:block}thead{display:none}
+        td{border:none;padding:.15em .6em}tr{border-bottom:1px solid #999;padding:.4em 0}td.id{font-size:1.1em}}
         """
 }
