@@ -2,7 +2,7 @@ import Foundation
 import Logging
 
 /// The one log format of a command, on standard error, a line per event:
-/// - `text` (the default): `2026-12-06T18:30:00.123Z info filesync-server: session started client=alpha`
+/// - `text` (the default): `2026-12-06T18:30:00.123Z info filesync-server: client=alpha session started`
 /// - `json`: one object per line, `{"level":"info","logger":"filesync-server","message":"session
 ///   started","time":"2026-12-06T18:30:00.123Z","client":"alpha"}`: the four fixed fields and each
 ///   metadata key as a string field, keys sorted (for journald, Loki and jq).
@@ -49,7 +49,8 @@ public struct LineLogHandler: LogHandler {
         switch format {
         case .text:
             let fields = metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
-            return ([stamp, level.rawValue, "\(label): \(message)"] + fields).joined(separator: " ")
+            // Metadata before the message, as swift-log's stream handler writes it.
+            return ([stamp, level.rawValue, "\(label):"] + fields + [message]).joined(separator: " ")
         case .json:
             var object = ["time": stamp, "level": level.rawValue, "logger": label, "message": message]
             for (key, value) in metadata where object[key] == nil { object[key] = "\(value)" }
