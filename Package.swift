@@ -149,7 +149,9 @@ let package = Package(
         ),
         .testTarget(
             name: "FileSyncSystemTests",
-            dependencies: ["FileSyncSystem", "FileSyncCore", "TestSupport"]
+            dependencies: [
+                "FileSyncSystem", "FileSyncCore", "TestSupport", .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .target(name: "CTestSupport", path: "Tests/CTestSupport"),
         .target(name: "TestSupport", path: "Tests/TestSupport"),

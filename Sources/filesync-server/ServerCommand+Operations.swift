@@ -33,7 +33,8 @@ extension ServerCommand {
     /// The status page and metrics (`--http`), or `nil` with `--http off`. A non-loopback address
     /// is the user's choice, said at start: the page shows client ids, times and sizes to anyone
     /// who reaches it.
-    func makeHTTPService(operations: ServerOperations, logger: Logger) throws -> StatusHTTPService? {
+    /// Its address is printed once `announced` opens, after the lines about the backup service.
+    func makeHTTPService(operations: ServerOperations, announced: Latch, logger: Logger) throws -> StatusHTTPService? {
         if http == "off" { return nil }
         // Port 0 (any free port) is allowed here, unlike for a client's --server.
         guard let colon = http.lastIndex(of: ":"), let port = Int(http[http.index(after: colon)...]),
@@ -48,10 +49,12 @@ extension ServerCommand {
                 metadata: ["http": "\(http)"])
         }
         return StatusHTTPService(host: host, port: port, operations: operations, logger: logger) { port in
+            await announced.wait()
             print("status page and metrics on http://\(host):\(port)/ (/api/status, /metrics)")
             fflush(nil)
         }
     }
 }
 
+// Declared in each executable, where the argument parser is.
 extension LineLogHandler.Format: ExpressibleByArgument {}

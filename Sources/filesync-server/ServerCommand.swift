@@ -62,6 +62,7 @@ struct ServerCommand: AsyncParsableCommand {
             let settings = try resolveSettings(logger: logger)
             let recovery = PatchRecovery(root: settings.root, logger: logger)
             let operations = try makeOperations(settings: settings, logger: logger)
+            let announced = Latch()
             // Announced once interrupted patches are completed and connections are accepted.
             let server = try await BackupServer.bind(
                 settings: settings, recovery: recovery, operations: operations, logger: logger
@@ -70,9 +71,10 @@ struct ServerCommand: AsyncParsableCommand {
                 Self.announce(
                     host: address.ipAddress ?? settings.listenHost, port: address.port ?? settings.port,
                     settings: settings)
+                Task { await announced.open() }
             }
             let control = await Self.bindControlSocket(settings: settings, operations: operations, logger: logger)
-            let web = try makeHTTPService(operations: operations, logger: logger)
+            let web = try makeHTTPService(operations: operations, announced: announced, logger: logger)
             try await Self.serve(
                 server, recovery: recovery, extra: [control as (any Service)?, web].compactMap { $0 },
                 settings: settings, logger: logger)

@@ -23,7 +23,7 @@ public struct StatusHTTPService: Service {
     /// A service listening on `host`:`port`; `onRunning` gets the bound port once it listens.
     public init(
         host: String, port: Int, operations: ServerOperations, logger: Logger,
-        onRunning: @escaping @Sendable (Int) -> Void
+        onRunning: @escaping @Sendable (Int) async -> Void
     ) {
         self.logger = logger
         let router = Router()
@@ -52,7 +52,7 @@ public struct StatusHTTPService: Service {
             configuration: .init(
                 address: .hostname(host, port: port), serverName: nil, backlog: 16,
                 availableConnectionsDelegate: MaximumAvailableConnections(16)),
-            onServerRunning: { channel in onRunning(channel.localAddress?.port ?? port) },
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
             eventLoopGroupProvider: .shared(Self.eventLoop), logger: logger)
     }
 
