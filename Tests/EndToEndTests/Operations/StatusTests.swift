@@ -86,3 +86,41 @@ extension EndToEnd {
         }
     }
 }
+
+extension EndToEnd.StatusTests {
+    @Test("status --json from a running server shows the active backup's progress and the queue with positions")
+    func liveQueue() throws {
+        let work = try TemporaryDirectory("statuslive")
+        let root = try work.subfolder("root")
+        let server = try ServerProcess(root: root, in: work)
+        let ids = ["alpha", "bravo", "charlie"]
+        var clients: [Command] = []
+        for (index, id) in ids.enumerated() {
+            let source = try work.subfolder("src-\(id)")
+            try SampleTree.make(
+                at: source, folders: 1, subfolders: 1, filesPerFolder: 5, largeFileBytes: 60 << 20,
+                seed: UInt64(index + 40))
+            clients.append(try Command(Harness.client, ["--source", source, "--id", id] + server.connect, in: work))
+        }
+        // Bounded: at most 200 reads of the status while the three backups run.
+        var seen: [String: Any]?
+        for _ in 0..<200 where seen == nil {
+            let result = try Self.status(["--json"], root: root, in: work)
+            let document = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+            let live = document?["live"] as? [String: Any]
+            let queue = live?["queue"] as? [[String: Any]] ?? []
+            if let active = live?["active"] as? [String: Any], active["filesTotal"] != nil, !queue.isEmpty {
+                seen = live
+            }
+        }
+        for client in clients { #expect(client.wait().status == 0) }
+        let live = try #require(seen, "never saw an active backup with others waiting")
+        let active = try #require(live["active"] as? [String: Any])
+        let queue = try #require(live["queue"] as? [[String: Any]])
+        #expect(ids.contains(active["clientId"] as? String ?? ""))
+        #expect(active["kind"] as? String == "backup" && active["position"] as? Int == 0)
+        #expect((active["filesTotal"] as? Int ?? 0) > 0 && (active["bytesTotal"] as? Int ?? 0) >= 60 << 20)
+        #expect(queue.map { $0["position"] as? Int } == Array(1...queue.count).map { $0 })
+        #expect(Set(queue.compactMap { $0["clientId"] as? String }).isSubset(of: Set(ids)))
+    }
+}
