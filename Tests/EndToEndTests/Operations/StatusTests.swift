@@ -124,3 +124,22 @@ extension EndToEnd.StatusTests {
         #expect(Set(queue.compactMap { $0["clientId"] as? String }).isSubset(of: Set(ids)))
     }
 }
+
+extension EndToEnd.StatusTests {
+    @Test("a session history that cannot be written is logged and the backups go on")
+    func historyUnwritable() throws {
+        let work = try TemporaryDirectory("historybroken")
+        let root = try work.subfolder("root")
+        // A folder where the database should be: SQLite cannot open it.
+        try FileManager.default.createDirectory(
+            atPath: root + "/.filesync/@server/sessions.sqlite", withIntermediateDirectories: true)
+        let server = try ServerProcess(root: root, in: work)
+        let source = try work.subfolder("source")
+        try Data(repeating: 5, count: 1000).write(to: URL(fileURLWithPath: source + "/a.bin"))
+        let result = try runClient(["--source", source, "--id", "alpha"] + server.connect, in: work)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(FileManager.default.fileExists(atPath: root + "/alpha/a.bin"))
+        server.stop()
+        #expect(server.log.contains("session history unavailable; backups go on without it"), "\(server.log)")
+    }
+}
