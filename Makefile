@@ -1,7 +1,7 @@
 # filesync — see README.md.
 SWIFT ?= swift
 
-.PHONY: all build release test faults powercut fuzz demo bench lint format clean
+.PHONY: all build release test faults powercut fuzz demo bench lint format clean install install-files screenshots man
 
 all: build
 
@@ -66,6 +66,23 @@ lint:
 
 format:
 	$(SWIFT) format --in-place --recursive Package.swift Sources Tests
+
+## The status page as a person sees it (docs/status-page.png, and a phone-width one): a server on
+## loopback with three clients (fresh, stale, expected but never seen), shot by headless Chromium.
+screenshots: build
+	scripts/screenshots.sh "$$($(SWIFT) build --show-bin-path)" docs
+
+## Install: the two binaries, man pages (from the argument parser's help), bash/zsh/fish
+## completions, systemd units and the service user's sysusers.d entry, under DESTDIR/PREFIX.
+## `make install-files BIN_DIR=...` installs already-built binaries without building.
+PREFIX ?= /usr/local
+DESTDIR ?=
+BIN_DIR ?= $$($(SWIFT) build -c release --static-swift-stdlib --show-bin-path)
+UNIT_DIR ?= $(PREFIX)/lib/systemd/system
+install: release install-files
+
+install-files:
+	scripts/install.sh "$(BIN_DIR)" "$(DESTDIR)" "$(PREFIX)" "$(UNIT_DIR)"
 
 clean:
 	rm -rf .build

@@ -13,7 +13,13 @@ import ServiceLifecycle
 /// queueFull`, which clients retry), and lets the active session commit what it verified before it
 /// ends; cancellation (the group's deadline) ends what is left.
 public struct BackupServer: Service {
-    typealias Listener = NIOAsyncChannel<NIOAsyncChannel<Frame, Frame>, Never>
+    typealias Listener = NIOAsyncChannel<AcceptedConnection, Never>
+
+    /// A connection, and the counter of its bytes.
+    struct AcceptedConnection: Sendable {
+        let channel: NIOAsyncChannel<Frame, Frame>
+        let wire: WireCounter
+    }
 
     public let settings: ServerSettings
     public let logger: Logger
@@ -23,13 +29,15 @@ public struct BackupServer: Service {
     private let recovery: PatchRecovery
     private let queue: SessionQueue
     private let commitPolicy: CommitPolicy
+    /// The session history and the live state.
+    private let operations: ServerOperations
     /// Called once the service is ready: interrupted patches completed, connections accepted.
     private let onReady: @Sendable (SocketAddress) -> Void
 
     /// Binds the service; it accepts connections once ``run()`` is called and `recovery` is done,
     /// and then calls `onReady`.
     public static func bind(
-        settings: ServerSettings, recovery: PatchRecovery, logger: Logger,
+        settings: ServerSettings, recovery: PatchRecovery, operations: ServerOperations, logger: Logger,
         onReady: @escaping @Sendable (SocketAddress) -> Void
     ) async throws -> BackupServer {
         let listener = try await Self.listen(settings: settings, logger: logger)
@@ -45,14 +53,14 @@ public struct BackupServer: Service {
         return BackupServer(
             settings: settings, logger: logger, address: address, listener: listener, recovery: recovery,
             queue: SessionQueue(maxWaiting: settings.maxWaitingClients), commitPolicy: commitPolicy,
-            onReady: onReady)
+            operations: operations, onReady: onReady)
     }
 
     /// Serves until graceful shutdown or cancellation.
     public func run() async throws {
         await recovery.finished()
         onReady(address)
-        let (settings, logger, queue, commitPolicy) = (settings, logger, queue, commitPolicy)
+        let (settings, logger, queue, commitPolicy, operations) = (settings, logger, queue, commitPolicy, operations)
         try await withThrowingDiscardingTaskGroup { tasks in
             try await listener.executeThenClose { connections in
                 // Graceful shutdown ends the loop, and leaving it closes the listener.
@@ -60,8 +68,8 @@ public struct BackupServer: Service {
                     // Sessions do their blocking storage calls on the storage threads.
                     tasks.addTask(executorPreference: StorageExecutor.shared) {
                         await BackupSession(
-                            connection: connection, settings: settings, queue: queue, logger: logger,
-                            commitPolicy: commitPolicy
+                            connection: connection.channel, settings: settings, queue: queue, logger: logger,
+                            commitPolicy: commitPolicy, operations: operations, wire: connection.wire
                         ).run()
                     }
                 }
@@ -92,6 +100,8 @@ public struct BackupServer: Service {
             .childChannelOption(.maxMessagesPerRead, value: 2)
             .bind(host: settings.listenHost, port: settings.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    let wire = WireCounter()
+                    try channel.pipeline.syncOperations.addHandler(WireCountingHandler(counter: wire))
                     if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                     let timeout = IdleTimeoutHandler(timeout: settings.handshakeTimeout) { amount in
                         let seconds = amount.nanoseconds / 1_000_000_000
@@ -101,9 +111,10 @@ public struct BackupServer: Service {
                     try channel.pipeline.syncOperations.addHandler(FrameEncoder())
                     // After the decoder: only complete frames count as activity (no slowloris).
                     try channel.pipeline.syncOperations.addHandler(timeout)
-                    return try NIOAsyncChannel<Frame, Frame>(
+                    let connection = try NIOAsyncChannel<Frame, Frame>(
                         wrappingChannelSynchronously: channel,
                         configuration: .init(backPressureStrategy: .init(lowWatermark: 1, highWatermark: 3)))
+                    return AcceptedConnection(channel: connection, wire: wire)
                 }
             }
     }

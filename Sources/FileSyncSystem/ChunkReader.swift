@@ -1,4 +1,5 @@
 import FileSyncCore
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)

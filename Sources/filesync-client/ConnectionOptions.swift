@@ -30,6 +30,8 @@ struct ConnectionOptions: ParsableArguments {
     @Option(help: "Multicast group for discovery, ADDR:PORT.") var group = Endpoint.defaultGroup.description
     @Option(help: "How long discovery listens for answers.") var discoveryTimeout = "3s"
     @Flag(name: .shortAndLong, help: "Log progress to standard error.") var verbose = false
+    @Option(help: "Log lines on standard error: text (readable) or json (one object per line).")
+    var logFormat: LineLogHandler.Format = .text
 
     func validate() throws {
         guard retries >= 0 else { throw ValidationError("--retries must be 0 or more") }
@@ -37,11 +39,7 @@ struct ConnectionOptions: ParsableArguments {
 
     /// Logs to standard error: progress with `--verbose`, else warnings only.
     func bootstrapLogging() {
-        LoggingSystem.bootstrap { [verbose] label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = verbose ? .info : .warning
-            return handler
-        }
+        LineLogHandler.bootstrap(format: logFormat, level: verbose ? .info : .warning)
     }
 
     /// The run's options for `clientID`: the server or discovery, the secret and this client's
@@ -79,3 +77,5 @@ struct ConnectionOptions: ParsableArguments {
         return options
     }
 }
+
+extension LineLogHandler.Format: ExpressibleByArgument {}

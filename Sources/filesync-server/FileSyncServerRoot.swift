@@ -1,4 +1,5 @@
 import ArgumentParser
+import FileSyncServer
 
 /// `filesync-server`: the server (`serve`, the default) and its administration commands.
 @main
@@ -9,8 +10,10 @@ struct FileSyncServerRoot: AsyncParsableCommand {
         discussion: """
             Without a subcommand, runs the server (`serve`): `filesync-server --root /srv/backup` is
             `filesync-server serve --root /srv/backup`. `prune` applies the retention policy by hand and
-            reclaims space; `check` verifies that every kept snapshot can be restored.
+            reclaims space; `check` verifies that every kept snapshot can be restored; `status` shows each
+            client's last backup and what the server is doing now.
             """,
-        subcommands: [ServerCommand.self, PruneCommand.self, CheckCommand.self],
+        version: ServerVersion.description,
+        subcommands: [ServerCommand.self, PruneCommand.self, CheckCommand.self, StatusCommand.self],
         defaultSubcommand: ServerCommand.self)
 }

@@ -2,10 +2,11 @@ import FileSyncCore
 import FileSyncServer
 import FileSyncSystem
 import Foundation
+import Logging
 
 extension ServerCommand {
     /// The settings from the flags, the saved config and, on a terminal, the setup questions.
-    func resolveSettings() throws -> ServerSettings {
+    func resolveSettings(logger: Logger) throws -> ServerSettings {
         let configPath = config ?? SavedSettings.defaultPath
         var saved = try SavedSettings.load(from: configPath) ?? SavedSettings()
         var merged = overriding(saved)
@@ -25,14 +26,16 @@ extension ServerCommand {
                         + "or run filesync-server once on a terminal to save them (config: \(configPath)).")
             }
             interactive = true
-            saved = try SetupWizard().ask(current: merged)
+            var wizard = SetupWizard()
+            wizard.defaultInterface = { MulticastSetup.defaultInterface() }
+            saved = try wizard.ask(current: merged)
             if saved.serverId == nil { saved.serverId = try ServerIDFile.loadOrCreate(in: stateFolder) }
             try saved.save(to: configPath)
             print("Settings saved to \(configPath). Edit it, run with --setup, or override with flags.")
             merged = saved
         }
 
-        let secret = try Self.loadSecret(at: secretPath, interactive: interactive)
+        let secret = try Self.loadSecret(at: secretPath, interactive: interactive, logger: logger)
 
         var settings = ServerSettings(
             root: try SettingValidation.root(merged.root!),
@@ -41,7 +44,8 @@ extension ServerCommand {
             name: try SettingValidation.name(merged.name!),
             // A config file's id (written by setup) wins; otherwise the one kept beside the TLS key.
             serverId: try merged.serverId ?? ServerIDFile.loadOrCreate(in: stateFolder),
-            multicastInterface: interface ?? MulticastSetup.defaultInterface(),
+            multicastInterface: merged.interface.flatMap { $0 == "off" ? nil : $0 }
+                ?? MulticastSetup.defaultInterface(),
             authenticator: Authenticator(secret: secret))
         settings.history = !noHistory
         settings.retention = retention.policy(
@@ -50,15 +54,12 @@ extension ServerCommand {
             let (identity, created) = try ServerIdentity.loadOrCreate(in: stateFolder, name: settings.name)
             settings.identity = identity
             if created {
-                FileHandle.standardError.write(
-                    Data(
-                        "filesync-server: created a TLS key and certificate in \(stateFolder) (server-tls.key, server-tls.crt)\n"
-                            .utf8))
+                logger.notice("created a TLS key and certificate in \(stateFolder) (server-tls.key, server-tls.crt)")
             }
         }
-        settings.listenHost = listen
+        settings.listenHost = try SettingValidation.listenAddress(merged.listen ?? "0.0.0.0")
         settings.group = try Endpoint(parsing: group)
-        settings.discoveryEnabled = !noDiscovery
+        settings.discoveryEnabled = !noDiscovery && merged.interface != "off"
         settings.idleTimeout = .seconds(Int64(try DurationParser.seconds(from: idleTimeout)))
         settings.handshakeTimeout = .seconds(Int64(try DurationParser.seconds(from: handshakeTimeout)))
         settings.maxWaitingClients = max(1, maxQueue)
@@ -73,11 +74,13 @@ extension ServerCommand {
         if let port { merged.port = port }
         if let interval { merged.interval = interval }
         if let name { merged.name = name }
+        if let listen { merged.listen = listen }
+        if let interface { merged.interface = interface }
         return merged
     }
 
     /// The server's secret, created (and shown once, or reported) if there is none yet.
-    private static func loadSecret(at secretPath: String, interactive: Bool) throws -> [UInt8] {
+    private static func loadSecret(at secretPath: String, interactive: Bool, logger: Logger) throws -> [UInt8] {
         if FileManager.default.fileExists(atPath: secretPath) { return try KeyFile.load(secretPath) }
         let secret = try KeyFile.create(secretPath)
         if interactive {
@@ -90,10 +93,8 @@ extension ServerCommand {
                 Put it in a file on each client (mode 0600) and pass it with --secret-file.
                 """)
         } else {
-            FileHandle.standardError.write(
-                Data(
-                    "filesync-server: generated a new server secret in \(secretPath) (mode 0600); give clients a copy (--secret-file)\n"
-                        .utf8))
+            logger.notice(
+                "generated a new server secret in \(secretPath) (mode 0600); give clients a copy (--secret-file)")
         }
         return secret
     }

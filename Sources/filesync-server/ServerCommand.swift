@@ -27,8 +27,12 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "The shared secret clients must prove (default: server.secret beside the config file).")
     var secretFile: String?
 
-    @Option(help: "Address the TCP service listens on.") var listen = "0.0.0.0"
-    @Option(help: "IPv4 address of the interface used for discovery (default: first non-loopback multicast interface).")
+    @Option(help: "Address the TCP service listens on (default: the saved setting, else 0.0.0.0).") var listen: String?
+    @Option(
+        help: """
+            IPv4 address of the interface used for discovery, or off (default: the saved setting, else the \
+            first non-loopback multicast interface).
+            """)
     var interface: String?
     @Option(help: "Multicast group for discovery, ADDR:PORT.") var group = Endpoint.defaultGroup.description
     @Flag(help: "Do not answer discovery or announce; clients must use --server.") var noDiscovery = false
@@ -39,43 +43,59 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "Delete partial files (of interrupted transfers) older than this instead of resuming them.")
     var partialExpiry = "7d"
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
+    @Option(help: "Log lines on standard error: text (readable) or json (one object per line).")
+    var logFormat: LineLogHandler.Format = .text
     @Flag(help: "Keep only the latest tree: record no snapshots and keep no old versions.") var noHistory = false
     @OptionGroup(title: "Retention (applied after each backup of a client)") var retention: RetentionOptions
+    @Option(help: "How long the session history keeps a session (pruned automatically).") var keepSessions = "365d"
+    @Option(help: "A client whose last success is older than this is stale (status, the status page).")
+    var stale = "26h"
+    @Option(parsing: .upToNextOption, help: "Client ids expected to back up: shown as 'never' until they do.")
+    var expect: [String] = []
+    @Option(help: "Serve the status page, /api/status and /metrics on ADDR:PORT (read-only); 'off' disables.")
+    var http = StatusHTTPService.defaultAddress
 
     func run() async throws {
-        let level = Logger.Level(rawValue: logLevel) ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        LineLogHandler.bootstrap(format: logFormat, level: Logger.Level(rawValue: logLevel) ?? .info)
         let logger = Logger(label: "filesync-server")
         do {
-            let settings = try resolveSettings()
+            let settings = try resolveSettings(logger: logger)
             let recovery = PatchRecovery(root: settings.root, logger: logger)
+            let operations = try makeOperations(settings: settings, logger: logger)
+            let announced = Latch()
             // Announced once interrupted patches are completed and connections are accepted.
-            let server = try await BackupServer.bind(settings: settings, recovery: recovery, logger: logger) {
+            let server = try await BackupServer.bind(
+                settings: settings, recovery: recovery, operations: operations, logger: logger
+            ) {
                 address in
                 Self.announce(
                     host: address.ipAddress ?? settings.listenHost, port: address.port ?? settings.port,
                     settings: settings)
+                Task { await announced.open() }
             }
-            try await Self.serve(server, recovery: recovery, settings: settings, logger: logger)
+            let control = await Self.bindControlSocket(settings: settings, operations: operations, logger: logger)
+            let web = try makeHTTPService(operations: operations, announced: announced, logger: logger)
+            try await Self.serve(
+                server, recovery: recovery, extra: [control as (any Service)?, web].compactMap { $0 },
+                settings: settings, logger: logger)
         } catch let error as FileSyncError where error.code == .invalidSetting {
-            FileHandle.standardError.write(Data("filesync-server: \(error.message)\n".utf8))
+            logger.error("\(error.message)")
             throw ExitCode(64)
         } catch let error as FileSyncError {
-            FileHandle.standardError.write(Data("filesync-server: \(error.message)\n".utf8))
+            logger.error("\(error.message)")
             throw ExitCode.failure
         }
     }
 
-    /// Prints where the server listens, and its TLS fingerprint.
+    /// Prints where the server listens, where discovery answers, and its TLS fingerprint.
     private static func announce(host: String, port: Int, settings: ServerSettings) {
+        let discovery =
+            settings.discoveryEnabled
+            ? "discovery on interface \(settings.multicastInterface) (group \(settings.group))" : "discovery off"
         print(
             "filesync-server \"\(settings.name)\" listening on \(host):\(port), "
-                + "storing in \(settings.root), clients back up every \(DurationParser.format(settings.intervalSeconds))"
-        )
+                + "storing in \(settings.root), clients back up every \(DurationParser.format(settings.intervalSeconds)); "
+                + discovery)
         if let identity = settings.identity {
             print("TLS certificate fingerprint (SHA-256): \(identity.fingerprint)")
         } else {
@@ -89,12 +109,17 @@ struct ServerCommand: AsyncParsableCommand {
     /// clients sent away, the active session commits what it verified and keeps its partial) of at
     /// most 4 s, then cancellation of what is left, so the server is gone within about 5 s.
     private static func serve(
-        _ server: BackupServer, recovery: PatchRecovery, settings: ServerSettings, logger: Logger
+        _ server: BackupServer, recovery: PatchRecovery, extra: [any Service], settings: ServerSettings, logger: Logger
     ) async throws {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: recovery, successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore),
             .init(service: server, successTerminationBehavior: .gracefullyShutdownGroup),
         ]
+        // The operational services (control socket, status page) never stop the backups.
+        for service in extra {
+            services.append(
+                .init(service: service, successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore))
+        }
         if settings.discoveryEnabled, let port = server.address.port {
             let discovery = DiscoveryService(settings: settings, tcpPort: port, logger: logger)
             services.append(.init(service: discovery, successTerminationBehavior: .ignore))

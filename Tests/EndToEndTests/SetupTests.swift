@@ -43,6 +43,12 @@ extension EndToEnd {
             try terminal.send("15m")
             try terminal.expect("Server name [")
             try terminal.send("")
+            try terminal.expect("Listen address (0.0.0.0: every interface) [127.0.0.1]: ")
+            try terminal.send("")
+            try terminal.expect("Discovery interface (its IPv4 address, or off) [127.0.0.1]: ")
+            try terminal.send("eth0")
+            try terminal.expect("is not an IPv4 address nor off")
+            try terminal.send("")
             try terminal.expect("Snapshots to keep: last, hourly, daily, weekly, monthly, yearly [10 48 14 8 24 5]: ")
             try terminal.send("3 0 7")
             try terminal.expect("is not six counts")
@@ -51,6 +57,8 @@ extension EndToEnd {
             try terminal.expect("It is shown only now:")
             try terminal.expect("Put it in a file on each client")
             try terminal.expect("listening on 127.0.0.1:")
+            // --no-discovery was given: the listening line says so.
+            try terminal.expect("discovery off")
             process.terminate()
 
             let saved =
@@ -59,6 +67,11 @@ extension EndToEnd {
             #expect(saved?["port"] as? Int == 0)
             #expect(saved?["interval"] as? String == "15m")
             #expect(saved?["retention"] as? String == "3 0 7 4 12 2")
+            #expect(saved?["listen"] as? String == "127.0.0.1")
+            #expect(saved?["interface"] as? String == "127.0.0.1")
+            // Written for people to edit: pretty-printed, sorted keys, slashes not escaped.
+            let text = try String(contentsOfFile: config, encoding: .utf8)
+            #expect(!text.contains("\\/") && text.contains("\"root\" : \"\(root)\""), "\(text)")
             #expect((saved?["name"] as? String)?.isEmpty == false)
             #expect(FileManager.default.fileExists(atPath: root))
             let mode = try FileManager.default.attributesOfItem(atPath: config)[.posixPermissions] as? Int

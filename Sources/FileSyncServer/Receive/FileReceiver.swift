@@ -124,6 +124,7 @@ struct FileReceiver {
         // After each file, the batch may be due.
         if frame.kind == .file || end != nil {
             try await run(try machine.handle(.settled(committerIdle: committed.isSet)), input, &commits)
+            context.reportProgress(filesDone: machine.stored + machine.failed)
         }
     }
 

@@ -33,14 +33,17 @@ extension BackupSession {
                     serverProof: authenticator.serverProof(
                         clientNonce: clientNonce, serverNonce: serverNonce, clientID: id))))
         guard let frame = try await messages.next() else {
-            throw FileSyncError(.connectionClosed, "connection closed during authentication")
+            // A client that finds the server's proof wrong (another secret) closes here.
+            logAuthenticationFailure(context)
+            throw FileSyncError(
+                .authenticationFailed, "the client closed the connection after CHALLENGE (wrong secret?)")
         }
         guard case .auth(let auth) = try Message(frame: frame) else {
             throw FileSyncError(.unexpectedMessage, "expected AUTH after CHALLENGE")
         }
         let expected = authenticator.clientProof(clientNonce: clientNonce, serverNonce: serverNonce, clientID: id)
         guard Authenticator.matches(auth.proof, expected) else {
-            context.logger.warning("authentication failed: wrong secret", metadata: ["client": "\(id)"])
+            logAuthenticationFailure(context)
             throw FileSyncError(
                 .authenticationFailed, "authentication failed: the client's secret does not match the server's")
         }
@@ -70,5 +73,14 @@ extension BackupSession {
                 "client id \"\(id)\" belongs to another client (its key differs); if this machine replaced it, "
                     + "remove \(keys.path(for: clientID)) on the server to bind the id anew")
         }
+    }
+
+    /// `client at ADDR failed authentication (wrong secret?)`, at most once a minute per address.
+    func logAuthenticationFailure(_ context: SessionContext) {
+        let address = connection.channel.remoteAddress?.ipAddress ?? "unknown address"
+        guard let held = operations.authFailures.allow(address) else { return }
+        var metadata: Logger.Metadata = [:]
+        if held > 0 { metadata["sinceLast"] = "\(held) more" }
+        context.logger.warning("client at \(address) failed authentication (wrong secret?)", metadata: metadata)
     }
 }

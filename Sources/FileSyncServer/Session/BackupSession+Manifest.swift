@@ -10,6 +10,11 @@ extension BackupSession {
         /// Paths equal under Unicode canonical equivalence are one path to the protocol; the packed
         /// index compares bytes, so paths beyond ASCII are also checked here, as Strings.
         var beyondASCII = Set<String>()
+        /// The bytes of the files listed, and the files and bytes the tasks ask for (for the
+        /// session history and the live progress; the plan's own tasks go as they are sent).
+        var bytes: Int64 = 0
+        var taskFiles = 0
+        var taskBytes: Int64 = 0
 
         /// Adds a part's entries, validated; a path listed twice (byte for byte) is a session error.
         /// A path equal to an earlier one only under Unicode normalization is kept in the manifest
@@ -34,6 +39,7 @@ extension BackupSession {
                     collisions.append(validated.count)
                 }
                 validated.append(entry)
+                bytes += entry.size
             }
             return (validated, collisions)
         }
@@ -74,6 +80,8 @@ extension BackupSession {
             partPlan.conflicts += collisions.map {
                 SyncPlan.Conflict(path: validated[$0].path, reason: Self.collisionReason)
             }
+            progress.manifest.taskFiles += partPlan.tasks.count
+            progress.manifest.taskBytes += partPlan.versions.reduce(0) { $0 + $1.size }
             if progress.requested != nil {
                 let frames = try taskFrames(
                     partPlan, entries: validated, firstEntry: firstEntry, final: part.final,

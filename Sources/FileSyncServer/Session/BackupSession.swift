@@ -18,6 +18,10 @@ struct BackupSession {
     /// When verified files are committed; its unnamed-file budget comes from the process's
     /// open-file limit, raised once at server start.
     let commitPolicy: CommitPolicy
+    /// The session history and the live state.
+    let operations: ServerOperations
+    /// The connection's bytes, both ways.
+    let wire: WireCounter
 
     func run() async {
         let peer = connection.channel.remoteAddress?.description ?? "unknown peer"
@@ -29,32 +33,42 @@ struct BackupSession {
         var committer: BatchCommitter?
         var completedHistory: ClientHistory?
         var completedFailures = 0
+        var record = SessionRecord(clientId: "", peer: peer, startedAt: Date().timeIntervalSince1970)
+        var ended: (any Error)?
+        var liveEntry: UInt64?
         do {
             try await connection.executeThenClose { inbound, outbound in
                 var messages = inbound.makeAsyncIterator()
-                var context = SessionContext(outbound: outbound, logger: logger)
+                var context = SessionContext(outbound: outbound, logger: logger, record: record, live: operations.live)
                 do {
                     try await serve(&messages, &context)
                 } catch let error as FileSyncError {
+                    ended = error
                     context.logger.warning("session ended", metadata: ["error": "\(error)"])
                     if let frame = try? context.frame(.error(ErrorMessage(error.withRetryHint))) {
                         try? await outbound.write(frame)
                     }
                 } catch is CancellationError {
+                    ended = CancellationError()
                     context.logger.info("session ended: connection closed")
                 } catch {
+                    ended = error
                     context.logger.warning("session ended", metadata: ["error": "\(error)"])
                 }
                 (ticket, committer, logger) = (context.ticket, context.committer, context.logger)
                 (completedHistory, completedFailures) = (context.completedHistory, context.completedFailures)
+                (record, liveEntry) = (context.record, context.liveEntry)
             }
         } catch {
+            ended = ended ?? error
             logger.debug("connection closed", metadata: ["error": "\(error)"])
         }
         // The client has gone; the next session waits for this one's resumed files to be cataloged.
         await committer?.readBack()?.run(logger: logger)
         completedHistory?.recordSnapshot(policy: settings.retention, failed: completedFailures, logger: logger)
         if let ticket { await queue.leave(ticket) }
+        if let liveEntry { operations.live.left(liveEntry) }
+        await finish(record, ended: ended)
     }
 
     // MARK: - Steps
@@ -68,6 +82,7 @@ struct BackupSession {
         }
         let started = ContinuousClock.now
         var session = try await planSession(clientID, features: features, &messages, context: context)
+        context.record.note(session)
         try await setReadTimeout(nil)
         // Folders are created and modes applied while the files arrive (a file's folder is created on
         // the way if it is not there yet); what fails there is acknowledged as failed before NEXT_SYNC.
@@ -75,6 +90,10 @@ struct BackupSession {
         async let folderFailures = Self.prepare(
             directories: directories, modeUpdates: modeUpdates, root: root, id: clientID)
         try await sendTasks(&session, features: features, context: context)
+        if let entry = context.liveEntry {
+            operations.live.transferStarted(
+                entry, files: session.manifest.taskFiles, bytes: session.manifest.taskBytes)
+        }
         try await setReadTimeout(settings.idleTimeout)
         var receiver = try makeReceiver(&session, features: features, context: &context)
         defer { receiver.abandon() }
@@ -92,6 +111,7 @@ struct BackupSession {
         try await context.send(.nextSync(next))
         context.completedHistory = session.history
         context.completedFailures = next.failed + receiver.missing
+        (context.record.filesSent, context.record.filesFailed) = (next.stored, context.completedFailures)
         let seconds = (ContinuousClock.now - started).inSeconds
         // The e2e tests read this summary line (and the session-started one) from the log.
         context.logger.info(
@@ -117,6 +137,8 @@ struct BackupSession {
             )
         }
         context.logger[metadataKey: "client"] = "\(clientID)"
+        context.record.clientId = clientID.string
+        context.record.kind = SessionRecord.Kind(hello.session ?? .backup)
         let offered = settings.history ? SessionFeatures.all : SessionFeatures.all.subtracting(.history)
         let features = SessionFeatures.negotiate(client: hello.capabilities, server: offered.capabilities)
         // READY lists the capabilities in force, in the client's order (Protocol.md §1): not one
@@ -136,6 +158,7 @@ struct BackupSession {
             try await waitForTurn(&context)
         }
         try await setReadTimeout(settings.idleTimeout)
+        context.record.turnStarted = Date().timeIntervalSince1970
         context.logger.info("session started", metadata: ["capabilities": "\(capabilities.joined(separator: ","))"])
         try await context.send(
             .ready(

@@ -16,11 +16,26 @@ struct SessionContext {
     var completedFailures = 0
     /// Every control frame of the session is encoded here, within the control-frame limit.
     let encoder: ControlMessageEncoder
+    /// What the session history will keep of this session, filled in step by step.
+    var record: SessionRecord
+    /// Where `status` reads what the session does; the session's entry is its ticket's number.
+    let live: LiveActivity?
+    var liveEntry: UInt64?
 
-    init(outbound: NIOAsyncChannelOutboundWriter<Frame>, logger: Logger, encoder: ControlMessageEncoder = .init()) {
+    init(
+        outbound: NIOAsyncChannelOutboundWriter<Frame>, logger: Logger, encoder: ControlMessageEncoder = .init(),
+        record: SessionRecord, live: LiveActivity? = nil
+    ) {
         self.outbound = outbound
         self.logger = logger
         self.encoder = encoder
+        self.record = record
+        self.live = live
+    }
+
+    /// Tells `status` that `done` files of the task list are stored or failed.
+    func reportProgress(filesDone done: Int) {
+        if let live, let liveEntry { live.progress(liveEntry, filesDone: done) }
     }
 
     /// Sends `message`: one control frame, or several for a `FILE_ACK` too large for one.

@@ -16,6 +16,12 @@ public struct SavedSettings: Codable, Sendable, Equatable {
     public var serverId: String?
     /// Snapshots to keep, as typed: six counts, last hourly daily weekly monthly yearly.
     public var retention: String?
+    /// Address the TCP service listens on (`--listen`).
+    public var listen: String?
+    /// IPv4 address of the interface discovery uses (`--interface`).
+    public var interface: String?
+    /// Client ids expected to back up: `status` flags those that never did (`--expect`).
+    public var expect: [String]?
 
     public init(
         root: String? = nil, port: Int? = nil, interval: String? = nil, name: String? = nil, serverId: String? = nil
@@ -47,7 +53,8 @@ public struct SavedSettings: Codable, Sendable, Equatable {
         let url = URL(fileURLWithPath: path)
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        // Readable, since people are told to edit it: no `\/` escapes.
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         try encoder.encode(self).write(to: url, options: .atomic)
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
     }
@@ -55,6 +62,35 @@ public struct SavedSettings: Codable, Sendable, Equatable {
 
 /// Checks each setting and turns it into its runtime form, with messages a person can act on.
 public enum SettingValidation {
+    /// An IPv4 address (`0.0.0.0`: every interface) or an IPv6 one (`::`).
+    public static func listenAddress(_ text: String) throws -> String {
+        let address = text.trimmingCharacters(in: .whitespaces)
+        guard
+            isIPv4(address)
+                || (address.contains(":") && address.allSatisfy({ $0.isHexDigit || $0 == ":" || $0 == "." }))
+        else {
+            throw FileSyncError(.invalidSetting, "\"\(address)\" is not an IP address (e.g. 0.0.0.0 or 192.168.1.10)")
+        }
+        return address
+    }
+
+    /// The IPv4 address of the interface discovery uses, or `off`.
+    public static func discoveryInterface(_ text: String) throws -> String {
+        let address = text.trimmingCharacters(in: .whitespaces)
+        guard address == "off" || isIPv4(address) else {
+            throw FileSyncError(.invalidSetting, "\"\(address)\" is not an IPv4 address nor off")
+        }
+        return address
+    }
+
+    static func isIPv4(_ text: String) -> Bool {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4
+            && parts.allSatisfy { part in
+                !part.isEmpty && part.count <= 3 && part.allSatisfy(\.isASCII) && (Int(part).map { $0 <= 255 } ?? false)
+            }
+    }
+
     public static func root(_ text: String) throws -> String {
         var path = text.trimmingCharacters(in: .whitespaces)
         guard !path.isEmpty else { throw FileSyncError(.invalidSetting, "the storage folder cannot be empty") }

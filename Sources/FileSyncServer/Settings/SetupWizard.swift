@@ -6,6 +6,8 @@ import Foundation
 public struct SetupWizard {
     public var read: () -> String?
     public var write: (String) -> Void
+    /// The discovery interface offered when none is saved: the first non-loopback multicast one.
+    public var defaultInterface: () -> String = { "127.0.0.1" }
 
     public init(
         read: @escaping () -> String? = { readLine(strippingNewline: true) },
@@ -34,6 +36,14 @@ public struct SetupWizard {
         }
         answers.name = try question("Server name", default: current.name ?? Self.hostName()) {
             try SettingValidation.name($0)
+        }
+        answers.listen = try question("Listen address (0.0.0.0: every interface)", default: current.listen ?? "0.0.0.0")
+        {
+            try SettingValidation.listenAddress($0)
+        }
+        let interface = current.interface ?? defaultInterface()
+        answers.interface = try question("Discovery interface (its IPv4 address, or off)", default: interface) {
+            try SettingValidation.discoveryInterface($0)
         }
         let retention = current.retention ?? RetentionPolicy.defaults.counts
         answers.retention = try question(

@@ -1,15 +1,17 @@
 /// A one-way gate: tasks wait until it is opened; once open, it stays open.
-actor Latch {
+public actor Latch {
     private var isOpen = false
     private var waiters: [CheckedContinuation<Void, Never>] = []
 
-    func open() {
+    public init() {}
+
+    public func open() {
         isOpen = true
         for waiter in waiters { waiter.resume() }
         waiters = []
     }
 
-    func wait() async {
+    public func wait() async {
         if isOpen { return }
         await withCheckedContinuation { waiters.append($0) }
     }

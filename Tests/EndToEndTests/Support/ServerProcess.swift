@@ -35,7 +35,9 @@ final class ServerProcess {
             + [
                 "--root", root, "--port", "\(port)", "--interval", "15m", "--name", name, "--listen", "127.0.0.1",
                 "--interface", "127.0.0.1", "--config", folder.path + "/config/filesync/server.json",
-            ] + (tls ? [] : ["--no-tls"]) + extra
+            ] + (tls ? [] : ["--no-tls"])
+            // The status page's default port would be shared by every test's server: off unless asked.
+            + (extra.contains("--http") ? [] : ["--http", "off"]) + extra
         var environment = ProcessInfo.processInfo.environment
         environment["XDG_CONFIG_HOME"] = folder.path + "/config"
         environment.merge(extraEnvironment) { $1 }
@@ -45,6 +47,7 @@ final class ServerProcess {
         process.standardInput = FileHandle(forReadingAtPath: "/dev/null")
         try process.run()
         let reader = LineReader(stdout.fileHandleForReading.fileDescriptor)
+        self.reader = reader
         let line = try reader.next(containing: "listening on", timeout: 60)
         if tls {
             let fingerprintLine = try reader.next(containing: "fingerprint", timeout: 10)
@@ -57,6 +60,19 @@ final class ServerProcess {
         }
         self.port = port
         secret = try KeyFile.load(folder.path + "/config/filesync/server.secret")
+    }
+
+    /// What the server prints on stdout, read past its first lines.
+    private var reader: LineReader?
+
+    /// The next line the server prints on stdout containing `needle`.
+    func nextOutputLine(containing needle: String, timeout: Double = 30) throws -> String {
+        guard let reader else { throw TestFailure("the server's output is not read") }
+        // The line may have come among the first ones, which were read past already.
+        if let index = reader.passed.firstIndex(where: { $0.contains(needle) }) {
+            return reader.passed.remove(at: index)
+        }
+        return try reader.next(containing: needle, timeout: timeout)
     }
 
     /// The shared secret the server generated at its first start (clients find it through
@@ -97,6 +113,8 @@ final class ServerProcess {
 final class LineReader {
     private let fd: Int32
     private var pending = [UInt8]()
+    /// The lines skipped on the way to the ones asked for (the last 100).
+    var passed: [String] = []
 
     init(_ fd: Int32) { self.fd = fd }
 
@@ -108,6 +126,8 @@ final class LineReader {
                 let line = String(decoding: pending[..<newline], as: UTF8.self)
                 pending.removeSubrange(...newline)
                 if line.contains(needle) { return line }
+                passed.append(line)
+                if passed.count > 100 { passed.removeFirst() }
             }
             guard Date() < deadline else {
                 throw TestFailure(
