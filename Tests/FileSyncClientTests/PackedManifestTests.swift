@@ -36,3 +36,28 @@ import Testing
     }
 
 }
+
+@Suite("Packed manifest symlinks") struct PackedManifestSymlinkTests {
+    static let link = ManifestEntry(
+        path: "docs/link", type: .symlink, size: 9, mtimeNs: 42, mode: 0o777, target: "../a.txt\u{e9}")
+
+    @Test("symlinks keep their target and type; they are not files; they can be left out")
+    func symlinks() throws {
+        var link = Self.link
+        link.size = Int64(link.target!.utf8.count)
+        var packed = PackedManifest()
+        try packed.append(ManifestEntry(path: "docs", type: .dir, size: 0, mtimeNs: 1, mode: 0o755))
+        try packed.append(link)
+        try packed.append(ManifestEntry(path: "docs/z", type: .file, size: 3, mtimeNs: 1, mode: 0o644))
+        var other = PackedManifest()
+        try other.append(link)
+        try packed.append(contentsOf: other)
+        #expect(packed[1] == link && packed[3] == link)
+        #expect(packed.type(at: 1) == .symlink && packed.type(at: 2) == .file)
+        #expect(packed.fileCount == 1 && packed.hasSymlinks)
+        #expect(packed.targetByteCount(at: 1) == link.size && packed.targetByteCount(at: 2) == 0)
+        let (kept, leftOut) = try packed.withoutSymlinks()
+        #expect(kept.map(\.path) == ["docs", "docs/z"] && !kept.hasSymlinks)
+        #expect(leftOut == ["docs/link", "docs/link"])
+    }
+}

@@ -62,6 +62,8 @@ public struct RestoreClient {
                 throw error
             }
             summary = receiver.summary
+            summary.failed += makeSymlinks(plan.symlinks, entries: entries, paths: paths)
+            summary.symlinks = plan.symlinks.count
             summary.failed += finishFolders(entries, paths: paths, failed: Set(plan.failed.map(\.path)))
             if summary.complete { folder.removeState() }
         }

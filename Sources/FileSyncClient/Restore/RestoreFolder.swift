@@ -77,7 +77,10 @@ public final class RestoreFolder {
         switch status.kind {
         case .file: return .file(size: status.size)
         case .directory: return .directory
-        case .symbolicLink, .other: return .other
+        case .symbolicLink:
+            let target = Symlink.target(of: String(path.lastComponent), in: parent)
+            return .symlink(target: target.flatMap { String(validating: $0, as: UTF8.self) })
+        case .other: return .other
         }
     }
 

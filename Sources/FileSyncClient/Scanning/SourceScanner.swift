@@ -9,9 +9,9 @@ import FileSyncSystem
 
 /// Walks the source folder and builds the manifest.
 ///
-/// Regular files and folders go into the manifest; symlinks, devices, sockets and FIFOs are
-/// skipped with a warning, as are names that are not valid UTF-8 and unreadable folders. A file
-/// that vanishes between listing and `stat` is simply not there.
+/// Regular files, folders and symlinks (their target, never followed) go into the manifest;
+/// devices, sockets and FIFOs are skipped with a warning, as are names that are not valid UTF-8
+/// and unreadable folders. A file that vanishes between listing and `stat` is simply not there.
 public struct SourceScanner: Sendable {
     public struct Result: Sendable {
         /// The manifest, packed (about 22 bytes per entry besides its path).
@@ -164,7 +164,9 @@ public struct SourceScanner: Sendable {
                         skipped(prefix, name, "cannot open folder: \(FileSyncError.errnoText(errno))"))
                 }
             case S_IFLNK:
-                result.warnings.append(skipped(prefix, name, "symlinks are not backed up in this version"))
+                // Sent only to a server with `metadata`; the session leaves them out otherwise.
+                let warning = Self.appendSymlink(name, in: directory, path: path, info: info, to: &result.entries)
+                if let warning { result.warnings.append(skipped(prefix, name, warning)) }
             default:
                 result.warnings.append(skipped(prefix, name, "not a regular file or folder"))
             }

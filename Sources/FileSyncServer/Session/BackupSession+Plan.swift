@@ -20,7 +20,8 @@ extension BackupSession {
 
     /// Receives and plans the manifest; with tasks frames, the tasks go out meanwhile.
     func planSession(
-        _ clientID: ClientID, features: SessionFeatures, _ messages: inout Messages, context: SessionContext
+        _ clientID: ClientID, features: SessionFeatures, mirrors: Bool, _ messages: inout Messages,
+        context: SessionContext
     ) async throws -> PlannedSession {
         let manifestStarted = ContinuousClock.now
         let state = ClientStateDirectory(root: settings.root, id: clientID)
@@ -32,6 +33,11 @@ extension BackupSession {
             partials: partials, resumes: features.contains(.resume), chunks: features.contains(.chunks),
             state: state, binaryTasks: features.contains(.binaryTasks),
             streamsTasks: features.isSuperset(of: [.binaryTasks, .tasksPerPart]))
+        let history = settings.history ? try ClientHistory(root: settings.root, id: clientID) : nil
+        if features.contains(.metadata) {
+            answer.typeChanges = mirrors ? .all : .keepingFolders
+            answer.preserver = history?.preserver
+        }
         // Each part is planned as it arrives, while the client still encodes the next one; with task
         // frames, its tasks go out at once, so the client starts sending files while the rest is planned.
         let progress = try await receiveManifest(
@@ -45,7 +51,7 @@ extension BackupSession {
         return PlannedSession(
             state: state, folder: folder, partials: partials, manifest: progress.manifest, plan: progress.plan,
             requested: progress.requested, answer: answer, catalog: answer.catalog,
-            history: settings.history ? try ClientHistory(root: settings.root, id: clientID) : nil)
+            history: history)
     }
 
     /// Sends the tasks not sent yet (TASKS messages), drops the partials not offered, and opens

@@ -67,13 +67,15 @@ struct BackupSession {
         case .backup: break
         }
         let started = ContinuousClock.now
-        var session = try await planSession(clientID, features: features, &messages, context: context)
+        var session = try await planSession(
+            clientID, features: features, mirrors: hello.mirrorDeletions, &messages, context: context)
         try await setReadTimeout(nil)
         // Folders are created and modes applied while the files arrive (a file's folder is created on
         // the way if it is not there yet); what fails there is acknowledged as failed before NEXT_SYNC.
         let (directories, modeUpdates, root) = (session.plan.directories, session.plan.modeUpdates, settings.root)
+        let symlinks = session.plan.symlinks
         async let folderFailures = Self.prepare(
-            directories: directories, modeUpdates: modeUpdates, root: root, id: clientID)
+            directories: directories, modeUpdates: modeUpdates, symlinks: symlinks, root: root, id: clientID)
         try await sendTasks(&session, features: features, context: context)
         try await setReadTimeout(settings.idleTimeout)
         var receiver = try makeReceiver(&session, features: features, context: &context)
