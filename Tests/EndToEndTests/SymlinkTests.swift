@@ -25,9 +25,15 @@ extension EndToEnd {
                 setTime(source + "/" + name, seconds: 1_600_000_000, nanoseconds: 123_456_789)
             }
             setTime(source + "/docs/a.txt", seconds: 1_500_000_000, nanoseconds: 987_654_321)
+            try manager.createDirectory(atPath: source + "/empty", withIntermediateDirectories: true)
+            // Folder times last, after their contents (deepest first), to the nanosecond.
+            for (index, folder) in ["docs/deep", "docs", "empty"].enumerated() {
+                setTime(source + "/" + folder, seconds: 1_400_000_000 + index, nanoseconds: 111_111_111 * (index + 1))
+            }
         }
 
-        @Test("symlinks are stored as symlinks, recorded in the snapshot and restored, target and mtime exact")
+        @Test(
+            "symlinks, empty folders and folder times are stored, recorded in the snapshot and restored, to the ns")
         func roundTrip() throws {
             let work = try TemporaryDirectory("symlinks")
             let source = try work.subfolder("source")
@@ -41,8 +47,10 @@ extension EndToEnd {
             // The stored tree holds the links themselves (no file was written through one).
             let stored = try StatTree(of: root + "/links")
             let original = try StatTree(of: source)
-            let noFolderTimes = StatTree.Fields(folderTimes: false, owners: false)
-            #expect(stored.differences(from: original, comparing: noFolderTimes) == [])
+            // Owners are not compared: every file here is root's on both sides (ownership is not sent yet).
+            let fields = StatTree.Fields(folderTimes: true, owners: false)
+            #expect(stored.differences(from: original, comparing: fields) == [])
+            #expect(stored.entries["empty"]?.type == "dir")
             #expect(stored.entries["abs"]?.target == "/etc/hostname")
 
             // A second run with nothing changed remakes nothing and sends nothing.
@@ -54,7 +62,7 @@ extension EndToEnd {
             #expect(result.status == 0, "\(result.stderr)")
             #expect(try result.json()["symlinks"] as? Int == 6)
             let restored = try StatTree(of: target)
-            #expect(restored.differences(from: original, comparing: noFolderTimes) == [])
+            #expect(restored.differences(from: original, comparing: fields) == [])
         }
 
         /// The tree of one run of the type-change test: each name with the type it has then.

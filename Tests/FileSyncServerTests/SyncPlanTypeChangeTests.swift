@@ -80,4 +80,12 @@ struct SyncPlanTypeChangeTests {
         let old = try SyncPlan.plan(for: [Self.file("x/a")]) { _ in blocked }
         #expect(old.conflicts.map(\.path) == ["x/a"])
     }
+
+    @Test("with metadata every folder of the manifest is listed for its mtime; without it none is")
+    func folderTimes() throws {
+        let manifest = [Self.folder("a"), Self.file("a/f"), Self.folder("a/b")]
+        let plan = try SyncPlan.plan(for: manifest, typeChanges: .keepingFolders) { _ in Self.heldFolder }
+        #expect(plan.folderTimes.map(\.path) == ["a", "a/b"])
+        #expect(try SyncPlan.plan(for: manifest) { _ in Self.heldFolder }.folderTimes.isEmpty)
+    }
 }

@@ -14,6 +14,9 @@ public struct SyncPlan: Sendable, Equatable {
     public var modeUpdates: [ManifestEntry] = []
     /// Symlinks to make or remake (new, another target or mtime), in manifest order.
     public var symlinks: [ManifestEntry] = []
+    /// With `metadata`: every folder of the manifest, whose mtime is set once the session's
+    /// contents are in place (Protocol.md §6.2).
+    public var folderTimes: [ManifestEntry] = []
     /// Stored entries of another type than the manifest's, to remove (a folder with all it holds)
     /// before anything is created or asked for.
     public var removals: [String] = []
@@ -86,7 +89,9 @@ extension SyncPlan {
                 existing = nil
             }
             switch entry.type {
-            case .dir: plan.planFolder(entry, existing)
+            case .dir:
+                if typeChanges != .refused { plan.folderTimes.append(entry) }
+                plan.planFolder(entry, existing)
             case .file: try plan.planFile(entry, existing)
             case .symlink:
                 if existing?.target != entry.target || existing?.mtimeNs != entry.mtimeNs {
@@ -146,6 +151,7 @@ extension SyncPlan {
         versions += other.versions
         modeUpdates += other.modeUpdates
         symlinks += other.symlinks
+        folderTimes += other.folderTimes
         removals += other.removals
         conflicts += other.conflicts
         unchanged += other.unchanged

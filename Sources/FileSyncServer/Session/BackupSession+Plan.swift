@@ -111,4 +111,13 @@ extension BackupSession {
             context.logger.warning("deletions skipped", metadata: ["reason": "\(reason)"])
         }
     }
+
+    /// With `metadata`: the folders' mtimes, once everything below them is written and deleted.
+    /// A folder whose time cannot be set is only logged (its contents are stored).
+    func setFolderTimes(_ session: PlannedSession, context: SessionContext) {
+        guard !session.plan.folderTimes.isEmpty else { return }
+        for path in session.folder.setTimes(ofFolders: session.plan.folderTimes) {
+            context.logger.warning("cannot set the mtime of a folder", metadata: ["path": "\(path)"])
+        }
+    }
 }

@@ -91,6 +91,7 @@ struct BackupSession {
             afterSeconds: settings.intervalSeconds, stored: receiver.stored,
             failed: receiver.failed + session.plan.conflicts.count + failures.count, deleted: 0)
         if hello.mirrorDeletions { try mirrorDeletions(&next, session, missing: receiver.missing, context: context) }
+        setFolderTimes(session, context: context)
         try await context.send(.nextSync(next))
         context.completedHistory = session.history
         context.completedFailures = next.failed + receiver.missing

@@ -70,4 +70,28 @@ extension ClientFolder {
             throw FileSyncError.storage("create the symlink", path.string, errno: code)
         }
     }
+
+    /// Gives each folder of `folders` its manifest mtime (atime too, as files get), deepest first so
+    /// that setting one does not change its parent's afterwards, without following anything (a path
+    /// that is no longer a folder is skipped). Returns the paths that could not be set.
+    func setTimes(ofFolders folders: [ManifestEntry]) -> [String] {
+        var failed: [String] = []
+        let deepestFirst = folders.sorted {
+            $0.path.utf8.count(where: { $0 == UInt8(ascii: "/") })
+                > $1.path.utf8.count(where: { $0 == UInt8(ascii: "/") })
+        }
+        for folder in deepestFirst {
+            guard let path = try? RelativePath(validating: folder.path),
+                let parent = try? parentDirectory(of: path, create: false)
+            else { continue }
+            let name = String(path.lastComponent)
+            guard let status = FileStatus.of(name, in: parent), status.kind == .directory else { continue }
+            guard status.mtimeNs != folder.mtimeNs else { continue }
+            var times = [
+                timespec(nanosecondsSinceEpoch: folder.mtimeNs), timespec(nanosecondsSinceEpoch: folder.mtimeNs),
+            ]
+            if utimensat(parent, name, &times, AT_SYMLINK_NOFOLLOW) != 0 { failed.append(folder.path) }
+        }
+        return failed
+    }
 }
