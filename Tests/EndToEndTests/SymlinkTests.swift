@@ -26,6 +26,11 @@ extension EndToEnd {
             }
             setTime(source + "/docs/a.txt", seconds: 1_500_000_000, nanoseconds: 987_654_321)
             try manager.createDirectory(atPath: source + "/empty", withIntermediateDirectories: true)
+            // Setuid, setgid and sticky bits are kept (below the server's 0700 client folder).
+            chmod(source + "/docs/a.txt", 0o4755)
+            chmod(source + "/docs/deep/b.txt", 0o2640)
+            chmod(source + "/docs", 0o2755)
+            chmod(source + "/empty", 0o1777)
             // Folder times last, after their contents (deepest first), to the nanosecond.
             for (index, folder) in ["docs/deep", "docs", "empty"].enumerated() {
                 setTime(source + "/" + folder, seconds: 1_400_000_000 + index, nanoseconds: 111_111_111 * (index + 1))
@@ -33,7 +38,7 @@ extension EndToEnd {
         }
 
         @Test(
-            "symlinks, empty folders and folder times are stored, recorded in the snapshot and restored, to the ns")
+            "symlinks, empty folders, folder times and setuid/setgid/sticky bits are stored, recorded and restored")
         func roundTrip() throws {
             let work = try TemporaryDirectory("symlinks")
             let source = try work.subfolder("source")

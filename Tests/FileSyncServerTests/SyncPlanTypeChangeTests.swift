@@ -88,4 +88,19 @@ struct SyncPlanTypeChangeTests {
         #expect(plan.folderTimes.map(\.path) == ["a", "a/b"])
         #expect(try SyncPlan.plan(for: manifest) { _ in Self.heldFolder }.folderTimes.isEmpty)
     }
+
+    @Test("with metadata, entries with setuid, setgid or sticky bits here or on the server get their whole mode")
+    func specialModes() throws {
+        var setuid = Self.file("setuid")
+        setuid.mode = 0o4755
+        let lost = Self.file("lost")
+        let plain = Self.file("plain")
+        let stored: [String: StoredEntry] = [
+            "lost": StoredEntry(type: .file, size: 10, mtimeNs: 1000, mode: 0o4755),
+            "plain": StoredEntry(type: .file, size: 10, mtimeNs: 1000, mode: 0o644),
+        ]
+        let plan = try SyncPlan.plan(for: [setuid, lost, plain], typeChanges: .keepingFolders) { stored[$0] }
+        #expect(plan.specialModes.map(\.path) == ["setuid", "lost"])
+        #expect(try SyncPlan.plan(for: [setuid]) { _ in nil }.specialModes.isEmpty)
+    }
 }

@@ -133,8 +133,9 @@ public final class RestoreFolder {
 
     // MARK: - Metadata
 
-    /// Sets the permission bits (`mode & 0o777`, as a backup stores them) and the mtime (the
-    /// access time too, as the server does) of an open file or folder.
+    /// Sets the permission bits (`mode & 0o7777`: setuid, setgid and sticky too, as the snapshot
+    /// recorded them) and the mtime (the access time too, as the server does) of an open file or
+    /// folder.
     static func apply(mode: UInt32, mtimeNs: Int64, to fd: Int32) -> Bool {
         let (seconds, nanoseconds) = mtimeNs.quotientAndRemainder(dividingBy: 1_000_000_000)
         var time = timespec(tv_sec: Int(seconds), tv_nsec: Int(nanoseconds))
@@ -142,7 +143,7 @@ public final class RestoreFolder {
             time.tv_sec -= 1
             time.tv_nsec += 1_000_000_000
         }
-        return fchmod(fd, mode_t(mode & 0o777)) == 0 && futimens(fd, [time, time]) == 0
+        return fchmod(fd, mode_t(mode & 0o7777)) == 0 && futimens(fd, [time, time]) == 0
     }
 
     static func failure(_ message: String, errno error: Int32 = errno) -> FileSyncError {

@@ -17,6 +17,9 @@ public struct SyncPlan: Sendable, Equatable {
     /// With `metadata`: every folder of the manifest, whose mtime is set once the session's
     /// contents are in place (Protocol.md §6.2).
     public var folderTimes: [ManifestEntry] = []
+    /// With `metadata`: files and folders whose setuid, setgid or sticky bits are set in the
+    /// manifest or on the server; their whole mode is applied once the session's files are committed.
+    public var specialModes: [ManifestEntry] = []
     /// Stored entries of another type than the manifest's, to remove (a folder with all it holds)
     /// before anything is created or asked for.
     public var removals: [String] = []
@@ -88,6 +91,9 @@ extension SyncPlan {
                 plan.removals.append(entry.path)
                 existing = nil
             }
+            if typeChanges != .refused, entry.type != .symlink, (entry.mode | (existing?.mode ?? 0)) & 0o7000 != 0 {
+                plan.specialModes.append(entry)
+            }
             switch entry.type {
             case .dir:
                 if typeChanges != .refused { plan.folderTimes.append(entry) }
@@ -152,6 +158,7 @@ extension SyncPlan {
         modeUpdates += other.modeUpdates
         symlinks += other.symlinks
         folderTimes += other.folderTimes
+        specialModes += other.specialModes
         removals += other.removals
         conflicts += other.conflicts
         unchanged += other.unchanged

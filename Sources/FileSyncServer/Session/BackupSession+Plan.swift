@@ -114,7 +114,12 @@ extension BackupSession {
 
     /// With `metadata`: the folders' mtimes, once everything below them is written and deleted.
     /// A folder whose time cannot be set is only logged (its contents are stored).
+    /// With `metadata`, also the setuid, setgid and sticky bits (Protocol.md §6.3), after the files
+    /// are committed (a write would clear them).
     func setFolderTimes(_ session: PlannedSession, context: SessionContext) {
+        for path in session.folder.setSpecialModes(session.plan.specialModes) {
+            context.logger.warning("cannot set the mode of an entry", metadata: ["path": "\(path)"])
+        }
         guard !session.plan.folderTimes.isEmpty else { return }
         for path in session.folder.setTimes(ofFolders: session.plan.folderTimes) {
             context.logger.warning("cannot set the mtime of a folder", metadata: ["path": "\(path)"])

@@ -94,4 +94,25 @@ extension ClientFolder {
         }
         return failed
     }
+
+    /// Applies the whole mode of each entry (`mode & 0o7777`, setuid, setgid and sticky included;
+    /// folders stay writable for the server) to the file or folder at its path, opened without
+    /// following a symlink; anything else there is skipped. Returns the paths that failed.
+    func setSpecialModes(_ entries: [ManifestEntry]) -> [String] {
+        var failed: [String] = []
+        for entry in entries {
+            guard let path = try? RelativePath(validating: entry.path),
+                let parent = try? parentDirectory(of: path, create: false)
+            else { continue }
+            let fd = openat(parent, String(path.lastComponent), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
+            guard fd >= 0 else { continue }
+            defer { close(fd) }
+            guard let status = FileStatus.of(descriptor: fd), status.kind == .file || status.kind == .directory else {
+                continue
+            }
+            let mode = status.kind == .directory ? (entry.mode & 0o7777) | 0o700 : entry.mode & 0o7777
+            if status.permissions != mode && fchmod(fd, mode_t(mode)) != 0 { failed.append(entry.path) }
+        }
+        return failed
+    }
 }

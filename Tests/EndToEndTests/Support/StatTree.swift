@@ -74,7 +74,6 @@ struct StatTree: Equatable {
             }
             if !fields.owners { (mine.uid, mine.gid, theirs.uid, theirs.gid) = (0, 0, 0, 0) }
             if !fields.folderTimes && mine.type == "dir" { (mine.mtimeNs, theirs.mtimeNs) = (0, 0) }
-            if mine.type == "dir" { (mine.mode, theirs.mode) = (mine.mode & 0o777, theirs.mode & 0o777) }
             if mine != theirs { result.append("\(path): \(mine) vs \(theirs)") }
         }
         return result
