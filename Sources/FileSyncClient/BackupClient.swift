@@ -158,6 +158,7 @@ public struct BackupClient: Sendable {
             logger.warning("skipped", metadata: ["path": "\(path)", "reason": "\(reason)"])
         }
         summary.nextSyncSeconds = last.next?.afterSeconds
+        summary.metadataUpdated = max(0, last.next?.metadataUpdated ?? 0)
         summary.deleted = last.next?.deleted ?? 0
         summary.serverName = last.serverName
         if let skipped = last.next?.deletionsSkipped { summary.deletionsSkipped = skipped }

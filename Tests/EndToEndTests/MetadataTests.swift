@@ -45,6 +45,8 @@ extension EndToEnd {
             let second = try runClient(
                 ["--source", source, "--id", "meta"] + server.connect + ["--json"], in: work)
             #expect(try second.json()["sent"] as? Int == 0)
+            #expect(try second.json()["bytesSent"] as? Int == 0)
+            #expect(try second.json()["metadataUpdated"] as? Int == 1)
             #expect(try status(root + "/meta/secret.txt").st_mode & 0o777 == 0o640)
         }
 

@@ -68,6 +68,15 @@ extension EndToEnd {
             #expect(try result.json()["symlinks"] as? Int == 6)
             let restored = try StatTree(of: target)
             #expect(restored.differences(from: original, comparing: fields) == [])
+
+            // A link pointed elsewhere is a change of metadata only: no content travels.
+            try FileManager.default.removeItem(atPath: source + "/dangling")
+            try FileManager.default.createSymbolicLink(atPath: source + "/dangling", withDestinationPath: "elsewhere")
+            let third = try client.backup(source, id: "links")
+            #expect(third["sent"] as? Int == 0 && third["bytesSent"] as? Int == 0)
+            #expect(third["metadataUpdated"] as? Int == 1)
+            let retargeted = try FileManager.default.destinationOfSymbolicLink(atPath: root + "/links/dangling")
+            #expect(retargeted == "elsewhere")
         }
 
         /// The tree of one run of the type-change test: each name with the type it has then.

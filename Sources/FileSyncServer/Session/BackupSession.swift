@@ -92,6 +92,9 @@ struct BackupSession {
             failed: receiver.failed + session.plan.conflicts.count + failures.count, deleted: 0)
         if hello.mirrorDeletions { try mirrorDeletions(&next, session, missing: receiver.missing, context: context) }
         setFolderTimes(session, context: context)
+        if features.contains(.metadata) {
+            next.metadataUpdated = session.plan.modeUpdates.count + session.plan.symlinks.count
+        }
         try await context.send(.nextSync(next))
         context.completedHistory = session.history
         context.completedFailures = next.failed + receiver.missing
