@@ -71,16 +71,13 @@ extension ClientFolder {
         }
     }
 
-    /// Gives each folder of `folders` its manifest mtime (atime too, as files get), deepest first so
-    /// that setting one does not change its parent's afterwards, without following anything (a path
-    /// that is no longer a folder is skipped). Returns the paths that could not be set.
+    /// Gives each folder of `folders` its manifest mtime (atime too, as files get), in the order
+    /// given (manifest order keeps siblings together, so their parent stays the cached folder;
+    /// setting one folder's time changes no other's), without following anything (a path that is
+    /// no longer a folder is skipped). Returns the paths that could not be set.
     func setTimes(ofFolders folders: [ManifestEntry]) -> [String] {
         var failed: [String] = []
-        let deepestFirst = folders.sorted {
-            $0.path.utf8.count(where: { $0 == UInt8(ascii: "/") })
-                > $1.path.utf8.count(where: { $0 == UInt8(ascii: "/") })
-        }
-        for folder in deepestFirst {
+        for folder in folders {
             guard let path = try? RelativePath(validating: folder.path),
                 let parent = try? parentDirectory(of: path, create: false)
             else { continue }
