@@ -43,7 +43,7 @@ extension ServerCommand {
             serverId: try merged.serverId ?? ServerIDFile.loadOrCreate(in: stateFolder),
             multicastInterface: interface ?? MulticastSetup.defaultInterface(),
             authenticator: Authenticator(secret: secret))
-        settings.history = !noHistory
+        (settings.history, settings.applyOwners) = (!noHistory, applyOwners)
         settings.retention = retention.policy(
             over: try merged.retention.map(RetentionPolicy.init(counts:)) ?? .defaults)
         if !noTls {

@@ -40,6 +40,8 @@ struct ServerCommand: AsyncParsableCommand {
     var partialExpiry = "7d"
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
     @Flag(help: "Keep only the latest tree: record no snapshots and keep no old versions.") var noHistory = false
+    @Flag(help: "As root: give stored entries the clients' numeric owners (uid, gid). Off: the server's own.")
+    var applyOwners = false
     @OptionGroup(title: "Retention (applied after each backup of a client)") var retention: RetentionOptions
 
     func run() async throws {

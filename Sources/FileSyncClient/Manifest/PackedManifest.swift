@@ -11,6 +11,9 @@ public struct PackedManifest: Sendable {
     private var mtimes = BlockArray<Int64>()
     /// Permission bits (at most `0o7777`), and ``folderBit`` for folders, ``symlinkBit`` for symlinks.
     private var modes = BlockArray<UInt16>()
+    /// The owners (user and group ids).
+    private var uids = BlockArray<UInt32>()
+    private var gids = BlockArray<UInt32>()
     /// The targets of the symlinks, by position (few trees hold many).
     private var targets: [Int: String] = [:]
     /// The number of files (entries that are neither folders nor symlinks).
@@ -37,6 +40,8 @@ public struct PackedManifest: Sendable {
             }
         if entry.type == .symlink { targets[modes.count] = entry.target ?? "" }
         modes.append(UInt16(truncatingIfNeeded: entry.mode & 0o7777) | kindBit)
+        uids.append(entry.uid ?? 0)
+        gids.append(entry.gid ?? 0)
         if entry.type == .file { fileCount += 1 }
     }
 
@@ -48,6 +53,8 @@ public struct PackedManifest: Sendable {
             sizes.append(other.sizes[position])
             mtimes.append(other.mtimes[position])
             modes.append(other.modes[position])
+            uids.append(other.uids[position])
+            gids.append(other.gids[position])
         }
         fileCount += other.fileCount
     }
@@ -105,6 +112,7 @@ extension PackedManifest: RandomAccessCollection {
         let mode = modes[position]
         return ManifestEntry(
             path: paths.path(at: position), type: Self.type(of: mode), size: sizes[position],
-            mtimeNs: mtimes[position], mode: UInt32(mode & 0o7777), target: targets[position])
+            mtimeNs: mtimes[position], mode: UInt32(mode & 0o7777), target: targets[position], uid: uids[position],
+            gid: gids[position])
     }
 }

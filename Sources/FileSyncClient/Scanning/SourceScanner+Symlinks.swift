@@ -41,6 +41,6 @@ extension SourceScanner {
         return .success(
             ManifestEntry(
                 path: path, type: .symlink, size: Int64(bytes.count), mtimeNs: info.mtimeNs,
-                mode: UInt32(info.st_mode & 0o7777), target: target))
+                mode: UInt32(info.st_mode & 0o7777), target: target, uid: info.st_uid, gid: info.st_gid))
     }
 }

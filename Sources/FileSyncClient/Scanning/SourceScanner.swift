@@ -133,23 +133,18 @@ public struct SourceScanner: Sendable {
                 result.warnings.append(skipped(prefix, name, "the path is too long or not representable"))
                 continue
             }
-            let mtime = info.mtimeNs
-            let mode = UInt32(info.st_mode & 0o7777)
+            var entry = ManifestEntry(
+                path: path, type: .file, size: Int64(info.st_size), mtimeNs: info.mtimeNs,
+                mode: UInt32(info.st_mode & 0o7777), uid: info.st_uid, gid: info.st_gid)
             switch info.st_mode & S_IFMT {
             case S_IFREG:
-                guard
-                    (try? result.entries.append(
-                        ManifestEntry(path: path, type: .file, size: Int64(info.st_size), mtimeNs: mtime, mode: mode)))
-                        != nil
-                else {
+                guard (try? result.entries.append(entry)) != nil else {
                     result.warnings.append(skipped(prefix, name, "the manifest's paths exceed 4 GiB"))
                     continue
                 }
             case S_IFDIR:
-                guard
-                    (try? result.entries.append(
-                        ManifestEntry(path: path, type: .dir, size: 0, mtimeNs: mtime, mode: mode))) != nil
-                else {
+                (entry.type, entry.size) = (.dir, 0)
+                guard (try? result.entries.append(entry)) != nil else {
                     result.warnings.append(skipped(prefix, name, "the manifest's paths exceed 4 GiB"))
                     continue
                 }

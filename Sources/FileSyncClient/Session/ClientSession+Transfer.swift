@@ -73,9 +73,12 @@ extension ClientSession {
             let part = scan.entries[range]
             if features.contains(.binaryManifest) {
                 try await link.outbound.write(
-                    Frame(kind: .manifest, payload: BinaryManifest.encode(part, final: final)))
+                    Frame(
+                        kind: .manifest,
+                        payload: BinaryManifest.encode(part, final: final, metadata: features.contains(.metadata))))
             } else {
-                try await link.write(.filesInfo(FilesInfo(entries: Array(part), final: final)))
+                let entries = features.contains(.metadata) ? Array(part) : part.map(\.withoutOwner)
+                try await link.write(.filesInfo(FilesInfo(entries: entries, final: final)))
             }
         }
     }

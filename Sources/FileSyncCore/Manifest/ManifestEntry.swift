@@ -18,17 +18,32 @@ public struct ManifestEntry: Codable, Sendable, Hashable {
     public var mode: UInt32
     /// A symlink's target, verbatim (never resolved); absent for files and folders.
     public var target: String?
+    /// The owner's numeric user and group ids (`metadata` in force; absent otherwise).
+    public var uid: UInt32?
+    public var gid: UInt32?
 
     /// Longest symlink target, in UTF-8 bytes (Linux's `PATH_MAX` less its NUL).
     public static let maxTargetBytes = 4095
 
-    public init(path: String, type: EntryType, size: Int64, mtimeNs: Int64, mode: UInt32, target: String? = nil) {
+    public init(
+        path: String, type: EntryType, size: Int64, mtimeNs: Int64, mode: UInt32, target: String? = nil,
+        uid: UInt32? = nil, gid: UInt32? = nil
+    ) {
+        self.uid = uid
+        self.gid = gid
         self.path = path
         self.type = type
         self.size = size
         self.mtimeNs = mtimeNs
         self.mode = mode
         self.target = target
+    }
+
+    /// This entry without its owner (for a session without `metadata`).
+    public var withoutOwner: ManifestEntry {
+        var entry = self
+        (entry.uid, entry.gid) = (nil, nil)
+        return entry
     }
 
     /// Checks every field against the protocol's rules.

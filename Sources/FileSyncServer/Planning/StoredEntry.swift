@@ -19,6 +19,9 @@ public struct StoredEntry: Sendable, Hashable {
     public var mode: UInt32
     /// A symlink's target, when it is UTF-8.
     public var target: String?
+    /// The owner's numeric ids.
+    public var uid: UInt32 = 0
+    public var gid: UInt32 = 0
 
     public init(type: EntryType, size: Int64, mtimeNs: Int64, mode: UInt32, target: String? = nil) {
         self.type = type

@@ -20,6 +20,9 @@ public struct SyncPlan: Sendable, Equatable {
     /// With `metadata`: files and folders whose setuid, setgid or sticky bits are set in the
     /// manifest or on the server; their whole mode is applied once the session's files are committed.
     public var specialModes: [ManifestEntry] = []
+    /// With `metadata`: entries whose stored owner differs from the manifest's (new ones included),
+    /// given theirs once the session's contents are in place, when the server applies owners.
+    public var owners: [ManifestEntry] = []
     /// Stored entries of another type than the manifest's, to remove (a folder with all it holds)
     /// before anything is created or asked for.
     public var removals: [String] = []
@@ -91,6 +94,11 @@ extension SyncPlan {
                 plan.removals.append(entry.path)
                 existing = nil
             }
+            if typeChanges != .refused, let uid = entry.uid, let gid = entry.gid,
+                existing?.uid != uid || existing?.gid != gid
+            {
+                plan.owners.append(entry)
+            }
             if typeChanges != .refused, entry.type != .symlink, (entry.mode | (existing?.mode ?? 0)) & 0o7000 != 0 {
                 plan.specialModes.append(entry)
             }
@@ -159,6 +167,7 @@ extension SyncPlan {
         symlinks += other.symlinks
         folderTimes += other.folderTimes
         specialModes += other.specialModes
+        owners += other.owners
         removals += other.removals
         conflicts += other.conflicts
         unchanged += other.unchanged

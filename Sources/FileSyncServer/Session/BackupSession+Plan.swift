@@ -1,6 +1,12 @@
 import FileSyncCore
 import Logging
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 extension BackupSession {
     /// What one session knows once the manifest is planned.
     struct PlannedSession {
@@ -117,6 +123,12 @@ extension BackupSession {
     /// With `metadata`, also the setuid, setgid and sticky bits (Protocol.md §6.3), after the files
     /// are committed (a write would clear them).
     func setFolderTimes(_ session: PlannedSession, context: SessionContext) {
+        // Owners first: a change of owner clears setuid and setgid bits.
+        if settings.applyOwners && geteuid() == 0 {
+            for path in session.folder.setOwners(session.plan.owners) {
+                context.logger.warning("cannot set the owner of an entry", metadata: ["path": "\(path)"])
+            }
+        }
         for path in session.folder.setSpecialModes(session.plan.specialModes) {
             context.logger.warning("cannot set the mode of an entry", metadata: ["path": "\(path)"])
         }

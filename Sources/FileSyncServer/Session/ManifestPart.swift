@@ -18,7 +18,7 @@ struct ManifestPart {
             guard binary else {
                 throw FileSyncError(.unexpectedMessage, "a manifest frame, but binaryManifest was not negotiated")
             }
-            (entries, final) = try BinaryManifest.decode(frame.payload, symlinks: symlinks)
+            (entries, final) = try BinaryManifest.decode(frame.payload, metadata: symlinks)
             return
         }
         guard case .filesInfo(let info) = try Message(frame: frame) else {
@@ -31,6 +31,7 @@ struct ManifestPart {
         guard symlinks || !info.entries.contains(where: { $0.type == .symlink }) else {
             throw FileSyncError(.malformedMessage, "a symlink entry, but metadata was not negotiated")
         }
-        (entries, final) = (info.entries, info.final)
+        // Owners are a field of `metadata`; without it they are unknown fields, ignored (§1).
+        (entries, final) = (symlinks ? info.entries : info.entries.map { $0.withoutOwner }, info.final)
     }
 }

@@ -112,4 +112,20 @@ extension ClientFolder {
         }
         return failed
     }
+
+    /// Gives each entry the numeric owner (uid, gid) of the manifest, the link itself for a symlink
+    /// (`fchownat` with `AT_SYMLINK_NOFOLLOW`, relative to its parent's descriptor). Returns the
+    /// paths that failed.
+    func setOwners(_ entries: [ManifestEntry]) -> [String] {
+        var failed: [String] = []
+        for entry in entries {
+            guard let uid = entry.uid, let gid = entry.gid, let path = try? RelativePath(validating: entry.path),
+                let parent = try? parentDirectory(of: path, create: false)
+            else { continue }
+            if fchownat(parent, String(path.lastComponent), uid, gid, AT_SYMLINK_NOFOLLOW) != 0 && errno != ENOENT {
+                failed.append(entry.path)
+            }
+        }
+        return failed
+    }
 }

@@ -242,6 +242,7 @@ extension StoredEntry {
         case .other: type = .other
         }
         self.init(type: type, size: status.size, mtimeNs: status.mtimeNs, mode: status.permissions)
+        (uid, gid) = (status.uid, status.gid)
     }
 }
 

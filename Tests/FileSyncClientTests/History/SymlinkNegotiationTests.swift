@@ -35,7 +35,7 @@ struct SymlinkNegotiationTests {
                 let without = metadata ? [] : [Capability.metadata]
                 try await ScriptedServer.write(ScriptedServer.ready(hello, without: without), to: outbound)
                 while let frame = try await frames.next(), frame.kind == .manifest {
-                    let part = try BinaryManifest.decode(frame.payload, symlinks: true)
+                    let part = try BinaryManifest.decode(frame.payload, metadata: metadata)
                     received.entries.withLock { $0 += part.entries }
                     if part.final { break }
                 }

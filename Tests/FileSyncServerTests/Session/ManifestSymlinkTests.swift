@@ -7,12 +7,12 @@ import Testing
 /// Symlink entries on the server's side of the manifest (Protocol.md §4, §6.6).
 @Suite("Manifest symlinks") struct ManifestSymlinkTests {
     static let link = ManifestEntry(
-        path: "evil", type: .symlink, size: 12, mtimeNs: 1, mode: 0o777, target: "/etc/cron.d/")
+        path: "evil", type: .symlink, size: 12, mtimeNs: 1, mode: 0o777, target: "/etc/cron.d/", uid: 0, gid: 0)
     static let below = ManifestEntry(path: "evil/job", type: .file, size: 4, mtimeNs: 1, mode: 0o644)
 
     @Test("without metadata a symlink entry is refused in either form; with it, it is read")
     func negotiated() throws {
-        let binary = Frame(kind: .manifest, payload: BinaryManifest.encode([Self.link], final: true))
+        let binary = Frame(kind: .manifest, payload: BinaryManifest.encode([Self.link], final: true, metadata: true))
         let json = try Message.filesInfo(FilesInfo(entries: [Self.link], final: true)).frame()
         #expect(throws: FileSyncError.self) { try ManifestPart(binary, binary: true) }
         #expect(throws: FileSyncError.self) { try ManifestPart(json, binary: false) }
