@@ -18,7 +18,7 @@ extension EndToEnd {
         }
 
         @Test(
-            "a root server with --apply-owners stores the client's numeric owners, links included",
+            "a root server with --apply-owners stores the client's numeric owners, links included; restore puts them back",
             .enabled(if: Harness.isRoot, "needs root (chown); skipped"))
         func applied() throws {
             let work = try TemporaryDirectory("owners")
@@ -34,6 +34,14 @@ extension EndToEnd {
                 #expect(stored.entries[path]?.gid == original.entries[path]?.gid, "\(path)")
             }
             #expect(stored.entries["dir/file.txt"]?.uid == 1234)
+
+            // Restore as root puts the owners back, with everything else, into an empty folder.
+            let target = try work.subfolder("restored")
+            let client = HistoryClient(server: server, work: work)
+            _ = try client.snapshots(id: "own")
+            let result = try client.restore(id: "own", to: target)
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(try StatTree(of: target).differences(from: original) == [])
         }
 
         @Test(

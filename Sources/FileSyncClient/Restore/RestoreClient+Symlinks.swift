@@ -24,6 +24,12 @@ extension RestoreClient {
                 guard code == 0 else {
                     throw RestoreFolder.failure("cannot make the symlink \"\(path)\"", errno: code)
                 }
+                // The link's own owner, as root only.
+                if let uid = entry.uid, let gid = entry.gid, geteuid() == 0,
+                    fchownat(parent, String(path.lastComponent), uid, gid, AT_SYMLINK_NOFOLLOW) != 0
+                {
+                    throw RestoreFolder.failure("cannot set the owner of the symlink \"\(path)\"")
+                }
             } catch {
                 let failure = error as? FileSyncError ?? FileSyncError(.storageFailed, "\(error)")
                 failed.append(FileResult(path: entry.path, error: ErrorMessage(failure)))

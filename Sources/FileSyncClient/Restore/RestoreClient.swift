@@ -142,7 +142,10 @@ public struct RestoreClient {
             do {
                 let fd = try folder.openFolder(paths[index].components, create: true)
                 defer { close(fd) }
-                guard RestoreFolder.apply(mode: entries[index].mode, mtimeNs: entries[index].mtimeNs, to: fd) else {
+                let entry = entries[index]
+                guard
+                    RestoreFolder.apply(mode: entry.mode, mtimeNs: entry.mtimeNs, owner: (entry.uid, entry.gid), to: fd)
+                else {
                     throw RestoreFolder.failure("cannot set the mode and mtime of the folder \"\(paths[index])\"")
                 }
             } catch {

@@ -136,7 +136,9 @@ public final class RestoreFolder {
     /// Sets the permission bits (`mode & 0o7777`: setuid, setgid and sticky too, as the snapshot
     /// recorded them) and the mtime (the access time too, as the server does) of an open file or
     /// folder.
-    static func apply(mode: UInt32, mtimeNs: Int64, to fd: Int32) -> Bool {
+    static func apply(mode: UInt32, mtimeNs: Int64, owner: (UInt32?, UInt32?) = (nil, nil), to fd: Int32) -> Bool {
+        // Owners only as root, and before the mode: a change of owner clears setuid and setgid.
+        if let uid = owner.0, let gid = owner.1, geteuid() == 0, fchown(fd, uid, gid) != 0 { return false }
         let (seconds, nanoseconds) = mtimeNs.quotientAndRemainder(dividingBy: 1_000_000_000)
         var time = timespec(tv_sec: Int(seconds), tv_nsec: Int(nanoseconds))
         if time.tv_nsec < 0 {

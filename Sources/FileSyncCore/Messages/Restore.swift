@@ -32,6 +32,9 @@ public struct RestoreEntry: Codable, Sendable, Equatable {
     public var chunks: [RestoreChunk]?
     /// A symlink's target (`"symlink"` entries, with `metadata` in force).
     public var target: String?
+    /// The owner's numeric ids, as the snapshot recorded them (with `metadata` in force).
+    public var uid: UInt32?
+    public var gid: UInt32?
 
     public init(
         path: String, type: String, size: Int64, mtimeNs: Int64, mode: UInt32, sha256: String? = nil,

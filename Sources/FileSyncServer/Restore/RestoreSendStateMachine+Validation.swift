@@ -51,7 +51,12 @@ extension RestoreSendStateMachine {
         for path in requested where !seen.contains(path.string) {
             throw FileSyncError(.notFound, "snapshot \(chosen!.id) holds nothing at \"\(path)\"")
         }
-        let listed = try entries.map(Self.restoreEntry)
+        // Owners are a field of `metadata`, like symlinks.
+        let listed = try entries.map { entry in
+            var listed = try Self.restoreEntry(entry)
+            if symlinks { (listed.uid, listed.gid) = (entry.uid, entry.gid) }
+            return listed
+        }
         let ranges = Self.partRanges(listed, maxBytes: maxPartBytes)
         return ranges.enumerated().map { index, range in
             RestoreList(snapshot: chosen!, entries: Array(listed[range]), final: index == ranges.count - 1)
@@ -90,7 +95,7 @@ extension RestoreSendStateMachine {
         for (index, entry) in listed.enumerated() {
             let size =
                 MessageParts.worstCaseBytes(ofPath: entry.path) + 100 + (entry.chunks?.count ?? 0) * 90
-                + (entry.target?.utf8.count ?? 0) * 6
+                + (entry.target?.utf8.count ?? 0) * 6 + 40
             if index > start && (index - start >= RestoreList.maxEntriesPerPart || bytes + size > maxBytes) {
                 parts.append(start..<index)
                 start = index

@@ -20,6 +20,9 @@ public struct SnapshotEntry: Sendable, Equatable {
     public var chunks: [ChunkEntry]
     /// A symlink's target.
     public var target: String?
+    /// The owner's numeric ids, when the storage records them.
+    public var uid: UInt32?
+    public var gid: UInt32?
 
     public init(
         path: String, kind: Kind, size: Int64, mtimeNs: Int64, mode: UInt32, sha256: String? = nil,

@@ -150,9 +150,15 @@ final class HistoryContentSource: SnapshotContentSource {
 }
 
 extension SnapshotEntry {
-    /// The restore form of a tree entry; `nil` for a symlink whose target is not UTF-8 (no client
-    /// sends one).
+    /// The restore form of a tree entry, with its owner; `nil` for a symlink whose target is not
+    /// UTF-8 (no client sends one).
     init?(path: String, _ entry: TreeEntry) {
+        guard let converted = SnapshotEntry(path: path, content: entry) else { return nil }
+        self = converted
+        (uid, gid) = (entry.uid, entry.gid)
+    }
+
+    private init?(path: String, content entry: TreeEntry) {
         switch entry.content {
         case .file(let file):
             self.init(
