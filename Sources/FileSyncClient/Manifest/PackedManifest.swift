@@ -1,7 +1,7 @@
 import FileSyncCore
 
 /// Manifest entries held compactly: the paths in a ``PathList`` and the other fields in arrays of
-/// their own, about 22 bytes per entry besides its path (an array of ``ManifestEntry`` costs about
+/// their own, about 30 bytes per entry (owners included) besides its path (an array of ``ManifestEntry`` costs about
 /// 100, most of it for each path's own String storage). A million entries then fit in about 40 MB,
 /// so that the client's memory does not grow past its budget with the tree. Entries are read back
 /// as ``ManifestEntry`` values, made on demand.
