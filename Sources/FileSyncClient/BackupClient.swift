@@ -152,7 +152,13 @@ public struct BackupClient: Sendable {
             FileResult(path: $0.key, error: ErrorMessage(code: "failed", message: $0.value))
         }
         .sorted { $0.path < $1.path }
+        for path in last.symlinksLeftOut {
+            let reason = "the server does not keep symlinks (it lacks the metadata capability)"
+            summary.warnings.append(FileResult(path: path, error: ErrorMessage(code: "skipped", message: reason)))
+            logger.warning("skipped", metadata: ["path": "\(path)", "reason": "\(reason)"])
+        }
         summary.nextSyncSeconds = last.next?.afterSeconds
+        summary.metadataUpdated = max(0, last.next?.metadataUpdated ?? 0)
         summary.deleted = last.next?.deleted ?? 0
         summary.serverName = last.serverName
         if let skipped = last.next?.deletionsSkipped { summary.deletionsSkipped = skipped }

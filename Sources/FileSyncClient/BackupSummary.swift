@@ -8,6 +8,9 @@ public struct BackupSummary: Codable, Sendable {
     public var sent = 0
     /// Files the server already held unchanged (not sent).
     public var skipped = 0
+    /// Entries whose metadata alone changed (a mode, a symlink) and was applied by the server
+    /// without sending content; 0 from a server without `metadata`.
+    public var metadataUpdated = 0
     /// Files that could not be backed up, with the reason.
     public var failed: [FileResult] = []
     /// Entries skipped by the scan (symlinks, special files...), with the reason.

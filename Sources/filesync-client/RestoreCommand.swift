@@ -88,6 +88,7 @@ struct RestoreCommand: AsyncParsableCommand {
             if let data = try? encoder.encode(summary) { print(String(decoding: data, as: UTF8.self)) }
         } else if summary.conflicts.isEmpty {
             var line = "filesync: \(summary.restored) files restored, \(summary.skipped) already in place, "
+            if summary.symlinks > 0 { line += "\(summary.symlinks) symlinks made, " }
             line += "\(summary.failed.count) failed; \(SnapshotsClient.byteCount(summary.bytesReceived)) received"
             if summary.bytesReused > 0 { line += ", \(SnapshotsClient.byteCount(summary.bytesReused)) reused" }
             line += " in \(String(format: "%.2f", summary.seconds)) s from snapshot \(summary.snapshot ?? "?")"

@@ -47,7 +47,7 @@ extension ServerCommand {
             multicastInterface: merged.interface.flatMap { $0 == "off" ? nil : $0 }
                 ?? MulticastSetup.defaultInterface(),
             authenticator: Authenticator(secret: secret))
-        settings.history = !noHistory
+        (settings.history, settings.applyOwners) = (!noHistory, applyOwners)
         settings.retention = retention.policy(
             over: try merged.retention.map(RetentionPolicy.init(counts:)) ?? .defaults)
         if !noTls {

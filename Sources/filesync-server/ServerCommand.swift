@@ -46,6 +46,8 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "Log lines on standard error: text (readable) or json (one object per line).")
     var logFormat: LineLogHandler.Format = .text
     @Flag(help: "Keep only the latest tree: record no snapshots and keep no old versions.") var noHistory = false
+    @Flag(help: "As root: give stored entries the clients' numeric owners (uid, gid). Off: the server's own.")
+    var applyOwners = false
     @OptionGroup(title: "Retention (applied after each backup of a client)") var retention: RetentionOptions
     @Option(help: "How long the session history keeps a session (pruned automatically).") var keepSessions = "365d"
     @Option(help: "A client whose last success is older than this is stale (status, the status page).")

@@ -45,6 +45,8 @@ extension EndToEnd {
             let second = try runClient(
                 ["--source", source, "--id", "meta"] + server.connect + ["--json"], in: work)
             #expect(try second.json()["sent"] as? Int == 0)
+            #expect(try second.json()["bytesSent"] as? Int == 0)
+            #expect(try second.json()["metadataUpdated"] as? Int == 1)
             #expect(try status(root + "/meta/secret.txt").st_mode & 0o777 == 0o640)
         }
 
@@ -124,7 +126,8 @@ extension EndToEnd {
             #expect(compressed["zstd"] != compressed["zlib"])
         }
 
-        @Test("symlinks and special files in the source are skipped with a warning; the rest is backed up")
+        @Test(
+            "special files in the source are skipped with a warning; symlinks are kept as links; the rest is backed up")
         func specialFilesSkipped() throws {
             let work = try TemporaryDirectory("special")
             let source = try work.subfolder("source")
@@ -137,9 +140,11 @@ extension EndToEnd {
                 ["--source", source, "--id", "special"] + server.connect + ["--json"], in: work)
             #expect(result.status == 0, "\(result.stderr)")
             let warnings = try result.json()["warnings"] as? [[String: Any]] ?? []
-            #expect(Set(warnings.compactMap { $0["path"] as? String }) == ["link", "pipe"])
-            #expect(result.stderr.contains("symlinks are not backed up"))
-            #expect(listing(of: root + "/special") == ["real.txt"])
+            #expect(Set(warnings.compactMap { $0["path"] as? String }) == ["pipe"])
+            #expect(result.stderr.contains("not a regular file or folder"))
+            #expect(listing(of: root + "/special") == ["link", "real.txt"])
+            // The link itself, never what it points to.
+            #expect(try FileManager.default.destinationOfSymbolicLink(atPath: root + "/special/link") == "/etc/passwd")
         }
     }
 }

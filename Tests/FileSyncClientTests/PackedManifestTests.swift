@@ -4,7 +4,9 @@ import Testing
 
 @Suite("Packed manifest") struct PackedManifestTests {
     static func entry(_ path: String, _ type: ManifestEntry.EntryType = .file, size: Int64 = 7) -> ManifestEntry {
-        ManifestEntry(path: path, type: type, size: type == .dir ? 0 : size, mtimeNs: -1_000_000_007, mode: 0o4755)
+        ManifestEntry(
+            path: path, type: type, size: type == .dir ? 0 : size, mtimeNs: -1_000_000_007, mode: 0o4755, uid: 1000,
+            gid: UInt32.max)
     }
 
     @Test("entries read back exactly as added, in order, with their type, size, time and mode")
@@ -35,4 +37,30 @@ import Testing
         #expect(first[1].type == .dir)
     }
 
+}
+
+@Suite("Packed manifest symlinks") struct PackedManifestSymlinkTests {
+    static let link = ManifestEntry(
+        path: "docs/link", type: .symlink, size: 9, mtimeNs: 42, mode: 0o777, target: "../a.txt\u{e9}", uid: 5,
+        gid: 6)
+
+    @Test("symlinks keep their target and type; they are not files; they can be left out")
+    func symlinks() throws {
+        var link = Self.link
+        link.size = Int64(link.target!.utf8.count)
+        var packed = PackedManifest()
+        try packed.append(ManifestEntry(path: "docs", type: .dir, size: 0, mtimeNs: 1, mode: 0o755, uid: 0, gid: 0))
+        try packed.append(link)
+        try packed.append(ManifestEntry(path: "docs/z", type: .file, size: 3, mtimeNs: 1, mode: 0o644, uid: 0, gid: 0))
+        var other = PackedManifest()
+        try other.append(link)
+        try packed.append(contentsOf: other)
+        #expect(packed[1] == link && packed[3] == link)
+        #expect(packed.type(at: 1) == .symlink && packed.type(at: 2) == .file)
+        #expect(packed.fileCount == 1 && packed.hasSymlinks)
+        #expect(packed.targetByteCount(at: 1) == link.size && packed.targetByteCount(at: 2) == 0)
+        let (kept, leftOut) = try packed.withoutSymlinks()
+        #expect(kept.map(\.path) == ["docs", "docs/z"] && !kept.hasSymlinks)
+        #expect(leftOut == ["docs/link", "docs/link"])
+    }
 }

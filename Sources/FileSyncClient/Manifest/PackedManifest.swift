@@ -1,7 +1,7 @@
 import FileSyncCore
 
 /// Manifest entries held compactly: the paths in a ``PathList`` and the other fields in arrays of
-/// their own, about 22 bytes per entry besides its path (an array of ``ManifestEntry`` costs about
+/// their own, about 30 bytes per entry (owners included) besides its path (an array of ``ManifestEntry`` costs about
 /// 100, most of it for each path's own String storage). A million entries then fit in about 40 MB,
 /// so that the client's memory does not grow past its budget with the tree. Entries are read back
 /// as ``ManifestEntry`` values, made on demand.
@@ -9,12 +9,18 @@ public struct PackedManifest: Sendable {
     private var paths = PathList()
     private var sizes = BlockArray<Int64>()
     private var mtimes = BlockArray<Int64>()
-    /// Permission bits (at most `0o7777`), and ``folderBit`` for folders.
+    /// Permission bits (at most `0o7777`), and ``folderBit`` for folders, ``symlinkBit`` for symlinks.
     private var modes = BlockArray<UInt16>()
-    /// The number of files (entries that are not folders).
+    /// The owners (user and group ids).
+    private var uids = BlockArray<UInt32>()
+    private var gids = BlockArray<UInt32>()
+    /// The targets of the symlinks, by position (few trees hold many).
+    private var targets: [Int: String] = [:]
+    /// The number of files (entries that are neither folders nor symlinks).
     public private(set) var fileCount = 0
 
     private static let folderBit: UInt16 = 0x8000
+    private static let symlinkBit: UInt16 = 0x4000
 
     public init() {}
 
@@ -26,17 +32,29 @@ public struct PackedManifest: Sendable {
         try path.withUTF8 { try paths.append(UnsafeRawBufferPointer($0)) }
         sizes.append(entry.size)
         mtimes.append(entry.mtimeNs)
-        modes.append(UInt16(truncatingIfNeeded: entry.mode & 0o7777) | (entry.type == .dir ? Self.folderBit : 0))
+        let kindBit =
+            switch entry.type {
+            case .file: UInt16(0)
+            case .dir: Self.folderBit
+            case .symlink: Self.symlinkBit
+            }
+        if entry.type == .symlink { targets[modes.count] = entry.target ?? "" }
+        modes.append(UInt16(truncatingIfNeeded: entry.mode & 0o7777) | kindBit)
+        uids.append(entry.uid ?? 0)
+        gids.append(entry.gid ?? 0)
         if entry.type == .file { fileCount += 1 }
     }
 
     /// Appends every entry of `other`.
     public mutating func append(contentsOf other: PackedManifest) throws {
         try paths.append(contentsOf: other.paths)
+        for (position, target) in other.targets { targets[modes.count + position] = target }
         for position in 0..<other.count {
             sizes.append(other.sizes[position])
             mtimes.append(other.mtimes[position])
             modes.append(other.modes[position])
+            uids.append(other.uids[position])
+            gids.append(other.gids[position])
         }
         fileCount += other.fileCount
     }
@@ -52,7 +70,35 @@ public struct PackedManifest: Sendable {
 
     /// The type of the entry at `position`.
     public func type(at position: Int) -> ManifestEntry.EntryType {
-        modes[position] & Self.folderBit != 0 ? .dir : .file
+        Self.type(of: modes[position])
+    }
+
+    /// The UTF-8 byte count of the target of the entry at `position`; 0 unless it is a symlink.
+    public func targetByteCount(at position: Int) -> Int { targets[position]?.utf8.count ?? 0 }
+
+    /// Whether any entry is a symlink.
+    public var hasSymlinks: Bool { !targets.isEmpty }
+
+    /// The entries that are not symlinks, for a server without `metadata`, and the paths of the
+    /// symlinks left out.
+    ///
+    /// - Throws: `limitExceeded` past ``PathList/maxBytes`` of paths (not reached: it only shrinks).
+    public func withoutSymlinks() throws -> (manifest: PackedManifest, symlinks: [String]) {
+        var kept = PackedManifest()
+        var symlinks: [String] = []
+        for position in indices {
+            if targets[position] != nil {
+                symlinks.append(path(at: position))
+            } else {
+                try kept.append(self[position])
+            }
+        }
+        return (kept, symlinks)
+    }
+
+    private static func type(of mode: UInt16) -> ManifestEntry.EntryType {
+        if mode & folderBit != 0 { return .dir }
+        return mode & symlinkBit != 0 ? .symlink : .file
     }
 }
 
@@ -65,7 +111,8 @@ extension PackedManifest: RandomAccessCollection {
     public subscript(position: Int) -> ManifestEntry {
         let mode = modes[position]
         return ManifestEntry(
-            path: paths.path(at: position), type: mode & Self.folderBit != 0 ? .dir : .file, size: sizes[position],
-            mtimeNs: mtimes[position], mode: UInt32(mode & 0o7777))
+            path: paths.path(at: position), type: Self.type(of: mode), size: sizes[position],
+            mtimeNs: mtimes[position], mode: UInt32(mode & 0o7777), target: targets[position], uid: uids[position],
+            gid: gids[position])
     }
 }

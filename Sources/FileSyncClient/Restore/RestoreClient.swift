@@ -62,6 +62,8 @@ public struct RestoreClient {
                 throw error
             }
             summary = receiver.summary
+            summary.failed += makeSymlinks(plan.symlinks, entries: entries, paths: paths)
+            summary.symlinks = plan.symlinks.count
             summary.failed += finishFolders(entries, paths: paths, failed: Set(plan.failed.map(\.path)))
             if summary.complete { folder.removeState() }
         }
@@ -140,7 +142,10 @@ public struct RestoreClient {
             do {
                 let fd = try folder.openFolder(paths[index].components, create: true)
                 defer { close(fd) }
-                guard RestoreFolder.apply(mode: entries[index].mode, mtimeNs: entries[index].mtimeNs, to: fd) else {
+                let entry = entries[index]
+                guard
+                    RestoreFolder.apply(mode: entry.mode, mtimeNs: entry.mtimeNs, owner: (entry.uid, entry.gid), to: fd)
+                else {
                     throw RestoreFolder.failure("cannot set the mode and mtime of the folder \"\(paths[index])\"")
                 }
             } catch {

@@ -7,7 +7,8 @@ extension RestoreEntry {
     /// Checks every field a hostile server could use to write outside the target folder or make the
     /// client allocate without bound: a valid relative path outside `.filesync-restore`, a size in
     /// 0 … 2^44, a mode ≤ 0o7777, for files a lowercase 64-digit SHA-256, and a chunk list (if any)
-    /// of at most 65,536 chunks of 1 … 1 MiB adding up to the size.
+    /// of at most 65,536 chunks of 1 … 1 MiB adding up to the size; for symlinks a target of 1 …
+    /// 4,095 bytes without NUL, its length the size.
     ///
     /// - Throws: `invalidPath` or `malformedMessage`.
     func validated() throws -> RelativePath {
@@ -17,6 +18,14 @@ extension RestoreEntry {
         }
         guard size >= 0, size <= ProtocolLimits.maxFileSize, mode <= 0o7777 else {
             throw malformed("has a size or mode out of range")
+        }
+        if type == "symlink" {
+            guard let target, !target.isEmpty, target.utf8.count <= ManifestEntry.maxTargetBytes,
+                Int64(target.utf8.count) == size, !target.utf8.contains(0)
+            else {
+                throw malformed("has no valid symlink target")
+            }
+            return path
         }
         guard type == "file" else { return path }
         guard let sha256, sha256.utf8.count == 64, sha256.utf8.allSatisfy(Self.isLowercaseHex) else {

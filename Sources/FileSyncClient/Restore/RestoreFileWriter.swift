@@ -135,7 +135,8 @@ final class RestoreFileWriter {
             unlinkat(partial, name, 0)
             throw FileSyncError(.checksumMismatch, "the SHA-256 of the content received for \"\(path)\" is not \(name)")
         }
-        guard RestoreFolder.apply(mode: entry.mode, mtimeNs: entry.mtimeNs, to: fd) else {
+        guard RestoreFolder.apply(mode: entry.mode, mtimeNs: entry.mtimeNs, owner: (entry.uid, entry.gid), to: fd)
+        else {
             throw RestoreFolder.failure("cannot set the mode and mtime of \"\(path)\"")
         }
         let checked = "\(name).\(serial)"

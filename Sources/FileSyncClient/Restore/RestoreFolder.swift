@@ -77,7 +77,10 @@ public final class RestoreFolder {
         switch status.kind {
         case .file: return .file(size: status.size)
         case .directory: return .directory
-        case .symbolicLink, .other: return .other
+        case .symbolicLink:
+            let target = Symlink.target(of: String(path.lastComponent), in: parent)
+            return .symlink(target: target.flatMap { String(validating: $0, as: UTF8.self) })
+        case .other: return .other
         }
     }
 
@@ -130,16 +133,19 @@ public final class RestoreFolder {
 
     // MARK: - Metadata
 
-    /// Sets the permission bits (`mode & 0o777`, as a backup stores them) and the mtime (the
-    /// access time too, as the server does) of an open file or folder.
-    static func apply(mode: UInt32, mtimeNs: Int64, to fd: Int32) -> Bool {
+    /// Sets the permission bits (`mode & 0o7777`: setuid, setgid and sticky too, as the snapshot
+    /// recorded them) and the mtime (the access time too, as the server does) of an open file or
+    /// folder.
+    static func apply(mode: UInt32, mtimeNs: Int64, owner: (UInt32?, UInt32?) = (nil, nil), to fd: Int32) -> Bool {
+        // Owners only as root, and before the mode: a change of owner clears setuid and setgid.
+        if let uid = owner.0, let gid = owner.1, geteuid() == 0, fchown(fd, uid, gid) != 0 { return false }
         let (seconds, nanoseconds) = mtimeNs.quotientAndRemainder(dividingBy: 1_000_000_000)
         var time = timespec(tv_sec: Int(seconds), tv_nsec: Int(nanoseconds))
         if time.tv_nsec < 0 {
             time.tv_sec -= 1
             time.tv_nsec += 1_000_000_000
         }
-        return fchmod(fd, mode_t(mode & 0o777)) == 0 && futimens(fd, [time, time]) == 0
+        return fchmod(fd, mode_t(mode & 0o7777)) == 0 && futimens(fd, [time, time]) == 0
     }
 
     static func failure(_ message: String, errno error: Int32 = errno) -> FileSyncError {

@@ -5,7 +5,9 @@ public enum RestoreLocalState: Sendable, Equatable {
     case absent
     case file(size: Int64)
     case directory
-    /// A symlink, a special file, or a path whose parent is not a plain folder.
+    /// A symlink and its target (`nil` when not UTF-8).
+    case symlink(target: String?)
+    /// A special file, or a path whose parent is not a plain folder.
     case other
 }
 

@@ -11,6 +11,8 @@ public struct RestorePlan: Sendable, Equatable {
     public var localChunks: [Int: [ChunkHash: Int64]] = [:]
     /// Entries already in place: equal content (`--overwrite`) or restored by a cut run (journal).
     public var skipped: [Int] = []
+    /// The symlinks to make, by entry number (nothing travels for them after `RESTORE_LIST`).
+    public var symlinks: [Int] = []
     /// Entries that cannot be restored, with the reason (e.g. a folder in the way of a file).
     public var failed: [FileResult] = []
 

@@ -25,6 +25,7 @@ public struct RestorePlanner {
             case "dir": planFolder(entry, state: state, into: &plan)
             case "file":
                 planFile(number, entry, path: path, state: state, local: local, resumed: &resumed, into: &plan)
+            case "symlink": planSymlink(number, entry, state: state, into: &plan)
             default: continue  // a kind this client does not know (§11.3)
             }
         }
@@ -34,7 +35,7 @@ public struct RestorePlanner {
     private func planFolder(_ entry: RestoreEntry, state: RestoreLocalState, into plan: inout RestorePlan) {
         switch state {
         case .absent, .directory: return
-        case .file, .other:
+        case .file, .symlink, .other:
             if overwrite {
                 plan.failed.append(Self.failure(entry.path, "something other than a folder is in the way"))
             } else {
@@ -62,7 +63,7 @@ public struct RestorePlanner {
                 plan.conflicts.append(entry.path)
             }
             return
-        case .file, .other:
+        case .file, .symlink, .other:
             guard overwrite || ours else {
                 plan.conflicts.append(entry.path)
                 return
@@ -89,6 +90,25 @@ public struct RestorePlanner {
             }
         }
         plan.wants.append(RestoreWant.File(entry: number))
+    }
+
+    /// A symlink is made where nothing is, or where the same link already is (a cut run made it);
+    /// something else in the way is a conflict, replaced with `--overwrite` (a folder never is).
+    private func planSymlink(
+        _ number: Int, _ entry: RestoreEntry, state: RestoreLocalState, into plan: inout RestorePlan
+    ) {
+        switch state {
+        case .absent: plan.symlinks.append(number)
+        case .symlink(let target) where target == entry.target: plan.symlinks.append(number)
+        case .directory:
+            if overwrite {
+                plan.failed.append(Self.failure(entry.path, "a folder is in the way"))
+            } else {
+                plan.conflicts.append(entry.path)
+            }
+        case .file, .symlink, .other:
+            if overwrite { plan.symlinks.append(number) } else { plan.conflicts.append(entry.path) }
+        }
     }
 
     private static func failure(_ path: String, _ message: String) -> FileResult {

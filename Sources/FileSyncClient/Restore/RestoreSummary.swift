@@ -10,6 +10,8 @@ public struct RestoreSummary: Codable, Sendable, Equatable {
     public var listed = 0
     /// Files received and put in place.
     public var restored = 0
+    /// Symlinks made (or found already made by a cut run), failed ones included in ``failed``.
+    public var symlinks = 0
     /// Files already in place (equal content, or finished by a cut run).
     public var skipped = 0
     /// Files that could not be restored, with the reason.

@@ -9,9 +9,9 @@ import FileSyncSystem
 
 /// Walks the source folder and builds the manifest.
 ///
-/// Regular files and folders go into the manifest; symlinks, devices, sockets and FIFOs are
-/// skipped with a warning, as are names that are not valid UTF-8 and unreadable folders. A file
-/// that vanishes between listing and `stat` is simply not there.
+/// Regular files, folders and symlinks (their target, never followed) go into the manifest;
+/// devices, sockets and FIFOs are skipped with a warning, as are names that are not valid UTF-8
+/// and unreadable folders. A file that vanishes between listing and `stat` is simply not there.
 public struct SourceScanner: Sendable {
     public struct Result: Sendable {
         /// The manifest, packed (about 22 bytes per entry besides its path).
@@ -133,23 +133,18 @@ public struct SourceScanner: Sendable {
                 result.warnings.append(skipped(prefix, name, "the path is too long or not representable"))
                 continue
             }
-            let mtime = info.mtimeNs
-            let mode = UInt32(info.st_mode & 0o7777)
+            var entry = ManifestEntry(
+                path: path, type: .file, size: Int64(info.st_size), mtimeNs: info.mtimeNs,
+                mode: UInt32(info.st_mode & 0o7777), uid: info.st_uid, gid: info.st_gid)
             switch info.st_mode & S_IFMT {
             case S_IFREG:
-                guard
-                    (try? result.entries.append(
-                        ManifestEntry(path: path, type: .file, size: Int64(info.st_size), mtimeNs: mtime, mode: mode)))
-                        != nil
-                else {
+                guard (try? result.entries.append(entry)) != nil else {
                     result.warnings.append(skipped(prefix, name, "the manifest's paths exceed 4 GiB"))
                     continue
                 }
             case S_IFDIR:
-                guard
-                    (try? result.entries.append(
-                        ManifestEntry(path: path, type: .dir, size: 0, mtimeNs: mtime, mode: mode))) != nil
-                else {
+                (entry.type, entry.size) = (.dir, 0)
+                guard (try? result.entries.append(entry)) != nil else {
                     result.warnings.append(skipped(prefix, name, "the manifest's paths exceed 4 GiB"))
                     continue
                 }
@@ -164,7 +159,9 @@ public struct SourceScanner: Sendable {
                         skipped(prefix, name, "cannot open folder: \(FileSyncError.errnoText(errno))"))
                 }
             case S_IFLNK:
-                result.warnings.append(skipped(prefix, name, "symlinks are not backed up in this version"))
+                // Sent only to a server with `metadata`; the session leaves them out otherwise.
+                let warning = Self.appendSymlink(name, in: directory, path: path, info: info, to: &result.entries)
+                if let warning { result.warnings.append(skipped(prefix, name, warning)) }
             default:
                 result.warnings.append(skipped(prefix, name, "not a regular file or folder"))
             }

@@ -9,6 +9,23 @@ extension ClientSession {
         knownServers: KnownServers
     ) async throws -> Outcome {
         let (ready, features) = try await handshake(&events, link: link, check: check, knownServers: knownServers)
+        guard features.contains(.metadata) || !scan.entries.hasSymlinks else {
+            // A server without `metadata` gets today's manifest: files and folders only.
+            var session = self
+            let (kept, symlinks) = try scan.entries.withoutSymlinks()
+            session.scan.entries = kept
+            var outcome = try await session.exchange(&events, ready: ready, features: features, link: link, acks: acks)
+            outcome.symlinksLeftOut = symlinks
+            return outcome
+        }
+        return try await exchange(&events, ready: ready, features: features, link: link, acks: acks)
+    }
+
+    /// The backup after `READY`: the manifest, the files, `NEXT_SYNC`.
+    private func exchange(
+        _ events: inout ServerEvent.Iterator, ready: Ready, features: SessionFeatures, link: Link,
+        acks: Acknowledgements
+    ) async throws -> Outcome {
         var outcome = Outcome()
         outcome.serverName = ready.serverName
         try await sendManifest(limits: ready.limits, features: features, link: link)
@@ -56,9 +73,12 @@ extension ClientSession {
             let part = scan.entries[range]
             if features.contains(.binaryManifest) {
                 try await link.outbound.write(
-                    Frame(kind: .manifest, payload: BinaryManifest.encode(part, final: final)))
+                    Frame(
+                        kind: .manifest,
+                        payload: BinaryManifest.encode(part, final: final, metadata: features.contains(.metadata))))
             } else {
-                try await link.write(.filesInfo(FilesInfo(entries: Array(part), final: final)))
+                let entries = features.contains(.metadata) ? Array(part) : part.map(\.withoutOwner)
+                try await link.write(.filesInfo(FilesInfo(entries: entries, final: final)))
             }
         }
     }
@@ -128,8 +148,9 @@ extension ClientSession {
         let maxEntries = max(1, min(limit.maxEntriesPerPart, ProtocolLimits.maxEntriesPerPart))
         let maxBytes = min(limit.maxControlPayload, ProtocolLimits.maxControlPayload) / 2
         let entries = scan.entries
+        // A symlink's target costs what as many path bytes would.
         var parts = MessageParts.ranges(count: entries.count, maxCount: maxEntries, maxBytes: maxBytes) {
-            entries.pathByteCount(at: $0)
+            entries.pathByteCount(at: $0) + entries.targetByteCount(at: $0)
         }
         // A short first part is planned and answered at once: files start to flow while the server
         // plans the rest.

@@ -14,7 +14,7 @@ struct ClientSession {
     let announcedFingerprint: String?
     /// The run's options; a history session reads only the connection and authentication fields.
     let options: BackupOptions
-    let scan: SourceScanner.Result
+    var scan: SourceScanner.Result
     let counter: ByteCounter
     let stats: TransferStats
     let logger: Logger
@@ -30,6 +30,8 @@ struct ClientSession {
         var bytesSent: Int64 = 0
         var next: NextSync?
         var serverName: String?
+        /// The symlinks left out of the manifest for a server without `metadata`.
+        var symlinksLeftOut: [String] = []
     }
 
     /// A backup session.

@@ -1,36 +1,71 @@
-/// One file or folder of the client's tree, as sent in `CLIENT_FILES_INFO`.
+/// One file, folder or symlink of the client's tree, as sent in `CLIENT_FILES_INFO`.
 public struct ManifestEntry: Codable, Sendable, Hashable {
     public enum EntryType: String, Codable, Sendable {
         case file
         case dir
+        /// Only with the `metadata` capability in force (Protocol.md §6.6).
+        case symlink
     }
 
     /// Relative path, `/`-separated, validated by ``RelativePath``.
     public var path: String
     public var type: EntryType
-    /// Size in bytes; 0 for folders.
+    /// Size in bytes; 0 for folders; the target's UTF-8 byte count for symlinks.
     public var size: Int64
     /// Modification time as integer nanoseconds since the Unix epoch, UTC.
     public var mtimeNs: Int64
     /// Permission bits (`0o7777` at most).
     public var mode: UInt32
+    /// A symlink's target, verbatim (never resolved); absent for files and folders.
+    public var target: String?
+    /// The owner's numeric user and group ids (`metadata` in force; absent otherwise).
+    public var uid: UInt32?
+    public var gid: UInt32?
 
-    public init(path: String, type: EntryType, size: Int64, mtimeNs: Int64, mode: UInt32) {
+    /// Longest symlink target, in UTF-8 bytes (Linux's `PATH_MAX` less its NUL).
+    public static let maxTargetBytes = 4095
+
+    public init(
+        path: String, type: EntryType, size: Int64, mtimeNs: Int64, mode: UInt32, target: String? = nil,
+        uid: UInt32? = nil, gid: UInt32? = nil
+    ) {
+        self.uid = uid
+        self.gid = gid
         self.path = path
         self.type = type
         self.size = size
         self.mtimeNs = mtimeNs
         self.mode = mode
+        self.target = target
+    }
+
+    /// This entry without its owner (for a session without `metadata`).
+    public var withoutOwner: ManifestEntry {
+        var entry = self
+        (entry.uid, entry.gid) = (nil, nil)
+        return entry
     }
 
     /// Checks every field against the protocol's rules.
     public func validated() throws -> ManifestEntry {
         _ = try RelativePath(validating: path)
-        guard size >= 0, size <= ProtocolLimits.maxFileSize, type == .file || size == 0 else {
+        guard size >= 0, size <= ProtocolLimits.maxFileSize, type == .file || type == .symlink || size == 0 else {
             throw FileSyncError(.malformedMessage, "entry \"\(path)\" has an invalid size \(size)")
         }
         guard mode <= 0o7777 else {
             throw FileSyncError(.malformedMessage, "entry \"\(path)\" has invalid mode bits \(mode)")
+        }
+        guard (type == .symlink) == (target != nil) else {
+            throw FileSyncError(.malformedMessage, "entry \"\(path)\": only a symlink has a target, and it must")
+        }
+        if let target {
+            let bytes = target.utf8.count
+            guard bytes >= 1, bytes <= Self.maxTargetBytes, Int64(bytes) == size, !target.utf8.contains(0) else {
+                throw FileSyncError(
+                    .malformedMessage,
+                    "symlink \"\(path)\" has an invalid target (1 … \(Self.maxTargetBytes) bytes, no NUL, size = its length)"
+                )
+            }
         }
         return self
     }

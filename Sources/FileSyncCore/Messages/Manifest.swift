@@ -17,15 +17,19 @@ public struct FilesInfo: Codable, Sendable, Equatable {
 /// parsed without JSON.
 ///
 /// Payload: `u8` flags (bit 0: final part; the others 0), `u32` entry count (at most
-/// ``ProtocolLimits/maxEntriesPerPart``), then per entry: `u8` type (0 file, 1 folder), `u16`
-/// bytes shared with the previous path of this part, `u16` length of the rest, the rest (UTF-8),
-/// `i64` size, `i64` mtimeNs, `u16` mode; all big-endian, nothing after the last entry.
+/// ``ProtocolLimits/maxEntriesPerPart``), then per entry: `u8` type (0 file, 1 folder, 2 symlink
+/// with `metadata`), `u16` bytes shared with the previous path of this part, `u16` length of the
+/// rest, the rest (UTF-8), `i64` size, `i64` mtimeNs, `u16` mode, with `metadata` `u32` uid and
+/// `u32` gid, and for a symlink `u16` target length and the target (UTF-8); all big-endian,
+/// nothing after the last entry.
 public enum BinaryManifest {
     /// Bytes of an entry besides its path suffix.
     static let fixedBytes = 1 + 2 + 2 + 8 + 8 + 2
 
-    /// The frame payload of one part.
-    public static func encode(_ entries: some Collection<ManifestEntry>, final: Bool) -> ByteBuffer {
+    /// The frame payload of one part; `metadata`: the form with owners (and symlinks).
+    public static func encode(
+        _ entries: some Collection<ManifestEntry>, final: Bool, metadata: Bool = false
+    ) -> ByteBuffer {
         var buffer = ByteBufferAllocator().buffer(capacity: 5 + entries.count * (fixedBytes + 24))
         buffer.writeInteger(UInt8(final ? 1 : 0))
         buffer.writeInteger(UInt32(entries.count))
@@ -35,24 +39,44 @@ public enum BinaryManifest {
             var shared = 0
             let limit = min(previous.count, path.count, Int(UInt16.max))
             while shared < limit && previous[shared] == path[shared] { shared += 1 }
-            buffer.writeInteger(UInt8(entry.type == .file ? 0 : 1))
+            buffer.writeInteger(UInt8(typeCode(entry.type)))
             buffer.writeInteger(UInt16(shared))
             buffer.writeInteger(UInt16(path.count - shared))
             buffer.writeBytes(path[shared...])
             buffer.writeInteger(entry.size)
             buffer.writeInteger(entry.mtimeNs)
             buffer.writeInteger(UInt16(truncatingIfNeeded: entry.mode))
+            if metadata {
+                buffer.writeInteger(entry.uid ?? 0)
+                buffer.writeInteger(entry.gid ?? 0)
+            }
+            if let target = entry.target {
+                buffer.writeInteger(UInt16(truncatingIfNeeded: target.utf8.count))
+                buffer.writeString(target)
+            }
             previous = path
         }
         return buffer
     }
 
+    private static func typeCode(_ type: ManifestEntry.EntryType) -> Int {
+        switch type {
+        case .file: 0
+        case .dir: 1
+        case .symlink: 2
+        }
+    }
+
     /// Decodes one part. Entries still need ``ManifestEntry/validated()``.
     ///
+    /// - Parameter metadata: the form of `metadata` (owners; symlink entries, type 2, allowed).
     /// - Throws: `malformedFrame` for anything that does not follow the format: bad flags, a count
     ///   over the limit, a shared prefix longer than the previous path, a path over
-    ///   ``ProtocolLimits/maxPathBytes`` or not UTF-8, an unknown type, truncation, trailing bytes.
-    public static func decode(_ payload: ByteBuffer) throws -> (entries: [ManifestEntry], final: Bool) {
+    ///   ``ProtocolLimits/maxPathBytes`` or not UTF-8, an unknown type, a target over
+    ///   ``ManifestEntry/maxTargetBytes`` or not UTF-8, truncation, trailing bytes.
+    public static func decode(
+        _ payload: ByteBuffer, metadata: Bool = false
+    ) throws -> (entries: [ManifestEntry], final: Bool) {
         var buffer = payload
         guard let flags = buffer.readInteger(as: UInt8.self), flags & ~1 == 0,
             let count = buffer.readInteger(as: UInt32.self), count <= ProtocolLimits.maxEntriesPerPart
@@ -63,7 +87,7 @@ public enum BinaryManifest {
         entries.reserveCapacity(Int(min(count, UInt32(buffer.readableBytes / fixedBytes + 1))))
         var previous: [UInt8] = []
         for _ in 0..<count {
-            guard let type = buffer.readInteger(as: UInt8.self), type <= 1,
+            guard let type = buffer.readInteger(as: UInt8.self), type <= (metadata ? 2 : 1),
                 let shared = buffer.readInteger(as: UInt16.self).map(Int.init), shared <= previous.count,
                 let rest = buffer.readInteger(as: UInt16.self).map(Int.init),
                 shared + rest <= ProtocolLimits.maxPathBytes,
@@ -78,14 +102,38 @@ public enum BinaryManifest {
             guard let string = String(validating: path, as: UTF8.self) else {
                 throw FileSyncError(.malformedFrame, "a manifest path is not valid UTF-8")
             }
-            entries.append(
-                ManifestEntry(
-                    path: string, type: type == 0 ? .file : .dir, size: size, mtimeNs: mtimeNs, mode: UInt32(mode)))
+            var entry = ManifestEntry(
+                path: string, type: type == 0 ? .file : .dir, size: size, mtimeNs: mtimeNs, mode: UInt32(mode))
+            if metadata {
+                guard let uid = buffer.readInteger(as: UInt32.self), let gid = buffer.readInteger(as: UInt32.self)
+                else {
+                    throw FileSyncError(.malformedFrame, "a manifest frame is truncated or malformed")
+                }
+                (entry.uid, entry.gid) = (uid, gid)
+            }
+            if type == 2 {
+                entry.type = .symlink
+                entry.target = try readTarget(&buffer)
+            }
+            entries.append(entry)
             previous = Array(path)
         }
         guard buffer.readableBytes == 0 else {
             throw FileSyncError(.malformedFrame, "a manifest frame has \(buffer.readableBytes) bytes after its entries")
         }
         return (entries, flags & 1 == 1)
+    }
+
+    /// A symlink entry's `u16` length and target.
+    private static func readTarget(_ buffer: inout ByteBuffer) throws -> String {
+        guard let length = buffer.readInteger(as: UInt16.self).map(Int.init), length <= ManifestEntry.maxTargetBytes,
+            let bytes = buffer.readBytes(length: length)
+        else {
+            throw FileSyncError(.malformedFrame, "a manifest frame has a truncated or overlong symlink target")
+        }
+        guard let target = String(validating: bytes, as: UTF8.self) else {
+            throw FileSyncError(.malformedFrame, "a symlink target in a manifest frame is not valid UTF-8")
+        }
+        return target
     }
 }

@@ -9,6 +9,9 @@ public struct NextSync: Codable, Sendable, Equatable {
     public var deleted: Int
     /// Set when deletions were requested but not carried out, with the reason.
     public var deletionsSkipped: String?
+    /// With `metadata`: entries whose metadata alone changed and was applied without any content
+    /// travelling (a mode, a symlink's target or mtime).
+    public var metadataUpdated: Int?
 
     public init(afterSeconds: Int, stored: Int, failed: Int, deleted: Int, deletionsSkipped: String? = nil) {
         self.afterSeconds = afterSeconds

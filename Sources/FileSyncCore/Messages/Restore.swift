@@ -21,7 +21,7 @@ public struct Restore: Codable, Sendable, Equatable {
 /// One entry of a snapshot being restored.
 public struct RestoreEntry: Codable, Sendable, Equatable {
     public var path: String
-    /// `"file"` or `"dir"`; a client skips a type it does not know.
+    /// `"file"`, `"dir"` or (with `metadata`) `"symlink"`; a client skips a type it does not know.
     public var type: String
     public var size: Int64
     public var mtimeNs: Int64
@@ -30,11 +30,17 @@ public struct RestoreEntry: Codable, Sendable, Equatable {
     public var sha256: String?
     /// The chunks of a large file, in order, each `[length, SHA-256 hex]`.
     public var chunks: [RestoreChunk]?
+    /// A symlink's target (`"symlink"` entries, with `metadata` in force).
+    public var target: String?
+    /// The owner's numeric ids, as the snapshot recorded them (with `metadata` in force).
+    public var uid: UInt32?
+    public var gid: UInt32?
 
     public init(
         path: String, type: String, size: Int64, mtimeNs: Int64, mode: UInt32, sha256: String? = nil,
-        chunks: [RestoreChunk]? = nil
+        chunks: [RestoreChunk]? = nil, target: String? = nil
     ) {
+        self.target = target
         self.path = path
         self.type = type
         self.size = size

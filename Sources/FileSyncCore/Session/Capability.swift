@@ -27,8 +27,11 @@ public enum Capability {
     /// the server may cut a stored copy of its files itself (a file completed by resuming) and get
     /// the boundaries the client would send.
     public static let chunkerV1 = "chunkerV1"
+    /// Manifests, snapshots and restores carry more than regular files and folders: symlinks (their
+    /// target text) today (Protocol.md §6.6); type changes between runs replace what the server holds.
+    public static let metadata = "metadata"
     /// Every capability this build understands.
     public static let all: Set<String> = [
-        deflate, resume, chunks, zstd, binaryManifest, fileFrames, binaryTasks, tasksPerPart, chunkerV1,
+        deflate, resume, chunks, zstd, binaryManifest, fileFrames, binaryTasks, tasksPerPart, chunkerV1, metadata,
     ]
 }

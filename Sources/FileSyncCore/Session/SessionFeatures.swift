@@ -25,6 +25,9 @@ public struct SessionFeatures: OptionSet, Sendable, Hashable, CustomStringConver
     public static let history = SessionFeatures(rawValue: 1 << 8)
     /// With ``chunks``: the client's chunk boundaries are the v1 chunker's (Protocol.md §5.7).
     public static let chunkerV1 = SessionFeatures(rawValue: 1 << 9)
+    /// Symlinks in manifests, snapshots and restores; type changes replace what the server holds
+    /// (Protocol.md §6.6).
+    public static let metadata = SessionFeatures(rawValue: 1 << 10)
 
     /// Each feature with its capability name, in the order Protocol.md lists them.
     public static let named: [(feature: SessionFeatures, name: String)] = [
@@ -32,7 +35,7 @@ public struct SessionFeatures: OptionSet, Sendable, Hashable, CustomStringConver
         (.zstd, Capability.zstd), (.binaryManifest, Capability.binaryManifest),
         (.fileFrames, Capability.fileFrames), (.binaryTasks, Capability.binaryTasks),
         (.tasksPerPart, Capability.tasksPerPart), (.history, Capability.history),
-        (.chunkerV1, Capability.chunkerV1),
+        (.chunkerV1, Capability.chunkerV1), (.metadata, Capability.metadata),
     ]
 
     /// Every feature this build knows.

@@ -12,6 +12,20 @@ public struct SyncPlan: Sendable, Equatable {
     public var directories: [ManifestEntry] = []
     /// Files whose content is current but whose permission bits differ.
     public var modeUpdates: [ManifestEntry] = []
+    /// Symlinks to make or remake (new, another target or mtime), in manifest order.
+    public var symlinks: [ManifestEntry] = []
+    /// With `metadata`: every folder of the manifest, whose mtime is set once the session's
+    /// contents are in place (Protocol.md §6.2).
+    public var folderTimes: [ManifestEntry] = []
+    /// With `metadata`: files and folders whose setuid, setgid or sticky bits are set in the
+    /// manifest or on the server; their whole mode is applied once the session's files are committed.
+    public var specialModes: [ManifestEntry] = []
+    /// With `metadata`: entries whose stored owner differs from the manifest's (new ones included),
+    /// given theirs once the session's contents are in place, when the server applies owners.
+    public var owners: [ManifestEntry] = []
+    /// Stored entries of another type than the manifest's, to remove (a folder with all it holds)
+    /// before anything is created or asked for.
+    public var removals: [String] = []
     /// Entries that cannot be stored, with the reason (a folder where a file should go, a symlink...).
     public var conflicts: [Conflict] = []
     /// Files already current.
@@ -38,6 +52,16 @@ public struct SyncPlan: Sendable, Equatable {
         }
     }
 
+    /// What a type change between runs may replace (Protocol.md §6.6).
+    public enum TypeChanges: Sendable, Equatable {
+        /// Without `metadata`: an entry of another type is rejected, as it always was.
+        case refused
+        /// A file or symlink is replaced; a folder is not (archive mode keeps what it holds).
+        case keepingFolders
+        /// With mirrorDeletions too: a folder is replaced with everything below it.
+        case all
+    }
+
     public init() {}
 }
 
@@ -45,49 +69,91 @@ extension SyncPlan {
     /// Plans the session: which files to request and what to create, comparing each entry of the
     /// manifest with what `stored` says the server holds. A file is requested when it is new or its
     /// size or modification time differ (exact nanoseconds); changed permission bits (`0o777`; the
-    /// server never applies setuid, setgid or sticky) are applied without a transfer.
+    /// server never applies setuid, setgid or sticky) are applied without a transfer. With
+    /// `typeChanges` other than `.refused`, what stands in the way of an entry of another type is
+    /// removed first (``removals``) where `typeChanges` allows it.
     ///
     /// - Parameters:
     ///   - manifest: validated entries, in any order.
     ///   - stored: what the server holds at a relative path, or `nil` when nothing is there.
     /// - Throws: `limitExceeded` past ``PathList/maxBytes`` of paths to request.
     public static func plan(
-        for manifest: some Collection<ManifestEntry>, stored: (String) -> StoredEntry?
+        for manifest: some Collection<ManifestEntry>, typeChanges: TypeChanges = .refused,
+        stored: (String) -> StoredEntry?
     ) throws -> SyncPlan {
         var plan = SyncPlan()
         for entry in manifest {
-            let existing = stored(entry.path)
+            var existing = stored(entry.path)
+            // The way is checked again, without following anything, when the entry is written.
+            if typeChanges != .refused && existing?.type == .blocked { existing = nil }
+            if let held = existing, held.type != entry.storedType, typeChanges != .refused {
+                guard held.type != .other, held.type != .blocked, held.type != .dir || typeChanges == .all else {
+                    plan.conflicts.append(.init(path: entry.path, reason: reason(held, typeChanges)))
+                    continue
+                }
+                plan.removals.append(entry.path)
+                existing = nil
+            }
+            if typeChanges != .refused, let uid = entry.uid, let gid = entry.gid,
+                existing?.uid != uid || existing?.gid != gid
+            {
+                plan.owners.append(entry)
+            }
+            if typeChanges != .refused, entry.type != .symlink, (entry.mode | (existing?.mode ?? 0)) & 0o7000 != 0 {
+                plan.specialModes.append(entry)
+            }
             switch entry.type {
             case .dir:
-                switch existing?.type {
-                case nil: plan.directories.append(entry)
-                case .dir:
-                    // The server keeps its folders writable for itself: only a different mode is work.
-                    if existing!.mode & 0o777 != (entry.mode & 0o777) | 0o700 { plan.directories.append(entry) }
-                case .file, .other:
-                    plan.conflicts.append(.init(path: entry.path, reason: "the server holds a non-folder here"))
-                }
-            case .file:
-                switch existing {
-                case nil:
-                    try plan.tasks.append(TransferTask(path: entry.path))
-                    plan.versions.append(Version(size: entry.size, mtimeNs: entry.mtimeNs))
-                case .some(let held) where held.type == .file:
-                    if held.size != entry.size || held.mtimeNs != entry.mtimeNs {
-                        try plan.tasks.append(TransferTask(path: entry.path))
-                        plan.versions.append(Version(size: entry.size, mtimeNs: entry.mtimeNs))
-                    } else {
-                        plan.unchanged += 1
-                        if held.mode & 0o777 != entry.mode & 0o777 { plan.modeUpdates.append(entry) }
-                    }
-                case .some(let held):
-                    let what = held.type == .dir ? "a folder" : "a symlink or special file"
-                    plan.conflicts.append(.init(path: entry.path, reason: "the server holds \(what) here"))
+                if typeChanges != .refused { plan.folderTimes.append(entry) }
+                plan.planFolder(entry, existing)
+            case .file: try plan.planFile(entry, existing)
+            case .symlink:
+                if existing?.target != entry.target || existing?.mtimeNs != entry.mtimeNs {
+                    plan.symlinks.append(entry)
                 }
             }
         }
         plan.directories.sort { $0.path.utf8.count < $1.path.utf8.count }
         return plan
+    }
+
+    private static func reason(_ held: StoredEntry, _ typeChanges: TypeChanges) -> String {
+        switch held.type {
+        case .dir where typeChanges == .keepingFolders:
+            "the server holds a folder here; it is replaced only when the client mirrors deletions"
+        case .blocked: "a parent on the server is a symlink or a file"
+        default: "the server holds a special file here"
+        }
+    }
+
+    private mutating func planFolder(_ entry: ManifestEntry, _ existing: StoredEntry?) {
+        switch existing?.type {
+        case nil: directories.append(entry)
+        case .dir:
+            // The server keeps its folders writable for itself: only a different mode is work.
+            if existing!.mode & 0o777 != (entry.mode & 0o777) | 0o700 { directories.append(entry) }
+        case .file, .symlink, .other, .blocked:
+            conflicts.append(.init(path: entry.path, reason: "the server holds a non-folder here"))
+        }
+    }
+
+    private mutating func planFile(_ entry: ManifestEntry, _ existing: StoredEntry?) throws {
+        switch existing {
+        case nil:
+            try tasks.append(TransferTask(path: entry.path))
+            versions.append(Version(size: entry.size, mtimeNs: entry.mtimeNs))
+        case .some(let held) where held.type == .file:
+            if held.size != entry.size || held.mtimeNs != entry.mtimeNs {
+                try tasks.append(TransferTask(path: entry.path))
+                versions.append(Version(size: entry.size, mtimeNs: entry.mtimeNs))
+            } else {
+                unchanged += 1
+                if held.mode & 0o777 != entry.mode & 0o777 { modeUpdates.append(entry) }
+            }
+        case .some(let held):
+            let what = held.type == .dir ? "a folder" : "a symlink or special file"
+            conflicts.append(.init(path: entry.path, reason: "the server holds \(what) here"))
+        }
     }
 
     /// Adds the plan of another part of the same manifest (the parts name disjoint paths), keeping
@@ -98,6 +164,11 @@ extension SyncPlan {
         try tasks.append(contentsOf: other.tasks)
         versions += other.versions
         modeUpdates += other.modeUpdates
+        symlinks += other.symlinks
+        folderTimes += other.folderTimes
+        specialModes += other.specialModes
+        owners += other.owners
+        removals += other.removals
         conflicts += other.conflicts
         unchanged += other.unchanged
         if !other.directories.isEmpty {
@@ -115,5 +186,16 @@ extension SyncPlan {
                 let r = rhs.utf8.count(where: { $0 == UInt8(ascii: "/") })
                 return l != r ? l > r : lhs > rhs
             }
+    }
+}
+
+extension ManifestEntry {
+    /// The type a stored entry has when it matches this entry.
+    var storedType: StoredEntry.EntryType {
+        switch type {
+        case .file: .file
+        case .dir: .dir
+        case .symlink: .symlink
+        }
     }
 }

@@ -46,11 +46,17 @@ extension RestoreSendStateMachine {
     /// path the snapshot does not hold is `notFound`.
     mutating func list(_ loaded: [SnapshotEntry], requested: [RelativePath]) throws -> [RestoreList] {
         var seen = Set<String>()
-        entries = loaded.filter { seen.insert($0.path).inserted }
+        // A client without `metadata` gets the snapshot's files and folders, as before symlinks.
+        entries = loaded.filter { (symlinks || $0.kind != .symlink) && seen.insert($0.path).inserted }
         for path in requested where !seen.contains(path.string) {
             throw FileSyncError(.notFound, "snapshot \(chosen!.id) holds nothing at \"\(path)\"")
         }
-        let listed = try entries.map(Self.restoreEntry)
+        // Owners are a field of `metadata`, like symlinks.
+        let listed = try entries.map { entry in
+            var listed = try Self.restoreEntry(entry)
+            if symlinks { (listed.uid, listed.gid) = (entry.uid, entry.gid) }
+            return listed
+        }
         let ranges = Self.partRanges(listed, maxBytes: maxPartBytes)
         return ranges.enumerated().map { index, range in
             RestoreList(snapshot: chosen!, entries: Array(listed[range]), final: index == ranges.count - 1)
@@ -62,6 +68,10 @@ extension RestoreSendStateMachine {
         switch entry.kind {
         case .directory:
             return RestoreEntry(path: entry.path, type: "dir", size: 0, mtimeNs: entry.mtimeNs, mode: entry.mode)
+        case .symlink:
+            return RestoreEntry(
+                path: entry.path, type: "symlink", size: entry.size, mtimeNs: entry.mtimeNs, mode: entry.mode,
+                target: entry.target)
         case .file:
             guard let sha256 = entry.sha256 else {
                 throw FileSyncError(.internalError, "the snapshot's entry \"\(entry.path)\" has no SHA-256")
@@ -76,13 +86,16 @@ extension RestoreSendStateMachine {
     }
 
     /// Consecutive parts of at most 10,000 entries and `maxBytes` of worst-case JSON each (a chunk
-    /// costs at most 90 bytes: `[1048576,"<64 hex>"],`); always at least one, possibly empty.
+    /// costs at most 90 bytes: `[1048576,"<64 hex>"],`, a symlink target byte 6); always at least one,
+    /// possibly empty.
     static func partRanges(_ listed: [RestoreEntry], maxBytes: Int) -> [Range<Int>] {
         var parts: [Range<Int>] = []
         var start = 0
         var bytes = 0
         for (index, entry) in listed.enumerated() {
-            let size = MessageParts.worstCaseBytes(ofPath: entry.path) + 100 + (entry.chunks?.count ?? 0) * 90
+            let size =
+                MessageParts.worstCaseBytes(ofPath: entry.path) + 100 + (entry.chunks?.count ?? 0) * 90
+                + (entry.target?.utf8.count ?? 0) * 6 + 40
             if index > start && (index - start >= RestoreList.maxEntriesPerPart || bytes + size > maxBytes) {
                 parts.append(start..<index)
                 start = index

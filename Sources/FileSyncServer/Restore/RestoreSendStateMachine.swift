@@ -44,6 +44,8 @@ public struct RestoreSendStateMachine: Sendable {
     private let snapshots: [SnapshotDescription]
     /// The budget of one `RESTORE_LIST` part's JSON, far below the 16 MiB control limit.
     let maxPartBytes: Int
+    /// Whether symlinks are listed (`metadata` in force).
+    let symlinks: Bool
     private(set) var state = State.awaitingRestore
     private(set) var chosen: SnapshotDescription?
     var entries: [SnapshotEntry] = []
@@ -59,9 +61,14 @@ public struct RestoreSendStateMachine: Sendable {
     /// - Parameters:
     ///   - snapshots: the client's snapshots, oldest first.
     ///   - maxPartBytes: the worst-case JSON budget of one `RESTORE_LIST` part (smaller in tests).
-    public init(snapshots: [SnapshotDescription], maxPartBytes: Int = ProtocolLimits.maxControlPayload / 2) {
+    ///   - symlinks: whether the list carries symlinks (`metadata` in force); left out otherwise.
+    public init(
+        snapshots: [SnapshotDescription], maxPartBytes: Int = ProtocolLimits.maxControlPayload / 2,
+        symlinks: Bool = false
+    ) {
         self.snapshots = snapshots
         self.maxPartBytes = maxPartBytes
+        self.symlinks = symlinks
     }
 
     /// Takes one event and returns what to do, in order.

@@ -23,15 +23,17 @@ public struct RestoreSender {
     /// - Parameters:
     ///   - compressor: the negotiated codec (zstd when both announced it, else zlib), `nil` for none.
     ///   - maxPartBytes: the JSON budget of one `RESTORE_LIST` part (smaller only in tests).
+    ///   - symlinks: whether symlinks are listed (`metadata` in force).
     /// - Throws: when the source cannot list the client's snapshots.
     public init(
         source: any SnapshotContentSource, sink: any FrameSink, compressor: BlockCompressor? = nil,
-        maxPartBytes: Int = ProtocolLimits.maxControlPayload / 2
+        maxPartBytes: Int = ProtocolLimits.maxControlPayload / 2, symlinks: Bool = false
     ) throws {
         self.source = source
         self.sink = sink
         self.compressor = compressor
-        machine = RestoreSendStateMachine(snapshots: try source.snapshotDescriptions(), maxPartBytes: maxPartBytes)
+        machine = RestoreSendStateMachine(
+            snapshots: try source.snapshotDescriptions(), maxPartBytes: maxPartBytes, symlinks: symlinks)
     }
 
     /// Handles one message from the client (`RESTORE`, `RESTORE_WANT`) and everything that follows

@@ -4,7 +4,7 @@ import FileSyncCore
 public struct SnapshotEntry: Sendable, Equatable {
     /// The kinds a snapshot holds today; later kinds are added here and mapped in ``RestoreSendStateMachine``.
     public enum Kind: Sendable, Equatable {
-        case file, directory
+        case file, directory, symlink
     }
 
     public var path: String
@@ -18,11 +18,17 @@ public struct SnapshotEntry: Sendable, Equatable {
     public var sha256: String?
     /// The file's chunks in order (length and SHA-256), when the storage knows them; empty otherwise.
     public var chunks: [ChunkEntry]
+    /// A symlink's target.
+    public var target: String?
+    /// The owner's numeric ids, when the storage records them.
+    public var uid: UInt32?
+    public var gid: UInt32?
 
     public init(
         path: String, kind: Kind, size: Int64, mtimeNs: Int64, mode: UInt32, sha256: String? = nil,
-        chunks: [ChunkEntry] = []
+        chunks: [ChunkEntry] = [], target: String? = nil
     ) {
+        self.target = target
         self.path = path
         self.kind = kind
         self.size = size

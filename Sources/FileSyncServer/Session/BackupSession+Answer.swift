@@ -22,6 +22,10 @@ extension BackupSession {
         private(set) var chunkTasks: [String: TransferTask.Kind] = [:]
         /// Opened for the first large file.
         private(set) var catalog: ChunkCatalog?
+        /// What a type change may replace (`metadata` in force; folders only with mirrorDeletions).
+        var typeChanges = SyncPlan.TypeChanges.refused
+        /// Keeps what a type change replaces restorable, when the server keeps history.
+        var preserver: Preserver?
 
         init(
             partials: PartialStore, resumes: Bool, chunks: Bool, state: ClientStateDirectory, binaryTasks: Bool,

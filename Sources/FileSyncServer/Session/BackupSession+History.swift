@@ -45,7 +45,7 @@ extension BackupSession {
         let source = HistoryContentSource(store: store)
         var sender = try RestoreSender(
             source: source, sink: OutboundFrameSink(outbound: context.outbound),
-            compressor: try Self.compressor(for: features))
+            compressor: try Self.compressor(for: features), symlinks: features.contains(.metadata))
         let decoder = MessageDecoder()
         let started = ContinuousClock.now
         while let frame = try await messages.next() {

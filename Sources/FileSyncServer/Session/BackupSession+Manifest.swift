@@ -16,19 +16,25 @@ extension BackupSession {
         var taskFiles = 0
         var taskBytes: Int64 = 0
 
+        /// The symlinks of the manifest: nothing is planned below one.
+        var symlinks = Set<String>()
+
         /// Adds a part's entries, validated; a path listed twice (byte for byte) is a session error.
-        /// A path equal to an earlier one only under Unicode normalization is kept in the manifest
-        /// (entry numbers count it) but its position in the part is returned in `collisions`, to be
-        /// rejected, not planned. (Positions, not Strings: Swift compares Strings by canonical
-        /// equivalence, so a set of Strings would drop the first spelling too.)
-        mutating func add(_ entries: [ManifestEntry]) throws -> (entries: [ManifestEntry], collisions: [Int]) {
+        /// A path equal to an earlier one only under Unicode normalization, or below a symlink
+        /// listed earlier, is kept in the manifest (entry numbers count it) but its position in the
+        /// part is returned in `collisions` with the reason, to be rejected, not planned.
+        /// (Positions, not Strings: Swift compares Strings by canonical equivalence, so a set of
+        /// Strings would drop the first spelling too.)
+        mutating func add(
+            _ entries: [ManifestEntry]
+        ) throws -> (entries: [ManifestEntry], collisions: [(position: Int, reason: String)]) {
             guard entries.count <= ProtocolLimits.maxEntriesPerPart,
                 paths.count + entries.count <= ProtocolLimits.maxManifestEntries
             else {
                 throw FileSyncError(.limitExceeded, "the manifest exceeds the entry limits")
             }
             var validated: [ManifestEntry] = []
-            var collisions: [Int] = []
+            var collisions: [(position: Int, reason: String)] = []
             validated.reserveCapacity(entries.count)
             for entry in entries {
                 let entry = try entry.validated()
@@ -36,12 +42,26 @@ extension BackupSession {
                     throw FileSyncError(.malformedMessage, "the manifest lists \"\(entry.path)\" twice")
                 }
                 if !entry.path.utf8.allSatisfy({ $0 < 0x80 }) && !beyondASCII.insert(entry.path).inserted {
-                    collisions.append(validated.count)
+                    collisions.append((validated.count, BackupSession.collisionReason))
+                } else if !symlinks.isEmpty, let link = symlink(above: entry.path) {
+                    collisions.append((validated.count, "\"\(link)\" is a symlink in this manifest"))
+                } else if entry.type == .symlink {
+                    symlinks.insert(entry.path)
                 }
                 validated.append(entry)
                 bytes += entry.size
             }
             return (validated, collisions)
+        }
+
+        /// The symlink of the manifest that `path` lies below, if any.
+        private func symlink(above path: String) -> String? {
+            var prefix = Substring(path)
+            while let slash = prefix.lastIndex(of: "/") {
+                prefix = prefix[..<slash]
+                if symlinks.contains(String(prefix)) { return String(prefix) }
+            }
+            return nil
         }
     }
 
@@ -67,7 +87,7 @@ extension BackupSession {
         var progress = ManifestProgress(requested: answer.binaryTasks ? EntrySet() : nil)
         while true {
             let started = ContinuousClock.now
-            let part = try await nextManifestPart(&messages, binary: binary)
+            let part = try await nextManifestPart(&messages, binary: binary, symlinks: answer.typeChanges != .refused)
             let received = ContinuousClock.now
             progress.waiting += received - started
             let firstEntry = progress.manifest.paths.count
@@ -75,10 +95,10 @@ extension BackupSession {
             let decoded = ContinuousClock.now
             progress.decoding += decoded - received
             var planned = validated
-            for position in collisions.reversed() { planned.remove(at: position) }
+            for collision in collisions.reversed() { planned.remove(at: collision.position) }
             var partPlan = try await plan(planned, in: folder, answering: &answer)
             partPlan.conflicts += collisions.map {
-                SyncPlan.Conflict(path: validated[$0].path, reason: Self.collisionReason)
+                SyncPlan.Conflict(path: validated[$0.position].path, reason: $0.reason)
             }
             progress.manifest.taskFiles += partPlan.tasks.count
             progress.manifest.taskBytes += partPlan.versions.reduce(0) { $0 + $1.size }
@@ -116,12 +136,12 @@ extension BackupSession {
 
     /// One part of the manifest: a manifest frame (with `binaryManifest`) or `CLIENT_FILES_INFO`.
     private func nextManifestPart(
-        _ messages: inout Messages, binary: Bool
+        _ messages: inout Messages, binary: Bool, symlinks: Bool
     ) async throws -> ManifestPart {
         guard let frame = try await messages.next() else {
             throw FileSyncError(.connectionClosed, "connection closed during the manifest")
         }
-        return try ManifestPart(frame, binary: binary)
+        return try ManifestPart(frame, binary: binary, symlinks: symlinks)
     }
 
     /// Plans one part's entries and chooses the kind of its tasks.
@@ -133,9 +153,12 @@ extension BackupSession {
         let middle = validated.count / 2
         let tail = Array(validated[middle...])
         let (root, id) = (settings.root, folder.id)
-        async let second = Self.plan(tail, root: root, id: id)
-        var partPlan = try Self.plan(validated[..<middle], in: folder)
+        let changes = answer.typeChanges
+        async let second = Self.plan(tail, root: root, id: id, typeChanges: changes)
+        var partPlan = try Self.plan(validated[..<middle], in: folder, typeChanges: changes)
         try partPlan.merge(try await second)
+        // What changed type goes before anything is created or asked for (Protocol.md §6.6).
+        if !partPlan.removals.isEmpty { answer.remove(partPlan.removals, from: folder, logger: logger) }
         // Offering a resume hashes the partial's prefix, which may outlast the idle timeout.
         let hashes = answer.offersResumes && !partPlan.tasks.isEmpty
         if hashes { try await setReadTimeout(nil) }
@@ -145,14 +168,18 @@ extension BackupSession {
     }
 
     /// Plans `entries` against what `folder` holds.
-    private static func plan(_ entries: ArraySlice<ManifestEntry>, in folder: ClientFolder) throws -> SyncPlan {
-        try SyncPlan.plan(for: entries) { path in
+    private static func plan(
+        _ entries: ArraySlice<ManifestEntry>, in folder: ClientFolder, typeChanges: SyncPlan.TypeChanges
+    ) throws -> SyncPlan {
+        try SyncPlan.plan(for: entries, typeChanges: typeChanges) { path in
             (try? RelativePath(validating: path)).flatMap { folder.storedEntry(at: $0) }
         }
     }
 
     /// Plans `entries` against the client folder `<root>/<id>`, opened for this call.
-    private static func plan(_ entries: [ManifestEntry], root: String, id: ClientID) async throws -> SyncPlan {
-        try plan(entries[...], in: try ClientFolder(root: root, id: id))
+    private static func plan(
+        _ entries: [ManifestEntry], root: String, id: ClientID, typeChanges: SyncPlan.TypeChanges
+    ) async throws -> SyncPlan {
+        try plan(entries[...], in: try ClientFolder(root: root, id: id), typeChanges: typeChanges)
     }
 }

@@ -1,6 +1,12 @@
 import FileSyncCore
 import Logging
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 extension BackupSession {
     /// What one session knows once the manifest is planned.
     struct PlannedSession {
@@ -20,7 +26,8 @@ extension BackupSession {
 
     /// Receives and plans the manifest; with tasks frames, the tasks go out meanwhile.
     func planSession(
-        _ clientID: ClientID, features: SessionFeatures, _ messages: inout Messages, context: SessionContext
+        _ clientID: ClientID, features: SessionFeatures, mirrors: Bool, _ messages: inout Messages,
+        context: SessionContext
     ) async throws -> PlannedSession {
         let manifestStarted = ContinuousClock.now
         let state = ClientStateDirectory(root: settings.root, id: clientID)
@@ -32,6 +39,11 @@ extension BackupSession {
             partials: partials, resumes: features.contains(.resume), chunks: features.contains(.chunks),
             state: state, binaryTasks: features.contains(.binaryTasks),
             streamsTasks: features.isSuperset(of: [.binaryTasks, .tasksPerPart]))
+        let history = settings.history ? try ClientHistory(root: settings.root, id: clientID) : nil
+        if features.contains(.metadata) {
+            answer.typeChanges = mirrors ? .all : .keepingFolders
+            answer.preserver = history?.preserver
+        }
         // Each part is planned as it arrives, while the client still encodes the next one; with task
         // frames, its tasks go out at once, so the client starts sending files while the rest is planned.
         let progress = try await receiveManifest(
@@ -45,7 +57,7 @@ extension BackupSession {
         return PlannedSession(
             state: state, folder: folder, partials: partials, manifest: progress.manifest, plan: progress.plan,
             requested: progress.requested, answer: answer, catalog: answer.catalog,
-            history: settings.history ? try ClientHistory(root: settings.root, id: clientID) : nil)
+            history: history)
     }
 
     /// Sends the tasks not sent yet (TASKS messages), drops the partials not offered, and opens
@@ -103,6 +115,26 @@ extension BackupSession {
         }
         if let reason = next.deletionsSkipped {
             context.logger.warning("deletions skipped", metadata: ["reason": "\(reason)"])
+        }
+    }
+
+    /// With `metadata`: the folders' mtimes, once everything below them is written and deleted.
+    /// A folder whose time cannot be set is only logged (its contents are stored).
+    /// With `metadata`, also the setuid, setgid and sticky bits (Protocol.md §6.3), after the files
+    /// are committed (a write would clear them).
+    func setFolderTimes(_ session: PlannedSession, context: SessionContext) {
+        // Owners first: a change of owner clears setuid and setgid bits.
+        if settings.applyOwners && geteuid() == 0 {
+            for path in session.folder.setOwners(session.plan.owners) {
+                context.logger.warning("cannot set the owner of an entry", metadata: ["path": "\(path)"])
+            }
+        }
+        for path in session.folder.setSpecialModes(session.plan.specialModes) {
+            context.logger.warning("cannot set the mode of an entry", metadata: ["path": "\(path)"])
+        }
+        guard !session.plan.folderTimes.isEmpty else { return }
+        for path in session.folder.setTimes(ofFolders: session.plan.folderTimes) {
+            context.logger.warning("cannot set the mtime of a folder", metadata: ["path": "\(path)"])
         }
     }
 }

@@ -81,14 +81,16 @@ struct BackupSession {
         case .backup: break
         }
         let started = ContinuousClock.now
-        var session = try await planSession(clientID, features: features, &messages, context: context)
+        var session = try await planSession(
+            clientID, features: features, mirrors: hello.mirrorDeletions, &messages, context: context)
         context.record.note(session)
         try await setReadTimeout(nil)
         // Folders are created and modes applied while the files arrive (a file's folder is created on
         // the way if it is not there yet); what fails there is acknowledged as failed before NEXT_SYNC.
         let (directories, modeUpdates, root) = (session.plan.directories, session.plan.modeUpdates, settings.root)
+        let symlinks = session.plan.symlinks
         async let folderFailures = Self.prepare(
-            directories: directories, modeUpdates: modeUpdates, root: root, id: clientID)
+            directories: directories, modeUpdates: modeUpdates, symlinks: symlinks, root: root, id: clientID)
         try await sendTasks(&session, features: features, context: context)
         if let entry = context.liveEntry {
             operations.live.transferStarted(
@@ -108,6 +110,10 @@ struct BackupSession {
             afterSeconds: settings.intervalSeconds, stored: receiver.stored,
             failed: receiver.failed + session.plan.conflicts.count + failures.count, deleted: 0)
         if hello.mirrorDeletions { try mirrorDeletions(&next, session, missing: receiver.missing, context: context) }
+        setFolderTimes(session, context: context)
+        if features.contains(.metadata) {
+            next.metadataUpdated = session.plan.modeUpdates.count + session.plan.symlinks.count
+        }
         try await context.send(.nextSync(next))
         context.completedHistory = session.history
         context.completedFailures = next.failed + receiver.missing

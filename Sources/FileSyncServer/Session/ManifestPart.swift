@@ -8,15 +8,17 @@ struct ManifestPart {
     var final: Bool
 
     /// The part `frame` carries, checked against the form in force (`binary`: `binaryManifest`).
+    /// Symlink entries are allowed only with `metadata` in force (`symlinks`).
     ///
     /// - Throws: `unexpectedMessage` for a part of the other form or a frame that is no manifest
-    ///   part; what decoding throws for a malformed one.
-    init(_ frame: Frame, binary: Bool) throws {
+    ///   part; what decoding throws for a malformed one (`malformedFrame` for a symlink entry in a
+    ///   manifest frame, `malformedMessage` in `CLIENT_FILES_INFO`, without `metadata`).
+    init(_ frame: Frame, binary: Bool, symlinks: Bool = false) throws {
         if frame.kind == .manifest {
             guard binary else {
                 throw FileSyncError(.unexpectedMessage, "a manifest frame, but binaryManifest was not negotiated")
             }
-            (entries, final) = try BinaryManifest.decode(frame.payload)
+            (entries, final) = try BinaryManifest.decode(frame.payload, metadata: symlinks)
             return
         }
         guard case .filesInfo(let info) = try Message(frame: frame) else {
@@ -26,6 +28,10 @@ struct ManifestPart {
             throw FileSyncError(
                 .unexpectedMessage, "CLIENT_FILES_INFO, but binaryManifest is in force: manifest frames only")
         }
-        (entries, final) = (info.entries, info.final)
+        guard symlinks || !info.entries.contains(where: { $0.type == .symlink }) else {
+            throw FileSyncError(.malformedMessage, "a symlink entry, but metadata was not negotiated")
+        }
+        // Owners are a field of `metadata`; without it they are unknown fields, ignored (§1).
+        (entries, final) = (symlinks ? info.entries : info.entries.map { $0.withoutOwner }, info.final)
     }
 }

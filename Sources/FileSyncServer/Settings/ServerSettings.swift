@@ -39,6 +39,9 @@ public struct ServerSettings: Sendable {
     public var commitBatchBytes: Int64 = 512 * 1024 * 1024
     /// Whether every completed backup records a snapshot and old versions are kept (Protocol.md §11).
     public var history = true
+    /// `--apply-owners`: a server running as root gives stored entries the owners (numeric uid and
+    /// gid) the client sent; otherwise everything stored belongs to the server's user.
+    public var applyOwners = false
     /// Which snapshots are kept, applied after each backup of a client.
     public var retention = RetentionPolicy.defaults
 

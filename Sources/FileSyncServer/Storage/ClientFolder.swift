@@ -168,10 +168,14 @@ final class ClientFolder {
             switch try? directory(path.parentComponents, create: false) {
             case .found(let fd): parent = fd
             case .missing, nil: return nil
-            case .blocked: return StoredEntry(type: .other, size: 0, mtimeNs: 0, mode: 0)
+            case .blocked: return StoredEntry(type: .blocked, size: 0, mtimeNs: 0, mode: 0)
             }
         }
-        return FileStatus.of(name, in: parent).map(StoredEntry.init(status:))
+        guard var stored = FileStatus.of(name, in: parent).map(StoredEntry.init(status:)) else { return nil }
+        if stored.type == .symlink {
+            stored.target = Symlink.target(of: name, in: parent).flatMap { String(validating: $0, as: UTF8.self) }
+        }
+        return stored
     }
 
     /// Creates the folder at `path` if needed and sets its permission bits (keeping it writable for
@@ -234,9 +238,11 @@ extension StoredEntry {
         switch status.kind {
         case .file: type = .file
         case .directory: type = .dir
-        case .symbolicLink, .other: type = .other
+        case .symbolicLink: type = .symlink
+        case .other: type = .other
         }
         self.init(type: type, size: status.size, mtimeNs: status.mtimeNs, mode: status.permissions)
+        (uid, gid) = (status.uid, status.gid)
     }
 }
 

@@ -106,3 +106,45 @@ struct RestorePlannerTests {
         #expect(plan.wants == [RestoreWant.File(entry: 1)])
     }
 }
+
+@Suite("Restore planner: symlinks")
+struct RestorePlannerSymlinkTests {
+    static let entries = [
+        RestoreEntry(path: "new", type: "symlink", size: 1, mtimeNs: 1, mode: 0o777, target: "a"),
+        RestoreEntry(path: "again", type: "symlink", size: 1, mtimeNs: 1, mode: 0o777, target: "a"),
+        RestoreEntry(path: "other", type: "symlink", size: 1, mtimeNs: 1, mode: 0o777, target: "a"),
+        RestoreEntry(path: "file", type: "symlink", size: 1, mtimeNs: 1, mode: 0o777, target: "a"),
+        RestoreEntry(path: "folder", type: "symlink", size: 1, mtimeNs: 1, mode: 0o777, target: "a"),
+    ]
+
+    static func plan(overwrite: Bool) throws -> RestorePlan {
+        let local = MemoryLocalFiles()
+        local.states = [
+            "again": .symlink(target: "a"), "other": .symlink(target: "b"), "file": .file(size: 3),
+            "folder": .directory,
+        ]
+        let paths = try entries.map { try RelativePath(validating: $0.path) }
+        return RestorePlanner(overwrite: overwrite).plan(entries, paths: paths, local: local)
+    }
+
+    @Test("made where nothing or the same link is; anything else is in the way without --overwrite")
+    func planned() throws {
+        let plan = try Self.plan(overwrite: false)
+        #expect(plan.symlinks == [0, 1])
+        #expect(plan.conflicts == ["other", "file", "folder"])
+        #expect(plan.wants.isEmpty)
+        let overwriting = try Self.plan(overwrite: true)
+        #expect(overwriting.symlinks == [0, 1, 2, 3])
+        #expect(overwriting.failed.map(\.path) == ["folder"] && overwriting.conflicts.isEmpty)
+    }
+
+    @Test("a listed symlink needs a valid target whose length is its size")
+    func validation() throws {
+        var bad = Self.entries[0]
+        bad.target = nil
+        #expect(throws: FileSyncError.self) { try RestoreClient.validate([bad]) }
+        bad.target = "ab"
+        #expect(throws: FileSyncError.self) { try RestoreClient.validate([bad]) }
+        #expect(try RestoreClient.validate([Self.entries[0]]).map(\.string) == ["new"])
+    }
+}

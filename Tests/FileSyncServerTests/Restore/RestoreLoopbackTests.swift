@@ -57,13 +57,14 @@ struct RestoreLoopbackTests {
     /// Restores `request` from `source` into `folder`; returns the summary (or the error) and the wants sent.
     static func restore(
         _ source: MemorySnapshotSource, into folder: String, request: Restore = Restore(), overwrite: Bool = false,
-        cutAfter: Int? = nil, threads: ((Set<String>) -> Void)? = nil
+        cutAfter: Int? = nil, threads: ((Set<String>) -> Void)? = nil, symlinks: Bool = false
     ) async throws -> (Result<RestoreSummary, any Error>, [RestoreWant.File]) {
         let (toServer, toServerContinuation) = AsyncStream<Frame>.makeStream()
         let (fromServer, fromServerContinuation) = AsyncStream<Frame>.makeStream()
         let server = Task {
             defer { fromServerContinuation.finish() }
-            var sender = try RestoreSender(source: source, sink: StreamSink(continuation: fromServerContinuation))
+            var sender = try RestoreSender(
+                source: source, sink: StreamSink(continuation: fromServerContinuation), symlinks: symlinks)
             for await frame in toServer {
                 if try await sender.receive(try Message(frame: frame)) { return }
             }

@@ -150,8 +150,15 @@ final class HistoryContentSource: SnapshotContentSource {
 }
 
 extension SnapshotEntry {
-    /// The restore form of a tree entry; `nil` for kinds a restore does not carry yet (symlinks).
+    /// The restore form of a tree entry, with its owner; `nil` for a symlink whose target is not
+    /// UTF-8 (no client sends one).
     init?(path: String, _ entry: TreeEntry) {
+        guard let converted = SnapshotEntry(path: path, content: entry) else { return nil }
+        self = converted
+        (uid, gid) = (entry.uid, entry.gid)
+    }
+
+    private init?(path: String, content entry: TreeEntry) {
         switch entry.content {
         case .file(let file):
             self.init(
@@ -159,8 +166,11 @@ extension SnapshotEntry {
                 sha256: file.sha256.description, chunks: file.chunks)
         case .folder:
             self.init(path: path, kind: .directory, size: 0, mtimeNs: entry.mtimeNs, mode: entry.mode)
-        case .symlink:
-            return nil
+        case .symlink(let bytes):
+            guard let target = String(validating: bytes, as: UTF8.self), !bytes.isEmpty else { return nil }
+            self.init(
+                path: path, kind: .symlink, size: Int64(bytes.count), mtimeNs: entry.mtimeNs, mode: entry.mode,
+                target: target)
         }
     }
 }

@@ -1,0 +1,29 @@
+import FileSyncCore
+import Logging
+
+extension BackupSession.Answer {
+    /// Removes what stands where a manifest entry of another type goes (Protocol.md §6.6): a file
+    /// or symlink, or a folder with everything below it. Each regular file is preserved first, so
+    /// the snapshots that hold it stay restorable. A removal that fails is only logged: what is
+    /// then created there fails in its turn and is reported as that entry's failure.
+    func remove(_ paths: [String], from folder: ClientFolder, logger: Logger) {
+        var removed: [String] = []
+        for path in paths {
+            do {
+                let relative = try RelativePath(validating: path)
+                try folder.removeTree(relative) { file in
+                    _ = try preserver?.preserve(relativePath: file, keeping: [])
+                    removed.append(file)
+                }
+            } catch {
+                logger.warning(
+                    "cannot replace an entry whose type changed", metadata: ["path": "\(path)", "error": "\(error)"])
+            }
+        }
+        do {
+            try catalog?.forget(removed)
+        } catch {
+            logger.warning("cannot forget the replaced files in the chunk catalog", metadata: ["error": "\(error)"])
+        }
+    }
+}
