@@ -30,6 +30,14 @@ struct BackupCommand: AsyncParsableCommand {
     @Option(help: "zlib level 1-9 for file data; 0 turns compression off.") var compressLevel = 1
     @Option(help: "zstd level 1-19, used instead of zlib when the server supports zstd; 0 keeps to zlib.")
     var zstdLevel = 1
+    @Option(help: "Leave out paths matching PATTERN (gitignore syntax, at the source's root); repeatable.")
+    var exclude: [String] = []
+    @Option(help: "Read exclude patterns from FILE (gitignore syntax, at the source's root); repeatable.")
+    var excludeFrom: [String] = []
+    @Option(help: "Leave out files larger than SIZE (bytes, or 500K, 20M, 1G); listed as skipped in --json.")
+    var excludeLargerThan: String?
+    @Flag(help: "With --delete, also delete on the server what is excluded here (implies --delete).")
+    var deleteExcluded = false
     @Flag(help: "Print the summary as one JSON object.") var json = false
     @Flag(
         help:
@@ -41,6 +49,9 @@ struct BackupCommand: AsyncParsableCommand {
         if !discover && source == nil { throw ValidationError("--source DIR is required") }
         guard (0...9).contains(compressLevel) else { throw ValidationError("--compress-level must be from 0 to 9") }
         guard (0...19).contains(zstdLevel) else { throw ValidationError("--zstd-level must be from 0 to 19") }
+        if let excludeLargerThan, RateLimit.parse(excludeLargerThan) == nil {
+            throw ValidationError("--exclude-larger-than takes a size, e.g. 500K, 20M or 1G")
+        }
         if let bwlimit, RateLimit.parse(bwlimit) == nil {
             throw ValidationError("--bwlimit takes bytes per second, e.g. 500K, 20M or 1G")
         }
@@ -97,7 +108,7 @@ struct BackupCommand: AsyncParsableCommand {
             let summary = try await client.run(stats: current.begin())
             Self.report(summary, json: json)
             if !summary.failed.isEmpty { return .someFilesFailed }
-            return delete && summary.emptySource ? .emptySourceRefused : .success
+            return (delete || deleteExcluded) && summary.emptySource ? .emptySourceRefused : .success
         }
         try await BackupLoop.serve(BackupLoop(client: client, logger: logger) { Self.report($0, json: json) })
         return .success
@@ -116,9 +127,27 @@ struct BackupCommand: AsyncParsableCommand {
         }
         options.compressionLevel = compressLevel
         options.zstdLevel = zstdLevel
-        options.mirrorDeletions = delete
+        options.mirrorDeletions = delete || deleteExcluded
+        options.deleteExcluded = deleteExcluded
+        options.exclusion = ExclusionFilter(
+            rootRules: try rootRules(), maxFileSize: excludeLargerThan.flatMap(RateLimit.parse))
         options.bytesPerSecond = bwlimit.flatMap(RateLimit.parse)
         return options
+    }
+
+    /// The rules of `--exclude-from` files, then of `--exclude` patterns (so that these win).
+    private func rootRules() throws -> IgnoreRules {
+        var text = ""
+        for file in excludeFrom {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw FileSyncError(
+                    .invalidSetting, "cannot read the --exclude-from file \(file) (missing or unreadable)")
+            }
+            text += String(decoding: data, as: UTF8.self) + "\n"
+        }
+        // A pattern given on the command line is one line, even if it holds a newline.
+        text += exclude.map { $0.replacingOccurrences(of: "\n", with: " ") }.joined(separator: "\n")
+        return IgnoreRules(text: text, folder: "")
     }
 
     // MARK: - Output
@@ -141,9 +170,17 @@ struct BackupCommand: AsyncParsableCommand {
     /// The human summary line of a backup.
     static func line(_ summary: BackupSummary) -> String {
         let bytes = SnapshotsClient.byteCount
-        var line = "filesync: \(summary.scanned) files scanned, \(summary.sent) sent, \(summary.skipped) unchanged, "
-        line += "\(summary.failed.count) failed"
-        if summary.deleted > 0 { line += ", \(summary.deleted) deleted" }
+        var line = "filesync: \(Plural.count(summary.scanned, "file")) scanned, \(summary.sent) sent, "
+        line += "\(summary.unchanged) unchanged, \(summary.failed.count) failed"
+        if summary.excluded > 0 { line += ", \(summary.excluded) excluded" }
+        if !summary.warnings.isEmpty { line += ", \(Plural.count(summary.warnings.count, "entry", "entries")) skipped" }
+        if summary.mirrorDeletions {
+            line +=
+                summary.deletionsSkipped == nil
+                ? ", \(summary.deleted) deleted on the server" : ", deletions not applied"
+        } else {
+            line += ", deletions kept on the server"
+        }
         if summary.retries > 0 {
             line += "; \(summary.retries) retries, \(bytes(summary.bytesResumed)) resumed, "
             line += "\(bytes(summary.bytesResent)) resent"
@@ -155,6 +192,9 @@ struct BackupCommand: AsyncParsableCommand {
             line += "; \(bytes(summary.bytesDeduplicated)) already on the server"
         }
         line += "; \(bytes(summary.bytesOnWire)) on the wire in \(String(format: "%.2f", summary.seconds)) s"
+        if summary.secondsQueued >= 0.05 {
+            line += " (\(String(format: "%.1f", summary.secondsQueued)) s of it waiting in the server's queue)"
+        }
         if let server = summary.server { line += " to \(summary.serverName.map { "\"\($0)\" " } ?? "")\(server)" }
         if let next = summary.nextSyncSeconds { line += "; next backup in \(DurationParser.format(next))" }
         return line

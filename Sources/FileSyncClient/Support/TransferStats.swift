@@ -15,6 +15,7 @@ public final class TransferStats: Sendable {
         var sentOrder: [String] = []
         var inFlight: InFlight?
         var resumeInForce = false
+        var secondsQueued = 0.0
     }
 
     /// The file being sent as a partial the server keeps if the session breaks (a stream or a
@@ -70,6 +71,11 @@ public final class TransferStats: Sendable {
             }
         }
     }
+
+    /// Seconds spent waiting in the server's queue, in all sessions.
+    public var secondsQueued: Double { values.withLock { $0.secondsQueued } }
+
+    func queued(for seconds: Double) { values.withLock { $0.secondsQueued += seconds } }
 
     /// The session in force keeps partial files (`resume`), or not.
     func negotiated(resume: Bool) { values.withLock { $0.resumeInForce = resume } }
