@@ -36,9 +36,17 @@ struct BackupCommand: AsyncParsableCommand {
     var excludeFrom: [String] = []
     @Option(help: "Leave out files larger than SIZE (bytes, or 500K, 20M, 1G); listed as skipped in --json.")
     var excludeLargerThan: String?
+    @Flag(help: "Leave out folders holding a valid CACHEDIR.TAG (Cache Directory Tagging Specification).")
+    var excludeCaches = false
+    @Flag(name: [.customShort("x"), .long], help: "Do not cross mount points: keep them as empty folders.")
+    var oneFileSystem = false
     @Flag(help: "With --delete, also delete on the server what is excluded here (implies --delete).")
     var deleteExcluded = false
     @Flag(help: "Print the summary as one JSON object.") var json = false
+    @Flag(
+        name: .shortAndLong,
+        help: "Print nothing on standard output when the run succeeded; errors still go to standard error.")
+    var quiet = false
     @Flag(
         help:
             "Do not keep the chunk memos of large files ($XDG_CACHE_HOME/filesync/chunks) that spare rehashing their unchanged parts."
@@ -100,17 +108,19 @@ struct BackupCommand: AsyncParsableCommand {
         defer { withExtendedLifetime(lock) {} }
         let client = BackupClient(options: options, logger: logger)
         let json = self.json
+        let quiet = self.quiet
         guard loop else {
             // A single run stopped by a signal says what the server keeps (a loop stops gracefully).
             let current = StopSignals.CurrentRun()
             let stop = StopSignals { current.stopReport }
             defer { withExtendedLifetime(stop) {} }
             let summary = try await client.run(stats: current.begin())
-            Self.report(summary, json: json)
+            Self.report(summary, json: json, quiet: quiet)
             if !summary.failed.isEmpty { return .someFilesFailed }
             return (delete || deleteExcluded) && summary.emptySource ? .emptySourceRefused : .success
         }
-        try await BackupLoop.serve(BackupLoop(client: client, logger: logger) { Self.report($0, json: json) })
+        try await BackupLoop.serve(
+            BackupLoop(client: client, logger: logger) { Self.report($0, json: json, quiet: quiet) })
         return .success
     }
 
@@ -131,6 +141,8 @@ struct BackupCommand: AsyncParsableCommand {
         options.deleteExcluded = deleteExcluded
         options.exclusion = ExclusionFilter(
             rootRules: try rootRules(), maxFileSize: excludeLargerThan.flatMap(RateLimit.parse))
+        options.exclusion.excludeCaches = excludeCaches
+        options.exclusion.oneFileSystem = oneFileSystem
         options.bytesPerSecond = bwlimit.flatMap(RateLimit.parse)
         return options
     }
@@ -152,8 +164,11 @@ struct BackupCommand: AsyncParsableCommand {
 
     // MARK: - Output
 
-    private static func report(_ summary: BackupSummary, json: Bool) {
-        if json {
+    private static func report(_ summary: BackupSummary, json: Bool, quiet: Bool) {
+        // Quiet: a run that stored everything prints nothing on stdout (cron mails only failures).
+        let succeeded = summary.failed.isEmpty && summary.deletionsSkipped == nil
+        if quiet && succeeded {
+        } else if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             if let data = try? encoder.encode(summary) { print(String(decoding: data, as: UTF8.self)) }

@@ -52,6 +52,55 @@ extension EndToEnd {
             #expect(!result.stderr.contains("bad-"), "\(result.stderr)")
         }
 
+        @Test("--exclude-caches leaves out folders with a valid CACHEDIR.TAG, and only those")
+        func excludeCaches() throws {
+            let work = try TemporaryDirectory("caches")
+            let source = try work.subfolder("source")
+            let root = try work.subfolder("root")
+            let signature = "Signature: 8a477f597d28d172789f06886806bc55\n# This file is a cache directory tag.\n"
+            try Self.write(signature, to: source + "/cache/CACHEDIR.TAG")
+            try Self.write("cached", to: source + "/cache/blob")
+            try Self.write("Signature: 0000\n", to: source + "/fake/CACHEDIR.TAG")
+            try Self.write("kept", to: source + "/fake/blob")
+            let server = try ServerProcess(root: root, in: work)
+            let result = try runClient(
+                ["--source", source, "--id", "c", "--exclude-caches"] + server.connect, in: work)
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: root + "/c/cache"))
+            #expect(FileManager.default.fileExists(atPath: root + "/c/fake/blob"))
+            #expect(result.stdout.contains("1 excluded"), "\(result.stdout)")
+        }
+
+        @Test("--one-file-system keeps a mount point as an empty folder and does not enter it")
+        func oneFileSystem() throws {
+            guard Harness.isRoot && Harness.hasUnshare else {
+                print("skipped: mounting a tmpfs in a private mount namespace needs root and unshare")
+                return
+            }
+            let work = try TemporaryDirectory("onefs")
+            let source = try work.subfolder("source")
+            let root = try work.subfolder("root")
+            try Self.write("here", to: source + "/local.txt")
+            try FileManager.default.createDirectory(atPath: source + "/mnt", withIntermediateDirectories: true)
+            let server = try ServerProcess(root: root, in: work)
+            // The tmpfs exists only in the client's own mount namespace.
+            let script = """
+                mount -t tmpfs none "$1/mnt" && echo elsewhere > "$1/mnt/other.txt" && shift && exec "$@"
+                """
+            let result = try Command.run(
+                "/usr/bin/unshare",
+                [
+                    "-m", "--propagation", "private", "sh", "-c", script, "sh", source, Harness.client, "--source",
+                    source,
+                    "--id", "x", "-x", "--json",
+                ] + server.connect, in: work)
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(FileManager.default.fileExists(atPath: root + "/x/local.txt"))
+            #expect(FileManager.default.fileExists(atPath: root + "/x/mnt"))
+            #expect(!FileManager.default.fileExists(atPath: root + "/x/mnt/other.txt"))
+            #expect(try result.json()["excluded"] as? Int == 1)
+        }
+
         /// Writes `text` to `path`, creating its folders.
         static func write(_ text: String, to path: String) throws {
             try FileManager.default.createDirectory(

@@ -116,6 +116,21 @@ extension EndToEnd {
             #expect(each.count == 5, "\(verbose.stderr)")
         }
 
+        @Test("-q prints nothing on stdout when the run succeeds; without it the summary is printed")
+        func quiet() throws {
+            let work = try TemporaryDirectory("quiet")
+            let source = try work.subfolder("source")
+            let root = try work.subfolder("root")
+            try SampleTree.write(Array("one".utf8), to: source + "/one.txt")
+            let server = try ServerProcess(root: root, in: work)
+            let result = try runClient(["--source", source, "--id", "q", "-q"] + server.connect, in: work)
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stdout.isEmpty, "\(result.stdout)")
+            #expect(FileManager.default.fileExists(atPath: root + "/q/one.txt"))
+            let loud = try runClient(["--source", source, "--id", "q"] + server.connect, in: work)
+            #expect(loud.stdout.contains("1 file scanned, 0 sent, 1 unchanged"), "\(loud.stdout)")
+        }
+
         /// A loopback port nothing listens on: bound, read and closed again.
         static func closedPort() throws -> Int {
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

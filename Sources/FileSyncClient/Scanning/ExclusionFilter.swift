@@ -21,9 +21,46 @@ public struct ExclusionFilter: Sendable {
     /// Files larger than this many bytes are skipped (`--exclude-larger-than`).
     public var maxFileSize: Int64?
 
+    /// `--exclude-caches`: folders holding a `CACHEDIR.TAG` that starts with the Cache Directory
+    /// Tagging Specification's signature are left out.
+    public var excludeCaches = false
+    /// `--one-file-system`: folders on another file system than the source's are kept as empty
+    /// folders and not entered (their mount points stay), other entries there are left out.
+    public var oneFileSystem = false
+    /// The source's device, set by the scan when ``oneFileSystem`` is on.
+    var sourceDevice: UInt64?
+
     public init(rootRules: IgnoreRules = IgnoreRules(patterns: [], folder: ""), maxFileSize: Int64? = nil) {
         self.rootRules = rootRules
         self.maxFileSize = maxFileSize
+    }
+
+    /// The signature line a cache folder's `CACHEDIR.TAG` starts with (bford.info/cachedir).
+    static let cacheSignature = Array("Signature: 8a477f597d28d172789f06886806bc55".utf8)
+
+    /// Whether the folder `name` of `directory` holds a valid `CACHEDIR.TAG`.
+    static func isCacheFolder(_ name: String, in directory: Int32) -> Bool {
+        let folder = openat(directory, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard folder >= 0 else { return false }
+        defer { close(folder) }
+        guard let fd = RegularFile.openForReading("CACHEDIR.TAG", in: folder) else { return false }
+        defer { close(fd) }
+        var bytes = [UInt8](repeating: 0, count: cacheSignature.count)
+        var count = 0
+        while count < bytes.count {
+            let got = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + count, $0.count - count) }
+            if got < 0 && errno == EINTR { continue }
+            if got <= 0 { break }
+            count += got
+        }
+        return count == bytes.count && bytes == cacheSignature
+    }
+
+    /// Whether an entry with `device` lies on another file system than the source (with
+    /// ``oneFileSystem``).
+    func crossesDevice(_ device: UInt64) -> Bool {
+        guard oneFileSystem, let sourceDevice else { return false }
+        return device != sourceDevice
     }
 
     /// The matcher at the source's root.

@@ -44,6 +44,14 @@ public struct SourceScanner: Sendable {
         guard fd >= 0 else {
             throw FileSyncError(.invalidSetting, "cannot open the source folder \"\(source)\"", errno: errno)
         }
+        var scanner = self
+        var info = stat()
+        if exclusion.oneFileSystem && fstat(fd, &info) == 0 { scanner.exclusion.sourceDevice = UInt64(info.st_dev) }
+        return try await scanner.scan(opened: fd)
+    }
+
+    /// The scan of the source open as `fd`.
+    private func scan(opened fd: Int32) async throws -> Result {
         var top = Result()
         var deferred: [Subtree]? = []
         walk(fd, prefix: "", matcher: exclusion.rootMatcher, into: &top, deferring: &deferred)
@@ -146,7 +154,7 @@ public struct SourceScanner: Sendable {
             let path = prefix.isEmpty ? name : prefix + "/" + name
             var info = stat()
             guard fstatat(directory, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
-            guard !isExcluded(path, info, matcher: matcher, into: &result) else { continue }
+            guard !isExcluded(path, info, in: directory, matcher: matcher, into: &result) else { continue }
             guard (try? RelativePath(validating: path)) != nil else {
                 result.warnings.append(skipped(prefix, name, "the path is too long or not representable"))
                 continue
@@ -171,7 +179,12 @@ public struct SourceScanner: Sendable {
                     result.warnings.append(skipped(prefix, name, "the manifest's paths exceed 4 GiB"))
                     continue
                 }
-                descend(into: name, of: directory, path: path, matcher: matcher, into: &result, deferring: &subtrees)
+                if exclusion.crossesDevice(UInt64(info.st_dev)) {
+                    result.excluded += 1
+                } else {
+                    descend(
+                        into: name, of: directory, path: path, matcher: matcher, into: &result, deferring: &subtrees)
+                }
             case S_IFLNK:
                 result.warnings.append(skipped(prefix, name, "symlinks are not backed up in this version"))
             default:
@@ -219,9 +232,15 @@ public struct SourceScanner: Sendable {
     }
 
     /// Whether the entry at `path` is left out: by the rules, or for its size (noted in `result`).
-    private func isExcluded(_ path: String, _ info: stat, matcher: IgnoreMatcher, into result: inout Result) -> Bool {
+    private func isExcluded(
+        _ path: String, _ info: stat, in directory: Int32, matcher: IgnoreMatcher, into result: inout Result
+    ) -> Bool {
         let kind = info.st_mode & S_IFMT
-        if !matcher.isEmpty && matcher.isExcluded(path, isFolder: kind == S_IFDIR) {
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        if !matcher.isEmpty && matcher.isExcluded(path, isFolder: kind == S_IFDIR)
+            || (kind != S_IFDIR && exclusion.crossesDevice(UInt64(info.st_dev)))
+            || (kind == S_IFDIR && exclusion.excludeCaches && ExclusionFilter.isCacheFolder(name, in: directory))
+        {
             result.excluded += 1
             return true
         }
