@@ -43,6 +43,11 @@ struct BackupCommand: AsyncParsableCommand {
     @Flag(help: "With --delete, also delete on the server what is excluded here (implies --delete).")
     var deleteExcluded = false
     @Flag(help: "Print the summary as one JSON object.") var json = false
+    @Option(
+        help:
+            "Ping this http(s) URL: URL/start before the run, URL after a success, URL/<exit code> after a failure (10 s each; a failed ping never fails the backup)."
+    )
+    var pingUrl: String?
     @Flag(
         name: .shortAndLong,
         help: "Print nothing on standard output when the run succeeded; errors still go to standard error.")
@@ -60,6 +65,9 @@ struct BackupCommand: AsyncParsableCommand {
         if let excludeLargerThan, RateLimit.parse(excludeLargerThan) == nil {
             throw ValidationError("--exclude-larger-than takes a size, e.g. 500K, 20M or 1G")
         }
+        if let pingUrl, HealthPing(url: pingUrl, logger: Logger(label: "filesync-client")) == nil {
+            throw ValidationError("--ping-url takes an http or https URL, e.g. https://hc-ping.com/UUID")
+        }
         if let bwlimit, RateLimit.parse(bwlimit) == nil {
             throw ValidationError("--bwlimit takes bytes per second, e.g. 500K, 20M or 1G")
         }
@@ -68,14 +76,18 @@ struct BackupCommand: AsyncParsableCommand {
     func run() async throws {
         connection.bootstrapLogging()
         let logger = Logger(label: "filesync-client")
+        let ping = discover ? nil : pingUrl.flatMap { HealthPing(url: $0, logger: logger) }
+        await ping?.ping("start")
         let code: ClientExitCode
         do {
             code = discover ? try await listServers(logger: logger) : try await backUp(logger: logger)
         } catch {
             let (code, message) = ClientCommand.classify(error)
             ClientCommand.fail(message)
+            await ping?.ping("\(code.rawValue)")
             throw ExitCode(code.rawValue)
         }
+        await ping?.ping(code == .success ? "" : "\(code.rawValue)")
         if code != .success { throw ExitCode(code.rawValue) }
     }
 
