@@ -49,6 +49,8 @@ public struct BackupSummary: Codable, Sendable {
     /// File content bytes sent more than once (lost with a broken connection), or sent for files
     /// that were not stored in the end.
     public var bytesResent: Int64 = 0
+    /// `"summary"` with `--json-progress`, after the `"status"` messages (absent otherwise).
+    public var messageType: String?
     /// The server's `NEXT_SYNC` delay.
     public var nextSyncSeconds: Int?
 

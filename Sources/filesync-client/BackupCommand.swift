@@ -43,6 +43,10 @@ struct BackupCommand: AsyncParsableCommand {
     @Flag(help: "With --delete, also delete on the server what is excluded here (implies --delete).")
     var deleteExcluded = false
     @Flag(help: "Print the summary as one JSON object.") var json = false
+    @Flag(help: "Show a progress line on standard error even when it is not a terminal.") var progress = false
+    @Flag(help: "Never show the progress line.") var noProgress = false
+    @Flag(help: "With --json: print status messages (NDJSON) at most once a second before the summary.")
+    var jsonProgress = false
     @Option(
         help:
             "Ping this http(s) URL: URL/start before the run, URL after a success, URL/<exit code> after a failure (10 s each; a failed ping never fails the backup)."
@@ -65,6 +69,7 @@ struct BackupCommand: AsyncParsableCommand {
         if let excludeLargerThan, RateLimit.parse(excludeLargerThan) == nil {
             throw ValidationError("--exclude-larger-than takes a size, e.g. 500K, 20M or 1G")
         }
+        if jsonProgress && !json { throw ValidationError("--json-progress goes with --json") }
         if let pingUrl, HealthPing(url: pingUrl, logger: Logger(label: "filesync-client")) == nil {
             throw ValidationError("--ping-url takes an http or https URL, e.g. https://hc-ping.com/UUID")
         }
@@ -126,7 +131,17 @@ struct BackupCommand: AsyncParsableCommand {
             let current = StopSignals.CurrentRun()
             let stop = StopSignals { current.stopReport }
             defer { withExtendedLifetime(stop) {} }
-            let summary = try await client.run(stats: current.begin())
+            let stats = current.begin()
+            let reporter = progressStyle.map { ProgressReporter(stats: stats, style: $0) }
+            let result: Result<BackupSummary, any Error>
+            do {
+                result = .success(try await client.run(stats: stats))
+            } catch {
+                result = .failure(error)
+            }
+            await reporter?.finish()
+            var summary = try result.get()
+            if jsonProgress { summary.messageType = "summary" }
             Self.report(summary, json: json, quiet: quiet)
             if !summary.failed.isEmpty { return .someFilesFailed }
             return (delete || deleteExcluded) && summary.emptySource ? .emptySourceRefused : .success
@@ -157,6 +172,14 @@ struct BackupCommand: AsyncParsableCommand {
         options.exclusion.oneFileSystem = oneFileSystem
         options.bytesPerSecond = bwlimit.flatMap(RateLimit.parse)
         return options
+    }
+
+    /// How progress is shown in a single run: status messages with `--json-progress`, a line on a
+    /// terminal (or with `--progress`), else not at all.
+    private var progressStyle: ProgressReporter.Style? {
+        if json && jsonProgress { return .json }
+        if noProgress || jsonProgress { return nil }
+        return progress || ProgressReporter.stderrIsTerminal ? .line : nil
     }
 
     /// The rules of `--exclude-from` files, then of `--exclude` patterns (so that these win).
