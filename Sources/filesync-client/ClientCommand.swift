@@ -58,7 +58,7 @@ struct ClientCommand: AsyncParsableCommand {
         case let error as FileSyncError where [.invalidSetting, .invalidClientID].contains(error.code):
             return (.usage, error.message)
         case let error as FileSyncError: return (.runtimeFailure, error.message)
-        default: return (.runtimeFailure, "\(error)")
+        default: return (.runtimeFailure, ConnectionFailure.describe(error, endpoint: nil))
         }
     }
 }

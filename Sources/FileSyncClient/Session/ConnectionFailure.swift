@@ -10,14 +10,14 @@ import NIOPosix
 
 /// A failed attempt to reach a server, said in plain words (never SwiftNIO's dump of its
 /// connection attempts): "nothing is listening on 127.0.0.1:7734 (connection refused)".
-enum ConnectionFailure {
+public enum ConnectionFailure {
     /// Whether `error` is a connection the server's host refused (no process listens on the port).
     static func isRefused(_ error: any Error) -> Bool {
         errnoValues(of: error).contains(ECONNREFUSED)
     }
 
     /// `error` in a user's words; `endpoint` is the server the attempt was for.
-    static func describe(_ error: any Error, endpoint: Endpoint?) -> String {
+    public static func describe(_ error: any Error, endpoint: Endpoint?) -> String {
         let target = endpoint.map { "\($0)" } ?? "the server"
         if let error = error as? FileSyncError { return error.message }
         if let failure = error as? BackupFailure { return failure.description }
