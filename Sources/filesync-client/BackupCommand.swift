@@ -18,6 +18,8 @@ struct BackupCommand: AsyncParsableCommand {
             """)
 
     @OptionGroup var connection: ConnectionOptions
+    @Option(help: "Take unset options from this profile of $XDG_CONFIG_HOME/filesync/client.json (default: default).")
+    var profile: String?
     @Option(help: "The folder to back up.") var source: String?
     @Option(
         help: "This client's id (its folder on the server): 1-64 of letters, digits, '.', '_', '-'. Default: host name."
@@ -63,7 +65,6 @@ struct BackupCommand: AsyncParsableCommand {
     var noCache = false
 
     func validate() throws {
-        if !discover && source == nil { throw ValidationError("--source DIR is required") }
         guard (0...9).contains(compressLevel) else { throw ValidationError("--compress-level must be from 0 to 9") }
         guard (0...19).contains(zstdLevel) else { throw ValidationError("--zstd-level must be from 0 to 19") }
         if let excludeLargerThan, RateLimit.parse(excludeLargerThan) == nil {
@@ -80,6 +81,22 @@ struct BackupCommand: AsyncParsableCommand {
 
     func run() async throws {
         connection.bootstrapLogging()
+        let command: BackupCommand
+        do {
+            command = try withProfile()
+        } catch {
+            ClientCommand.fail(ClientCommand.classify(error).1)
+            throw ExitCode(ClientExitCode.usage.rawValue)
+        }
+        guard command.discover || command.source != nil else {
+            ClientCommand.fail("--source DIR is required (or \"source\" in a profile of \(ClientProfile.path))")
+            throw ExitCode(ClientExitCode.usage.rawValue)
+        }
+        try await command.execute()
+    }
+
+    /// Runs the command once its profile is applied.
+    private func execute() async throws {
         let logger = Logger(label: "filesync-client")
         let ping = discover ? nil : pingUrl.flatMap { HealthPing(url: $0, logger: logger) }
         await ping?.ping("start")
