@@ -11,6 +11,9 @@ public struct BackupOptions: Sendable {
     public var authenticator: Authenticator
     /// This client's own key, which its id is bound to on the server.
     public var clientKey: [UInt8]
+    /// Where ``clientKey`` is to be saved once a server has accepted it (`READY`): set when the
+    /// key is new, so that a run that fails leaves no key file behind.
+    public var clientKeyFileToCreate: String?
     /// Skip discovery and use this server.
     public var server: Endpoint?
     /// With discovery, pick the server of this name.
@@ -24,6 +27,11 @@ public struct BackupOptions: Sendable {
     public var zstdLevel = 1
     /// Mirror deletions (`--delete`); never applied when the source is empty.
     public var mirrorDeletions = false
+    /// What the scan leaves out (`.filesyncignore`, `--exclude`, `--exclude-larger-than`).
+    public var exclusion = ExclusionFilter()
+    /// `--delete-excluded`: mirror deletions even when the scan excluded something (which the
+    /// server then deletes too); without it, such a run applies no deletion.
+    public var deleteExcluded = false
     /// Reconnections after a lost connection; 0 means a single attempt.
     public var retries = 3
     /// Stop retrying once this much time has passed since the run started.
@@ -61,6 +69,8 @@ public struct BackupOptions: Sendable {
 public enum BackupFailure: Error, CustomStringConvertible {
     case noServer(String)
     case connectionLost(String, attempts: Int)
+    /// Nothing listens at the server's address, `HOST:PORT` (the last attempt was refused).
+    case connectionRefused(String, attempts: Int)
     case refused(ServerRefusal)
     /// The secret is wrong, or the server could not prove it knows it.
     case authentication(String)
@@ -73,7 +83,11 @@ public enum BackupFailure: Error, CustomStringConvertible {
         switch self {
         case .authentication(let detail), .clientKeyMismatch(let detail), .serverIdentity(let detail): detail
         case .noServer(let detail): "no server found: \(detail)"
-        case .connectionLost(let detail, let attempts): "connection lost after \(attempts) attempt(s): \(detail)"
+        case .connectionLost(let detail, let attempts):
+            "connection lost after \(Plural.count(attempts, "attempt")): \(detail)"
+        case .connectionRefused(let server, let attempts):
+            "nothing is listening on \(server) (connection refused"
+                + (attempts > 1 ? ", \(Plural.count(attempts, "attempt")))" : ")")
         case .refused(let refusal): refusal.description
         }
     }
@@ -119,21 +133,53 @@ public struct BackupClient: Sendable {
     private func scanSource(
         _ options: inout BackupOptions, summary: inout BackupSummary
     ) async throws -> SourceScanner.Result {
-        let scan = try await SourceScanner(source: options.source).scan()
+        let scan = try await SourceScanner(source: options.source, exclusion: options.exclusion).scan()
         summary.scanned = scan.fileCount
-        summary.warnings = scan.warnings
+        summary.warnings = scan.warnings + scan.tooLarge
+        summary.excluded = scan.excluded + scan.tooLarge.count
         summary.emptySource = scan.entries.isEmpty
-        for warning in scan.warnings {
-            logger.warning(
-                "skipped", metadata: ["path": "\(warning.path)", "reason": "\(warning.error?.message ?? "")"])
-        }
+        logSkipped(scan.warnings)
         if options.mirrorDeletions && scan.entries.isEmpty {
             let reason = "the source folder is empty; refusing to delete anything on the server"
             summary.deletionsSkipped = reason
             logger.warning(Logger.Message(stringLiteral: reason))
             options.mirrorDeletions = false
         }
+        if options.mirrorDeletions && summary.excluded > 0 && !options.deleteExcluded {
+            // The server deletes what the manifest lacks, excluded paths included: protect them.
+            let reason =
+                "\(Plural.count(summary.excluded, "entry", "entries")) excluded here would be deleted on the server; "
+                + "nothing was deleted (--delete-excluded allows it)"
+            summary.deletionsSkipped = reason
+            logger.warning(Logger.Message(stringLiteral: reason))
+            options.mirrorDeletions = false
+        }
+        for large in scan.tooLarge {
+            logger.info("skipped", metadata: ["path": "\(large.path)", "reason": "\(large.error?.message ?? "")"])
+        }
         return scan
+    }
+
+    /// One warning per skipped entry when verbose or when its reason is not repeated; otherwise one
+    /// line per reason with a count, so that a cron mail stays readable.
+    private func logSkipped(_ warnings: [FileResult]) {
+        var reasons: [String] = []
+        var byReason: [String: [String]] = [:]
+        for warning in warnings {
+            let reason = warning.error?.message ?? ""
+            if byReason[reason] == nil { reasons.append(reason) }
+            byReason[reason, default: []].append(warning.path)
+        }
+        for reason in reasons {
+            let paths = byReason[reason] ?? []
+            if paths.count == 1 || logger.logLevel <= .info {
+                for path in paths { logger.warning("skipped", metadata: ["path": "\(path)", "reason": "\(reason)"]) }
+            } else {
+                logger.warning(
+                    "skipped \(paths.count) entries (-v lists them)",
+                    metadata: ["reason": "\(reason)", "first": "\(paths[0])"])
+            }
+        }
     }
 
     /// The run's summary from the last session's outcome and the counters of all sessions; drops the
@@ -163,7 +209,10 @@ public struct BackupClient: Sendable {
         summary.serverName = last.serverName
         if let skipped = last.next?.deletionsSkipped { summary.deletionsSkipped = skipped }
         summary.sent = last.stored.count
-        summary.skipped = max(0, summary.scanned - summary.sent - summary.failed.count)
+        summary.unchanged = max(0, summary.scanned - summary.sent - summary.failed.count)
+        summary.skipped = summary.unchanged
+        summary.mirrorDeletions = options.mirrorDeletions
+        summary.secondsQueued = stats.secondsQueued
         summary.bytesSent = last.bytesSent
         summary.bytesResumed = stats.bytesResumed
         summary.filesResumed = stats.filesResumed

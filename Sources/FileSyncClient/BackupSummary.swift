@@ -7,6 +7,9 @@ public struct BackupSummary: Codable, Sendable {
     /// Files sent and stored by the server.
     public var sent = 0
     /// Files the server already held unchanged (not sent).
+    public var unchanged = 0
+    /// The old name of ``unchanged``, still written for one release (deprecated): "skipped" now
+    /// means only entries the scan did not back up (``warnings``).
     public var skipped = 0
     /// Entries whose metadata alone changed (a mode, a symlink) and was applied by the server
     /// without sending content; 0 from a server without `metadata`.
@@ -15,8 +18,16 @@ public struct BackupSummary: Codable, Sendable {
     public var failed: [FileResult] = []
     /// Entries skipped by the scan (symlinks, special files...), with the reason.
     public var warnings: [FileResult] = []
+    /// Entries left out by the exclusion rules or for their size (what excluded folders hold is
+    /// not counted: they are not entered).
+    public var excluded = 0
     /// Entries deleted on the server (`--delete`).
     public var deleted = 0
+    /// Whether deletions were asked for (`--delete`); without it, entries deleted here are kept
+    /// on the server.
+    public var mirrorDeletions = false
+    /// Seconds spent waiting in the server's queue (`QUEUED` until `READY`), all sessions together.
+    public var secondsQueued = 0.0
     /// Why requested deletions were not carried out, if they were not.
     public var deletionsSkipped: String?
     /// The source folder held nothing at all (no file, no folder): with `--delete` the run refused to
@@ -41,6 +52,8 @@ public struct BackupSummary: Codable, Sendable {
     /// File content bytes sent more than once (lost with a broken connection), or sent for files
     /// that were not stored in the end.
     public var bytesResent: Int64 = 0
+    /// `"summary"` with `--json-progress`, after the `"status"` messages (absent otherwise).
+    public var messageType: String?
     /// The server's `NEXT_SYNC` delay.
     public var nextSyncSeconds: Int?
 

@@ -18,6 +18,8 @@ struct BackupCommand: AsyncParsableCommand {
             """)
 
     @OptionGroup var connection: ConnectionOptions
+    @Option(help: "Take unset options from this profile of $XDG_CONFIG_HOME/filesync/client.json (default: default).")
+    var profile: String?
     @Option(help: "The folder to back up.") var source: String?
     @Option(
         help: "This client's id (its folder on the server): 1-64 of letters, digits, '.', '_', '-'. Default: host name."
@@ -30,7 +32,32 @@ struct BackupCommand: AsyncParsableCommand {
     @Option(help: "zlib level 1-9 for file data; 0 turns compression off.") var compressLevel = 1
     @Option(help: "zstd level 1-19, used instead of zlib when the server supports zstd; 0 keeps to zlib.")
     var zstdLevel = 1
+    @Option(help: "Leave out paths matching PATTERN (gitignore syntax, at the source's root); repeatable.")
+    var exclude: [String] = []
+    @Option(help: "Read exclude patterns from FILE (gitignore syntax, at the source's root); repeatable.")
+    var excludeFrom: [String] = []
+    @Option(help: "Leave out files larger than SIZE (bytes, or 500K, 20M, 1G); listed as skipped in --json.")
+    var excludeLargerThan: String?
+    @Flag(help: "Leave out folders holding a valid CACHEDIR.TAG (Cache Directory Tagging Specification).")
+    var excludeCaches = false
+    @Flag(name: [.customShort("x"), .long], help: "Do not cross mount points: keep them as empty folders.")
+    var oneFileSystem = false
+    @Flag(help: "With --delete, also delete on the server what is excluded here (implies --delete).")
+    var deleteExcluded = false
     @Flag(help: "Print the summary as one JSON object.") var json = false
+    @Flag(help: "Show a progress line on standard error even when it is not a terminal.") var progress = false
+    @Flag(help: "Never show the progress line.") var noProgress = false
+    @Flag(help: "With --json: print status messages (NDJSON) at most once a second before the summary.")
+    var jsonProgress = false
+    @Option(
+        help:
+            "Ping this http(s) URL: URL/start before the run, URL after a success, URL/<exit code> after a failure (10 s each; a failed ping never fails the backup)."
+    )
+    var pingUrl: String?
+    @Flag(
+        name: .shortAndLong,
+        help: "Print nothing on standard output when the run succeeded; errors still go to standard error.")
+    var quiet = false
     @Flag(
         help:
             "Do not keep the chunk memos of large files ($XDG_CACHE_HOME/filesync/chunks) that spare rehashing their unchanged parts."
@@ -38,9 +65,15 @@ struct BackupCommand: AsyncParsableCommand {
     var noCache = false
 
     func validate() throws {
-        if !discover && source == nil { throw ValidationError("--source DIR is required") }
         guard (0...9).contains(compressLevel) else { throw ValidationError("--compress-level must be from 0 to 9") }
         guard (0...19).contains(zstdLevel) else { throw ValidationError("--zstd-level must be from 0 to 19") }
+        if let excludeLargerThan, RateLimit.parse(excludeLargerThan) == nil {
+            throw ValidationError("--exclude-larger-than takes a size, e.g. 500K, 20M or 1G")
+        }
+        if jsonProgress && !json { throw ValidationError("--json-progress goes with --json") }
+        if let pingUrl, HealthPing(url: pingUrl, logger: Logger(label: "filesync-client")) == nil {
+            throw ValidationError("--ping-url takes an http or https URL, e.g. https://hc-ping.com/UUID")
+        }
         if let bwlimit, RateLimit.parse(bwlimit) == nil {
             throw ValidationError("--bwlimit takes bytes per second, e.g. 500K, 20M or 1G")
         }
@@ -48,15 +81,35 @@ struct BackupCommand: AsyncParsableCommand {
 
     func run() async throws {
         connection.bootstrapLogging()
+        let command: BackupCommand
+        do {
+            command = try withProfile()
+        } catch {
+            ClientCommand.fail(ClientCommand.classify(error).1)
+            throw ExitCode(ClientExitCode.usage.rawValue)
+        }
+        guard command.discover || command.source != nil else {
+            ClientCommand.fail("--source DIR is required (or \"source\" in a profile of \(ClientProfile.path))")
+            throw ExitCode(ClientExitCode.usage.rawValue)
+        }
+        try await command.execute()
+    }
+
+    /// Runs the command once its profile is applied.
+    private func execute() async throws {
         let logger = Logger(label: "filesync-client")
+        let ping = discover ? nil : pingUrl.flatMap { HealthPing(url: $0, logger: logger) }
+        await ping?.ping("start")
         let code: ClientExitCode
         do {
             code = discover ? try await listServers(logger: logger) : try await backUp(logger: logger)
         } catch {
             let (code, message) = ClientCommand.classify(error)
             ClientCommand.fail(message)
+            await ping?.ping("\(code.rawValue)")
             throw ExitCode(code.rawValue)
         }
+        await ping?.ping(code == .success ? "" : "\(code.rawValue)")
         if code != .success { throw ExitCode(code.rawValue) }
     }
 
@@ -89,17 +142,29 @@ struct BackupCommand: AsyncParsableCommand {
         defer { withExtendedLifetime(lock) {} }
         let client = BackupClient(options: options, logger: logger)
         let json = self.json
+        let quiet = self.quiet
         guard loop else {
             // A single run stopped by a signal says what the server keeps (a loop stops gracefully).
             let current = StopSignals.CurrentRun()
             let stop = StopSignals { current.stopReport }
             defer { withExtendedLifetime(stop) {} }
-            let summary = try await client.run(stats: current.begin())
-            Self.report(summary, json: json)
+            let stats = current.begin()
+            let reporter = progressStyle.map { ProgressReporter(stats: stats, style: $0) }
+            let result: Result<BackupSummary, any Error>
+            do {
+                result = .success(try await client.run(stats: stats))
+            } catch {
+                result = .failure(error)
+            }
+            await reporter?.finish()
+            var summary = try result.get()
+            if jsonProgress { summary.messageType = "summary" }
+            Self.report(summary, json: json, quiet: quiet)
             if !summary.failed.isEmpty { return .someFilesFailed }
-            return delete && summary.emptySource ? .emptySourceRefused : .success
+            return (delete || deleteExcluded) && summary.emptySource ? .emptySourceRefused : .success
         }
-        try await BackupLoop.serve(BackupLoop(client: client, logger: logger) { Self.report($0, json: json) })
+        try await BackupLoop.serve(
+            BackupLoop(client: client, logger: logger) { Self.report($0, json: json, quiet: quiet) })
         return .success
     }
 
@@ -116,15 +181,46 @@ struct BackupCommand: AsyncParsableCommand {
         }
         options.compressionLevel = compressLevel
         options.zstdLevel = zstdLevel
-        options.mirrorDeletions = delete
+        options.mirrorDeletions = delete || deleteExcluded
+        options.deleteExcluded = deleteExcluded
+        options.exclusion = ExclusionFilter(
+            rootRules: try rootRules(), maxFileSize: excludeLargerThan.flatMap(RateLimit.parse))
+        options.exclusion.excludeCaches = excludeCaches
+        options.exclusion.oneFileSystem = oneFileSystem
         options.bytesPerSecond = bwlimit.flatMap(RateLimit.parse)
         return options
     }
 
+    /// How progress is shown in a single run: status messages with `--json-progress`, a line on a
+    /// terminal (or with `--progress`), else not at all.
+    private var progressStyle: ProgressReporter.Style? {
+        if json && jsonProgress { return .json }
+        if noProgress || jsonProgress { return nil }
+        return progress || ProgressReporter.stderrIsTerminal ? .line : nil
+    }
+
+    /// The rules of `--exclude-from` files, then of `--exclude` patterns (so that these win).
+    private func rootRules() throws -> IgnoreRules {
+        var text = ""
+        for file in excludeFrom {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw FileSyncError(
+                    .invalidSetting, "cannot read the --exclude-from file \(file) (missing or unreadable)")
+            }
+            text += String(decoding: data, as: UTF8.self) + "\n"
+        }
+        // A pattern given on the command line is one line, even if it holds a newline.
+        text += exclude.map { $0.replacingOccurrences(of: "\n", with: " ") }.joined(separator: "\n")
+        return IgnoreRules(text: text, folder: "")
+    }
+
     // MARK: - Output
 
-    private static func report(_ summary: BackupSummary, json: Bool) {
-        if json {
+    private static func report(_ summary: BackupSummary, json: Bool, quiet: Bool) {
+        // Quiet: a run that stored everything prints nothing on stdout (cron mails only failures).
+        let succeeded = summary.failed.isEmpty && summary.deletionsSkipped == nil
+        if quiet && succeeded {
+        } else if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             if let data = try? encoder.encode(summary) { print(String(decoding: data, as: UTF8.self)) }
@@ -141,9 +237,17 @@ struct BackupCommand: AsyncParsableCommand {
     /// The human summary line of a backup.
     static func line(_ summary: BackupSummary) -> String {
         let bytes = SnapshotsClient.byteCount
-        var line = "filesync: \(summary.scanned) files scanned, \(summary.sent) sent, \(summary.skipped) unchanged, "
-        line += "\(summary.failed.count) failed"
-        if summary.deleted > 0 { line += ", \(summary.deleted) deleted" }
+        var line = "filesync: \(Plural.count(summary.scanned, "file")) scanned, \(summary.sent) sent, "
+        line += "\(summary.unchanged) unchanged, \(summary.failed.count) failed"
+        if summary.excluded > 0 { line += ", \(summary.excluded) excluded" }
+        if !summary.warnings.isEmpty { line += ", \(Plural.count(summary.warnings.count, "entry", "entries")) skipped" }
+        if summary.mirrorDeletions {
+            line +=
+                summary.deletionsSkipped == nil
+                ? ", \(summary.deleted) deleted on the server" : ", deletions not applied"
+        } else {
+            line += ", deletions kept on the server"
+        }
         if summary.retries > 0 {
             line += "; \(summary.retries) retries, \(bytes(summary.bytesResumed)) resumed, "
             line += "\(bytes(summary.bytesResent)) resent"
@@ -155,6 +259,9 @@ struct BackupCommand: AsyncParsableCommand {
             line += "; \(bytes(summary.bytesDeduplicated)) already on the server"
         }
         line += "; \(bytes(summary.bytesOnWire)) on the wire in \(String(format: "%.2f", summary.seconds)) s"
+        if summary.secondsQueued >= 0.05 {
+            line += " (\(String(format: "%.1f", summary.secondsQueued)) s of it waiting in the server's queue)"
+        }
         if let server = summary.server { line += " to \(summary.serverName.map { "\"\($0)\" " } ?? "")\(server)" }
         if let next = summary.nextSyncSeconds { line += "; next backup in \(DurationParser.format(next))" }
         return line

@@ -17,6 +17,7 @@ struct ClientCommand: AsyncParsableCommand {
 
             \(exitCodes)
             """,
+        version: "filesync-client \(FileSyncVersion.string) (protocol \(ProtocolLimits.version))",
         subcommands: [BackupCommand.self, RestoreCommand.self, SnapshotsCommand.self],
         defaultSubcommand: BackupCommand.self)
 
@@ -30,7 +31,7 @@ struct ClientCommand: AsyncParsableCommand {
           66  --delete with an empty source folder: nothing was deleted (is the disk mounted?)
           69  no server found
           73  another backup of this source is running
-          75  connection lost after the retries
+          75  connection lost, or refused (nothing listening), after the retries
           76  TLS failed: the server's fingerprint changed, or one side runs without TLS
           77  authentication failed: wrong secret, or the server could not prove it knows it
           78  the client id is bound to another client's key on the server
@@ -48,7 +49,7 @@ struct ClientCommand: AsyncParsableCommand {
         case let failure as BackupFailure:
             switch failure {
             case .noServer: return (.noServer, failure.description)
-            case .connectionLost: return (.connectionLost, failure.description)
+            case .connectionLost, .connectionRefused: return (.connectionLost, failure.description)
             case .refused: return (.runtimeFailure, failure.description)
             case .authentication: return (.authenticationFailed, failure.description)
             case .clientKeyMismatch: return (.clientKeyMismatch, failure.description)
@@ -57,7 +58,7 @@ struct ClientCommand: AsyncParsableCommand {
         case let error as FileSyncError where [.invalidSetting, .invalidClientID].contains(error.code):
             return (.usage, error.message)
         case let error as FileSyncError: return (.runtimeFailure, error.message)
-        default: return (.runtimeFailure, "\(error)")
+        default: return (.runtimeFailure, ConnectionFailure.describe(error, endpoint: nil))
         }
     }
 }

@@ -8,7 +8,7 @@ import Logging
 /// The options that say how to reach and authenticate to the server, and how to retry, the same
 /// for `backup`, `restore` and `snapshots`: declared once here, taken by each as an `@OptionGroup`.
 struct ConnectionOptions: ParsableArguments {
-    @Option(help: "Use this server, HOST:PORT, instead of discovery.") var server: String?
+    @Option(help: "Use this server, HOST:PORT or HOST (port 7733), instead of discovery.") var server: String?
     @Option(help: "With discovery, use the server of this name.") var serverName: String?
     @Option(
         help:
@@ -57,15 +57,26 @@ struct ConnectionOptions: ParsableArguments {
                 "no server secret: give a copy of the server's secret with --secret-file FILE (or put it in \(configBase)/secret)"
             )
         }
-        let secret = try KeyFile.load(secretPath)
-        let clientKey = try KeyFile.loadOrCreate(keyFile ?? configBase + "/keys/\(clientID).key").key
+        let secret = try KeyFile.load(secretPath, kind: "the secret file")
+        let exposed = KeyFile.exposedModeBits(secretPath)
+        if exposed != 0 {
+            // As ssh does for a private key: anyone who can read the secret can back up as any client.
+            ClientCommand.fail(
+                "warning: the secret file \(secretPath) is accessible by group or others (permissions "
+                    + String(format: "0%03o", exposed) + " beyond its owner's); run: chmod 600 \(secretPath)")
+        }
+        let keyPath = keyFile ?? configBase + "/keys/\(clientID).key"
+        let existingKey = FileManager.default.fileExists(atPath: keyPath)
+        let clientKey = existingKey ? try KeyFile.load(keyPath) : KeyFile.generate()
         var options = BackupOptions(
             source: source, clientID: clientID, interface: interface ?? MulticastSetup.defaultInterface(),
             authenticator: Authenticator(secret: secret), clientKey: clientKey,
             knownServersPath: configBase + "/known_servers")
+        // A new key is written only once a server has accepted it.
+        options.clientKeyFileToCreate = existingKey ? nil : keyPath
         options.useTLS = !noTls
         options.acceptNewFingerprint = acceptNewFingerprint
-        options.server = try server.map { try Endpoint(parsing: $0) }
+        options.server = try server.map { try Endpoint(parsing: $0, defaultPort: Endpoint.defaultPort) }
         options.serverName = serverName
         options.group = try Endpoint(parsing: group)
         options.discoveryTimeout = .seconds(try DurationParser.seconds(from: discoveryTimeout))

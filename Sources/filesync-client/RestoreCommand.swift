@@ -87,8 +87,9 @@ struct RestoreCommand: AsyncParsableCommand {
             encoder.outputFormatting = [.sortedKeys]
             if let data = try? encoder.encode(summary) { print(String(decoding: data, as: UTF8.self)) }
         } else if summary.conflicts.isEmpty {
-            var line = "filesync: \(summary.restored) files restored, \(summary.skipped) already in place, "
-            if summary.symlinks > 0 { line += "\(summary.symlinks) symlinks made, " }
+            var line =
+                "filesync: \(Plural.count(summary.restored, "file")) restored, \(summary.skipped) already in place, "
+            if summary.symlinks > 0 { line += "\(Plural.count(summary.symlinks, "symlink")) made, " }
             line += "\(summary.failed.count) failed; \(SnapshotsClient.byteCount(summary.bytesReceived)) received"
             if summary.bytesReused > 0 { line += ", \(SnapshotsClient.byteCount(summary.bytesReused)) reused" }
             line += " in \(String(format: "%.2f", summary.seconds)) s from snapshot \(summary.snapshot ?? "?")"
@@ -99,7 +100,8 @@ struct RestoreCommand: AsyncParsableCommand {
         }
         fflush(nil)
         if !summary.conflicts.isEmpty {
-            Self.fail("refused: \(summary.conflicts.count) files exist in \(to) (use --overwrite to replace them):")
+            let files = summary.conflicts.count == 1 ? "1 file exists" : "\(summary.conflicts.count) files exist"
+            Self.fail("refused: \(files) in \(to) (use --overwrite to replace them):")
             for path in summary.conflicts.prefix(100) { Self.fail("  \(path)") }
             if summary.conflicts.count > 100 { Self.fail("  … and \(summary.conflicts.count - 100) more") }
         }

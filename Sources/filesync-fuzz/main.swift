@@ -45,4 +45,4 @@ for file in files {
     let data = FileManager.default.contents(atPath: file) ?? Data()
     data.withUnsafeBytes { FuzzTargets.run($0) }
 }
-print("filesync-fuzz: replayed \(files.count) inputs without a failure")
+print("filesync-fuzz: replayed \(files.count) input\(files.count == 1 ? "" : "s") without a failure")

@@ -41,6 +41,8 @@ extension EndToEnd {
             #expect(second.status == 0, "\(second.stderr)")
             let again = try second.json()
             #expect(again["sent"] as? Int == 5)
+            #expect(again["unchanged"] as? Int == count - 3)
+            // The old name stays for one release.
             #expect(again["skipped"] as? Int == count - 3)
             #expect(again["scanned"] as? Int == count + 2)
             let updated = try TreeSnapshot(of: source)
@@ -147,14 +149,14 @@ extension EndToEnd {
                 client.terminate()
                 client.waitUntilExit()
             }
-            let first = try reader.next(containing: "files scanned", timeout: 60)
-            #expect(first.contains("1 files scanned, 1 sent"), "\(first)")
+            let first = try reader.next(containing: " scanned, ", timeout: 60)
+            #expect(first.contains("1 file scanned, 1 sent"), "\(first)")
             #expect(first.contains("next backup in 1s"), "\(first)")
             try SampleTree.write(Array("two".utf8), to: source + "/two.txt")
-            var second = try reader.next(containing: "files scanned", timeout: 60)
+            var second = try reader.next(containing: " scanned, ", timeout: 60)
             // A run may have started before the new file existed; the one after it must send it.
             if !second.contains("2 files scanned") {
-                second = try reader.next(containing: "files scanned", timeout: 60)
+                second = try reader.next(containing: " scanned, ", timeout: 60)
             }
             #expect(second.contains("2 files scanned, 1 sent, 1 unchanged"), "\(second)")
             #expect(client.isRunning)
@@ -179,7 +181,7 @@ extension EndToEnd {
                     client.waitUntilExit()
                 }
             }
-            let first = try reader.next(containing: "files scanned", timeout: 60)
+            let first = try reader.next(containing: " scanned, ", timeout: 60)
             #expect(first.contains("next backup in 1h"), "\(first)")
             kill(client.processIdentifier, signal)
             // The hour's wait ends at once: the process exits by itself, with status 0, not by the signal.

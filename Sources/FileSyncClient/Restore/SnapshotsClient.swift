@@ -33,7 +33,7 @@ extension SnapshotsClient {
         formatter.timeZone = timeZone
         formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
         let time = formatter.string(from: Date(timeIntervalSince1970: TimeInterval(snapshot.time)))
-        var line = "\(snapshot.id)  \(time)  \(snapshot.files) files  \(byteCount(snapshot.bytes))  "
+        var line = "\(snapshot.id)  \(time)  \(Plural.count(snapshot.files, "file"))  \(byteCount(snapshot.bytes))  "
         line += "+\(snapshot.added) ~\(snapshot.changed) -\(snapshot.deleted)"
         if let reason = snapshot.protected { line += "  protected: \(reason)" }
         if let failed = snapshot.failed, failed > 0 {

@@ -18,13 +18,20 @@ public struct SourceScanner: Sendable {
         public var entries = PackedManifest()
         /// What was skipped and why.
         public var warnings: [FileResult] = []
+        /// Files skipped for their size (`--exclude-larger-than`).
+        public var tooLarge: [FileResult] = []
+        /// Entries left out by the exclusion rules (not counting what excluded folders hold).
+        public var excluded = 0
         public var fileCount: Int { entries.fileCount }
     }
 
     public let source: String
+    /// What is left out of the scan (``ExclusionFilter``).
+    public var exclusion = ExclusionFilter()
 
-    public init(source: String) {
+    public init(source: String, exclusion: ExclusionFilter = ExclusionFilter()) {
         self.source = source
+        self.exclusion = exclusion
     }
 
     /// How many top-level folders are walked at once (`stat` of every entry is most of a scan, and
@@ -37,9 +44,17 @@ public struct SourceScanner: Sendable {
         guard fd >= 0 else {
             throw FileSyncError(.invalidSetting, "cannot open the source folder \"\(source)\"", errno: errno)
         }
+        var scanner = self
+        var info = stat()
+        if exclusion.oneFileSystem && fstat(fd, &info) == 0 { scanner.exclusion.sourceDevice = UInt64(info.st_dev) }
+        return try await scanner.scan(opened: fd)
+    }
+
+    /// The scan of the source open as `fd`.
+    private func scan(opened fd: Int32) async throws -> Result {
         var top = Result()
         var deferred: [Subtree]? = []
-        walk(fd, prefix: "", into: &top, deferring: &deferred)
+        walk(fd, prefix: "", matcher: exclusion.rootMatcher, into: &top, deferring: &deferred)
         let subtrees = deferred ?? []
         // Each folder's subtree goes right after the folder's own entry. Subtrees are merged in
         // order as soon as they are walked, so that only a few are ever held besides the result.
@@ -52,7 +67,7 @@ public struct SourceScanner: Sendable {
                 group.addTask {
                     var result = Result()
                     var none: [Subtree]? = nil
-                    walk(subtree.fd, prefix: subtree.prefix, into: &result, deferring: &none)
+                    walk(subtree.fd, prefix: subtree.prefix, matcher: subtree.matcher, into: &result, deferring: &none)
                     return (index, result)
                 }
             }
@@ -77,6 +92,8 @@ public struct SourceScanner: Sendable {
             self.top = top
             self.subtrees = subtrees
             result.warnings = top.warnings
+            result.tooLarge = top.tooLarge
+            result.excluded = top.excluded
         }
 
         mutating func add(_ walked: Result, at index: Int) throws {
@@ -85,6 +102,8 @@ public struct SourceScanner: Sendable {
                 try mergeTop(through: subtrees[merged].position)
                 try result.entries.append(contentsOf: next.entries)
                 result.warnings += next.warnings
+                result.tooLarge += next.tooLarge
+                result.excluded += next.excluded
                 merged += 1
             }
         }
@@ -108,11 +127,16 @@ public struct SourceScanner: Sendable {
         var fd: Int32
         var prefix: String
         var position: Int
+        /// The exclusion rules in force in the folder's parent.
+        var matcher: IgnoreMatcher
     }
 
     /// Lists and stats the folder `fd` (closing it); subfolders are walked at once, or left in
     /// `subtrees` when that is given.
-    private func walk(_ fd: Int32, prefix: String, into result: inout Result, deferring subtrees: inout [Subtree]?) {
+    private func walk(
+        _ fd: Int32, prefix: String, matcher parent: IgnoreMatcher, into result: inout Result,
+        deferring subtrees: inout [Subtree]?
+    ) {
         guard let stream = fdopendir(fd) else {
             close(fd)
             result.warnings.append(
@@ -125,10 +149,12 @@ public struct SourceScanner: Sendable {
         defer { closedir(stream) }
         let names = listNames(stream, prefix: prefix, into: &result)
         let directory = dirfd(stream)
+        let matcher = ExclusionFilter.matcher(for: directory, prefix: prefix, names: names, parent: parent)
         for name in names {
             let path = prefix.isEmpty ? name : prefix + "/" + name
             var info = stat()
             guard fstatat(directory, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
+            guard !isExcluded(path, info, in: directory, matcher: matcher, into: &result) else { continue }
             guard (try? RelativePath(validating: path)) != nil else {
                 result.warnings.append(skipped(prefix, name, "the path is too long or not representable"))
                 continue
@@ -148,15 +174,11 @@ public struct SourceScanner: Sendable {
                     result.warnings.append(skipped(prefix, name, "the manifest's paths exceed 4 GiB"))
                     continue
                 }
-                let child = openat(directory, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-                if child >= 0 && subtrees != nil {
-                    subtrees!.append(Subtree(fd: child, prefix: path, position: result.entries.count - 1))
-                } else if child >= 0 {
-                    var none: [Subtree]? = nil
-                    walk(child, prefix: path, into: &result, deferring: &none)
+                if exclusion.crossesDevice(UInt64(info.st_dev)) {
+                    result.excluded += 1
                 } else {
-                    result.warnings.append(
-                        skipped(prefix, name, "cannot open folder: \(FileSyncError.errnoText(errno))"))
+                    descend(
+                        into: name, of: directory, path: path, matcher: matcher, into: &result, deferring: &subtrees)
                 }
             case S_IFLNK:
                 // Sent only to a server with `metadata`; the session leaves them out otherwise.
@@ -187,6 +209,48 @@ public struct SourceScanner: Sendable {
             names.append(name)
         }
         return names.sorted()
+    }
+
+    /// Walks the subfolder `name` of `directory` at once, or leaves it in `subtrees` when given.
+    private func descend(
+        into name: String, of directory: Int32, path: String, matcher: IgnoreMatcher, into result: inout Result,
+        deferring subtrees: inout [Subtree]?
+    ) {
+        let child = openat(directory, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        if child >= 0 && subtrees != nil {
+            subtrees!.append(Subtree(fd: child, prefix: path, position: result.entries.count - 1, matcher: matcher))
+        } else if child >= 0 {
+            var none: [Subtree]? = nil
+            walk(child, prefix: path, matcher: matcher, into: &result, deferring: &none)
+        } else {
+            let parent = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : ""
+            result.warnings.append(skipped(parent, name, "cannot open folder: \(FileSyncError.errnoText(errno))"))
+        }
+    }
+
+    /// Whether the entry at `path` is left out: by the rules, or for its size (noted in `result`).
+    private func isExcluded(
+        _ path: String, _ info: stat, in directory: Int32, matcher: IgnoreMatcher, into result: inout Result
+    ) -> Bool {
+        let kind = info.st_mode & S_IFMT
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        if !matcher.isEmpty && matcher.isExcluded(path, isFolder: kind == S_IFDIR)
+            || (kind != S_IFDIR && exclusion.crossesDevice(UInt64(info.st_dev)))
+            || (kind == S_IFDIR && exclusion.excludeCaches && ExclusionFilter.isCacheFolder(name, in: directory))
+        {
+            result.excluded += 1
+            return true
+        }
+        if kind == S_IFREG, let limit = exclusion.maxFileSize, Int64(info.st_size) > limit {
+            result.tooLarge.append(
+                FileResult(
+                    path: path,
+                    error: ErrorMessage(
+                        code: "tooLarge",
+                        message: "\(SnapshotsClient.byteCount(Int64(info.st_size))) is over --exclude-larger-than")))
+            return true
+        }
+        return false
     }
 
     private func skipped(_ prefix: String, _ name: String, _ reason: String) -> FileResult {

@@ -1,4 +1,6 @@
 import FileSyncCore
+import FileSyncSystem
+import Foundation
 import Logging
 import NIOCore
 
@@ -55,6 +57,7 @@ extension ClientSession {
         try await authenticate(
             challenge, clientNonce: clientNonce, link: link, check: check, knownServers: knownServers)
         let ready = try await awaitReady(&events, channel: link.channel)
+        try saveNewClientKey()
         let features = SessionFeatures.negotiate(client: offered, server: ready.capabilities)
         stats.ready()
         stats.negotiated(resume: features.contains(.resume))
@@ -64,6 +67,14 @@ extension ClientSession {
                 "server": "\(ready.serverName)", "protocol": "\(ready.version)", "features": "\(features)",
             ])
         return (ready, features)
+    }
+
+    /// Writes a new client key to its file once the server has accepted it (a run that failed
+    /// before leaves no key file behind).
+    private func saveNewClientKey() throws {
+        guard let path = options.clientKeyFileToCreate, !FileManager.default.fileExists(atPath: path) else { return }
+        try KeyFile.write(options.clientKey, to: path)
+        logger.notice("saved this client's new key", metadata: ["file": "\(path)"])
     }
 
     /// The server's `CHALLENGE`; without TLS, a server that closes instead probably requires it.
@@ -118,12 +129,16 @@ extension ClientSession {
     /// `READY`, after as many `QUEUED` as the queue takes; while queued, the idle timeout follows
     /// the server's keepalive.
     private func awaitReady(_ events: inout some ServerMessages, channel: any Channel) async throws -> Ready {
+        let clock = ContinuousClock()
+        var queuedSince: ContinuousClock.Instant?
+        defer { if let queuedSince { stats.queued(for: (clock.now - queuedSince).inSeconds) } }
         while true {
             switch try await events.nextMessage() {
             case .ready(let ready):
                 await Self.setIdleTimeout(options.idleTimeout, on: channel)
                 return ready
             case .queued(let queued):
+                if queuedSince == nil { queuedSince = clock.now }
                 logger.notice(
                     "another client is backing up; waiting in line", metadata: ["position": "\(queued.position)"])
                 let limit = TimeAmount.seconds(Int64(max(queued.keepaliveSeconds, 1) * 3 + 5))

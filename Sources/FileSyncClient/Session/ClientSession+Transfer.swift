@@ -89,15 +89,19 @@ extension ClientSession {
         _ events: inout ServerEvent.Iterator, machine: inout SendStateMachine, sender: inout FileSender
     ) async throws -> Int {
         var actions = machine.start()[...]
+        stats.planned(files: 0, bytes: 0, newSession: true)
         while let action = actions.popFirst() {
             switch action {
             case .awaitTasks:
                 try await sender.flush()
                 actions += try machine.handle(.tasksArrived(try await taskPart(&events)))
+                notePlan(machine.tasks.runs)
             case .sendFile(let entry, let task):
+                stats.progressed(current: scan.entries.path(at: entry))
                 let outcome = try await sender.send(scan.entries[entry], task: task) { count in
                     try await chunkRound(count, events: &events, machine: &machine)
                 }
+                stats.progressed(current: nil, finishedSize: scan.entries.size(at: entry))
                 actions += try machine.handle(.fileFinished(outcome))
             case .sendDone(let unchanged):
                 logger.info(
@@ -111,6 +115,19 @@ extension ClientSession {
             }
         }
         preconditionFailure("the send state machine stopped before DONE")
+    }
+
+    /// Counts what the task list asks so far, for the progress display.
+    private func notePlan(_ runs: [BinaryTasks.Run]) {
+        var files = 0
+        var bytes: Int64 = 0
+        for run in runs {
+            for position in run.first..<run.first + run.count where scan.entries.type(at: position) == .file {
+                files += 1
+                bytes += scan.entries.size(at: position)
+            }
+        }
+        stats.planned(files: files, bytes: bytes, newSession: false)
     }
 
     /// One `delta` round, once the sender has flushed its chunk list: the state machine's wait for

@@ -25,11 +25,13 @@ struct SessionRetries {
         var attempts = 0
         var failuresWithoutProgress = 0
         var readyBefore = 0
+        var endpoint: Endpoint?
         while true {
             attempts += 1
             do {
-                let (endpoint, announced) = try await resolveServer()
-                return (try await attempt(endpoint, announced), attempts - 1)
+                let (found, announced) = try await resolveServer()
+                endpoint = found
+                return (try await attempt(found, announced), attempts - 1)
             } catch let error where Self.isRetryable(error) {
                 // A session that got going before it broke resets the backoff: only repeated
                 // failures without progress wait longer and longer.
@@ -39,12 +41,16 @@ struct SessionRetries {
                 let outOfTime = options.retryFor.map { clock.now + delay > start + $0 } ?? false
                 guard attempts <= options.retries, !outOfTime else {
                     if case BackupFailure.noServer = error { throw error }
-                    throw BackupFailure.connectionLost("\(error)", attempts: attempts)
+                    if ConnectionFailure.isRefused(error), let endpoint {
+                        throw BackupFailure.connectionRefused("\(endpoint)", attempts: attempts)
+                    }
+                    throw BackupFailure.connectionLost(
+                        ConnectionFailure.describe(error, endpoint: endpoint), attempts: attempts)
                 }
                 logger.warning(
                     "attempt failed; retrying",
                     metadata: [
-                        "attempt": "\(attempts)", "error": "\(error)",
+                        "attempt": "\(attempts)", "error": "\(ConnectionFailure.describe(error, endpoint: endpoint))",
                         "seconds": "\(String(format: "%.1f", delay.inSeconds))",
                     ])
                 try await Task.sleep(for: delay)

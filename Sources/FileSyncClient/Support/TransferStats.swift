@@ -15,6 +15,22 @@ public final class TransferStats: Sendable {
         var sentOrder: [String] = []
         var inFlight: InFlight?
         var resumeInForce = false
+        var secondsQueued = 0.0
+        var progress = Progress()
+    }
+
+    /// How far the session in progress is: what its task list asks and what has been sent.
+    public struct Progress: Sendable, Equatable {
+        /// Files the server asked for so far (the task list may still be arriving).
+        public var totalFiles = 0
+        /// Their bytes.
+        public var totalBytes: Int64 = 0
+        /// Files whose transfer ended.
+        public var filesDone = 0
+        /// The bytes of those files.
+        public var bytesOfFilesDone: Int64 = 0
+        /// The file being sent, if any.
+        public var current: String?
     }
 
     /// The file being sent as a partial the server keeps if the session breaks (a stream or a
@@ -70,6 +86,39 @@ public final class TransferStats: Sendable {
             }
         }
     }
+
+    /// The session's progress; `bytesDone` adds what has gone of the file in flight.
+    public var progress: (Progress, bytesDone: Int64) {
+        values.withLock { values in
+            let inFlight = values.inFlight?.sent ?? 0
+            return (values.progress, min(values.progress.totalBytes, values.progress.bytesOfFilesDone + inFlight))
+        }
+    }
+
+    /// The task list so far asks for `files` files of `bytes` bytes (a new session starts over).
+    func planned(files: Int, bytes: Int64, newSession: Bool) {
+        values.withLock { values in
+            if newSession { values.progress = Progress() }
+            values.progress.totalFiles = files
+            values.progress.totalBytes = bytes
+        }
+    }
+
+    /// A file's transfer is starting (`path`) or ended (`nil`, having `size` bytes).
+    func progressed(current path: String?, finishedSize size: Int64? = nil) {
+        values.withLock { values in
+            values.progress.current = path
+            if let size {
+                values.progress.filesDone += 1
+                values.progress.bytesOfFilesDone += size
+            }
+        }
+    }
+
+    /// Seconds spent waiting in the server's queue, in all sessions.
+    public var secondsQueued: Double { values.withLock { $0.secondsQueued } }
+
+    func queued(for seconds: Double) { values.withLock { $0.secondsQueued += seconds } }
 
     /// The session in force keeps partial files (`resume`), or not.
     func negotiated(resume: Bool) { values.withLock { $0.resumeInForce = resume } }

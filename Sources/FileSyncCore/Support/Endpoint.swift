@@ -14,8 +14,13 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
         self.port = port
     }
 
-    /// Parses `HOST:PORT` (IPv6 hosts in brackets: `[::1]:7733`).
-    public init(parsing text: String) throws {
+    /// Parses `HOST:PORT` (IPv6 hosts in brackets: `[::1]:7733`); with `defaultPort`, a bare
+    /// `HOST` (or `[IPv6]`) takes that port.
+    public init(parsing text: String, defaultPort: Int? = nil) throws {
+        if let defaultPort, let host = Self.bareHost(text) {
+            self.init(host: host, port: defaultPort)
+            return
+        }
         guard let colon = text.lastIndex(of: ":") else {
             throw FileSyncError(.invalidSetting, "\"\(text)\" is not HOST:PORT")
         }
@@ -25,6 +30,14 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
             throw FileSyncError(.invalidSetting, "\"\(text)\" is not HOST:PORT with a port from 1 to 65535")
         }
         self.init(host: host, port: port)
+    }
+
+    /// The host of `text` when it names no port: `host` or `[IPv6]` (an unbracketed IPv6 address
+    /// is read as `HOST:PORT`, as before).
+    private static func bareHost(_ text: String) -> String? {
+        if text.hasPrefix("[") && text.hasSuffix("]") && text.count > 2 { return String(text.dropFirst().dropLast()) }
+        guard !text.isEmpty, !text.contains(":"), !text.contains("[") else { return nil }
+        return text
     }
 
     public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }

@@ -1,3 +1,4 @@
+import FileSyncCore
 import Foundation
 
 /// Which snapshots to keep, with restic's semantics: pure, no disk access.
@@ -122,7 +123,7 @@ public struct RetentionPolicy: Sendable, Equatable {
         guard touched * 2 > previous.files else { return nil }
         return (
             previous.id,
-            "snapshot \(latest.id) changed or deleted \(touched) of its \(previous.files) files"
+            "snapshot \(latest.id) changed or deleted \(touched) of its \(Plural.count(previous.files, "file"))"
         )
     }
 }

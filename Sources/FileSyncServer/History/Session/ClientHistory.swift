@@ -32,7 +32,9 @@ struct ClientHistory: Sendable {
             let result = try SnapshotBuilder(store: store).build(failed: failed)
             let record = result.record
             logger.info(
-                failed > 0 ? "partial snapshot recorded: \(failed) files of this run failed" : "snapshot recorded",
+                failed > 0
+                    ? "partial snapshot recorded: \(Plural.count(failed, "file")) of this run failed"
+                    : "snapshot recorded",
                 metadata: [
                     "snapshot": "\(record.id)", "files": "\(record.files)", "added": "\(record.added)",
                     "changed": "\(record.changed)", "deleted": "\(record.deleted)",
