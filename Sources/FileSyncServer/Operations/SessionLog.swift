@@ -73,6 +73,12 @@ public final class SessionLog: Sendable {
                 try record.insert(db)
                 try db.execute(sql: "DELETE FROM session WHERE endedAt < ?", arguments: [now - retention])
             }
+            // A record is a few hundred bytes; without a checkpoint the write-ahead log would keep
+            // pages of every recent session, and each backup would cost its snapshot tens of KB of
+            // disk that no snapshot needs. A reader holding the log only delays this to the next one.
+            _ = try? database.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+            }
         }
     }
 

@@ -12,7 +12,11 @@ extension EndToEnd {
         /// the server's session history (`<root>/.filesync/@server/sessions.sqlite`), as if its last
         /// backup were that old. No product code path does this.
         static func age(_ clientId: String, by seconds: Double, root: String) throws {
-            let database = try DatabaseQueue(path: root + "/.filesync/@server/sessions.sqlite")
+            // The server may hold the database for a moment (a checkpoint after each record).
+            var configuration = Configuration()
+            configuration.busyMode = .timeout(10)
+            let database = try DatabaseQueue(
+                path: root + "/.filesync/@server/sessions.sqlite", configuration: configuration)
             // The server records a session after the client has gone: wait (bounded) for the record.
             let deadline = Date().addingTimeInterval(30)
             while try database.read({ db in
