@@ -31,6 +31,10 @@ final class RestoreFileWriter {
     private var written: Int64 = 0
     private var writebackStart: Int64 = 0
     static let writebackStep: Int64 = 8 << 20
+    /// For a large file: its data goes straight to the disk (``DirectWriter``), as the server
+    /// stores a large backup, with no copy into the page cache and nothing dirty for the sync.
+    private var directWriter: DirectWriter?
+    static let directThreshold: Int64 = 8 << 20
 
     /// Opens the partial copy: new (empty), or continued from `offset` (the bytes before it hashed).
     init(
@@ -54,6 +58,9 @@ final class RestoreFileWriter {
                 close(fd)
                 throw error
             }
+        }
+        if entry.size - (offset ?? 0) >= Self.directThreshold {
+            directWriter = DirectWriter(fd: fd, offset: offset ?? 0)
         }
         if localChunks != nil {
             local = folder.openFile(path)
@@ -92,6 +99,13 @@ final class RestoreFileWriter {
     /// Appends content bytes.
     func write(_ bytes: UnsafeRawBufferPointer) throws {
         hasher.update(bufferPointer: bytes)
+        if let directWriter {
+            guard directWriter.append(bytes) else {
+                throw RestoreFolder.failure("cannot write the partial copy of \"\(path)\"")
+            }
+            written += Int64(bytes.count)
+            return
+        }
         guard writeFully(fd, bytes) else { throw RestoreFolder.failure("cannot write the partial copy of \"\(path)\"") }
         written += Int64(bytes.count)
         if written - writebackStart >= Self.writebackStep {
@@ -130,6 +144,12 @@ final class RestoreFileWriter {
     /// file of the same content can start its own) and handed over, open, for the batch to commit.
     func finish(serial: Int) throws -> RestoreCommitBatch.Pending {
         if let chunks = entry.chunks, local >= 0 { try copyLocalChunks(upTo: chunks.count) }
+        if let directWriter {
+            self.directWriter = nil
+            guard directWriter.finish() else {
+                throw RestoreFolder.failure("cannot write the partial copy of \"\(path)\"")
+            }
+        }
         let name = entry.sha256!
         guard hasher.finalize().hexString == name else {
             unlinkat(partial, name, 0)

@@ -1,7 +1,5 @@
 import CFileSyncShims
 import Dispatch
-import FileSyncCore
-import FileSyncSystem
 import Synchronization
 
 #if canImport(Glibc)
@@ -10,7 +8,7 @@ import Synchronization
     import Darwin
 #endif
 
-/// Writes a large file's data straight to the device (`O_DIRECT`), bypassing the page cache, on a
+/// Writes a large file's data (the server's backups, the client's restores) straight to the device (`O_DIRECT`), bypassing the page cache, on a
 /// thread of its own so that the disk works while the next block arrives and is hashed.
 ///
 /// Data is gathered in aligned staging buffers; each full buffer is written in aligned blocks while
@@ -22,12 +20,12 @@ import Synchronization
 ///
 /// Writes go through a duplicate of the caller's descriptor, so that the caller may close its own
 /// at any time; nothing is written after ``finish()`` returns or the writer is released.
-final class DirectWriter {
+public final class DirectWriter {
     /// Offsets and lengths of direct writes are multiples of this (the usual page size covers every
     /// logical block size in use).
-    static let alignment = 4096
+    public static let alignment = 4096
     /// The size of a staging buffer: each direct write is at most this size.
-    static let capacity = 4 << 20
+    public static let capacity = 4 << 20
     /// Full buffers that may wait for the disk while the caller fills another one.
     static let blocksInFlight = 2
 
@@ -42,11 +40,11 @@ final class DirectWriter {
     private var count = 0
     /// The file offset of the current buffer's first byte: every byte before it is written or
     /// queued to be.
-    private(set) var offset: Int64
+    public private(set) var offset: Int64
 
     /// Turns on direct I/O for `fd`, whose next byte goes at `offset`; `nil` where the filesystem
     /// does not support it (the caller then writes through the page cache).
-    init?(fd: Int32, offset: Int64) {
+    public init?(fd: Int32, offset: Int64) {
         let own = fcntl(fd, F_DUPFD_CLOEXEC, 0)
         guard own >= 0 else { return nil }
         guard filesync_set_direct_io(own, 1) == 0 else {
@@ -68,7 +66,7 @@ final class DirectWriter {
 
     /// Stages `bytes`, handing every full buffer to the writing thread. Returns `false` (with
     /// `errno` set) once any write failed.
-    func append(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    public func append(_ bytes: UnsafeRawBufferPointer) -> Bool {
         var rest = bytes
         while !rest.isEmpty {
             if let code = sink.failure {
@@ -88,7 +86,7 @@ final class DirectWriter {
     /// Writes out everything staged (the unaligned end through the page cache), waits for every
     /// write, and turns direct I/O off again so that the descriptor goes on as an ordinary one.
     /// Returns `false` (with `errno` set) if any write failed.
-    func finish() -> Bool {
+    public func finish() -> Bool {
         submit(all: true)
         let sink = self.sink
         queue.sync { _ = sink.setDirect(false) }

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import FileSyncServer
+@testable import FileSyncSystem
 
 #if canImport(Glibc)
     import Glibc
