@@ -4,6 +4,11 @@
 # but never seen (new-laptop), shot by headless Chromium at desktop and phone width.
 # Usage: scripts/screenshots.sh BIN_DIR OUT_DIR
 set -euo pipefail
+# Everything (server, clients, browser) runs in a network namespace of its own with only loopback
+# up: a browser talks to the world on its own (updates, DNS), and the server must not announce.
+if [ -z "${FILESYNC_SHOTS_NETNS:-}" ]; then
+    exec unshare -n env FILESYNC_SHOTS_NETNS=1 bash -c 'ip link set lo up && exec "$0" "$@"' "$0" "$@"
+fi
 bin="$(cd "${1:?usage: scripts/screenshots.sh BIN_DIR OUT_DIR}" && pwd)"
 out="${2:-docs}"
 mkdir -p "$out"

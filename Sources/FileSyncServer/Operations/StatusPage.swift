@@ -1,3 +1,5 @@
+import FileSyncCore
+
 /// The `/` page: one row per client coloured by freshness, the live queue, and each client's chart.
 /// Plain HTML and inline SVG with an inline style sheet: no script, nothing loaded from elsewhere.
 /// Shows client ids, times and sizes only: never a secret, a key or a file name.
@@ -12,8 +14,8 @@ public enum StatusPage {
                 <td>\(client.lastSuccess.map(StatusText.time) ?? "never")\(age)</td>\
                 <td>\(HTML.escape(StatusText.result(client)))\
                 \(client.consecutiveFailures > 0 ? ", \(client.consecutiveFailures) failed since" : "")</td>\
-                <td>\(StatusText.bytes(client.bytesStored)) in \(client.filesStored) files\
-                \(client.snapshots.map { ", \($0) snapshots" } ?? "")</td><td>\(chart)</td></tr>
+                <td>\(StatusText.bytes(client.bytesStored)) in \(Plural.count(client.filesStored, "file"))\
+                \(client.snapshots.map { ", " + Plural.count($0, "snapshot") } ?? "")</td><td>\(chart)</td></tr>
                 """
         }
         let body =
