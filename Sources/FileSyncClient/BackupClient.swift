@@ -113,7 +113,7 @@ public struct BackupClient: Sendable {
 
         let scan = try await scanSource(&options, summary: &summary)
 
-        let counter = ByteCounter()
+        let counter = WireCounter()
         let retries = SessionRetries(options: options, logger: logger, stats: stats, start: start)
         let (last, retried) = try await retries.run { endpoint, announced in
             summary.server = endpoint.description
@@ -186,7 +186,7 @@ public struct BackupClient: Sendable {
     /// chunk memos of files no longer in the source.
     private func summarise(
         _ summary: inout BackupSummary, scan: SourceScanner.Result, last: ClientSession.Outcome, stats: TransferStats,
-        counter: ByteCounter
+        counter: WireCounter
     ) {
         if scan.warnings.isEmpty, let directory = options.chunkCacheDirectory,
             let cache = ChunkCache(directory: directory, id: options.clientID)

@@ -15,7 +15,7 @@ struct ClientSession {
     /// The run's options; a history session reads only the connection and authentication fields.
     let options: BackupOptions
     var scan: SourceScanner.Result
-    let counter: ByteCounter
+    let counter: WireCounter
     let stats: TransferStats
     let logger: Logger
     /// What the session is for: `HELLO.session` (Protocol.md §11.1).
@@ -134,7 +134,7 @@ struct ClientSession {
                             "no progress; closing the connection",
                             metadata: ["seconds": "\(amount.nanoseconds / 1_000_000_000)"])
                     }
-                    try pipeline.addHandler(ByteCounter.Handler(counter: counter))
+                    try pipeline.addHandler(WireCountingHandler(counter: counter))
                     try pipeline.addHandler(ByteToMessageHandler(FrameDecoder()))
                     try pipeline.addHandler(FrameEncoder())
                     try pipeline.addHandler(timeout)

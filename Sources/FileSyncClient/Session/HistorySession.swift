@@ -30,7 +30,7 @@ public struct HistorySession: Sendable {
     ) async throws -> (T, server: Endpoint) {
         let retries = SessionRetries(
             options: options, logger: logger, stats: TransferStats(), start: ContinuousClock().now)
-        let counter = ByteCounter()
+        let counter = WireCounter()
         let ((result, server), _) = try await retries.run { endpoint, announced in
             let session = ClientSession(
                 endpoint: endpoint, announcedFingerprint: announced, options: options,

@@ -1,3 +1,4 @@
+import FileSyncCore
 import Foundation
 import Testing
 
