@@ -14,6 +14,21 @@ public func readFully(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, a
     }
 }
 
+/// The first bytes of `fd`, at most `limit` of them (`pread(2)` from offset 0, retried on short
+/// reads and `EINTR`, stopping at the end of the file); `nil` on an error.
+public func readPrefix(_ fd: Int32, upTo limit: Int) -> [UInt8]? {
+    var bytes = [UInt8](repeating: 0, count: limit)
+    var count = 0
+    while count < limit {
+        let got = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + count, limit - count, off_t(count)) }
+        if got < 0 && errno == EINTR { continue }
+        if got < 0 { return nil }
+        if got == 0 { break }
+        count += got
+    }
+    return Array(bytes[..<count])
+}
+
 /// Writes all of `bytes` to `fd` at its current position (`write(2)`, retried on short writes and
 /// `EINTR`); `false` on an error, with `errno` set.
 public func writeFully(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {

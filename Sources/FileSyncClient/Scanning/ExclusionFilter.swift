@@ -45,15 +45,7 @@ public struct ExclusionFilter: Sendable {
         defer { close(folder) }
         guard let fd = RegularFile.openForReading("CACHEDIR.TAG", in: folder) else { return false }
         defer { close(fd) }
-        var bytes = [UInt8](repeating: 0, count: cacheSignature.count)
-        var count = 0
-        while count < bytes.count {
-            let got = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + count, $0.count - count) }
-            if got < 0 && errno == EINTR { continue }
-            if got <= 0 { break }
-            count += got
-        }
-        return count == bytes.count && bytes == cacheSignature
+        return readPrefix(fd, upTo: cacheSignature.count) == cacheSignature
     }
 
     /// Whether an entry with `device` lies on another file system than the source (with
@@ -79,14 +71,6 @@ public struct ExclusionFilter: Sendable {
     private static func readRuleFile(in directory: Int32) -> String? {
         guard let fd = RegularFile.openForReading(ruleFileName, in: directory) else { return nil }
         defer { close(fd) }
-        var bytes = [UInt8](repeating: 0, count: maxRuleFileBytes)
-        var count = 0
-        while count < bytes.count {
-            let got = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + count, $0.count - count) }
-            if got < 0 && errno == EINTR { continue }
-            if got <= 0 { break }
-            count += got
-        }
-        return String(decoding: bytes[..<count], as: UTF8.self)
+        return readPrefix(fd, upTo: maxRuleFileBytes).map { String(decoding: $0, as: UTF8.self) }
     }
 }
