@@ -151,6 +151,7 @@ let package = Package(
             name: "FileSyncSystemTests",
             dependencies: [
                 "FileSyncSystem", "FileSyncCore", "TestSupport", .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .target(name: "CTestSupport", path: "Tests/CTestSupport"),

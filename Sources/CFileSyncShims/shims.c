@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #ifdef __GLIBC__
-#include <malloc.h>
 #endif
 #include <stdio.h>
 #include <sys/resource.h>
@@ -16,15 +15,6 @@ int filesync_syncfs(int fd) {
     return syncfs(fd);
 #else
     return fsync(fd);
-#endif
-}
-
-int filesync_set_mmap_threshold(int bytes) {
-#ifdef __GLIBC__
-    return mallopt(M_MMAP_THRESHOLD, bytes);
-#else
-    (void)bytes;
-    return 0;
 #endif
 }
 

@@ -58,7 +58,6 @@ struct RestoreCommand: AsyncParsableCommand {
 
     func run() async throws {
         connection.bootstrapLogging()
-        HeapTuning.returnLargeBuffersWhenFreed()
         let code: ClientExitCode
         do {
             let request = Restore(snapshot: snapshot, at: at.flatMap { RestoreTime.parse($0) }, paths: paths)

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Testing
 
@@ -54,6 +55,24 @@ import Testing
             #expect(writer.finish())
             #expect(writer.offset == Int64(content.count))
             #expect(Array(try Data(contentsOf: URL(fileURLWithPath: path))) == content)
+        }
+    }
+
+    @Test("a hashing writer's digest is the SHA-256 of every byte appended, in order; a plain one has none")
+    func hashesWhatItWrites() throws {
+        try Self.withScratchFile { _, fd in
+            let content = Self.content(2 * DirectWriter.capacity + 777, seed: 3)
+            let writer = try #require(DirectWriter(fd: fd, offset: 0, hashing: true))
+            #expect(writer.hashes)
+            #expect(Self.append(content, to: writer))
+            #expect(writer.finish())
+            #expect(writer.digest == Array(SHA256.hash(data: content)))
+        }
+        try Self.withScratchFile { _, fd in
+            let writer = try #require(DirectWriter(fd: fd, offset: 0))
+            #expect(Self.append(Self.content(10_000, seed: 4), to: writer))
+            #expect(writer.finish())
+            #expect(!writer.hashes && writer.digest == nil)
         }
     }
 

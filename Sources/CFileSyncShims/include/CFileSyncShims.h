@@ -5,10 +5,6 @@
 /// Where syncfs is unavailable, falls back to fsync(fd).
 int filesync_syncfs(int fd);
 
-/// Sets glibc's fixed mmap threshold to `bytes` (mallopt M_MMAP_THRESHOLD): allocations that large
-/// get their own mappings, unmapped when freed. Returns 1 on success, 0 otherwise (or elsewhere).
-int filesync_set_mmap_threshold(int bytes);
-
 /// The value of UTIME_OMIT, for futimens(2) callers.
 long filesync_utime_omit(void);
 

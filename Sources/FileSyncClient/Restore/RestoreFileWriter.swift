@@ -19,6 +19,8 @@ final class RestoreFileWriter {
     private let partial: Int32
     private var fd: Int32
     private var hasher = SHA256()
+    /// The whole content's SHA-256 when the ``DirectWriter`` hashed it.
+    private var digest: [UInt8]?
     /// For a chunked transfer: the local file, where its chunks are, and the next chunk to write.
     private var local: Int32 = -1
     private let localChunks: [ChunkHash: Int64]
@@ -60,7 +62,8 @@ final class RestoreFileWriter {
             }
         }
         if entry.size - (offset ?? 0) >= Self.directThreshold {
-            directWriter = DirectWriter(fd: fd, offset: offset ?? 0)
+            // The writer's thread hashes a new file, beside the receiving of the next block.
+            directWriter = DirectWriter(fd: fd, offset: offset ?? 0, hashing: offset == nil)
         }
         if localChunks != nil {
             local = folder.openFile(path)
@@ -98,7 +101,7 @@ final class RestoreFileWriter {
 
     /// Appends content bytes.
     func write(_ bytes: UnsafeRawBufferPointer) throws {
-        hasher.update(bufferPointer: bytes)
+        if directWriter?.hashes != true { hasher.update(bufferPointer: bytes) }
         if let directWriter {
             guard directWriter.append(bytes) else {
                 throw RestoreFolder.failure("cannot write the partial copy of \"\(path)\"")
@@ -149,9 +152,10 @@ final class RestoreFileWriter {
             guard directWriter.finish() else {
                 throw RestoreFolder.failure("cannot write the partial copy of \"\(path)\"")
             }
+            digest = directWriter.digest
         }
         let name = entry.sha256!
-        guard hasher.finalize().hexString == name else {
+        guard (digest ?? Array(hasher.finalize())).hexString == name else {
             unlinkat(partial, name, 0)
             throw FileSyncError(.checksumMismatch, "the SHA-256 of the content received for \"\(path)\" is not \(name)")
         }

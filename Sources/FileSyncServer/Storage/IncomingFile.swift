@@ -53,7 +53,10 @@ final class IncomingFile {
         hasher = resume?.hasher ?? SHA256()
         received = offset
         writebackStart = offset
-        directWriter = header.size - offset >= Self.directThreshold ? DirectWriter(fd: fd, offset: offset) : nil
+        // The writer's thread hashes a new file, beside the receiving of the next block.
+        directWriter =
+            header.size - offset >= Self.directThreshold
+            ? DirectWriter(fd: fd, offset: offset, hashing: hashesContent && offset == 0) : nil
     }
 
     deinit {
@@ -63,7 +66,7 @@ final class IncomingFile {
     /// Appends `bytes`. The callers keep within the size the header announced: the receive state
     /// machine for data frames, ``ChunkAssembly`` for chunks.
     func write(_ bytes: UnsafeRawBufferPointer) throws {
-        if hashesContent { hasher.update(bufferPointer: bytes) }
+        if hashesContent && directWriter?.hashes != true { hasher.update(bufferPointer: bytes) }
         if let directWriter {
             guard directWriter.append(bytes) else { throw FileSyncError.storage("write", path.string) }
             received += Int64(bytes.count)
@@ -80,7 +83,12 @@ final class IncomingFile {
     /// Checks size and SHA-256, applies mode and mtime, and closes the partial. The caller renames
     /// it into place after the next ``ClientFolder/synchronize()``.
     func finish(sha256 expected: String) throws -> PendingRename {
-        let actual = hasher.finalize().hexString
+        var digest: [UInt8]?
+        if let directWriter {
+            guard directWriter.finish() else { throw FileSyncError.storage("write", path.string) }
+            digest = directWriter.digest
+        }
+        let actual = (digest ?? Array(hasher.finalize())).hexString
         // Hex on the wire is lowercase only (Protocol.md §1): other text is not this content.
         guard actual == expected else {
             throw FileSyncError(.checksumMismatch, "SHA-256 of \"\(path)\" is \(actual), the client said \(expected)")

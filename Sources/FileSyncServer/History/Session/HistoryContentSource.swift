@@ -3,7 +3,9 @@ import Foundation
 import Synchronization
 
 /// The history engine as a restore session sees it (``SnapshotContentSource``): one client's
-/// snapshots, their entries, and their content chunk by chunk, each checked against its hash.
+/// snapshots, their entries, and their content chunk by chunk: from a pack, checked against its
+/// hash, or in place from the plain file while it is the one the snapshot took, which the client
+/// checks (Protocol.md §11.5).
 ///
 /// It remembers the files of the entries it listed (their identity in the plain tree lets a chunk
 /// be read in place) and keeps the sources of the file being sent open between calls, so that a
@@ -27,6 +29,7 @@ final class HistoryContentSource: SnapshotContentSource {
         init(store: HistoryStore, path: String, file: FileContent) {
             self.path = path
             sources = ContentResolver.Sources(store: store, relativePath: path, file: file)
+            sources.trustsUnchangedPlainFile = true
             var starts = [Int64(0)]
             starts.reserveCapacity(file.chunks.count + 1)
             for chunk in file.chunks { starts.append(starts[starts.count - 1] + Int64(chunk.length)) }
