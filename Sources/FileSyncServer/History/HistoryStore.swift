@@ -23,6 +23,8 @@ final class HistoryStore: Sendable {
     let plainTreePath: String
     /// `<root>/.filesync/<client-id>/history`.
     let path: String
+    /// `<root>/.filesync/<client-id>`, the client's state folder.
+    let statePath: String
     let packsPath: String
     let treesPath: String
     let snapshotsPath: String
@@ -33,6 +35,7 @@ final class HistoryStore: Sendable {
         plainTreePath = root + "/" + id.string
         let state = ClientStateDirectory(root: root, id: id)
         path = state.history
+        statePath = state.path
         packsPath = path + "/packs"
         treesPath = path + "/trees"
         snapshotsPath = path + "/snapshots"

@@ -17,10 +17,15 @@ import Foundation
 /// new files are unnamed until linked), so there are no such names to skip.
 ///
 /// A file whose size, mtime, inode and ctime equal those of the previous snapshot's entry keeps that
-/// entry without being read; any other file is read, cut (``HistoryChunking``) and hashed. Chunks are
-/// not copied: the plain files hold them until ``Preserver`` packs them before they change.
+/// entry without being read; any other file is read, cut (``HistoryChunking``) and hashed, unless the
+/// catalog holds what the session computed while storing it (``hints``). Chunks are not copied: the
+/// plain files hold them until ``Preserver`` packs them before they change.
 struct SnapshotBuilder {
     let store: HistoryStore
+    /// The client's chunk catalog, when it has one: a file stored since the last snapshot and
+    /// unchanged since has its chunk list and whole SHA-256 there, and is then only read for its
+    /// boundaries, not hashed again (``HistoryChunking/cut(_:size:expecting:sha256:)``).
+    var hints: ChunkCatalog?
 
     /// What one build did.
     struct Result: Sendable {
@@ -127,7 +132,7 @@ struct SnapshotBuilder {
         let file = openat(fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
         guard file >= 0 else { throw FileSyncError.storage("open", path) }
         defer { close(file) }
-        let cut = try HistoryChunking.cut(file, size: size)
+        let cut = try hintedCut(of: file, path: path, info: info) ?? HistoryChunking.cut(file, size: size)
         counts.filesRead += 1
         counts.bytesRead += cut.size
         counts.bytes += cut.size - size
@@ -138,6 +143,16 @@ struct SnapshotBuilder {
             counts.added += 1
         }
         return (content, cut.size)
+    }
+
+    /// The cut the catalog's record of `path` gives, if it describes this very file (same size,
+    /// mtime, inode and ctime) with its whole SHA-256, and its boundaries are this server's.
+    private func hintedCut(of fd: Int32, path: String, info: FileStatus) throws -> HistoryChunking.Cut? {
+        guard let hints, info.size >= Int64(HistoryChunking.singleChunkLimit),
+            let record = try? hints.file(at: path), let sha256 = record.sha256, record.identity.matches(info),
+            let chunks = try? hints.chunkList(of: record)
+        else { return nil }
+        return try HistoryChunking.cut(fd, size: info.size, expecting: chunks, sha256: sha256)
     }
 
     /// A symlink's target bytes (`readlinkat`; the link is never followed).

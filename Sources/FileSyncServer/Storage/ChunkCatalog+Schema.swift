@@ -27,6 +27,14 @@ extension ChunkCatalog {
                 try db.execute(sql: "ALTER TABLE file ADD COLUMN ctimeNs INTEGER NOT NULL DEFAULT 0")
             }
         }
+        // The whole content's SHA-256, when the session computed it as it wrote the file: with it,
+        // a snapshot of the file needs no second hashing pass (``SnapshotBuilder``).
+        migrator.registerMigration("file content hash") { db in
+            let columns = try Row.fetchAll(db, sql: "PRAGMA table_info(file)").map { $0["name"] as String }
+            if !columns.contains("sha256") {
+                try db.execute(sql: "ALTER TABLE file ADD COLUMN sha256 BLOB")
+            }
+        }
         return migrator
     }
 }

@@ -75,16 +75,20 @@ final class ChunkCatalog: Sendable {
     }
 
     /// Records the chunks of the file now stored at `path`, replacing what was recorded for it.
-    /// `ctimeNs` is its status-change time once in place (0 if unknown: never patched in place).
+    /// `ctimeNs` is its status-change time once in place (0 if unknown: never patched in place);
+    /// `sha256` the whole content's, when known.
     func record(
-        path: String, size: Int64, mtimeNs: Int64, inode: UInt64, ctimeNs: Int64, chunks: [ChunkEntry]
+        path: String, size: Int64, mtimeNs: Int64, inode: UInt64, ctimeNs: Int64, chunks: [ChunkEntry],
+        sha256: ChunkHash? = nil
     ) throws {
         try catalogError {
             try database.write { db in
                 try db.execute(sql: "DELETE FROM file WHERE path = ?", arguments: [path])
                 try db.execute(
-                    sql: "INSERT INTO file (path, size, mtimeNs, inode, ctimeNs) VALUES (?, ?, ?, ?, ?)",
-                    arguments: [path, size, mtimeNs, Int64(bitPattern: inode), ctimeNs])
+                    sql: "INSERT INTO file (path, size, mtimeNs, inode, ctimeNs, sha256) VALUES (?, ?, ?, ?, ?, ?)",
+                    arguments: [
+                        path, size, mtimeNs, Int64(bitPattern: inode), ctimeNs, sha256.map { Data($0.bytes) },
+                    ])
                 let fileID = db.lastInsertedRowID
                 let insert = try db.cachedStatement(
                     sql: "INSERT INTO chunk (hash, fileId, offset, length) VALUES (?, ?, ?, ?)")
@@ -105,6 +109,8 @@ final class ChunkCatalog: Sendable {
         var mtimeNs: Int64
         var inode: UInt64
         var ctimeNs: Int64
+        /// The whole content's SHA-256, when the session that stored it computed it.
+        var sha256: ChunkHash?
 
         /// The version recorded, to tell whether the stored file is still it.
         var identity: StoredFileIdentity {
@@ -117,9 +123,13 @@ final class ChunkCatalog: Sendable {
         try catalogError {
             try database.read { db in
                 try Row.fetchOne(
-                    db, sql: "SELECT id, size, mtimeNs, inode, ctimeNs FROM file WHERE path = ?", arguments: [path]
-                ).map {
-                    FileRecord(id: $0[0], size: $0[1], mtimeNs: $0[2], inode: UInt64(bitPattern: $0[3]), ctimeNs: $0[4])
+                    db, sql: "SELECT id, size, mtimeNs, inode, ctimeNs, sha256 FROM file WHERE path = ?",
+                    arguments: [path]
+                ).map { row in
+                    let hash: Data? = row[5]
+                    return FileRecord(
+                        id: row[0], size: row[1], mtimeNs: row[2], inode: UInt64(bitPattern: row[3]), ctimeNs: row[4],
+                        sha256: hash.flatMap { data in data.withUnsafeBytes { ChunkHash(bytes: $0) } })
                 }
             }
         }
@@ -141,6 +151,11 @@ final class ChunkCatalog: Sendable {
                 return chunks
             }
         }
+    }
+
+    /// Every chunk recorded for `file`, in file order.
+    func chunkList(of file: FileRecord) throws -> [ChunkEntry] {
+        try chunks(of: file, startingIn: 0..<Int64.max).sorted { $0.key < $1.key }.map(\.value)
     }
 
     /// Forgets the file at `path` and waits until that is on disk (the catalog otherwise commits

@@ -53,10 +53,11 @@ final class IncomingFile {
         hasher = resume?.hasher ?? SHA256()
         received = offset
         writebackStart = offset
-        // The writer's thread hashes a new file, beside the receiving of the next block.
+        // The writer's thread hashes a new file, beside the receiving of the next block: the check
+        // of a whole transfer, and for a chunked one the whole SHA-256 its snapshot records.
         directWriter =
             header.size - offset >= Self.directThreshold
-            ? DirectWriter(fd: fd, offset: offset, hashing: hashesContent && offset == 0) : nil
+            ? DirectWriter(fd: fd, offset: offset, hashing: offset == 0) : nil
     }
 
     deinit {
@@ -103,6 +104,7 @@ final class IncomingFile {
             throw FileSyncError(.sizeMismatch, "received \(received) of \(header.size) bytes for \"\(path)\"")
         }
         if let directWriter, !directWriter.finish() { throw FileSyncError.storage("write", path.string) }
+        let sha256 = directWriter?.digest.flatMap { digest in digest.withUnsafeBytes { ChunkHash(bytes: $0) } }
         try Self.applyModeAndTime(of: header, to: fd, path: path)
         var info = stat()
         let inode = fstat(fd, &info) == 0 ? UInt64(info.st_ino) : 0
@@ -111,7 +113,7 @@ final class IncomingFile {
         guard closed == 0 else { throw FileSyncError.storage("close", path.string) }
         return PendingRename(
             path: path, parentComponents: parentComponents, size: header.size,
-            mtimeNs: header.mtimeNs, inode: inode, chunks: chunks, descriptor: nil)
+            mtimeNs: header.mtimeNs, inode: inode, chunks: chunks, descriptor: nil, sha256: sha256)
     }
 
     /// Applies `mode & 0o777` and the mtime (also as atime) of `header` to `fd`; the mode only when
@@ -160,6 +162,9 @@ struct PendingRename: Sendable {
     /// An unnamed file (`O_TMPFILE`) in the destination folder, open until it is linked into place;
     /// `nil` when the content is in the partial `partialName`.
     let descriptor: Int32?
+    /// The whole content's SHA-256, when the session computed it from every byte it wrote (a file
+    /// stored in one go with a ``DirectWriter``), for the catalog.
+    var sha256: ChunkHash? = nil
     /// Whether the file's chunks are read back from the disk for the catalog once the session is
     /// over: a resumed file, which came as plain data with no chunk list.
     var readsBackChunks = false

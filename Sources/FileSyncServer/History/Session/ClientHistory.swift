@@ -29,7 +29,7 @@ struct ClientHistory: Sendable {
     func recordSnapshot(policy: RetentionPolicy, failed: Int, logger: Logger) {
         let started = ContinuousClock.now
         do {
-            let result = try SnapshotBuilder(store: store).build(failed: failed)
+            let result = try SnapshotBuilder(store: store, hints: store.existingCatalog()).build(failed: failed)
             let record = result.record
             logger.info(
                 failed > 0

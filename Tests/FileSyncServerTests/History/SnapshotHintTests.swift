@@ -1,0 +1,62 @@
+import FileSyncCore
+import FileSyncSystem
+import Foundation
+import TestSupport
+import Testing
+
+@testable import FileSyncServer
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+@Suite("Snapshot hints from the chunk catalog") struct SnapshotHintTests {
+    @Test("a recorded chunk list with this server's boundaries is taken as it is; any other is refused")
+    func boundariesDecide() throws {
+        let fixture = try HistoryFixture()
+        defer { fixture.remove() }
+        let bytes = TestData.random(5 << 20, seed: 7)
+        try fixture.write("big", bytes)
+        let fd = open(fixture.tree + "/big", O_RDONLY)
+        defer { close(fd) }
+        let full = try HistoryChunking.cut(fd, size: Int64(bytes.count))
+        #expect(full.chunks.count > 4)
+        #expect(try HistoryChunking.cut(fd, size: full.size, expecting: full.chunks, sha256: full.sha256) == full)
+
+        // Another cutter's boundaries (the first two chunks as one), a list that stops short, and
+        // one that runs past the end are not this server's cut.
+        var merged = Array(full.chunks.dropFirst(2))
+        merged.insert(ChunkEntry(length: full.chunks[0].length + full.chunks[1].length, hash: full.sha256), at: 0)
+        #expect(try HistoryChunking.cut(fd, size: full.size, expecting: merged, sha256: full.sha256) == nil)
+        let short = Array(full.chunks.dropLast())
+        #expect(try HistoryChunking.cut(fd, size: full.size, expecting: short, sha256: full.sha256) == nil)
+        let long = full.chunks + [full.chunks[0]]
+        #expect(try HistoryChunking.cut(fd, size: full.size, expecting: long, sha256: full.sha256) == nil)
+    }
+
+    @Test("a snapshot takes the catalog's record of an unchanged file, and cuts a file changed since")
+    func snapshotUsesTheCatalog() throws {
+        let fixture = try HistoryFixture()
+        defer { fixture.remove() }
+        let bytes = TestData.random(3 << 20, seed: 9)
+        try fixture.write("big", bytes)
+        let fd = open(fixture.tree + "/big", O_RDONLY)
+        let full = try HistoryChunking.cut(fd, size: Int64(bytes.count))
+        close(fd)
+        let status = try #require(FileStatus.of(path: fixture.tree + "/big"))
+        let catalog = try ChunkCatalog(directory: fixture.store.statePath)
+        // A marker hash the content does not have shows which way the snapshot went.
+        let marker = [UInt8]([1, 2, 3]).withUnsafeBytes { ChunkHash(of: $0) }
+        try catalog.record(
+            path: "big", size: status.size, mtimeNs: status.mtimeNs, inode: status.inode, ctimeNs: status.ctimeNs,
+            chunks: full.chunks, sha256: marker)
+        let hinted = try SnapshotBuilder(store: fixture.store, hints: catalog).build(now: Date())
+        #expect(try fixture.store.entry(at: "big", in: hinted.record)?.file?.sha256 == marker)
+        #expect(try fixture.store.entry(at: "big", in: hinted.record)?.file?.chunks == full.chunks)
+
+        // Touched since it was recorded: cut and hashed as usual.
+        try fixture.write("big", bytes)
+        let later = try SnapshotBuilder(store: fixture.store, hints: catalog).build(now: Date().addingTimeInterval(60))
+        #expect(try fixture.store.entry(at: "big", in: later.record)?.file?.sha256 == full.sha256)
+    }
+}
