@@ -11,7 +11,9 @@ import FileSyncSystem
 /// deltas of the history.
 ///
 /// The session calls it BEFORE it renames a new version over a plain file, patches one in place or
-/// deletes one. It reads the current file, cuts it (``HistoryChunking``) and appends to a new pack
+/// deletes one. It reads the current file, cuts it (``HistoryChunking``; a large file still as the
+/// latest snapshot took it is not cut: its recorded chunk list says where each chunk is, and only
+/// the chunks to pack are read and checked) and appends to a new pack
 /// every chunk that no pack holds yet and that the new version will not hold (`newChunks`: those
 /// stay readable from the plain file, where ``ContentResolver`` finds them by cutting it). When it
 /// returns, the pack is synced, named and indexed: the old content survives any crash that follows.
@@ -61,37 +63,106 @@ struct Preserver {
     func preserve(_ requests: [Request]) throws -> Outcome {
         let directory = try HistoryIO.openDirectory(store.packsPath, create: false)
         defer { close(directory) }
-        var outcome = Outcome()
-        var writer: PackWriter?
+        var packing = Packing(store: store, directory: directory, maxPackSize: maxPackSize)
+        // Read once: a large file still as the latest snapshot took it needs no cut (below).
+        let latest = try store.latestSnapshot()
         for request in requests {
             guard let fd = store.openPlainFile(request.relativePath) else { continue }
             defer { close(fd) }
-            var info = stat()
-            guard fstat(fd, &info) == 0 else { throw FileSyncError.storage("stat", request.relativePath) }
-            _ = try HistoryChunking.cut(fd, size: Int64(info.st_size)) { _, entry, bytes in
-                guard !request.newChunks.contains(entry.hash), writer?.contains(entry.hash) != true,
-                    try store.index.location(of: entry.hash) == nil
-                else { return }
-                if writer == nil { writer = try PackWriter(directory: directory, display: store.packsPath) }
-                try writer!.append(entry.hash, bytes)
-                outcome.chunks += 1
-                outcome.bytes += Int64(entry.length)
-                if writer!.byteCount >= maxPackSize {
-                    try finish(writer!, into: &outcome)
-                    writer = nil
-                }
+            guard let status = FileStatus.of(descriptor: fd) else {
+                throw FileSyncError.storage("stat", request.relativePath)
+            }
+            if let recorded = recordedChunks(of: request.relativePath, status: status, in: latest),
+                try packRecorded(recorded, of: fd, request: request, into: &packing)
+            {
+                continue
+            }
+            _ = try HistoryChunking.cut(fd, size: status.size) { _, entry, bytes in
+                try packing.keep(entry, bytes, unless: request.newChunks)
             }
         }
-        if let writer { try finish(writer, into: &outcome) }
-        return outcome
+        return try packing.finish()
     }
 
-    private func finish(_ writer: PackWriter, into outcome: inout Outcome) throws {
-        let size = writer.byteCount
-        guard let pack = try writer.finish() else { return }
-        try store.index.add(
-            pack: pack.name, size: size + Int64(pack.entries.count * PackWriter.recordSize + PackWriter.trailerSize),
-            entries: pack.entries)
-        outcome.packs.append(pack.name)
+    /// The chunk list `latest` recorded for the large file at `path`, if the file is still the one
+    /// it took (same size, inode and ctime): that list is this file as ``HistoryChunking`` cuts it,
+    /// so a change of a few bytes in a large file costs reading its changed chunks only, not a cut
+    /// and a hash of the whole file while the client waits.
+    private func recordedChunks(of path: String, status: FileStatus, in latest: SnapshotRecord?) -> [ChunkEntry]? {
+        guard let latest, status.size >= Int64(HistoryChunking.singleChunkLimit),
+            let entry = try? store.entry(at: path, in: latest), let file = entry.file,
+            StoredFileIdentity(size: entry.size, mtimeNs: nil, inode: file.inode, ctimeNs: file.ctimeNs)
+                .matches(status)
+        else { return nil }
+        return file.chunks
+    }
+
+    /// Packs the recorded chunks that need it, each read and checked against its hash. Returns
+    /// `false` if one does not match (the file is then cut as usual; what was packed stays, and is
+    /// not packed twice).
+    private func packRecorded(
+        _ chunks: [ChunkEntry], of fd: Int32, request: Request, into packing: inout Packing
+    ) throws -> Bool {
+        var offset: Int64 = 0
+        for entry in chunks {
+            defer { offset += Int64(entry.length) }
+            guard try packing.needs(entry.hash, unless: request.newChunks) else { continue }
+            guard let bytes = try? PackReader.read(fd, at: offset, count: entry.length),
+                bytes.withUnsafeBytes({ ChunkHash(of: $0) }) == entry.hash
+            else { return false }
+            try bytes.withUnsafeBytes { try packing.keep(entry, $0, unless: request.newChunks) }
+        }
+        return true
+    }
+
+    /// The pack being written and what was packed so far.
+    private struct Packing {
+        let store: HistoryStore
+        let directory: Int32
+        let maxPackSize: Int64
+        var writer: PackWriter?
+        var outcome = Outcome()
+
+        init(store: HistoryStore, directory: Int32, maxPackSize: Int64) {
+            (self.store, self.directory, self.maxPackSize) = (store, directory, maxPackSize)
+        }
+
+        /// Whether a chunk must be packed: the new version will not hold it and no pack does yet.
+        func needs(_ hash: ChunkHash, unless newChunks: Set<ChunkHash>) throws -> Bool {
+            guard !newChunks.contains(hash), writer?.contains(hash) != true else { return false }
+            return try store.index.location(of: hash) == nil
+        }
+
+        /// Appends the chunk if it ``needs(_:unless:)`` it, closing a full pack.
+        mutating func keep(_ entry: ChunkEntry, _ bytes: UnsafeRawBufferPointer, unless newChunks: Set<ChunkHash>)
+            throws
+        {
+            guard try needs(entry.hash, unless: newChunks) else { return }
+            if writer == nil { writer = try PackWriter(directory: directory, display: store.packsPath) }
+            try writer!.append(entry.hash, bytes)
+            outcome.chunks += 1
+            outcome.bytes += Int64(entry.length)
+            if writer!.byteCount >= maxPackSize {
+                try close(writer!)
+                writer = nil
+            }
+        }
+
+        /// Closes the last pack; what was packed.
+        mutating func finish() throws -> Outcome {
+            if let writer { try close(writer) }
+            writer = nil
+            return outcome
+        }
+
+        private mutating func close(_ writer: PackWriter) throws {
+            let size = writer.byteCount
+            guard let pack = try writer.finish() else { return }
+            try store.index.add(
+                pack: pack.name,
+                size: size + Int64(pack.entries.count * PackWriter.recordSize + PackWriter.trailerSize),
+                entries: pack.entries)
+            outcome.packs.append(pack.name)
+        }
     }
 }

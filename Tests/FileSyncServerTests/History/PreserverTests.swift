@@ -48,6 +48,24 @@ import Testing
         #expect(try fixture.restore("disk.img", from: second.record) == new)
     }
 
+    @Test("a large file changed since the latest snapshot is cut again, not packed from the snapshot's list")
+    func changedSinceTheSnapshot() throws {
+        let fixture = try HistoryFixture()
+        defer { fixture.remove() }
+        let old = TestData.random(4 << 20, seed: 21)
+        try fixture.write("disk.img", old)
+        _ = try fixture.snapshot()
+        // Rewritten behind the snapshot's back (as by a session that ended before its snapshot).
+        var middle = old
+        middle[100_000] ^= 0xFF
+        try fixture.write("disk.img", middle)
+        var new = middle
+        new[3_000_000] ^= 0xFF
+        let outcome = try fixture.replace("disk.img", with: new)
+        #expect(outcome.bytes == (try Self.changedChunkBytes(middle, new, in: fixture)))
+        #expect(outcome.bytes > 0)
+    }
+
     @Test("a deleted file restores from the old snapshot, from its pack")
     func deletedFileRestores() throws {
         let fixture = try HistoryFixture()
