@@ -32,6 +32,8 @@ extension EndToEnd {
         static func catalogedPaths(root: String, id: String) throws -> [String] {
             var configuration = Configuration()
             configuration.readonly = true
+            // The server may be reading it for the snapshot that follows the session.
+            configuration.busyMode = .timeout(10)
             let catalog = try DatabaseQueue(
                 path: root + "/.filesync/\(id)/catalog.sqlite", configuration: configuration)
             return try catalog.read { try String.fetchAll($0, sql: "SELECT path FROM file ORDER BY path") }

@@ -1,3 +1,4 @@
+import Crypto
 import FileSyncCore
 import FileSyncSystem
 
@@ -14,21 +15,25 @@ extension HistoryChunking {
     /// recorded hashes are those of this cut (each was checked against its bytes when they arrived,
     /// and the caller has checked that the file is unchanged since: same inode, ctime, size and
     /// mtime). A client that cuts otherwise gets `nil`, and the caller cuts and hashes as usual.
+    /// Without a recorded `sha256` (a file patched in place), the whole content is hashed on the
+    /// way: one hash instead of two.
     ///
     /// - Returns: `nil` when a boundary differs, the file is shorter or longer than the list, or it
     ///   is a single-chunk file (those are cut by hashing alone, which costs no more).
-    static func cut(_ fd: Int32, size: Int64, expecting expected: [ChunkEntry], sha256: ChunkHash) throws -> Cut? {
+    static func cut(_ fd: Int32, size: Int64, expecting expected: [ChunkEntry], sha256: ChunkHash?) throws -> Cut? {
         guard size >= Int64(singleChunkLimit), !expected.isEmpty else { return nil }
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(8 << 20, cutter.maxSize * 4), alignment: 16)
         defer { buffer.deallocate() }
         var (start, end, fileOffset) = (0, 0, Int64(0))
         var atEnd = false
+        var hasher: SHA256? = sha256 == nil ? SHA256() : nil
         for chunk in expected {
             if end - start < cutter.maxSize && !atEnd {
                 (start, end, atEnd) = try refill(buffer, fd: fd, start: start, end: end, fileOffset: fileOffset)
             }
             let available = UnsafeRawBufferPointer(rebasing: buffer[start..<end])
             guard !available.isEmpty, cutter.cut(available) == chunk.length else { return nil }
+            hasher?.update(bufferPointer: UnsafeRawBufferPointer(rebasing: available[..<chunk.length]))
             start += chunk.length
             fileOffset += Int64(chunk.length)
         }
@@ -38,7 +43,8 @@ extension HistoryChunking {
             var probe: UInt8 = 0
             guard pread(fd, &probe, 1, off_t(fileOffset)) == 0 else { return nil }
         }
-        return Cut(sha256: sha256, chunks: expected, size: size)
+        guard let whole = sha256 ?? hasher.map({ ChunkHash($0.finalize()) }) else { return nil }
+        return Cut(sha256: whole, chunks: expected, size: size)
     }
 
     /// Moves the unread bytes to the buffer's front and reads after them, from file offset

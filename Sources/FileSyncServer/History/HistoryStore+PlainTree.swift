@@ -55,10 +55,10 @@ extension HistoryStore {
 }
 
 extension HistoryStore {
-    /// The client's chunk catalog if it has one (never created here: a client without large files
-    /// has none, and a snapshot adds nothing to its disk use).
+    /// The client's chunk catalog if it has one, for reading (never created here: a client without
+    /// large files has none, and a snapshot adds nothing to its disk use).
     func existingCatalog() -> ChunkCatalog? {
         guard access(statePath + "/catalog.sqlite", F_OK) == 0 else { return nil }
-        return try? ChunkCatalog(directory: statePath)
+        return try? ChunkCatalog(readingFrom: statePath)
     }
 }

@@ -24,7 +24,8 @@ struct SnapshotBuilder {
     let store: HistoryStore
     /// The client's chunk catalog, when it has one: a file stored since the last snapshot and
     /// unchanged since has its chunk list and whole SHA-256 there, and is then only read for its
-    /// boundaries, not hashed again (``HistoryChunking/cut(_:size:expecting:sha256:)``).
+    /// boundaries (and hashed whole once, if it was patched in place), not hashed chunk by chunk
+    /// again (``HistoryChunking/cut(_:size:expecting:sha256:)``).
     var hints: ChunkCatalog?
 
     /// What one build did.
@@ -146,13 +147,14 @@ struct SnapshotBuilder {
     }
 
     /// The cut the catalog's record of `path` gives, if it describes this very file (same size,
-    /// mtime, inode and ctime) with its whole SHA-256, and its boundaries are this server's.
+    /// mtime, inode and ctime) and its boundaries are this server's; hashed whole on the way when the
+    /// record has no SHA-256.
     private func hintedCut(of fd: Int32, path: String, info: FileStatus) throws -> HistoryChunking.Cut? {
         guard let hints, info.size >= Int64(HistoryChunking.singleChunkLimit),
-            let record = try? hints.file(at: path), let sha256 = record.sha256, record.identity.matches(info),
+            let record = try? hints.file(at: path), record.identity.matches(info),
             let chunks = try? hints.chunkList(of: record)
         else { return nil }
-        return try HistoryChunking.cut(fd, size: info.size, expecting: chunks, sha256: sha256)
+        return try HistoryChunking.cut(fd, size: info.size, expecting: chunks, sha256: record.sha256)
     }
 
     /// A symlink's target bytes (`readlinkat`; the link is never followed).

@@ -50,6 +50,19 @@ final class ChunkCatalog: Sendable {
         }
     }
 
+    /// Opens the catalog in `directory` for reading only, as it is (no migration, no write: a
+    /// reader that never checkpoints the log, for the snapshot's hints once the session is over).
+    init(readingFrom directory: String) throws {
+        do {
+            var configuration = Configuration()
+            configuration.readonly = true
+            configuration.busyMode = .timeout(30)
+            database = try DatabaseQueue(path: directory + "/catalog.sqlite", configuration: configuration)
+        } catch {
+            throw FileSyncError(.storageFailed, "cannot read the chunk catalog in \(directory): \(error)")
+        }
+    }
+
     /// Whether any file is recorded (if not, nothing can be reused and delta transfers are pointless).
     var isEmpty: Bool {
         (try? database.read { db in try Bool.fetchOne(db, sql: "SELECT NOT EXISTS (SELECT 1 FROM file)") }) ?? true
