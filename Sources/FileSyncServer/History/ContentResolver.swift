@@ -1,6 +1,7 @@
 import Crypto
 import FileSyncCore
 import FileSyncSystem
+import NIOCore
 
 #if canImport(Glibc)
     import Glibc
@@ -131,6 +132,19 @@ extension ContentResolver {
                 Self.matches(bytes, chunk.hash)
             else { return nil }
             return bytes
+        }
+
+        /// Appends `count` bytes at `offset` of the plain file straight to `buffer`, when in-place
+        /// reads are trusted and the file is the one the snapshot took; `false` (nothing appended)
+        /// otherwise, or if the read fails.
+        mutating func readInPlace(at offset: Int64, count: Int, into buffer: inout ByteBuffer) -> Bool {
+            guard trustsUnchangedPlainFile else { return false }
+            openPlain()
+            guard plainMatches, let plain else { return false }
+            let read = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { raw in
+                readFully(plain, into: UnsafeMutableRawBufferPointer(rebasing: raw[..<count]), at: offset) ? count : 0
+            }
+            return read == count
         }
 
         /// Whether some source claims the chunk (packs by the index, the plain file by its identity

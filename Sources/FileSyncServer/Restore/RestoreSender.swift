@@ -96,15 +96,15 @@ public struct RestoreSender {
         var compressing = compressor != nil
         while offset < range.upperBound {
             let count = Int(min(Int64(ProtocolLimits.blockSize), range.upperBound - offset))
-            let bytes: [UInt8]
+            var block = ByteBufferAllocator().buffer(capacity: count)
             do {
-                bytes = try source.bytes(of: plan.entry, at: offset, count: count)
+                try source.read(plan.entry, at: offset, count: count, into: &block)
             } catch {
                 return "cannot read the stored content: \(error)"
             }
-            guard bytes.count == count else { return "the stored content is shorter than the snapshot says" }
-            hasher?.update(data: bytes)
-            try await appendBlock(.data, hash: nil, bytes, compressing: &compressing, first: offset == range.lowerBound)
+            guard block.readableBytes == count else { return "the stored content is shorter than the snapshot says" }
+            block.withUnsafeReadableBytes { hasher?.update(bufferPointer: $0) }
+            try await appendBlock(.data, hash: nil, block, compressing: &compressing, first: offset == range.lowerBound)
             offset += Int64(count)
         }
         if let digest = hasher?.finalize(), digest.hexString != plan.end.sha256 {
@@ -126,30 +126,31 @@ public struct RestoreSender {
             }
             let matches = bytes.withUnsafeBytes { $0.count == listed.length && ChunkHash(of: $0) == listed.hash }
             guard matches else { return "stored chunk \(index) does not match its SHA-256" }
-            try await appendBlock(.chunk, hash: listed.hash, bytes, compressing: &compressing, first: position == 0)
+            try await appendBlock(
+                .chunk, hash: listed.hash, ByteBuffer(bytes: bytes), compressing: &compressing, first: position == 0)
         }
         return nil
     }
 
-    /// Appends a data frame, or a chunk frame (`hash` first), compressed when that pays.
+    /// Appends a data frame of `content`, or a chunk frame (`hash` first), compressed when that
+    /// pays; a stored data frame is `content` itself, not a copy.
     private mutating func appendBlock(
-        _ kind: Frame.Kind, hash: ChunkHash?, _ bytes: [UInt8], compressing: inout Bool, first: Bool
+        _ kind: Frame.Kind, hash: ChunkHash?, _ content: ByteBuffer, compressing: inout Bool, first: Bool
     ) async throws {
-        var payload = ByteBufferAllocator().buffer(capacity: bytes.count + (hash == nil ? 0 : ChunkHash.byteCount))
-        hash?.write(to: &payload)
-        var flags: Frame.Flags = []
         if compressing, let compressor {
-            let shrank = bytes.withUnsafeBytes { raw in
+            var payload = ByteBufferAllocator().buffer(capacity: content.readableBytes + ChunkHash.byteCount)
+            hash?.write(to: &payload)
+            let shrank = content.withUnsafeReadableBytes { raw in
                 (!first || Compressibility.isWorthTrying(raw)) && compressor.compress(raw, into: &payload)
             }
-            if shrank {
-                flags = compressor.flag
-            } else if first {
-                compressing = false
-            }
+            if shrank { return try await append(Frame(kind: kind, flags: compressor.flag, payload: payload)) }
+            if first { compressing = false }
         }
-        if flags.isEmpty { payload.writeBytes(bytes) }
-        try await append(Frame(kind: kind, flags: flags, payload: payload))
+        guard let hash else { return try await append(Frame(kind: kind, flags: [], payload: content)) }
+        var payload = ByteBufferAllocator().buffer(capacity: content.readableBytes + ChunkHash.byteCount)
+        hash.write(to: &payload)
+        payload.writeImmutableBuffer(content)
+        try await append(Frame(kind: kind, flags: [], payload: payload))
     }
 
     private mutating func append(_ frame: Frame) async throws {

@@ -1,4 +1,5 @@
 import FileSyncCore
+import NIOCore
 
 /// One entry of a stored snapshot, as the storage engine describes it to the restore sender.
 public struct SnapshotEntry: Sendable, Equatable {
@@ -62,4 +63,15 @@ public protocol SnapshotContentSource: Sendable {
     ///
     /// - Throws: when the content is missing or damaged.
     func bytes(of entry: SnapshotEntry, at offset: Int64, count: Int) throws -> [UInt8]
+
+    /// The same bytes as ``bytes(of:at:count:)``, appended to `buffer`: a source that can read
+    /// them in place saves the copies of an intermediate array.
+    func read(_ entry: SnapshotEntry, at offset: Int64, count: Int, into buffer: inout ByteBuffer) throws
+}
+
+extension SnapshotContentSource {
+    /// Appends what ``bytes(of:at:count:)`` returns.
+    public func read(_ entry: SnapshotEntry, at offset: Int64, count: Int, into buffer: inout ByteBuffer) throws {
+        buffer.writeBytes(try bytes(of: entry, at: offset, count: count))
+    }
 }

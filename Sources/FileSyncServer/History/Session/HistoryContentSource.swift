@@ -1,5 +1,6 @@
 import FileSyncCore
 import Foundation
+import NIOCore
 import Synchronization
 
 /// The history engine as a restore session sees it (``SnapshotContentSource``): one client's
@@ -108,6 +109,19 @@ final class HistoryContentSource: SnapshotContentSource {
                 throw FileSyncError(.storageFailed, "\"\(entry.path)\" ends before byte \(offset + Int64(count))")
             }
             return result
+        }
+    }
+
+    func read(_ entry: SnapshotEntry, at offset: Int64, count: Int, into buffer: inout ByteBuffer) throws {
+        var block = ByteBuffer()
+        let inPlace = try state.withLock { state in
+            try Self.open(entry, store: store, state: &state)
+            return state.open!.sources.readInPlace(at: offset, count: count, into: &block)
+        }
+        if inPlace {
+            buffer.writeImmutableBuffer(block)
+        } else {
+            buffer.writeBytes(try bytes(of: entry, at: offset, count: count))
         }
     }
 
