@@ -4,4 +4,11 @@ import FileSyncCore
 /// `write` returns once the frames are taken, so a slow peer slows the sender down.
 public protocol FrameSink {
     func write(_ frames: [Frame]) async throws
+
+    /// Returns once every frame written is on its way (sent to the socket), before the session closes.
+    func finish() async throws
+}
+
+extension FrameSink {
+    public func finish() async throws {}
 }

@@ -61,6 +61,7 @@ public struct RestoreSender {
                     following += try machine.handle(try await send(plan))
                 case .close:
                     try await flush()
+                    try await sink.finish()
                     return true
                 }
             }

@@ -44,7 +44,7 @@ extension BackupSession {
         defer { withExtendedLifetime(lock) {} }
         let source = HistoryContentSource(store: store)
         var sender = try RestoreSender(
-            source: source, sink: OutboundFrameSink(outbound: context.outbound),
+            source: source, sink: ChannelFrameSink(channel: connection.channel),
             compressor: try Self.compressor(for: features), symlinks: features.contains(.metadata))
         let decoder = MessageDecoder()
         let started = ContinuousClock.now
@@ -65,14 +65,5 @@ extension BackupSession {
         if features.contains(.zstd) { return .zstd(try ZstdCompressor(level: 1)) }
         if features.contains(.deflate) { return .zlib(try Deflater(level: 1)) }
         return nil
-    }
-}
-
-/// Restore frames straight onto the connection; `write` waits while the client is slow to read.
-struct OutboundFrameSink: FrameSink {
-    let outbound: NIOAsyncChannelOutboundWriter<Frame>
-
-    func write(_ frames: [Frame]) async throws {
-        try await outbound.write(contentsOf: frames)
     }
 }

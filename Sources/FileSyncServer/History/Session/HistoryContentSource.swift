@@ -113,16 +113,11 @@ final class HistoryContentSource: SnapshotContentSource {
     }
 
     func read(_ entry: SnapshotEntry, at offset: Int64, count: Int, into buffer: inout ByteBuffer) throws {
-        var block = ByteBuffer()
         let inPlace = try state.withLock { state in
             try Self.open(entry, store: store, state: &state)
-            return state.open!.sources.readInPlace(at: offset, count: count, into: &block)
+            return state.open!.sources.readInPlace(at: offset, count: count, into: &buffer)
         }
-        if inPlace {
-            buffer.writeImmutableBuffer(block)
-        } else {
-            buffer.writeBytes(try bytes(of: entry, at: offset, count: count))
-        }
+        if !inPlace { buffer.writeBytes(try bytes(of: entry, at: offset, count: count)) }
     }
 
     /// Makes `entry` the open file, unless it is already.
