@@ -51,6 +51,9 @@ public struct BackupOptions: Sendable {
     /// Where the chunk memos of large files are kept between runs (``ChunkCache``); `nil` cuts and
     /// hashes every large file in full.
     public var chunkCacheDirectory: String?
+    /// `--dry-run`: ask the server what a backup would do, send no file content, change nothing
+    /// (needs a server with the `dryRun` capability).
+    public var dryRun = false
 
     public init(
         source: String, clientID: ClientID, interface: String, authenticator: Authenticator, clientKey: [UInt8],
@@ -130,7 +133,7 @@ public struct BackupClient: Sendable {
     }
 
     /// Scans the source, noting what it skipped; `--delete` is dropped for an empty source.
-    private func scanSource(
+    func scanSource(
         _ options: inout BackupOptions, summary: inout BackupSummary
     ) async throws -> SourceScanner.Result {
         let scan = try await SourceScanner(source: options.source, exclusion: options.exclusion).scan()

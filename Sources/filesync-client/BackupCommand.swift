@@ -44,6 +44,10 @@ struct BackupCommand: AsyncParsableCommand {
     var oneFileSystem = false
     @Flag(help: "With --delete, also delete on the server what is excluded here (implies --delete).")
     var deleteExcluded = false
+    @Flag(
+        name: [.customShort("n"), .long],
+        help: "Show what a backup would do (new, changed, meta, delete) without sending or changing anything.")
+    var dryRun = false
     @Flag(help: "Print the summary as one JSON object.") var json = false
     @Flag(help: "Show a progress line on standard error even when it is not a terminal.") var progress = false
     @Flag(help: "Never show the progress line.") var noProgress = false
@@ -71,6 +75,11 @@ struct BackupCommand: AsyncParsableCommand {
             throw ValidationError("--exclude-larger-than takes a size, e.g. 500K, 20M or 1G")
         }
         if jsonProgress && !json { throw ValidationError("--json-progress goes with --json") }
+        if dryRun && (loop || quiet || jsonProgress || discover) {
+            throw ValidationError(
+                "--dry-run prints what one backup would do: it does not go with --loop, --quiet, --json-progress or --discover"
+            )
+        }
         if let pingUrl, HealthPing(url: pingUrl, logger: Logger(label: "filesync-client")) == nil {
             throw ValidationError("--ping-url takes an http or https URL, e.g. https://hc-ping.com/UUID")
         }
@@ -98,11 +107,16 @@ struct BackupCommand: AsyncParsableCommand {
     /// Runs the command once its profile is applied.
     private func execute() async throws {
         let logger = Logger(label: "filesync-client")
-        let ping = discover ? nil : pingUrl.flatMap { HealthPing(url: $0, logger: logger) }
+        // A dry run is no backup: it must not tell the monitor that one succeeded.
+        let ping = discover || dryRun ? nil : pingUrl.flatMap { HealthPing(url: $0, logger: logger) }
         await ping?.ping("start")
         let code: ClientExitCode
         do {
-            code = discover ? try await listServers(logger: logger) : try await backUp(logger: logger)
+            if discover {
+                code = try await listServers(logger: logger)
+            } else {
+                code = dryRun ? try await preview(logger: logger) : try await backUp(logger: logger)
+            }
         } catch {
             let (code, message) = ClientCommand.classify(error)
             ClientCommand.fail(message)
@@ -168,7 +182,7 @@ struct BackupCommand: AsyncParsableCommand {
         return .success
     }
 
-    private func makeOptions() throws -> BackupOptions {
+    func makeOptions() throws -> BackupOptions {
         let idText = id ?? ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? ""
         let source = URL(fileURLWithPath: self.source!).standardizedFileURL.path
         var isDirectory: ObjCBool = false

@@ -46,6 +46,7 @@ struct ClientCommand: AsyncParsableCommand {
     static func classify(_ error: any Error) -> (ClientExitCode, String) {
         switch error {
         case let busy as SourceLock.Busy: return (.alreadyRunning, busy.description)
+        case let unsupported as DryRunUnsupported: return (.runtimeFailure, unsupported.description)
         case let failure as BackupFailure:
             switch failure {
             case .noServer: return (.noServer, failure.description)
