@@ -7,8 +7,8 @@ extension BackupCommand {
     /// nothing is sent or changed. Exit 0 whatever the plan holds.
     func preview(logger: Logger) async throws -> ClientExitCode {
         let options = try makeOptions()
-        let lock = try SourceLock(source: options.source)
-        defer { withExtendedLifetime(lock) {} }
+        let locks = try options.lockSources()
+        defer { withExtendedLifetime(locks) {} }
         let report = try await BackupClient(options: options, logger: logger).dryRun()
         if json {
             let encoder = JSONEncoder()

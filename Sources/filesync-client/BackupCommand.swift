@@ -20,7 +20,11 @@ struct BackupCommand: AsyncParsableCommand {
     @OptionGroup var connection: ConnectionOptions
     @Option(help: "Take unset options from this profile of $XDG_CONFIG_HOME/filesync/client.json (default: default).")
     var profile: String?
-    @Option(help: "The folder to back up.") var source: String?
+    @Option(
+        help:
+            "The folder to back up. Repeatable: several folders are each stored in a folder named after their last path component."
+    )
+    var source: [String] = []
     @Option(
         help: "This client's id (its folder on the server): 1-64 of letters, digits, '.', '_', '-'. Default: host name."
     )
@@ -97,7 +101,7 @@ struct BackupCommand: AsyncParsableCommand {
             ClientCommand.fail(ClientCommand.classify(error).1)
             throw ExitCode(ClientExitCode.usage.rawValue)
         }
-        guard command.discover || command.source != nil else {
+        guard command.discover || !command.source.isEmpty else {
             ClientCommand.fail("--source DIR is required (or \"source\" in a profile of \(ClientProfile.path))")
             throw ExitCode(ClientExitCode.usage.rawValue)
         }
@@ -152,8 +156,8 @@ struct BackupCommand: AsyncParsableCommand {
 
     private func backUp(logger: Logger) async throws -> ClientExitCode {
         let options = try makeOptions()
-        let lock = try SourceLock(source: options.source)
-        defer { withExtendedLifetime(lock) {} }
+        let locks = try options.lockSources()
+        defer { withExtendedLifetime(locks) {} }
         let client = BackupClient(options: options, logger: logger)
         let json = self.json
         let quiet = self.quiet
@@ -184,12 +188,18 @@ struct BackupCommand: AsyncParsableCommand {
 
     func makeOptions() throws -> BackupOptions {
         let idText = id ?? ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? ""
-        let source = URL(fileURLWithPath: self.source!).standardizedFileURL.path
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw FileSyncError(.invalidSetting, "the source folder \(source) does not exist or is not a folder")
+        let sources = try self.source.map { path in
+            let source = URL(fileURLWithPath: path).standardizedFileURL.path
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory), isDirectory.boolValue
+            else {
+                throw FileSyncError(.invalidSetting, "the source folder \(source) does not exist or is not a folder")
+            }
+            return source
         }
-        var options = try connection.options(clientID: try ClientID(validating: idText), source: source)
+        let set = sources.count > 1 ? try SourceSet(paths: sources) : nil
+        var options = try connection.options(clientID: try ClientID(validating: idText), source: sources[0])
+        options.sources = set
         if !noCache {
             options.chunkCacheDirectory = XDGPaths().cache + "/chunks"
         }

@@ -35,6 +35,7 @@ extension ClientSession {
             compressor: try compressor(features), stats: stats, bytesPerSecond: options.bytesPerSecond,
             fileFrames: features.contains(.fileFrames),
             chunkCache: options.chunkCacheDirectory.flatMap { ChunkCache(directory: $0, id: options.clientID) })
+        sender.sources = options.sources
         var machine = SendStateMachine(manifest: scan.entries, features: features)
         do {
             outcome.unchanged = try await transfer(&events, machine: &machine, sender: &sender)
