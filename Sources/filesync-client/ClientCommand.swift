@@ -18,7 +18,7 @@ struct ClientCommand: AsyncParsableCommand {
             \(exitCodes)
             """,
         version: "filesync-client \(FileSyncVersion.string) (protocol \(ProtocolLimits.version))",
-        subcommands: [BackupCommand.self, RestoreCommand.self, SnapshotsCommand.self],
+        subcommands: [BackupCommand.self, RestoreCommand.self, SnapshotsCommand.self, SetupCommand.self],
         defaultSubcommand: BackupCommand.self)
 
     /// The exit codes of a backup, as `--help` and the README list them.
