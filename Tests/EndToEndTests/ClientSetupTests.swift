@@ -96,6 +96,81 @@ extension EndToEnd {
             #expect(FileManager.default.fileExists(atPath: server.root + "/lab/docs/memo.txt"))
         }
 
+        @Test(
+            "setup lists the servers that answer discovery and takes the first by default (private network namespace)",
+            .enabled(if: Harness.isRoot && Harness.hasUnshare, "needs root for a private network namespace; skipped"))
+        func discoveredServer() throws {
+            let work = try TemporaryDirectory("client-setup-discovery")
+            let source = try work.subfolder("source")
+            try SampleTree.write(Array("x".utf8), to: source + "/x.txt")
+            let config = work.path + "/client-config"
+            // Server and client in one namespace with only loopback: no datagram can leave it.
+            let script = """
+                set -u
+                ip link set lo up
+                mkfifo "$WORK/server.out"
+                "$SERVER" --root "$WORK/root" --port 0 --interval 2h --name lab --listen 127.0.0.1 \\
+                    --interface 127.0.0.1 --config "$WORK/config/filesync/server.json" --http off \\
+                    > "$WORK/server.out" 2> "$WORK/server.log" < /dev/null &
+                server=$!
+                exec 3< "$WORK/server.out"
+                read -t 30 -u 3 line || { echo "server did not start"; kill $server; exit 90; }
+                XDG_CONFIG_HOME="$WORK/client-config" "$CLIENT" setup --interface 127.0.0.1 --discovery-timeout 2s
+                status=$?
+                kill $server
+                wait $server
+                exit $status
+                """
+            let terminal = try PseudoTerminal()
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+            process.arguments = ["-n", "/bin/bash", "-c", script]
+            process.environment = ProcessInfo.processInfo.environment.merging([
+                "WORK": work.path, "SERVER": Harness.server, "CLIENT": Harness.client,
+                "XDG_CACHE_HOME": work.path + "/cache", "XDG_RUNTIME_DIR": work.path,
+            ]) { $1 }
+            process.standardInput = terminal.child
+            process.standardOutput = terminal.child
+            process.standardError = terminal.child
+            try process.run()
+            defer {
+                if process.isRunning { process.terminate() }
+                process.waitUntilExit()
+            }
+            try terminal.expect("Looking for servers on 239.255.77.33:7733 via 127.0.0.1...")
+            try terminal.expect("  1) lab  127.0.0.1:")
+            try terminal.expect("Server: a number from the list, or HOST:PORT [1]: ")
+            try terminal.send("")
+            try terminal.expect("This client's id (its folder on the server) [")
+            try terminal.send("lab-client")
+            try terminal.expect("The server's secret: paste")
+            // The path of a copy, this time.
+            try terminal.send(work.path + "/config/filesync/server.secret")
+            try terminal.expect("Connected to \"lab\"")
+            try terminal.expect("Folder to back up [")
+            try terminal.send(source)
+            try terminal.expect("Another folder (Enter: no more) []: ")
+            try terminal.send("")
+            try terminal.expect("Back up every (e.g. 15m, 1h, 1d) [2h]: ")
+            try terminal.send("")
+            try terminal.expect("0 */2 * * * ")
+            try terminal.expect("instead? [n]: ")
+            try terminal.send("")
+            try terminal.expect("No unit written.")
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0)
+            let saved =
+                try JSONSerialization.jsonObject(
+                    with: Data(contentsOf: URL(fileURLWithPath: config + "/filesync/client.json"))) as? [String: Any]
+            let profile = (saved?["profiles"] as? [String: Any])?["default"] as? [String: Any]
+            #expect((profile?["server"] as? String)?.hasPrefix("127.0.0.1:") == true, "\(profile ?? [:])")
+            #expect(profile?["source"] as? String == source)
+            #expect(profile?["secretFile"] as? String == work.path + "/config/filesync/server.secret")
+            let pinned = try String(contentsOfFile: config + "/filesync/known_servers", encoding: .utf8)
+            #expect(pinned.contains("127.0.0.1:"), "\(pinned)")
+            #expect(!FileManager.default.fileExists(atPath: config + "/systemd"))
+        }
+
         @Test("without a terminal setup exits 64 at once, naming the flags to use instead")
         func noTerminal() throws {
             let work = try TemporaryDirectory("client-setup-noterm")
