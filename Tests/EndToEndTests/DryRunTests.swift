@@ -89,6 +89,7 @@ extension EndToEnd {
             let fresh = try runClient(server.connect + ["--source", source, "--id", "newcomer", "-n"], in: work)
             #expect(fresh.status == 0, "\(fresh.stderr)")
             #expect(fresh.stdout.contains("new      keep.txt"), "\(fresh.stdout)")
+            #expect(!FileManager.default.fileExists(atPath: work.path + "/config/filesync/keys/newcomer.key"))
 
             let after = try StatTree(of: root)
             #expect(after.differences(from: before).isEmpty, "changed by a dry run: \(after.differences(from: before))")
@@ -125,6 +126,8 @@ extension EndToEnd {
             #expect(result.status == 1, "\(result.stderr)")
             #expect(result.stderr.contains("cannot do a dry run"), "\(result.stderr)")
             #expect(result.stdout.isEmpty, "\(result.stdout)")
+            // An older server bound the new id to the key at AUTH, as for any backup: it is kept.
+            #expect(FileManager.default.fileExists(atPath: work.path + "/config/filesync/keys/laptop.key"))
         }
 
         @Test("HELLO.dryRun without the dryRun capability is refused (unexpectedMessage) before authentication")

@@ -59,9 +59,10 @@ extension ClientSession {
         try await authenticate(
             challenge, clientNonce: clientNonce, link: link, check: check, knownServers: knownServers)
         let ready = try await awaitReady(&events, channel: link.channel)
-        // A dry run leaves nothing behind, on the server (which binds no key) or here.
-        if !options.dryRun { try saveNewClientKey() }
         let features = SessionFeatures.negotiate(client: offered, server: ready.capabilities)
+        // A dry run leaves nothing behind, on the server (which binds no key) or here; but a server
+        // without dryRun took it for a backup and bound a new id to this key: it must be kept.
+        if !options.dryRun || !features.contains(.dryRun) { try saveNewClientKey() }
         stats.ready()
         stats.negotiated(resume: features.contains(.resume))
         logger.info(
