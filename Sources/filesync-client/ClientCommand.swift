@@ -4,7 +4,7 @@ import FileSyncCore
 import Foundation
 
 /// The root command: `backup` (the default, so `filesync-client --source DIR ...` is a backup as
-/// it always was), `restore` and `snapshots`.
+/// it always was), `restore`, `snapshots` and `setup`.
 @main
 struct ClientCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -13,7 +13,8 @@ struct ClientCommand: AsyncParsableCommand {
         discussion: """
             Without a subcommand, runs one backup and exits (the cron case), or keeps
             running with --loop: `filesync-client --source DIR` is a backup; see
-            `filesync-client backup --help` for its options.
+            `filesync-client backup --help` for its options. New here? Run
+            `filesync-client setup` on a terminal: it asks what it needs and saves a profile.
 
             \(exitCodes)
             """,

@@ -36,9 +36,17 @@ extension SetupCommand {
     /// ways and pins the server's TLS fingerprint. A wrong secret is explained and asked again;
     /// nothing is saved meanwhile.
     func proveSecret(_ prompter: SetupPrompter, _ answers: inout Answers) async throws {
+        // --secret-file answers the first time; a wrong one is asked for again like any answer.
+        var given = connection.secretFile
         while true {
-            let answer = try prompter.askHidden(
-                "The server's secret: paste its 64 hex digits (not shown), or the path of a file holding it: ")
+            let answer: String
+            if let file = given {
+                (answer, given) = (file, nil)
+                prompter.write("The server's secret: from \(file)\n")
+            } else {
+                answer = try prompter.askHidden(
+                    "The server's secret: paste its 64 hex digits (not shown), or the path of a file holding it: ")
+            }
             do {
                 (answers.secret, answers.secretFile) = try Self.secret(from: answer)
             } catch let error as FileSyncError {

@@ -13,11 +13,13 @@ struct SetupCommand: AsyncParsableCommand {
         commandName: "setup",
         abstract: "Set up backups interactively: server, secret, folders, id, schedule; saves a profile.",
         discussion: """
-            Asks on the terminal, each question with a default in [brackets] (Enter takes it).
-            Connects once to prove the secret and pin the server's TLS fingerprint, then saves
-            the answers as a profile of $XDG_CONFIG_HOME/filesync/client.json and prints a crontab
-            line; offers systemd user timer units instead. Without a terminal it exits 64: give a
-            backup its flags instead (--server, --secret-file, --source, --id).
+            Asks on the terminal, each question with a default in [brackets]
+            (Enter takes it). Connects once to prove the secret and pin the
+            server's TLS fingerprint, then saves the answers as a profile of
+            $XDG_CONFIG_HOME/filesync/client.json and prints a crontab line;
+            offers systemd user timer units instead. Without a terminal it
+            exits 64: give a backup its flags instead (--server, --secret-file,
+            --source, --id).
             """)
 
     @OptionGroup var connection: ConnectionOptions

@@ -104,6 +104,7 @@ extension EndToEnd {
             let source = try work.subfolder("source")
             try SampleTree.write(Array("x".utf8), to: source + "/x.txt")
             let config = work.path + "/client-config"
+            try KeyFile.write(KeyFile.generate(), to: work.path + "/wrong.secret")
             // Server and client in one namespace with only loopback: no datagram can leave it.
             let script = """
                 set -u
@@ -115,7 +116,8 @@ extension EndToEnd {
                 server=$!
                 exec 3< "$WORK/server.out"
                 read -t 30 -u 3 line || { echo "server did not start"; kill $server; exit 90; }
-                XDG_CONFIG_HOME="$WORK/client-config" "$CLIENT" setup --interface 127.0.0.1 --discovery-timeout 2s
+                XDG_CONFIG_HOME="$WORK/client-config" "$CLIENT" setup --interface 127.0.0.1 --discovery-timeout 2s \\
+                    --secret-file "$WORK/wrong.secret"
                 status=$?
                 kill $server
                 wait $server
@@ -143,6 +145,9 @@ extension EndToEnd {
             try terminal.send("")
             try terminal.expect("This client's id (its folder on the server) [")
             try terminal.send("lab-client")
+            // --secret-file answers first; a wrong one is asked for again.
+            try terminal.expect("The server's secret: from \(work.path)/wrong.secret")
+            try terminal.expect("The secret does not match the server's")
             try terminal.expect("The server's secret: paste")
             // The path of a copy, this time.
             try terminal.send(work.path + "/config/filesync/server.secret")
