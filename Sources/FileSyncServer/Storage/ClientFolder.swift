@@ -41,12 +41,11 @@ final class ClientFolder {
         let rootFD = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard rootFD >= 0 else { throw FileSyncError.storage("open the storage folder", root) }
         defer { close(rootFD) }
-        if !create {
-        } else if mkdirat(rootFD, id.string, 0o700) == 0 {
+        if create && mkdirat(rootFD, id.string, 0o700) == 0 {
             // The new folder's name is durable only once the root is synced (POSIX; ext4's
             // journal happens to do it with the next sync of anything).
             guard fsync(rootFD) == 0 else { throw FileSyncError.storage("sync the storage folder", root) }
-        } else if errno != EEXIST {
+        } else if create && errno != EEXIST {
             throw FileSyncError.storage("create the client folder", displayPath)
         }
         let fd = openat(rootFD, id.string, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
