@@ -17,6 +17,14 @@ extension EndToEnd {
             let server = try ServerProcess(root: root, in: work)
             defer { server.stop() }
 
+            // A dry run shows where each source would go, and stores nothing.
+            let dry = try runClient(
+                server.connect + ["--source", photos, "--source", docs, "--id", "laptop", "-n"], in: work)
+            #expect(dry.status == 0, "\(dry.stderr)")
+            #expect(dry.stdout.contains("new      docs\n") && dry.stdout.contains("new      docs/letter.txt\n"))
+            #expect(dry.stdout.contains("new      photos\n"), "\(dry.stdout)")
+            #expect(!FileManager.default.fileExists(atPath: root + "/laptop"))
+
             let result = try runClient(
                 server.connect + ["--source", photos, "--source", docs, "--id", "laptop", "--json"], in: work)
             #expect(result.status == 0, "\(result.stderr)")
