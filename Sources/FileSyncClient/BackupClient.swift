@@ -5,7 +5,11 @@ import NIOCore
 
 /// How a backup run is to be done: the command line's flags, validated.
 public struct BackupOptions: Sendable {
+    /// The folder to back up; with several (``sources``), the first of them.
     public var source: String
+    /// Several folders under one id (`--source` more than once), each in a folder of its name on
+    /// the server; `nil` for a single source, whose files stay at the client folder's top level.
+    public var sources: SourceSet?
     public var clientID: ClientID
     /// Proves the server's shared secret, and checks that the server knows it too.
     public var authenticator: Authenticator
@@ -51,6 +55,9 @@ public struct BackupOptions: Sendable {
     /// Where the chunk memos of large files are kept between runs (``ChunkCache``); `nil` cuts and
     /// hashes every large file in full.
     public var chunkCacheDirectory: String?
+    /// `--dry-run`: ask the server what a backup would do, send no file content, change nothing
+    /// (needs a server with the `dryRun` capability).
+    public var dryRun = false
 
     public init(
         source: String, clientID: ClientID, interface: String, authenticator: Authenticator, clientKey: [UInt8],
@@ -130,17 +137,27 @@ public struct BackupClient: Sendable {
     }
 
     /// Scans the source, noting what it skipped; `--delete` is dropped for an empty source.
-    private func scanSource(
+    func scanSource(
         _ options: inout BackupOptions, summary: inout BackupSummary
     ) async throws -> SourceScanner.Result {
-        let scan = try await SourceScanner(source: options.source, exclusion: options.exclusion).scan()
+        var empty: [String] = []
+        let scan: SourceScanner.Result
+        if let sources = options.sources {
+            (scan, empty) = try await sources.scan(exclusion: options.exclusion)
+        } else {
+            scan = try await SourceScanner(source: options.source, exclusion: options.exclusion).scan()
+        }
         summary.scanned = scan.fileCount
         summary.warnings = scan.warnings + scan.tooLarge
         summary.excluded = scan.excluded + scan.tooLarge.count
-        summary.emptySource = scan.entries.isEmpty
+        // One empty source of several is what an unmounted disk looks like too.
+        summary.emptySource = scan.entries.isEmpty || !empty.isEmpty
         logSkipped(scan.warnings)
-        if options.mirrorDeletions && scan.entries.isEmpty {
-            let reason = "the source folder is empty; refusing to delete anything on the server"
+        if options.mirrorDeletions && summary.emptySource {
+            let reason =
+                empty.isEmpty
+                ? "the source folder is empty; refusing to delete anything on the server"
+                : "the source folder \(empty[0]) is empty; refusing to delete anything on the server"
             summary.deletionsSkipped = reason
             logger.warning(Logger.Message(stringLiteral: reason))
             options.mirrorDeletions = false

@@ -8,7 +8,7 @@ extension BackupCommand {
     func withProfile() throws -> BackupCommand {
         guard let profile = try ClientProfile.load(profile ?? "default", required: profile != nil) else { return self }
         var command = self
-        command.source = source ?? profile.source
+        command.source = source.isEmpty ? profile.source : source
         command.id = id ?? profile.id
         command.connection.server = connection.server ?? profile.server
         command.connection.serverName = connection.serverName ?? profile.serverName

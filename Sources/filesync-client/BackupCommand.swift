@@ -20,7 +20,11 @@ struct BackupCommand: AsyncParsableCommand {
     @OptionGroup var connection: ConnectionOptions
     @Option(help: "Take unset options from this profile of $XDG_CONFIG_HOME/filesync/client.json (default: default).")
     var profile: String?
-    @Option(help: "The folder to back up.") var source: String?
+    @Option(
+        help:
+            "The folder to back up. Repeatable: several folders are each stored in a folder named after their last path component."
+    )
+    var source: [String] = []
     @Option(
         help: "This client's id (its folder on the server): 1-64 of letters, digits, '.', '_', '-'. Default: host name."
     )
@@ -44,6 +48,10 @@ struct BackupCommand: AsyncParsableCommand {
     var oneFileSystem = false
     @Flag(help: "With --delete, also delete on the server what is excluded here (implies --delete).")
     var deleteExcluded = false
+    @Flag(
+        name: [.customShort("n"), .long],
+        help: "Show what a backup would do (new, changed, meta, delete) without sending or changing anything.")
+    var dryRun = false
     @Flag(help: "Print the summary as one JSON object.") var json = false
     @Flag(help: "Show a progress line on standard error even when it is not a terminal.") var progress = false
     @Flag(help: "Never show the progress line.") var noProgress = false
@@ -71,6 +79,11 @@ struct BackupCommand: AsyncParsableCommand {
             throw ValidationError("--exclude-larger-than takes a size, e.g. 500K, 20M or 1G")
         }
         if jsonProgress && !json { throw ValidationError("--json-progress goes with --json") }
+        if dryRun && (loop || quiet || jsonProgress || discover) {
+            throw ValidationError(
+                "--dry-run prints what one backup would do: it does not go with --loop, --quiet, --json-progress or --discover"
+            )
+        }
         if let pingUrl, HealthPing(url: pingUrl, logger: Logger(label: "filesync-client")) == nil {
             throw ValidationError("--ping-url takes an http or https URL, e.g. https://hc-ping.com/UUID")
         }
@@ -88,7 +101,7 @@ struct BackupCommand: AsyncParsableCommand {
             ClientCommand.fail(ClientCommand.classify(error).1)
             throw ExitCode(ClientExitCode.usage.rawValue)
         }
-        guard command.discover || command.source != nil else {
+        guard command.discover || !command.source.isEmpty else {
             ClientCommand.fail("--source DIR is required (or \"source\" in a profile of \(ClientProfile.path))")
             throw ExitCode(ClientExitCode.usage.rawValue)
         }
@@ -98,11 +111,16 @@ struct BackupCommand: AsyncParsableCommand {
     /// Runs the command once its profile is applied.
     private func execute() async throws {
         let logger = Logger(label: "filesync-client")
-        let ping = discover ? nil : pingUrl.flatMap { HealthPing(url: $0, logger: logger) }
+        // A dry run is no backup: it must not tell the monitor that one succeeded.
+        let ping = discover || dryRun ? nil : pingUrl.flatMap { HealthPing(url: $0, logger: logger) }
         await ping?.ping("start")
         let code: ClientExitCode
         do {
-            code = discover ? try await listServers(logger: logger) : try await backUp(logger: logger)
+            if discover {
+                code = try await listServers(logger: logger)
+            } else {
+                code = dryRun ? try await preview(logger: logger) : try await backUp(logger: logger)
+            }
         } catch {
             let (code, message) = ClientCommand.classify(error)
             ClientCommand.fail(message)
@@ -138,8 +156,8 @@ struct BackupCommand: AsyncParsableCommand {
 
     private func backUp(logger: Logger) async throws -> ClientExitCode {
         let options = try makeOptions()
-        let lock = try SourceLock(source: options.source)
-        defer { withExtendedLifetime(lock) {} }
+        let locks = try options.lockSources()
+        defer { withExtendedLifetime(locks) {} }
         let client = BackupClient(options: options, logger: logger)
         let json = self.json
         let quiet = self.quiet
@@ -168,14 +186,20 @@ struct BackupCommand: AsyncParsableCommand {
         return .success
     }
 
-    private func makeOptions() throws -> BackupOptions {
+    func makeOptions() throws -> BackupOptions {
         let idText = id ?? ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? ""
-        let source = URL(fileURLWithPath: self.source!).standardizedFileURL.path
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw FileSyncError(.invalidSetting, "the source folder \(source) does not exist or is not a folder")
+        let sources = try self.source.map { path in
+            let source = URL(fileURLWithPath: path).standardizedFileURL.path
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory), isDirectory.boolValue
+            else {
+                throw FileSyncError(.invalidSetting, "the source folder \(source) does not exist or is not a folder")
+            }
+            return source
         }
-        var options = try connection.options(clientID: try ClientID(validating: idText), source: source)
+        let set = sources.count > 1 ? try SourceSet(paths: sources) : nil
+        var options = try connection.options(clientID: try ClientID(validating: idText), source: sources[0])
+        options.sources = set
         if !noCache {
             options.chunkCacheDirectory = XDGPaths().cache + "/chunks"
         }

@@ -4,7 +4,7 @@ import FileSyncCore
 import Foundation
 
 /// The root command: `backup` (the default, so `filesync-client --source DIR ...` is a backup as
-/// it always was), `restore` and `snapshots`.
+/// it always was), `restore`, `snapshots` and `setup`.
 @main
 struct ClientCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -13,12 +13,13 @@ struct ClientCommand: AsyncParsableCommand {
         discussion: """
             Without a subcommand, runs one backup and exits (the cron case), or keeps
             running with --loop: `filesync-client --source DIR` is a backup; see
-            `filesync-client backup --help` for its options.
+            `filesync-client backup --help` for its options. New here? Run
+            `filesync-client setup` on a terminal: it asks what it needs and saves a profile.
 
             \(exitCodes)
             """,
         version: "filesync-client \(FileSyncVersion.string) (protocol \(ProtocolLimits.version))",
-        subcommands: [BackupCommand.self, RestoreCommand.self, SnapshotsCommand.self],
+        subcommands: [BackupCommand.self, RestoreCommand.self, SnapshotsCommand.self, SetupCommand.self],
         defaultSubcommand: BackupCommand.self)
 
     /// The exit codes of a backup, as `--help` and the README list them.
@@ -46,6 +47,7 @@ struct ClientCommand: AsyncParsableCommand {
     static func classify(_ error: any Error) -> (ClientExitCode, String) {
         switch error {
         case let busy as SourceLock.Busy: return (.alreadyRunning, busy.description)
+        case let unsupported as DryRunUnsupported: return (.runtimeFailure, unsupported.description)
         case let failure as BackupFailure:
             switch failure {
             case .noServer: return (.noServer, failure.description)

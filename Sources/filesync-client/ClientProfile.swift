@@ -6,9 +6,11 @@ import Foundation
 ///
 ///     {"profiles": {"default": {"source": "/home/ana", "id": "laptop", "exclude": ["*.iso"]}}}
 ///
+/// `source` is a folder, or a list of folders (several sources, each stored under its name).
+///
 /// Flags given on the command line win over the profile's values.
 struct ClientProfile: Equatable {
-    var source: String?
+    var source: [String] = []
     var id: String?
     var server: String?
     var serverName: String?
@@ -64,7 +66,15 @@ struct ClientProfile: Equatable {
             let wrong = { (expected: String) in
                 FileSyncError(.invalidSetting, "\(place).\(key)\": \(expected)")
             }
-            if Self.stringKeys.contains(key) {
+            if key == "source" {
+                if let text = value as? String {
+                    source = [text]
+                } else if let list = value as? [String], !list.isEmpty {
+                    source = list
+                } else {
+                    throw wrong("must be a string or a non-empty list of strings")
+                }
+            } else if Self.stringKeys.contains(key) {
                 guard let text = value as? String else { throw wrong("must be a string") }
                 set(key, text)
             } else if Self.listKeys.contains(key) {
@@ -88,7 +98,6 @@ struct ClientProfile: Equatable {
 
     private mutating func set(_ key: String, _ text: String) {
         switch key {
-        case "source": source = text
         case "id": id = text
         case "server": server = text
         case "serverName": serverName = text

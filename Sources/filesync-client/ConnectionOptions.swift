@@ -65,6 +65,12 @@ struct ConnectionOptions: ParsableArguments {
                 "warning: the secret file \(secretPath) is accessible by group or others (permissions "
                     + String(format: "0%03o", exposed) + " beyond its owner's); run: chmod 600 \(secretPath)")
         }
+        return try options(clientID: clientID, source: source, secret: secret)
+    }
+
+    /// The same with the secret given (`setup` holds it before it is saved anywhere).
+    func options(clientID: ClientID, source: String, secret: [UInt8]) throws -> BackupOptions {
+        let configBase = XDGPaths().config
         let keyPath = keyFile ?? configBase + "/keys/\(clientID).key"
         let existingKey = FileManager.default.fileExists(atPath: keyPath)
         let clientKey = existingKey ? try KeyFile.load(keyPath) : KeyFile.generate()

@@ -59,6 +59,9 @@ enum FuzzTargets {
         if case .filesInfo(let info) = message {
             for entry in info.entries { _ = try? entry.validated() }
         }
+        if case .plan(let plan) = message, let valid = try? plan.validated() {
+            for entry in valid.entries { precondition((try? RelativePath(validating: entry.path)) != nil) }
+        }
     }
 
     /// Path validation: whatever is accepted must be safe to join under a folder.

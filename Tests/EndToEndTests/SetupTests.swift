@@ -176,13 +176,16 @@ final class PseudoTerminal {
 
     deinit { close(parent) }
 
-    /// Waits (poll(2), bounded) until `text` appears in the output after what was already matched.
-    func expect(_ text: String, timeout: Double = 30) throws {
+    /// Waits (poll(2), bounded) until `text` appears in the output after what was already matched;
+    /// returns the output before it.
+    @discardableResult
+    func expect(_ text: String, timeout: Double = 30) throws -> String {
         let deadline = Date().addingTimeInterval(timeout)
         while true {
             if let range = seen.range(of: text) {
+                let before = String(seen[..<range.lowerBound])
                 seen = String(seen[range.upperBound...])
-                return
+                return before
             }
             guard Date() < deadline else { throw TestFailure("did not see \"\(text)\"; got: \(seen)") }
             var descriptor = pollfd(fd: parent, events: Int16(POLLIN), revents: 0)

@@ -34,6 +34,7 @@ extension ClientSession {
     /// of session (Protocol.md §11.1).
     var helloCapabilities: [String] {
         let backup = Self.helloCapabilities(offeredFeatures)
+        if kind == .backup && options.dryRun { return backup + SessionFeatures.dryRun.capabilities }
         return kind == .backup ? backup : backup + SessionFeatures.history.capabilities
     }
 
@@ -51,14 +52,17 @@ extension ClientSession {
                 Hello(
                     clientId: options.clientID.string, capabilities: offered,
                     mirrorDeletions: options.mirrorDeletions, software: "filesync-client/\(FileSyncVersion.string)",
-                    clientNonce: clientNonce, session: kind == .backup ? nil : kind)))
+                    clientNonce: clientNonce, session: kind == .backup ? nil : kind,
+                    dryRun: kind == .backup && options.dryRun ? true : nil)))
         let challenge = try await challenge(&events)
         check.state.withLock { $0.serverSpoke = true }
         try await authenticate(
             challenge, clientNonce: clientNonce, link: link, check: check, knownServers: knownServers)
         let ready = try await awaitReady(&events, channel: link.channel)
-        try saveNewClientKey()
         let features = SessionFeatures.negotiate(client: offered, server: ready.capabilities)
+        // A dry run leaves nothing behind, on the server (which binds no key) or here; but a server
+        // without dryRun took it for a backup and bound a new id to this key: it must be kept.
+        if !options.dryRun || !features.contains(.dryRun) { try saveNewClientKey() }
         stats.ready()
         stats.negotiated(resume: features.contains(.resume))
         logger.info(

@@ -9,6 +9,7 @@ extension ClientSession {
         knownServers: KnownServers
     ) async throws -> Outcome {
         let (ready, features) = try await handshake(&events, link: link, check: check, knownServers: knownServers)
+        if options.dryRun { return try await dryRun(&events, ready: ready, features: features, link: link) }
         guard features.contains(.metadata) || !scan.entries.hasSymlinks else {
             // A server without `metadata` gets today's manifest: files and folders only.
             var session = self
@@ -34,6 +35,7 @@ extension ClientSession {
             compressor: try compressor(features), stats: stats, bytesPerSecond: options.bytesPerSecond,
             fileFrames: features.contains(.fileFrames),
             chunkCache: options.chunkCacheDirectory.flatMap { ChunkCache(directory: $0, id: options.clientID) })
+        sender.sources = options.sources
         var machine = SendStateMachine(manifest: scan.entries, features: features)
         do {
             outcome.unchanged = try await transfer(&events, machine: &machine, sender: &sender)
@@ -66,7 +68,7 @@ extension ClientSession {
 
     /// Sends the manifest in parts within the server's limits: manifest frames with
     /// `binaryManifest`, `CLIENT_FILES_INFO` messages otherwise.
-    private func sendManifest(limits: Ready.Limits, features: SessionFeatures, link: Link) async throws {
+    func sendManifest(limits: Ready.Limits, features: SessionFeatures, link: Link) async throws {
         let parts = manifestParts(limit: limits)
         for (index, range) in parts.enumerated() {
             let final = index == parts.count - 1

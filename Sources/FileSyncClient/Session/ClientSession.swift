@@ -32,6 +32,8 @@ struct ClientSession {
         var serverName: String?
         /// The symlinks left out of the manifest for a server without `metadata`.
         var symlinksLeftOut: [String] = []
+        /// A dry run's answer: what a backup would do.
+        var preview: DryRunReport?
     }
 
     /// A backup session.

@@ -17,6 +17,8 @@ import NIOCore
 /// the server's answers (`CHUNK_NEED`), are ``SendStateMachine``'s and the session's business.
 struct FileSender {
     let source: String
+    /// Several sources: a manifest path's first component names the folder it is read from.
+    var sources: SourceSet?
     let outbound: NIOAsyncChannelOutboundWriter<Frame>
     /// The connection's event loop, to wait on after each batch (see ``flush()``).
     let eventLoop: any EventLoop
@@ -181,12 +183,18 @@ struct FileSender {
         let parent = slash.map { String(path[..<$0]) } ?? ""
         if folder?.path != parent {
             folder = nil
-            let fd = open(parent.isEmpty ? source : source + "/" + parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-            guard fd >= 0 else { return open(source + "/" + path, flags) }
+            let fd = open(localPath(of: parent), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            guard fd >= 0 else { return open(localPath(of: path), flags) }
             folder = SourceFolder(path: parent, descriptor: fd)
         }
         let name = slash.map { String(path[path.utf8.index(after: $0)...]) } ?? path
         return openat(folder!.descriptor, name, flags)
+    }
+
+    /// Where the manifest path `path` (`""`: the source's root) is read from.
+    private func localPath(of path: String) -> String {
+        if let sources { return sources.localPath(of: path) ?? source + "/" + path }
+        return path.isEmpty ? source : source + "/" + path
     }
 
     /// Abandons the file being sent with `FILE_ABORT`.

@@ -14,6 +14,9 @@ public struct Hello: Codable, Sendable, Equatable {
     public var clientNonce: String?
     /// With `history` (Protocol.md §11.1): what the session is for; absent means a backup.
     public var session: SessionKind?
+    /// With `dryRun` in force: plan this backup without changing anything on the server and answer
+    /// with `PLAN` messages (Protocol.md §4, "Dry run"); absent means a real backup.
+    public var dryRun: Bool?
 
     /// What a session is for.
     public enum SessionKind: String, Codable, Sendable {
@@ -23,7 +26,7 @@ public struct Hello: Codable, Sendable, Equatable {
     public init(
         version: Int = ProtocolLimits.version, minVersion: Int = ProtocolLimits.minimumVersion, clientId: String,
         capabilities: [String], mirrorDeletions: Bool = false, software: String? = nil, clientNonce: String? = nil,
-        session: SessionKind? = nil
+        session: SessionKind? = nil, dryRun: Bool? = nil
     ) {
         self.version = version
         self.minVersion = minVersion
@@ -33,5 +36,6 @@ public struct Hello: Codable, Sendable, Equatable {
         self.software = software
         self.clientNonce = clientNonce
         self.session = session
+        self.dryRun = dryRun
     }
 }

@@ -28,6 +28,7 @@ extension Message: Codable {
         case .restoreList: self = .restoreList(try RestoreList(from: decoder))
         case .restoreWant: self = .restoreWant(try RestoreWant(from: decoder))
         case .restoreEnd: self = .restoreEnd(try RestoreEnd(from: decoder))
+        case .plan: self = .plan(try DryRunPlan(from: decoder))
         }
     }
 
@@ -55,6 +56,7 @@ extension Message: Codable {
         case .restoreList(let body): try body.encode(to: encoder)
         case .restoreWant(let body): try body.encode(to: encoder)
         case .restoreEnd(let body): try body.encode(to: encoder)
+        case .plan(let body): try body.encode(to: encoder)
         }
     }
 }

@@ -23,6 +23,7 @@ public enum Message: Sendable, Equatable {
     case restoreList(RestoreList)
     case restoreWant(RestoreWant)
     case restoreEnd(RestoreEnd)
+    case plan(DryRunPlan)
 
     /// The value of the `"type"` field for each message.
     public enum Kind: String, Codable, Sendable {
@@ -46,6 +47,7 @@ public enum Message: Sendable, Equatable {
         case restoreList = "RESTORE_LIST"
         case restoreWant = "RESTORE_WANT"
         case restoreEnd = "RESTORE_END"
+        case plan = "PLAN"
     }
 
     public var kind: Kind {
@@ -70,6 +72,7 @@ public enum Message: Sendable, Equatable {
         case .restoreList: .restoreList
         case .restoreWant: .restoreWant
         case .restoreEnd: .restoreEnd
+        case .plan: .plan
         }
     }
 }

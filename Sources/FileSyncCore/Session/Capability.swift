@@ -30,8 +30,12 @@ public enum Capability {
     /// Manifests, snapshots and restores carry more than regular files and folders: symlinks (their
     /// target text) today (Protocol.md §6.6); type changes between runs replace what the server holds.
     public static let metadata = "metadata"
+    /// A client may ask for a dry run (`HELLO.dryRun`): the server plans without changing anything
+    /// and answers with `PLAN` messages instead of tasks (Protocol.md §4, "Dry run").
+    public static let dryRun = "dryRun"
     /// Every capability this build understands.
     public static let all: Set<String> = [
         deflate, resume, chunks, zstd, binaryManifest, fileFrames, binaryTasks, tasksPerPart, chunkerV1, metadata,
+        dryRun,
     ]
 }

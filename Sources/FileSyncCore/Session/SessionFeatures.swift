@@ -28,6 +28,9 @@ public struct SessionFeatures: OptionSet, Sendable, Hashable, CustomStringConver
     /// Symlinks in manifests, snapshots and restores; type changes replace what the server holds
     /// (Protocol.md §6.6).
     public static let metadata = SessionFeatures(rawValue: 1 << 10)
+    /// A dry run may be asked for (`HELLO.dryRun`): planned without side effects, answered with
+    /// `PLAN` messages (Protocol.md §4, "Dry run").
+    public static let dryRun = SessionFeatures(rawValue: 1 << 11)
 
     /// Each feature with its capability name, in the order Protocol.md lists them.
     public static let named: [(feature: SessionFeatures, name: String)] = [
@@ -35,7 +38,7 @@ public struct SessionFeatures: OptionSet, Sendable, Hashable, CustomStringConver
         (.zstd, Capability.zstd), (.binaryManifest, Capability.binaryManifest),
         (.fileFrames, Capability.fileFrames), (.binaryTasks, Capability.binaryTasks),
         (.tasksPerPart, Capability.tasksPerPart), (.history, Capability.history),
-        (.chunkerV1, Capability.chunkerV1), (.metadata, Capability.metadata),
+        (.chunkerV1, Capability.chunkerV1), (.metadata, Capability.metadata), (.dryRun, Capability.dryRun),
     ]
 
     /// Every feature this build knows.

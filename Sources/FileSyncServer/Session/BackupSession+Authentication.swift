@@ -15,8 +15,9 @@ extension BackupSession {
     /// The challenge-response (Protocol.md, "Authentication"): the server proves it knows the
     /// secret, the client proves it knows the secret and holds the key its id is bound to (binding
     /// the id on first use). Happens before the queue, so strangers cannot hold a place in line.
+    /// A dry run (`binding` false) checks a first key's proof but binds nothing.
     func authenticate(
-        _ hello: Hello, clientID: ClientID, _ messages: inout Messages, context: SessionContext
+        _ hello: Hello, clientID: ClientID, binding: Bool = true, _ messages: inout Messages, context: SessionContext
     ) async throws {
         let authenticator = settings.authenticator
         guard let clientNonce = hello.clientNonce, clientNonce.isLowercaseHex(count: 64) else {
@@ -61,6 +62,7 @@ extension BackupSession {
                     auth.sealedKey, clientNonce: clientNonce, serverNonce: serverNonce, clientID: id),
                 proves(offered)
             else { throw FileSyncError(.malformedMessage, "AUTH carries no valid sealed key") }
+            guard binding else { return }
             bound = try keys.bind(clientID, to: offered)
             if bound == offered {
                 context.logger.notice("client id now bound to this client's key", metadata: ["client": "\(id)"])

@@ -135,7 +135,7 @@ extension BackupSession {
         "another spelling of this name (equal under Unicode normalization, NFC vs NFD) is earlier in the manifest"
 
     /// One part of the manifest: a manifest frame (with `binaryManifest`) or `CLIENT_FILES_INFO`.
-    private func nextManifestPart(
+    func nextManifestPart(
         _ messages: inout Messages, binary: Bool, symlinks: Bool
     ) async throws -> ManifestPart {
         guard let frame = try await messages.next() else {

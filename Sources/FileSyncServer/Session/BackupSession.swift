@@ -36,6 +36,7 @@ struct BackupSession {
         var record = SessionRecord(clientId: "", peer: peer, startedAt: Date().timeIntervalSince1970)
         var ended: (any Error)?
         var liveEntry: UInt64?
+        var dryRun = false
         do {
             try await connection.executeThenClose { inbound, outbound in
                 var messages = inbound.makeAsyncIterator()
@@ -57,7 +58,7 @@ struct BackupSession {
                 }
                 (ticket, committer, logger) = (context.ticket, context.committer, context.logger)
                 (completedHistory, completedFailures) = (context.completedHistory, context.completedFailures)
-                (record, liveEntry) = (context.record, context.liveEntry)
+                (record, liveEntry, dryRun) = (context.record, context.liveEntry, context.dryRun)
             }
         } catch {
             ended = ended ?? error
@@ -68,7 +69,7 @@ struct BackupSession {
         completedHistory?.recordSnapshot(policy: settings.retention, failed: completedFailures, logger: logger)
         if let ticket { await queue.leave(ticket) }
         if let liveEntry { operations.live.left(liveEntry) }
-        await finish(record, ended: ended)
+        if !dryRun { await finish(record, ended: ended) }
     }
 
     // MARK: - Steps
@@ -79,6 +80,10 @@ struct BackupSession {
         case .snapshots: return try await serveSnapshots(clientID, context: context)
         case .restore: return try await serveRestore(clientID, features: features, &messages, context: context)
         case .backup: break
+        }
+        if context.dryRun {
+            return try await serveDryRun(
+                clientID, features: features, mirrors: hello.mirrorDeletions, &messages, context)
         }
         let started = ContinuousClock.now
         var session = try await planSession(
@@ -158,7 +163,8 @@ struct BackupSession {
             listed.formUnion(feature)
             return true
         }
-        try await authenticate(hello, clientID: clientID, &messages, context: context)
+        context.dryRun = try Self.isDryRun(hello, features: features)
+        try await authenticate(hello, clientID: clientID, binding: !context.dryRun, &messages, context: context)
         // Listing snapshots reads only files a backup never rewrites: it need not wait its turn.
         if try Self.kind(of: hello, features: features, historyOn: settings.history) != .snapshots {
             try await waitForTurn(&context)

@@ -21,6 +21,8 @@ struct SessionContext {
     /// Where `status` reads what the session does; the session's entry is its ticket's number.
     let live: LiveActivity?
     var liveEntry: UInt64?
+    /// A dry run changes nothing on the server, not even the session history: it is not recorded.
+    var dryRun = false
 
     init(
         outbound: NIOAsyncChannelOutboundWriter<Frame>, logger: Logger, encoder: ControlMessageEncoder = .init(),

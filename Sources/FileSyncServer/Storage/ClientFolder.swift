@@ -33,18 +33,19 @@ final class ClientFolder {
 
     /// Opens (creating if needed, mode 0700: only the server's user may enter it, whatever the
     /// modes of the files inside) `<root>/<id>`. The root is the administrator's choice and may be a
-    /// symlink; the client folder may not.
-    init(root: String, id: ClientID) throws {
+    /// symlink; the client folder may not. With `create` false (a dry run), a missing folder is an
+    /// error, as when it cannot be opened.
+    init(root: String, id: ClientID, create: Bool = true) throws {
         self.id = id
         self.displayPath = root.hasSuffix("/") ? root + id.string : root + "/" + id.string
         let rootFD = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard rootFD >= 0 else { throw FileSyncError.storage("open the storage folder", root) }
         defer { close(rootFD) }
-        if mkdirat(rootFD, id.string, 0o700) == 0 {
+        if create && mkdirat(rootFD, id.string, 0o700) == 0 {
             // The new folder's name is durable only once the root is synced (POSIX; ext4's
             // journal happens to do it with the next sync of anything).
             guard fsync(rootFD) == 0 else { throw FileSyncError.storage("sync the storage folder", root) }
-        } else if errno != EEXIST {
+        } else if create && errno != EEXIST {
             throw FileSyncError.storage("create the client folder", displayPath)
         }
         let fd = openat(rootFD, id.string, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)

@@ -1,0 +1,41 @@
+import FileSyncCore
+
+extension ClientSession {
+    /// A dry run after `READY` (Protocol.md §4, "Dry run"): the manifest goes as for a backup, the
+    /// server answers with `PLAN` parts and `NEXT_SYNC`, and no file content is sent. A server that
+    /// did not keep `dryRun` in `READY` would run a real backup: the client stops before its manifest.
+    func dryRun(
+        _ events: inout ServerEvent.Iterator, ready: Ready, features: SessionFeatures, link: Link
+    ) async throws -> Outcome {
+        guard features.contains(.dryRun) else {
+            throw DryRunUnsupported(serverName: ready.serverName, server: endpoint.description)
+        }
+        var session = self
+        if !features.contains(.metadata) && scan.entries.hasSymlinks {
+            session.scan.entries = try scan.entries.withoutSymlinks().manifest
+        }
+        try await session.sendManifest(limits: ready.limits, features: features, link: link)
+        let manifest = session.scan.entries
+        var positions: [String: Int] = [:]
+        positions.reserveCapacity(manifest.count)
+        for position in manifest.indices { positions[manifest.path(at: position)] = position }
+        var report = DryRunReport()
+        while true {
+            switch try await next(&events) {
+            case .plan(let part):
+                try report.add(part, manifest: manifest, positions: positions)
+                guard part.final else { continue }
+                guard case .nextSync(let next) = try await next(&events) else {
+                    throw FileSyncError(.unexpectedMessage, "expected NEXT_SYNC after the final PLAN")
+                }
+                var outcome = Outcome()
+                outcome.serverName = ready.serverName
+                outcome.next = next
+                outcome.preview = report
+                return outcome
+            case let other:
+                throw FileSyncError(.unexpectedMessage, "expected PLAN, got \(other.kind.rawValue)")
+            }
+        }
+    }
+}

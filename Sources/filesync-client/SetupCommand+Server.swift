@@ -1,0 +1,106 @@
+import FileSyncClient
+import FileSyncCore
+import FileSyncSystem
+import Foundation
+import Logging
+
+extension SetupCommand {
+    /// The server: `--server` if given, else one of those that answer discovery, or any HOST:PORT.
+    func chooseServer(_ prompter: SetupPrompter) async throws -> (Endpoint, String?) {
+        var servers: [DiscoveredServer] = []
+        if connection.server == nil {
+            let discovery = ServerDiscovery(
+                group: try Endpoint(parsing: connection.group),
+                interface: connection.interface ?? MulticastSetup.defaultInterface(),
+                timeout: .seconds(try DurationParser.seconds(from: connection.discoveryTimeout)),
+                logger: Logger(label: "filesync-client"))
+            prompter.write("Looking for servers on \(discovery.group) via \(discovery.interface)...\n")
+            servers = (try? await discovery.discover(waitFullTime: true)) ?? []
+            if servers.isEmpty { prompter.write("  No server answered; type its address (HOST:PORT or HOST).\n") }
+            for (index, server) in servers.enumerated() {
+                prompter.write("  \(index + 1)) \(server.name)  \(server.endpoint)\n")
+            }
+        }
+        let fallback = connection.server ?? (servers.isEmpty ? "" : "1")
+        let prompt = servers.isEmpty ? "Server (HOST:PORT)" : "Server: a number from the list, or HOST:PORT"
+        return try prompter.ask(prompt, default: fallback) { answer in
+            if let number = Int(answer), servers.indices.contains(number - 1) {
+                return (servers[number - 1].endpoint, servers[number - 1].fingerprint)
+            }
+            guard !answer.isEmpty else { throw FileSyncError(.invalidSetting, "a server is needed") }
+            return (try Endpoint(parsing: answer, defaultPort: Endpoint.defaultPort), nil)
+        }
+    }
+
+    /// Asks the secret until the server accepts it, connecting once per answer: that proves it both
+    /// ways and pins the server's TLS fingerprint. A wrong secret is explained and asked again;
+    /// nothing is saved meanwhile.
+    func proveSecret(_ prompter: SetupPrompter, _ answers: inout Answers) async throws {
+        // --secret-file answers the first time; a wrong one is asked for again like any answer.
+        var given = connection.secretFile
+        while true {
+            let answer: String
+            if let file = given {
+                (answer, given) = (file, nil)
+                prompter.write("The server's secret: from \(file)\n")
+            } else {
+                answer = try prompter.askHidden(
+                    "The server's secret: paste its 64 hex digits (not shown), or the path of a file holding it: ")
+            }
+            do {
+                (answers.secret, answers.secretFile) = try Self.secret(from: answer)
+            } catch let error as FileSyncError {
+                prompter.write("  \(error.message). Please try again.\n")
+                continue
+            }
+            var options = try connection.options(clientID: answers.id, source: "", secret: answers.secret)
+            options.server = answers.server
+            prompter.write("Connecting to \(answers.server)...\n")
+            do {
+                let probe = try await ServerProbe(options: options, logger: Logger(label: "filesync-client"))
+                    .run(server: answers.server, fingerprint: answers.fingerprint)
+                (answers.serverName, answers.intervalSeconds) = (probe.serverName, probe.intervalSeconds)
+                prompter.write(
+                    "Connected to \"\(probe.serverName)\" at \(answers.server): the secret works"
+                        + (connection.noTls ? ".\n" : "; the server's TLS fingerprint is pinned.\n"))
+                return
+            } catch BackupFailure.authentication(let detail) {
+                prompter.write(
+                    "  The secret does not match the server's (\(detail)). Copy it again from the server "
+                        + "(its file server.secret beside server.json) and try again.\n")
+            }
+        }
+    }
+
+    /// The secret in an answer: 64 hex digits, or the path of a key file.
+    static func secret(from answer: String) throws -> ([UInt8], String?) {
+        if answer.utf8.count == 64, let bytes = [UInt8](hex: answer) { return (bytes, nil) }
+        let path = NSString(string: answer).expandingTildeInPath
+        guard !answer.isEmpty, FileManager.default.fileExists(atPath: path) else {
+            throw FileSyncError(.invalidSetting, "that is neither 64 hex digits nor the path of a file")
+        }
+        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+        return (try KeyFile.load(absolute, kind: "the secret file"), absolute)
+    }
+
+    /// The folders to back up: one, then more until an empty answer.
+    func askFolders(_ prompter: SetupPrompter) throws -> [String] {
+        var folders: [String] = []
+        let home = FileManager.default.homeDirectoryForCurrentUser.path
+        while true {
+            let prompt = folders.isEmpty ? "Folder to back up" : "Another folder (Enter: no more)"
+            let folder: String? = try prompter.ask(prompt, default: folders.isEmpty ? home : "") { answer in
+                if answer.isEmpty { return nil }
+                let path = URL(fileURLWithPath: NSString(string: answer).expandingTildeInPath).standardizedFileURL.path
+                var isDirectory: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue
+                else { throw FileSyncError(.invalidSetting, "\(path) is not a folder") }
+                // Several folders are stored under their names: two of one name cannot be.
+                if !folders.isEmpty { _ = try SourceSet(paths: folders + [path]) }
+                return path
+            }
+            guard let folder else { return folders }
+            folders.append(folder)
+        }
+    }
+}

@@ -1,0 +1,189 @@
+import FileSyncCore
+import FileSyncSystem
+import Foundation
+import Testing
+
+extension EndToEnd {
+    @Suite("Client setup") struct ClientSetupTests {
+        @Test(
+            "on a terminal setup asks server, id, secret (hidden; a wrong one asked again, nothing saved), folders and schedule, saves a profile that backs up, and writes units on yes"
+        )
+        func interactiveSetup() throws {
+            let work = try TemporaryDirectory("client-setup")
+            let server = try ServerProcess(root: try work.subfolder("root"), in: work)
+            defer { server.stop() }
+            let photos = try work.subfolder("home/photos")
+            let docs = try work.subfolder("home/docs")
+            try SampleTree.write(Array("cat".utf8), to: photos + "/cat.jpg")
+            try SampleTree.write(Array("memo".utf8), to: docs + "/memo.txt")
+            // The client's own configuration, apart from the server's (where its secret lies).
+            let config = work.path + "/client-config"
+            let environment = [
+                "XDG_CONFIG_HOME": config, "XDG_CACHE_HOME": work.path + "/cache", "XDG_RUNTIME_DIR": work.path,
+            ]
+            let terminal = try PseudoTerminal()
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: Harness.client)
+            process.arguments = ["setup", "--server", server.endpoint, "--profile", "nas"]
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+            process.standardInput = terminal.child
+            process.standardOutput = terminal.child
+            process.standardError = terminal.child
+            try process.run()
+            defer {
+                if process.isRunning { process.terminate() }
+                process.waitUntilExit()
+            }
+
+            try terminal.expect("Server (HOST:PORT) [\(server.endpoint)]: ")
+            try terminal.send("")
+            try terminal.expect("This client's id (its folder on the server) [")
+            try terminal.send("lab")
+            try terminal.expect("The server's secret: paste its 64 hex digits (not shown)")
+            try terminal.send(String(repeating: "0", count: 64))
+            try terminal.expect("The secret does not match the server's")
+            try terminal.expect("The server's secret: paste")
+            #expect(!FileManager.default.fileExists(atPath: config + "/filesync/client.json"))
+            #expect(!FileManager.default.fileExists(atPath: config + "/filesync/known_servers"))
+            #expect(!FileManager.default.fileExists(atPath: config + "/filesync/secret"))
+            let secret = server.secret.hexString
+            try terminal.send(secret)
+            let echoed = try terminal.expect("Connected to \"test-server\"")
+            #expect(!echoed.contains(secret), "the secret was echoed: \(echoed)")
+            try terminal.expect("Folder to back up [")
+            try terminal.send(photos)
+            try terminal.expect("Another folder (Enter: no more) []: ")
+            try terminal.send(work.path + "/nowhere")
+            try terminal.expect("is not a folder")
+            try terminal.send(docs)
+            try terminal.expect("Another folder (Enter: no more) []: ")
+            try terminal.send("")
+            // The default schedule is the server's interval (the test server's is 15m).
+            try terminal.expect("Back up every (e.g. 15m, 1h, 1d) [15m]: ")
+            try terminal.send("")
+            try terminal.expect("Saved the profile \"nas\"")
+            let client = URL(fileURLWithPath: Harness.client).resolvingSymlinksInPath().path
+            try terminal.expect("*/15 * * * * \(client) -q --profile nas")
+            try terminal.expect("Or write systemd user timer units in \(config)/systemd/user instead? [n]: ")
+            try terminal.send("y")
+            try terminal.expect(
+                "systemctl --user daemon-reload && systemctl --user enable --now filesync-backup-nas.timer")
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0)
+
+            let saved =
+                try JSONSerialization.jsonObject(
+                    with: Data(contentsOf: URL(fileURLWithPath: config + "/filesync/client.json")))
+                as? [String: Any]
+            let profile = (saved?["profiles"] as? [String: Any])?["nas"] as? [String: Any]
+            #expect(profile?["source"] as? [String] == [photos, docs])
+            #expect(profile?["id"] as? String == "lab")
+            #expect(profile?["server"] as? String == server.endpoint)
+            let secretFile = profile?["secretFile"] as? String ?? ""
+            #expect(try KeyFile.load(secretFile) == server.secret)
+            #expect(try FileManager.default.attributesOfItem(atPath: secretFile)[.posixPermissions] as? Int == 0o600)
+            let timer = try String(contentsOfFile: config + "/systemd/user/filesync-backup-nas.timer", encoding: .utf8)
+            #expect(timer.contains("OnCalendar=*:0/15"), "\(timer)")
+            let service = try String(
+                contentsOfFile: config + "/systemd/user/filesync-backup-nas.service", encoding: .utf8)
+            #expect(service.contains("ExecStart=\(client) -q --profile nas"), "\(service)")
+
+            // The profile backs up as it says, to the pinned server.
+            let backup = try Command.run(
+                Harness.client, ["--profile", "nas", "--json"], in: work, environment: environment)
+            #expect(backup.status == 0, "\(backup.stderr)")
+            #expect(FileManager.default.fileExists(atPath: server.root + "/lab/photos/cat.jpg"))
+            #expect(FileManager.default.fileExists(atPath: server.root + "/lab/docs/memo.txt"))
+        }
+
+        @Test(
+            "setup lists the servers that answer discovery and takes the first by default (private network namespace)",
+            .enabled(if: Harness.isRoot && Harness.hasUnshare, "needs root for a private network namespace; skipped"))
+        func discoveredServer() throws {
+            let work = try TemporaryDirectory("client-setup-discovery")
+            let source = try work.subfolder("source")
+            try SampleTree.write(Array("x".utf8), to: source + "/x.txt")
+            let config = work.path + "/client-config"
+            try KeyFile.write(KeyFile.generate(), to: work.path + "/wrong.secret")
+            // Server and client in one namespace with only loopback: no datagram can leave it.
+            let script = """
+                set -u
+                ip link set lo up
+                mkfifo "$WORK/server.out"
+                "$SERVER" --root "$WORK/root" --port 0 --interval 2h --name lab --listen 127.0.0.1 \\
+                    --interface 127.0.0.1 --config "$WORK/config/filesync/server.json" --http off \\
+                    > "$WORK/server.out" 2> "$WORK/server.log" < /dev/null &
+                server=$!
+                exec 3< "$WORK/server.out"
+                read -t 30 -u 3 line || { echo "server did not start"; kill $server; exit 90; }
+                XDG_CONFIG_HOME="$WORK/client-config" "$CLIENT" setup --interface 127.0.0.1 --discovery-timeout 2s \\
+                    --secret-file "$WORK/wrong.secret"
+                status=$?
+                kill $server
+                wait $server
+                exit $status
+                """
+            let terminal = try PseudoTerminal()
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+            process.arguments = ["-n", "/bin/bash", "-c", script]
+            process.environment = ProcessInfo.processInfo.environment.merging([
+                "WORK": work.path, "SERVER": Harness.server, "CLIENT": Harness.client,
+                "XDG_CACHE_HOME": work.path + "/cache", "XDG_RUNTIME_DIR": work.path,
+            ]) { $1 }
+            process.standardInput = terminal.child
+            process.standardOutput = terminal.child
+            process.standardError = terminal.child
+            try process.run()
+            defer {
+                if process.isRunning { process.terminate() }
+                process.waitUntilExit()
+            }
+            try terminal.expect("Looking for servers on 239.255.77.33:7733 via 127.0.0.1...")
+            try terminal.expect("  1) lab  127.0.0.1:")
+            try terminal.expect("Server: a number from the list, or HOST:PORT [1]: ")
+            try terminal.send("")
+            try terminal.expect("This client's id (its folder on the server) [")
+            try terminal.send("lab-client")
+            // --secret-file answers first; a wrong one is asked for again.
+            try terminal.expect("The server's secret: from \(work.path)/wrong.secret")
+            try terminal.expect("The secret does not match the server's")
+            try terminal.expect("The server's secret: paste")
+            // The path of a copy, this time.
+            try terminal.send(work.path + "/config/filesync/server.secret")
+            try terminal.expect("Connected to \"lab\"")
+            try terminal.expect("Folder to back up [")
+            try terminal.send(source)
+            try terminal.expect("Another folder (Enter: no more) []: ")
+            try terminal.send("")
+            try terminal.expect("Back up every (e.g. 15m, 1h, 1d) [2h]: ")
+            try terminal.send("")
+            try terminal.expect("0 */2 * * * ")
+            try terminal.expect("instead? [n]: ")
+            try terminal.send("")
+            try terminal.expect("No unit written.")
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0)
+            let saved =
+                try JSONSerialization.jsonObject(
+                    with: Data(contentsOf: URL(fileURLWithPath: config + "/filesync/client.json"))) as? [String: Any]
+            let profile = (saved?["profiles"] as? [String: Any])?["default"] as? [String: Any]
+            #expect((profile?["server"] as? String)?.hasPrefix("127.0.0.1:") == true, "\(profile ?? [:])")
+            #expect(profile?["source"] as? String == source)
+            #expect(profile?["secretFile"] as? String == work.path + "/config/filesync/server.secret")
+            let pinned = try String(contentsOfFile: config + "/filesync/known_servers", encoding: .utf8)
+            #expect(pinned.contains("127.0.0.1:"), "\(pinned)")
+            #expect(!FileManager.default.fileExists(atPath: config + "/systemd"))
+        }
+
+        @Test("without a terminal setup exits 64 at once, naming the flags to use instead")
+        func noTerminal() throws {
+            let work = try TemporaryDirectory("client-setup-noterm")
+            let result = try runClient(["setup"], in: work, timeout: 30)
+            #expect(result.status == 64, "\(result.stderr)")
+            for flag in ["--server", "--secret-file", "--source", "--id"] {
+                #expect(result.stderr.contains(flag), "\(result.stderr)")
+            }
+        }
+    }
+}
