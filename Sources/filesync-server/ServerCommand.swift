@@ -30,8 +30,9 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "Address the TCP service listens on (default: the saved setting, else 0.0.0.0).") var listen: String?
     @Option(
         help: """
-            IPv4 address of the interface used for discovery, or off (default: the saved setting, else the \
-            first non-loopback multicast interface).
+            Interface used for discovery: its IPv4 address, or its name (eth0), or off; discovery answers on \
+            IPv4 and on IPv6 (ff02::7733) where it has addresses (default: the saved setting, else the first \
+            non-loopback multicast interface).
             """)
     var interface: String?
     @Option(help: "Multicast group for discovery, ADDR:PORT.") var group = Endpoint.defaultGroup.description
@@ -93,9 +94,10 @@ struct ServerCommand: AsyncParsableCommand {
     private static func announce(host: String, port: Int, settings: ServerSettings) {
         let discovery =
             settings.discoveryEnabled
-            ? "discovery on interface \(settings.multicastInterface) (group \(settings.group))" : "discovery off"
+            ? "discovery on interface \(settings.multicastInterface) (group \(settings.group), "
+                + "\(Endpoint(host: Endpoint.defaultGroup6.host, port: settings.group.port)))" : "discovery off"
         print(
-            "filesync-server \"\(settings.name)\" listening on \(host):\(port), "
+            "filesync-server \"\(settings.name)\" listening on \(Endpoint(host: host, port: port)), "
                 + "storing in \(settings.root), clients back up every \(DurationParser.format(settings.intervalSeconds)); "
                 + discovery)
         if let identity = settings.identity {
