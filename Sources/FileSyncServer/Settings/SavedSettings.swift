@@ -18,7 +18,7 @@ public struct SavedSettings: Codable, Sendable, Equatable {
     public var retention: String?
     /// Address the TCP service listens on (`--listen`).
     public var listen: String?
-    /// IPv4 address of the interface discovery uses (`--interface`).
+    /// The interface discovery uses, its IPv4 address or name (`--interface`).
     public var interface: String?
     /// Client ids expected to back up: `status` flags those that never did (`--expect`).
     public var expect: [String]?
