@@ -21,7 +21,7 @@ struct WatchLoop: Service {
 
     func run() async throws {
         let trigger = WatchTrigger(schedule: schedule)
-        let watcher = startWatching()
+        let watcher = await startWatching()
         try await withGracefulShutdownHandler {
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 if let watcher {
@@ -37,10 +37,12 @@ struct WatchLoop: Service {
     }
 
     /// The watch of the source, or `nil` (then runs come from the rescan interval alone) when the
-    /// system cannot give one.
-    private func startWatching() -> FolderWatcher? {
+    /// system cannot give one. Adding a watch to every folder walks the tree: on the storage
+    /// executor, not the cooperative pool.
+    private func startWatching() async -> FolderWatcher? {
         do {
-            let watcher = try FolderWatcher(root: client.options.source)
+            let source = client.options.source
+            let watcher = try await StorageExecutor.shared.run { try FolderWatcher(root: source) }
             logger.info("watching for changes", metadata: ["source": "\(client.options.source)"])
             return watcher
         } catch {
