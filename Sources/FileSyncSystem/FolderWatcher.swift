@@ -32,7 +32,9 @@ public final class FolderWatcher: Sendable {
     private let stopPipe: (read: Int32, write: Int32)
 
     /// Starts watching `root` and every folder below it (symbolic links are not followed).
-    public init(root: String) throws {
+    /// - Parameter skipping: says which folders (paths relative to `root`) are not watched, nor
+    ///   anything below them: those the backup leaves out.
+    public init(root: String, skipping: (@Sendable (String) -> Bool)? = nil) throws {
         let fd = inotify_init1(Int32(IN_CLOEXEC))
         guard fd >= 0 else {
             throw FileSyncError(.internalError, "cannot watch for changes (inotify_init1)", errno: errno)
@@ -50,7 +52,7 @@ public final class FolderWatcher: Sendable {
         let (stream, continuation) = AsyncStream.makeStream(of: Event.self, bufferingPolicy: .bufferingNewest(65_536))
         events = stream
         // The folders there now are watched before this returns: a change made after it is seen.
-        var table = WatchTable(inotify: fd, root: Array(root.utf8))
+        var table = WatchTable(inotify: fd, root: Array(root.utf8), skip: skipping)
         let added = table.addTree(Array(root.utf8))
         let initial = table
         let stopRead = stopPipe.read

@@ -12,6 +12,11 @@ struct WatchTable: Sendable {
     /// reported once.
     private(set) var limitReached = false
     private let root: [UInt8]
+    /// Folders (paths relative to the root) not to watch, nor anything below them.
+    private let skip: Skip?
+
+    /// Whether the folder at a path relative to the root is left unwatched, with all it holds.
+    typealias Skip = @Sendable (String) -> Bool
 
     /// Creation, writes, moves in and out, deletions; not attribute changes (reading a file may
     /// change its access time, which would start a run after every run). `IN_ONLYDIR` and
@@ -21,9 +26,10 @@ struct WatchTable: Sendable {
         | UInt32(IN_MOVED_TO) | UInt32(IN_DELETE_SELF) | UInt32(IN_ONLYDIR) | UInt32(IN_DONT_FOLLOW)
         | UInt32(IN_EXCL_UNLINK)
 
-    init(inotify: Int32, root: [UInt8] = []) {
+    init(inotify: Int32, root: [UInt8], skip: Skip? = nil) {
         self.inotify = inotify
         self.root = root
+        self.skip = skip
     }
 
     /// Watches `folder` and the folders below it; returns the limit event when this hit the limit.
@@ -39,10 +45,10 @@ struct WatchTable: Sendable {
                 // A folder gone meanwhile or unreadable is simply not watched; the limit is reported.
                 guard errno == ENOSPC else { continue }
                 limitReached = true
-                return .limitReached(watched: folders.count, needed: Self.countFolders(root.isEmpty ? folder : root))
+                return .limitReached(watched: folders.count, needed: countFolders())
             }
             folders[wd] = next
-            pending += Self.subfolders(of: next)
+            pending += watchedSubfolders(of: next)
         }
         return nil
     }
@@ -62,9 +68,21 @@ struct WatchTable: Sendable {
         var events: [FolderWatcher.Event] = [.changed(folder: display)]
         if mask & UInt32(IN_ISDIR) != 0 && mask & (UInt32(IN_CREATE) | UInt32(IN_MOVED_TO)) != 0 {
             // Files written in it before its watch was added are found by the run's scan anyway.
-            if let limit = addTree(folder + [UInt8(ascii: "/")] + name) { events.append(limit) }
+            let path = folder + [UInt8(ascii: "/")] + name
+            if !isSkipped(path), let limit = addTree(path) { events.append(limit) }
         }
         return events
+    }
+
+    /// The folders directly in `folder` that are to be watched.
+    private func watchedSubfolders(of folder: [UInt8]) -> [[UInt8]] {
+        Self.subfolders(of: folder).filter { !isSkipped($0) }
+    }
+
+    /// Whether the folder at `path` (below the root) is left unwatched.
+    private func isSkipped(_ path: [UInt8]) -> Bool {
+        guard let skip, path.count > root.count + 1 else { return false }
+        return skip(String(decoding: path.dropFirst(root.count + 1), as: UTF8.self))
     }
 
     /// The folders directly in `folder` (not links to folders).
@@ -92,13 +110,13 @@ struct WatchTable: Sendable {
         return found
     }
 
-    /// The number of folders in the tree at `root`, itself included: the watches it needs.
-    static func countFolders(_ root: [UInt8]) -> Int {
+    /// The number of folders to watch in the tree, the root included: the watches it needs.
+    func countFolders() -> Int {
         var count = 0
         var pending = [root]
         while let next = pending.popLast() {
             count += 1
-            pending += subfolders(of: next)
+            pending += watchedSubfolders(of: next)
         }
         return count
     }

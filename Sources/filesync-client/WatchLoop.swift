@@ -42,7 +42,12 @@ struct WatchLoop: Service {
     private func startWatching() async -> FolderWatcher? {
         do {
             let source = client.options.source
-            let watcher = try await StorageExecutor.shared.run { try FolderWatcher(root: source) }
+            // Folders the root rules (--exclude, --exclude-from) leave out are not watched: a change
+            // there calls for no backup, and a node_modules would spend thousands of watches.
+            let matcher = IgnoreMatcher(rootRules: client.options.exclusion.rootRules)
+            let watcher = try await StorageExecutor.shared.run {
+                try FolderWatcher(root: source) { matcher.isExcluded($0, isFolder: true) }
+            }
             logger.info("watching for changes", metadata: ["source": "\(client.options.source)"])
             return watcher
         } catch {
