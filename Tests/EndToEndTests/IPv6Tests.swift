@@ -81,5 +81,57 @@ extension EndToEnd {
                 #expect(try TreeSnapshot(of: root + "/" + id) == TreeSnapshot(of: source), "\(id)")
             }
         }
+
+        @Test("dual stack: the server answers on both groups, and the client lists it once")
+        func dualStack() throws {
+            let work = try TemporaryDirectory("dual-stack")
+            let root = try work.subfolder("root")
+            let script = """
+                set -u
+                echo 0 > /proc/sys/net/ipv6/conf/all/accept_dad
+                echo 0 > /proc/sys/net/ipv6/conf/default/accept_dad
+                ip link set lo up
+                ip link add veth0 type veth peer name veth1
+                ip addr add 10.77.0.1/24 dev veth0
+                ip addr add 10.77.0.2/24 dev veth1
+                ip link set veth0 up
+                ip link set veth1 up
+                for i in $(seq 100); do
+                    ip -6 addr show dev veth0 scope link | grep -q fe80 && ip -6 addr show dev veth1 scope link | grep -q fe80 && break
+                    sleep 0.1
+                done
+                mkfifo "$WORK/server.out"
+                "$SERVER" --root "$ROOT" --port 0 --interval 15m --name "both" --listen :: --interface veth0 \\
+                    --http off --config "$WORK/config/filesync/server.json" --log-level debug \\
+                    > "$WORK/server.out" 2> "$WORK/server.log" < /dev/null &
+                server=$!
+                trap 'kill $server 2>/dev/null; wait $server 2>/dev/null' EXIT
+                exec 3< "$WORK/server.out"
+                read -t 30 -u 3 line || { echo "server did not start"; exit 90; }
+                echo "SERVER: $line"
+                "$CLIENT" --discover --interface veth1 --discovery-timeout 2s --json > "$WORK/discover.json"
+                echo "DISCOVER_STATUS=$?"
+                "$CLIENT" --discover --interface 10.77.0.2 --discovery-timeout 2s --json > "$WORK/by-address.json"
+                echo "BY_ADDRESS_STATUS=$?"
+                """
+            let result = try Command.run(
+                "/usr/bin/unshare", ["-n", "/bin/bash", "-c", script], in: work,
+                environment: ["WORK": work.path, "SERVER": Harness.server, "CLIENT": Harness.client, "ROOT": root],
+                timeout: 120)
+            let log = (try? String(contentsOfFile: work.path + "/server.log", encoding: .utf8)) ?? ""
+            let context = "\(result.stdout)\n\(result.stderr)\n\(log)"
+            #expect(result.stdout.contains("DISCOVER_STATUS=0"), "\(context)")
+            #expect(result.stdout.contains("BY_ADDRESS_STATUS=0"), "\(context)")
+            #expect(log.contains(/group=239.255.77.33:7733 interface=10.77.0.1 .*discovery started/), "\(log)")
+            #expect(log.contains(/group=\[ff02::7733\]:7733 interface=veth0 .*discovery started/), "\(log)")
+            for file in ["discover.json", "by-address.json"] {
+                let listed =
+                    try? JSONSerialization.jsonObject(
+                        with: Data(contentsOf: URL(fileURLWithPath: work.path + "/" + file))) as? [[String: Any]]
+                // One server, though it answered on both groups.
+                #expect(listed?.count == 1, "\(file): \(String(describing: listed))")
+                #expect(listed?.first?["name"] as? String == "both")
+            }
+        }
     }
 }
