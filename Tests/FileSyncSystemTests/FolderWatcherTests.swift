@@ -1,6 +1,7 @@
-import FileSyncSystem
 import Foundation
 import Testing
+
+@testable import FileSyncSystem
 
 @Suite("Folder watcher")
 struct FolderWatcherTests {
@@ -45,5 +46,12 @@ struct FolderWatcherTests {
 
         watcher.stop()
         #expect(await !Self.sees(.overflow, in: &events), "the stream ends after stop")
+    }
+
+    @Test("a queue overflow is reported as such; events of a watch that is gone are dropped")
+    func overflowAndIgnored() {
+        var table = WatchTable(inotify: -1, root: Array("/nowhere".utf8))
+        #expect(table.handle(wd: -1, mask: UInt32(IN_Q_OVERFLOW), name: []) == [.overflow])
+        #expect(table.handle(wd: 7, mask: UInt32(IN_CREATE), name: Array("x".utf8)).isEmpty)
     }
 }
