@@ -90,12 +90,23 @@ struct ServerCommand: AsyncParsableCommand {
         }
     }
 
+    /// The groups discovery answers on: IPv4 and IPv6, as the interface has addresses of each.
+    private static func discoveryGroups(_ settings: ServerSettings) -> String {
+        let interface = settings.multicastInterface
+        var groups: [String] = []
+        if MulticastSetup.ipv4Address(forInterface: interface) != nil { groups.append("\(settings.group)") }
+        if MulticastSetup.ipv6Device(forInterface: interface) != nil {
+            groups.append("\(Endpoint(host: Endpoint.defaultGroup6.host, port: settings.group.port))")
+        }
+        return groups.isEmpty ? "\(settings.group)" : groups.joined(separator: ", ")
+    }
+
     /// Prints where the server listens, where discovery answers, and its TLS fingerprint.
     private static func announce(host: String, port: Int, settings: ServerSettings) {
         let discovery =
             settings.discoveryEnabled
-            ? "discovery on interface \(settings.multicastInterface) (group \(settings.group), "
-                + "\(Endpoint(host: Endpoint.defaultGroup6.host, port: settings.group.port)))" : "discovery off"
+            ? "discovery on interface \(settings.multicastInterface) (group \(discoveryGroups(settings)))"
+            : "discovery off"
         print(
             "filesync-server \"\(settings.name)\" listening on \(Endpoint(host: host, port: port)), "
                 + "storing in \(settings.root), clients back up every \(DurationParser.format(settings.intervalSeconds)); "

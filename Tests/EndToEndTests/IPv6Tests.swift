@@ -63,6 +63,8 @@ extension EndToEnd {
             let context = "\(result.stdout)\n\(result.stderr)\n\(log)"
             #expect(result.stdout.contains("IPV4_ADDRESSES=0"), "\(context)")
             #expect(result.stdout.contains("listening on [::]:"), "\(context)")
+            // Discovery names the one group it answers on: the interface has no IPv4 address.
+            #expect(result.stdout.contains("discovery on interface veth0 (group [ff02::7733]:7733)"), "\(context)")
             #expect(result.stdout.contains("DISCOVER_STATUS=0"), "\(context)")
             #expect(result.stdout.contains("FOUND_STATUS=0"), "\(context)")
             #expect(result.stdout.contains("LOOPBACK_STATUS=0"), "\(context)")
@@ -122,6 +124,9 @@ extension EndToEnd {
             let context = "\(result.stdout)\n\(result.stderr)\n\(log)"
             #expect(result.stdout.contains("DISCOVER_STATUS=0"), "\(context)")
             #expect(result.stdout.contains("BY_ADDRESS_STATUS=0"), "\(context)")
+            #expect(
+                result.stdout.contains("discovery on interface veth0 (group 239.255.77.33:7733, [ff02::7733]:7733)"),
+                "\(context)")
             #expect(log.contains(/group=239.255.77.33:7733 interface=10.77.0.1 .*discovery started/), "\(log)")
             #expect(log.contains(/group=\[ff02::7733\]:7733 interface=veth0 .*discovery started/), "\(log)")
             for file in ["discover.json", "by-address.json"] {
