@@ -12,7 +12,8 @@ import NIOCore
 /// Discovery never leaves the interface to the routing table: every sender sets
 /// `IP_MULTICAST_IF` to the chosen address, TTL 1 and loopback on.
 public enum MulticastSetup {
-    /// The network device that holds the IPv4 address `interface`.
+    /// The network device that holds the IPv4 address `interface` (or, when `interface` is a device
+    /// name such as `eth0`, that device's IPv4 address).
     ///
     /// The device is marked multicast-capable even when its flags say otherwise (loopback lacks
     /// `IFF_MULTICAST` but the kernel still delivers group traffic on it): the interface is an
@@ -21,7 +22,9 @@ public enum MulticastSetup {
         let devices = try System.enumerateDevices()
         guard
             var device = devices.first(where: { device in
-                if case .v4(let address)? = device.address { return address.host == interface }
+                if case .v4(let address)? = device.address {
+                    return address.host == interface || device.name == interface
+                }
                 return false
             })
         else {
@@ -31,11 +34,15 @@ public enum MulticastSetup {
         return device
     }
 
-    /// The address of the first non-loopback, multicast-capable IPv4 interface, or 127.0.0.1.
+    /// The address of the first non-loopback, multicast-capable IPv4 interface; else the name of
+    /// the first such interface with IPv6 only; else 127.0.0.1.
     public static func defaultInterface() -> String {
         let devices = (try? System.enumerateDevices()) ?? []
         for device in devices where device.multicastSupported {
             if case .v4(let address)? = device.address, !address.host.hasPrefix("127.") { return address.host }
+        }
+        for device in devices where device.multicastSupported {
+            if case .v6(let address)? = device.address, address.host != "::1" { return device.name }
         }
         return "127.0.0.1"
     }

@@ -12,7 +12,7 @@ struct BackupCommand: AsyncParsableCommand {
         commandName: "backup",
         abstract: "Back up a folder to a filesync server on the local network (the default).",
         discussion: """
-            Runs one backup and exits (the cron case), or keeps running with --loop.
+            Runs one backup and exits (the cron case), or keeps running with --loop or --watch.
 
             \(ClientCommand.exitCodes)
             """)
@@ -31,6 +31,7 @@ struct BackupCommand: AsyncParsableCommand {
     var id: String?
     @Flag(help: "List the servers that answer discovery and exit.") var discover = false
     @Flag(help: "Keep running: back up again when the server's NEXT_SYNC says.") var loop = false
+    @OptionGroup var watching: WatchOptions
     @Flag(help: "Delete on the server what was deleted here (never when the source is empty).") var delete = false
     @Option(help: "Send file data at most this fast, in bytes per second: 500K, 20M, 1G.") var bwlimit: String?
     @Option(help: "zlib level 1-9 for file data; 0 turns compression off.") var compressLevel = 1
@@ -77,6 +78,9 @@ struct BackupCommand: AsyncParsableCommand {
         guard (0...19).contains(zstdLevel) else { throw ValidationError("--zstd-level must be from 0 to 19") }
         if let excludeLargerThan, RateLimit.parse(excludeLargerThan) == nil {
             throw ValidationError("--exclude-larger-than takes a size, e.g. 500K, 20M or 1G")
+        }
+        if watching.watch && loop {
+            throw ValidationError("--watch and --loop do not go together (--watch also follows NEXT_SYNC)")
         }
         if jsonProgress && !json { throw ValidationError("--json-progress goes with --json") }
         if dryRun && (loop || quiet || jsonProgress || discover) {
@@ -161,7 +165,7 @@ struct BackupCommand: AsyncParsableCommand {
         let client = BackupClient(options: options, logger: logger)
         let json = self.json
         let quiet = self.quiet
-        guard loop else {
+        guard loop || watching.watch else {
             // A single run stopped by a signal says what the server keeps (a loop stops gracefully).
             let current = StopSignals.CurrentRun()
             let stop = StopSignals { current.stopReport }
@@ -180,6 +184,13 @@ struct BackupCommand: AsyncParsableCommand {
             Self.report(summary, json: json, quiet: quiet)
             if !summary.failed.isEmpty { return .someFilesFailed }
             return (delete || deleteExcluded) && summary.emptySource ? .emptySourceRefused : .success
+        }
+        if watching.watch {
+            let loop = WatchLoop(client: client, logger: logger, schedule: try watching.schedule()) {
+                Self.report($0, json: json, quiet: quiet)
+            }
+            try await WatchLoop.serve(loop)
+            return .success
         }
         try await BackupLoop.serve(
             BackupLoop(client: client, logger: logger) { Self.report($0, json: json, quiet: quiet) })

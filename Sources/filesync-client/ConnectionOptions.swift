@@ -25,7 +25,10 @@ struct ConnectionOptions: ParsableArguments {
     @Option(help: "First wait before retrying (doubles each time, up to 1m), e.g. 1s or 200ms.")
     var retryWait = "1s"
     @Option(help: "Give up on a connection without progress for this long.") var timeout = "5m"
-    @Option(help: "IPv4 address of the interface used for discovery (default: first non-loopback multicast interface).")
+    @Option(
+        help:
+            "Interface used for discovery, its IPv4 address or its name (eth0); queries go over IPv4 and IPv6 (default: first non-loopback multicast interface)."
+    )
     var interface: String?
     @Option(help: "Multicast group for discovery, ADDR:PORT.") var group = Endpoint.defaultGroup.description
     @Option(help: "How long discovery listens for answers.") var discoveryTimeout = "3s"

@@ -30,8 +30,9 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "Address the TCP service listens on (default: the saved setting, else 0.0.0.0).") var listen: String?
     @Option(
         help: """
-            IPv4 address of the interface used for discovery, or off (default: the saved setting, else the \
-            first non-loopback multicast interface).
+            Interface used for discovery: its IPv4 address, or its name (eth0), or off; discovery answers on \
+            IPv4 and on IPv6 (ff02::7733) where it has addresses (default: the saved setting, else the first \
+            non-loopback multicast interface).
             """)
     var interface: String?
     @Option(help: "Multicast group for discovery, ADDR:PORT.") var group = Endpoint.defaultGroup.description
@@ -89,13 +90,25 @@ struct ServerCommand: AsyncParsableCommand {
         }
     }
 
+    /// The groups discovery answers on: IPv4 and IPv6, as the interface has addresses of each.
+    private static func discoveryGroups(_ settings: ServerSettings) -> String {
+        let interface = settings.multicastInterface
+        var groups: [String] = []
+        if MulticastSetup.ipv4Address(forInterface: interface) != nil { groups.append("\(settings.group)") }
+        if MulticastSetup.ipv6Device(forInterface: interface) != nil {
+            groups.append("\(Endpoint(host: Endpoint.defaultGroup6.host, port: settings.group.port))")
+        }
+        return groups.isEmpty ? "\(settings.group)" : groups.joined(separator: ", ")
+    }
+
     /// Prints where the server listens, where discovery answers, and its TLS fingerprint.
     private static func announce(host: String, port: Int, settings: ServerSettings) {
         let discovery =
             settings.discoveryEnabled
-            ? "discovery on interface \(settings.multicastInterface) (group \(settings.group))" : "discovery off"
+            ? "discovery on interface \(settings.multicastInterface) (group \(discoveryGroups(settings)))"
+            : "discovery off"
         print(
-            "filesync-server \"\(settings.name)\" listening on \(host):\(port), "
+            "filesync-server \"\(settings.name)\" listening on \(Endpoint(host: host, port: port)), "
                 + "storing in \(settings.root), clients back up every \(DurationParser.format(settings.intervalSeconds)); "
                 + discovery)
         if let identity = settings.identity {

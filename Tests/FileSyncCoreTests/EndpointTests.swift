@@ -18,4 +18,16 @@ struct EndpointTests {
     func noDefault(text: String) {
         #expect(throws: FileSyncError.self) { try Endpoint(parsing: text) }
     }
+
+    @Test(
+        "IPv6 addresses in brackets, scoped link-local ones included, read and print back the same",
+        arguments: [
+            ("[fe80::1%eth0]:7733", "fe80::1%eth0", 7733), ("[::1]:7733", "::1", 7733),
+            ("[fe80::a:b%veth1]", "fe80::a:b%veth1", 7733), ("[::]:80", "::", 80),
+        ])
+    func ipv6(text: String, host: String, port: Int) throws {
+        let endpoint = try Endpoint(parsing: text, defaultPort: Endpoint.defaultPort)
+        #expect(endpoint.host == host && endpoint.port == port)
+        #expect(try Endpoint(parsing: endpoint.description) == endpoint)
+    }
 }

@@ -6,6 +6,9 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
     /// The default multicast group: administratively scoped (RFC 2365), so routers never forward it
     /// off the site; datagrams are also sent with TTL 1.
     public static let defaultGroup = Endpoint(host: "239.255.77.33", port: 7733)
+    /// The IPv6 group discovery also uses, on the same port: link-local scope (`ff02::`, RFC 4291),
+    /// so it never leaves the link; joined on the chosen interface, datagrams sent with hop limit 1.
+    public static let defaultGroup6 = Endpoint(host: "ff02::7733", port: 7733)
     /// The default TCP port of the backup service.
     public static let defaultPort = 7733
 

@@ -18,7 +18,7 @@ public struct SavedSettings: Codable, Sendable, Equatable {
     public var retention: String?
     /// Address the TCP service listens on (`--listen`).
     public var listen: String?
-    /// IPv4 address of the interface discovery uses (`--interface`).
+    /// The interface discovery uses, its IPv4 address or name (`--interface`).
     public var interface: String?
     /// Client ids expected to back up: `status` flags those that never did (`--expect`).
     public var expect: [String]?
@@ -74,13 +74,23 @@ public enum SettingValidation {
         return address
     }
 
-    /// The IPv4 address of the interface discovery uses, or `off`.
+    /// The interface discovery uses: its IPv4 address, or its name (`eth0`; needed for an
+    /// interface with IPv6 only), or `off`.
     public static func discoveryInterface(_ text: String) throws -> String {
         let address = text.trimmingCharacters(in: .whitespaces)
-        guard address == "off" || isIPv4(address) else {
-            throw FileSyncError(.invalidSetting, "\"\(address)\" is not an IPv4 address nor off")
+        guard address == "off" || isIPv4(address) || isInterfaceName(address) else {
+            throw FileSyncError(
+                .invalidSetting, "\"\(address)\" is not an IPv4 address, an interface name (e.g. eth0) nor off")
         }
         return address
+    }
+
+    /// A network interface name as Linux allows it: 1 to 15 characters, no '/', ':' or space, not
+    /// all digits and dots (which would read as an address).
+    static func isInterfaceName(_ text: String) -> Bool {
+        (1...15).contains(text.utf8.count)
+            && text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.@".contains($0)) }
+            && !text.allSatisfy { $0.isNumber || $0 == "." }
     }
 
     static func isIPv4(_ text: String) -> Bool {

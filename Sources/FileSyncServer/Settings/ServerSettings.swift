@@ -20,7 +20,8 @@ public struct ServerSettings: Sendable {
 
     /// The address the TCP service binds.
     public var listenHost = "0.0.0.0"
-    /// The IPv4 address of the interface discovery uses (`IP_MULTICAST_IF` and group membership).
+    /// The interface discovery uses, its IPv4 address or its name: `IP_MULTICAST_IF` and
+    /// `IPV6_MULTICAST_IF`, and group membership.
     public var multicastInterface: String
     public var group = Endpoint.defaultGroup
     /// Whether to answer discovery and announce at all.

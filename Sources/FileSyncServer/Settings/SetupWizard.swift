@@ -42,7 +42,7 @@ public struct SetupWizard {
             try SettingValidation.listenAddress($0)
         }
         let interface = current.interface ?? defaultInterface()
-        answers.interface = try question("Discovery interface (its IPv4 address, or off)", default: interface) {
+        answers.interface = try question("Discovery interface (its IPv4 address or name, or off)", default: interface) {
             try SettingValidation.discoveryInterface($0)
         }
         let retention = current.retention ?? RetentionPolicy.defaults.counts

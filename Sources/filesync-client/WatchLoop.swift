@@ -1,0 +1,130 @@
+import FileSyncClient
+import FileSyncCore
+import FileSyncSystem
+import Logging
+import ServiceLifecycle
+
+/// `--watch`: backs up at the start, then soon after files change (inotify on every folder of the
+/// source, coalesced by ``WatchSchedule``), and at least every `--rescan-interval` or when the
+/// server's `NEXT_SYNC` says, whichever comes first. A `Service` in the same `ServiceGroup` style
+/// as ``BackupLoop``: SIGTERM and SIGINT end the wait at once, a run in progress may finish within
+/// the graceful phase.
+///
+/// Each run scans the whole source (the scan reads no file that did not change, so it costs about
+/// one `stat` per entry): the watch only decides when to run.
+struct WatchLoop: Service {
+    let client: BackupClient
+    let logger: Logger
+    let schedule: WatchSchedule
+    /// Prints a finished backup's summary.
+    let report: @Sendable (BackupSummary) -> Void
+
+    func run() async throws {
+        let trigger = WatchTrigger(schedule: schedule)
+        let watcher = await startWatching()
+        try await withGracefulShutdownHandler {
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                if let watcher {
+                    tasks.addTask { [self] in await follow(watcher.events, trigger: trigger) }
+                }
+                try await runs(trigger: trigger)
+                watcher?.stop()
+                tasks.cancelAll()
+            }
+        } onGracefulShutdown: {
+            trigger.wake()
+        }
+    }
+
+    /// The watch of the source, or `nil` (then runs come from the rescan interval alone) when the
+    /// system cannot give one. Adding a watch to every folder walks the tree: on the storage
+    /// executor, not the cooperative pool.
+    private func startWatching() async -> FolderWatcher? {
+        do {
+            let source = client.options.source
+            // Folders the root rules (--exclude, --exclude-from) leave out are not watched: a change
+            // there calls for no backup, and a node_modules would spend thousands of watches.
+            let matcher = IgnoreMatcher(rootRules: client.options.exclusion.rootRules)
+            let watcher = try await StorageExecutor.shared.run {
+                try FolderWatcher(root: source) { matcher.isExcluded($0, isFolder: true) }
+            }
+            logger.info("watching for changes", metadata: ["source": "\(client.options.source)"])
+            return watcher
+        } catch {
+            ClientCommand.fail(
+                "warning: \(ClientCommand.classify(error).1); backing up every \(DurationParser.format(Int(schedule.rescanInterval.inSeconds))) instead"
+            )
+            return nil
+        }
+    }
+
+    /// Runs a backup each time one is due, until the graceful shutdown.
+    private func runs(trigger: WatchTrigger) async throws {
+        var failures = 0
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            while ContinuousClock.now < trigger.due && !Task.isShuttingDownGracefully && !Task.isCancelled {
+                await trigger.sleep(until: trigger.due)
+            }
+            if Task.isShuttingDownGracefully || Task.isCancelled { return }
+            trigger.runStarted()
+            do {
+                let summary = try await client.run()
+                report(summary)
+                failures = 0
+                trigger.runEnded(nextSync: summary.nextSyncSeconds.map { Duration.seconds($0) })
+            } catch {
+                // A backup cut by the end of the graceful phase is no failure to retry.
+                if Task.isCancelled { return }
+                failures += 1
+                ClientCommand.fail("\(ClientCommand.classify(error).1); trying again later")
+                trigger.runFailed(retryDelay: BackupLoop.retryDelay(afterFailures: failures))
+            }
+            let wait = Int((trigger.due - ContinuousClock.now).inSeconds.rounded(.up))
+            logger.info(
+                "next backup when files change, or at the latest",
+                metadata: ["in": "\(DurationParser.format(max(1, wait)))"])
+        }
+    }
+
+    /// Feeds the watch's events to the trigger until the watch stops.
+    private func follow(_ events: AsyncStream<FolderWatcher.Event>, trigger: WatchTrigger) async {
+        for await event in events {
+            switch event {
+            case .changed(let folder):
+                logger.debug("change seen", metadata: ["folder": "\(folder)"])
+                trigger.record(deletion: false)
+            case .deleted(let folder):
+                logger.debug("deletion seen", metadata: ["folder": "\(folder)"])
+                trigger.record(deletion: true)
+            case .overflow:
+                logger.info("the kernel dropped change events (queue overflow): the next run scans everything")
+                trigger.record(deletion: false)
+            case .limitReached(let watched, let needed):
+                ClientCommand.fail(limitMessage(watched: watched, needed: needed))
+            }
+        }
+    }
+
+    /// Said once when the kernel's watch limit is reached.
+    private func limitMessage(watched: Int, needed: Int) -> String {
+        let interval = DurationParser.format(Int(schedule.rescanInterval.inSeconds))
+        var message =
+            "warning: the inotify watch limit is reached: \(watched) of the \(needed) folders of "
+            + "\(client.options.source) are watched; changes in the others are found by a full scan every \(interval) "
+            + "(--rescan-interval). To watch them all, raise the sysctl fs.inotify.max_user_watches by at least "
+            + "\(needed - watched)"
+        if let limit = FolderWatcher.watchLimit {
+            message += " (it is \(limit)): sysctl fs.inotify.max_user_watches=\(limit + needed - watched)"
+        }
+        return message
+    }
+
+    /// Runs `loop` until it ends or a signal ends it: SIGTERM and SIGINT start a graceful phase of
+    /// at most `grace`, then what still runs is cancelled.
+    static func serve(_ loop: WatchLoop, grace: Duration = .seconds(5)) async throws {
+        var configuration = ServiceGroupConfiguration(
+            services: [loop], gracefulShutdownSignals: [.sigterm, .sigint], logger: loop.logger)
+        configuration.maximumGracefulShutdownDuration = grace
+        try await ServiceGroup(configuration: configuration).run()
+    }
+}
