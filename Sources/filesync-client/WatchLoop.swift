@@ -21,14 +21,17 @@ struct WatchLoop: Service {
 
     func run() async throws {
         let trigger = WatchTrigger(schedule: schedule)
-        let watcher = await startWatching()
+        var watchers: [FolderWatcher] = []
+        for root in watchedRoots {
+            if let watcher = await startWatching(root.path, rules: root.rules) { watchers.append(watcher) }
+        }
         try await withGracefulShutdownHandler {
             try await withThrowingTaskGroup(of: Void.self) { tasks in
-                if let watcher {
+                for watcher in watchers {
                     tasks.addTask { [self] in await follow(watcher.events, trigger: trigger) }
                 }
                 try await runs(trigger: trigger)
-                watcher?.stop()
+                for watcher in watchers { watcher.stop() }
                 tasks.cancelAll()
             }
         } onGracefulShutdown: {
@@ -36,19 +39,25 @@ struct WatchLoop: Service {
         }
     }
 
-    /// The watch of the source, or `nil` (then runs come from the rescan interval alone) when the
+    /// The folders to watch: the source, or each of several sources (whose root rules apply to
+    /// the client's folder as a whole, so their folders are all watched).
+    private var watchedRoots: [(path: String, rules: IgnoreRules?)] {
+        if let sources = client.options.sources { return sources.members.map { ($0.path, nil) } }
+        return [(client.options.source, client.options.exclusion.rootRules)]
+    }
+
+    /// The watch of `root`, or `nil` (then runs come from the rescan interval alone) when the
     /// system cannot give one. Adding a watch to every folder walks the tree: on the storage
     /// executor, not the cooperative pool.
-    private func startWatching() async -> FolderWatcher? {
+    private func startWatching(_ root: String, rules: IgnoreRules?) async -> FolderWatcher? {
         do {
-            let source = client.options.source
             // Folders the root rules (--exclude, --exclude-from) leave out are not watched: a change
             // there calls for no backup, and a node_modules would spend thousands of watches.
-            let matcher = IgnoreMatcher(rootRules: client.options.exclusion.rootRules)
+            let matcher = rules.map { IgnoreMatcher(rootRules: $0) }
             let watcher = try await StorageExecutor.shared.run {
-                try FolderWatcher(root: source) { matcher.isExcluded($0, isFolder: true) }
+                try FolderWatcher(root: root) { matcher?.isExcluded($0, isFolder: true) ?? false }
             }
-            logger.info("watching for changes", metadata: ["source": "\(client.options.source)"])
+            logger.info("watching for changes", metadata: ["source": "\(root)"])
             return watcher
         } catch {
             ClientCommand.fail(

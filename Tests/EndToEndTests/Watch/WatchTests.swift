@@ -69,6 +69,31 @@ extension EndToEnd {
             #expect(client.stop() == 0, "\(client.stderr)")
         }
 
+        @Test("with several sources, a change in any of them reaches the server under that source's name")
+        func severalSourcesAreWatched() throws {
+            let work = try TemporaryDirectory("watch-sources")
+            let photos = try work.subfolder("photos")
+            let documents = try work.subfolder("documents")
+            let root = try work.subfolder("root")
+            try SampleTree.write(Array("first".utf8), to: photos + "/first.jpg")
+            try SampleTree.write(Array("first".utf8), to: documents + "/first.txt")
+            let server = try ServerProcess(root: root, in: work, extra: ["--interval", "1h"])
+            let client = try WatchingClient(
+                ["--source", photos, "--source", documents, "--id", "ws"] + server.connect
+                    + ["--watch", "--watch-delay", "2s", "--rescan-interval", "1h"],
+                in: work)
+            try #require(WatchingClient.await(60) { client.runs.count == 1 }, "no first run: \(client.stderr)")
+            for (folder, name) in [(photos, "photos"), (documents, "documents")] {
+                let runsBefore = client.runs.count
+                try SampleTree.write(Array("later".utf8), to: folder + "/later")
+                let arrived = WatchingClient.await(2 + bound) {
+                    FileManager.default.fileExists(atPath: root + "/ws/\(name)/later") && client.runs.count > runsBefore
+                }
+                #expect(arrived, "a change in \(name) did not reach the server: \(client.stderr)")
+            }
+            #expect(client.stop() == 0, "\(client.stderr)")
+        }
+
         @Test("a storm of 10,000 files written at once makes one run, not thousands")
         func stormMakesOneRun() throws {
             let work = try TemporaryDirectory("watch-storm")
