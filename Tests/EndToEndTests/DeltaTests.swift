@@ -295,5 +295,41 @@ extension EndToEnd {
             #expect(try [UInt8](Data(contentsOf: URL(fileURLWithPath: stored))) == expected)
             #expect(!FileManager.default.fileExists(atPath: journalPath))
         }
+
+        /// The whole-content SHA-256 the catalog records for `path` of client `id`, if any.
+        static func catalogedSHA256(root: String, id: String, path: String) throws -> [UInt8]? {
+            var configuration = Configuration()
+            configuration.readonly = true
+            configuration.busyMode = .timeout(10)
+            let catalog = try DatabaseQueue(
+                path: root + "/.filesync/\(id)/catalog.sqlite", configuration: configuration)
+            return try catalog.read { db in
+                try Data.fetchOne(db, sql: "SELECT sha256 FROM file WHERE path = ?", arguments: [path]).map(Array.init)
+            }
+        }
+
+        @Test("the SHA-256 the catalog records for a stored file, sent whole or rebuilt from stored chunks, is its content's")
+        func catalogedHashIsTheContents() throws {
+            let work = try TemporaryDirectory("delta-hash")
+            let source = try work.subfolder("source")
+            let root = try work.subfolder("root")
+            let server = try ServerProcess(root: root, in: work)
+            let file = source + "/disk.img"
+            try SampleTree.writeLarge(24 << 20, to: file, seed: 9)
+            func expectCataloged(_ what: String) throws {
+                let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: root + "/d/disk.img")))
+                let cataloged = try Self.catalogedSHA256(root: root, id: "d", path: "disk.img")
+                #expect(cataloged == bytes.withUnsafeBytes { ChunkHash(of: $0).bytes }, "\(what)")
+            }
+            _ = try Self.backup(source, root: root, server: server, work: work)
+            try expectCataloged("the first backup")
+            // A byte inserted at the start shifts every chunk: the new version is assembled from the
+            // stored chunks of the old one and the few the client sends.
+            var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: file)))
+            bytes.insert(0x42, at: 0)
+            try SampleTree.write(bytes, to: file)
+            _ = try Self.backup(source, root: root, server: server, work: work)
+            try expectCataloged("a version rebuilt from stored chunks")
+        }
     }
 }

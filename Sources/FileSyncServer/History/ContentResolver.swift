@@ -88,8 +88,8 @@ extension ContentResolver {
         let file: FileContent
         /// Whether a chunk read in place from the plain file the snapshot took (same inode, ctime
         /// and size) is handed out without hashing it again. A restore sets it: its client checks
-        /// every chunk and the whole SHA-256 before the file appears, and packs are still tried
-        /// first and checked. `check --read-data` leaves it off, so that it reads every byte.
+        /// the whole SHA-256 (and every chunk frame's hash) before the file appears; what comes
+        /// from a pack is still checked. `check --read-data` leaves it off, so that it reads every byte.
         var trustsUnchangedPlainFile = false
         private var packs: [String: Int32] = [:]
         private var plain: Int32?

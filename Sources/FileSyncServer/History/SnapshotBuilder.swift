@@ -133,11 +133,14 @@ struct SnapshotBuilder {
         let file = openat(fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
         guard file >= 0 else { throw FileSyncError.storage("open", path) }
         defer { close(file) }
-        let cut = try hintedCut(of: file, path: path, info: info) ?? HistoryChunking.cut(file, size: size)
+        // The identity of what is read, not of what the name showed a moment before.
+        guard let opened = FileStatus.of(descriptor: file) else { throw FileSyncError.storage("stat", path) }
+        let cut = try hintedCut(of: file, path: path, info: opened) ?? HistoryChunking.cut(file, size: opened.size)
         counts.filesRead += 1
         counts.bytesRead += cut.size
         counts.bytes += cut.size - size
-        let content = FileContent(sha256: cut.sha256, chunks: cut.chunks, inode: info.inode, ctimeNs: info.ctimeNs)
+        let content = FileContent(
+            sha256: cut.sha256, chunks: cut.chunks, inode: opened.inode, ctimeNs: opened.ctimeNs)
         if let previous, let old = previous.file {
             if old.sha256 != content.sha256 || previous.mtimeNs != info.mtimeNs { counts.changed += 1 }
         } else {
@@ -151,8 +154,7 @@ struct SnapshotBuilder {
     /// record has no SHA-256.
     private func hintedCut(of fd: Int32, path: String, info: FileStatus) throws -> HistoryChunking.Cut? {
         guard let hints, info.size >= Int64(HistoryChunking.singleChunkLimit),
-            let record = try? hints.file(at: path), record.identity.matches(info),
-            let chunks = try? hints.chunkList(of: record)
+            let (record, chunks) = (try? hints.fileWithChunks(at: path)) ?? nil, record.identity.matches(info)
         else { return nil }
         return try HistoryChunking.cut(fd, size: info.size, expecting: chunks, sha256: record.sha256)
     }

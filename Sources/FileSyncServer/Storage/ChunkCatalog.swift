@@ -133,18 +133,17 @@ final class ChunkCatalog: Sendable {
 
     /// The record of the file at `path`, if any.
     func file(at path: String) throws -> FileRecord? {
-        try catalogError {
-            try database.read { db in
-                try Row.fetchOne(
-                    db, sql: "SELECT id, size, mtimeNs, inode, ctimeNs, sha256 FROM file WHERE path = ?",
-                    arguments: [path]
-                ).map { row in
-                    let hash: Data? = row[5]
-                    return FileRecord(
-                        id: row[0], size: row[1], mtimeNs: row[2], inode: UInt64(bitPattern: row[3]), ctimeNs: row[4],
-                        sha256: hash.flatMap { data in data.withUnsafeBytes { ChunkHash(bytes: $0) } })
-                }
-            }
+        try catalogError { try database.read { db in try Self.file(at: path, in: db) } }
+    }
+
+    private static func file(at path: String, in db: Database) throws -> FileRecord? {
+        try Row.fetchOne(
+            db, sql: "SELECT id, size, mtimeNs, inode, ctimeNs, sha256 FROM file WHERE path = ?", arguments: [path]
+        ).map { row in
+            let hash: Data? = row[5]
+            return FileRecord(
+                id: row[0], size: row[1], mtimeNs: row[2], inode: UInt64(bitPattern: row[3]), ctimeNs: row[4],
+                sha256: hash.flatMap { data in data.withUnsafeBytes { ChunkHash(bytes: $0) } })
         }
     }
 
@@ -166,9 +165,23 @@ final class ChunkCatalog: Sendable {
         }
     }
 
-    /// Every chunk recorded for `file`, in file order.
-    func chunkList(of file: FileRecord) throws -> [ChunkEntry] {
-        try chunks(of: file, startingIn: 0..<Int64.max).sorted { $0.key < $1.key }.map(\.value)
+    /// The record of the file at `path` and every chunk recorded for it, in file order, read
+    /// together (one transaction: a record replaced meanwhile cannot pair with the other's chunks).
+    func fileWithChunks(at path: String) throws -> (FileRecord, [ChunkEntry])? {
+        try catalogError {
+            try database.read { db in
+                guard let file = try Self.file(at: path, in: db) else { return nil }
+                let rows = try Row.fetchCursor(
+                    db, sql: "SELECT length, hash FROM chunk WHERE fileId = ? ORDER BY offset", arguments: [file.id])
+                var chunks: [ChunkEntry] = []
+                while let row = try rows.next() {
+                    let hash: Data = row[1]
+                    guard let hash = hash.withUnsafeBytes({ ChunkHash(bytes: $0) }) else { return nil }
+                    chunks.append(ChunkEntry(length: row[0], hash: hash))
+                }
+                return (file, chunks)
+            }
+        }
     }
 
     /// Forgets the file at `path` and waits until that is on disk (the catalog otherwise commits
