@@ -308,7 +308,7 @@ extension EndToEnd {
             }
         }
 
-        @Test("the SHA-256 the catalog records for a stored file, sent whole or rebuilt from stored chunks, is its content's")
+        @Test("the SHA-256 the catalog records for a stored file, sent or rebuilt from stored chunks, is its content's")
         func catalogedHashIsTheContents() throws {
             let work = try TemporaryDirectory("delta-hash")
             let source = try work.subfolder("source")
