@@ -148,7 +148,9 @@ struct BackupCommand: AsyncParsableCommand {
             encoder.outputFormatting = [.sortedKeys]
             print(String(decoding: try encoder.encode(servers), as: UTF8.self))
         } else if servers.isEmpty {
-            ClientCommand.fail("no server answered on \(discovery.group) via \(discovery.interface)")
+            let group6 = "[\(Endpoint.defaultGroup6.host)]:\(discovery.group.port)"
+            ClientCommand.fail(
+                "no server answered on \(discovery.group) (nor on \(group6) where IPv6 is up) via \(discovery.interface)")
         } else {
             for server in servers {
                 let tls = server.fingerprint.map { "tls \($0)" } ?? "no tls"
