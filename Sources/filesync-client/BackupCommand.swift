@@ -150,7 +150,8 @@ struct BackupCommand: AsyncParsableCommand {
         } else if servers.isEmpty {
             let group6 = "[\(Endpoint.defaultGroup6.host)]:\(discovery.group.port)"
             ClientCommand.fail(
-                "no server answered on \(discovery.group) (nor on \(group6) where IPv6 is up) via \(discovery.interface)")
+                "no server answered on \(discovery.group) (nor on \(group6) where IPv6 is up) via \(discovery.interface)"
+            )
         } else {
             for server in servers {
                 let tls = server.fingerprint.map { "tls \($0)" } ?? "no tls"
