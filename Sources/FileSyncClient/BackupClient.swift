@@ -25,6 +25,9 @@ public struct BackupOptions: Sendable {
     public var compressionLevel = 1
     /// zstd level (1-19) used when the server has the `zstd` capability; 0 keeps to zlib.
     public var zstdLevel = 1
+    /// Record extended attributes and POSIX ACLs and send them where the server has `xattrs`
+    /// (on unless `--no-xattrs`).
+    public var xattrs = true
     /// Mirror deletions (`--delete`); never applied when the source is empty.
     public var mirrorDeletions = false
     /// What the scan leaves out (`.filesyncignore`, `--exclude`, `--exclude-larger-than`).
@@ -133,7 +136,8 @@ public struct BackupClient: Sendable {
     private func scanSource(
         _ options: inout BackupOptions, summary: inout BackupSummary
     ) async throws -> SourceScanner.Result {
-        let scan = try await SourceScanner(source: options.source, exclusion: options.exclusion).scan()
+        let scan = try await SourceScanner(source: options.source, exclusion: options.exclusion, xattrs: options.xattrs)
+            .scan()
         summary.scanned = scan.fileCount
         summary.warnings = scan.warnings + scan.tooLarge
         summary.excluded = scan.excluded + scan.tooLarge.count

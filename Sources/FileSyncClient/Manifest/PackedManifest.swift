@@ -16,6 +16,8 @@ public struct PackedManifest: Sendable {
     private var gids = BlockArray<UInt32>()
     /// The targets of the symlinks, by position (few trees hold many).
     private var targets: [Int: String] = [:]
+    /// The extended attributes of the entries that have any, by position.
+    private var xattrs: [Int: [ExtendedAttribute]] = [:]
     /// The number of files (entries that are neither folders nor symlinks).
     public private(set) var fileCount = 0
 
@@ -39,6 +41,7 @@ public struct PackedManifest: Sendable {
             case .symlink: Self.symlinkBit
             }
         if entry.type == .symlink { targets[modes.count] = entry.target ?? "" }
+        if let attributes = entry.xattrs, !attributes.isEmpty { xattrs[modes.count] = attributes }
         modes.append(UInt16(truncatingIfNeeded: entry.mode & 0o7777) | kindBit)
         uids.append(entry.uid ?? 0)
         gids.append(entry.gid ?? 0)
@@ -49,6 +52,7 @@ public struct PackedManifest: Sendable {
     public mutating func append(contentsOf other: PackedManifest) throws {
         try paths.append(contentsOf: other.paths)
         for (position, target) in other.targets { targets[modes.count + position] = target }
+        for (position, attributes) in other.xattrs { xattrs[modes.count + position] = attributes }
         for position in 0..<other.count {
             sizes.append(other.sizes[position])
             mtimes.append(other.mtimes[position])
@@ -75,6 +79,9 @@ public struct PackedManifest: Sendable {
 
     /// The UTF-8 byte count of the target of the entry at `position`; 0 unless it is a symlink.
     public func targetByteCount(at position: Int) -> Int { targets[position]?.utf8.count ?? 0 }
+
+    /// The bytes of the extended attributes of the entry at `position` in a manifest frame.
+    public func xattrByteCount(at position: Int) -> Int { xattrs[position]?.encodedBytes ?? 0 }
 
     /// Whether any entry is a symlink.
     public var hasSymlinks: Bool { !targets.isEmpty }
@@ -113,6 +120,6 @@ extension PackedManifest: RandomAccessCollection {
         return ManifestEntry(
             path: paths.path(at: position), type: Self.type(of: mode), size: sizes[position],
             mtimeNs: mtimes[position], mode: UInt32(mode & 0o7777), target: targets[position], uid: uids[position],
-            gid: gids[position])
+            gid: gids[position], xattrs: xattrs[position])
     }
 }

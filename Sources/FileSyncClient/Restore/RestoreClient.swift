@@ -144,9 +144,12 @@ public struct RestoreClient {
                 defer { close(fd) }
                 let entry = entries[index]
                 guard
-                    RestoreFolder.apply(mode: entry.mode, mtimeNs: entry.mtimeNs, owner: (entry.uid, entry.gid), to: fd)
+                    RestoreFolder.apply(
+                        mode: entry.mode, mtimeNs: entry.mtimeNs, owner: (entry.uid, entry.gid), xattrs: entry.xattrs,
+                        to: fd)
                 else {
-                    throw RestoreFolder.failure("cannot set the mode and mtime of the folder \"\(paths[index])\"")
+                    throw RestoreFolder.failure(
+                        "cannot set the mode, extended attributes and mtime of the folder \"\(paths[index])\"")
                 }
             } catch {
                 let failure = error as? FileSyncError ?? FileSyncError(.storageFailed, "\(error)")

@@ -28,10 +28,13 @@ public struct SourceScanner: Sendable {
     public let source: String
     /// What is left out of the scan (``ExclusionFilter``).
     public var exclusion = ExclusionFilter()
+    /// Whether files and folders carry their extended attributes and POSIX ACLs.
+    public var xattrs: Bool
 
-    public init(source: String, exclusion: ExclusionFilter = ExclusionFilter()) {
+    public init(source: String, exclusion: ExclusionFilter = ExclusionFilter(), xattrs: Bool = false) {
         self.source = source
         self.exclusion = exclusion
+        self.xattrs = xattrs
     }
 
     /// How many top-level folders are walked at once (`stat` of every entry is most of a scan, and
@@ -162,6 +165,9 @@ public struct SourceScanner: Sendable {
             var entry = ManifestEntry(
                 path: path, type: .file, size: Int64(info.st_size), mtimeNs: info.mtimeNs,
                 mode: UInt32(info.st_mode & 0o7777), uid: info.st_uid, gid: info.st_gid)
+            if xattrs {
+                addAttributes(of: name, info, in: directory, path: path, to: &entry, warnings: &result.warnings)
+            }
             switch info.st_mode & S_IFMT {
             case S_IFREG:
                 guard (try? result.entries.append(entry)) != nil else {

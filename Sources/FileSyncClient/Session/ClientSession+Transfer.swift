@@ -75,9 +75,13 @@ extension ClientSession {
                 try await link.outbound.write(
                     Frame(
                         kind: .manifest,
-                        payload: BinaryManifest.encode(part, final: final, metadata: features.contains(.metadata))))
+                        payload: BinaryManifest.encode(
+                            part, final: final, metadata: features.contains(.metadata),
+                            xattrs: features.contains(.xattrs))))
             } else {
-                let entries = features.contains(.metadata) ? Array(part) : part.map(\.withoutOwner)
+                let entries =
+                    !features.contains(.metadata)
+                    ? part.map(\.withoutOwner) : features.contains(.xattrs) ? Array(part) : part.map(\.withoutXattrs)
                 try await link.write(.filesInfo(FilesInfo(entries: entries, final: final)))
             }
         }
@@ -165,9 +169,10 @@ extension ClientSession {
         let maxEntries = max(1, min(limit.maxEntriesPerPart, ProtocolLimits.maxEntriesPerPart))
         let maxBytes = min(limit.maxControlPayload, ProtocolLimits.maxControlPayload) / 2
         let entries = scan.entries
-        // A symlink's target costs what as many path bytes would.
+        // A symlink's target and extended attributes cost what as many path bytes would (more than
+        // their base64 and escaped names in JSON).
         var parts = MessageParts.ranges(count: entries.count, maxCount: maxEntries, maxBytes: maxBytes) {
-            entries.pathByteCount(at: $0) + entries.targetByteCount(at: $0)
+            entries.pathByteCount(at: $0) + entries.targetByteCount(at: $0) + entries.xattrByteCount(at: $0)
         }
         // A short first part is planned and answered at once: files start to flow while the server
         // plans the rest.

@@ -21,14 +21,18 @@ public struct ManifestEntry: Codable, Sendable, Hashable {
     /// The owner's numeric user and group ids (`metadata` in force; absent otherwise).
     public var uid: UInt32?
     public var gid: UInt32?
+    /// The extended attributes of a file or folder, sorted by name (`xattrs` in force; absent
+    /// otherwise, and on symlinks).
+    public var xattrs: [ExtendedAttribute]?
 
     /// Longest symlink target, in UTF-8 bytes (Linux's `PATH_MAX` less its NUL).
     public static let maxTargetBytes = 4095
 
     public init(
         path: String, type: EntryType, size: Int64, mtimeNs: Int64, mode: UInt32, target: String? = nil,
-        uid: UInt32? = nil, gid: UInt32? = nil
+        uid: UInt32? = nil, gid: UInt32? = nil, xattrs: [ExtendedAttribute]? = nil
     ) {
+        self.xattrs = xattrs
         self.uid = uid
         self.gid = gid
         self.path = path
@@ -39,10 +43,17 @@ public struct ManifestEntry: Codable, Sendable, Hashable {
         self.target = target
     }
 
-    /// This entry without its owner (for a session without `metadata`).
+    /// This entry without its owner and extended attributes (for a session without `metadata`).
     public var withoutOwner: ManifestEntry {
         var entry = self
-        (entry.uid, entry.gid) = (nil, nil)
+        (entry.uid, entry.gid, entry.xattrs) = (nil, nil, nil)
+        return entry
+    }
+
+    /// This entry without its extended attributes (for a session without `xattrs`).
+    public var withoutXattrs: ManifestEntry {
+        var entry = self
+        entry.xattrs = nil
         return entry
     }
 
@@ -57,6 +68,12 @@ public struct ManifestEntry: Codable, Sendable, Hashable {
         }
         guard (type == .symlink) == (target != nil) else {
             throw FileSyncError(.malformedMessage, "entry \"\(path)\": only a symlink has a target, and it must")
+        }
+        if let xattrs {
+            guard type != .symlink || xattrs.isEmpty else {
+                throw FileSyncError(.malformedMessage, "symlink \"\(path)\" has extended attributes")
+            }
+            try xattrs.checkForm(of: path)
         }
         if let target {
             let bytes = target.utf8.count

@@ -35,6 +35,9 @@ public struct RestoreEntry: Codable, Sendable, Equatable {
     /// The owner's numeric ids, as the snapshot recorded them (with `metadata` in force).
     public var uid: UInt32?
     public var gid: UInt32?
+    /// A file's or folder's extended attributes and POSIX ACLs, sorted by name, as the snapshot
+    /// recorded them (with `xattrs` in force; absent when there are none).
+    public var xattrs: [ExtendedAttribute]?
 
     public init(
         path: String, type: String, size: Int64, mtimeNs: Int64, mode: UInt32, sha256: String? = nil,

@@ -30,8 +30,12 @@ public enum Capability {
     /// Manifests, snapshots and restores carry more than regular files and folders: symlinks (their
     /// target text) today (Protocol.md §6.6); type changes between runs replace what the server holds.
     public static let metadata = "metadata"
+    /// With ``metadata``: manifest entries, snapshots and restores carry extended attributes and
+    /// POSIX ACLs (Protocol.md §6.9).
+    public static let xattrs = "xattrs"
     /// Every capability this build understands.
     public static let all: Set<String> = [
         deflate, resume, chunks, zstd, binaryManifest, fileFrames, binaryTasks, tasksPerPart, chunkerV1, metadata,
+        xattrs,
     ]
 }

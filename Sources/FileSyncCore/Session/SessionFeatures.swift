@@ -28,6 +28,8 @@ public struct SessionFeatures: OptionSet, Sendable, Hashable, CustomStringConver
     /// Symlinks in manifests, snapshots and restores; type changes replace what the server holds
     /// (Protocol.md §6.6).
     public static let metadata = SessionFeatures(rawValue: 1 << 10)
+    /// With ``metadata``: extended attributes and POSIX ACLs (Protocol.md §6.9).
+    public static let xattrs = SessionFeatures(rawValue: 1 << 11)
 
     /// Each feature with its capability name, in the order Protocol.md lists them.
     public static let named: [(feature: SessionFeatures, name: String)] = [
@@ -35,7 +37,7 @@ public struct SessionFeatures: OptionSet, Sendable, Hashable, CustomStringConver
         (.zstd, Capability.zstd), (.binaryManifest, Capability.binaryManifest),
         (.fileFrames, Capability.fileFrames), (.binaryTasks, Capability.binaryTasks),
         (.tasksPerPart, Capability.tasksPerPart), (.history, Capability.history),
-        (.chunkerV1, Capability.chunkerV1), (.metadata, Capability.metadata),
+        (.chunkerV1, Capability.chunkerV1), (.metadata, Capability.metadata), (.xattrs, Capability.xattrs),
     ]
 
     /// Every feature this build knows.
@@ -58,6 +60,7 @@ public struct SessionFeatures: OptionSet, Sendable, Hashable, CustomStringConver
         var features = SessionFeatures(capabilities: client).intersection(SessionFeatures(capabilities: server))
         if !features.contains(.binaryTasks) { features.remove(.tasksPerPart) }
         if !features.contains(.chunks) { features.remove(.chunkerV1) }
+        if !features.contains(.metadata) { features.remove(.xattrs) }
         return features
     }
 

@@ -99,9 +99,11 @@ struct SnapshotBuilder {
                 size = Int64(target.count)
             case .other: continue
             }
+            // What the stored file or folder holds: what the server's filesystem and privileges allowed.
+            let xattrs = info.kind == .symbolicLink ? [] : ExtendedAttributes.read(in: fd, name: name)
             let entry = TreeEntry(
                 name: name, mode: info.permissions, uid: info.uid, gid: info.gid, mtimeNs: info.mtimeNs, size: size,
-                content: content)
+                content: content, xattrs: xattrs)
             // A folder that became a file (or the reverse) deletes what the old entry held.
             if let old, old.kindCode != entry.kindCode { try countDeleted(old, counts: &counts) }
             entries.append(entry)

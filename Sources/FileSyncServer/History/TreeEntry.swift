@@ -13,6 +13,8 @@ struct TreeEntry: Sendable, Equatable {
     /// The file's length; 0 for folders; the target's length for symlinks.
     var size: Int64
     var content: Content
+    /// The extended attributes (and POSIX ACLs) the stored file or folder held, sorted by name.
+    var xattrs: [ExtendedAttribute] = []
 
     /// What the entry is, with what is specific to its kind.
     enum Content: Sendable, Equatable {

@@ -22,6 +22,8 @@ public struct StoredEntry: Sendable, Hashable {
     /// The owner's numeric ids.
     public var uid: UInt32 = 0
     public var gid: UInt32 = 0
+    /// The recorded extended attributes of a file or folder, when planning asked for them.
+    public var xattrs: [ExtendedAttribute]?
 
     public init(type: EntryType, size: Int64, mtimeNs: Int64, mode: UInt32, target: String? = nil) {
         self.type = type

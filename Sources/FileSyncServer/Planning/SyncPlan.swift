@@ -23,6 +23,12 @@ public struct SyncPlan: Sendable, Equatable {
     /// With `metadata`: entries whose stored owner differs from the manifest's (new ones included),
     /// given theirs once the session's contents are in place, when the server applies owners.
     public var owners: [ManifestEntry] = []
+    /// With `xattrs`: files and folders whose stored extended attributes differ from the
+    /// manifest's, or whose content is requested (a new version starts without any), given theirs
+    /// once the session's contents are in place (Protocol.md §6.9).
+    public var xattrs: [ManifestEntry] = []
+    /// Entries of ``xattrs`` whose content and mode are current: their attributes alone change.
+    public var xattrUpdates = 0
     /// Stored entries of another type than the manifest's, to remove (a folder with all it holds)
     /// before anything is created or asked for.
     public var removals: [String] = []
@@ -45,10 +51,14 @@ public struct SyncPlan: Sendable, Equatable {
     public struct Conflict: Sendable, Equatable {
         public var path: String
         public var reason: String
+        /// The code of the rejection: `typeConflict`, or `limitExceeded` for extended attributes
+        /// beyond the bounds.
+        public var code: FileSyncError.Code
 
-        public init(path: String, reason: String) {
+        public init(path: String, reason: String, code: FileSyncError.Code = .typeConflict) {
             self.path = path
             self.reason = reason
+            self.code = code
         }
     }
 
@@ -78,7 +88,7 @@ extension SyncPlan {
     ///   - stored: what the server holds at a relative path, or `nil` when nothing is there.
     /// - Throws: `limitExceeded` past ``PathList/maxBytes`` of paths to request.
     public static func plan(
-        for manifest: some Collection<ManifestEntry>, typeChanges: TypeChanges = .refused,
+        for manifest: some Collection<ManifestEntry>, typeChanges: TypeChanges = .refused, xattrs: Bool = false,
         stored: (String) -> StoredEntry?
     ) throws -> SyncPlan {
         var plan = SyncPlan()
@@ -102,6 +112,7 @@ extension SyncPlan {
             if typeChanges != .refused, entry.type != .symlink, (entry.mode | (existing?.mode ?? 0)) & 0o7000 != 0 {
                 plan.specialModes.append(entry)
             }
+            let tasksBefore = plan.tasks.count
             switch entry.type {
             case .dir:
                 if typeChanges != .refused { plan.folderTimes.append(entry) }
@@ -110,6 +121,15 @@ extension SyncPlan {
             case .symlink:
                 if existing?.target != entry.target || existing?.mtimeNs != entry.mtimeNs {
                     plan.symlinks.append(entry)
+                }
+            }
+            if xattrs && entry.type != .symlink {
+                let wanted = entry.xattrs ?? []
+                let requested = plan.tasks.count > tasksBefore
+                let differ = wanted != existing?.xattrs ?? []
+                if differ || (requested && !wanted.isEmpty) { plan.xattrs.append(entry) }
+                if differ && !requested && existing != nil && plan.modeUpdates.last?.path != entry.path {
+                    plan.xattrUpdates += 1
                 }
             }
         }
@@ -168,6 +188,8 @@ extension SyncPlan {
         folderTimes += other.folderTimes
         specialModes += other.specialModes
         owners += other.owners
+        xattrs += other.xattrs
+        xattrUpdates += other.xattrUpdates
         removals += other.removals
         conflicts += other.conflicts
         unchanged += other.unchanged

@@ -55,6 +55,7 @@ extension RestoreSendStateMachine {
         let listed = try entries.map { entry in
             var listed = try Self.restoreEntry(entry)
             if symlinks { (listed.uid, listed.gid) = (entry.uid, entry.gid) }
+            if xattrs && !entry.xattrs.isEmpty { listed.xattrs = entry.xattrs }
             return listed
         }
         let ranges = Self.partRanges(listed, maxBytes: maxPartBytes)
@@ -95,7 +96,7 @@ extension RestoreSendStateMachine {
         for (index, entry) in listed.enumerated() {
             let size =
                 MessageParts.worstCaseBytes(ofPath: entry.path) + 100 + (entry.chunks?.count ?? 0) * 90
-                + (entry.target?.utf8.count ?? 0) * 6 + 40
+                + (entry.target?.utf8.count ?? 0) * 6 + 40 + (entry.xattrs?.encodedBytes ?? 0) * 6
             if index > start && (index - start >= RestoreList.maxEntriesPerPart || bytes + size > maxBytes) {
                 parts.append(start..<index)
                 start = index

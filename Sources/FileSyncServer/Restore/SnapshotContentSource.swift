@@ -23,6 +23,8 @@ public struct SnapshotEntry: Sendable, Equatable {
     /// The owner's numeric ids, when the storage records them.
     public var uid: UInt32?
     public var gid: UInt32?
+    /// The extended attributes (POSIX ACLs included) the snapshot recorded, sorted by name.
+    public var xattrs: [ExtendedAttribute] = []
 
     public init(
         path: String, kind: Kind, size: Int64, mtimeNs: Int64, mode: UInt32, sha256: String? = nil,

@@ -24,6 +24,8 @@ extension BackupSession {
         private(set) var catalog: ChunkCatalog?
         /// What a type change may replace (`metadata` in force; folders only with mirrorDeletions).
         var typeChanges = SyncPlan.TypeChanges.refused
+        /// Whether entries carry extended attributes (`xattrs` in force).
+        var xattrs = false
         /// Keeps what a type change replaces restorable, when the server keeps history.
         var preserver: Preserver?
 

@@ -45,7 +45,8 @@ extension BackupSession {
         let source = HistoryContentSource(store: store)
         var sender = try RestoreSender(
             source: source, sink: OutboundFrameSink(outbound: context.outbound),
-            compressor: try Self.compressor(for: features), symlinks: features.contains(.metadata))
+            compressor: try Self.compressor(for: features), symlinks: features.contains(.metadata),
+            xattrs: features.contains(.xattrs))
         let decoder = MessageDecoder()
         let started = ContinuousClock.now
         while let frame = try await messages.next() {

@@ -27,14 +27,14 @@ extension BackupSession {
         /// Strings would drop the first spelling too.)
         mutating func add(
             _ entries: [ManifestEntry]
-        ) throws -> (entries: [ManifestEntry], collisions: [(position: Int, reason: String)]) {
+        ) throws -> (entries: [ManifestEntry], collisions: [Collision]) {
             guard entries.count <= ProtocolLimits.maxEntriesPerPart,
                 paths.count + entries.count <= ProtocolLimits.maxManifestEntries
             else {
                 throw FileSyncError(.limitExceeded, "the manifest exceeds the entry limits")
             }
             var validated: [ManifestEntry] = []
-            var collisions: [(position: Int, reason: String)] = []
+            var collisions: [Collision] = []
             validated.reserveCapacity(entries.count)
             for entry in entries {
                 let entry = try entry.validated()
@@ -42,9 +42,12 @@ extension BackupSession {
                     throw FileSyncError(.malformedMessage, "the manifest lists \"\(entry.path)\" twice")
                 }
                 if !entry.path.utf8.allSatisfy({ $0 < 0x80 }) && !beyondASCII.insert(entry.path).inserted {
-                    collisions.append((validated.count, BackupSession.collisionReason))
+                    collisions.append(Collision(position: validated.count, reason: BackupSession.collisionReason))
                 } else if !symlinks.isEmpty, let link = symlink(above: entry.path) {
-                    collisions.append((validated.count, "\"\(link)\" is a symlink in this manifest"))
+                    collisions.append(
+                        Collision(position: validated.count, reason: "\"\(link)\" is a symlink in this manifest"))
+                } else if let violation = entry.xattrs?.boundsViolation {
+                    collisions.append(Collision(position: validated.count, reason: violation, code: .limitExceeded))
                 } else if entry.type == .symlink {
                     symlinks.insert(entry.path)
                 }
@@ -52,6 +55,14 @@ extension BackupSession {
                 bytes += entry.size
             }
             return (validated, collisions)
+        }
+
+        /// An entry kept in the manifest but rejected, not planned: its position in the part, why,
+        /// and the code of its rejection.
+        struct Collision {
+            var position: Int
+            var reason: String
+            var code = FileSyncError.Code.typeConflict
         }
 
         /// The symlink of the manifest that `path` lies below, if any.
@@ -87,7 +98,8 @@ extension BackupSession {
         var progress = ManifestProgress(requested: answer.binaryTasks ? EntrySet() : nil)
         while true {
             let started = ContinuousClock.now
-            let part = try await nextManifestPart(&messages, binary: binary, symlinks: answer.typeChanges != .refused)
+            let part = try await nextManifestPart(
+                &messages, binary: binary, symlinks: answer.typeChanges != .refused, xattrs: answer.xattrs)
             let received = ContinuousClock.now
             progress.waiting += received - started
             let firstEntry = progress.manifest.paths.count
@@ -98,7 +110,7 @@ extension BackupSession {
             for collision in collisions.reversed() { planned.remove(at: collision.position) }
             var partPlan = try await plan(planned, in: folder, answering: &answer)
             partPlan.conflicts += collisions.map {
-                SyncPlan.Conflict(path: validated[$0.position].path, reason: $0.reason)
+                SyncPlan.Conflict(path: validated[$0.position].path, reason: $0.reason, code: $0.code)
             }
             progress.manifest.taskFiles += partPlan.tasks.count
             progress.manifest.taskBytes += partPlan.versions.reduce(0) { $0 + $1.size }
@@ -136,12 +148,12 @@ extension BackupSession {
 
     /// One part of the manifest: a manifest frame (with `binaryManifest`) or `CLIENT_FILES_INFO`.
     private func nextManifestPart(
-        _ messages: inout Messages, binary: Bool, symlinks: Bool
+        _ messages: inout Messages, binary: Bool, symlinks: Bool, xattrs: Bool
     ) async throws -> ManifestPart {
         guard let frame = try await messages.next() else {
             throw FileSyncError(.connectionClosed, "connection closed during the manifest")
         }
-        return try ManifestPart(frame, binary: binary, symlinks: symlinks)
+        return try ManifestPart(frame, binary: binary, symlinks: symlinks, xattrs: xattrs)
     }
 
     /// Plans one part's entries and chooses the kind of its tasks.
@@ -153,9 +165,9 @@ extension BackupSession {
         let middle = validated.count / 2
         let tail = Array(validated[middle...])
         let (root, id) = (settings.root, folder.id)
-        let changes = answer.typeChanges
-        async let second = Self.plan(tail, root: root, id: id, typeChanges: changes)
-        var partPlan = try Self.plan(validated[..<middle], in: folder, typeChanges: changes)
+        let (changes, xattrs) = (answer.typeChanges, answer.xattrs)
+        async let second = Self.plan(tail, root: root, id: id, typeChanges: changes, xattrs: xattrs)
+        var partPlan = try Self.plan(validated[..<middle], in: folder, typeChanges: changes, xattrs: xattrs)
         try partPlan.merge(try await second)
         // What changed type goes before anything is created or asked for (Protocol.md §6.6).
         if !partPlan.removals.isEmpty { answer.remove(partPlan.removals, from: folder, logger: logger) }
@@ -169,17 +181,18 @@ extension BackupSession {
 
     /// Plans `entries` against what `folder` holds.
     private static func plan(
-        _ entries: ArraySlice<ManifestEntry>, in folder: ClientFolder, typeChanges: SyncPlan.TypeChanges
+        _ entries: ArraySlice<ManifestEntry>, in folder: ClientFolder, typeChanges: SyncPlan.TypeChanges,
+        xattrs: Bool
     ) throws -> SyncPlan {
-        try SyncPlan.plan(for: entries, typeChanges: typeChanges) { path in
-            (try? RelativePath(validating: path)).flatMap { folder.storedEntry(at: $0) }
+        try SyncPlan.plan(for: entries, typeChanges: typeChanges, xattrs: xattrs) { path in
+            (try? RelativePath(validating: path)).flatMap { folder.storedEntry(at: $0, xattrs: xattrs) }
         }
     }
 
     /// Plans `entries` against the client folder `<root>/<id>`, opened for this call.
     private static func plan(
-        _ entries: [ManifestEntry], root: String, id: ClientID, typeChanges: SyncPlan.TypeChanges
+        _ entries: [ManifestEntry], root: String, id: ClientID, typeChanges: SyncPlan.TypeChanges, xattrs: Bool
     ) async throws -> SyncPlan {
-        try plan(entries[...], in: try ClientFolder(root: root, id: id), typeChanges: typeChanges)
+        try plan(entries[...], in: try ClientFolder(root: root, id: id), typeChanges: typeChanges, xattrs: xattrs)
     }
 }

@@ -42,6 +42,7 @@ extension BackupSession {
         let history = settings.history ? try ClientHistory(root: settings.root, id: clientID) : nil
         if features.contains(.metadata) {
             answer.typeChanges = mirrors ? .all : .keepingFolders
+            answer.xattrs = features.contains(.xattrs)
             answer.preserver = history?.preserver
         }
         // Each part is planned as it arrives, while the client still encodes the next one; with task
@@ -128,6 +129,13 @@ extension BackupSession {
             for path in session.folder.setOwners(session.plan.owners) {
                 context.logger.warning("cannot set the owner of an entry", metadata: ["path": "\(path)"])
             }
+        }
+        // Extended attributes and ACLs after the owners (a change of owner clears a file capability).
+        let capabilities = settings.applyOwners && geteuid() == 0
+        for (path, names) in session.folder.setXattrs(session.plan.xattrs, capabilities: capabilities) {
+            context.logger.warning(
+                "cannot set the extended attributes of an entry",
+                metadata: ["path": "\(path)", "attributes": "\(names.joined(separator: ","))"])
         }
         for path in session.folder.setSpecialModes(session.plan.specialModes) {
             context.logger.warning("cannot set the mode of an entry", metadata: ["path": "\(path)"])

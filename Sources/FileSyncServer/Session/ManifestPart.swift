@@ -8,17 +8,18 @@ struct ManifestPart {
     var final: Bool
 
     /// The part `frame` carries, checked against the form in force (`binary`: `binaryManifest`).
-    /// Symlink entries are allowed only with `metadata` in force (`symlinks`).
+    /// Symlink entries are allowed only with `metadata` in force (`symlinks`); extended attributes
+    /// are read only with `xattrs` (and ignored in `CLIENT_FILES_INFO` without it).
     ///
     /// - Throws: `unexpectedMessage` for a part of the other form or a frame that is no manifest
     ///   part; what decoding throws for a malformed one (`malformedFrame` for a symlink entry in a
     ///   manifest frame, `malformedMessage` in `CLIENT_FILES_INFO`, without `metadata`).
-    init(_ frame: Frame, binary: Bool, symlinks: Bool = false) throws {
+    init(_ frame: Frame, binary: Bool, symlinks: Bool = false, xattrs: Bool = false) throws {
         if frame.kind == .manifest {
             guard binary else {
                 throw FileSyncError(.unexpectedMessage, "a manifest frame, but binaryManifest was not negotiated")
             }
-            (entries, final) = try BinaryManifest.decode(frame.payload, metadata: symlinks)
+            (entries, final) = try BinaryManifest.decode(frame.payload, metadata: symlinks, xattrs: symlinks && xattrs)
             return
         }
         guard case .filesInfo(let info) = try Message(frame: frame) else {
@@ -32,6 +33,8 @@ struct ManifestPart {
             throw FileSyncError(.malformedMessage, "a symlink entry, but metadata was not negotiated")
         }
         // Owners are a field of `metadata`; without it they are unknown fields, ignored (§1).
-        (entries, final) = (symlinks ? info.entries : info.entries.map { $0.withoutOwner }, info.final)
+        let entries =
+            !symlinks ? info.entries.map(\.withoutOwner) : xattrs ? info.entries : info.entries.map(\.withoutXattrs)
+        (self.entries, final) = (entries, info.final)
     }
 }

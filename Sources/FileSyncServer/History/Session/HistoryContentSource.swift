@@ -156,6 +156,7 @@ extension SnapshotEntry {
         guard let converted = SnapshotEntry(path: path, content: entry) else { return nil }
         self = converted
         (uid, gid) = (entry.uid, entry.gid)
+        xattrs = entry.xattrs
     }
 
     private init?(path: String, content entry: TreeEntry) {
