@@ -202,8 +202,12 @@ public struct BackupClient: Sendable {
             FileResult(path: $0.key, error: ErrorMessage(code: "failed", message: $0.value))
         }
         .sorted { $0.path < $1.path }
-        for path in last.symlinksLeftOut {
-            let reason = "the server does not keep symlinks (it lacks the metadata capability)"
+        let leftOut =
+            last.symlinksLeftOut.map { ($0, "the server does not keep symlinks (it lacks the metadata capability)") }
+            + last.specialsLeftOut.map {
+                ($0, "not a regular file or folder (the server lacks the specials capability)")
+            }
+        for (path, reason) in leftOut {
             summary.warnings.append(FileResult(path: path, error: ErrorMessage(code: "skipped", message: reason)))
             logger.warning("skipped", metadata: ["path": "\(path)", "reason": "\(reason)"])
         }

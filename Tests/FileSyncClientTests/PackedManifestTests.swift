@@ -59,8 +59,26 @@ import Testing
         #expect(packed.type(at: 1) == .symlink && packed.type(at: 2) == .file)
         #expect(packed.fileCount == 1 && packed.hasSymlinks)
         #expect(packed.targetByteCount(at: 1) == link.size && packed.targetByteCount(at: 2) == 0)
-        let (kept, leftOut) = try packed.withoutSymlinks()
+        let (kept, leftOut, _) = try packed.keeping(symlinks: false, specials: true)
         #expect(kept.map(\.path) == ["docs", "docs/z"] && !kept.hasSymlinks)
         #expect(leftOut == ["docs/link", "docs/link"])
+    }
+
+    @Test("special files keep their kind and device number, and are left out for a server without specials")
+    func specials() throws {
+        let fifo = ManifestEntry(
+            path: "a/fifo", type: .special, size: 0, mtimeNs: 5, mode: 0o600, uid: 0, gid: 0, special: .fifo)
+        let disk = ManifestEntry(
+            path: "a/sda", type: .special, size: 0, mtimeNs: 6, mode: 0o660, uid: 0, gid: 0, special: .block,
+            device: 0x0800)
+        var packed = PackedManifest()
+        try packed.append(ManifestEntry(path: "a", type: .dir, size: 0, mtimeNs: 1, mode: 0o755, uid: 0, gid: 0))
+        try packed.append(fifo)
+        try packed.append(disk)
+        #expect(packed[1] == fifo && packed[2] == disk)
+        #expect(packed.type(at: 2) == .special && packed.type(at: 0) == .dir && packed.fileCount == 0)
+        #expect(packed.hasSpecials && !packed.hasSymlinks)
+        let (kept, _, leftOut) = try packed.keeping(symlinks: true, specials: false)
+        #expect(kept.map(\.path) == ["a"] && leftOut == ["a/fifo", "a/sda"])
     }
 }

@@ -13,7 +13,7 @@ struct TransferFramesTests {
         #expect(
             ClientSession.helloCapabilities(.all) == [
                 "zstd", "deflate", "resume", "chunks", "chunkerV1", "binaryManifest", "fileFrames", "binaryTasks",
-                "tasksPerPart", "metadata", "xattrs",
+                "tasksPerPart", "metadata", "xattrs", "specials",
             ])
         #expect(ClientSession.helloCapabilities([.chunks, .deflate]) == ["deflate", "chunks"])
     }

@@ -9,7 +9,8 @@ public struct PackedManifest: Sendable {
     private var paths = PathList()
     private var sizes = BlockArray<Int64>()
     private var mtimes = BlockArray<Int64>()
-    /// Permission bits (at most `0o7777`), and ``folderBit`` for folders, ``symlinkBit`` for symlinks.
+    /// Permission bits (at most `0o7777`), and ``folderBit`` for folders, ``symlinkBit`` for
+    /// symlinks, both for special files.
     private var modes = BlockArray<UInt16>()
     /// The owners (user and group ids).
     private var uids = BlockArray<UInt32>()
@@ -18,6 +19,8 @@ public struct PackedManifest: Sendable {
     private var targets: [Int: String] = [:]
     /// The extended attributes of the entries that have any, by position.
     private var xattrs: [Int: [ExtendedAttribute]] = [:]
+    /// The kind and device number of the special files, by position.
+    private var specials: [Int: (kind: SpecialKind, device: UInt64?)] = [:]
     /// The number of files (entries that are neither folders nor symlinks).
     public private(set) var fileCount = 0
 
@@ -39,7 +42,9 @@ public struct PackedManifest: Sendable {
             case .file: UInt16(0)
             case .dir: Self.folderBit
             case .symlink: Self.symlinkBit
+            case .special: Self.folderBit | Self.symlinkBit
             }
+        if let special = entry.special { specials[modes.count] = (special, entry.device) }
         if entry.type == .symlink { targets[modes.count] = entry.target ?? "" }
         if let attributes = entry.xattrs, !attributes.isEmpty { xattrs[modes.count] = attributes }
         modes.append(UInt16(truncatingIfNeeded: entry.mode & 0o7777) | kindBit)
@@ -53,6 +58,7 @@ public struct PackedManifest: Sendable {
         try paths.append(contentsOf: other.paths)
         for (position, target) in other.targets { targets[modes.count + position] = target }
         for (position, attributes) in other.xattrs { xattrs[modes.count + position] = attributes }
+        for (position, special) in other.specials { specials[modes.count + position] = special }
         for position in 0..<other.count {
             sizes.append(other.sizes[position])
             mtimes.append(other.mtimes[position])
@@ -86,26 +92,37 @@ public struct PackedManifest: Sendable {
     /// Whether any entry is a symlink.
     public var hasSymlinks: Bool { !targets.isEmpty }
 
-    /// The entries that are not symlinks, for a server without `metadata`, and the paths of the
-    /// symlinks left out.
+    /// Whether any entry is a special file.
+    public var hasSpecials: Bool { !specials.isEmpty }
+
+    /// The entries that are not symlinks (unless `symlinks`) nor special files (unless `specials`),
+    /// for a server without `metadata` or `specials`, and the paths of those left out.
     ///
     /// - Throws: `limitExceeded` past ``PathList/maxBytes`` of paths (not reached: it only shrinks).
-    public func withoutSymlinks() throws -> (manifest: PackedManifest, symlinks: [String]) {
+    public func keeping(
+        symlinks: Bool, specials: Bool
+    ) throws -> (manifest: PackedManifest, symlinks: [String], specials: [String]) {
         var kept = PackedManifest()
-        var symlinks: [String] = []
+        var (links, nodes): ([String], [String]) = ([], [])
         for position in indices {
-            if targets[position] != nil {
-                symlinks.append(path(at: position))
+            if !symlinks && targets[position] != nil {
+                links.append(path(at: position))
+            } else if !specials && self.specials[position] != nil {
+                nodes.append(path(at: position))
             } else {
                 try kept.append(self[position])
             }
         }
-        return (kept, symlinks)
+        return (kept, links, nodes)
     }
 
     private static func type(of mode: UInt16) -> ManifestEntry.EntryType {
-        if mode & folderBit != 0 { return .dir }
-        return mode & symlinkBit != 0 ? .symlink : .file
+        switch mode & (folderBit | symlinkBit) {
+        case folderBit | symlinkBit: .special
+        case folderBit: .dir
+        case symlinkBit: .symlink
+        default: .file
+        }
     }
 }
 
@@ -120,6 +137,7 @@ extension PackedManifest: RandomAccessCollection {
         return ManifestEntry(
             path: paths.path(at: position), type: Self.type(of: mode), size: sizes[position],
             mtimeNs: mtimes[position], mode: UInt32(mode & 0o7777), target: targets[position], uid: uids[position],
-            gid: gids[position], xattrs: xattrs[position])
+            gid: gids[position], xattrs: xattrs[position], special: specials[position]?.kind,
+            device: specials[position]?.device)
     }
 }

@@ -64,6 +64,9 @@ public struct RestoreClient {
             summary = receiver.summary
             summary.failed += makeSymlinks(plan.symlinks, entries: entries, paths: paths)
             summary.symlinks = plan.symlinks.count
+            let specials = makeSpecials(plan.specials, entries: entries, paths: paths)
+            (summary.specials, summary.specialsSkipped) = (specials.made, specials.skipped)
+            summary.failed += specials.failed
             summary.failed += finishFolders(entries, paths: paths, failed: Set(plan.failed.map(\.path)))
             if summary.complete { folder.removeState() }
         }

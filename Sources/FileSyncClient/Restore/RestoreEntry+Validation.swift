@@ -25,6 +25,13 @@ extension RestoreEntry {
             try xattrs.checkForm(of: self.path)
             if let violation = xattrs.boundsViolation { throw malformed("has \(violation)") }
         }
+        if type == "special" {
+            guard let special, size == 0, (device != nil) == special.isDevice else {
+                throw malformed("is not a valid special file")
+            }
+            return path
+        }
+        guard special == nil, device == nil else { throw malformed("has a special file's fields") }
         if type == "symlink" {
             guard let target, !target.isEmpty, target.utf8.count <= ManifestEntry.maxTargetBytes,
                 Int64(target.utf8.count) == size, !target.utf8.contains(0)

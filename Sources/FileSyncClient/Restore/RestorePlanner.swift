@@ -26,6 +26,7 @@ public struct RestorePlanner {
             case "file":
                 planFile(number, entry, path: path, state: state, local: local, resumed: &resumed, into: &plan)
             case "symlink": planSymlink(number, entry, state: state, into: &plan)
+            case "special": planSpecial(number, entry, state: state, into: &plan)
             default: continue  // a kind this client does not know (§11.3)
             }
         }
@@ -108,6 +109,24 @@ public struct RestorePlanner {
             }
         case .file, .symlink, .other:
             if overwrite { plan.symlinks.append(number) } else { plan.conflicts.append(entry.path) }
+        }
+    }
+
+    /// A FIFO, socket or device is made where nothing is; something else in the way is a
+    /// conflict, replaced with `--overwrite` (a folder never is).
+    private func planSpecial(
+        _ number: Int, _ entry: RestoreEntry, state: RestoreLocalState, into plan: inout RestorePlan
+    ) {
+        switch state {
+        case .absent: plan.specials.append(number)
+        case .directory:
+            if overwrite {
+                plan.failed.append(Self.failure(entry.path, "a folder is in the way"))
+            } else {
+                plan.conflicts.append(entry.path)
+            }
+        case .file, .symlink, .other:
+            if overwrite { plan.specials.append(number) } else { plan.conflicts.append(entry.path) }
         }
     }
 

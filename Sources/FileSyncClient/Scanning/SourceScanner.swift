@@ -9,9 +9,9 @@ import FileSyncSystem
 
 /// Walks the source folder and builds the manifest.
 ///
-/// Regular files, folders and symlinks (their target, never followed) go into the manifest;
-/// devices, sockets and FIFOs are skipped with a warning, as are names that are not valid UTF-8
-/// and unreadable folders. A file that vanishes between listing and `stat` is simply not there.
+/// Regular files, folders, symlinks (their target, never followed) and FIFOs, sockets and devices
+/// (their kind and device number, never opened) go into the manifest; names that are not valid
+/// UTF-8 and unreadable folders are skipped with a warning. A file that vanishes between listing and `stat` is simply not there.
 public struct SourceScanner: Sendable {
     public struct Result: Sendable {
         /// The manifest, packed (about 22 bytes per entry besides its path).
@@ -186,12 +186,13 @@ public struct SourceScanner: Sendable {
                     descend(
                         into: name, of: directory, path: path, matcher: matcher, into: &result, deferring: &subtrees)
                 }
-            case S_IFLNK:
-                // Sent only to a server with `metadata`; the session leaves them out otherwise.
+            case S_IFLNK:  // sent only to a server with `metadata`; the session leaves them out otherwise
                 let warning = Self.appendSymlink(name, in: directory, path: path, info: info, to: &result.entries)
                 if let warning { result.warnings.append(skipped(prefix, name, warning)) }
             default:
-                result.warnings.append(skipped(prefix, name, "not a regular file or folder"))
+                if let warning = Self.appendSpecial(entry, info, to: &result.entries) {
+                    result.warnings.append(skipped(prefix, name, warning))
+                }
             }
         }
     }

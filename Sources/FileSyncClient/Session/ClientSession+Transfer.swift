@@ -9,13 +9,15 @@ extension ClientSession {
         knownServers: KnownServers
     ) async throws -> Outcome {
         let (ready, features) = try await handshake(&events, link: link, check: check, knownServers: knownServers)
-        guard features.contains(.metadata) || !scan.entries.hasSymlinks else {
-            // A server without `metadata` gets today's manifest: files and folders only.
+        let (symlinks, specials) = (features.contains(.metadata), features.contains(.specials))
+        guard (symlinks || !scan.entries.hasSymlinks) && (specials || !scan.entries.hasSpecials) else {
+            // A server without `metadata` gets today's manifest: files and folders only; one
+            // without `specials`, no FIFO, socket or device.
             var session = self
-            let (kept, symlinks) = try scan.entries.withoutSymlinks()
-            session.scan.entries = kept
+            let kept = try scan.entries.keeping(symlinks: symlinks, specials: specials)
+            session.scan.entries = kept.manifest
             var outcome = try await session.exchange(&events, ready: ready, features: features, link: link, acks: acks)
-            outcome.symlinksLeftOut = symlinks
+            (outcome.symlinksLeftOut, outcome.specialsLeftOut) = (kept.symlinks, kept.specials)
             return outcome
         }
         return try await exchange(&events, ready: ready, features: features, link: link, acks: acks)

@@ -32,6 +32,8 @@ struct ClientSession {
         var serverName: String?
         /// The symlinks left out of the manifest for a server without `metadata`.
         var symlinksLeftOut: [String] = []
+        /// FIFOs, sockets and devices left out for a server without `specials`.
+        var specialsLeftOut: [String] = []
     }
 
     /// A backup session.

@@ -5,6 +5,8 @@ public struct ManifestEntry: Codable, Sendable, Hashable {
         case dir
         /// Only with the `metadata` capability in force (Protocol.md §6.6).
         case symlink
+        /// A FIFO, socket or device (`specials` in force, Protocol.md §6.10).
+        case special
     }
 
     /// Relative path, `/`-separated, validated by ``RelativePath``.
@@ -24,14 +26,21 @@ public struct ManifestEntry: Codable, Sendable, Hashable {
     /// The extended attributes of a file or folder, sorted by name (`xattrs` in force; absent
     /// otherwise, and on symlinks).
     public var xattrs: [ExtendedAttribute]?
+    /// A special file's kind (`"special"` entries only).
+    public var special: SpecialKind?
+    /// A device's number (`st_rdev`; character and block devices only).
+    public var device: UInt64?
 
     /// Longest symlink target, in UTF-8 bytes (Linux's `PATH_MAX` less its NUL).
     public static let maxTargetBytes = 4095
 
     public init(
         path: String, type: EntryType, size: Int64, mtimeNs: Int64, mode: UInt32, target: String? = nil,
-        uid: UInt32? = nil, gid: UInt32? = nil, xattrs: [ExtendedAttribute]? = nil
+        uid: UInt32? = nil, gid: UInt32? = nil, xattrs: [ExtendedAttribute]? = nil, special: SpecialKind? = nil,
+        device: UInt64? = nil
     ) {
+        self.special = special
+        self.device = device
         self.xattrs = xattrs
         self.uid = uid
         self.gid = gid
@@ -66,12 +75,16 @@ public struct ManifestEntry: Codable, Sendable, Hashable {
         guard mode <= 0o7777 else {
             throw FileSyncError(.malformedMessage, "entry \"\(path)\" has invalid mode bits \(mode)")
         }
+        guard (type == .special) == (special != nil), (special?.isDevice ?? false) == (device != nil) else {
+            throw FileSyncError(
+                .malformedMessage, "entry \"\(path)\": only a special file has a kind, and only a device a number")
+        }
         guard (type == .symlink) == (target != nil) else {
             throw FileSyncError(.malformedMessage, "entry \"\(path)\": only a symlink has a target, and it must")
         }
         if let xattrs {
-            guard type != .symlink || xattrs.isEmpty else {
-                throw FileSyncError(.malformedMessage, "symlink \"\(path)\" has extended attributes")
+            guard type == .file || type == .dir || xattrs.isEmpty else {
+                throw FileSyncError(.malformedMessage, "entry \"\(path)\" has extended attributes")
             }
             try xattrs.checkForm(of: path)
         }

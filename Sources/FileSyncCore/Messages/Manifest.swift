@@ -21,8 +21,9 @@ public struct FilesInfo: Codable, Sendable, Equatable {
 /// with `metadata`), `u16` bytes shared with the previous path of this part, `u16` length of the
 /// rest, the rest (UTF-8), `i64` size, `i64` mtimeNs, `u16` mode, with `metadata` `u32` uid and
 /// `u32` gid, with `xattrs` (only with `metadata`) `u16` attribute count and each attribute's `u8`
-/// name length, name (UTF-8), `u32` value length and value, and for a symlink `u16` target length
-/// and the target (UTF-8); all big-endian, nothing after the last entry.
+/// name length, name (UTF-8), `u32` value length and value, for a symlink `u16` target length
+/// and the target (UTF-8), and for a special file (type 3, with `specials`) `u8` kind and `u64`
+/// device number (0 for a FIFO or socket); all big-endian, nothing after the last entry.
 public enum BinaryManifest {
     /// Bytes of an entry besides its path suffix.
     static let fixedBytes = 1 + 2 + 2 + 8 + 8 + 2
@@ -56,6 +57,10 @@ public enum BinaryManifest {
             if let target = entry.target {
                 buffer.writeInteger(UInt16(truncatingIfNeeded: target.utf8.count))
                 buffer.writeString(target)
+            }
+            if let special = entry.special {
+                buffer.writeInteger(special.code)
+                buffer.writeInteger(entry.device ?? 0)
             }
             previous = path
         }
@@ -100,6 +105,7 @@ public enum BinaryManifest {
         case .file: 0
         case .dir: 1
         case .symlink: 2
+        case .special: 3
         }
     }
 
@@ -113,7 +119,7 @@ public enum BinaryManifest {
     ///   ``ProtocolLimits/maxPathBytes`` or not UTF-8, an unknown type, a target over
     ///   ``ManifestEntry/maxTargetBytes`` or not UTF-8, truncation, trailing bytes.
     public static func decode(
-        _ payload: ByteBuffer, metadata: Bool = false, xattrs: Bool = false
+        _ payload: ByteBuffer, metadata: Bool = false, xattrs: Bool = false, specials: Bool = false
     ) throws -> (entries: [ManifestEntry], final: Bool) {
         var buffer = payload
         guard let flags = buffer.readInteger(as: UInt8.self), flags & ~1 == 0,
@@ -125,7 +131,7 @@ public enum BinaryManifest {
         entries.reserveCapacity(Int(min(count, UInt32(buffer.readableBytes / fixedBytes + 1))))
         var previous: [UInt8] = []
         for _ in 0..<count {
-            guard let type = buffer.readInteger(as: UInt8.self), type <= (metadata ? 2 : 1),
+            guard let type = buffer.readInteger(as: UInt8.self), type <= (metadata ? (specials ? 3 : 2) : 1),
                 let shared = buffer.readInteger(as: UInt16.self).map(Int.init), shared <= previous.count,
                 let rest = buffer.readInteger(as: UInt16.self).map(Int.init),
                 shared + rest <= ProtocolLimits.maxPathBytes,
@@ -156,6 +162,8 @@ public enum BinaryManifest {
             if type == 2 {
                 entry.type = .symlink
                 entry.target = try readTarget(&buffer)
+            } else if type == 3 {
+                (entry.type, entry.special, entry.device) = try readSpecial(&buffer)
             }
             entries.append(entry)
             previous = Array(path)
@@ -164,6 +172,18 @@ public enum BinaryManifest {
             throw FileSyncError(.malformedFrame, "a manifest frame has \(buffer.readableBytes) bytes after its entries")
         }
         return (entries, flags & 1 == 1)
+    }
+
+    /// A special entry's `u8` kind and `u64` device number (kept for devices only).
+    private static func readSpecial(
+        _ buffer: inout ByteBuffer
+    ) throws -> (ManifestEntry.EntryType, SpecialKind, UInt64?) {
+        guard let code = buffer.readInteger(as: UInt8.self), let kind = SpecialKind(code: code),
+            let device = buffer.readInteger(as: UInt64.self)
+        else {
+            throw FileSyncError(.malformedFrame, "a manifest frame has a truncated or unknown special file")
+        }
+        return (.special, kind, kind.isDevice ? device : nil)
     }
 
     /// A symlink entry's `u16` length and target.

@@ -33,9 +33,12 @@ public enum Capability {
     /// With ``metadata``: manifest entries, snapshots and restores carry extended attributes and
     /// POSIX ACLs (Protocol.md §6.9).
     public static let xattrs = "xattrs"
+    /// With ``metadata``: FIFOs, sockets and device nodes are recorded in manifests, snapshots and
+    /// restores (Protocol.md §6.10).
+    public static let specials = "specials"
     /// Every capability this build understands.
     public static let all: Set<String> = [
         deflate, resume, chunks, zstd, binaryManifest, fileFrames, binaryTasks, tasksPerPart, chunkerV1, metadata,
-        xattrs,
+        xattrs, specials,
     ]
 }

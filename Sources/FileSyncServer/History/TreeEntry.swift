@@ -23,6 +23,8 @@ struct TreeEntry: Sendable, Equatable {
         case folder(ChunkHash)
         /// The link's target, as the bytes `readlink` returned (never followed).
         case symlink([UInt8])
+        /// A FIFO, socket or device, and a device's number (0 for the others); never opened.
+        case special(SpecialKind, UInt64)
     }
 
     /// The kind's code in the encoding.
@@ -31,6 +33,7 @@ struct TreeEntry: Sendable, Equatable {
         case .file: 1
         case .folder: 2
         case .symlink: 3
+        case .special: 4
         }
     }
 

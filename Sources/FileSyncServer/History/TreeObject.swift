@@ -7,7 +7,9 @@ import FileSyncSystem
 /// sorted by the UTF-8 bytes of its name: name length (u16) and bytes, kind (u8: 1 file, 2 folder,
 /// 3 symlink), mode, uid, gid (u32 each), mtimeNs, size (i64 each); then for a file its SHA-256
 /// (32 bytes), inode (u64), ctimeNs (i64), chunk count (u32) and each chunk's length (u32) and
-/// SHA-256; for a folder its tree's SHA-256; for a symlink the target's length (u32) and bytes.
+/// SHA-256; for a folder its tree's SHA-256; for a symlink the target's length (u32) and bytes; for a
+/// special file (kind 4: FIFO, socket or device) its kind (u8, as in manifest frames) and device
+/// number (u64).
 /// A folder where an entry has extended attributes is encoded with the magic `FSTREE02` instead,
 /// and each of its entries then has, right after its size, its attribute count (u16) and each
 /// attribute's name length (u8), name, value length (u32) and value; a folder without any keeps
@@ -69,6 +71,9 @@ struct TreeObject: Sendable, Equatable {
             case .symlink(let target):
                 writer.u32(UInt32(target.count))
                 writer.bytes(target)
+            case .special(let kind, let device):
+                writer.u8(kind.code)
+                writer.u64(device)
             }
         }
         return writer.output
@@ -96,6 +101,9 @@ struct TreeObject: Sendable, Equatable {
             case 1: content = .file(try Self.decodeFile(&reader))
             case 2: content = .folder(try reader.hash())
             case 3: content = .symlink(try reader.bytes(Int(try reader.u32())))
+            case 4:
+                guard let kind = SpecialKind(code: try reader.u8()) else { throw ByteReader.malformed }
+                content = .special(kind, try reader.u64())
             default: throw ByteReader.malformed
             }
             entries.append(

@@ -12,7 +12,8 @@ public struct SyncPlan: Sendable, Equatable {
     public var directories: [ManifestEntry] = []
     /// Files whose content is current but whose permission bits differ.
     public var modeUpdates: [ManifestEntry] = []
-    /// Symlinks to make or remake (new, another target or mtime), in manifest order.
+    /// Symlinks to make or remake (new, another target or mtime), and with `specials` FIFOs,
+    /// sockets and devices (new, or another kind, device number, mode or mtime), in manifest order.
     public var symlinks: [ManifestEntry] = []
     /// With `metadata`: every folder of the manifest, whose mtime is set once the session's
     /// contents are in place (Protocol.md §6.2).
@@ -89,7 +90,7 @@ extension SyncPlan {
     /// - Throws: `limitExceeded` past ``PathList/maxBytes`` of paths to request.
     public static func plan(
         for manifest: some Collection<ManifestEntry>, typeChanges: TypeChanges = .refused, xattrs: Bool = false,
-        stored: (String) -> StoredEntry?
+        specials: Bool = false, stored: (String) -> StoredEntry?
     ) throws -> SyncPlan {
         var plan = SyncPlan()
         for entry in manifest {
@@ -97,7 +98,10 @@ extension SyncPlan {
             // The way is checked again, without following anything, when the entry is written.
             if typeChanges != .refused && existing?.type == .blocked { existing = nil }
             if let held = existing, held.type != entry.storedType, typeChanges != .refused {
-                guard held.type != .other, held.type != .blocked, held.type != .dir || typeChanges == .all else {
+                // A FIFO, socket or device is replaced only for a client that sends them (`specials`).
+                guard held.type != .other || (specials && held.special != nil), held.type != .blocked,
+                    held.type != .dir || typeChanges == .all
+                else {
                     plan.conflicts.append(.init(path: entry.path, reason: reason(held, typeChanges)))
                     continue
                 }
@@ -109,7 +113,9 @@ extension SyncPlan {
             {
                 plan.owners.append(entry)
             }
-            if typeChanges != .refused, entry.type != .symlink, (entry.mode | (existing?.mode ?? 0)) & 0o7000 != 0 {
+            if typeChanges != .refused, entry.type == .file || entry.type == .dir,
+                (entry.mode | (existing?.mode ?? 0)) & 0o7000 != 0
+            {
                 plan.specialModes.append(entry)
             }
             let tasksBefore = plan.tasks.count
@@ -122,8 +128,14 @@ extension SyncPlan {
                 if existing?.target != entry.target || existing?.mtimeNs != entry.mtimeNs {
                     plan.symlinks.append(entry)
                 }
+            case .special:
+                if existing?.special != entry.special || existing?.device != entry.device
+                    || existing?.mtimeNs != entry.mtimeNs || existing?.mode != entry.mode
+                {
+                    plan.symlinks.append(entry)
+                }
             }
-            if xattrs && entry.type != .symlink {
+            if xattrs && (entry.type == .file || entry.type == .dir) {
                 let wanted = entry.xattrs ?? []
                 let requested = plan.tasks.count > tasksBefore
                 let differ = wanted != existing?.xattrs ?? []
@@ -218,6 +230,7 @@ extension ManifestEntry {
         case .file: .file
         case .dir: .dir
         case .symlink: .symlink
+        case .special: .other
         }
     }
 }

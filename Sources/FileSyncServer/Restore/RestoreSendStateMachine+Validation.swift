@@ -47,7 +47,9 @@ extension RestoreSendStateMachine {
     mutating func list(_ loaded: [SnapshotEntry], requested: [RelativePath]) throws -> [RestoreList] {
         var seen = Set<String>()
         // A client without `metadata` gets the snapshot's files and folders, as before symlinks.
-        entries = loaded.filter { (symlinks || $0.kind != .symlink) && seen.insert($0.path).inserted }
+        entries = loaded.filter {
+            (symlinks || $0.kind != .symlink) && (specials || $0.kind != .special) && seen.insert($0.path).inserted
+        }
         for path in requested where !seen.contains(path.string) {
             throw FileSyncError(.notFound, "snapshot \(chosen!.id) holds nothing at \"\(path)\"")
         }
@@ -69,6 +71,11 @@ extension RestoreSendStateMachine {
         switch entry.kind {
         case .directory:
             return RestoreEntry(path: entry.path, type: "dir", size: 0, mtimeNs: entry.mtimeNs, mode: entry.mode)
+        case .special:
+            var listed = RestoreEntry(
+                path: entry.path, type: "special", size: 0, mtimeNs: entry.mtimeNs, mode: entry.mode)
+            (listed.special, listed.device) = (entry.special, entry.device)
+            return listed
         case .symlink:
             return RestoreEntry(
                 path: entry.path, type: "symlink", size: entry.size, mtimeNs: entry.mtimeNs, mode: entry.mode,

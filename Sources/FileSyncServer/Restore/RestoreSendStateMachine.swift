@@ -48,6 +48,8 @@ public struct RestoreSendStateMachine: Sendable {
     let symlinks: Bool
     /// Whether files and folders carry their extended attributes (`xattrs` in force).
     let xattrs: Bool
+    /// Whether FIFOs, sockets and devices are listed (`specials` in force).
+    let specials: Bool
     private(set) var state = State.awaitingRestore
     private(set) var chosen: SnapshotDescription?
     var entries: [SnapshotEntry] = []
@@ -65,11 +67,13 @@ public struct RestoreSendStateMachine: Sendable {
     ///   - maxPartBytes: the worst-case JSON budget of one `RESTORE_LIST` part (smaller in tests).
     ///   - symlinks: whether the list carries symlinks (`metadata` in force); left out otherwise.
     ///   - xattrs: whether entries carry their extended attributes (`xattrs` in force).
+    ///   - specials: whether FIFOs, sockets and devices are listed (`specials` in force).
     public init(
         snapshots: [SnapshotDescription], maxPartBytes: Int = ProtocolLimits.maxControlPayload / 2,
-        symlinks: Bool = false, xattrs: Bool = false
+        symlinks: Bool = false, xattrs: Bool = false, specials: Bool = false
     ) {
         self.xattrs = xattrs
+        self.specials = specials
         self.snapshots = snapshots
         self.maxPartBytes = maxPartBytes
         self.symlinks = symlinks

@@ -5,6 +5,8 @@ public struct SnapshotEntry: Sendable, Equatable {
     /// The kinds a snapshot holds today; later kinds are added here and mapped in ``RestoreSendStateMachine``.
     public enum Kind: Sendable, Equatable {
         case file, directory, symlink
+        /// A FIFO, socket or device (``SnapshotEntry/special``).
+        case special
     }
 
     public var path: String
@@ -25,6 +27,9 @@ public struct SnapshotEntry: Sendable, Equatable {
     public var gid: UInt32?
     /// The extended attributes (POSIX ACLs included) the snapshot recorded, sorted by name.
     public var xattrs: [ExtendedAttribute] = []
+    /// A special file's kind, and a device's number.
+    public var special: SpecialKind?
+    public var device: UInt64?
 
     public init(
         path: String, kind: Kind, size: Int64, mtimeNs: Int64, mode: UInt32, sha256: String? = nil,

@@ -26,6 +26,8 @@ extension BackupSession {
         var typeChanges = SyncPlan.TypeChanges.refused
         /// Whether entries carry extended attributes (`xattrs` in force).
         var xattrs = false
+        /// Whether the manifest may hold FIFOs, sockets and devices (`specials` in force).
+        var specials = false
         /// Keeps what a type change replaces restorable, when the server keeps history.
         var preserver: Preserver?
 

@@ -46,7 +46,7 @@ extension BackupSession {
         var sender = try RestoreSender(
             source: source, sink: OutboundFrameSink(outbound: context.outbound),
             compressor: try Self.compressor(for: features), symlinks: features.contains(.metadata),
-            xattrs: features.contains(.xattrs))
+            xattrs: features.contains(.xattrs), specials: features.contains(.specials))
         let decoder = MessageDecoder()
         let started = ContinuousClock.now
         while let frame = try await messages.next() {

@@ -99,7 +99,8 @@ extension BackupSession {
         while true {
             let started = ContinuousClock.now
             let part = try await nextManifestPart(
-                &messages, binary: binary, symlinks: answer.typeChanges != .refused, xattrs: answer.xattrs)
+                &messages, binary: binary, symlinks: answer.typeChanges != .refused, xattrs: answer.xattrs,
+                specials: answer.specials)
             let received = ContinuousClock.now
             progress.waiting += received - started
             let firstEntry = progress.manifest.paths.count
@@ -148,12 +149,12 @@ extension BackupSession {
 
     /// One part of the manifest: a manifest frame (with `binaryManifest`) or `CLIENT_FILES_INFO`.
     private func nextManifestPart(
-        _ messages: inout Messages, binary: Bool, symlinks: Bool, xattrs: Bool
+        _ messages: inout Messages, binary: Bool, symlinks: Bool, xattrs: Bool, specials: Bool
     ) async throws -> ManifestPart {
         guard let frame = try await messages.next() else {
             throw FileSyncError(.connectionClosed, "connection closed during the manifest")
         }
-        return try ManifestPart(frame, binary: binary, symlinks: symlinks, xattrs: xattrs)
+        return try ManifestPart(frame, binary: binary, symlinks: symlinks, xattrs: xattrs, specials: specials)
     }
 
     /// Plans one part's entries and chooses the kind of its tasks.
@@ -165,9 +166,9 @@ extension BackupSession {
         let middle = validated.count / 2
         let tail = Array(validated[middle...])
         let (root, id) = (settings.root, folder.id)
-        let (changes, xattrs) = (answer.typeChanges, answer.xattrs)
-        async let second = Self.plan(tail, root: root, id: id, typeChanges: changes, xattrs: xattrs)
-        var partPlan = try Self.plan(validated[..<middle], in: folder, typeChanges: changes, xattrs: xattrs)
+        let rules = Rules(typeChanges: answer.typeChanges, xattrs: answer.xattrs, specials: answer.specials)
+        async let second = Self.plan(tail, root: root, id: id, rules: rules)
+        var partPlan = try Self.plan(validated[..<middle], in: folder, rules: rules)
         try partPlan.merge(try await second)
         // What changed type goes before anything is created or asked for (Protocol.md §6.6).
         if !partPlan.removals.isEmpty { answer.remove(partPlan.removals, from: folder, logger: logger) }
@@ -181,18 +182,26 @@ extension BackupSession {
 
     /// Plans `entries` against what `folder` holds.
     private static func plan(
-        _ entries: ArraySlice<ManifestEntry>, in folder: ClientFolder, typeChanges: SyncPlan.TypeChanges,
-        xattrs: Bool
+        _ entries: ArraySlice<ManifestEntry>, in folder: ClientFolder, rules: Rules
     ) throws -> SyncPlan {
-        try SyncPlan.plan(for: entries, typeChanges: typeChanges, xattrs: xattrs) { path in
-            (try? RelativePath(validating: path)).flatMap { folder.storedEntry(at: $0, xattrs: xattrs) }
+        try SyncPlan.plan(
+            for: entries, typeChanges: rules.typeChanges, xattrs: rules.xattrs, specials: rules.specials
+        ) { path in
+            (try? RelativePath(validating: path)).flatMap { folder.storedEntry(at: $0, xattrs: rules.xattrs) }
         }
     }
 
     /// Plans `entries` against the client folder `<root>/<id>`, opened for this call.
     private static func plan(
-        _ entries: [ManifestEntry], root: String, id: ClientID, typeChanges: SyncPlan.TypeChanges, xattrs: Bool
+        _ entries: [ManifestEntry], root: String, id: ClientID, rules: Rules
     ) async throws -> SyncPlan {
-        try plan(entries[...], in: try ClientFolder(root: root, id: id), typeChanges: typeChanges, xattrs: xattrs)
+        try plan(entries[...], in: try ClientFolder(root: root, id: id), rules: rules)
+    }
+
+    /// What the features in force let planning do.
+    struct Rules {
+        var typeChanges: SyncPlan.TypeChanges
+        var xattrs: Bool
+        var specials: Bool
     }
 }

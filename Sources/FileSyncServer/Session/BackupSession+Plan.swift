@@ -43,6 +43,7 @@ extension BackupSession {
         if features.contains(.metadata) {
             answer.typeChanges = mirrors ? .all : .keepingFolders
             answer.xattrs = features.contains(.xattrs)
+            answer.specials = features.contains(.specials)
             answer.preserver = history?.preserver
         }
         // Each part is planned as it arrives, while the client still encodes the next one; with task

@@ -245,6 +245,7 @@ extension StoredEntry {
         }
         self.init(type: type, size: status.size, mtimeNs: status.mtimeNs, mode: status.permissions)
         (uid, gid) = (status.uid, status.gid)
+        (special, device) = (status.special, status.special?.isDevice == true ? status.rdev : nil)
     }
 }
 

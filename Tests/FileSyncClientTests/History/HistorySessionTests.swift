@@ -38,7 +38,7 @@ struct HistorySessionTests {
         #expect(
             hello.capabilities.dropLast() == [
                 "zstd", "deflate", "resume", "chunks", "chunkerV1", "binaryManifest", "fileFrames", "binaryTasks",
-                "tasksPerPart", "metadata", "xattrs",
+                "tasksPerPart", "metadata", "xattrs", "specials",
             ])
     }
 

@@ -167,6 +167,9 @@ extension SnapshotEntry {
                 sha256: file.sha256.description, chunks: file.chunks)
         case .folder:
             self.init(path: path, kind: .directory, size: 0, mtimeNs: entry.mtimeNs, mode: entry.mode)
+        case .special(let kind, let device):
+            self.init(path: path, kind: .special, size: 0, mtimeNs: entry.mtimeNs, mode: entry.mode)
+            (special, self.device) = (kind, kind.isDevice ? device : nil)
         case .symlink(let bytes):
             guard let target = String(validating: bytes, as: UTF8.self), !bytes.isEmpty else { return nil }
             self.init(
