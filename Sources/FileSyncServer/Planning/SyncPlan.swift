@@ -35,6 +35,9 @@ public struct SyncPlan: Sendable, Equatable {
     public var removals: [String] = []
     /// Entries that cannot be stored, with the reason (a folder where a file should go, a symlink...).
     public var conflicts: [Conflict] = []
+    /// Files requested whose stored copy has the same size (only the mtime differs: a `touch`, or
+    /// an edit that kept the size): the server may offer them as deltas against the stored copy.
+    public var sameSize = Set<String>()
     /// Files already current.
     public var unchanged = 0
 
@@ -178,6 +181,7 @@ extension SyncPlan {
             if held.size != entry.size || held.mtimeNs != entry.mtimeNs {
                 try tasks.append(TransferTask(path: entry.path))
                 versions.append(Version(size: entry.size, mtimeNs: entry.mtimeNs))
+                if held.size == entry.size { sameSize.insert(entry.path) }
             } else {
                 unchanged += 1
                 if held.mode & 0o777 != entry.mode & 0o777 { modeUpdates.append(entry) }
@@ -202,6 +206,7 @@ extension SyncPlan {
         owners += other.owners
         xattrs += other.xattrs
         xattrUpdates += other.xattrUpdates
+        sameSize.formUnion(other.sameSize)
         removals += other.removals
         conflicts += other.conflicts
         unchanged += other.unchanged

@@ -172,10 +172,12 @@ extension BackupSession {
         try partPlan.merge(try await second)
         // What changed type goes before anything is created or asked for (Protocol.md §6.6).
         if !partPlan.removals.isEmpty { answer.remove(partPlan.removals, from: folder, logger: logger) }
-        // Offering a resume hashes the partial's prefix, which may outlast the idle timeout.
-        let hashes = answer.offersResumes && !partPlan.tasks.isEmpty
+        // Offering a resume hashes the partial's prefix, and offering a touched file as a delta
+        // reads its stored copy, which may outlast the idle timeout.
+        let hashes =
+            answer.offersResumes && !partPlan.tasks.isEmpty || answer.cutsLikeClient && !partPlan.sameSize.isEmpty
         if hashes { try await setReadTimeout(nil) }
-        try answer.offer(&partPlan)
+        try answer.offer(&partPlan, folder: folder)
         if hashes { try await setReadTimeout(settings.idleTimeout) }
         return partPlan
     }

@@ -39,6 +39,7 @@ extension BackupSession {
             partials: partials, resumes: features.contains(.resume), chunks: features.contains(.chunks),
             state: state, binaryTasks: features.contains(.binaryTasks),
             streamsTasks: features.isSuperset(of: [.binaryTasks, .tasksPerPart]))
+        answer.cutsLikeClient = features.contains(.chunkerV1)
         let history = settings.history ? try ClientHistory(root: settings.root, id: clientID) : nil
         if features.contains(.metadata) {
             answer.typeChanges = mirrors ? .all : .keepingFolders
