@@ -81,4 +81,22 @@ import Testing
         let (kept, _, leftOut) = try packed.keeping(symlinks: true, specials: false)
         #expect(kept.map(\.path) == ["a"] && leftOut == ["a/fifo", "a/sda"])
     }
+
+    @Test("later names of one file become hard links to the first; without hardlinks they are files again")
+    func hardLinks() throws {
+        var packed = PackedManifest()
+        let key = PackedManifest.LinkKey(device: 1, inode: 42)
+        for path in ["a", "b", "c"] {
+            try packed.append(ManifestEntry(path: path, type: .file, size: 9, mtimeNs: 1, mode: 0o644, uid: 0, gid: 0))
+            if path != "b" { packed.noteLinks(key) }
+        }
+        packed.resolveHardLinks()
+        #expect(packed.type(at: 0) == .file && packed.type(at: 1) == .file && packed.type(at: 2) == .hardlink)
+        #expect(packed[2].target == "a" && packed[2].size == 0 && packed.fileCount == 2)
+        let withLinks = try packed.keeping(symlinks: true, specials: true, hardlinks: true).manifest
+        #expect(withLinks[2] == packed[2])
+        let without = try packed.keeping(symlinks: true, specials: true, hardlinks: false).manifest
+        #expect(without[2].type == .file && without[2].size == 9 && without[2].target == nil)
+        #expect(without.fileCount == 3 && !without.hasHardLinks)
+    }
 }

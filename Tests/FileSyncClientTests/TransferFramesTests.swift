@@ -14,6 +14,7 @@ struct TransferFramesTests {
             ClientSession.helloCapabilities(.all) == [
                 "zstd", "deflate", "resume", "chunks", "chunkerV1", "binaryManifest", "fileFrames", "binaryTasks",
                 "tasksPerPart", "metadata", "xattrs", "specials",
+                "hardlinks",
             ])
         #expect(ClientSession.helloCapabilities([.chunks, .deflate]) == ["deflate", "chunks"])
     }

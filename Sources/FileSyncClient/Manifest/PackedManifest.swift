@@ -21,6 +21,11 @@ public struct PackedManifest: Sendable {
     private var xattrs: [Int: [ExtendedAttribute]] = [:]
     /// The kind and device number of the special files, by position.
     private var specials: [Int: (kind: SpecialKind, device: UInt64?)] = [:]
+    /// The device and inode of the regular files with more than one name, by position, until
+    /// ``resolveHardLinks()``.
+    private var linkKeys: [Int: LinkKey] = [:]
+    /// The hard links: each later name of a file, with the position of its first name.
+    private var links: [Int: Int] = [:]
     /// The number of files (entries that are neither folders nor symlinks).
     public private(set) var fileCount = 0
 
@@ -39,10 +44,11 @@ public struct PackedManifest: Sendable {
         mtimes.append(entry.mtimeNs)
         let kindBit =
             switch entry.type {
-            case .file: UInt16(0)
             case .dir: Self.folderBit
             case .symlink: Self.symlinkBit
             case .special: Self.folderBit | Self.symlinkBit
+            // The caller records the link (``keeping(symlinks:specials:hardlinks:)``).
+            case .file, .hardlink: UInt16(0)
             }
         if let special = entry.special { specials[modes.count] = (special, entry.device) }
         if entry.type == .symlink { targets[modes.count] = entry.target ?? "" }
@@ -59,6 +65,8 @@ public struct PackedManifest: Sendable {
         for (position, target) in other.targets { targets[modes.count + position] = target }
         for (position, attributes) in other.xattrs { xattrs[modes.count + position] = attributes }
         for (position, special) in other.specials { specials[modes.count + position] = special }
+        for (position, key) in other.linkKeys { linkKeys[modes.count + position] = key }
+        for (position, first) in other.links { links[modes.count + position] = modes.count + first }
         for position in 0..<other.count {
             sizes.append(other.sizes[position])
             mtimes.append(other.mtimes[position])
@@ -80,7 +88,7 @@ public struct PackedManifest: Sendable {
 
     /// The type of the entry at `position`.
     public func type(at position: Int) -> ManifestEntry.EntryType {
-        Self.type(of: modes[position])
+        links[position] != nil ? .hardlink : Self.type(of: modes[position])
     }
 
     /// The UTF-8 byte count of the target of the entry at `position`; 0 unless it is a symlink.
@@ -92,6 +100,39 @@ public struct PackedManifest: Sendable {
     /// Whether any entry is a symlink.
     public var hasSymlinks: Bool { !targets.isEmpty }
 
+    /// A file's identity on its device.
+    public struct LinkKey: Hashable, Sendable {
+        public var device: UInt64
+        public var inode: UInt64
+
+        public init(device: UInt64, inode: UInt64) {
+            self.device = device
+            self.inode = inode
+        }
+    }
+
+    /// Notes that the last entry appended, a regular file, has other names (`st_nlink > 1`).
+    public mutating func noteLinks(_ key: LinkKey) { linkKeys[modes.count - 1] = key }
+
+    /// Turns each later name of a file noted by ``noteLinks(_:)`` into a hard link to its first
+    /// name (in manifest order); call once the manifest is complete.
+    public mutating func resolveHardLinks() {
+        var first: [LinkKey: Int] = [:]
+        for position in linkKeys.keys.sorted() {
+            let key = linkKeys[position]!
+            if let earlier = first[key] {
+                links[position] = earlier
+                fileCount -= 1
+            } else {
+                first[key] = position
+            }
+        }
+        linkKeys = [:]
+    }
+
+    /// Whether any entry is a hard link.
+    public var hasHardLinks: Bool { !links.isEmpty }
+
     /// Whether any entry is a special file.
     public var hasSpecials: Bool { !specials.isEmpty }
 
@@ -99,21 +140,33 @@ public struct PackedManifest: Sendable {
     /// for a server without `metadata` or `specials`, and the paths of those left out.
     ///
     /// - Throws: `limitExceeded` past ``PathList/maxBytes`` of paths (not reached: it only shrinks).
+    /// Without `hardlinks`, each hard link becomes a file again (sent in full, as before).
     public func keeping(
-        symlinks: Bool, specials: Bool
+        symlinks: Bool, specials: Bool, hardlinks: Bool = true
     ) throws -> (manifest: PackedManifest, symlinks: [String], specials: [String]) {
         var kept = PackedManifest()
-        var (links, nodes): ([String], [String]) = ([], [])
+        var (linkPaths, nodePaths): ([String], [String]) = ([], [])
+        var moved: [Int: Int] = [:]
         for position in indices {
             if !symlinks && targets[position] != nil {
-                links.append(path(at: position))
+                linkPaths.append(path(at: position))
             } else if !specials && self.specials[position] != nil {
-                nodes.append(path(at: position))
+                nodePaths.append(path(at: position))
+            } else if let first = links[position] {
+                var file = self[position]
+                if hardlinks, let target = moved[first] {
+                    try kept.append(file)
+                    kept.links[kept.count - 1] = target
+                } else {
+                    (file.type, file.target, file.size) = (.file, nil, sizes[position])
+                    try kept.append(file)
+                }
             } else {
+                moved[position] = kept.count
                 try kept.append(self[position])
             }
         }
-        return (kept, links, nodes)
+        return (kept, linkPaths, nodePaths)
     }
 
     private static func type(of mode: UInt16) -> ManifestEntry.EntryType {
@@ -134,6 +187,11 @@ extension PackedManifest: RandomAccessCollection {
 
     public subscript(position: Int) -> ManifestEntry {
         let mode = modes[position]
+        if let first = links[position] {
+            return ManifestEntry(
+                path: paths.path(at: position), type: .hardlink, size: 0, mtimeNs: mtimes[position],
+                mode: UInt32(mode & 0o7777), target: paths.path(at: first), uid: uids[position], gid: gids[position])
+        }
         return ManifestEntry(
             path: paths.path(at: position), type: Self.type(of: mode), size: sizes[position],
             mtimeNs: mtimes[position], mode: UInt32(mode & 0o7777), target: targets[position], uid: uids[position],

@@ -67,6 +67,8 @@ public struct RestoreClient {
             let specials = makeSpecials(plan.specials, entries: entries, paths: paths)
             (summary.specials, summary.specialsSkipped) = (specials.made, specials.skipped)
             summary.failed += specials.failed
+            let links = makeHardLinks(plan.hardlinks, entries: entries, paths: paths)
+            (summary.hardlinks, summary.failed) = (links.made, summary.failed + links.failed)
             summary.failed += finishFolders(entries, paths: paths, failed: Set(plan.failed.map(\.path)))
             if summary.complete { folder.removeState() }
         }

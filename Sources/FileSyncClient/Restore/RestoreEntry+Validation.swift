@@ -32,6 +32,12 @@ extension RestoreEntry {
             return path
         }
         guard special == nil, device == nil else { throw malformed("has a special file's fields") }
+        if type == "hardlink" {
+            guard let target, (try? RelativePath(validating: target)) != nil, target != self.path, size == 0 else {
+                throw malformed("has no valid hard link target")
+            }
+            return path
+        }
         if type == "symlink" {
             guard let target, !target.isEmpty, target.utf8.count <= ManifestEntry.maxTargetBytes,
                 Int64(target.utf8.count) == size, !target.utf8.contains(0)

@@ -26,7 +26,8 @@ public struct RestorePlanner {
             case "file":
                 planFile(number, entry, path: path, state: state, local: local, resumed: &resumed, into: &plan)
             case "symlink": planSymlink(number, entry, state: state, into: &plan)
-            case "special": planSpecial(number, entry, state: state, into: &plan)
+            case "special": planSpecial(number, entry, state: state, into: &plan, list: \.specials)
+            case "hardlink": planSpecial(number, entry, state: state, into: &plan, list: \.hardlinks)
             default: continue  // a kind this client does not know (§11.3)
             }
         }
@@ -112,13 +113,14 @@ public struct RestorePlanner {
         }
     }
 
-    /// A FIFO, socket or device is made where nothing is; something else in the way is a
-    /// conflict, replaced with `--overwrite` (a folder never is).
+    /// A FIFO, socket, device or hard link is made where nothing is; something else in the way is
+    /// a conflict, replaced with `--overwrite` (a folder never is).
     private func planSpecial(
-        _ number: Int, _ entry: RestoreEntry, state: RestoreLocalState, into plan: inout RestorePlan
+        _ number: Int, _ entry: RestoreEntry, state: RestoreLocalState, into plan: inout RestorePlan,
+        list: WritableKeyPath<RestorePlan, [Int]>
     ) {
         switch state {
-        case .absent: plan.specials.append(number)
+        case .absent: plan[keyPath: list].append(number)
         case .directory:
             if overwrite {
                 plan.failed.append(Self.failure(entry.path, "a folder is in the way"))
@@ -126,7 +128,7 @@ public struct RestorePlanner {
                 plan.conflicts.append(entry.path)
             }
         case .file, .symlink, .other:
-            if overwrite { plan.specials.append(number) } else { plan.conflicts.append(entry.path) }
+            if overwrite { plan[keyPath: list].append(number) } else { plan.conflicts.append(entry.path) }
         }
     }
 

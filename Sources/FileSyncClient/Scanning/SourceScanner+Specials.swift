@@ -8,6 +8,13 @@ import FileSyncSystem
 #endif
 
 extension SourceScanner {
+    /// The warning for a folder that cannot be listed (`errno` set by the failure).
+    static func unreadable(_ path: String) -> FileResult {
+        FileResult(
+            path: path,
+            error: ErrorMessage(code: "unreadable", message: "cannot list folder: \(FileSyncError.errnoText(errno))"))
+    }
+
     /// Appends a FIFO, socket or device (`entry` as a file, `info` its status) as a special entry,
     /// never opened (sent only to a server with `specials`; the session leaves them out
     /// otherwise); returns why it was skipped, if it was.

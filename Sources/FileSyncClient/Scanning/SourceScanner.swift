@@ -76,7 +76,10 @@ public struct SourceScanner: Sendable {
             }
             for try await (done, walked) in group { try merger.add(walked, at: done) }
         }
-        return try merger.finish()
+        var result = try merger.finish()
+        // In manifest order: the first name of a file is sent, its other names as links to it.
+        result.entries.resolveHardLinks()
+        return result
     }
 
     /// Puts the top-level entries and the walked subtrees together in order.
@@ -141,12 +144,8 @@ public struct SourceScanner: Sendable {
         deferring subtrees: inout [Subtree]?
     ) {
         guard let stream = fdopendir(fd) else {
+            result.warnings.append(Self.unreadable(prefix))
             close(fd)
-            result.warnings.append(
-                FileResult(
-                    path: prefix,
-                    error: ErrorMessage(
-                        code: "unreadable", message: "cannot list folder: \(FileSyncError.errnoText(errno))")))
             return
         }
         defer { closedir(stream) }
@@ -173,6 +172,9 @@ public struct SourceScanner: Sendable {
                 guard (try? result.entries.append(entry)) != nil else {
                     result.warnings.append(skipped(prefix, name, "the manifest's paths exceed 4 GiB"))
                     continue
+                }
+                if info.st_nlink > 1 {
+                    result.entries.noteLinks(.init(device: UInt64(info.st_dev), inode: UInt64(info.st_ino)))
                 }
             case S_IFDIR:
                 (entry.type, entry.size) = (.dir, 0)

@@ -23,7 +23,7 @@ extension ClientSession {
     /// deflate): kept so that what goes on the wire does not change.
     static let helloOrder: [SessionFeatures] = [
         .zstd, .deflate, .resume, .chunks, .chunkerV1, .binaryManifest, .fileFrames, .binaryTasks, .tasksPerPart,
-        .metadata, .xattrs, .specials,
+        .metadata, .xattrs, .specials, .hardlinks,
     ]
 
     /// The capability names of `features`, in ``helloOrder``.

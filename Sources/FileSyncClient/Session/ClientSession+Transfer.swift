@@ -10,11 +10,15 @@ extension ClientSession {
     ) async throws -> Outcome {
         let (ready, features) = try await handshake(&events, link: link, check: check, knownServers: knownServers)
         let (symlinks, specials) = (features.contains(.metadata), features.contains(.specials))
-        guard (symlinks || !scan.entries.hasSymlinks) && (specials || !scan.entries.hasSpecials) else {
+        let hardlinks = features.contains(.hardlinks)
+        guard
+            (symlinks || !scan.entries.hasSymlinks) && (specials || !scan.entries.hasSpecials)
+                && (hardlinks || !scan.entries.hasHardLinks)
+        else {
             // A server without `metadata` gets today's manifest: files and folders only; one
             // without `specials`, no FIFO, socket or device.
             var session = self
-            let kept = try scan.entries.keeping(symlinks: symlinks, specials: specials)
+            let kept = try scan.entries.keeping(symlinks: symlinks, specials: specials, hardlinks: hardlinks)
             session.scan.entries = kept.manifest
             var outcome = try await session.exchange(&events, ready: ready, features: features, link: link, acks: acks)
             (outcome.symlinksLeftOut, outcome.specialsLeftOut) = (kept.symlinks, kept.specials)

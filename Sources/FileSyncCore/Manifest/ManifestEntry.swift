@@ -7,6 +7,9 @@ public struct ManifestEntry: Codable, Sendable, Hashable {
         case symlink
         /// A FIFO, socket or device (`specials` in force, Protocol.md §6.10).
         case special
+        /// Another name of a regular file listed earlier in the manifest, its ``target``
+        /// (`hardlinks` in force, Protocol.md §6.11).
+        case hardlink
     }
 
     /// Relative path, `/`-separated, validated by ``RelativePath``.
@@ -18,7 +21,8 @@ public struct ManifestEntry: Codable, Sendable, Hashable {
     public var mtimeNs: Int64
     /// Permission bits (`0o7777` at most).
     public var mode: UInt32
-    /// A symlink's target, verbatim (never resolved); absent for files and folders.
+    /// A symlink's target, verbatim (never resolved); for a hard link, the path of the file it is
+    /// another name of; absent for files and folders.
     public var target: String?
     /// The owner's numeric user and group ids (`metadata` in force; absent otherwise).
     public var uid: UInt32?
@@ -79,8 +83,15 @@ public struct ManifestEntry: Codable, Sendable, Hashable {
             throw FileSyncError(
                 .malformedMessage, "entry \"\(path)\": only a special file has a kind, and only a device a number")
         }
-        guard (type == .symlink) == (target != nil) else {
-            throw FileSyncError(.malformedMessage, "entry \"\(path)\": only a symlink has a target, and it must")
+        guard (type == .symlink || type == .hardlink) == (target != nil) else {
+            throw FileSyncError(
+                .malformedMessage, "entry \"\(path)\": only a symlink or hard link has a target, and it must")
+        }
+        if type == .hardlink {
+            guard size == 0, let target, (try? RelativePath(validating: target)) != nil, target != path else {
+                throw FileSyncError(.malformedMessage, "hard link \"\(path)\" has an invalid target or a size")
+            }
+            return self
         }
         if let xattrs {
             guard type == .file || type == .dir || xattrs.isEmpty else {

@@ -23,7 +23,8 @@ public struct FilesInfo: Codable, Sendable, Equatable {
 /// `u32` gid, with `xattrs` (only with `metadata`) `u16` attribute count and each attribute's `u8`
 /// name length, name (UTF-8), `u32` value length and value, for a symlink `u16` target length
 /// and the target (UTF-8), and for a special file (type 3, with `specials`) `u8` kind and `u64`
-/// device number (0 for a FIFO or socket); all big-endian, nothing after the last entry.
+/// device number (0 for a FIFO or socket), for a hard link (type 4, with `hardlinks`) `u16` target
+/// length and the target path; all big-endian, nothing after the last entry.
 public enum BinaryManifest {
     /// Bytes of an entry besides its path suffix.
     static let fixedBytes = 1 + 2 + 2 + 8 + 8 + 2
@@ -106,6 +107,7 @@ public enum BinaryManifest {
         case .dir: 1
         case .symlink: 2
         case .special: 3
+        case .hardlink: 4
         }
     }
 
@@ -119,7 +121,8 @@ public enum BinaryManifest {
     ///   ``ProtocolLimits/maxPathBytes`` or not UTF-8, an unknown type, a target over
     ///   ``ManifestEntry/maxTargetBytes`` or not UTF-8, truncation, trailing bytes.
     public static func decode(
-        _ payload: ByteBuffer, metadata: Bool = false, xattrs: Bool = false, specials: Bool = false
+        _ payload: ByteBuffer, metadata: Bool = false, xattrs: Bool = false, specials: Bool = false,
+        hardlinks: Bool = false
     ) throws -> (entries: [ManifestEntry], final: Bool) {
         var buffer = payload
         guard let flags = buffer.readInteger(as: UInt8.self), flags & ~1 == 0,
@@ -131,7 +134,8 @@ public enum BinaryManifest {
         entries.reserveCapacity(Int(min(count, UInt32(buffer.readableBytes / fixedBytes + 1))))
         var previous: [UInt8] = []
         for _ in 0..<count {
-            guard let type = buffer.readInteger(as: UInt8.self), type <= (metadata ? (specials ? 3 : 2) : 1),
+            guard let type = buffer.readInteger(as: UInt8.self), type <= (metadata ? 4 : 1),
+                type != 3 || specials, type != 4 || hardlinks,
                 let shared = buffer.readInteger(as: UInt16.self).map(Int.init), shared <= previous.count,
                 let rest = buffer.readInteger(as: UInt16.self).map(Int.init),
                 shared + rest <= ProtocolLimits.maxPathBytes,
@@ -161,6 +165,9 @@ public enum BinaryManifest {
             }
             if type == 2 {
                 entry.type = .symlink
+                entry.target = try readTarget(&buffer)
+            } else if type == 4 {
+                entry.type = .hardlink
                 entry.target = try readTarget(&buffer)
             } else if type == 3 {
                 (entry.type, entry.special, entry.device) = try readSpecial(&buffer)

@@ -36,9 +36,12 @@ public enum Capability {
     /// With ``metadata``: FIFOs, sockets and device nodes are recorded in manifests, snapshots and
     /// restores (Protocol.md §6.10).
     public static let specials = "specials"
+    /// With ``metadata``: the names of one file are sent once and stored as links of one file
+    /// (Protocol.md §6.11).
+    public static let hardlinks = "hardlinks"
     /// Every capability this build understands.
     public static let all: Set<String> = [
         deflate, resume, chunks, zstd, binaryManifest, fileFrames, binaryTasks, tasksPerPart, chunkerV1, metadata,
-        xattrs, specials,
+        xattrs, specials, hardlinks,
     ]
 }

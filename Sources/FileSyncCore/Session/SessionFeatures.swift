@@ -32,6 +32,8 @@ public struct SessionFeatures: OptionSet, Sendable, Hashable, CustomStringConver
     public static let xattrs = SessionFeatures(rawValue: 1 << 11)
     /// With ``metadata``: FIFOs, sockets and devices (Protocol.md §6.10).
     public static let specials = SessionFeatures(rawValue: 1 << 12)
+    /// With ``metadata``: hard links (Protocol.md §6.11).
+    public static let hardlinks = SessionFeatures(rawValue: 1 << 13)
 
     /// Each feature with its capability name, in the order Protocol.md lists them.
     public static let named: [(feature: SessionFeatures, name: String)] = [
@@ -40,7 +42,7 @@ public struct SessionFeatures: OptionSet, Sendable, Hashable, CustomStringConver
         (.fileFrames, Capability.fileFrames), (.binaryTasks, Capability.binaryTasks),
         (.tasksPerPart, Capability.tasksPerPart), (.history, Capability.history),
         (.chunkerV1, Capability.chunkerV1), (.metadata, Capability.metadata), (.xattrs, Capability.xattrs),
-        (.specials, Capability.specials),
+        (.specials, Capability.specials), (.hardlinks, Capability.hardlinks),
     ]
 
     /// Every feature this build knows.
@@ -63,7 +65,7 @@ public struct SessionFeatures: OptionSet, Sendable, Hashable, CustomStringConver
         var features = SessionFeatures(capabilities: client).intersection(SessionFeatures(capabilities: server))
         if !features.contains(.binaryTasks) { features.remove(.tasksPerPart) }
         if !features.contains(.chunks) { features.remove(.chunkerV1) }
-        if !features.contains(.metadata) { features.subtract([.xattrs, .specials]) }
+        if !features.contains(.metadata) { features.subtract([.xattrs, .specials, .hardlinks]) }
         return features
     }
 

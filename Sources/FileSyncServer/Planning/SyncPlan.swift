@@ -30,6 +30,9 @@ public struct SyncPlan: Sendable, Equatable {
     public var xattrs: [ManifestEntry] = []
     /// Entries of ``xattrs`` whose content and mode are current: their attributes alone change.
     public var xattrUpdates = 0
+    /// With `hardlinks`: the hard links of the manifest, made (or found in place) once the session's
+    /// files are committed (Protocol.md §6.11).
+    public var hardlinks: [ManifestEntry] = []
     /// Stored entries of another type than the manifest's, to remove (a folder with all it holds)
     /// before anything is created or asked for.
     public var removals: [String] = []
@@ -127,25 +130,10 @@ extension SyncPlan {
                 if typeChanges != .refused { plan.folderTimes.append(entry) }
                 plan.planFolder(entry, existing)
             case .file: try plan.planFile(entry, existing)
-            case .symlink:
-                if existing?.target != entry.target || existing?.mtimeNs != entry.mtimeNs {
-                    plan.symlinks.append(entry)
-                }
-            case .special:
-                if existing?.special != entry.special || existing?.device != entry.device
-                    || existing?.mtimeNs != entry.mtimeNs || existing?.mode != entry.mode
-                {
-                    plan.symlinks.append(entry)
-                }
+            case .hardlink, .symlink, .special: plan.planNode(entry, existing)
             }
             if xattrs && (entry.type == .file || entry.type == .dir) {
-                let wanted = entry.xattrs ?? []
-                let requested = plan.tasks.count > tasksBefore
-                let differ = wanted != existing?.xattrs ?? []
-                if differ || (requested && !wanted.isEmpty) { plan.xattrs.append(entry) }
-                if differ && !requested && existing != nil && plan.modeUpdates.last?.path != entry.path {
-                    plan.xattrUpdates += 1
-                }
+                plan.planXattrs(entry, existing, requested: plan.tasks.count > tasksBefore)
             }
         }
         plan.directories.sort { $0.path.utf8.count < $1.path.utf8.count }
@@ -159,6 +147,41 @@ extension SyncPlan {
         case .blocked: "a parent on the server is a symlink or a file"
         default: "the server holds a special file here"
         }
+    }
+
+    /// A hard link, symlink or special file: made when new or when it differs from what is held.
+    private mutating func planNode(_ entry: ManifestEntry, _ existing: StoredEntry?) {
+        switch entry.type {
+        case .hardlink:
+            // Made, or found in place, once the files are committed (the target may be new).
+            plan(hardlink: entry, existing)
+        case .symlink:
+            if existing?.target != entry.target || existing?.mtimeNs != entry.mtimeNs { symlinks.append(entry) }
+        case .special:
+            if existing?.special != entry.special || existing?.device != entry.device
+                || existing?.mtimeNs != entry.mtimeNs || existing?.mode != entry.mode
+            {
+                symlinks.append(entry)
+            }
+        case .file, .dir: break
+        }
+    }
+
+    private mutating func plan(hardlink entry: ManifestEntry, _ existing: StoredEntry?) {
+        if existing == nil || existing?.type == .file {
+            hardlinks.append(entry)
+        } else {
+            conflicts.append(.init(path: entry.path, reason: "the server holds a non-file here"))
+        }
+    }
+
+    /// Notes a file or folder whose attributes differ from what is held, or whose content is
+    /// requested with attributes (a new version starts without any).
+    private mutating func planXattrs(_ entry: ManifestEntry, _ existing: StoredEntry?, requested: Bool) {
+        let wanted = entry.xattrs ?? []
+        let differ = wanted != existing?.xattrs ?? []
+        if differ || (requested && !wanted.isEmpty) { xattrs.append(entry) }
+        if differ && !requested && existing != nil && modeUpdates.last?.path != entry.path { xattrUpdates += 1 }
     }
 
     private mutating func planFolder(_ entry: ManifestEntry, _ existing: StoredEntry?) {
@@ -205,6 +228,7 @@ extension SyncPlan {
         specialModes += other.specialModes
         owners += other.owners
         xattrs += other.xattrs
+        hardlinks += other.hardlinks
         xattrUpdates += other.xattrUpdates
         sameSize.formUnion(other.sameSize)
         removals += other.removals
@@ -236,6 +260,7 @@ extension ManifestEntry {
         case .dir: .dir
         case .symlink: .symlink
         case .special: .other
+        case .hardlink: .file
         }
     }
 }

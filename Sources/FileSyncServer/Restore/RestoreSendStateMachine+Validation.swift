@@ -54,7 +54,19 @@ extension RestoreSendStateMachine {
             throw FileSyncError(.notFound, "snapshot \(chosen!.id) holds nothing at \"\(path)\"")
         }
         // Owners are a field of `metadata`, like symlinks.
+        // Files of one inode and content were one file's names: the later ones are listed as links.
+        var firstNames: [UInt64: (path: String, sha256: String?)] = [:]
         let listed = try entries.map { entry in
+            if hardlinks, entry.kind == .file, let inode = entry.inode {
+                if let first = firstNames[inode], first.sha256 == entry.sha256 {
+                    var link = RestoreEntry(
+                        path: entry.path, type: "hardlink", size: 0, mtimeNs: entry.mtimeNs, mode: entry.mode,
+                        target: first.path)
+                    (link.uid, link.gid) = (entry.uid, entry.gid)
+                    return link
+                }
+                firstNames[inode] = (entry.path, entry.sha256)
+            }
             var listed = try Self.restoreEntry(entry)
             if symlinks { (listed.uid, listed.gid) = (entry.uid, entry.gid) }
             if xattrs && !entry.xattrs.isEmpty { listed.xattrs = entry.xattrs }

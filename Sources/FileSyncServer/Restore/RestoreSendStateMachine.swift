@@ -50,6 +50,8 @@ public struct RestoreSendStateMachine: Sendable {
     let xattrs: Bool
     /// Whether FIFOs, sockets and devices are listed (`specials` in force).
     let specials: Bool
+    /// Whether files that were hard links of one file are listed as links (`hardlinks` in force).
+    let hardlinks: Bool
     private(set) var state = State.awaitingRestore
     private(set) var chosen: SnapshotDescription?
     var entries: [SnapshotEntry] = []
@@ -70,8 +72,9 @@ public struct RestoreSendStateMachine: Sendable {
     ///   - specials: whether FIFOs, sockets and devices are listed (`specials` in force).
     public init(
         snapshots: [SnapshotDescription], maxPartBytes: Int = ProtocolLimits.maxControlPayload / 2,
-        symlinks: Bool = false, xattrs: Bool = false, specials: Bool = false
+        symlinks: Bool = false, xattrs: Bool = false, specials: Bool = false, hardlinks: Bool = false
     ) {
+        self.hardlinks = hardlinks
         self.xattrs = xattrs
         self.specials = specials
         self.snapshots = snapshots

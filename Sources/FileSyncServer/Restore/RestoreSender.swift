@@ -30,14 +30,14 @@ public struct RestoreSender {
     public init(
         source: any SnapshotContentSource, sink: any FrameSink, compressor: BlockCompressor? = nil,
         maxPartBytes: Int = ProtocolLimits.maxControlPayload / 2, symlinks: Bool = false, xattrs: Bool = false,
-        specials: Bool = false
+        specials: Bool = false, hardlinks: Bool = false
     ) throws {
         self.source = source
         self.sink = sink
         self.compressor = compressor
         machine = RestoreSendStateMachine(
             snapshots: try source.snapshotDescriptions(), maxPartBytes: maxPartBytes, symlinks: symlinks,
-            xattrs: xattrs, specials: specials)
+            xattrs: xattrs, specials: specials, hardlinks: hardlinks)
     }
 
     /// Handles one message from the client (`RESTORE`, `RESTORE_WANT`) and everything that follows

@@ -30,6 +30,9 @@ public struct SnapshotEntry: Sendable, Equatable {
     /// A special file's kind, and a device's number.
     public var special: SpecialKind?
     public var device: UInt64?
+    /// A file's inode on the server when the snapshot was taken: files that share one (and their
+    /// content) were hard links of one file.
+    public var inode: UInt64?
 
     public init(
         path: String, kind: Kind, size: Int64, mtimeNs: Int64, mode: UInt32, sha256: String? = nil,

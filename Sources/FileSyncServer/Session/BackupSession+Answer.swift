@@ -31,6 +31,8 @@ extension BackupSession {
         var xattrs = false
         /// Whether the manifest may hold FIFOs, sockets and devices (`specials` in force).
         var specials = false
+        /// Whether the manifest may hold hard links (`hardlinks` in force).
+        var hardlinks = false
         /// Keeps what a type change replaces restorable, when the server keeps history.
         var preserver: Preserver?
 

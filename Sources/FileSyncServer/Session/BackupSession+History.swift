@@ -46,7 +46,8 @@ extension BackupSession {
         var sender = try RestoreSender(
             source: source, sink: OutboundFrameSink(outbound: context.outbound),
             compressor: try Self.compressor(for: features), symlinks: features.contains(.metadata),
-            xattrs: features.contains(.xattrs), specials: features.contains(.specials))
+            xattrs: features.contains(.xattrs), specials: features.contains(.specials),
+            hardlinks: features.contains(.hardlinks))
         let decoder = MessageDecoder()
         let started = ContinuousClock.now
         while let frame = try await messages.next() {

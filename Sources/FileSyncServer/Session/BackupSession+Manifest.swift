@@ -18,6 +18,8 @@ extension BackupSession {
 
         /// The symlinks of the manifest: nothing is planned below one.
         var symlinks = Set<String>()
+        /// The entry numbers of the regular files listed so far: a hard link must name one.
+        var files = EntrySet()
 
         /// Adds a part's entries, validated; a path listed twice (byte for byte) is a session error.
         /// A path equal to an earlier one only under Unicode normalization, or below a symlink
@@ -46,10 +48,17 @@ extension BackupSession {
                 } else if !symlinks.isEmpty, let link = symlink(above: entry.path) {
                     collisions.append(
                         Collision(position: validated.count, reason: "\"\(link)\" is a symlink in this manifest"))
+                } else if entry.type == .hardlink, !isFile(entry.target ?? "") {
+                    collisions.append(
+                        Collision(
+                            position: validated.count,
+                            reason: "a hard link must name a regular file listed earlier in this manifest"))
                 } else if let violation = entry.xattrs?.boundsViolation {
                     collisions.append(Collision(position: validated.count, reason: violation, code: .limitExceeded))
                 } else if entry.type == .symlink {
                     symlinks.insert(entry.path)
+                } else if entry.type == .file, let number = paths.index(of: entry.path) {
+                    _ = files.insert(number)
                 }
                 validated.append(entry)
                 bytes += entry.size
@@ -63,6 +72,11 @@ extension BackupSession {
             var position: Int
             var reason: String
             var code = FileSyncError.Code.typeConflict
+        }
+
+        /// Whether `path` is a regular file listed earlier in this manifest.
+        private func isFile(_ path: String) -> Bool {
+            paths.index(of: path).map { files.contains($0) } ?? false
         }
 
         /// The symlink of the manifest that `path` lies below, if any.
@@ -100,7 +114,7 @@ extension BackupSession {
             let started = ContinuousClock.now
             let part = try await nextManifestPart(
                 &messages, binary: binary, symlinks: answer.typeChanges != .refused, xattrs: answer.xattrs,
-                specials: answer.specials)
+                specials: answer.specials, hardlinks: answer.hardlinks)
             let received = ContinuousClock.now
             progress.waiting += received - started
             let firstEntry = progress.manifest.paths.count
@@ -149,12 +163,13 @@ extension BackupSession {
 
     /// One part of the manifest: a manifest frame (with `binaryManifest`) or `CLIENT_FILES_INFO`.
     private func nextManifestPart(
-        _ messages: inout Messages, binary: Bool, symlinks: Bool, xattrs: Bool, specials: Bool
+        _ messages: inout Messages, binary: Bool, symlinks: Bool, xattrs: Bool, specials: Bool, hardlinks: Bool
     ) async throws -> ManifestPart {
         guard let frame = try await messages.next() else {
             throw FileSyncError(.connectionClosed, "connection closed during the manifest")
         }
-        return try ManifestPart(frame, binary: binary, symlinks: symlinks, xattrs: xattrs, specials: specials)
+        return try ManifestPart(
+            frame, binary: binary, symlinks: symlinks, xattrs: xattrs, specials: specials, hardlinks: hardlinks)
     }
 
     /// Plans one part's entries and chooses the kind of its tasks.

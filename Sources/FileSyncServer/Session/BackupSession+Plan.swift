@@ -45,6 +45,7 @@ extension BackupSession {
             answer.typeChanges = mirrors ? .all : .keepingFolders
             answer.xattrs = features.contains(.xattrs)
             answer.specials = features.contains(.specials)
+            answer.hardlinks = features.contains(.hardlinks)
             answer.preserver = history?.preserver
         }
         // Each part is planned as it arrives, while the client still encodes the next one; with task
@@ -126,6 +127,8 @@ extension BackupSession {
     /// With `metadata`, also the setuid, setgid and sticky bits (Protocol.md §6.3), after the files
     /// are committed (a write would clear them).
     func setFolderTimes(_ session: PlannedSession, context: SessionContext) {
+        // Hard links first: they name committed files, and the steps below apply to them too.
+        linkFiles(session, context: context)
         // Owners first: a change of owner clears setuid and setgid bits.
         if settings.applyOwners && geteuid() == 0 {
             for path in session.folder.setOwners(session.plan.owners) {

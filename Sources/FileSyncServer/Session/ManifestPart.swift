@@ -14,13 +14,17 @@ struct ManifestPart {
     /// - Throws: `unexpectedMessage` for a part of the other form or a frame that is no manifest
     ///   part; what decoding throws for a malformed one (`malformedFrame` for a symlink entry in a
     ///   manifest frame, `malformedMessage` in `CLIENT_FILES_INFO`, without `metadata`).
-    init(_ frame: Frame, binary: Bool, symlinks: Bool = false, xattrs: Bool = false, specials: Bool = false) throws {
+    init(
+        _ frame: Frame, binary: Bool, symlinks: Bool = false, xattrs: Bool = false, specials: Bool = false,
+        hardlinks: Bool = false
+    ) throws {
         if frame.kind == .manifest {
             guard binary else {
                 throw FileSyncError(.unexpectedMessage, "a manifest frame, but binaryManifest was not negotiated")
             }
             (entries, final) = try BinaryManifest.decode(
-                frame.payload, metadata: symlinks, xattrs: symlinks && xattrs, specials: symlinks && specials)
+                frame.payload, metadata: symlinks, xattrs: symlinks && xattrs, specials: symlinks && specials,
+                hardlinks: symlinks && hardlinks)
             return
         }
         guard case .filesInfo(let info) = try Message(frame: frame) else {
@@ -35,6 +39,9 @@ struct ManifestPart {
         }
         guard symlinks && specials || !info.entries.contains(where: { $0.type == .special }) else {
             throw FileSyncError(.malformedMessage, "a special file entry, but specials was not negotiated")
+        }
+        guard symlinks && hardlinks || !info.entries.contains(where: { $0.type == .hardlink }) else {
+            throw FileSyncError(.malformedMessage, "a hard link entry, but hardlinks was not negotiated")
         }
         // Owners are a field of `metadata`; without it they are unknown fields, ignored (§1).
         let entries =

@@ -39,6 +39,7 @@ struct HistorySessionTests {
             hello.capabilities.dropLast() == [
                 "zstd", "deflate", "resume", "chunks", "chunkerV1", "binaryManifest", "fileFrames", "binaryTasks",
                 "tasksPerPart", "metadata", "xattrs", "specials",
+                "hardlinks",
             ])
     }
 

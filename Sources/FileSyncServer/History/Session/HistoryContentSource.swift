@@ -165,6 +165,7 @@ extension SnapshotEntry {
             self.init(
                 path: path, kind: .file, size: entry.size, mtimeNs: entry.mtimeNs, mode: entry.mode,
                 sha256: file.sha256.description, chunks: file.chunks)
+            inode = file.inode
         case .folder:
             self.init(path: path, kind: .directory, size: 0, mtimeNs: entry.mtimeNs, mode: entry.mode)
         case .special(let kind, let device):
