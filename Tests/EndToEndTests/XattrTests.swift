@@ -85,6 +85,35 @@ extension EndToEnd {
             #expect(try StatTree(of: target).differences(from: try StatTree(of: source)) == [])
         }
 
+        @Test(
+            "security.capability is applied only by a root server with --apply-owners; a root restore puts it back",
+            .enabled(if: Harness.isRoot, "needs root (file capabilities); skipped"))
+        func fileCapability() throws {
+            let work = try TemporaryDirectory("xattrs-cap")
+            let source = try work.subfolder("source")
+            try SampleTree.write(Array("ping".utf8), to: source + "/tool")
+            // cap_net_raw, permitted (VFS_CAP_REVISION_2).
+            let capability = "0x0100000200200000000000000000000000000000"
+            try Self.tool("setfattr", ["-n", "security.capability", "-v", capability, source + "/tool"], in: work)
+            let dump = { (folder: String) in
+                try Self.tool(
+                    "getfattr", ["-d", "-m", "^security\\.capability", "-e", "hex", folder + "/tool"], in: work)
+            }
+            #expect(try dump(source).contains(capability))
+            for applies in [false, true] {
+                let root = try work.subfolder("root-\(applies)")
+                let server = try ServerProcess(root: root, in: work, extra: applies ? ["--apply-owners"] : [])
+                let result = try runClient(["--source", source, "--id", "cap"] + server.connect, in: work)
+                #expect(result.status == 0, "\(result.stderr)")
+                #expect(try dump(root + "/cap").contains(capability) == applies, "--apply-owners: \(applies)")
+                guard applies else { continue }
+                let target = try work.subfolder("restored")
+                let restored = try HistoryClient(server: server, work: work).restore(id: "cap", to: target)
+                #expect(restored.status == 0, "\(restored.stderr)")
+                #expect(try dump(target).contains(capability))
+            }
+        }
+
         @Test("a change of attributes alone is applied without sending content; a removed one is removed")
         func attributesOnly() throws {
             let work = try TemporaryDirectory("xattrs-only")
