@@ -114,6 +114,9 @@ public struct PackedManifest: Sendable {
     /// Notes that the last entry appended, a regular file, has other names (`st_nlink > 1`).
     public mutating func noteLinks(_ key: LinkKey) { linkKeys[modes.count - 1] = key }
 
+    /// The identity noted for the entry at `position` by ``noteLinks(_:)``, if any.
+    public func linkKey(at position: Int) -> LinkKey? { linkKeys[position] }
+
     /// Turns each later name of a file noted by ``noteLinks(_:)`` into a hard link to its first
     /// name (in manifest order); call once the manifest is complete.
     public mutating func resolveHardLinks() {

@@ -122,6 +122,7 @@ public struct SourceScanner: Sendable {
         private mutating func mergeTop(through position: Int) throws {
             while topMerged <= position {
                 try result.entries.append(top.entries[topMerged])
+                if let key = top.entries.linkKey(at: topMerged) { result.entries.noteLinks(key) }
                 topMerged += 1
             }
         }
