@@ -7,6 +7,9 @@
 #include <stdio.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#ifdef __linux__
+#include <sys/xattr.h>
+#endif
 #include <unistd.h>
 #include "CFileSyncShims.h"
 
@@ -111,3 +114,67 @@ int filesync_set_direct_io(int fd, int on) {
     return -1;
 #endif
 }
+
+#ifdef __linux__
+/// "/proc/self/fd/<dirfd>/<name>" in `buffer`; 0, or -1 with errno ENAMETOOLONG.
+static int xattr_path(char *buffer, size_t size, int dirfd, const char *name) {
+    int written = snprintf(buffer, size, "/proc/self/fd/%d/%s", dirfd, name);
+    if (written < 0 || (size_t)written >= size) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    return 0;
+}
+
+ssize_t filesync_xattr_list(int dirfd, const char *name, char *list, size_t size) {
+    if (name == NULL) return flistxattr(dirfd, list, size);
+    char path[PATH_MAX + 32];
+    if (xattr_path(path, sizeof path, dirfd, name) != 0) return -1;
+    return llistxattr(path, list, size);
+}
+
+ssize_t filesync_xattr_get(int dirfd, const char *name, const char *attribute, void *value, size_t size) {
+    if (name == NULL) return fgetxattr(dirfd, attribute, value, size);
+    char path[PATH_MAX + 32];
+    if (xattr_path(path, sizeof path, dirfd, name) != 0) return -1;
+    return lgetxattr(path, attribute, value, size);
+}
+
+int filesync_xattr_set(int dirfd, const char *name, const char *attribute, const void *value, size_t size) {
+    if (name == NULL) return fsetxattr(dirfd, attribute, value, size, 0);
+    char path[PATH_MAX + 32];
+    if (xattr_path(path, sizeof path, dirfd, name) != 0) return -1;
+    return lsetxattr(path, attribute, value, size, 0);
+}
+
+int filesync_xattr_remove(int dirfd, const char *name, const char *attribute) {
+    if (name == NULL) return fremovexattr(dirfd, attribute);
+    char path[PATH_MAX + 32];
+    if (xattr_path(path, sizeof path, dirfd, name) != 0) return -1;
+    return lremovexattr(path, attribute);
+}
+#else
+ssize_t filesync_xattr_list(int dirfd, const char *name, char *list, size_t size) {
+    (void)dirfd; (void)name; (void)list; (void)size;
+    errno = ENOTSUP;
+    return -1;
+}
+
+ssize_t filesync_xattr_get(int dirfd, const char *name, const char *attribute, void *value, size_t size) {
+    (void)dirfd; (void)name; (void)attribute; (void)value; (void)size;
+    errno = ENOTSUP;
+    return -1;
+}
+
+int filesync_xattr_set(int dirfd, const char *name, const char *attribute, const void *value, size_t size) {
+    (void)dirfd; (void)name; (void)attribute; (void)value; (void)size;
+    errno = ENOTSUP;
+    return -1;
+}
+
+int filesync_xattr_remove(int dirfd, const char *name, const char *attribute) {
+    (void)dirfd; (void)name; (void)attribute;
+    errno = ENOTSUP;
+    return -1;
+}
+#endif

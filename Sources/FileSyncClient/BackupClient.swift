@@ -29,6 +29,9 @@ public struct BackupOptions: Sendable {
     public var compressionLevel = 1
     /// zstd level (1-19) used when the server has the `zstd` capability; 0 keeps to zlib.
     public var zstdLevel = 1
+    /// Record extended attributes and POSIX ACLs and send them where the server has `xattrs`
+    /// (on unless `--no-xattrs`).
+    public var xattrs = true
     /// Mirror deletions (`--delete`); never applied when the source is empty.
     public var mirrorDeletions = false
     /// What the scan leaves out (`.filesyncignore`, `--exclude`, `--exclude-larger-than`).
@@ -143,9 +146,10 @@ public struct BackupClient: Sendable {
         var empty: [String] = []
         let scan: SourceScanner.Result
         if let sources = options.sources {
-            (scan, empty) = try await sources.scan(exclusion: options.exclusion)
+            (scan, empty) = try await sources.scan(exclusion: options.exclusion, xattrs: options.xattrs)
         } else {
-            scan = try await SourceScanner(source: options.source, exclusion: options.exclusion).scan()
+            scan = try await SourceScanner(source: options.source, exclusion: options.exclusion, xattrs: options.xattrs)
+                .scan()
         }
         summary.scanned = scan.fileCount
         summary.warnings = scan.warnings + scan.tooLarge
@@ -215,8 +219,12 @@ public struct BackupClient: Sendable {
             FileResult(path: $0.key, error: ErrorMessage(code: "failed", message: $0.value))
         }
         .sorted { $0.path < $1.path }
-        for path in last.symlinksLeftOut {
-            let reason = "the server does not keep symlinks (it lacks the metadata capability)"
+        let leftOut =
+            last.symlinksLeftOut.map { ($0, "the server does not keep symlinks (it lacks the metadata capability)") }
+            + last.specialsLeftOut.map {
+                ($0, "not a regular file or folder (the server lacks the specials capability)")
+            }
+        for (path, reason) in leftOut {
             summary.warnings.append(FileResult(path: path, error: ErrorMessage(code: "skipped", message: reason)))
             logger.warning("skipped", metadata: ["path": "\(path)", "reason": "\(reason)"])
         }

@@ -19,6 +19,11 @@ import Synchronization
 /// costs the server no copy into the page cache, evicts nothing that other programs cache, and
 /// leaves nothing dirty for the sync before its commit.
 ///
+/// Blocks of zeros are not written: they are left as holes (the region from the writer's offset on
+/// is new, beyond the file's end, so a hole reads as the zeros it stands for), and ``finish()``
+/// extends the file to its full length. A sparse disk image thus stays sparse on the server and in
+/// a restore (Protocol.md §6.3).
+///
 /// Writes go through a duplicate of the caller's descriptor, so that the caller may close its own
 /// at any time; nothing is written after ``finish()`` returns or the writer is released.
 ///
@@ -96,8 +101,11 @@ public final class DirectWriter {
     /// Returns `false` (with `errno` set) if any write failed.
     public func finish() -> Bool {
         submit(all: true)
-        let sink = self.sink
-        queue.sync { _ = sink.setDirect(false) }
+        let (sink, end) = (self.sink, offset)
+        queue.sync {
+            _ = sink.setDirect(false)
+            sink.extend(to: end)
+        }
         if let code = sink.failure {
             errno = code
             return false
@@ -192,19 +200,84 @@ public final class DirectWriter {
                     let bytes = UnsafeRawBufferPointer(start: UnsafeRawPointer(bitPattern: address), count: count)
                     hasher?.update(bufferPointer: bytes)
                 }
-                let at = offset + Int64(segment.start)
-                var written = false
-                if segment.direct, setDirect(true) {
-                    written = writeFully(fd, bytes, at: at)
-                    // A filesystem may refuse a direct write it accepted to open (EINVAL): go on
-                    // buffered.
-                    if !written && errno != EINVAL { return fail(errno) }
+                guard segment.direct else {
+                    guard setDirect(false), writeFully(fd, bytes, at: offset + Int64(segment.start)) else {
+                        return fail(errno)
+                    }
+                    continue
                 }
-                if !written {
-                    guard setDirect(false) else { return fail(errno) }
-                    guard writeFully(fd, bytes, at: at) else { return fail(errno) }
+                // Runs of blocks that are not all zeros; the zero blocks between them stay holes.
+                for run in Self.dataRuns(base + segment.start, count: segment.count) {
+                    guard
+                        write(
+                            base + segment.start + run.start, count: run.count,
+                            at: offset + Int64(segment.start + run.start))
+                    else { return }
                 }
             }
+        }
+
+        /// Writes one run of aligned blocks, directly where the filesystem allows it; `false` (after
+        /// recording the failure) if the write failed.
+        private func write(_ start: UnsafeRawPointer, count: Int, at: Int64) -> Bool {
+            let bytes = UnsafeRawBufferPointer(start: start, count: count)
+            var written = false
+            if setDirect(true) {
+                written = writeFully(fd, bytes, at: at)
+                // A filesystem may refuse a direct write it accepted to open (EINVAL): go on
+                // buffered.
+                if !written && errno != EINVAL {
+                    fail(errno)
+                    return false
+                }
+            }
+            if !written {
+                guard setDirect(false), writeFully(fd, bytes, at: at) else {
+                    fail(errno)
+                    return false
+                }
+            }
+            return true
+        }
+
+        /// The runs of `count` bytes at `base` (whole blocks of ``DirectWriter/alignment``) made of
+        /// blocks that hold a byte other than zero.
+        static func dataRuns(_ base: UnsafeRawPointer, count: Int) -> [(start: Int, count: Int)] {
+            var runs: [(start: Int, count: Int)] = []
+            var block = 0
+            while block < count {
+                let size = min(DirectWriter.alignment, count - block)
+                if !isZero(base + block, count: size) {
+                    if let last = runs.last, last.start + last.count == block {
+                        runs[runs.count - 1].count += size
+                    } else {
+                        runs.append((block, size))
+                    }
+                }
+                block += size
+            }
+            return runs
+        }
+
+        /// Whether the `count` bytes at `start` are all zero (compared a word at a time).
+        static func isZero(_ start: UnsafeRawPointer, count: Int) -> Bool {
+            let words = count / 8
+            for index in 0..<words where start.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self) != 0 {
+                return false
+            }
+            for index in words * 8..<count where start.load(fromByteOffset: index, as: UInt8.self) != 0 {
+                return false
+            }
+            return true
+        }
+
+        /// Extends the file to `length` bytes when it is shorter (zero blocks at its end were left
+        /// as holes); nothing once a write has failed.
+        func extend(to length: Int64) {
+            guard failure == nil else { return }
+            var info = stat()
+            guard fstat(fd, &info) == 0 else { return fail(errno) }
+            if Int64(info.st_size) < length && ftruncate(fd, off_t(length)) != 0 { fail(errno) }
         }
 
         /// Turns direct I/O on or off; `false` if that failed.

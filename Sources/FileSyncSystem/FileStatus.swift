@@ -1,3 +1,5 @@
+import FileSyncCore
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -27,8 +29,14 @@ public struct FileStatus: Sendable, Equatable {
     public var gid: UInt32
     /// Bytes actually allocated (`st_blocks * 512`): less than ``size`` for a sparse file.
     public var allocatedBytes: Int64
+    /// For ``Kind/other``: a FIFO, socket or device, when it is one.
+    public var special: SpecialKind?
+    /// A device's number (`st_rdev`), 0 for anything else.
+    public var rdev: UInt64
 
     public init(_ info: stat) {
+        special = Self.special(info.st_mode)
+        rdev = special?.isDevice == true ? UInt64(info.st_rdev) : 0
         switch info.st_mode & S_IFMT {
         case S_IFREG: kind = .file
         case S_IFDIR: kind = .directory
@@ -50,6 +58,27 @@ public struct FileStatus: Sendable, Equatable {
         uid = info.st_uid
         gid = info.st_gid
         allocatedBytes = Int64(info.st_blocks) * 512
+    }
+
+    /// The special kind of the file type in `mode`, if it is one.
+    public static func special(_ mode: mode_t) -> SpecialKind? {
+        switch mode & S_IFMT {
+        case S_IFIFO: .fifo
+        case S_IFSOCK: .socket
+        case S_IFCHR: .char
+        case S_IFBLK: .block
+        default: nil
+        }
+    }
+
+    /// The file type bits (`S_IFMT`) of a special kind, for `mknod`.
+    public static func fileType(of kind: SpecialKind) -> mode_t {
+        switch kind {
+        case .fifo: S_IFIFO
+        case .socket: S_IFSOCK
+        case .char: S_IFCHR
+        case .block: S_IFBLK
+        }
     }
 
     /// The status of the open file `fd` (`fstat`), or `nil` with `errno` set.

@@ -72,6 +72,8 @@ struct BackupCommand: AsyncParsableCommand {
             "Do not keep the chunk memos of large files ($XDG_CACHE_HOME/filesync/chunks) that spare rehashing their unchanged parts."
     )
     var noCache = false
+    @Flag(help: "Do not back up extended attributes and POSIX ACLs (user.*, security.capability, system.posix_acl_*).")
+    var noXattrs = false
 
     func validate() throws {
         guard (0...9).contains(compressLevel) else { throw ValidationError("--compress-level must be from 0 to 9") }
@@ -219,6 +221,7 @@ struct BackupCommand: AsyncParsableCommand {
         }
         options.compressionLevel = compressLevel
         options.zstdLevel = zstdLevel
+        options.xattrs = !noXattrs
         options.mirrorDeletions = delete || deleteExcluded
         options.deleteExcluded = deleteExcluded
         options.exclusion = ExclusionFilter(

@@ -89,6 +89,12 @@ struct RestoreCommand: AsyncParsableCommand {
             var line =
                 "filesync: \(Plural.count(summary.restored, "file")) restored, \(summary.skipped) already in place, "
             if summary.symlinks > 0 { line += "\(Plural.count(summary.symlinks, "symlink")) made, " }
+            if summary.hardlinks > 0 { line += "\(Plural.count(summary.hardlinks, "hard link")) made, " }
+            if summary.specials > 0 { line += "\(Plural.count(summary.specials, "special file")) made, " }
+            if !summary.specialsSkipped.isEmpty {
+                let skipped = Plural.count(summary.specialsSkipped.count, "socket or device", "sockets or devices")
+                line += "\(skipped) skipped, "
+            }
             line += "\(summary.failed.count) failed; \(SnapshotsClient.byteCount(summary.bytesReceived)) received"
             if summary.bytesReused > 0 { line += ", \(SnapshotsClient.byteCount(summary.bytesReused)) reused" }
             line += " in \(String(format: "%.2f", summary.seconds)) s from snapshot \(summary.snapshot ?? "?")"

@@ -13,7 +13,8 @@ struct TransferFramesTests {
         #expect(
             ClientSession.helloCapabilities(.all) == [
                 "zstd", "deflate", "resume", "chunks", "chunkerV1", "binaryManifest", "fileFrames", "binaryTasks",
-                "tasksPerPart", "metadata",
+                "tasksPerPart", "metadata", "xattrs", "specials",
+                "hardlinks",
             ])
         #expect(ClientSession.helloCapabilities([.chunks, .deflate]) == ["deflate", "chunks"])
     }

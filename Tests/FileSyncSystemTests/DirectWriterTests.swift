@@ -139,4 +139,22 @@ import Testing
             #expect(stat(path, &info) == 0 && info.st_size == 0)
         }
     }
+
+    @Test("blocks of zeros are left as holes, a zero end included: the file reads back exactly and holds only its data")
+    func zeroBlocksAreHoles() throws {
+        try Self.withScratchFile { path, fd in
+            var content = [UInt8](repeating: 0, count: 4 * DirectWriter.capacity + 8192)
+            let data = Self.content(1 << 20, seed: 3)
+            content.replaceSubrange((6 << 20)..<(7 << 20), with: data)
+            content[5] = 1  // a block that holds one byte is written
+            let writer = try #require(DirectWriter(fd: fd, offset: 0), "this filesystem supports O_DIRECT")
+            #expect(Self.append(content, to: writer))
+            #expect(writer.finish())
+            var info = stat()
+            #expect(fstat(fd, &info) == 0)
+            #expect(Int(info.st_size) == content.count)
+            #expect(Int(info.st_blocks) * 512 <= (1 << 20) + 64 * 1024, "allocated \(info.st_blocks * 512) bytes")
+            #expect(Array(try Data(contentsOf: URL(fileURLWithPath: path))) == content)
+        }
+    }
 }

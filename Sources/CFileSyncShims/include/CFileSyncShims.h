@@ -38,4 +38,14 @@ int filesync_start_writeback(int fd, long long offset, long long length);
 /// `fd`. Returns 0, or -1 with errno set (EINVAL where the filesystem does not support it).
 int filesync_set_direct_io(int fd, int on);
 
+#include <sys/types.h>
+
+/// Extended attributes of the entry `name` in the folder `dirfd`, never following it (the l* calls
+/// through /proc/self/fd/<dirfd>, so that no path above `dirfd` is resolved again); with `name`
+/// NULL, of `dirfd` itself (the f* calls). Each returns what the system call returns (-1 with errno).
+ssize_t filesync_xattr_list(int dirfd, const char *name, char *list, size_t size);
+ssize_t filesync_xattr_get(int dirfd, const char *name, const char *attribute, void *value, size_t size);
+int filesync_xattr_set(int dirfd, const char *name, const char *attribute, const void *value, size_t size);
+int filesync_xattr_remove(int dirfd, const char *name, const char *attribute);
+
 #endif

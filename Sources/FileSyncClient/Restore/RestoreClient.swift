@@ -64,6 +64,11 @@ public struct RestoreClient {
             summary = receiver.summary
             summary.failed += makeSymlinks(plan.symlinks, entries: entries, paths: paths)
             summary.symlinks = plan.symlinks.count
+            let specials = makeSpecials(plan.specials, entries: entries, paths: paths)
+            (summary.specials, summary.specialsSkipped) = (specials.made, specials.skipped)
+            summary.failed += specials.failed
+            let links = makeHardLinks(plan.hardlinks, entries: entries, paths: paths)
+            (summary.hardlinks, summary.failed) = (links.made, summary.failed + links.failed)
             summary.failed += finishFolders(entries, paths: paths, failed: Set(plan.failed.map(\.path)))
             if summary.complete { folder.removeState() }
         }
@@ -144,9 +149,12 @@ public struct RestoreClient {
                 defer { close(fd) }
                 let entry = entries[index]
                 guard
-                    RestoreFolder.apply(mode: entry.mode, mtimeNs: entry.mtimeNs, owner: (entry.uid, entry.gid), to: fd)
+                    RestoreFolder.apply(
+                        mode: entry.mode, mtimeNs: entry.mtimeNs, owner: (entry.uid, entry.gid), xattrs: entry.xattrs,
+                        to: fd)
                 else {
-                    throw RestoreFolder.failure("cannot set the mode and mtime of the folder \"\(paths[index])\"")
+                    throw RestoreFolder.failure(
+                        "cannot set the mode, extended attributes and mtime of the folder \"\(paths[index])\"")
                 }
             } catch {
                 let failure = error as? FileSyncError ?? FileSyncError(.storageFailed, "\(error)")

@@ -8,7 +8,8 @@ extension RestoreEntry {
     /// client allocate without bound: a valid relative path outside `.filesync-restore`, a size in
     /// 0 … 2^44, a mode ≤ 0o7777, for files a lowercase 64-digit SHA-256, and a chunk list (if any)
     /// of at most 65,536 chunks of 1 … 1 MiB adding up to the size; for symlinks a target of 1 …
-    /// 4,095 bytes without NUL, its length the size.
+    /// 4,095 bytes without NUL, its length the size; extended attributes (files and folders only)
+    /// sorted, distinct and within the bounds of Protocol.md §6.9.
     ///
     /// - Throws: `invalidPath` or `malformedMessage`.
     func validated() throws -> RelativePath {
@@ -18,6 +19,24 @@ extension RestoreEntry {
         }
         guard size >= 0, size <= ProtocolLimits.maxFileSize, mode <= 0o7777 else {
             throw malformed("has a size or mode out of range")
+        }
+        if let xattrs {
+            guard type == "file" || type == "dir" else { throw malformed("has extended attributes") }
+            try xattrs.checkForm(of: self.path)
+            if let violation = xattrs.boundsViolation { throw malformed("has \(violation)") }
+        }
+        if type == "special" {
+            guard let special, size == 0, (device != nil) == special.isDevice else {
+                throw malformed("is not a valid special file")
+            }
+            return path
+        }
+        guard special == nil, device == nil else { throw malformed("has a special file's fields") }
+        if type == "hardlink" {
+            guard let target, (try? RelativePath(validating: target)) != nil, target != self.path, size == 0 else {
+                throw malformed("has no valid hard link target")
+            }
+            return path
         }
         if type == "symlink" {
             guard let target, !target.isEmpty, target.utf8.count <= ManifestEntry.maxTargetBytes,

@@ -159,9 +159,11 @@ final class RestoreFileWriter {
             unlinkat(partial, name, 0)
             throw FileSyncError(.checksumMismatch, "the SHA-256 of the content received for \"\(path)\" is not \(name)")
         }
-        guard RestoreFolder.apply(mode: entry.mode, mtimeNs: entry.mtimeNs, owner: (entry.uid, entry.gid), to: fd)
+        guard
+            RestoreFolder.apply(
+                mode: entry.mode, mtimeNs: entry.mtimeNs, owner: (entry.uid, entry.gid), xattrs: entry.xattrs, to: fd)
         else {
-            throw RestoreFolder.failure("cannot set the mode and mtime of \"\(path)\"")
+            throw RestoreFolder.failure("cannot set the mode, extended attributes and mtime of \"\(path)\"")
         }
         let checked = "\(name).\(serial)"
         guard renameat(partial, name, partial, checked) == 0 else {

@@ -134,9 +134,13 @@ public final class RestoreFolder {
     // MARK: - Metadata
 
     /// Sets the permission bits (`mode & 0o7777`: setuid, setgid and sticky too, as the snapshot
-    /// recorded them) and the mtime (the access time too, as the server does) of an open file or
-    /// folder.
-    static func apply(mode: UInt32, mtimeNs: Int64, owner: (UInt32?, UInt32?) = (nil, nil), to fd: Int32) -> Bool {
+    /// recorded them), the extended attributes and ACLs when listed (after the mode: an ACL sets the
+    /// group bits; `security.capability` only as root) and the mtime (the access time too, as the
+    /// server does) of an open file or folder.
+    static func apply(
+        mode: UInt32, mtimeNs: Int64, owner: (UInt32?, UInt32?) = (nil, nil), xattrs: [ExtendedAttribute]? = nil,
+        to fd: Int32
+    ) -> Bool {
         // Owners only as root, and before the mode: a change of owner clears setuid and setgid.
         if let uid = owner.0, let gid = owner.1, geteuid() == 0, fchown(fd, uid, gid) != 0 { return false }
         let (seconds, nanoseconds) = mtimeNs.quotientAndRemainder(dividingBy: 1_000_000_000)
@@ -145,7 +149,15 @@ public final class RestoreFolder {
             time.tv_sec -= 1
             time.tv_nsec += 1_000_000_000
         }
-        return fchmod(fd, mode_t(mode & 0o7777)) == 0 && futimens(fd, [time, time]) == 0
+        guard fchmod(fd, mode_t(mode & 0o7777)) == 0 else { return false }
+        if let xattrs {
+            let root = geteuid() == 0
+            let failed = ExtendedAttributes.apply(xattrs, in: fd, name: nil) {
+                root || $0 != ExtendedAttribute.capability
+            }
+            guard failed.isEmpty else { return false }
+        }
+        return futimens(fd, [time, time]) == 0
     }
 
     static func failure(_ message: String, errno error: Int32 = errno) -> FileSyncError {

@@ -13,6 +13,10 @@ public struct RestorePlan: Sendable, Equatable {
     public var skipped: [Int] = []
     /// The symlinks to make, by entry number (nothing travels for them after `RESTORE_LIST`).
     public var symlinks: [Int] = []
+    /// The FIFOs, sockets and devices to make (or report skipped), by entry number.
+    public var specials: [Int] = []
+    /// The hard links to make, by entry number: other names of files of this restore.
+    public var hardlinks: [Int] = []
     /// Entries that cannot be restored, with the reason (e.g. a folder in the way of a file).
     public var failed: [FileResult] = []
 

@@ -26,6 +26,8 @@ public struct RestorePlanner {
             case "file":
                 planFile(number, entry, path: path, state: state, local: local, resumed: &resumed, into: &plan)
             case "symlink": planSymlink(number, entry, state: state, into: &plan)
+            case "special": planSpecial(number, entry, state: state, into: &plan, list: \.specials)
+            case "hardlink": planSpecial(number, entry, state: state, into: &plan, list: \.hardlinks)
             default: continue  // a kind this client does not know (§11.3)
             }
         }
@@ -108,6 +110,25 @@ public struct RestorePlanner {
             }
         case .file, .symlink, .other:
             if overwrite { plan.symlinks.append(number) } else { plan.conflicts.append(entry.path) }
+        }
+    }
+
+    /// A FIFO, socket, device or hard link is made where nothing is; something else in the way is
+    /// a conflict, replaced with `--overwrite` (a folder never is).
+    private func planSpecial(
+        _ number: Int, _ entry: RestoreEntry, state: RestoreLocalState, into plan: inout RestorePlan,
+        list: WritableKeyPath<RestorePlan, [Int]>
+    ) {
+        switch state {
+        case .absent: plan[keyPath: list].append(number)
+        case .directory:
+            if overwrite {
+                plan.failed.append(Self.failure(entry.path, "a folder is in the way"))
+            } else {
+                plan.conflicts.append(entry.path)
+            }
+        case .file, .symlink, .other:
+            if overwrite { plan[keyPath: list].append(number) } else { plan.conflicts.append(entry.path) }
         }
     }
 

@@ -12,6 +12,13 @@ public struct RestoreSummary: Codable, Sendable, Equatable {
     public var restored = 0
     /// Symlinks made (or found already made by a cut run), failed ones included in ``failed``.
     public var symlinks = 0
+    /// FIFOs and devices made (failed ones included in ``failed``).
+    public var specials = 0
+    /// Hard links made: other names of restored files (failed ones included in ``failed``).
+    public var hardlinks = 0
+    /// Special files not made, with the reason: sockets (made by the program that listens on
+    /// them), devices when not run as root.
+    public var specialsSkipped: [FileResult] = []
     /// Files already in place (equal content, or finished by a cut run).
     public var skipped = 0
     /// Files that could not be restored, with the reason.

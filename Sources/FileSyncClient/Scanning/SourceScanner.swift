@@ -9,9 +9,9 @@ import FileSyncSystem
 
 /// Walks the source folder and builds the manifest.
 ///
-/// Regular files, folders and symlinks (their target, never followed) go into the manifest;
-/// devices, sockets and FIFOs are skipped with a warning, as are names that are not valid UTF-8
-/// and unreadable folders. A file that vanishes between listing and `stat` is simply not there.
+/// Regular files, folders, symlinks (their target, never followed) and FIFOs, sockets and devices
+/// (their kind and device number, never opened) go into the manifest; names that are not valid
+/// UTF-8 and unreadable folders are skipped with a warning. A file that vanishes between listing and `stat` is simply not there.
 public struct SourceScanner: Sendable {
     public struct Result: Sendable {
         /// The manifest, packed (about 22 bytes per entry besides its path).
@@ -28,10 +28,13 @@ public struct SourceScanner: Sendable {
     public let source: String
     /// What is left out of the scan (``ExclusionFilter``).
     public var exclusion = ExclusionFilter()
+    /// Whether files and folders carry their extended attributes and POSIX ACLs.
+    public var xattrs: Bool
 
-    public init(source: String, exclusion: ExclusionFilter = ExclusionFilter()) {
+    public init(source: String, exclusion: ExclusionFilter = ExclusionFilter(), xattrs: Bool = false) {
         self.source = source
         self.exclusion = exclusion
+        self.xattrs = xattrs
     }
 
     /// How many top-level folders are walked at once (`stat` of every entry is most of a scan, and
@@ -73,7 +76,10 @@ public struct SourceScanner: Sendable {
             }
             for try await (done, walked) in group { try merger.add(walked, at: done) }
         }
-        return try merger.finish()
+        var result = try merger.finish()
+        // In manifest order: the first name of a file is sent, its other names as links to it.
+        result.entries.resolveHardLinks()
+        return result
     }
 
     /// Puts the top-level entries and the walked subtrees together in order.
@@ -116,6 +122,7 @@ public struct SourceScanner: Sendable {
         private mutating func mergeTop(through position: Int) throws {
             while topMerged <= position {
                 try result.entries.append(top.entries[topMerged])
+                if let key = top.entries.linkKey(at: topMerged) { result.entries.noteLinks(key) }
                 topMerged += 1
             }
         }
@@ -138,12 +145,8 @@ public struct SourceScanner: Sendable {
         deferring subtrees: inout [Subtree]?
     ) {
         guard let stream = fdopendir(fd) else {
+            result.warnings.append(Self.unreadable(prefix))
             close(fd)
-            result.warnings.append(
-                FileResult(
-                    path: prefix,
-                    error: ErrorMessage(
-                        code: "unreadable", message: "cannot list folder: \(FileSyncError.errnoText(errno))")))
             return
         }
         defer { closedir(stream) }
@@ -162,11 +165,17 @@ public struct SourceScanner: Sendable {
             var entry = ManifestEntry(
                 path: path, type: .file, size: Int64(info.st_size), mtimeNs: info.mtimeNs,
                 mode: UInt32(info.st_mode & 0o7777), uid: info.st_uid, gid: info.st_gid)
+            if xattrs {
+                addAttributes(of: name, info, in: directory, path: path, to: &entry, warnings: &result.warnings)
+            }
             switch info.st_mode & S_IFMT {
             case S_IFREG:
                 guard (try? result.entries.append(entry)) != nil else {
                     result.warnings.append(skipped(prefix, name, "the manifest's paths exceed 4 GiB"))
                     continue
+                }
+                if info.st_nlink > 1 {
+                    result.entries.noteLinks(.init(device: UInt64(info.st_dev), inode: UInt64(info.st_ino)))
                 }
             case S_IFDIR:
                 (entry.type, entry.size) = (.dir, 0)
@@ -180,12 +189,13 @@ public struct SourceScanner: Sendable {
                     descend(
                         into: name, of: directory, path: path, matcher: matcher, into: &result, deferring: &subtrees)
                 }
-            case S_IFLNK:
-                // Sent only to a server with `metadata`; the session leaves them out otherwise.
+            case S_IFLNK:  // sent only to a server with `metadata`; the session leaves them out otherwise
                 let warning = Self.appendSymlink(name, in: directory, path: path, info: info, to: &result.entries)
                 if let warning { result.warnings.append(skipped(prefix, name, warning)) }
             default:
-                result.warnings.append(skipped(prefix, name, "not a regular file or folder"))
+                if let warning = Self.appendSpecial(entry, info, to: &result.entries) {
+                    result.warnings.append(skipped(prefix, name, warning))
+                }
             }
         }
     }

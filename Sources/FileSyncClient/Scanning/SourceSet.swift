@@ -58,16 +58,20 @@ public struct SourceSet: Sendable, Equatable {
 
     /// Scans every member and merges the results: each member's folder as a folder entry named
     /// after it, its entries below it. Also returns the members that hold nothing at all.
-    public func scan(exclusion: ExclusionFilter) async throws -> (result: SourceScanner.Result, empty: [String]) {
+    public func scan(exclusion: ExclusionFilter, xattrs: Bool = false) async throws -> (
+        result: SourceScanner.Result, empty: [String]
+    ) {
         var merged = SourceScanner.Result()
         var empty: [String] = []
         for member in members {
-            let scan = try await SourceScanner(source: member.path, exclusion: exclusion).scan()
+            let scan = try await SourceScanner(source: member.path, exclusion: exclusion, xattrs: xattrs).scan()
             if scan.entries.isEmpty { empty.append(member.path) }
             try merged.entries.append(try Self.folderEntry(member))
             for entry in scan.entries {
                 var entry = entry
                 entry.path = member.name + "/" + entry.path
+                // A hard link names its first name, in the same source.
+                if entry.type == .hardlink, let target = entry.target { entry.target = member.name + "/" + target }
                 try merged.entries.append(entry)
             }
             merged.warnings += scan.warnings.map { Self.prefixed($0, member.name) }

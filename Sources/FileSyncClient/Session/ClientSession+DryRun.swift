@@ -11,8 +11,15 @@ extension ClientSession {
             throw DryRunUnsupported(serverName: ready.serverName, server: endpoint.description)
         }
         var session = self
-        if !features.contains(.metadata) && scan.entries.hasSymlinks {
-            session.scan.entries = try scan.entries.withoutSymlinks().manifest
+        // What a backup would send this server (Protocol.md §1): no symlinks without `metadata`, no
+        // FIFOs, sockets or devices without `specials`, every name as a file without `hardlinks`.
+        let (symlinks, specials) = (features.contains(.metadata), features.contains(.specials))
+        let hardlinks = features.contains(.hardlinks)
+        if (!symlinks && scan.entries.hasSymlinks) || (!specials && scan.entries.hasSpecials)
+            || (!hardlinks && scan.entries.hasHardLinks)
+        {
+            session.scan.entries = try scan.entries.keeping(symlinks: symlinks, specials: specials, hardlinks: hardlinks)
+                .manifest
         }
         try await session.sendManifest(limits: ready.limits, features: features, link: link)
         let manifest = session.scan.entries

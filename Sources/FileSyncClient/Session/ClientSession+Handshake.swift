@@ -15,6 +15,7 @@ extension ClientSession {
         } else if options.zstdLevel <= 0 {
             features.remove(.zstd)
         }
+        if !options.xattrs { features.remove(.xattrs) }
         return features
     }
 
@@ -22,7 +23,7 @@ extension ClientSession {
     /// deflate): kept so that what goes on the wire does not change.
     static let helloOrder: [SessionFeatures] = [
         .zstd, .deflate, .resume, .chunks, .chunkerV1, .binaryManifest, .fileFrames, .binaryTasks, .tasksPerPart,
-        .metadata,
+        .metadata, .xattrs, .specials, .hardlinks,
     ]
 
     /// The capability names of `features`, in ``helloOrder``.

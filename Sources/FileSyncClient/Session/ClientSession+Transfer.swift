@@ -10,13 +10,19 @@ extension ClientSession {
     ) async throws -> Outcome {
         let (ready, features) = try await handshake(&events, link: link, check: check, knownServers: knownServers)
         if options.dryRun { return try await dryRun(&events, ready: ready, features: features, link: link) }
-        guard features.contains(.metadata) || !scan.entries.hasSymlinks else {
-            // A server without `metadata` gets today's manifest: files and folders only.
+        let (symlinks, specials) = (features.contains(.metadata), features.contains(.specials))
+        let hardlinks = features.contains(.hardlinks)
+        guard
+            (symlinks || !scan.entries.hasSymlinks) && (specials || !scan.entries.hasSpecials)
+                && (hardlinks || !scan.entries.hasHardLinks)
+        else {
+            // A server without `metadata` gets today's manifest: files and folders only; one
+            // without `specials`, no FIFO, socket or device.
             var session = self
-            let (kept, symlinks) = try scan.entries.withoutSymlinks()
-            session.scan.entries = kept
+            let kept = try scan.entries.keeping(symlinks: symlinks, specials: specials, hardlinks: hardlinks)
+            session.scan.entries = kept.manifest
             var outcome = try await session.exchange(&events, ready: ready, features: features, link: link, acks: acks)
-            outcome.symlinksLeftOut = symlinks
+            (outcome.symlinksLeftOut, outcome.specialsLeftOut) = (kept.symlinks, kept.specials)
             return outcome
         }
         return try await exchange(&events, ready: ready, features: features, link: link, acks: acks)
@@ -77,9 +83,13 @@ extension ClientSession {
                 try await link.outbound.write(
                     Frame(
                         kind: .manifest,
-                        payload: BinaryManifest.encode(part, final: final, metadata: features.contains(.metadata))))
+                        payload: BinaryManifest.encode(
+                            part, final: final, metadata: features.contains(.metadata),
+                            xattrs: features.contains(.xattrs))))
             } else {
-                let entries = features.contains(.metadata) ? Array(part) : part.map(\.withoutOwner)
+                let entries =
+                    !features.contains(.metadata)
+                    ? part.map(\.withoutOwner) : features.contains(.xattrs) ? Array(part) : part.map(\.withoutXattrs)
                 try await link.write(.filesInfo(FilesInfo(entries: entries, final: final)))
             }
         }
@@ -167,9 +177,10 @@ extension ClientSession {
         let maxEntries = max(1, min(limit.maxEntriesPerPart, ProtocolLimits.maxEntriesPerPart))
         let maxBytes = min(limit.maxControlPayload, ProtocolLimits.maxControlPayload) / 2
         let entries = scan.entries
-        // A symlink's target costs what as many path bytes would.
+        // A symlink's target and extended attributes cost what as many path bytes would (more than
+        // their base64 and escaped names in JSON).
         var parts = MessageParts.ranges(count: entries.count, maxCount: maxEntries, maxBytes: maxBytes) {
-            entries.pathByteCount(at: $0) + entries.targetByteCount(at: $0)
+            entries.pathByteCount(at: $0) + entries.targetByteCount(at: $0) + entries.xattrByteCount(at: $0)
         }
         // A short first part is planned and answered at once: files start to flow while the server
         // plans the rest.

@@ -34,6 +34,8 @@ struct ClientSession {
         var symlinksLeftOut: [String] = []
         /// A dry run's answer: what a backup would do.
         var preview: DryRunReport?
+        /// FIFOs, sockets and devices left out for a server without `specials`.
+        var specialsLeftOut: [String] = []
     }
 
     /// A backup session.

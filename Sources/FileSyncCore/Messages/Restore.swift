@@ -35,6 +35,12 @@ public struct RestoreEntry: Codable, Sendable, Equatable {
     /// The owner's numeric ids, as the snapshot recorded them (with `metadata` in force).
     public var uid: UInt32?
     public var gid: UInt32?
+    /// A file's or folder's extended attributes and POSIX ACLs, sorted by name, as the snapshot
+    /// recorded them (with `xattrs` in force; absent when there are none).
+    public var xattrs: [ExtendedAttribute]?
+    /// A `"special"` entry's kind (with `specials` in force), and a device's number.
+    public var special: SpecialKind?
+    public var device: UInt64?
 
     public init(
         path: String, type: String, size: Int64, mtimeNs: Int64, mode: UInt32, sha256: String? = nil,

@@ -30,12 +30,21 @@ public enum Capability {
     /// Manifests, snapshots and restores carry more than regular files and folders: symlinks (their
     /// target text) today (Protocol.md §6.6); type changes between runs replace what the server holds.
     public static let metadata = "metadata"
+    /// With ``metadata``: manifest entries, snapshots and restores carry extended attributes and
+    /// POSIX ACLs (Protocol.md §6.9).
+    public static let xattrs = "xattrs"
+    /// With ``metadata``: FIFOs, sockets and device nodes are recorded in manifests, snapshots and
+    /// restores (Protocol.md §6.10).
+    public static let specials = "specials"
+    /// With ``metadata``: the names of one file are sent once and stored as links of one file
+    /// (Protocol.md §6.11).
+    public static let hardlinks = "hardlinks"
     /// A client may ask for a dry run (`HELLO.dryRun`): the server plans without changing anything
     /// and answers with `PLAN` messages instead of tasks (Protocol.md §4, "Dry run").
     public static let dryRun = "dryRun"
     /// Every capability this build understands.
     public static let all: Set<String> = [
         deflate, resume, chunks, zstd, binaryManifest, fileFrames, binaryTasks, tasksPerPart, chunkerV1, metadata,
-        dryRun,
+        xattrs, specials, hardlinks, dryRun,
     ]
 }

@@ -28,9 +28,15 @@ public struct SessionFeatures: OptionSet, Sendable, Hashable, CustomStringConver
     /// Symlinks in manifests, snapshots and restores; type changes replace what the server holds
     /// (Protocol.md §6.6).
     public static let metadata = SessionFeatures(rawValue: 1 << 10)
+    /// With ``metadata``: extended attributes and POSIX ACLs (Protocol.md §6.9).
+    public static let xattrs = SessionFeatures(rawValue: 1 << 11)
+    /// With ``metadata``: FIFOs, sockets and devices (Protocol.md §6.10).
+    public static let specials = SessionFeatures(rawValue: 1 << 12)
+    /// With ``metadata``: hard links (Protocol.md §6.11).
+    public static let hardlinks = SessionFeatures(rawValue: 1 << 13)
     /// A dry run may be asked for (`HELLO.dryRun`): planned without side effects, answered with
     /// `PLAN` messages (Protocol.md §4, "Dry run").
-    public static let dryRun = SessionFeatures(rawValue: 1 << 11)
+    public static let dryRun = SessionFeatures(rawValue: 1 << 14)
 
     /// Each feature with its capability name, in the order Protocol.md lists them.
     public static let named: [(feature: SessionFeatures, name: String)] = [
@@ -38,7 +44,8 @@ public struct SessionFeatures: OptionSet, Sendable, Hashable, CustomStringConver
         (.zstd, Capability.zstd), (.binaryManifest, Capability.binaryManifest),
         (.fileFrames, Capability.fileFrames), (.binaryTasks, Capability.binaryTasks),
         (.tasksPerPart, Capability.tasksPerPart), (.history, Capability.history),
-        (.chunkerV1, Capability.chunkerV1), (.metadata, Capability.metadata), (.dryRun, Capability.dryRun),
+        (.chunkerV1, Capability.chunkerV1), (.metadata, Capability.metadata), (.xattrs, Capability.xattrs),
+        (.specials, Capability.specials), (.hardlinks, Capability.hardlinks), (.dryRun, Capability.dryRun),
     ]
 
     /// Every feature this build knows.
@@ -61,6 +68,7 @@ public struct SessionFeatures: OptionSet, Sendable, Hashable, CustomStringConver
         var features = SessionFeatures(capabilities: client).intersection(SessionFeatures(capabilities: server))
         if !features.contains(.binaryTasks) { features.remove(.tasksPerPart) }
         if !features.contains(.chunks) { features.remove(.chunkerV1) }
+        if !features.contains(.metadata) { features.subtract([.xattrs, .specials, .hardlinks]) }
         return features
     }
 

@@ -97,7 +97,7 @@ struct HistoryChecker {
                     // except for plain-file chunks, which the data check reads again.
                     if readData || !sound.contains(child) { folder(child, path: relative, sound: &sound) }
                 case .file(let file): self.file(file, path: relative)
-                case .symlink: break
+                case .symlink, .special: break
                 }
             }
             if damage.isEmpty { sound.insert(hash) }

@@ -129,7 +129,7 @@ struct Pruner {
                 switch entry.content {
                 case .folder(let child): try visit(child)
                 case .file(let file): for chunk in file.chunks { marks.chunks.insert(chunk.hash) }
-                case .symlink: break
+                case .symlink, .special: break
                 }
             }
         }

@@ -11,8 +11,9 @@ import Foundation
 /// Records a snapshot of a client's plain tree, `<root>/<client-id>`, once a backup run completed.
 ///
 /// The walk never follows a symlink (folders are opened with `O_NOFOLLOW` from their parent's
-/// descriptor, entries are `lstat`ed) and keeps regular files, folders and symlinks; devices,
-/// sockets and FIFOs are skipped (no client sends them), as are names that are not UTF-8. The server
+/// descriptor, entries are `lstat`ed) and keeps regular files, folders, symlinks and the FIFOs,
+/// sockets and devices of clients with `specials` (never opened); names that are not UTF-8 are
+/// skipped. The server
 /// keeps no temporary or partial files in the plain tree (partials are in `.filesync/<id>/partial`,
 /// new files are unnamed until linked), so there are no such names to skip.
 ///
@@ -103,11 +104,16 @@ struct SnapshotBuilder {
                 let target = try link(name, in: fd, info: info, path: relative)
                 content = .symlink(target)
                 size = Int64(target.count)
-            case .other: continue
+            case .other:
+                // A FIFO, socket or device a client sent (`specials`): recorded, never opened.
+                guard let kind = info.special else { continue }
+                content = .special(kind, info.rdev)
             }
+            // What the stored file or folder holds: what the server's filesystem and privileges allowed.
+            let xattrs = info.kind == .symbolicLink ? [] : ExtendedAttributes.read(in: fd, name: name)
             let entry = TreeEntry(
                 name: name, mode: info.permissions, uid: info.uid, gid: info.gid, mtimeNs: info.mtimeNs, size: size,
-                content: content)
+                content: content, xattrs: xattrs)
             // A folder that became a file (or the reverse) deletes what the old entry held.
             if let old, old.kindCode != entry.kindCode { try countDeleted(old, counts: &counts) }
             entries.append(entry)
@@ -172,7 +178,7 @@ struct SnapshotBuilder {
         switch entry.content {
         case .file: counts.deleted += 1
         case .folder(let hash): for child in try store.tree(hash).entries { try countDeleted(child, counts: &counts) }
-        case .symlink: break
+        case .symlink, .special: break
         }
     }
 }

@@ -13,6 +13,8 @@ struct TreeEntry: Sendable, Equatable {
     /// The file's length; 0 for folders; the target's length for symlinks.
     var size: Int64
     var content: Content
+    /// The extended attributes (and POSIX ACLs) the stored file or folder held, sorted by name.
+    var xattrs: [ExtendedAttribute] = []
 
     /// What the entry is, with what is specific to its kind.
     enum Content: Sendable, Equatable {
@@ -21,6 +23,8 @@ struct TreeEntry: Sendable, Equatable {
         case folder(ChunkHash)
         /// The link's target, as the bytes `readlink` returned (never followed).
         case symlink([UInt8])
+        /// A FIFO, socket or device, and a device's number (0 for the others); never opened.
+        case special(SpecialKind, UInt64)
     }
 
     /// The kind's code in the encoding.
@@ -29,6 +33,7 @@ struct TreeEntry: Sendable, Equatable {
         case .file: 1
         case .folder: 2
         case .symlink: 3
+        case .special: 4
         }
     }
 

@@ -7,13 +7,20 @@ import FileSyncSystem
 /// sorted by the UTF-8 bytes of its name: name length (u16) and bytes, kind (u8: 1 file, 2 folder,
 /// 3 symlink), mode, uid, gid (u32 each), mtimeNs, size (i64 each); then for a file its SHA-256
 /// (32 bytes), inode (u64), ctimeNs (i64), chunk count (u32) and each chunk's length (u32) and
-/// SHA-256; for a folder its tree's SHA-256; for a symlink the target's length (u32) and bytes.
-/// The same entries therefore always give the same bytes, and an unchanged folder the same hash.
+/// SHA-256; for a folder its tree's SHA-256; for a symlink the target's length (u32) and bytes; for a
+/// special file (kind 4: FIFO, socket or device) its kind (u8, as in manifest frames) and device
+/// number (u64).
+/// A folder where an entry has extended attributes is encoded with the magic `FSTREE02` instead,
+/// and each of its entries then has, right after its size, its attribute count (u16) and each
+/// attribute's name length (u8), name, value length (u32) and value; a folder without any keeps
+/// the first form, so that its hash does not change. The same entries therefore always give the same bytes, and an unchanged folder the same hash.
 struct TreeObject: Sendable, Equatable {
     /// Sorted by the UTF-8 bytes of their names, no two alike.
     private(set) var entries: [TreeEntry]
 
     static let magic = Array("FSTREE01".utf8)
+    /// The magic of a folder where an entry has extended attributes.
+    static let magicWithXattrs = Array("FSTREE02".utf8)
 
     /// Sorts `entries` by name.
     init(entries: [TreeEntry]) {
@@ -36,7 +43,8 @@ struct TreeObject: Sendable, Equatable {
     /// The encoding described above.
     func encoded() -> [UInt8] {
         var writer = ByteWriter()
-        writer.bytes(Self.magic)
+        let xattrs = entries.contains { !$0.xattrs.isEmpty }
+        writer.bytes(xattrs ? Self.magicWithXattrs : Self.magic)
         writer.u32(UInt32(entries.count))
         for entry in entries {
             let name = Array(entry.name.utf8)
@@ -48,6 +56,7 @@ struct TreeObject: Sendable, Equatable {
             writer.u32(entry.gid)
             writer.u64(UInt64(bitPattern: entry.mtimeNs))
             writer.u64(UInt64(bitPattern: entry.size))
+            if xattrs { Self.encode(entry.xattrs, into: &writer) }
             switch entry.content {
             case .file(let file):
                 writer.bytes(file.sha256.bytes)
@@ -62,6 +71,9 @@ struct TreeObject: Sendable, Equatable {
             case .symlink(let target):
                 writer.u32(UInt32(target.count))
                 writer.bytes(target)
+            case .special(let kind, let device):
+                writer.u8(kind.code)
+                writer.u64(device)
             }
         }
         return writer.output
@@ -70,7 +82,9 @@ struct TreeObject: Sendable, Equatable {
     /// Decodes `bytes`; throws on anything but a well-formed encoding.
     init(decoding bytes: [UInt8]) throws {
         var reader = ByteReader(bytes)
-        guard try reader.bytes(Self.magic.count) == Self.magic else { throw ByteReader.malformed }
+        let magic = try reader.bytes(Self.magic.count)
+        guard magic == Self.magic || magic == Self.magicWithXattrs else { throw ByteReader.malformed }
+        let xattrs = magic == Self.magicWithXattrs
         let count = try reader.u32()
         var entries: [TreeEntry] = []
         for _ in 0..<count {
@@ -81,19 +95,45 @@ struct TreeObject: Sendable, Equatable {
             let gid = try reader.u32()
             let mtimeNs = Int64(bitPattern: try reader.u64())
             let size = Int64(bitPattern: try reader.u64())
+            let attributes = xattrs ? try Self.decodeXattrs(&reader) : []
             let content: TreeEntry.Content
             switch kind {
             case 1: content = .file(try Self.decodeFile(&reader))
             case 2: content = .folder(try reader.hash())
             case 3: content = .symlink(try reader.bytes(Int(try reader.u32())))
+            case 4:
+                guard let kind = SpecialKind(code: try reader.u8()) else { throw ByteReader.malformed }
+                content = .special(kind, try reader.u64())
             default: throw ByteReader.malformed
             }
             entries.append(
-                TreeEntry(name: name, mode: mode, uid: uid, gid: gid, mtimeNs: mtimeNs, size: size, content: content))
+                TreeEntry(
+                    name: name, mode: mode, uid: uid, gid: gid, mtimeNs: mtimeNs, size: size, content: content,
+                    xattrs: attributes))
         }
         guard reader.isAtEnd else { throw ByteReader.malformed }
         self.entries = entries
         guard self.encoded() == bytes else { throw ByteReader.malformed }
+    }
+
+    private static func encode(_ attributes: [ExtendedAttribute], into writer: inout ByteWriter) {
+        writer.u16(UInt16(attributes.count))
+        for attribute in attributes {
+            let name = Array(attribute.name.utf8)
+            writer.u8(UInt8(name.count))
+            writer.bytes(name)
+            writer.u32(UInt32(attribute.value.count))
+            writer.bytes(attribute.value)
+        }
+    }
+
+    private static func decodeXattrs(_ reader: inout ByteReader) throws -> [ExtendedAttribute] {
+        var attributes: [ExtendedAttribute] = []
+        for _ in 0..<(try reader.u16()) {
+            let name = String(decoding: try reader.bytes(Int(try reader.u8())), as: UTF8.self)
+            attributes.append(ExtendedAttribute(name: name, value: try reader.bytes(Int(try reader.u32()))))
+        }
+        return attributes
     }
 
     private static func decodeFile(_ reader: inout ByteReader) throws -> FileContent {

@@ -22,6 +22,11 @@ public struct StoredEntry: Sendable, Hashable {
     /// The owner's numeric ids.
     public var uid: UInt32 = 0
     public var gid: UInt32 = 0
+    /// The recorded extended attributes of a file or folder, when planning asked for them.
+    public var xattrs: [ExtendedAttribute]?
+    /// For ``EntryType/other``: a FIFO, socket or device, and a device's number.
+    public var special: SpecialKind?
+    public var device: UInt64?
 
     public init(type: EntryType, size: Int64, mtimeNs: Int64, mode: UInt32, target: String? = nil) {
         self.type = type

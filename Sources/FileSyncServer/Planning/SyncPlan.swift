@@ -12,7 +12,8 @@ public struct SyncPlan: Sendable, Equatable {
     public var directories: [ManifestEntry] = []
     /// Files whose content is current but whose permission bits differ.
     public var modeUpdates: [ManifestEntry] = []
-    /// Symlinks to make or remake (new, another target or mtime), in manifest order.
+    /// Symlinks to make or remake (new, another target or mtime), and with `specials` FIFOs,
+    /// sockets and devices (new, or another kind, device number, mode or mtime), in manifest order.
     public var symlinks: [ManifestEntry] = []
     /// With `metadata`: every folder of the manifest, whose mtime is set once the session's
     /// contents are in place (Protocol.md §6.2).
@@ -23,11 +24,23 @@ public struct SyncPlan: Sendable, Equatable {
     /// With `metadata`: entries whose stored owner differs from the manifest's (new ones included),
     /// given theirs once the session's contents are in place, when the server applies owners.
     public var owners: [ManifestEntry] = []
+    /// With `xattrs`: files and folders whose stored extended attributes differ from the
+    /// manifest's, or whose content is requested (a new version starts without any), given theirs
+    /// once the session's contents are in place (Protocol.md §6.9).
+    public var xattrs: [ManifestEntry] = []
+    /// Entries of ``xattrs`` whose content and mode are current: their attributes alone change.
+    public var xattrUpdates = 0
+    /// With `hardlinks`: the hard links of the manifest, made (or found in place) once the session's
+    /// files are committed (Protocol.md §6.11).
+    public var hardlinks: [ManifestEntry] = []
     /// Stored entries of another type than the manifest's, to remove (a folder with all it holds)
     /// before anything is created or asked for.
     public var removals: [String] = []
     /// Entries that cannot be stored, with the reason (a folder where a file should go, a symlink...).
     public var conflicts: [Conflict] = []
+    /// Files requested whose stored copy has the same size (only the mtime differs: a `touch`, or
+    /// an edit that kept the size): the server may offer them as deltas against the stored copy.
+    public var sameSize = Set<String>()
     /// Files already current.
     public var unchanged = 0
 
@@ -45,10 +58,14 @@ public struct SyncPlan: Sendable, Equatable {
     public struct Conflict: Sendable, Equatable {
         public var path: String
         public var reason: String
+        /// The code of the rejection: `typeConflict`, or `limitExceeded` for extended attributes
+        /// beyond the bounds.
+        public var code: FileSyncError.Code
 
-        public init(path: String, reason: String) {
+        public init(path: String, reason: String, code: FileSyncError.Code = .typeConflict) {
             self.path = path
             self.reason = reason
+            self.code = code
         }
     }
 
@@ -78,8 +95,8 @@ extension SyncPlan {
     ///   - stored: what the server holds at a relative path, or `nil` when nothing is there.
     /// - Throws: `limitExceeded` past ``PathList/maxBytes`` of paths to request.
     public static func plan(
-        for manifest: some Collection<ManifestEntry>, typeChanges: TypeChanges = .refused,
-        stored: (String) -> StoredEntry?
+        for manifest: some Collection<ManifestEntry>, typeChanges: TypeChanges = .refused, xattrs: Bool = false,
+        specials: Bool = false, stored: (String) -> StoredEntry?
     ) throws -> SyncPlan {
         var plan = SyncPlan()
         for entry in manifest {
@@ -87,7 +104,10 @@ extension SyncPlan {
             // The way is checked again, without following anything, when the entry is written.
             if typeChanges != .refused && existing?.type == .blocked { existing = nil }
             if let held = existing, held.type != entry.storedType, typeChanges != .refused {
-                guard held.type != .other, held.type != .blocked, held.type != .dir || typeChanges == .all else {
+                // A FIFO, socket or device is replaced only for a client that sends them (`specials`).
+                guard held.type != .other || (specials && held.special != nil), held.type != .blocked,
+                    held.type != .dir || typeChanges == .all
+                else {
                     plan.conflicts.append(.init(path: entry.path, reason: reason(held, typeChanges)))
                     continue
                 }
@@ -99,18 +119,21 @@ extension SyncPlan {
             {
                 plan.owners.append(entry)
             }
-            if typeChanges != .refused, entry.type != .symlink, (entry.mode | (existing?.mode ?? 0)) & 0o7000 != 0 {
+            if typeChanges != .refused, entry.type == .file || entry.type == .dir,
+                (entry.mode | (existing?.mode ?? 0)) & 0o7000 != 0
+            {
                 plan.specialModes.append(entry)
             }
+            let tasksBefore = plan.tasks.count
             switch entry.type {
             case .dir:
                 if typeChanges != .refused { plan.folderTimes.append(entry) }
                 plan.planFolder(entry, existing)
             case .file: try plan.planFile(entry, existing)
-            case .symlink:
-                if existing?.target != entry.target || existing?.mtimeNs != entry.mtimeNs {
-                    plan.symlinks.append(entry)
-                }
+            case .hardlink, .symlink, .special: plan.planNode(entry, existing)
+            }
+            if xattrs && (entry.type == .file || entry.type == .dir) {
+                plan.planXattrs(entry, existing, requested: plan.tasks.count > tasksBefore)
             }
         }
         plan.directories.sort { $0.path.utf8.count < $1.path.utf8.count }
@@ -124,6 +147,41 @@ extension SyncPlan {
         case .blocked: "a parent on the server is a symlink or a file"
         default: "the server holds a special file here"
         }
+    }
+
+    /// A hard link, symlink or special file: made when new or when it differs from what is held.
+    private mutating func planNode(_ entry: ManifestEntry, _ existing: StoredEntry?) {
+        switch entry.type {
+        case .hardlink:
+            // Made, or found in place, once the files are committed (the target may be new).
+            plan(hardlink: entry, existing)
+        case .symlink:
+            if existing?.target != entry.target || existing?.mtimeNs != entry.mtimeNs { symlinks.append(entry) }
+        case .special:
+            if existing?.special != entry.special || existing?.device != entry.device
+                || existing?.mtimeNs != entry.mtimeNs || existing?.mode != entry.mode
+            {
+                symlinks.append(entry)
+            }
+        case .file, .dir: break
+        }
+    }
+
+    private mutating func plan(hardlink entry: ManifestEntry, _ existing: StoredEntry?) {
+        if existing == nil || existing?.type == .file {
+            hardlinks.append(entry)
+        } else {
+            conflicts.append(.init(path: entry.path, reason: "the server holds a non-file here"))
+        }
+    }
+
+    /// Notes a file or folder whose attributes differ from what is held, or whose content is
+    /// requested with attributes (a new version starts without any).
+    private mutating func planXattrs(_ entry: ManifestEntry, _ existing: StoredEntry?, requested: Bool) {
+        let wanted = entry.xattrs ?? []
+        let differ = wanted != existing?.xattrs ?? []
+        if differ || (requested && !wanted.isEmpty) { xattrs.append(entry) }
+        if differ && !requested && existing != nil && modeUpdates.last?.path != entry.path { xattrUpdates += 1 }
     }
 
     private mutating func planFolder(_ entry: ManifestEntry, _ existing: StoredEntry?) {
@@ -146,6 +204,7 @@ extension SyncPlan {
             if held.size != entry.size || held.mtimeNs != entry.mtimeNs {
                 try tasks.append(TransferTask(path: entry.path))
                 versions.append(Version(size: entry.size, mtimeNs: entry.mtimeNs))
+                if held.size == entry.size { sameSize.insert(entry.path) }
             } else {
                 unchanged += 1
                 if held.mode & 0o777 != entry.mode & 0o777 { modeUpdates.append(entry) }
@@ -168,6 +227,10 @@ extension SyncPlan {
         folderTimes += other.folderTimes
         specialModes += other.specialModes
         owners += other.owners
+        xattrs += other.xattrs
+        hardlinks += other.hardlinks
+        xattrUpdates += other.xattrUpdates
+        sameSize.formUnion(other.sameSize)
         removals += other.removals
         conflicts += other.conflicts
         unchanged += other.unchanged
@@ -196,6 +259,8 @@ extension ManifestEntry {
         case .file: .file
         case .dir: .dir
         case .symlink: .symlink
+        case .special: .other
+        case .hardlink: .file
         }
     }
 }

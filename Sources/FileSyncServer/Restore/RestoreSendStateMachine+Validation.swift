@@ -47,14 +47,29 @@ extension RestoreSendStateMachine {
     mutating func list(_ loaded: [SnapshotEntry], requested: [RelativePath]) throws -> [RestoreList] {
         var seen = Set<String>()
         // A client without `metadata` gets the snapshot's files and folders, as before symlinks.
-        entries = loaded.filter { (symlinks || $0.kind != .symlink) && seen.insert($0.path).inserted }
+        entries = loaded.filter {
+            (symlinks || $0.kind != .symlink) && (specials || $0.kind != .special) && seen.insert($0.path).inserted
+        }
         for path in requested where !seen.contains(path.string) {
             throw FileSyncError(.notFound, "snapshot \(chosen!.id) holds nothing at \"\(path)\"")
         }
         // Owners are a field of `metadata`, like symlinks.
+        // Files of one inode and content were one file's names: the later ones are listed as links.
+        var firstNames: [UInt64: (path: String, sha256: String?)] = [:]
         let listed = try entries.map { entry in
+            if hardlinks, entry.kind == .file, let inode = entry.inode {
+                if let first = firstNames[inode], first.sha256 == entry.sha256 {
+                    var link = RestoreEntry(
+                        path: entry.path, type: "hardlink", size: 0, mtimeNs: entry.mtimeNs, mode: entry.mode,
+                        target: first.path)
+                    (link.uid, link.gid) = (entry.uid, entry.gid)
+                    return link
+                }
+                firstNames[inode] = (entry.path, entry.sha256)
+            }
             var listed = try Self.restoreEntry(entry)
             if symlinks { (listed.uid, listed.gid) = (entry.uid, entry.gid) }
+            if xattrs && !entry.xattrs.isEmpty { listed.xattrs = entry.xattrs }
             return listed
         }
         let ranges = Self.partRanges(listed, maxBytes: maxPartBytes)
@@ -68,6 +83,11 @@ extension RestoreSendStateMachine {
         switch entry.kind {
         case .directory:
             return RestoreEntry(path: entry.path, type: "dir", size: 0, mtimeNs: entry.mtimeNs, mode: entry.mode)
+        case .special:
+            var listed = RestoreEntry(
+                path: entry.path, type: "special", size: 0, mtimeNs: entry.mtimeNs, mode: entry.mode)
+            (listed.special, listed.device) = (entry.special, entry.device)
+            return listed
         case .symlink:
             return RestoreEntry(
                 path: entry.path, type: "symlink", size: entry.size, mtimeNs: entry.mtimeNs, mode: entry.mode,
@@ -95,7 +115,7 @@ extension RestoreSendStateMachine {
         for (index, entry) in listed.enumerated() {
             let size =
                 MessageParts.worstCaseBytes(ofPath: entry.path) + 100 + (entry.chunks?.count ?? 0) * 90
-                + (entry.target?.utf8.count ?? 0) * 6 + 40
+                + (entry.target?.utf8.count ?? 0) * 6 + 40 + (entry.xattrs?.encodedBytes ?? 0) * 6
             if index > start && (index - start >= RestoreList.maxEntriesPerPart || bytes + size > maxBytes) {
                 parts.append(start..<index)
                 start = index

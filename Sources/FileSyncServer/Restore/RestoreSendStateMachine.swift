@@ -46,6 +46,12 @@ public struct RestoreSendStateMachine: Sendable {
     let maxPartBytes: Int
     /// Whether symlinks are listed (`metadata` in force).
     let symlinks: Bool
+    /// Whether files and folders carry their extended attributes (`xattrs` in force).
+    let xattrs: Bool
+    /// Whether FIFOs, sockets and devices are listed (`specials` in force).
+    let specials: Bool
+    /// Whether files that were hard links of one file are listed as links (`hardlinks` in force).
+    let hardlinks: Bool
     private(set) var state = State.awaitingRestore
     private(set) var chosen: SnapshotDescription?
     var entries: [SnapshotEntry] = []
@@ -62,10 +68,15 @@ public struct RestoreSendStateMachine: Sendable {
     ///   - snapshots: the client's snapshots, oldest first.
     ///   - maxPartBytes: the worst-case JSON budget of one `RESTORE_LIST` part (smaller in tests).
     ///   - symlinks: whether the list carries symlinks (`metadata` in force); left out otherwise.
+    ///   - xattrs: whether entries carry their extended attributes (`xattrs` in force).
+    ///   - specials: whether FIFOs, sockets and devices are listed (`specials` in force).
     public init(
         snapshots: [SnapshotDescription], maxPartBytes: Int = ProtocolLimits.maxControlPayload / 2,
-        symlinks: Bool = false
+        symlinks: Bool = false, xattrs: Bool = false, specials: Bool = false, hardlinks: Bool = false
     ) {
+        self.hardlinks = hardlinks
+        self.xattrs = xattrs
+        self.specials = specials
         self.snapshots = snapshots
         self.maxPartBytes = maxPartBytes
         self.symlinks = symlinks

@@ -24,16 +24,20 @@ public struct RestoreSender {
     ///   - compressor: the negotiated codec (zstd when both announced it, else zlib), `nil` for none.
     ///   - maxPartBytes: the JSON budget of one `RESTORE_LIST` part (smaller only in tests).
     ///   - symlinks: whether symlinks are listed (`metadata` in force).
+    ///   - xattrs: whether entries carry their extended attributes (`xattrs` in force).
+    ///   - specials: whether FIFOs, sockets and devices are listed (`specials` in force).
     /// - Throws: when the source cannot list the client's snapshots.
     public init(
         source: any SnapshotContentSource, sink: any FrameSink, compressor: BlockCompressor? = nil,
-        maxPartBytes: Int = ProtocolLimits.maxControlPayload / 2, symlinks: Bool = false
+        maxPartBytes: Int = ProtocolLimits.maxControlPayload / 2, symlinks: Bool = false, xattrs: Bool = false,
+        specials: Bool = false, hardlinks: Bool = false
     ) throws {
         self.source = source
         self.sink = sink
         self.compressor = compressor
         machine = RestoreSendStateMachine(
-            snapshots: try source.snapshotDescriptions(), maxPartBytes: maxPartBytes, symlinks: symlinks)
+            snapshots: try source.snapshotDescriptions(), maxPartBytes: maxPartBytes, symlinks: symlinks,
+            xattrs: xattrs, specials: specials, hardlinks: hardlinks)
     }
 
     /// Handles one message from the client (`RESTORE`, `RESTORE_WANT`) and everything that follows

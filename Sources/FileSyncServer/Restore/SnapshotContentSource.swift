@@ -6,6 +6,8 @@ public struct SnapshotEntry: Sendable, Equatable {
     /// The kinds a snapshot holds today; later kinds are added here and mapped in ``RestoreSendStateMachine``.
     public enum Kind: Sendable, Equatable {
         case file, directory, symlink
+        /// A FIFO, socket or device (``SnapshotEntry/special``).
+        case special
     }
 
     public var path: String
@@ -24,6 +26,14 @@ public struct SnapshotEntry: Sendable, Equatable {
     /// The owner's numeric ids, when the storage records them.
     public var uid: UInt32?
     public var gid: UInt32?
+    /// The extended attributes (POSIX ACLs included) the snapshot recorded, sorted by name.
+    public var xattrs: [ExtendedAttribute] = []
+    /// A special file's kind, and a device's number.
+    public var special: SpecialKind?
+    public var device: UInt64?
+    /// A file's inode on the server when the snapshot was taken: files that share one (and their
+    /// content) were hard links of one file.
+    public var inode: UInt64?
 
     public init(
         path: String, kind: Kind, size: Int64, mtimeNs: Int64, mode: UInt32, sha256: String? = nil,

@@ -16,14 +16,23 @@ extension BackupSession {
         let binaryTasks: Bool
         /// Whether the tasks frames of each manifest part go out as soon as it is planned.
         let streamsTasks: Bool
+        /// Whether the client cuts files with the v1 chunker (`chunkerV1`): the server may then cut
+        /// a stored copy itself and find the chunks the client will list.
+        var cutsLikeClient = false
         /// The partial offered for each `resume` task so far.
         private(set) var offers: [String: PartialStore.Offer] = [:]
         /// The kind of each `chunked` or `delta` task so far.
         private(set) var chunkTasks: [String: TransferTask.Kind] = [:]
         /// Opened for the first large file.
-        private(set) var catalog: ChunkCatalog?
+        var catalog: ChunkCatalog?
         /// What a type change may replace (`metadata` in force; folders only with mirrorDeletions).
         var typeChanges = SyncPlan.TypeChanges.refused
+        /// Whether entries carry extended attributes (`xattrs` in force).
+        var xattrs = false
+        /// Whether the manifest may hold FIFOs, sockets and devices (`specials` in force).
+        var specials = false
+        /// Whether the manifest may hold hard links (`hardlinks` in force).
+        var hardlinks = false
         /// Keeps what a type change replaces restorable, when the server keeps history.
         var preserver: Preserver?
 
@@ -44,9 +53,10 @@ extension BackupSession {
         var offersResumes: Bool { resumes && !held.isEmpty }
 
         /// Sets the kind of the tasks of `plan`, one manifest part's.
-        mutating func offer(_ plan: inout SyncPlan) throws {
+        mutating func offer(_ plan: inout SyncPlan, folder: ClientFolder) throws {
             offerResumes(&plan)
             try offerChunks(&plan)
+            try offerTouched(&plan, folder: folder)
         }
 
         /// Turns tasks whose partial the server holds into `resume` tasks (for clients that can resume).
@@ -83,5 +93,8 @@ extension BackupSession {
                 chunkTasks[plan.tasks.path(at: index)] = kind
             }
         }
+
+        /// Records the kind of a `chunked` or `delta` task.
+        mutating func setChunkTask(_ path: String, _ kind: TransferTask.Kind) { chunkTasks[path] = kind }
     }
 }

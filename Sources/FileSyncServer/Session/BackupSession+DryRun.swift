@@ -39,7 +39,9 @@ extension BackupSession {
         var preview = DryRunPreview()
         while true {
             let part = try await nextManifestPart(
-                &messages, binary: features.contains(.binaryManifest), symlinks: typeChanges != .refused)
+                &messages, binary: features.contains(.binaryManifest), symlinks: typeChanges != .refused,
+                xattrs: features.contains(.xattrs), specials: features.contains(.specials),
+                hardlinks: features.contains(.hardlinks))
             let (validated, collisions) = try manifest.add(part.entries)
             var planned = validated
             for collision in collisions.reversed() { planned.remove(at: collision.position) }

@@ -45,7 +45,9 @@ extension BackupSession {
         let source = HistoryContentSource(store: store)
         var sender = try RestoreSender(
             source: source, sink: ChannelFrameSink(channel: connection.channel),
-            compressor: try Self.compressor(for: features), symlinks: features.contains(.metadata))
+            compressor: try Self.compressor(for: features), symlinks: features.contains(.metadata),
+            xattrs: features.contains(.xattrs), specials: features.contains(.specials),
+            hardlinks: features.contains(.hardlinks))
         let decoder = MessageDecoder()
         let started = ContinuousClock.now
         while let frame = try await messages.next() {

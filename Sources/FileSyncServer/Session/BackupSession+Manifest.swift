@@ -18,6 +18,8 @@ extension BackupSession {
 
         /// The symlinks of the manifest: nothing is planned below one.
         var symlinks = Set<String>()
+        /// The entry numbers of the regular files listed so far: a hard link must name one.
+        var files = EntrySet()
 
         /// Adds a part's entries, validated; a path listed twice (byte for byte) is a session error.
         /// A path equal to an earlier one only under Unicode normalization, or below a symlink
@@ -27,14 +29,14 @@ extension BackupSession {
         /// Strings would drop the first spelling too.)
         mutating func add(
             _ entries: [ManifestEntry]
-        ) throws -> (entries: [ManifestEntry], collisions: [(position: Int, reason: String)]) {
+        ) throws -> (entries: [ManifestEntry], collisions: [Collision]) {
             guard entries.count <= ProtocolLimits.maxEntriesPerPart,
                 paths.count + entries.count <= ProtocolLimits.maxManifestEntries
             else {
                 throw FileSyncError(.limitExceeded, "the manifest exceeds the entry limits")
             }
             var validated: [ManifestEntry] = []
-            var collisions: [(position: Int, reason: String)] = []
+            var collisions: [Collision] = []
             validated.reserveCapacity(entries.count)
             for entry in entries {
                 let entry = try entry.validated()
@@ -42,16 +44,39 @@ extension BackupSession {
                     throw FileSyncError(.malformedMessage, "the manifest lists \"\(entry.path)\" twice")
                 }
                 if !entry.path.utf8.allSatisfy({ $0 < 0x80 }) && !beyondASCII.insert(entry.path).inserted {
-                    collisions.append((validated.count, BackupSession.collisionReason))
+                    collisions.append(Collision(position: validated.count, reason: BackupSession.collisionReason))
                 } else if !symlinks.isEmpty, let link = symlink(above: entry.path) {
-                    collisions.append((validated.count, "\"\(link)\" is a symlink in this manifest"))
+                    collisions.append(
+                        Collision(position: validated.count, reason: "\"\(link)\" is a symlink in this manifest"))
+                } else if entry.type == .hardlink, !isFile(entry.target ?? "") {
+                    collisions.append(
+                        Collision(
+                            position: validated.count,
+                            reason: "a hard link must name a regular file listed earlier in this manifest"))
+                } else if let violation = entry.xattrs?.boundsViolation {
+                    collisions.append(Collision(position: validated.count, reason: violation, code: .limitExceeded))
                 } else if entry.type == .symlink {
                     symlinks.insert(entry.path)
+                } else if entry.type == .file, let number = paths.index(of: entry.path) {
+                    _ = files.insert(number)
                 }
                 validated.append(entry)
                 bytes += entry.size
             }
             return (validated, collisions)
+        }
+
+        /// An entry kept in the manifest but rejected, not planned: its position in the part, why,
+        /// and the code of its rejection.
+        struct Collision {
+            var position: Int
+            var reason: String
+            var code = FileSyncError.Code.typeConflict
+        }
+
+        /// Whether `path` is a regular file listed earlier in this manifest.
+        private func isFile(_ path: String) -> Bool {
+            paths.index(of: path).map { files.contains($0) } ?? false
         }
 
         /// The symlink of the manifest that `path` lies below, if any.
@@ -87,7 +112,9 @@ extension BackupSession {
         var progress = ManifestProgress(requested: answer.binaryTasks ? EntrySet() : nil)
         while true {
             let started = ContinuousClock.now
-            let part = try await nextManifestPart(&messages, binary: binary, symlinks: answer.typeChanges != .refused)
+            let part = try await nextManifestPart(
+                &messages, binary: binary, symlinks: answer.typeChanges != .refused, xattrs: answer.xattrs,
+                specials: answer.specials, hardlinks: answer.hardlinks)
             let received = ContinuousClock.now
             progress.waiting += received - started
             let firstEntry = progress.manifest.paths.count
@@ -98,7 +125,7 @@ extension BackupSession {
             for collision in collisions.reversed() { planned.remove(at: collision.position) }
             var partPlan = try await plan(planned, in: folder, answering: &answer)
             partPlan.conflicts += collisions.map {
-                SyncPlan.Conflict(path: validated[$0.position].path, reason: $0.reason)
+                SyncPlan.Conflict(path: validated[$0.position].path, reason: $0.reason, code: $0.code)
             }
             progress.manifest.taskFiles += partPlan.tasks.count
             progress.manifest.taskBytes += partPlan.versions.reduce(0) { $0 + $1.size }
@@ -136,12 +163,13 @@ extension BackupSession {
 
     /// One part of the manifest: a manifest frame (with `binaryManifest`) or `CLIENT_FILES_INFO`.
     func nextManifestPart(
-        _ messages: inout Messages, binary: Bool, symlinks: Bool
+        _ messages: inout Messages, binary: Bool, symlinks: Bool, xattrs: Bool, specials: Bool, hardlinks: Bool
     ) async throws -> ManifestPart {
         guard let frame = try await messages.next() else {
             throw FileSyncError(.connectionClosed, "connection closed during the manifest")
         }
-        return try ManifestPart(frame, binary: binary, symlinks: symlinks)
+        return try ManifestPart(
+            frame, binary: binary, symlinks: symlinks, xattrs: xattrs, specials: specials, hardlinks: hardlinks)
     }
 
     /// Plans one part's entries and chooses the kind of its tasks.
@@ -153,33 +181,44 @@ extension BackupSession {
         let middle = validated.count / 2
         let tail = Array(validated[middle...])
         let (root, id) = (settings.root, folder.id)
-        let changes = answer.typeChanges
-        async let second = Self.plan(tail, root: root, id: id, typeChanges: changes)
-        var partPlan = try Self.plan(validated[..<middle], in: folder, typeChanges: changes)
+        let rules = Rules(typeChanges: answer.typeChanges, xattrs: answer.xattrs, specials: answer.specials)
+        async let second = Self.plan(tail, root: root, id: id, rules: rules)
+        var partPlan = try Self.plan(validated[..<middle], in: folder, rules: rules)
         try partPlan.merge(try await second)
         // What changed type goes before anything is created or asked for (Protocol.md §6.6).
         if !partPlan.removals.isEmpty { answer.remove(partPlan.removals, from: folder, logger: logger) }
-        // Offering a resume hashes the partial's prefix, which may outlast the idle timeout.
-        let hashes = answer.offersResumes && !partPlan.tasks.isEmpty
+        // Offering a resume hashes the partial's prefix, and offering a touched file as a delta
+        // reads its stored copy, which may outlast the idle timeout.
+        let hashes =
+            answer.offersResumes && !partPlan.tasks.isEmpty || answer.cutsLikeClient && !partPlan.sameSize.isEmpty
         if hashes { try await setReadTimeout(nil) }
-        try answer.offer(&partPlan)
+        try answer.offer(&partPlan, folder: folder)
         if hashes { try await setReadTimeout(settings.idleTimeout) }
         return partPlan
     }
 
     /// Plans `entries` against what `folder` holds.
     private static func plan(
-        _ entries: ArraySlice<ManifestEntry>, in folder: ClientFolder, typeChanges: SyncPlan.TypeChanges
+        _ entries: ArraySlice<ManifestEntry>, in folder: ClientFolder, rules: Rules
     ) throws -> SyncPlan {
-        try SyncPlan.plan(for: entries, typeChanges: typeChanges) { path in
-            (try? RelativePath(validating: path)).flatMap { folder.storedEntry(at: $0) }
+        try SyncPlan.plan(
+            for: entries, typeChanges: rules.typeChanges, xattrs: rules.xattrs, specials: rules.specials
+        ) { path in
+            (try? RelativePath(validating: path)).flatMap { folder.storedEntry(at: $0, xattrs: rules.xattrs) }
         }
     }
 
     /// Plans `entries` against the client folder `<root>/<id>`, opened for this call.
     private static func plan(
-        _ entries: [ManifestEntry], root: String, id: ClientID, typeChanges: SyncPlan.TypeChanges
+        _ entries: [ManifestEntry], root: String, id: ClientID, rules: Rules
     ) async throws -> SyncPlan {
-        try plan(entries[...], in: try ClientFolder(root: root, id: id), typeChanges: typeChanges)
+        try plan(entries[...], in: try ClientFolder(root: root, id: id), rules: rules)
+    }
+
+    /// What the features in force let planning do.
+    struct Rules {
+        var typeChanges: SyncPlan.TypeChanges
+        var xattrs: Bool
+        var specials: Bool
     }
 }

@@ -39,9 +39,13 @@ extension BackupSession {
             partials: partials, resumes: features.contains(.resume), chunks: features.contains(.chunks),
             state: state, binaryTasks: features.contains(.binaryTasks),
             streamsTasks: features.isSuperset(of: [.binaryTasks, .tasksPerPart]))
+        answer.cutsLikeClient = features.contains(.chunkerV1)
         let history = settings.history ? try ClientHistory(root: settings.root, id: clientID) : nil
         if features.contains(.metadata) {
             answer.typeChanges = mirrors ? .all : .keepingFolders
+            answer.xattrs = features.contains(.xattrs)
+            answer.specials = features.contains(.specials)
+            answer.hardlinks = features.contains(.hardlinks)
             answer.preserver = history?.preserver
         }
         // Each part is planned as it arrives, while the client still encodes the next one; with task
@@ -123,11 +127,20 @@ extension BackupSession {
     /// With `metadata`, also the setuid, setgid and sticky bits (Protocol.md §6.3), after the files
     /// are committed (a write would clear them).
     func setFolderTimes(_ session: PlannedSession, context: SessionContext) {
+        // Hard links first: they name committed files, and the steps below apply to them too.
+        linkFiles(session, context: context)
         // Owners first: a change of owner clears setuid and setgid bits.
         if settings.applyOwners && geteuid() == 0 {
             for path in session.folder.setOwners(session.plan.owners) {
                 context.logger.warning("cannot set the owner of an entry", metadata: ["path": "\(path)"])
             }
+        }
+        // Extended attributes and ACLs after the owners (a change of owner clears a file capability).
+        let capabilities = settings.applyOwners && geteuid() == 0
+        for (path, names) in session.folder.setXattrs(session.plan.xattrs, capabilities: capabilities) {
+            context.logger.warning(
+                "cannot set the extended attributes of an entry",
+                metadata: ["path": "\(path)", "attributes": "\(names.joined(separator: ","))"])
         }
         for path in session.folder.setSpecialModes(session.plan.specialModes) {
             context.logger.warning("cannot set the mode of an entry", metadata: ["path": "\(path)"])

@@ -20,7 +20,7 @@ extension BackupSession {
         }
         for link in symlinks {
             do {
-                try folder.makeSymlink(link)
+                try link.type == .special ? folder.makeSpecial(link) : folder.makeSymlink(link)
             } catch let error as FileSyncError {
                 failures.append(FileResult(path: link.path, error: ErrorMessage(error)))
             }

@@ -6,7 +6,7 @@ extension BackupSession {
     func sendTaskMessages(_ plan: SyncPlan, context: SessionContext) async throws {
         let rejected = plan.conflicts.map {
             FileResult(
-                path: $0.path, error: ErrorMessage(code: FileSyncError.Code.typeConflict.rawValue, message: $0.reason))
+                path: $0.path, error: ErrorMessage(code: $0.code.rawValue, message: $0.reason))
         }
         let taskParts = MessageParts.split(Array(plan.tasks), maxCount: ProtocolLimits.maxTasksPerPart) { $0.path }
         let rejectedParts = MessageParts.split(rejected, maxCount: ProtocolLimits.maxTasksPerPart) { $0.path }

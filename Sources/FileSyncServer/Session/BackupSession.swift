@@ -117,7 +117,8 @@ struct BackupSession {
         if hello.mirrorDeletions { try mirrorDeletions(&next, session, missing: receiver.missing, context: context) }
         setFolderTimes(session, context: context)
         if features.contains(.metadata) {
-            next.metadataUpdated = session.plan.modeUpdates.count + session.plan.symlinks.count
+            next.metadataUpdated =
+                session.plan.modeUpdates.count + session.plan.symlinks.count + session.plan.xattrUpdates
         }
         try await context.send(.nextSync(next))
         context.completedHistory = session.history

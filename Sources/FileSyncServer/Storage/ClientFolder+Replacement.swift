@@ -71,6 +71,29 @@ extension ClientFolder {
         }
     }
 
+    /// Makes the FIFO, socket or device `entry` (kind, device number, mode, mtime) at its path, never
+    /// opened, creating missing parent folders, replacing a file, symlink or node there, never
+    /// following a symlink on the way. A device needs a server run as root.
+    ///
+    /// - Throws: `typeConflict` when a folder is in the way; `storageFailed` else.
+    func makeSpecial(_ entry: ManifestEntry) throws {
+        let path = try RelativePath(validating: entry.path)
+        guard let kind = entry.special else { throw FileSyncError(.internalError, "\(path) is no special file") }
+        guard let parent = try parentDirectory(of: path, create: true) else {
+            throw FileSyncError.storage("create the folder of", path.string, errno: ENOENT)
+        }
+        let code = SpecialFile.make(
+            String(path.lastComponent), in: parent, kind: kind, device: entry.device ?? 0, mode: entry.mode,
+            mtimeNs: entry.mtimeNs)
+        guard code == 0 else {
+            if code == EISDIR || code == ENOTEMPTY || code == EEXIST {
+                throw FileSyncError(.typeConflict, "a folder is in the way of \"\(path.string)\"")
+            }
+            let what = kind.isDevice && code == EPERM ? "create (as root only) the device" : "create the \(kind)"
+            throw FileSyncError.storage(what, path.string, errno: code)
+        }
+    }
+
     /// Gives each folder of `folders` its manifest mtime (atime too, as files get), in the order
     /// given (manifest order keeps siblings together, so their parent stays the cached folder;
     /// setting one folder's time changes no other's), without following anything (a path that is

@@ -155,7 +155,7 @@ final class ClientFolder {
     // MARK: - Metadata
 
     /// What the server holds at `path`, without following any symlink; `nil` when nothing is there.
-    func storedEntry(at path: RelativePath) -> StoredEntry? {
+    func storedEntry(at path: RelativePath, xattrs: Bool = false) -> StoredEntry? {
         let name = String(path.lastComponent)
         let parent: Int32
         // Entries of one folder come one after another: most find their folder already open.
@@ -175,6 +175,8 @@ final class ClientFolder {
         guard var stored = FileStatus.of(name, in: parent).map(StoredEntry.init(status:)) else { return nil }
         if stored.type == .symlink {
             stored.target = Symlink.target(of: name, in: parent).flatMap { String(validating: $0, as: UTF8.self) }
+        } else if xattrs && (stored.type == .file || stored.type == .dir) {
+            stored.xattrs = ExtendedAttributes.read(in: parent, name: name)
         }
         return stored
     }
@@ -244,6 +246,7 @@ extension StoredEntry {
         }
         self.init(type: type, size: status.size, mtimeNs: status.mtimeNs, mode: status.permissions)
         (uid, gid) = (status.uid, status.gid)
+        (special, device) = (status.special, status.special?.isDevice == true ? status.rdev : nil)
     }
 }
 

@@ -104,8 +104,14 @@ extension EndToEnd.RetentionTests {
         let check = { try Command.run(Harness.server, ["check", "--root", root, "--read-data"], in: work) }
         #expect(try check().status == 0)
         let packs = root + "/.filesync/keep/history/packs"
+        // The largest pack: the old large file's chunks (a same-size edit of changing.txt, patched
+        // in place, packs its old content on its own).
+        let size = { (name: String) in
+            (try? FileManager.default.attributesOfItem(atPath: packs + "/" + name)[.size] as? Int) ?? 0
+        }
         let pack = try #require(
-            try FileManager.default.contentsOfDirectory(atPath: packs).first { $0.hasSuffix(".pack") })
+            try FileManager.default.contentsOfDirectory(atPath: packs).filter { $0.hasSuffix(".pack") }
+                .max { size($0) < size($1) })
         let handle = try #require(FileHandle(forUpdatingAtPath: packs + "/" + pack))
         try handle.seek(toOffset: 4096)
         let byte = try #require(try handle.read(upToCount: 1)).first ?? 0

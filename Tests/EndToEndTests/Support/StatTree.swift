@@ -56,6 +56,9 @@ struct StatTree: Equatable {
                 entry.type = "symlink"
                 entry.mode = 0  // Linux ignores a symlink's mode
                 entry.target = try FileManager.default.destinationOfSymbolicLink(atPath: path)
+            case S_IFIFO: entry.type = "fifo"
+            case S_IFCHR, S_IFBLK:
+                entry.type = (info.st_mode & S_IFMT == S_IFCHR ? "char " : "block ") + String(info.st_rdev, radix: 16)
             default: break
             }
             entries[relative] = entry

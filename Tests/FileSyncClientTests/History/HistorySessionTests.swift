@@ -38,7 +38,8 @@ struct HistorySessionTests {
         #expect(
             hello.capabilities.dropLast() == [
                 "zstd", "deflate", "resume", "chunks", "chunkerV1", "binaryManifest", "fileFrames", "binaryTasks",
-                "tasksPerPart", "metadata",
+                "tasksPerPart", "metadata", "xattrs", "specials",
+                "hardlinks",
             ])
     }
 

@@ -7,6 +7,10 @@ import Testing
 
 @testable import FileSyncClient
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The client's manifest with and without `metadata` in force (Protocol.md §4, §6.6): a server
 /// that predates symlinks gets files and folders only, and each symlink is reported as skipped.
 @Suite("Symlinks and the metadata capability")
@@ -26,13 +30,16 @@ struct SymlinkNegotiationTests {
         try FileManager.default.createDirectory(atPath: source, withIntermediateDirectories: true)
         #expect(FileManager.default.createFile(atPath: source + "/a.txt", contents: Data("a".utf8)))
         try FileManager.default.createSymbolicLink(atPath: source + "/link", withDestinationPath: "a.txt")
+        #expect(mkfifo(source + "/pipe", 0o600) == 0)
         let server = try await ScriptedServer.start()
         var options = server.options(in: folder)
         options.source = source
         let received = Received()
         async let hellos = server.serve([
             { frames, outbound, hello in
-                let without = metadata ? [] : [Capability.metadata]
+                // A server of the metadata capability's time: without xattrs (its frames' form) and
+                // without specials.
+                let without = [Capability.xattrs, Capability.specials] + (metadata ? [] : [Capability.metadata])
                 try await ScriptedServer.write(ScriptedServer.ready(hello, without: without), to: outbound)
                 while let frame = try await frames.next(), frame.kind == .manifest {
                     let part = try BinaryManifest.decode(frame.payload, metadata: metadata)
@@ -59,14 +66,16 @@ struct SymlinkNegotiationTests {
         #expect(hello.capabilities.contains(Capability.metadata))
         #expect(manifest.map(\.path) == ["a.txt", "link"])
         #expect(manifest.last?.type == .symlink && manifest.last?.target == "a.txt")
-        #expect(summary.warnings.isEmpty)
+        // The FIFO is left out for a server without specials, and reported.
+        #expect(summary.warnings.map(\.path) == ["pipe"])
+        #expect(summary.warnings.first?.error?.message.contains("specials") == true)
     }
 
     @Test("a server without metadata gets no symlink entry; the symlink is listed in warnings as skipped")
     func oldServer() async throws {
         let (summary, manifest, _) = try await backup(metadata: false)
         #expect(manifest.map(\.path) == ["a.txt"])
-        #expect(summary.warnings.map(\.path) == ["link"])
+        #expect(summary.warnings.map(\.path) == ["link", "pipe"])
         #expect(summary.warnings.first?.error?.code == "skipped")
     }
 }

@@ -83,4 +83,23 @@ import Testing
         damaged.removeLast()
         #expect(throws: (any Error).self) { try TreeObject(decoding: damaged) }
     }
+
+    @Test("a folder with extended attributes encodes as FSTREE02 and round-trips; one without keeps FSTREE01")
+    func treeObjectWithXattrs() throws {
+        let plain = TreeEntry(name: "a", mode: 0o755, uid: 1, gid: 2, mtimeNs: 3, size: 0, content: .symlink([1]))
+        #expect(TreeObject(entries: [plain]).encoded().prefix(8) == Array("FSTREE01".utf8)[...])
+        var attributed = plain
+        attributed.name = "b"
+        attributed.content = .folder(HistoryFixture.sha256([2]))
+        attributed.xattrs = [
+            ExtendedAttribute(name: "system.posix_acl_default", value: [2, 0, 0, 0]),
+            ExtendedAttribute(name: "user.x", value: []),
+        ]
+        let tree = TreeObject(entries: [plain, attributed])
+        let bytes = tree.encoded()
+        #expect(bytes.prefix(8) == Array("FSTREE02".utf8)[...])
+        #expect(try TreeObject(decoding: bytes) == tree)
+        #expect(try TreeObject(decoding: bytes).entry(named: "b")?.xattrs == attributed.xattrs)
+        #expect(throws: (any Error).self) { try TreeObject(decoding: Array(bytes.dropLast())) }
+    }
 }

@@ -168,6 +168,7 @@ extension SnapshotEntry {
         guard let converted = SnapshotEntry(path: path, content: entry) else { return nil }
         self = converted
         (uid, gid) = (entry.uid, entry.gid)
+        xattrs = entry.xattrs
     }
 
     private init?(path: String, content entry: TreeEntry) {
@@ -176,8 +177,12 @@ extension SnapshotEntry {
             self.init(
                 path: path, kind: .file, size: entry.size, mtimeNs: entry.mtimeNs, mode: entry.mode,
                 sha256: file.sha256.description, chunks: file.chunks)
+            inode = file.inode
         case .folder:
             self.init(path: path, kind: .directory, size: 0, mtimeNs: entry.mtimeNs, mode: entry.mode)
+        case .special(let kind, let device):
+            self.init(path: path, kind: .special, size: 0, mtimeNs: entry.mtimeNs, mode: entry.mode)
+            (special, self.device) = (kind, kind.isDevice ? device : nil)
         case .symlink(let bytes):
             guard let target = String(validating: bytes, as: UTF8.self), !bytes.isEmpty else { return nil }
             self.init(
