@@ -18,8 +18,10 @@ extension ClientSession {
         if (!symlinks && scan.entries.hasSymlinks) || (!specials && scan.entries.hasSpecials)
             || (!hardlinks && scan.entries.hasHardLinks)
         {
-            session.scan.entries = try scan.entries.keeping(symlinks: symlinks, specials: specials, hardlinks: hardlinks)
-                .manifest
+            session.scan.entries = try scan.entries.keeping(
+                symlinks: symlinks, specials: specials, hardlinks: hardlinks
+            )
+            .manifest
         }
         try await session.sendManifest(limits: ready.limits, features: features, link: link)
         let manifest = session.scan.entries
