@@ -99,17 +99,10 @@ public struct RestorePlanner {
     private func planSymlink(
         _ number: Int, _ entry: RestoreEntry, state: RestoreLocalState, into plan: inout RestorePlan
     ) {
-        switch state {
-        case .absent: plan.symlinks.append(number)
-        case .symlink(let target) where target == entry.target: plan.symlinks.append(number)
-        case .directory:
-            if overwrite {
-                plan.failed.append(Self.failure(entry.path, "a folder is in the way"))
-            } else {
-                plan.conflicts.append(entry.path)
-            }
-        case .file, .symlink, .other:
-            if overwrite { plan.symlinks.append(number) } else { plan.conflicts.append(entry.path) }
+        if case .symlink(let target) = state, target == entry.target {
+            plan.symlinks.append(number)
+        } else {
+            planSpecial(number, entry, state: state, into: &plan, list: \.symlinks)
         }
     }
 
