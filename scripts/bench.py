@@ -27,6 +27,14 @@ Row sets (--sets, or row numbers with --rows):
 - smallserver (rows 17-18): the server (and rsync's daemon, in its own run)
   limited to a quarter of one core by a cgroup CPU quota (v1 `cpu` controller:
   cfs_quota_us 25000 per cfs_period_us 100000; v2: cpu.max).
+- exclude (row 19), on disk like the disk set: nothing changed in a small tree
+  (1,000 × 4 KiB) beside a `node_modules` of --node-modules-count files, left
+  out by `--exclude node_modules`, against filesync on the same tree without
+  the folder (each first backed up untimed into a fresh destination): an
+  excluded folder is not entered, so its files cost nothing (issue 21). The
+  client's --json `scanned` and `excluded` counts are checked (one excluded
+  entry, the tree's files scanned); `rsync --exclude node_modules` runs for
+  reference.
 
 As root, the script re-executes itself inside a private network and mount
 namespace (`unshare -n -m`) with only loopback up, so no packet can leave the
@@ -60,8 +68,8 @@ FILE_SIZE = 4096
 APPEND_PER_GIB = 10_000_000  # row 7 appends this much per GiB of --big-size
 TEXT_FILES = 300
 SETS = {"disk": range(1, 11), "tmpfs": range(11, 13), "lan": range(13, 17),
-        "smallserver": range(17, 19)}
-ROWS = range(1, 19)
+        "smallserver": range(17, 19), "exclude": range(19, 20)}
+ROWS = range(1, 20)
 ROOT_SETS = ("tmpfs", "lan", "smallserver")  # need root: mounts, namespaces, cgroups
 TOOLS = ("filesync", "rsync")
 READY_RE = re.compile(r"listening on ([0-9.]+):([0-9]+)")
@@ -74,6 +82,9 @@ LAN_RATE = "1gbit"
 LAN_TBF = ["rate", LAN_RATE, "burst", "256kb", "latency", "20ms"]
 CPU_PERIOD_US, CPU_QUOTA_US = 100_000, 25_000  # the small server: a quarter of one core
 RSS_LIMIT_MB = 100
+EXCLUDED_DIR = "node_modules"  # row 19: the folder left out by one pattern
+EXCLUDE_TREE_FILES = 1000  # row 19: files of the small tree beside it
+ALONE = "filesync, tree alone"  # row 19: filesync on the small tree without the folder
 NO_FSYNC = "n/a (this rsync has no --fsync; it needs 3.2.4 or later)"
 rsync_fsync = True  # main() clears it for an rsync without --fsync: those variants are skipped
 
@@ -91,6 +102,8 @@ class Result:
     client_cpu: float  # user + system seconds, incl. reaped children
     server_cpu: float
     server_cpu_after: float | None = None  # filesync: of server_cpu, what came after the client's exit
+    scanned: int | None = None  # filesync --json: regular files found in the source
+    excluded: int | None = None  # filesync --json: entries left out (an excluded folder counts 1)
 
     @property
     def cpu(self) -> float:
@@ -123,7 +136,8 @@ class Workload:
     key: str
     label: str
     src: Path
-    variants: dict  # rsync variant name -> extra rsync flags; the first is the wire basis
+    variants: dict  # rsync variant name -> extra rsync flags; the first is the wire basis (row 19
+    # also has ALONE, filesync on the source without the excluded folder)
     targets: list = dataclasses.field(default_factory=list)
     results: dict = dataclasses.field(default_factory=dict)  # runner -> [Result]
     base: Path | None = None  # synced untimed into the fresh destination before each run
@@ -140,11 +154,14 @@ class Workload:
     # rsync leaves to the kernel (filesync's time includes making its data durable).
     durable: bool = False
     rsync_sync: list = dataclasses.field(default_factory=list)
+    alone: Path | None = None  # row 19: src without its excluded folder (what both tools must store)
 
     def runners(self, tools: list[str]) -> list[str]:
-        """The runners of this row: filesync and the rsync variants, as --only allows."""
-        rsyncs = [v for v in self.variants if rsync_fsync or "--fsync" not in self.variants[v]]
-        return (["filesync"] if "filesync" in tools else []) + (rsyncs if "rsync" in tools else [])
+        """The runners of this row: filesync (and ALONE) and the rsync variants, as --only allows."""
+        rsyncs = [v for v in self.variants if v.startswith("rsync")
+                  and (rsync_fsync or "--fsync" not in self.variants[v])]
+        fs = ["filesync", *(v for v in self.variants if v.startswith("filesync"))]
+        return (fs if "filesync" in tools else []) + (rsyncs if "rsync" in tools else [])
 
 
 def fsync_too(*names: str, flags: dict | None = None) -> dict:
@@ -166,20 +183,24 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--many-count", type=int, default=20000, help="number of 4 KiB files")
     p.add_argument("--text-size", type=int, default=200_000_000,
                    help="bytes of source-like text (rows 8 and 15)")
+    p.add_argument("--node-modules-count", type=int, default=200_000,
+                   help=f"files in the excluded {EXCLUDED_DIR} folder of row 19 (64 B each)")
     p.add_argument("--sets", type=parse_sets, default=None,
                    help=f"comma list of row sets to run: {','.join(SETS)} (default: all; "
                         "with --rows, only those rows of these sets)")
     p.add_argument("--rows", type=parse_rows, default=None,
                    help=f"comma list of row numbers {ROWS[0]}-{ROWS[-1]} to run (default: all): "
-                        + ", ".join(f"{k} {v[0]}-{v[-1]}" for k, v in SETS.items()))
+                        + ", ".join(f"{k} {v[0]}" + (f"-{v[-1]}" if len(v) > 1 else "")
+                                    for k, v in SETS.items()))
     p.add_argument("--scale", type=lambda t: [int(n) for n in t.split(",")], default=[],
                    help="also time nothing-changed runs over these file counts, e.g. 100000,1000000 "
                         "(tiny files, disk; each count is first synced untimed)")
     p.add_argument("--only", choices=TOOLS, help="benchmark only one tool (rsync: all its variants)")
     p.add_argument("--out", type=Path, help="also write the report to this file")
     args = p.parse_args()
-    if args.runs < 1 or args.big_size < 1 or args.many_count < 1 or args.text_size < 1:
-        p.error("--runs, --big-size, --many-count and --text-size must be positive")
+    if (args.runs < 1 or args.big_size < 1 or args.many_count < 1 or args.text_size < 1
+            or args.node_modules_count < 1):
+        p.error("--runs, --big-size, --many-count, --text-size and --node-modules-count must be positive")
     rows = set(ROWS) if args.rows is None else args.rows
     if args.sets is not None:
         rows &= {r for s in args.sets for r in SETS[s]}
@@ -251,6 +272,14 @@ def generate_many(dest: Path, count: int, size: int = FILE_SIZE) -> None:
         if i % 100 == 0:
             d.mkdir(parents=True)
         (d / f"f{i % 100:03d}.bin").write_bytes(rng.randbytes(size))
+
+
+def generate_excluded(src: Path, alone: Path, count: int) -> None:
+    """Row 19: the same small tree in src and alone, and in src also EXCLUDED_DIR of `count`
+    64-byte files."""
+    generate_many(alone, EXCLUDE_TREE_FILES)
+    generate_many(src, EXCLUDE_TREE_FILES)
+    generate_many(src / EXCLUDED_DIR, count, 64)
 
 
 def make_flipped(base: Path, dest: Path) -> None:
@@ -537,14 +566,15 @@ def run_filesync(bin_dir: Path, src: Path, dest_root: Path, work: Path, logs: Pa
     try:
         report = json.loads(stdout)
         failed, sent, wire = report["failed"], report["sent"], int(report["bytesOnWire"])
-    except (ValueError, KeyError, TypeError) as e:
+        scanned, excluded = report.get("scanned"), report.get("excluded")
+    except (ValueError, KeyError, TypeError, AttributeError) as e:
         raise BenchError(f"bad filesync-client JSON ({e}): {stdout[:500]!r}") from None
     if failed:
         raise BenchError(f"filesync-client reported failures: {failed[:5]}")
     if unchanged and sent != 0:
         raise BenchError(f"filesync unchanged run sent {sent} files, expected 0")
     return Result(seconds, wire, client.rss_kib, server.rss_kib, client.cpu, server.cpu - startup,
-                  server.cpu - at_exit)
+                  server.cpu - at_exit, scanned, excluded)
 
 
 def client_cmd(bin_dir: Path, work: Path, addr: str, *args: str) -> list[str]:
@@ -838,7 +868,8 @@ def smallserver_env(work: Path, args: argparse.Namespace):
                 time.sleep(0.1)
 
 
-ENVS = {"disk": disk_env, "tmpfs": tmpfs_env, "lan": lan_env, "smallserver": smallserver_env}
+ENVS = {"disk": disk_env, "tmpfs": tmpfs_env, "lan": lan_env, "smallserver": smallserver_env,
+        "exclude": disk_env}
 
 
 def make_workloads(args: argparse.Namespace, work: Path) -> dict[int, Workload]:
@@ -896,6 +927,12 @@ def make_workloads(args: argparse.Namespace, work: Path) -> dict[int, Workload]:
                  data_bytes=big_bytes),
         Workload(18, "smallserver", "small-many", many_label, many_src, new, [time_("rsync", 0.5)],
                  data_bytes=many_bytes),
+        # Row 19: nothing changed; the target is against filesync on the tree without the folder.
+        Workload(19, "exclude", "excluded", f"{EXCLUDE_TREE_FILES:,} × 4 KiB + excluded {EXCLUDED_DIR} "
+                 f"of {args.node_modules_count:,}, unchanged", work / "src-excluded",
+                 {f"rsync --exclude {EXCLUDED_DIR}": ("--exclude", EXCLUDED_DIR), ALONE: ()},
+                 [time_(ALONE, 1.2)], unchanged=True, fs_flags=("--exclude", EXCLUDED_DIR),
+                 alone=work / "src-excluded-alone"),
     ]
     return {w.row: w for w in rows}
 
@@ -917,6 +954,8 @@ def generate_sources(args: argparse.Namespace, work: Path, table: dict[int, Work
         make_appended(big, table[7].src, table[7].wire_basis)
     if rows & {8, 15}:
         generate_text(work / "src-text", args.text_size)
+    if 19 in rows:
+        generate_excluded(table[19].src, table[19].alone, args.node_modules_count)
 
 
 def slug(runner: str) -> str:
@@ -992,7 +1031,7 @@ class Bench:
                 if w.row == 1:
                     measure_disk_floor(w, self.work, i)
         for u in ws:  # row 3 alone: row 2's runs as its untimed baseline
-            if u.unchanged and not any(w.src == u.src and not w.unchanged for w in ws):
+            if u.unchanged and u.alone is None and not any(w.src == u.src and not w.unchanged for w in ws):
                 many = make_workloads(self.args, self.work)[2]
                 for i in range(1, runs + 1):
                     for runner in u.runners(self.tools):
@@ -1001,6 +1040,27 @@ class Bench:
         for w in ws:
             if w.restore:
                 self.run_restore(w, env)
+            if w.alone is not None:
+                self.run_excluded(w, env)
+
+    def run_excluded(self, w: Workload, env: Env) -> None:
+        """Row 19: each run backs up into a fresh destination untimed, then times the nothing-changed
+        run: filesync with the folder excluded, filesync on the tree alone (ALONE), rsync --exclude.
+        Every destination must hold the tree alone."""
+        self.digests[w.src] = self.digests[w.alone]
+        fill = dataclasses.replace(w, key=f"{w.key}-fill", unchanged=False, results={})
+        alone = dataclasses.replace(w, key=f"{w.key}-alone", src=w.alone, fs_flags=(), results={})
+        alone_fill = dataclasses.replace(alone, key=f"{alone.key}-fill", unchanged=False)
+        for i in range(1, self.args.runs + 1):
+            for runner in w.runners(self.tools):
+                if runner == ALONE:  # timed as "filesync" of a row of its own, kept under ALONE here
+                    dest = self.measure(alone_fill, "filesync", i, env, record=False)
+                    self.measure(alone, "filesync", i, env, dest=dest)
+                    w.results.setdefault(ALONE, []).extend(alone.results.pop("filesync"))
+                else:
+                    dest = self.measure(fill, runner, i, env, record=False)
+                    self.measure(w, runner, i, env, dest=dest)
+                shutil.rmtree(dest)
 
     def run_restore(self, w: Workload, env: Env) -> None:
         work = self.work
@@ -1060,7 +1120,7 @@ class Bench:
             chosen = [w for w in chosen if w.set not in ROOT_SETS]
         print(f"generating data in {work} ...", flush=True)
         generate_sources(args, work, table)
-        sources = [p for w in chosen for p in (w.base, w.origin or w.src) if p]
+        sources = [p for w in chosen for p in (w.base, w.alone or w.origin or w.src) if p]
         self.digests = {src: tree_digests(src) for src in dict.fromkeys(sources)}
         (work / "dest").mkdir()
         (work / "logs").mkdir()
@@ -1160,6 +1220,22 @@ def target_verdict(t: Target, w: Workload, link_rate: float | None) -> tuple[str
     return f"{text}: {value:.2f}× {'met' if value <= t.limit else 'MISSED'}", value <= t.limit
 
 
+def excluded_verdict(w: Workload) -> tuple[str, bool | None, str]:
+    """Row 19: (verdict, ok, report line) on the client's counts with and without the folder."""
+    fs, alone = w.results.get("filesync", []), w.results.get(ALONE, [])
+    counts = sorted({(r.scanned, r.excluded) for r in fs}, key=str)
+    alone_scanned = sorted({r.scanned for r in alone}, key=str)
+    text = f"{EXCLUDED_DIR} not entered (excluded = 1, scanned = tree alone's)"
+    note = (f"- {w.row} {w.set}: with {EXCLUDED_DIR}: "
+            + ", ".join(f"scanned {s}, excluded {e}" for s, e in counts)
+            + f"; tree alone: scanned {', '.join(str(s) for s in alone_scanned)}")
+    if not fs or any(s is None or e is None for s, e in counts):
+        return f"{text}: not measured", None, note
+    ok = all(e == 1 for _, e in counts) and {s for s, _ in counts} <= set(alone_scanned or [EXCLUDE_TREE_FILES])
+    got = "; ".join(f"excluded {e}, scanned {s}" for s, e in counts)
+    return f"{text}: {got} {'met' if ok else 'MISSED'}", ok, note
+
+
 def render(workloads: list[Workload], runs: int, envs: dict[str, Env]) -> str:
     lan = envs.get("lan")
     link_rate = statistics.median(lan.link_rates) if lan and lan.link_rates else None
@@ -1221,7 +1297,7 @@ def render(workloads: list[Workload], runs: int, envs: dict[str, Env]) -> str:
     for w in workloads:
         fs = w.results.get("filesync", [])
         rs = w.results.get(next(iter(w.variants)), [])
-        every_rs = [r for v in w.variants for r in w.results.get(v, [])]
+        every_rs = [r for v in w.variants if v.startswith("rsync") for r in w.results.get(v, [])]
         per_gib = (lambda rs_: median(rs_, "server_cpu") / (w.data_bytes / (1 << 30))
                    if rs_ and w.data_bytes else None)
         peaks = [max((getattr(r, a) for r in rr), default=None) for rr, a in
@@ -1239,6 +1315,18 @@ def render(workloads: list[Workload], runs: int, envs: dict[str, Env]) -> str:
                      f"{fmt(median(rs, 'client_cpu'), '.2f')} | {fmt(median(rs, 'server_cpu'), '.2f')} | "
                      f"{fmt(per_gib(rs), '.2f')} | {' | '.join(fmt(m, '.1f') for m in mb)} | "
                      f"{'–' if rss_ok is None else 'met' if rss_ok else 'MISSED'} |")
+    notes = []
+    for w in workloads:
+        if w.alone is not None:
+            text, ok, note = excluded_verdict(w)
+            verdicts.append((w, text, ok))
+            notes.append(note)
+    if notes:
+        lines += ["", f"Excluded folder (row 19; `scanned`, `excluded` from filesync-client --json, "
+                  f"every timed run): an excluded {EXCLUDED_DIR} is not entered when `excluded` is 1 "
+                  "and `scanned` is the tree alone's; the time target compares with filesync on "
+                  f"the tree without the folder (\"{ALONE}\", in the rsync columns above).", ""]
+        lines += notes
     missed = [f"row {w.row} ({w.set}, {w.label}): {text}" for w, text, ok in verdicts if ok is False]
     met = sum(1 for _, _, ok in verdicts if ok)
     lines += ["", f"Targets: {met} met, {len(missed)} missed" + (":" if missed else ".")]
