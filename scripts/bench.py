@@ -928,7 +928,7 @@ def make_workloads(args: argparse.Namespace, work: Path) -> dict[int, Workload]:
         Workload(18, "smallserver", "small-many", many_label, many_src, new, [time_("rsync", 0.5)],
                  data_bytes=many_bytes),
         # Row 19: nothing changed; the target is against filesync on the tree without the folder.
-        Workload(19, "exclude", "excluded", f"{EXCLUDE_TREE_FILES:,} × 4 KiB + excluded {EXCLUDED_DIR} "
+        Workload(19, "exclude", "excl", f"{EXCLUDE_TREE_FILES:,} × 4 KiB + excluded {EXCLUDED_DIR} "
                  f"of {args.node_modules_count:,}, unchanged", work / "src-excluded",
                  {f"rsync --exclude {EXCLUDED_DIR}": ("--exclude", EXCLUDED_DIR), ALONE: ()},
                  [time_(ALONE, 1.2)], unchanged=True, fs_flags=("--exclude", EXCLUDED_DIR),
