@@ -1,9 +1,9 @@
 import FileSyncCore
 
-/// What `filesync-server --version` prints: the release (the same as the client's
-/// `FileSyncVersion`) and the protocol versions this build speaks.
+/// What `filesync-server --version` prints: the release (``FileSyncVersion``, the client's too) and
+/// the protocol versions this build speaks.
 public enum ServerVersion {
-    public static let release = "1.0.0"
+    public static let release = FileSyncVersion.string
     public static var description: String {
         let range =
             ProtocolLimits.minimumVersion == ProtocolLimits.version
