@@ -33,8 +33,17 @@ extension BackupSession {
                     serverNonce: serverNonce,
                     serverProof: authenticator.serverProof(
                         clientNonce: clientNonce, serverNonce: serverNonce, clientID: id))))
-        guard let frame = try await messages.next() else {
-            // A client that finds the server's proof wrong (another secret) closes here.
+        // A client that finds the server's proof wrong (another secret) closes here; its close may
+        // arrive as a reset rather than an end of stream.
+        let answer: Frame?
+        do {
+            answer = try await messages.next()
+        } catch let error as FileSyncError where error.code != .connectionClosed {
+            throw error
+        } catch {
+            answer = nil
+        }
+        guard let frame = answer else {
             logAuthenticationFailure(context)
             throw FileSyncError(
                 .authenticationFailed, "the client closed the connection after CHALLENGE (wrong secret?)")

@@ -69,7 +69,12 @@ extension EndToEnd {
                 if refused < 3 { usleep(100_000) }
             }
             #expect(refused == 3)
-            let said = server.log.components(separatedBy: "client at 127.0.0.1 failed authentication (wrong secret?)")
+            // The session's record and its log line are written by different parts of the server:
+            // wait (bounded) for the line too, then count.
+            let line = "client at 127.0.0.1 failed authentication (wrong secret?)"
+            let logDeadline = Date().addingTimeInterval(10)
+            while !server.log.contains(line) && Date() < logDeadline { usleep(50_000) }
+            let said = server.log.components(separatedBy: line)
             #expect(said.count - 1 == 1, "\(server.log)")
             let status = try Command.run(Harness.server, ["status", "--root", root], in: work, timeout: 30)
             #expect(status.stdout.contains("refused (auth)"), "\(status.stdout)")
