@@ -33,21 +33,7 @@ extension BackupSession {
                     serverNonce: serverNonce,
                     serverProof: authenticator.serverProof(
                         clientNonce: clientNonce, serverNonce: serverNonce, clientID: id))))
-        // A client that finds the server's proof wrong (another secret) closes here; its close may
-        // arrive as a reset rather than an end of stream.
-        let answer: Frame?
-        do {
-            answer = try await messages.next()
-        } catch let error as FileSyncError where error.code != .connectionClosed {
-            throw error
-        } catch {
-            answer = nil
-        }
-        guard let frame = answer else {
-            logAuthenticationFailure(context)
-            throw FileSyncError(
-                .authenticationFailed, "the client closed the connection after CHALLENGE (wrong secret?)")
-        }
+        let frame = try await answerToChallenge(&messages, context: context)
         guard case .auth(let auth) = try Message(frame: frame) else {
             throw FileSyncError(.unexpectedMessage, "expected AUTH after CHALLENGE")
         }
@@ -84,6 +70,26 @@ extension BackupSession {
                 "client id \"\(id)\" belongs to another client (its key differs); if this machine replaced it, "
                     + "remove \(keys.path(for: clientID)) on the server to bind the id anew")
         }
+    }
+
+    /// The frame that follows CHALLENGE. A client that finds the server's proof wrong (another
+    /// secret) closes instead, which may arrive as a reset rather than an end of stream: logged,
+    /// and refused.
+    private func answerToChallenge(_ messages: inout Messages, context: SessionContext) async throws -> Frame {
+        let answer: Frame?
+        do {
+            answer = try await messages.next()
+        } catch let error as FileSyncError where error.code != .connectionClosed {
+            throw error
+        } catch {
+            answer = nil
+        }
+        guard let answer else {
+            logAuthenticationFailure(context)
+            throw FileSyncError(
+                .authenticationFailed, "the client closed the connection after CHALLENGE (wrong secret?)")
+        }
+        return answer
     }
 
     /// `client at ADDR failed authentication (wrong secret?)`, at most once a minute per address.
