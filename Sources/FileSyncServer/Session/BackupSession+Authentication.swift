@@ -94,7 +94,7 @@ extension BackupSession {
 
     /// `client at ADDR failed authentication (wrong secret?)`, at most once a minute per address.
     func logAuthenticationFailure(_ context: SessionContext) {
-        let address = connection.channel.remoteAddress?.ipAddress ?? "unknown address"
+        let address = context.peerAddress
         guard let held = operations.authFailures.allow(address) else { return }
         var metadata: Logger.Metadata = [:]
         if held > 0 { metadata["sinceLast"] = "\(held) more" }

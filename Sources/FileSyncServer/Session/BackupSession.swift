@@ -25,6 +25,7 @@ struct BackupSession {
 
     func run() async {
         let peer = connection.channel.remoteAddress?.description ?? "unknown peer"
+        let peerAddress = connection.channel.remoteAddress?.ipAddress ?? "unknown address"
         var logger = logger
         logger[metadataKey: "peer"] = "\(peer)"
         // Kept out here so that the turn is given up, and the catalog completed, once the connection
@@ -41,6 +42,7 @@ struct BackupSession {
             try await connection.executeThenClose { inbound, outbound in
                 var messages = inbound.makeAsyncIterator()
                 var context = SessionContext(outbound: outbound, logger: logger, record: record, live: operations.live)
+                context.peerAddress = peerAddress
                 do {
                     try await serve(&messages, &context)
                 } catch let error as FileSyncError {

@@ -23,6 +23,8 @@ struct SessionContext {
     var liveEntry: UInt64?
     /// A dry run changes nothing on the server, not even the session history: it is not recorded.
     var dryRun = false
+    /// The client's IP address, read when the connection came (a closed channel no longer knows it).
+    var peerAddress = "unknown address"
 
     init(
         outbound: NIOAsyncChannelOutboundWriter<Frame>, logger: Logger, encoder: ControlMessageEncoder = .init(),
