@@ -22,14 +22,8 @@ extension EndToEnd {
                 "XDG_CONFIG_HOME": config, "XDG_CACHE_HOME": work.path + "/cache", "XDG_RUNTIME_DIR": work.path,
             ]
             let terminal = try PseudoTerminal()
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: Harness.client)
-            process.arguments = ["setup", "--server", server.endpoint, "--profile", "nas"]
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-            process.standardInput = terminal.child
-            process.standardOutput = terminal.child
-            process.standardError = terminal.child
-            try process.run()
+            let process = try terminal.start(
+                Harness.client, ["setup", "--server", server.endpoint, "--profile", "nas"], environment: environment)
             defer {
                 if process.isRunning { process.terminate() }
                 process.waitUntilExit()
@@ -124,17 +118,12 @@ extension EndToEnd {
                 exit $status
                 """
             let terminal = try PseudoTerminal()
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
-            process.arguments = ["-n", "/bin/bash", "-c", script]
-            process.environment = ProcessInfo.processInfo.environment.merging([
-                "WORK": work.path, "SERVER": Harness.server, "CLIENT": Harness.client,
-                "XDG_CACHE_HOME": work.path + "/cache", "XDG_RUNTIME_DIR": work.path,
-            ]) { $1 }
-            process.standardInput = terminal.child
-            process.standardOutput = terminal.child
-            process.standardError = terminal.child
-            try process.run()
+            let process = try terminal.start(
+                "/usr/bin/unshare", ["-n", "/bin/bash", "-c", script],
+                environment: [
+                    "WORK": work.path, "SERVER": Harness.server, "CLIENT": Harness.client,
+                    "XDG_CACHE_HOME": work.path + "/cache", "XDG_RUNTIME_DIR": work.path,
+                ])
             defer {
                 if process.isRunning { process.terminate() }
                 process.waitUntilExit()

@@ -176,6 +176,20 @@ final class PseudoTerminal {
 
     deinit { close(parent) }
 
+    /// Starts `executable` with this terminal as its standard input, output and error, in the
+    /// test's environment with `environment` added.
+    func start(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        process.standardInput = child
+        process.standardOutput = child
+        process.standardError = child
+        try process.run()
+        return process
+    }
+
     /// Waits (poll(2), bounded) until `text` appears in the output after what was already matched;
     /// returns the output before it.
     @discardableResult
