@@ -27,9 +27,9 @@ import Synchronization
 /// Writes go through a duplicate of the caller's descriptor, so that the caller may close its own
 /// at any time; nothing is written after ``finish()`` returns or the writer is released.
 ///
-/// Given a hasher, the writing thread also hashes every byte, in file order, before writing it:
-/// the SHA-256 of a large file then costs the receiving thread nothing, and on two cores the hash
-/// runs beside the decryption of the next block.
+/// Given a hasher, a second thread hashes every byte, in file order, while the first writes it: the
+/// SHA-256 of a large file then costs the receiving thread nothing, and hashing a buffer overlaps
+/// the disk's write of it instead of delaying it (a buffer is free again once both are done).
 public final class DirectWriter {
     /// Offsets and lengths of direct writes are multiples of this (the usual page size covers every
     /// logical block size in use).
@@ -41,6 +41,8 @@ public final class DirectWriter {
 
     private let sink: Sink
     private let queue = DispatchQueue(label: "filesync.direct-writer")
+    /// Hashes staged buffers in file order beside the writes.
+    private let hashQueue = DispatchQueue(label: "filesync.direct-writer.hash")
     /// Signalled each time a buffer has been written out and may be filled again.
     private let freeBuffers = DispatchSemaphore(value: DirectWriter.blocksInFlight)
     private let buffers: [UnsafeMutableRawBufferPointer]
@@ -73,6 +75,7 @@ public final class DirectWriter {
 
     deinit {
         queue.sync {}
+        hashQueue.sync {}
         sink.close()
         for buffer in buffers { buffer.deallocate() }
     }
@@ -106,6 +109,7 @@ public final class DirectWriter {
             _ = sink.setDirect(false)
             sink.extend(to: end)
         }
+        hashQueue.sync {}
         if let code = sink.failure {
             errno = code
             return false
@@ -147,10 +151,13 @@ public final class DirectWriter {
         }
         guard start > 0 else { return }
         let (sink, freeBuffers, base, at) = (sink, freeBuffers, Int(bitPattern: buffers[current].baseAddress), offset)
-        queue.async { [segments] in
-            sink.write(segments, from: base, at: at)
-            freeBuffers.signal()
+        let done = DispatchGroup()
+        if hashes {
+            let hashed = segments.reduce(0) { $0 + $1.count }
+            hashQueue.async(group: done) { sink.hash(count: hashed, from: base) }
         }
+        queue.async(group: done) { [segments] in sink.write(segments, from: base, at: at) }
+        done.notify(queue: hashQueue) { freeBuffers.signal() }
         freeBuffers.wait()
         let next = (current + 1) % buffers.count
         let leftover = count - start
@@ -175,7 +182,7 @@ public final class DirectWriter {
         let fd: Int32
         private let direct = Atomic(true)
         private let failed = Atomic<Int32>(0)
-        /// Updated on the writing thread only; read by the caller after ``DirectWriter/finish()``.
+        /// Updated on the hashing thread only; read by the caller after ``DirectWriter/finish()``.
         let hasher: Mutex<SHA256?>
 
         init(fd: Int32, hashing: Bool) {
@@ -195,11 +202,6 @@ public final class DirectWriter {
             guard failure == nil, let base = UnsafeRawPointer(bitPattern: base) else { return }
             for segment in segments {
                 let bytes = UnsafeRawBufferPointer(start: base + segment.start, count: segment.count)
-                let (address, count) = (Int(bitPattern: bytes.baseAddress), bytes.count)
-                hasher.withLock { hasher in
-                    let bytes = UnsafeRawBufferPointer(start: UnsafeRawPointer(bitPattern: address), count: count)
-                    hasher?.update(bufferPointer: bytes)
-                }
                 guard segment.direct else {
                     guard setDirect(false), writeFully(fd, bytes, at: offset + Int64(segment.start)) else {
                         return fail(errno)
@@ -214,6 +216,15 @@ public final class DirectWriter {
                             at: offset + Int64(segment.start + run.start))
                     else { return }
                 }
+            }
+        }
+
+        /// Hashes the first `count` bytes of the buffer at address `base` (the segments of one
+        /// submission are contiguous from its start).
+        func hash(count: Int, from base: Int) {
+            hasher.withLock { hasher in
+                let bytes = UnsafeRawBufferPointer(start: UnsafeRawPointer(bitPattern: base), count: count)
+                hasher?.update(bufferPointer: bytes)
             }
         }
 

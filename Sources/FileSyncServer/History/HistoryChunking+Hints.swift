@@ -47,6 +47,17 @@ extension HistoryChunking {
         return Cut(sha256: whole, chunks: expected, size: size)
     }
 
+    /// Whether `chunks` can be a cut of a `size`-byte file by ``cutter``: their lengths add up to
+    /// `size` and none is longer than the cutter's maximum (nor empty).
+    static func isPlausible(_ chunks: [ChunkEntry], size: Int64) -> Bool {
+        var total: Int64 = 0
+        for chunk in chunks {
+            guard chunk.length > 0, chunk.length <= cutter.maxSize else { return false }
+            total += Int64(chunk.length)
+        }
+        return total == size
+    }
+
     /// Moves the unread bytes to the buffer's front and reads after them, from file offset
     /// `fileOffset + (end - start)`, until the buffer is full or the file ends.
     private static func refill(

@@ -20,6 +20,7 @@ extension FileReceiver {
                 : nil
             assembly = ChunkAssembly(
                 header: header, file: file, transfer: transfer, folder: folder, catalog: catalog, patch: patch)
+            assembly?.cutsLikeHistory = storage.cutsLikeClient && HistoryChunking.cutsLikeClients
         } catch {
             let failure = error as? FileSyncError ?? FileSyncError(.storageFailed, "\(error)")
             assembly = ChunkAssembly(

@@ -64,7 +64,8 @@ actor BatchCommitter {
                 if let chunks = rename.chunks {
                     try? catalog?.record(
                         path: rename.path.string, size: rename.size, mtimeNs: rename.mtimeNs, inode: rename.inode,
-                        ctimeNs: ctimeNs ?? 0, chunks: chunks, sha256: rename.sha256)
+                        ctimeNs: ctimeNs ?? 0, chunks: chunks, sha256: rename.sha256,
+                        historyCut: rename.historyCut)
                 }
             } catch {
                 let failure = error as? FileSyncError ?? FileSyncError(.storageFailed, "\(error)")

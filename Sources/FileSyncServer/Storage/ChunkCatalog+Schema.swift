@@ -35,6 +35,15 @@ extension ChunkCatalog {
                 try db.execute(sql: "ALTER TABLE file ADD COLUMN sha256 BLOB")
             }
         }
+        // Whether the chunk boundaries are the history chunker's by construction (a `chunkerV1`
+        // client cut the file, and each chunk was checked against its hash as it arrived): a
+        // snapshot then takes the record as it is, without reading the file back to check them.
+        migrator.registerMigration("file cut by the history chunker") { db in
+            let columns = try Row.fetchAll(db, sql: "PRAGMA table_info(file)").map { $0["name"] as String }
+            if !columns.contains("historyCut") {
+                try db.execute(sql: "ALTER TABLE file ADD COLUMN historyCut INTEGER NOT NULL DEFAULT 0")
+            }
+        }
         return migrator
     }
 }

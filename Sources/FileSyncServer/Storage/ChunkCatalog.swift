@@ -89,18 +89,23 @@ final class ChunkCatalog: Sendable {
 
     /// Records the chunks of the file now stored at `path`, replacing what was recorded for it.
     /// `ctimeNs` is its status-change time once in place (0 if unknown: never patched in place);
-    /// `sha256` the whole content's, when known.
+    /// `sha256` the whole content's, when known; `historyCut` whether the boundaries are the
+    /// history chunker's by construction (``FileRecord/historyCut``).
     func record(
         path: String, size: Int64, mtimeNs: Int64, inode: UInt64, ctimeNs: Int64, chunks: [ChunkEntry],
-        sha256: ChunkHash? = nil
+        sha256: ChunkHash? = nil, historyCut: Bool = false
     ) throws {
         try catalogError {
             try database.write { db in
                 try db.execute(sql: "DELETE FROM file WHERE path = ?", arguments: [path])
                 try db.execute(
-                    sql: "INSERT INTO file (path, size, mtimeNs, inode, ctimeNs, sha256) VALUES (?, ?, ?, ?, ?, ?)",
+                    sql: """
+                        INSERT INTO file (path, size, mtimeNs, inode, ctimeNs, sha256, historyCut)
+                        VALUES (?, ?, ?, ?, ?, ?, ?)
+                        """,
                     arguments: [
                         path, size, mtimeNs, Int64(bitPattern: inode), ctimeNs, sha256.map { Data($0.bytes) },
+                        historyCut,
                     ])
                 let fileID = db.lastInsertedRowID
                 let insert = try db.cachedStatement(
@@ -124,6 +129,9 @@ final class ChunkCatalog: Sendable {
         var ctimeNs: Int64
         /// The whole content's SHA-256, when the session that stored it computed it.
         var sha256: ChunkHash?
+        /// Whether the chunks were cut by a client that cuts as ``HistoryChunking`` does (`chunkerV1`),
+        /// so that they are the history's chunks of this content without a read-back to check.
+        var historyCut = false
 
         /// The version recorded, to tell whether the stored file is still it.
         var identity: StoredFileIdentity {
@@ -138,12 +146,13 @@ final class ChunkCatalog: Sendable {
 
     private static func file(at path: String, in db: Database) throws -> FileRecord? {
         try Row.fetchOne(
-            db, sql: "SELECT id, size, mtimeNs, inode, ctimeNs, sha256 FROM file WHERE path = ?", arguments: [path]
+            db, sql: "SELECT id, size, mtimeNs, inode, ctimeNs, sha256, historyCut FROM file WHERE path = ?",
+            arguments: [path]
         ).map { row in
             let hash: Data? = row[5]
             return FileRecord(
                 id: row[0], size: row[1], mtimeNs: row[2], inode: UInt64(bitPattern: row[3]), ctimeNs: row[4],
-                sha256: hash.flatMap { data in data.withUnsafeBytes { ChunkHash(bytes: $0) } })
+                sha256: hash.flatMap { data in data.withUnsafeBytes { ChunkHash(bytes: $0) } }, historyCut: row[6])
         }
     }
 

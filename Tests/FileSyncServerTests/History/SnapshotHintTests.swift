@@ -61,4 +61,38 @@ import Testing
         let later = try SnapshotBuilder(store: fixture.store, hints: catalog).build(now: Date().addingTimeInterval(60))
         #expect(try fixture.store.entry(at: "big", in: later.record)?.file?.sha256 == full.sha256)
     }
+
+    @Test("a record cut by a chunkerV1 client is taken without reading the file; others are checked against it")
+    func historyCutIsTrusted() throws {
+        let fixture = try HistoryFixture()
+        defer { fixture.remove() }
+        let bytes = TestData.random(3 << 20, seed: 11)
+        try fixture.write("big", bytes)
+        let fd = open(fixture.tree + "/big", O_RDONLY)
+        let full = try HistoryChunking.cut(fd, size: Int64(bytes.count))
+        close(fd)
+        let catalog = try ChunkCatalog(directory: fixture.store.statePath)
+        // Boundaries the file does not have (the first two chunks as one) show which way it went:
+        // only a read-back of the file can tell them from its own.
+        var merged = Array(full.chunks.dropFirst(2))
+        merged.insert(ChunkEntry(length: full.chunks[0].length + full.chunks[1].length, hash: full.sha256), at: 0)
+        var minute = 0.0
+        // Stores the file again (a new version for the snapshot), records `chunks` for it, and
+        // returns the chunks its snapshot took.
+        func snapshotChunks(recording chunks: [ChunkEntry], historyCut: Bool) throws -> [ChunkEntry]? {
+            try fixture.write("big", bytes)
+            let status = try #require(FileStatus.of(path: fixture.tree + "/big"))
+            try catalog.record(
+                path: "big", size: status.size, mtimeNs: status.mtimeNs, inode: status.inode,
+                ctimeNs: status.ctimeNs, chunks: chunks, sha256: full.sha256, historyCut: historyCut)
+            minute += 60
+            let built = try SnapshotBuilder(store: fixture.store, hints: catalog).build(
+                now: Date().addingTimeInterval(minute))
+            return try fixture.store.entry(at: "big", in: built.record)?.file?.chunks
+        }
+        #expect(try snapshotChunks(recording: merged, historyCut: true) == merged)
+        #expect(try snapshotChunks(recording: merged, historyCut: false) == full.chunks)
+        // A trusted record whose lengths cannot be this file's is not taken either.
+        #expect(try snapshotChunks(recording: Array(merged.dropLast()), historyCut: true) == full.chunks)
+    }
 }
