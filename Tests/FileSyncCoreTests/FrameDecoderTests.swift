@@ -111,4 +111,41 @@ struct FrameDecoderTests {
         try channel.writeInbound(partial)
         #expect(throws: FileSyncError.self) { try channel.finish() }
     }
+
+    @Test("read frames are freed only when the partial frame left to move is small next to them, or past 2 MiB")
+    func reclaimsOnlyCheaply() {
+        let decoder = FrameDecoder()
+        func buffer(read: Int, unread: Int) -> ByteBuffer {
+            var buffer = ByteBuffer(repeating: 0, count: read + unread)
+            buffer.moveReaderIndex(forwardBy: read)
+            return buffer
+        }
+        // One 512 KiB chunk frame read, most of the next one waiting: left where it is.
+        #expect(!decoder.shouldReclaimBytes(buffer: buffer(read: 512 << 10, unread: 400 << 10)))
+        // Four frames read, a sliver of the next: moved.
+        #expect(decoder.shouldReclaimBytes(buffer: buffer(read: 2 << 20 - 1, unread: 100 << 10)))
+        #expect(!decoder.shouldReclaimBytes(buffer: buffer(read: 1 << 20, unread: 200 << 10)))
+        // Past the bound, whatever is left.
+        #expect(decoder.shouldReclaimBytes(buffer: buffer(read: FrameDecoder.reclaimAlways, unread: 1 << 20)))
+        // Small reads are never worth it.
+        #expect(!decoder.shouldReclaimBytes(buffer: buffer(read: 1000, unread: 0)))
+    }
+
+    @Test("frames split across many reads decode the same while the buffer is reclaimed lazily")
+    func lazyReclaimKeepsFrames() throws {
+        // Frames of different sizes and contents, so that a byte moved wrongly shows.
+        let frames = (0..<24).map { index in
+            let count = 100_000 + index * 7_919
+            return Frame(kind: .data, flags: [], payload: ByteBuffer(repeating: UInt8(index), count: count))
+        }
+        var bytes = encoded(frames)
+        let channel = EmbeddedChannel(handler: ByteToMessageHandler(FrameDecoder()))
+        var decoded: [Frame] = []
+        while bytes.readableBytes > 0 {
+            try channel.writeInbound(bytes.readSlice(length: min(bytes.readableBytes, 16_384))!)
+            while let frame = try channel.readInbound(as: Frame.self) { decoded.append(frame) }
+        }
+        #expect(decoded.map(\.payload) == frames.map(\.payload))
+        #expect(try channel.finish().isClean)
+    }
 }

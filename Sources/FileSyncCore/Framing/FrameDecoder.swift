@@ -57,6 +57,18 @@ public struct FrameDecoder: NIOSingleStepByteToMessageDecoder {
         return Frame(kind: kind, flags: flags, payload: payload)
     }
 
+    /// Whether to move the unread bytes (a partial frame) to the front of the buffer, freeing the
+    /// frames already read: only when they are few next to what that frees, or once a lot is read.
+    /// NIO's default moves them after every frame read, so a stream of large chunk frames had half
+    /// of its bytes copied once more, and a whole copy of the buffer while a frame still used it.
+    public func shouldReclaimBytes(buffer: ByteBuffer) -> Bool {
+        let read = buffer.readerIndex
+        return read >= Self.reclaimAlways || (read >= 4096 && buffer.readableBytes * 8 <= read)
+    }
+
+    /// Bytes read after which they are freed whatever is left to move (keeps the buffer bounded).
+    public static let reclaimAlways = 2 << 20
+
     public mutating func decodeLast(buffer: inout ByteBuffer, seenEOF: Bool) throws -> Frame? {
         if let frame = try decode(buffer: &buffer) { return frame }
         if seenEOF && buffer.readableBytes > 0 {
