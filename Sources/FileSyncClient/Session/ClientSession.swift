@@ -118,9 +118,14 @@ struct ClientSession {
             // A bounded send buffer bounds what a cut connection loses and must resend
             // (Protocol.md §5.6); autotuning would let it grow to 4 MiB for no gain on a LAN.
             .channelOption(.socketOption(.so_sndbuf), value: SocketBuffers.sendBytes)
+            // Reads of at most 256 KiB, two per turn of the event loop, as the server's (BackupServer):
+            // TLS decrypts a turn's reads into one buffer, which it copies whole, at its largest
+            // size, whenever a frame still uses it; larger reads only made those copies larger.
             .channelOption(
-                .recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 1024, initial: 16384, maximum: 1 << 20)
+                .recvAllocator,
+                value: AdaptiveRecvByteBufferAllocator(minimum: 1024, initial: 16384, maximum: 256 << 10)
             )
+            .channelOption(.maxMessagesPerRead, value: 2)
             .connect(host: endpoint.host, port: endpoint.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
