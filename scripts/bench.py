@@ -19,7 +19,10 @@ Row sets (--sets, or row numbers with --rows):
   writeback to the kernel), and its time target is against that.
 - tmpfs (rows 11-12): source and both destinations on tmpfs mounts of a private
   mount namespace (the script runs in `unshare -m`), so neither tool waits on a
-  disk; targets against plain rsync, for time and CPU-seconds.
+  disk; targets against plain rsync, for time and CPU-seconds. These rows and
+  row 17 also run `rsync --checksum-choice=sha1` for reference (no target):
+  rsync's default checksum, xxh128, is not a cryptographic hash, while filesync
+  names and checks all content by SHA-256 on both sides.
 - lan (rows 13-16): the server (and rsync's daemon) in a second private network
   namespace, joined to the script's by a veth pair shaped to 1 Gbit/s with
   `tc qdisc tbf` on both ends; the link's raw TCP rate is measured in the same
@@ -882,6 +885,9 @@ def make_workloads(args: argparse.Namespace, work: Path) -> dict[int, Workload]:
     appended = max(1, APPEND_PER_GIB * size >> 30)
     changed = dict(base=big_src, wire_basis=size, wire_what="file")  # rows 5 and 6
     pull = {"rsync -a pull": (), "rsync -a --fsync pull": ("--fsync",)}
+    # For reference, no target: rsync checking new data with a cryptographic hash, as filesync
+    # does with SHA-256 (rsync's default, xxh128, is not one; SHA-256 is not in its list).
+    sha1 = {"rsync --cc sha1": ("--checksum-choice=sha1",)}
 
     def time_(vs: str, limit: float) -> Target:
         return Target("time", vs, limit)
@@ -910,10 +916,10 @@ def make_workloads(args: argparse.Namespace, work: Path) -> dict[int, Workload]:
         Workload(10, "disk", "restore-many", f"restore {count:,} × 4 KiB to an empty folder", many_src,
                  pull, [time_("rsync -a pull", 1.0)], durable=True, restore=True,
                  data_bytes=many_bytes),
-        Workload(11, "tmpfs", "tmpfs-big", big_label, work / "tmpfs" / "src" / "big", {"rsync": ()},
+        Workload(11, "tmpfs", "tmpfs-big", big_label, work / "tmpfs" / "src" / "big", {"rsync": (), **sha1},
                  [time_("rsync", 0.6), Target("cpu", "rsync", 0.6)], origin=big_src,
                  data_bytes=big_bytes),
-        Workload(12, "tmpfs", "tmpfs-many", many_label, work / "tmpfs" / "src" / "many", {"rsync": ()},
+        Workload(12, "tmpfs", "tmpfs-many", many_label, work / "tmpfs" / "src" / "many", {"rsync": (), **sha1},
                  [time_("rsync", 0.6), Target("cpu", "rsync", 0.5)], origin=many_src,
                  data_bytes=many_bytes),
         Workload(13, "lan", "lan-big", big_label, big_src, new, [Target("link", None, 0.95)],
@@ -923,7 +929,7 @@ def make_workloads(args: argparse.Namespace, work: Path) -> dict[int, Workload]:
                  [time_("rsync", 0.5), time_("rsync -z", 1.0)], data_bytes=text_size),
         Workload(16, "lan", "lan-flip", f"1 byte changed mid {human_size(size)} file", work / "src-flip",
                  {"rsync": ()}, base=big_src, wire_target=1.5),
-        Workload(17, "smallserver", "small-big", big_label, big_src, new, [time_("rsync", 0.5)],
+        Workload(17, "smallserver", "small-big", big_label, big_src, {**new, **sha1}, [time_("rsync", 0.5)],
                  data_bytes=big_bytes),
         Workload(18, "smallserver", "small-many", many_label, many_src, new, [time_("rsync", 0.5)],
                  data_bytes=many_bytes),
