@@ -139,4 +139,41 @@ extension ChunkingTests {
                 90_619, 148_676, 524_288, 524_288, 26_022,
             ])
     }
+
+    /// FastCDC's cut as the spec words it (Protocol.md §5.7), one byte at a time: what the C scan,
+    /// which rolls two bytes per step, must match exactly.
+    static func referenceCut(_ bytes: ArraySlice<UInt8>, _ cutter: ChunkCutter) -> Int {
+        guard bytes.count > cutter.minSize else { return bytes.count }
+        let count = min(bytes.count, cutter.maxSize)
+        let bits = UInt64(cutter.averageSize.trailingZeroBitCount)
+        let (small, large) = (~UInt64(0) << (64 - (bits + 2)), ~UInt64(0) << (64 - (bits - 2)))
+        var hash: UInt64 = 0
+        for index in cutter.minSize..<count {
+            hash = (hash << 1) &+ ChunkCutter.gear[Int(bytes[bytes.startIndex + index])]
+            if hash & (index < cutter.averageSize ? small : large) == 0 { return index + 1 }
+        }
+        return count
+    }
+
+    @Test(
+        "the two-bytes-per-step scan cuts exactly where a byte-by-byte scan does, at odd and even offsets",
+        arguments: [ChunkCutter(minSize: 64, averageSize: 256, maxSize: 1024), .standard])
+    func scanMatchesReference(cutter: ChunkCutter) {
+        let bytes = TestData.random(min(cutter.maxSize * 200, 12 << 20), seed: 12)
+        var (offset, odd, even, forced) = (0, 0, 0, 0)
+        while offset < bytes.count {
+            // Every length of input from one chunk start, ending both inside and past the cut.
+            let reference = Self.referenceCut(bytes[offset...], cutter)
+            let cut = bytes[offset...].withUnsafeBytes { cutter.cut($0) }
+            #expect(cut == reference, "at \(offset)")
+            for shorter in [reference - 1, reference, reference + 1]
+            where shorter > 0 && offset + shorter <= bytes.count {
+                let slice = bytes[offset..<offset + shorter]
+                #expect(slice.withUnsafeBytes { cutter.cut($0) } == Self.referenceCut(slice, cutter))
+            }
+            if cut == cutter.maxSize { forced += 1 } else if cut % 2 == 0 { even += 1 } else { odd += 1 }
+            offset += cut
+        }
+        #expect(odd > 10 && even > 10, "cuts at odd \(odd) and even \(even) offsets")
+    }
 }
