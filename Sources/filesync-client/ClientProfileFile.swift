@@ -1,4 +1,5 @@
 import FileSyncCore
+import FileSyncSystem
 import Foundation
 
 /// Writes a profile into the client configuration file (`setup`), keeping the file's other profiles
@@ -22,10 +23,6 @@ enum ClientProfileFile {
         top["profiles"] = profiles
         let data = try JSONSerialization.data(
             withJSONObject: top, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        try FileManager.default.createDirectory(
-            atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        try (data + Data("\n".utf8)).write(to: URL(fileURLWithPath: path), options: .atomic)
-        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+        try ConfigFile.write(Array(data) + Array("\n".utf8), to: path, mode: 0o600)
     }
 }

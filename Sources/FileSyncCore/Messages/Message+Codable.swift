@@ -101,7 +101,7 @@ public struct MessageDecoder {
 
 extension DecodingError {
     /// A one-line account of what was wrong, without dumping the payload.
-    var shortDescription: String {
+    public var shortDescription: String {
         switch self {
         case .dataCorrupted(let context): "invalid JSON (\(context.debugDescription))"
         case .keyNotFound(let key, _): "missing field \"\(key.stringValue)\""

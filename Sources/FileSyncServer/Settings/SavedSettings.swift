@@ -41,22 +41,30 @@ public struct SavedSettings: Codable, Sendable, Equatable {
     /// Reads the file at `path`; `nil` when it does not exist.
     public static func load(from path: String) throws -> SavedSettings? {
         guard FileManager.default.fileExists(atPath: path) else { return nil }
+        // open(2) and read(2), so that a failure is said in the system's words, not Foundation's
+        // "The operation could not be completed".
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw FileSyncError(.invalidSetting, "cannot read the config file \(path)", errno: errno) }
+        defer { close(fd) }
+        guard let bytes = readPrefix(fd, upTo: Self.maxFileBytes) else {
+            throw FileSyncError(.invalidSetting, "cannot read the config file \(path)", errno: errno)
+        }
         do {
-            return try JSONDecoder().decode(SavedSettings.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
-        } catch {
-            throw FileSyncError(.invalidSetting, "cannot read the config file \(path): \(error.localizedDescription)")
+            return try JSONDecoder().decode(SavedSettings.self, from: Data(bytes))
+        } catch let error as DecodingError {
+            throw FileSyncError(.invalidSetting, "the config file \(path) is not valid: \(error.shortDescription)")
         }
     }
 
+    /// A config file is a few hundred bytes; more than this is not one.
+    static let maxFileBytes = 1 << 20
+
     /// Writes the file atomically with mode 0600, creating its folder.
     public func save(to path: String) throws {
-        let url = URL(fileURLWithPath: path)
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         let encoder = JSONEncoder()
         // Readable, since people are told to edit it: no `\/` escapes.
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        try encoder.encode(self).write(to: url, options: .atomic)
-        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+        try ConfigFile.write(Array(try encoder.encode(self)) + Array("\n".utf8), to: path, mode: 0o600)
     }
 }
 
@@ -114,12 +122,8 @@ public enum SettingValidation {
         } else {
             // The root is created 0700 (its parents as usual): other local users cannot read the
             // clients' files, whose own modes are kept as the clients sent them.
-            let parent = URL(fileURLWithPath: path).deletingLastPathComponent().path
-            do {
-                try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
-            } catch {
-                throw FileSyncError(.invalidSetting, "cannot create \(parent): \(error.localizedDescription)")
-            }
+            let parent = String(path[..<path.lastIndex(of: "/")!])
+            if !parent.isEmpty { try ConfigFile.makeFolders(parent, mode: 0o755) }
             guard mkdir(path, 0o700) == 0 || errno == EEXIST else {
                 throw FileSyncError(.invalidSetting, "cannot create \(path): \(String(cString: strerror(errno)))")
             }
