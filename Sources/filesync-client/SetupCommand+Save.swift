@@ -28,9 +28,8 @@ extension SetupCommand {
         }
         let name = "filesync-backup-\(profile)"
         let (service, timer) = answers.schedule.systemdUnits(name: profile, command: command)
-        try FileManager.default.createDirectory(atPath: units, withIntermediateDirectories: true)
-        try Data(service.utf8).write(to: URL(fileURLWithPath: "\(units)/\(name).service"))
-        try Data(timer.utf8).write(to: URL(fileURLWithPath: "\(units)/\(name).timer"))
+        try ConfigFile.write(Array(service.utf8), to: "\(units)/\(name).service", mode: 0o644, folderMode: 0o755)
+        try ConfigFile.write(Array(timer.utf8), to: "\(units)/\(name).timer", mode: 0o644, folderMode: 0o755)
         prompter.write("Wrote \(units)/\(name).service and \(name).timer. Start the timer with:\n")
         prompter.write("  systemctl --user daemon-reload && systemctl --user enable --now \(name).timer\n")
     }

@@ -1,4 +1,5 @@
 import FileSyncCore
+import FileSyncSystem
 import Foundation
 import Synchronization
 
@@ -21,9 +22,7 @@ public struct KnownServers: Sendable {
         var all = entries()
         all[server.description] = fingerprint
         let text = all.keys.sorted().map { "\($0) \(all[$0]!)\n" }.joined()
-        let url = URL(fileURLWithPath: path)
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try Data(text.utf8).write(to: url, options: .atomic)
+        try ConfigFile.write(Array(text.utf8), to: path, mode: 0o644)
     }
 
     private func entries() -> [String: String] {

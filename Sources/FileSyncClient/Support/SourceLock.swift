@@ -20,7 +20,7 @@ public final class SourceLock: Sendable {
     public init(source: String, paths: XDGPaths = XDGPaths()) throws {
         let resolved = URL(fileURLWithPath: source).resolvingSymlinksInPath().path
         let base = paths.runtime
-        try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
+        try ConfigFile.makeFolders(base, mode: 0o700)
         let digest = SHA256.hash(data: Array(resolved.utf8)).prefix(8).hexString
         path = base + "/source-\(digest).lock"
         fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)

@@ -40,11 +40,7 @@ public enum ServerIDFile {
     }
 
     private static func write(_ id: String, to path: String, in folder: String) throws {
-        do {
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        } catch {
-            throw FileSyncError(.invalidSetting, "cannot create the folder \(folder): \(error)")
-        }
+        try ConfigFile.makeFolders(folder, mode: 0o700)
         let temporary = path + ".tmp"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw failure("create", temporary) }
