@@ -40,6 +40,8 @@ struct SetupCommand: AsyncParsableCommand {
         /// The file the secret was given as, if it was not pasted.
         var secretFile: String?
         var serverName = ""
+        /// Chosen by `--server-name`: the profile names the server, found by discovery at each backup.
+        var byName = false
         var intervalSeconds: Int?
         var sources: [String] = []
         var schedule = BackupSchedule(seconds: 3600)
@@ -57,11 +59,12 @@ struct SetupCommand: AsyncParsableCommand {
         let prompter = SetupPrompter()
         do {
             prompter.write("filesync-client setup: press Enter to accept the value in [brackets].\n")
-            let (server, fingerprint) = try await chooseServer(prompter)
+            let (server, fingerprint, byName) = try await chooseServer(prompter)
             let id = try prompter.ask("This client's id (its folder on the server)", default: SetupCommand.hostName) {
                 try ClientID(validating: $0)
             }
             var answers = Answers(server: server, fingerprint: fingerprint, id: id)
+            answers.byName = byName
             try await proveSecret(prompter, &answers)
             answers.sources = try askFolders(prompter)
             let interval = answers.intervalSeconds.map(DurationParser.format) ?? "1h"
