@@ -23,6 +23,8 @@ extension EndToEnd {
             // 1 + 10 + 10 * 3 + 3 = 44 folders, the source included.
             for top in 0..<10 {
                 for inner in 0..<3 {
+                    try FileManager.default.createDirectory(
+                        atPath: source + "/t\(top)/i\(inner)", withIntermediateDirectories: true)
                     try SampleTree.write(Array("\(top)/\(inner)".utf8), to: source + "/t\(top)/i\(inner)/file.txt")
                 }
             }
@@ -87,6 +89,10 @@ extension EndToEnd {
             let work = try TemporaryDirectory("watch-overflow")
             let source = try work.subfolder("source")
             let root = try work.subfolder("root")
+            for folder in ["storm", "other"] {
+                try FileManager.default.createDirectory(
+                    atPath: source + "/" + folder, withIntermediateDirectories: true)
+            }
             try SampleTree.write(Array("first".utf8), to: source + "/storm/first.txt")
             try SampleTree.write(Array("other".utf8), to: source + "/other/file.txt")
             let pause = work.path + "/pause"
