@@ -2,6 +2,7 @@ import FileSyncClient
 import FileSyncCore
 import FileSyncSystem
 import Foundation
+import Logging
 
 /// A named profile of the client's configuration file, `$XDG_CONFIG_HOME/filesync/client.json`:
 ///
@@ -22,14 +23,18 @@ struct ClientProfile: Equatable {
         case size
         /// A whole number in the range.
         case number(ClosedRange<Int>)
+        /// `HOST:PORT` (or `HOST`: port 7733).
+        case endpoint
+        /// An http or https URL (`pingUrl`).
+        case url
     }
 
     /// The keys a profile may hold (besides `source`). Left out on purpose: what one invocation
     /// asks (`--discover`, `--dry-run`, `--json`, `--json-progress`, `--progress`, `--no-progress`,
     /// `-v`, `--log-format`) and `--accept-new-fingerprint`, which must stay a deliberate act.
     static let keys: [String: Kind] = [
-        "id": .text, "server": .text, "serverName": .text, "secretFile": .text, "keyFile": .text, "pingUrl": .text,
-        "interface": .text, "group": .text, "excludeLargerThan": .size, "bwlimit": .size,
+        "id": .text, "server": .endpoint, "serverName": .text, "secretFile": .text, "keyFile": .text,
+        "pingUrl": .url, "interface": .text, "group": .endpoint, "excludeLargerThan": .size, "bwlimit": .size,
         "exclude": .list, "excludeFrom": .list,
         "delete": .flag, "deleteExcluded": .flag, "excludeCaches": .flag, "oneFileSystem": .flag, "loop": .flag,
         "watch": .flag, "xattrs": .flag, "cache": .flag, "tls": .flag, "quiet": .flag,
@@ -135,6 +140,14 @@ struct ClientProfile: Equatable {
         case .size:
             guard RateLimit.parse(text) != nil else {
                 throw Reason(text: "\"\(text)\" is not a size, e.g. 500K, 20M or 1G")
+            }
+        case .endpoint:
+            guard (try? Endpoint(parsing: text, defaultPort: Endpoint.defaultPort)) != nil else {
+                throw Reason(text: "\"\(text)\" is not HOST:PORT or HOST")
+            }
+        case .url:
+            guard HealthPing(url: text, logger: Logger(label: "filesync-client")) != nil else {
+                throw Reason(text: "\"\(text)\" is not an http or https URL")
             }
         default:
             break

@@ -108,6 +108,7 @@ extension EndToEnd {
                 (#""rescanInterval": 3600"#, #"key "profiles.default.rescanInterval": must be a string"#),
                 (#""compressLevel": 12"#, #"key "profiles.default.compressLevel": must be a whole number from 0 to 9"#),
                 (#""xattrs": "no""#, #"key "profiles.default.xattrs": must be true or false"#),
+                (#""pingUrl": "ftp://x""#, #"key "profiles.default.pingUrl": "ftp://x" is not an http or https URL"#),
                 (#""watch": true, "loop": true"#, #""loop" and "watch" do not go together"#),
             ] {
                 try Self.writeConfig(#"{"profiles": {"default": {"source": "/tmp", "# + entry + "}}}", in: work)
