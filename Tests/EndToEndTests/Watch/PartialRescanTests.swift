@@ -42,11 +42,13 @@ extension EndToEnd {
             #expect(client.stderr.contains("scanned all 44 folders"), "\(client.stderr)")
             let stored = root + "/p"
 
-            func arrives(_ what: String, _ change: () throws -> Void) throws -> String {
+            /// Makes `change` and waits for the server to hold the source, but the files `leftOut`.
+            func arrives(_ what: String, leftOut: [String] = [], _ change: () throws -> Void) throws -> String {
                 let runsBefore = client.runs.count
                 let logBefore = client.stderr.count
                 try change()
-                let expected = try TreeSnapshot(of: source)
+                var expected = try TreeSnapshot(of: source)
+                for path in leftOut { expected.files[path] = nil }
                 let arrived = WatchingClient.await(2 + bound) {
                     (try? TreeSnapshot(of: stored)) == expected && client.runs.count > runsBefore
                 }
@@ -70,6 +72,17 @@ extension EndToEnd {
             }
             // deep/a and t3 listed, deep/a/new and deep/a/new/inner walked: 4 of 44 + 2 - 1.
             #expect(folders.contains("rescanned 4 of 45 folders"), "\(folders)")
+
+            let excluding = try arrives("a rule file leaving out a file below it", leftOut: ["deep/a/b/skip.tmp"]) {
+                try SampleTree.write(Array("*.tmp\n".utf8), to: source + "/deep/.filesyncignore")
+                try SampleTree.write(Array("tmp".utf8), to: source + "/deep/a/b/skip.tmp")
+            }
+            // deep listed; its rules changed, so deep/a, deep/a/b, deep/a/new and deep/a/new/inner are walked.
+            #expect(excluding.contains("rescanned 5 of 45 folders"), "\(excluding)")
+            let including = try arrives("the rule file emptied: the file comes back") {
+                try SampleTree.write([], to: source + "/deep/.filesyncignore")
+            }
+            #expect(including.contains("rescanned 5 of 45 folders"), "\(including)")
             #expect(client.stop() == 0, "\(client.stderr)")
         }
 
