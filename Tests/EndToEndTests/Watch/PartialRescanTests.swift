@@ -15,7 +15,8 @@ extension EndToEnd {
         let bound = 30.0
 
         @Test(
-            "a change deep in the tree lists that folder alone; new and deleted folders; the server has the exact tree")
+            "a change deep in the tree lists that folder alone; new and deleted folders; a rule file changed walks its subtree; the server has the exact tree"
+        )
         func onlyChangedFoldersAreListed() throws {
             let work = try TemporaryDirectory("watch-partial")
             let source = try work.subfolder("source")
