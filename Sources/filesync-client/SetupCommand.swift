@@ -17,7 +17,9 @@ struct SetupCommand: AsyncParsableCommand {
             (Enter takes it). Connects once to prove the secret and pin the
             server's TLS fingerprint, then saves the answers as a profile of
             $XDG_CONFIG_HOME/filesync/client.json and prints a crontab line;
-            offers systemd user timer units instead. Without a terminal it
+            offers systemd user timer units instead. With --server-name NAME
+            the server of that name among those that answer discovery is
+            taken, and the profile names it. Without a terminal it
             exits 64: give a backup its flags instead (--server, --secret-file,
             --source, --id).
             """)
