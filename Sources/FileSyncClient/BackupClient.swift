@@ -113,15 +113,20 @@ public struct BackupClient: Sendable {
         self.logger = logger
     }
 
-    /// - Parameter stats: the run's counters, fresh for each run; whoever passes them can read the
-    /// file in flight meanwhile (``TransferStats/stopReport``).
-    public func run(stats: TransferStats = TransferStats()) async throws -> BackupSummary {
+    /// - Parameters:
+    ///   - stats: the run's counters, fresh for each run; whoever passes them can read the file in
+    ///     flight meanwhile (``TransferStats/stopReport``).
+    ///   - memory: `--watch`'s last scans, with `changes`, what changed since: only the changed
+    ///     folders are listed again; without them, everything is scanned.
+    public func run(
+        stats: TransferStats = TransferStats(), memory: ScanMemory? = nil, changes: WatchChanges? = nil
+    ) async throws -> BackupSummary {
         let clock = ContinuousClock()
         let start = clock.now
         var options = options
         var summary = BackupSummary()
 
-        let scan = try await scanSource(&options, summary: &summary)
+        let scan = try await scanSource(&options, summary: &summary, memory: memory, changes: changes)
 
         let counter = WireCounter()
         let retries = SessionRetries(options: options, logger: logger, stats: stats, start: start)
@@ -141,15 +146,21 @@ public struct BackupClient: Sendable {
 
     /// Scans the source, noting what it skipped; `--delete` is dropped for an empty source.
     func scanSource(
-        _ options: inout BackupOptions, summary: inout BackupSummary
+        _ options: inout BackupOptions, summary: inout BackupSummary, memory: ScanMemory? = nil,
+        changes: WatchChanges? = nil
     ) async throws -> SourceScanner.Result {
         var empty: [String] = []
         let scan: SourceScanner.Result
+        let logger = logger
+        let scanning = { @Sendable (scanner: SourceScanner) async throws -> SourceScanner.Result in
+            guard let memory else { return try await scanner.scan() }
+            return try await memory.scan(scanner, changes: changes?.changes(of: scanner.source), logger: logger)
+        }
         if let sources = options.sources {
-            (scan, empty) = try await sources.scan(exclusion: options.exclusion, xattrs: options.xattrs)
+            (scan, empty) = try await sources.scan(exclusion: options.exclusion, xattrs: options.xattrs, with: scanning)
         } else {
-            scan = try await SourceScanner(source: options.source, exclusion: options.exclusion, xattrs: options.xattrs)
-                .scan()
+            scan = try await scanning(
+                SourceScanner(source: options.source, exclusion: options.exclusion, xattrs: options.xattrs))
         }
         summary.scanned = scan.fileCount
         summary.warnings = scan.warnings + scan.tooLarge

@@ -18,6 +18,9 @@ public final class FolderWatcher: Sendable {
         case changed(folder: String)
         /// Something was deleted or moved out of `folder`.
         case deleted(folder: String)
+        /// The folder `folder` was created or moved in (its parent is reported `changed` too):
+        /// what it holds was not watched until now.
+        case appeared(folder: String)
         /// The kernel dropped events (`IN_Q_OVERFLOW`): anything may have changed.
         case overflow
         /// `inotify_add_watch` failed with ENOSPC: `watched` folders are watched out of the `needed`
@@ -31,10 +34,20 @@ public final class FolderWatcher: Sendable {
     /// Written to by ``stop()`` so that the reading thread's `poll` returns.
     private let stopPipe: (read: Int32, write: Int32)
 
+    /// For tests only: while a file exists at the path this environment variable names, events
+    /// are left unread in the kernel's queue, so that a test can make it overflow for real.
+    public static let pauseVariable = "FILESYNC_TEST_WATCH_PAUSE_FILE"
+
     /// Starts watching `root` and every folder below it (symbolic links are not followed).
-    /// - Parameter skipping: says which folders (paths relative to `root`) are not watched, nor
-    ///   anything below them: those the backup leaves out.
-    public init(root: String, skipping: (@Sendable (String) -> Bool)? = nil) throws {
+    /// - Parameters:
+    ///   - skipping: says which folders (paths relative to `root`) are not watched, nor anything
+    ///     below them: those the backup leaves out.
+    ///   - pausedWhile: for tests: no event is read while a file exists at this path (by default
+    ///     the one ``pauseVariable`` names, if set).
+    public init(
+        root: String, skipping: (@Sendable (String) -> Bool)? = nil,
+        pausedWhile: String? = ProcessInfo.processInfo.environment[FolderWatcher.pauseVariable]
+    ) throws {
         let fd = inotify_init1(Int32(IN_CLOEXEC))
         guard fd >= 0 else {
             throw FileSyncError(.internalError, "cannot watch for changes (inotify_init1)", errno: errno)
@@ -59,7 +72,8 @@ public final class FolderWatcher: Sendable {
         let thread = Thread {
             var watches = initial
             if let limit = added { continuation.yield(limit) }
-            FolderWatcher.readLoop(inotify: fd, stop: stopRead, watches: &watches, continuation: continuation)
+            FolderWatcher.readLoop(
+                inotify: fd, stop: stopRead, pause: pausedWhile, watches: &watches, continuation: continuation)
             continuation.finish()
         }
         thread.name = "filesync-watch"
@@ -92,13 +106,20 @@ public final class FolderWatcher: Sendable {
 
     /// Reads and decodes events until ``stop()`` (or an unexpected error), then closes `inotify`.
     private static func readLoop(
-        inotify: Int32, stop: Int32, watches: inout WatchTable, continuation: AsyncStream<Event>.Continuation
+        inotify: Int32, stop: Int32, pause: String?, watches: inout WatchTable,
+        continuation: AsyncStream<Event>.Continuation
     ) {
         defer { close(inotify) }
         let capacity = 64 * 1024
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 8)
         defer { buffer.deallocate() }
         while true {
+            if let pause, access(pause, F_OK) == 0 {
+                // Paused by a test: wait for the stop pipe only, looking at the file again soon.
+                var stopping = pollfd(fd: stop, events: Int16(POLLIN), revents: 0)
+                if poll(&stopping, 1, 50) > 0 { return }
+                continue
+            }
             var fds = [
                 pollfd(fd: inotify, events: Int16(POLLIN), revents: 0),
                 pollfd(fd: stop, events: Int16(POLLIN), revents: 0),

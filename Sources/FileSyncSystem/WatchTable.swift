@@ -67,9 +67,12 @@ struct WatchTable: Sendable {
         }
         var events: [FolderWatcher.Event] = [.changed(folder: display)]
         if mask & UInt32(IN_ISDIR) != 0 && mask & (UInt32(IN_CREATE) | UInt32(IN_MOVED_TO)) != 0 {
-            // Files written in it before its watch was added are found by the run's scan anyway.
+            // Files written in it before its watch was added are found by the run's scan, which
+            // walks the whole folder.
             let path = folder + [UInt8(ascii: "/")] + name
-            if !isSkipped(path), let limit = addTree(path) { events.append(limit) }
+            guard !isSkipped(path) else { return events }
+            events.append(.appeared(folder: String(decoding: path, as: UTF8.self)))
+            if let limit = addTree(path) { events.append(limit) }
         }
         return events
     }

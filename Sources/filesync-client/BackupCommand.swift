@@ -34,9 +34,9 @@ struct BackupCommand: AsyncParsableCommand {
     @OptionGroup var watching: WatchOptions
     @Flag(help: "Delete on the server what was deleted here (never when the source is empty).") var delete = false
     @Option(help: "Send file data at most this fast, in bytes per second: 500K, 20M, 1G.") var bwlimit: String?
-    @Option(help: "zlib level 1-9 for file data; 0 turns compression off.") var compressLevel = 1
-    @Option(help: "zstd level 1-19, used instead of zlib when the server supports zstd; 0 keeps to zlib.")
-    var zstdLevel = 1
+    @Option(help: "zlib level 1-9 for file data; 0 turns compression off. Default: 1.") var compressLevel: Int?
+    @Option(help: "zstd level 1-19, used instead of zlib when the server supports zstd; 0 keeps to zlib. Default: 1.")
+    var zstdLevel: Int?
     @Option(help: "Leave out paths matching PATTERN (gitignore syntax, at the source's root); repeatable.")
     var exclude: [String] = []
     @Option(help: "Read exclude patterns from FILE (gitignore syntax, at the source's root); repeatable.")
@@ -76,8 +76,10 @@ struct BackupCommand: AsyncParsableCommand {
     var noXattrs = false
 
     func validate() throws {
-        guard (0...9).contains(compressLevel) else { throw ValidationError("--compress-level must be from 0 to 9") }
-        guard (0...19).contains(zstdLevel) else { throw ValidationError("--zstd-level must be from 0 to 19") }
+        guard (0...9).contains(compressLevel ?? 1) else {
+            throw ValidationError("--compress-level must be from 0 to 9")
+        }
+        guard (0...19).contains(zstdLevel ?? 1) else { throw ValidationError("--zstd-level must be from 0 to 19") }
         if let excludeLargerThan, RateLimit.parse(excludeLargerThan) == nil {
             throw ValidationError("--exclude-larger-than takes a size, e.g. 500K, 20M or 1G")
         }
@@ -141,9 +143,9 @@ struct BackupCommand: AsyncParsableCommand {
 
     private func listServers(logger: Logger) async throws -> ClientExitCode {
         let discovery = ServerDiscovery(
-            group: try Endpoint(parsing: connection.group),
+            group: try Endpoint(parsing: connection.discoveryGroup),
             interface: connection.interface ?? MulticastSetup.defaultInterface(),
-            timeout: .seconds(try DurationParser.seconds(from: connection.discoveryTimeout)), logger: logger)
+            timeout: .seconds(try DurationParser.seconds(from: connection.discoveryWait)), logger: logger)
         let servers = try await discovery.discover(waitFullTime: true)
         if json {
             let encoder = JSONEncoder()
@@ -219,8 +221,8 @@ struct BackupCommand: AsyncParsableCommand {
         if !noCache {
             options.chunkCacheDirectory = XDGPaths().cache + "/chunks"
         }
-        options.compressionLevel = compressLevel
-        options.zstdLevel = zstdLevel
+        options.compressionLevel = compressLevel ?? 1
+        options.zstdLevel = zstdLevel ?? 1
         options.xattrs = !noXattrs
         options.mirrorDeletions = delete || deleteExcluded
         options.deleteExcluded = deleteExcluded

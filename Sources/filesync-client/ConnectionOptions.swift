@@ -20,25 +20,32 @@ struct ConnectionOptions: ParsableArguments {
     @Flag(help: "Accept a server whose TLS fingerprint changed (its key was replaced on purpose) and pin the new one.")
     var acceptNewFingerprint = false
     @Flag(help: "Connect without TLS, to a server run with --no-tls. Not recommended.") var noTls = false
-    @Option(help: "Reconnection attempts after a lost connection (0: one attempt only).") var retries = 3
+    // Options with a default are optional, so that a profile's value applies when the flag is not given.
+    @Option(help: "Reconnection attempts after a lost connection (0: one attempt only). Default: 3.") var retries: Int?
     @Option(help: "Stop retrying after this long since the start, e.g. 10m.") var retryFor: String?
-    @Option(help: "First wait before retrying (doubles each time, up to 1m), e.g. 1s or 200ms.")
-    var retryWait = "1s"
-    @Option(help: "Give up on a connection without progress for this long.") var timeout = "5m"
+    @Option(help: "First wait before retrying (doubles each time, up to 1m), e.g. 1s or 200ms. Default: 1s.")
+    var retryWait: String?
+    @Option(help: "Give up on a connection without progress for this long. Default: 5m.") var timeout: String?
     @Option(
         help:
             "Interface used for discovery, its IPv4 address or its name (eth0); queries go over IPv4 and IPv6 (default: first non-loopback multicast interface)."
     )
     var interface: String?
-    @Option(help: "Multicast group for discovery, ADDR:PORT.") var group = Endpoint.defaultGroup.description
-    @Option(help: "How long discovery listens for answers.") var discoveryTimeout = "3s"
+    @Option(help: "Multicast group for discovery, ADDR:PORT. Default: \(Endpoint.defaultGroup).") var group: String?
+    @Option(help: "How long discovery listens for answers. Default: 3s.") var discoveryTimeout: String?
     @Flag(name: .shortAndLong, help: "Log progress to standard error.") var verbose = false
     @Option(help: "Log lines on standard error: text (readable) or json (one object per line).")
     var logFormat: LineLogHandler.Format = .text
 
     func validate() throws {
-        guard retries >= 0 else { throw ValidationError("--retries must be 0 or more") }
+        guard (retries ?? 0) >= 0 else { throw ValidationError("--retries must be 0 or more") }
     }
+
+    /// The discovery group, `--group` or the default.
+    var discoveryGroup: String { group ?? Endpoint.defaultGroup.description }
+
+    /// How long discovery listens, `--discovery-timeout` or the default.
+    var discoveryWait: String { discoveryTimeout ?? "3s" }
 
     /// Logs to standard error: progress with `--verbose`, else warnings only.
     func bootstrapLogging() {
@@ -87,12 +94,12 @@ struct ConnectionOptions: ParsableArguments {
         options.acceptNewFingerprint = acceptNewFingerprint
         options.server = try server.map { try Endpoint(parsing: $0, defaultPort: Endpoint.defaultPort) }
         options.serverName = serverName
-        options.group = try Endpoint(parsing: group)
-        options.discoveryTimeout = .seconds(try DurationParser.seconds(from: discoveryTimeout))
-        options.retries = retries
+        options.group = try Endpoint(parsing: discoveryGroup)
+        options.discoveryTimeout = .seconds(try DurationParser.seconds(from: discoveryWait))
+        options.retries = retries ?? 3
         options.retryFor = try retryFor.map { try DurationParser.duration(from: $0) }
-        options.retryWait = try DurationParser.duration(from: retryWait)
-        let idle = try DurationParser.duration(from: timeout)
+        options.retryWait = try DurationParser.duration(from: retryWait ?? "1s")
+        let idle = try DurationParser.duration(from: timeout ?? "5m")
         options.idleTimeout = .nanoseconds(Int64(idle.inSeconds * 1e9))
         return options
     }

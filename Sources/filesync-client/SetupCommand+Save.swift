@@ -9,9 +9,19 @@ extension SetupCommand {
     func save(_ answers: Answers, _ prompter: SetupPrompter) throws {
         let config = XDGPaths().config
         let secretFile = try answers.secretFile ?? saveSecret(answers.secret, in: config)
-        var entry: [String: Any] = [
-            "id": answers.id.string, "server": answers.server.description, "secretFile": secretFile,
-        ]
+        var entry: [String: Any] = ["id": answers.id.string, "secretFile": secretFile]
+        // A server chosen by name is found by name at each backup, wherever its address moves.
+        if answers.byName {
+            // With the discovery options setup was given, so that backups find it the same way.
+            entry["serverName"] = connection.serverName ?? answers.serverName
+            let discovery = [
+                ("interface", connection.interface), ("group", connection.group),
+                ("discoveryTimeout", connection.discoveryTimeout),
+            ]
+            for case (let key, let value?) in discovery { entry[key] = value }
+        } else {
+            entry["server"] = answers.server.description
+        }
         entry["source"] = answers.sources.count == 1 ? answers.sources[0] : answers.sources
         try ClientProfileFile.write(profile: profile, entry, to: ClientProfile.path)
         prompter.write("Saved the profile \"\(profile)\" in \(ClientProfile.path).\n")

@@ -5,14 +5,16 @@ import Foundation
 import Logging
 
 extension SetupCommand {
-    /// The server: `--server` if given, else one of those that answer discovery, or any HOST:PORT.
-    func chooseServer(_ prompter: SetupPrompter) async throws -> (Endpoint, String?) {
+    /// The server: `--server` if given, else the one named `--server-name` among those that answer
+    /// discovery (`byName`: the profile then names it rather than its address), else one of those
+    /// that answer, or any HOST:PORT.
+    func chooseServer(_ prompter: SetupPrompter) async throws -> (Endpoint, String?, byName: Bool) {
         var servers: [DiscoveredServer] = []
         if connection.server == nil {
             let discovery = ServerDiscovery(
-                group: try Endpoint(parsing: connection.group),
+                group: try Endpoint(parsing: connection.discoveryGroup),
                 interface: connection.interface ?? MulticastSetup.defaultInterface(),
-                timeout: .seconds(try DurationParser.seconds(from: connection.discoveryTimeout)),
+                timeout: .seconds(try DurationParser.seconds(from: connection.discoveryWait)),
                 logger: Logger(label: "filesync-client"))
             prompter.write("Looking for servers on \(discovery.group) via \(discovery.interface)...\n")
             servers = (try? await discovery.discover(waitFullTime: true)) ?? []
@@ -20,38 +22,37 @@ extension SetupCommand {
             for (index, server) in servers.enumerated() {
                 prompter.write("  \(index + 1)) \(server.name)  \(server.endpoint)\n")
             }
+            if let name = connection.serverName {
+                if let named = servers.first(where: { $0.name == name }) {
+                    prompter.write("Using the server \"\(name)\" at \(named.endpoint) (--server-name).\n")
+                    return (named.endpoint, named.fingerprint, true)
+                }
+                prompter.write("  No server named \"\(name)\" answered; choose another.\n")
+            }
         }
         let fallback = connection.server ?? (servers.isEmpty ? "" : "1")
         let prompt = servers.isEmpty ? "Server (HOST:PORT)" : "Server: a number from the list, or HOST:PORT"
         return try prompter.ask(prompt, default: fallback) { answer in
             if let number = Int(answer), servers.indices.contains(number - 1) {
-                return (servers[number - 1].endpoint, servers[number - 1].fingerprint)
+                return (servers[number - 1].endpoint, servers[number - 1].fingerprint, false)
             }
             guard !answer.isEmpty else { throw FileSyncError(.invalidSetting, "a server is needed") }
-            return (try Endpoint(parsing: answer, defaultPort: Endpoint.defaultPort), nil)
+            return (try Endpoint(parsing: answer, defaultPort: Endpoint.defaultPort), nil, false)
         }
     }
 
     /// Asks the secret until the server accepts it, connecting once per answer: that proves it both
-    /// ways and pins the server's TLS fingerprint. A wrong secret is explained and asked again;
+    /// ways and pins the server's TLS fingerprint. A wrong secret is explained and asked again; an
+    /// id the server has bound to another client's key is explained and another id asked for;
     /// nothing is saved meanwhile.
     func proveSecret(_ prompter: SetupPrompter, _ answers: inout Answers) async throws {
         // --secret-file answers the first time; a wrong one is asked for again like any answer.
         var given = connection.secretFile
+        var secretNeeded = true
         while true {
-            let answer: String
-            if let file = given {
-                (answer, given) = (file, nil)
-                prompter.write("The server's secret: from \(file)\n")
-            } else {
-                answer = try prompter.askHidden(
-                    "The server's secret: paste its 64 hex digits (not shown), or the path of a file holding it: ")
-            }
-            do {
-                (answers.secret, answers.secretFile) = try Self.secret(from: answer)
-            } catch let error as FileSyncError {
-                prompter.write("  \(error.message). Please try again.\n")
-                continue
+            if secretNeeded {
+                guard try askSecret(prompter, &answers, given: &given) else { continue }
+                secretNeeded = false
             }
             var options = try connection.options(clientID: answers.id, source: "", secret: answers.secret)
             options.server = answers.server
@@ -68,7 +69,41 @@ extension SetupCommand {
                 prompter.write(
                     "  The secret does not match the server's (\(detail)). Copy it again from the server "
                         + "(its file server.secret beside server.json) and try again.\n")
+                secretNeeded = true
+            } catch BackupFailure.clientKeyMismatch(let detail) {
+                // The secret worked; the id belongs to another client (or to this one's lost key).
+                prompter.write(
+                    "  The id \"\(answers.id)\" is already taken on the server by another client's key (\(detail)). "
+                        + "Choose another id (or, if it was this computer's and its key was lost, ask the server's "
+                        + "administrator to release it).\n")
+                let taken = answers.id
+                let suggestion = (try? ClientID(validating: taken.string + "-2"))?.string ?? ""
+                answers.id = try prompter.ask("This client's id (its folder on the server)", default: suggestion) {
+                    let id = try ClientID(validating: $0)
+                    guard id != taken else { throw FileSyncError(.invalidSetting, "that id is taken") }
+                    return id
+                }
             }
+        }
+    }
+
+    /// Asks the secret (or takes `given`, once) and reads it into `answers`; false when the answer
+    /// is no secret (explained: asked again).
+    private func askSecret(_ prompter: SetupPrompter, _ answers: inout Answers, given: inout String?) throws -> Bool {
+        let answer: String
+        if let file = given {
+            (answer, given) = (file, nil)
+            prompter.write("The server's secret: from \(file)\n")
+        } else {
+            answer = try prompter.askHidden(
+                "The server's secret: paste its 64 hex digits (not shown), or the path of a file holding it: ")
+        }
+        do {
+            (answers.secret, answers.secretFile) = try Self.secret(from: answer)
+            return true
+        } catch let error as FileSyncError {
+            prompter.write("  \(error.message). Please try again.\n")
+            return false
         }
     }
 

@@ -17,7 +17,9 @@ struct SetupCommand: AsyncParsableCommand {
             (Enter takes it). Connects once to prove the secret and pin the
             server's TLS fingerprint, then saves the answers as a profile of
             $XDG_CONFIG_HOME/filesync/client.json and prints a crontab line;
-            offers systemd user timer units instead. Without a terminal it
+            offers systemd user timer units instead. With --server-name NAME
+            the server of that name among those that answer discovery is
+            taken, and the profile names it. Without a terminal it
             exits 64: give a backup its flags instead (--server, --secret-file,
             --source, --id).
             """)
@@ -40,6 +42,8 @@ struct SetupCommand: AsyncParsableCommand {
         /// The file the secret was given as, if it was not pasted.
         var secretFile: String?
         var serverName = ""
+        /// Chosen by `--server-name`: the profile names the server, found by discovery at each backup.
+        var byName = false
         var intervalSeconds: Int?
         var sources: [String] = []
         var schedule = BackupSchedule(seconds: 3600)
@@ -57,11 +61,12 @@ struct SetupCommand: AsyncParsableCommand {
         let prompter = SetupPrompter()
         do {
             prompter.write("filesync-client setup: press Enter to accept the value in [brackets].\n")
-            let (server, fingerprint) = try await chooseServer(prompter)
+            let (server, fingerprint, byName) = try await chooseServer(prompter)
             let id = try prompter.ask("This client's id (its folder on the server)", default: SetupCommand.hostName) {
                 try ClientID(validating: $0)
             }
             var answers = Answers(server: server, fingerprint: fingerprint, id: id)
+            answers.byName = byName
             try await proveSecret(prompter, &answers)
             answers.sources = try askFolders(prompter)
             let interval = answers.intervalSeconds.map(DurationParser.format) ?? "1h"

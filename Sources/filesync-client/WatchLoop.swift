@@ -10,8 +10,10 @@ import ServiceLifecycle
 /// as ``BackupLoop``: SIGTERM and SIGINT end the wait at once, a run in progress may finish within
 /// the graceful phase.
 ///
-/// Each run scans the whole source (the scan reads no file that did not change, so it costs about
-/// one `stat` per entry): the watch only decides when to run.
+/// A run started by the watch lists again only the folders the watch saw change (and walks those
+/// that appeared), reusing the last scan for the rest (``ScanMemory``); the first run, the run
+/// after a queue overflow or a failure, every run once a folder is not watched (the watch limit),
+/// and one at least every `--rescan-interval` scan everything.
 struct WatchLoop: Service {
     let client: BackupClient
     let logger: Logger
@@ -20,18 +22,29 @@ struct WatchLoop: Service {
     let report: @Sendable (BackupSummary) -> Void
 
     func run() async throws {
+        let format = { (duration: Duration) in DurationParser.format(Int(duration.inSeconds.rounded(.up))) }
+        logger.info(
+            "watch mode",
+            metadata: [
+                "delay": "\(format(schedule.delay))", "deleteDelay": "\(format(schedule.deletionDelay))",
+                "rescanInterval": "\(format(schedule.rescanInterval))",
+            ])
         let trigger = WatchTrigger(schedule: schedule)
-        var watchers: [FolderWatcher] = []
+        var watchers: [(root: String, watcher: FolderWatcher)] = []
         for root in watchedRoots {
-            if let watcher = await startWatching(root.path, rules: root.rules) { watchers.append(watcher) }
+            if let watcher = await startWatching(root.path, rules: root.rules) {
+                watchers.append((root.path, watcher))
+            } else {
+                trigger.scanEverythingAlways()
+            }
         }
         try await withGracefulShutdownHandler {
             try await withThrowingTaskGroup(of: Void.self) { tasks in
-                for watcher in watchers {
-                    tasks.addTask { [self] in await follow(watcher.events, trigger: trigger) }
+                for (root, watcher) in watchers {
+                    tasks.addTask { [self] in await follow(watcher.events, of: root, trigger: trigger) }
                 }
                 try await runs(trigger: trigger)
-                for watcher in watchers { watcher.stop() }
+                for (_, watcher) in watchers { watcher.stop() }
                 tasks.cancelAll()
             }
         } onGracefulShutdown: {
@@ -70,14 +83,15 @@ struct WatchLoop: Service {
     /// Runs a backup each time one is due, until the graceful shutdown.
     private func runs(trigger: WatchTrigger) async throws {
         var failures = 0
+        let memory = ScanMemory()
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             while ContinuousClock.now < trigger.due && !Task.isShuttingDownGracefully && !Task.isCancelled {
                 await trigger.sleep(until: trigger.due)
             }
             if Task.isShuttingDownGracefully || Task.isCancelled { return }
-            trigger.runStarted()
+            let changes = trigger.runStarted()
             do {
-                let summary = try await client.run()
+                let summary = try await client.run(memory: memory, changes: changes)
                 report(summary)
                 failures = 0
                 trigger.runEnded(nextSync: summary.nextSyncSeconds.map { Duration.seconds($0) })
@@ -85,6 +99,7 @@ struct WatchLoop: Service {
                 // A backup cut by the end of the graceful phase is no failure to retry.
                 if Task.isCancelled { return }
                 failures += 1
+                trigger.scanEverythingNext()
                 ClientCommand.fail("\(ClientCommand.classify(error).1); trying again later")
                 trigger.runFailed(retryDelay: BackupLoop.retryDelay(afterFailures: failures))
             }
@@ -95,20 +110,28 @@ struct WatchLoop: Service {
         }
     }
 
-    /// Feeds the watch's events to the trigger until the watch stops.
-    private func follow(_ events: AsyncStream<FolderWatcher.Event>, trigger: WatchTrigger) async {
+    /// Feeds the events of the watch of `root` to the trigger until the watch stops.
+    private func follow(_ events: AsyncStream<FolderWatcher.Event>, of root: String, trigger: WatchTrigger) async {
         for await event in events {
             switch event {
             case .changed(let folder):
                 logger.debug("change seen", metadata: ["folder": "\(folder)"])
+                trigger.note(changed: folder, in: root)
+                trigger.record(deletion: false)
+            case .appeared(let folder):
+                logger.debug("new folder seen", metadata: ["folder": "\(folder)"])
+                trigger.note(appeared: folder, in: root)
                 trigger.record(deletion: false)
             case .deleted(let folder):
                 logger.debug("deletion seen", metadata: ["folder": "\(folder)"])
+                trigger.note(changed: folder, in: root)
                 trigger.record(deletion: true)
             case .overflow:
                 logger.info("the kernel dropped change events (queue overflow): the next run scans everything")
+                trigger.scanEverythingNext()
                 trigger.record(deletion: false)
             case .limitReached(let watched, let needed):
+                trigger.scanEverythingAlways()
                 ClientCommand.fail(limitMessage(watched: watched, needed: needed))
             }
         }

@@ -165,6 +165,129 @@ extension EndToEnd {
             #expect(!FileManager.default.fileExists(atPath: config + "/systemd"))
         }
 
+        @Test(
+            "--server-name picks that server among those that answer discovery; the profile names it, and a backup finds it by name (private network namespace)",
+            .enabled(if: Harness.isRoot && Harness.hasUnshare, "needs root for a private network namespace; skipped"))
+        func serverByName() throws {
+            let work = try TemporaryDirectory("client-setup-name")
+            let source = try work.subfolder("source")
+            try SampleTree.write(Array("x".utf8), to: source + "/x.txt")
+            let config = work.path + "/client-config"
+            // Two servers in one namespace with only loopback: no datagram can leave it.
+            let script = """
+                set -u
+                ip link set lo up
+                pids=""
+                for name in lab attic; do
+                    mkfifo "$WORK/$name.out"
+                    "$SERVER" --root "$WORK/$name" --port 0 --interval 2h --name $name --listen 127.0.0.1 \\
+                        --interface 127.0.0.1 --config "$WORK/$name-config/server.json" --http off \\
+                        > "$WORK/$name.out" 2> "$WORK/$name.log" < /dev/null &
+                    pids="$pids $!"
+                    exec {fd}< "$WORK/$name.out"
+                    read -t 30 -u $fd line || { echo "server $name did not start"; kill $pids; exit 90; }
+                done
+                export XDG_CONFIG_HOME="$WORK/client-config"
+                "$CLIENT" setup --interface 127.0.0.1 --discovery-timeout 2s --server-name attic \\
+                    --secret-file "$WORK/attic-config/server.secret"
+                status=$?
+                "$CLIENT" --profile default
+                echo "backup exit status $?"
+                kill $pids
+                wait
+                exit $status
+                """
+            let terminal = try PseudoTerminal()
+            let process = try terminal.start(
+                "/usr/bin/unshare", ["-n", "/bin/bash", "-c", script],
+                environment: [
+                    "WORK": work.path, "SERVER": Harness.server, "CLIENT": Harness.client,
+                    "XDG_CACHE_HOME": work.path + "/cache", "XDG_RUNTIME_DIR": work.path,
+                ])
+            defer {
+                if process.isRunning { process.terminate() }
+                process.waitUntilExit()
+            }
+            try terminal.expect("Looking for servers on 239.255.77.33:7733 via 127.0.0.1...")
+            try terminal.expect("Using the server \"attic\" at 127.0.0.1:")
+            try terminal.expect("This client's id (its folder on the server) [")
+            try terminal.send("named")
+            try terminal.expect("Connected to \"attic\"")
+            try terminal.expect("Folder to back up [")
+            try terminal.send(source)
+            try terminal.expect("Another folder (Enter: no more) []: ")
+            try terminal.send("")
+            try terminal.expect("Back up every (e.g. 15m, 1h, 1d) [2h]: ")
+            try terminal.send("")
+            try terminal.expect("instead? [n]: ")
+            try terminal.send("")
+            try terminal.expect("backup exit status 0")
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0)
+            let saved =
+                try JSONSerialization.jsonObject(
+                    with: Data(contentsOf: URL(fileURLWithPath: config + "/filesync/client.json"))) as? [String: Any]
+            let profile = (saved?["profiles"] as? [String: Any])?["default"] as? [String: Any]
+            #expect(profile?["serverName"] as? String == "attic", "\(profile ?? [:])")
+            #expect(profile?["interface"] as? String == "127.0.0.1", "\(profile ?? [:])")
+            #expect(profile?["server"] == nil, "\(profile ?? [:])")
+            #expect(FileManager.default.fileExists(atPath: work.path + "/attic/named/x.txt"))
+            #expect(!FileManager.default.fileExists(atPath: work.path + "/lab/named"))
+        }
+
+        @Test("an id the server has bound to another client's key is explained and another id asked for")
+        func idTaken() throws {
+            let work = try TemporaryDirectory("client-setup-taken")
+            let server = try ServerProcess(root: try work.subfolder("root"), in: work)
+            defer { server.stop() }
+            let source = try work.subfolder("source")
+            try SampleTree.write(Array("x".utf8), to: source + "/x.txt")
+            // Another client (its own key, in the tests' usual configuration) takes the id first.
+            let first = try runClient(["--source", source, "--id", "taken"] + server.connect, in: work)
+            try #require(first.status == 0, "\(first.stderr)")
+            let config = work.path + "/client-config"
+            let terminal = try PseudoTerminal()
+            let process = try terminal.start(
+                Harness.client,
+                [
+                    "setup", "--server", server.endpoint, "--secret-file",
+                    work.path + "/config/filesync/server.secret",
+                ],
+                environment: [
+                    "XDG_CONFIG_HOME": config, "XDG_CACHE_HOME": work.path + "/cache", "XDG_RUNTIME_DIR": work.path,
+                ])
+            defer {
+                if process.isRunning { process.terminate() }
+                process.waitUntilExit()
+            }
+            try terminal.expect("Server (HOST:PORT) [\(server.endpoint)]: ")
+            try terminal.send("")
+            try terminal.expect("This client's id (its folder on the server) [")
+            try terminal.send("taken")
+            try terminal.expect("The id \"taken\" is already taken on the server by another client's key")
+            try terminal.expect("This client's id (its folder on the server) [taken-2]: ")
+            try terminal.send("taken")
+            try terminal.expect("that id is taken. Please try again.")
+            try terminal.send("")
+            try terminal.expect("Connected to \"test-server\"")
+            try terminal.expect("Folder to back up [")
+            try terminal.send(source)
+            try terminal.expect("Another folder (Enter: no more) []: ")
+            try terminal.send("")
+            try terminal.expect("Back up every (e.g. 15m, 1h, 1d) [15m]: ")
+            try terminal.send("")
+            try terminal.expect("instead? [n]: ")
+            try terminal.send("")
+            try terminal.expect("No unit written.")
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0)
+            let saved =
+                try JSONSerialization.jsonObject(
+                    with: Data(contentsOf: URL(fileURLWithPath: config + "/filesync/client.json"))) as? [String: Any]
+            let profile = (saved?["profiles"] as? [String: Any])?["default"] as? [String: Any]
+            #expect(profile?["id"] as? String == "taken-2", "\(profile ?? [:])")
+        }
+
         @Test("without a terminal setup exits 64 at once, naming the flags to use instead")
         func noTerminal() throws {
             let work = try TemporaryDirectory("client-setup-noterm")

@@ -77,6 +77,46 @@ public struct PackedManifest: Sendable {
         fileCount += other.fileCount
     }
 
+    /// Appends the entries of `other` at `range`, with what is noted of them (links noted by
+    /// ``noteLinks(_:)`` and not yet resolved included): a partial rescan reuses the previous scan's
+    /// entries of the folders that did not change.
+    ///
+    /// - Throws: `limitExceeded` past ``PathList/maxBytes`` of paths.
+    public mutating func append(contentsOf other: PackedManifest, range: Range<Int>) throws {
+        let shift = modes.count - range.lowerBound
+        for position in range {
+            try other.paths.withBytes(at: position) { try paths.append($0) }
+            if let target = other.targets[position] { targets[position + shift] = target }
+            if let attributes = other.xattrs[position] { xattrs[position + shift] = attributes }
+            if let special = other.specials[position] { specials[position + shift] = special }
+            if let key = other.linkKeys[position] { linkKeys[position + shift] = key }
+            // A resolved link stays one only when its first name comes along.
+            if let first = other.links[position], range.contains(first) { links[position + shift] = first + shift }
+            sizes.append(other.sizes[position])
+            mtimes.append(other.mtimes[position])
+            modes.append(other.modes[position])
+            uids.append(other.uids[position])
+            gids.append(other.gids[position])
+            if Self.type(of: other.modes[position]) == .file && links[position + shift] == nil { fileCount += 1 }
+        }
+    }
+
+    /// The position after the last entry below the folder at `position`: in a scan's order (depth
+    /// first), a folder's entries follow its own.
+    public func subtreeEnd(of position: Int) -> Int {
+        paths.withBytes(at: position) { folder in
+            var end = position + 1
+            while end < count
+                && paths.withBytes(
+                    at: end,
+                    { $0.count > folder.count && $0[folder.count] == UInt8(ascii: "/") && $0.starts(with: folder) })
+            {
+                end += 1
+            }
+            return end
+        }
+    }
+
     /// The UTF-8 byte count of the path at `position`.
     public func pathByteCount(at position: Int) -> Int { paths.byteCount(at: position) }
 

@@ -59,12 +59,12 @@ public struct ExclusionFilter: Sendable {
     var rootMatcher: IgnoreMatcher { IgnoreMatcher(rootRules: rootRules) }
 
     /// The matcher for the entries of the folder `prefix` (open as `directory`): `parent`'s, plus
-    /// the folder's own rule file when its listing (`names`) has one.
+    /// the folder's own rule file when its listing (`names`) has one; and that file's text.
     static func matcher(
         for directory: Int32, prefix: String, names: [String], parent: IgnoreMatcher
-    ) -> IgnoreMatcher {
-        guard names.contains(ruleFileName), let text = readRuleFile(in: directory) else { return parent }
-        return parent.entering(IgnoreRules(text: text, folder: prefix))
+    ) -> (IgnoreMatcher, String?) {
+        guard names.contains(ruleFileName), let text = readRuleFile(in: directory) else { return (parent, nil) }
+        return (parent.entering(IgnoreRules(text: text, folder: prefix)), text)
     }
 
     /// The text of the folder's rule file, if it is a regular file that can be read.

@@ -23,6 +23,27 @@ public struct SourceScanner: Sendable {
         /// Entries left out by the exclusion rules (not counting what excluded folders hold).
         public var excluded = 0
         public var fileCount: Int { entries.fileCount }
+        /// The text of each folder's rule file, by folder (what a partial rescan compares).
+        var ruleTexts: [String: String] = [:]
+        /// ``excluded`` by the folder the excluded entries are in (what a partial rescan keeps).
+        var excludedIn: [String: Int] = [:]
+
+        public init() {}
+
+        /// Notes an entry of `folder` left out by the rules.
+        mutating func noteExcluded(in folder: String) {
+            excluded += 1
+            excludedIn[folder, default: 0] += 1
+        }
+
+        /// Adds what `other`, a walk of other folders, noted besides its entries.
+        mutating func addNotes(of other: Result) {
+            warnings += other.warnings
+            tooLarge += other.tooLarge
+            excluded += other.excluded
+            ruleTexts.merge(other.ruleTexts) { $1 }
+            excludedIn.merge(other.excludedIn, uniquingKeysWith: +)
+        }
     }
 
     public let source: String
@@ -30,6 +51,9 @@ public struct SourceScanner: Sendable {
     public var exclusion = ExclusionFilter()
     /// Whether files and folders carry their extended attributes and POSIX ACLs.
     public var xattrs: Bool
+    /// A partial rescan's listing of one folder: subfolders are noted (``Subtree`` without a
+    /// descriptor), not opened, so that a folder of many costs no descriptor each.
+    var listingOnly = false
 
     public init(source: String, exclusion: ExclusionFilter = ExclusionFilter(), xattrs: Bool = false) {
         self.source = source
@@ -43,6 +67,15 @@ public struct SourceScanner: Sendable {
 
     /// Walks the source: depth-first, names sorted, each top-level folder walked in its own task.
     public func scan() async throws -> Result {
+        var result = try await scanUnresolved()
+        // In manifest order: the first name of a file is sent, its other names as links to it.
+        result.entries.resolveHardLinks()
+        return result
+    }
+
+    /// The scan, its files with several names noted but not yet made links (a partial rescan
+    /// reuses it, and links across folders are resolved again).
+    func scanUnresolved() async throws -> Result {
         let fd = open(source, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else {
             throw FileSyncError(.invalidSetting, "cannot open the source folder \"\(source)\"", errno: errno)
@@ -76,10 +109,7 @@ public struct SourceScanner: Sendable {
             }
             for try await (done, walked) in group { try merger.add(walked, at: done) }
         }
-        var result = try merger.finish()
-        // In manifest order: the first name of a file is sent, its other names as links to it.
-        result.entries.resolveHardLinks()
-        return result
+        return try merger.finish()
     }
 
     /// Puts the top-level entries and the walked subtrees together in order.
@@ -97,9 +127,7 @@ public struct SourceScanner: Sendable {
         fileprivate init(top: Result, subtrees: [Subtree]) {
             self.top = top
             self.subtrees = subtrees
-            result.warnings = top.warnings
-            result.tooLarge = top.tooLarge
-            result.excluded = top.excluded
+            result.addNotes(of: top)
         }
 
         mutating func add(_ walked: Result, at index: Int) throws {
@@ -107,9 +135,7 @@ public struct SourceScanner: Sendable {
             while let next = waiting.removeValue(forKey: merged) {
                 try mergeTop(through: subtrees[merged].position)
                 try result.entries.append(contentsOf: next.entries)
-                result.warnings += next.warnings
-                result.tooLarge += next.tooLarge
-                result.excluded += next.excluded
+                result.addNotes(of: next)
                 merged += 1
             }
         }
@@ -130,7 +156,7 @@ public struct SourceScanner: Sendable {
 
     /// A top-level folder left for its own task: its descriptor, its path, and the position of its
     /// own entry in the top-level result.
-    fileprivate struct Subtree: Sendable {
+    struct Subtree: Sendable {
         var fd: Int32
         var prefix: String
         var position: Int
@@ -140,7 +166,7 @@ public struct SourceScanner: Sendable {
 
     /// Lists and stats the folder `fd` (closing it); subfolders are walked at once, or left in
     /// `subtrees` when that is given.
-    private func walk(
+    func walk(
         _ fd: Int32, prefix: String, matcher parent: IgnoreMatcher, into result: inout Result,
         deferring subtrees: inout [Subtree]?
     ) {
@@ -152,7 +178,8 @@ public struct SourceScanner: Sendable {
         defer { closedir(stream) }
         let names = listNames(stream, prefix: prefix, into: &result)
         let directory = dirfd(stream)
-        let matcher = ExclusionFilter.matcher(for: directory, prefix: prefix, names: names, parent: parent)
+        let (matcher, ruleText) = ExclusionFilter.matcher(for: directory, prefix: prefix, names: names, parent: parent)
+        if let ruleText { result.ruleTexts[prefix] = ruleText }
         for name in names {
             let path = prefix.isEmpty ? name : prefix + "/" + name
             var info = stat()
@@ -184,7 +211,7 @@ public struct SourceScanner: Sendable {
                     continue
                 }
                 if exclusion.crossesDevice(UInt64(info.st_dev)) {
-                    result.excluded += 1
+                    result.noteExcluded(in: prefix)
                 } else {
                     descend(
                         into: name, of: directory, path: path, matcher: matcher, into: &result, deferring: &subtrees)
@@ -226,6 +253,10 @@ public struct SourceScanner: Sendable {
         into name: String, of directory: Int32, path: String, matcher: IgnoreMatcher, into result: inout Result,
         deferring subtrees: inout [Subtree]?
     ) {
+        if listingOnly && subtrees != nil {
+            subtrees!.append(Subtree(fd: -1, prefix: path, position: result.entries.count - 1, matcher: matcher))
+            return
+        }
         let child = openat(directory, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         if child >= 0 && subtrees != nil {
             subtrees!.append(Subtree(fd: child, prefix: path, position: result.entries.count - 1, matcher: matcher))
@@ -248,7 +279,7 @@ public struct SourceScanner: Sendable {
             || (kind != S_IFDIR && exclusion.crossesDevice(UInt64(info.st_dev)))
             || (kind == S_IFDIR && exclusion.excludeCaches && ExclusionFilter.isCacheFolder(name, in: directory))
         {
-            result.excluded += 1
+            result.noteExcluded(in: path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "")
             return true
         }
         if kind == S_IFREG, let limit = exclusion.maxFileSize, Int64(info.st_size) > limit {

@@ -58,13 +58,15 @@ public struct SourceSet: Sendable, Equatable {
 
     /// Scans every member and merges the results: each member's folder as a folder entry named
     /// after it, its entries below it. Also returns the members that hold nothing at all.
-    public func scan(exclusion: ExclusionFilter, xattrs: Bool = false) async throws -> (
-        result: SourceScanner.Result, empty: [String]
-    ) {
+    /// - Parameter scanning: scans one member (`--watch` reuses its last scans).
+    public func scan(
+        exclusion: ExclusionFilter, xattrs: Bool = false,
+        with scanning: (SourceScanner) async throws -> SourceScanner.Result = { try await $0.scan() }
+    ) async throws -> (result: SourceScanner.Result, empty: [String]) {
         var merged = SourceScanner.Result()
         var empty: [String] = []
         for member in members {
-            let scan = try await SourceScanner(source: member.path, exclusion: exclusion, xattrs: xattrs).scan()
+            let scan = try await scanning(SourceScanner(source: member.path, exclusion: exclusion, xattrs: xattrs))
             if scan.entries.isEmpty { empty.append(member.path) }
             try merged.entries.append(try Self.folderEntry(member))
             for entry in scan.entries {

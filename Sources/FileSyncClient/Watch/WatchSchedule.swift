@@ -6,7 +6,9 @@
 /// - A deletion alone waits `deletionDelay` (longer), so that a file deleted and written again
 ///   (an editor's save, a rename done as delete and create) is not deleted and then sent again; a
 ///   run started by a change includes the deletions seen so far.
-/// - A queue overflow counts as a change (every run scans the whole source).
+/// - A queue overflow counts as a change (and makes the run scan everything, ``WatchChanges``).
+/// - A run scans only the folders that changed, but everything when it is the first or comes
+///   `rescanInterval` or more after the last full scan (``fullScanDue(at:)``).
 /// - With nothing seen, a run starts `rescanInterval` after the last one, or earlier when the
 ///   server's `NEXT_SYNC` says so: the upper bound between runs.
 public struct WatchSchedule: Sendable {
@@ -23,6 +25,8 @@ public struct WatchSchedule: Sendable {
     private var nextSyncDue: Instant?
     /// After a failed run, no run starts before this, whatever the watch sees.
     private var notBefore: Instant?
+    /// When the last run that scanned everything started; `nil` before the first.
+    private var lastFullScan: Instant?
 
     /// - Parameter start: when the watch starts; a run is due at once (as `--loop`'s first run).
     public init(delay: Duration, deletionDelay: Duration, rescanInterval: Duration, start: Instant) {
@@ -58,6 +62,17 @@ public struct WatchSchedule: Sendable {
         deletionSince = now
         return due < before
     }
+
+    /// Whether a run starting at `now` is to scan everything on account of time: the first run,
+    /// and any run `rescanInterval` or more after the last full scan started (so that changes
+    /// coming often do not put off the periodic full scan).
+    public func fullScanDue(at now: Instant) -> Bool {
+        guard let lastFullScan else { return true }
+        return now >= lastFullScan + rescanInterval
+    }
+
+    /// A run that scans everything started at `now`.
+    public mutating func fullScanStarted(at now: Instant) { lastFullScan = now }
 
     /// A run starts: what was seen until now is covered by its scan.
     public mutating func runStarted() {

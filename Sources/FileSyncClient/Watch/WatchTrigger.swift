@@ -10,6 +10,10 @@ public final class WatchTrigger: Sendable {
         var waiter: CheckedContinuation<Void, Never>?
         /// A wake-up came while nothing waited: the next wait returns at once.
         var woken = false
+        /// The folders changed since the last run started (everything before the first run).
+        var changes = WatchChanges(full: true)
+        /// Some folder is not watched: every run scans everything.
+        var incomplete = false
     }
 
     private let state: Mutex<State>
@@ -31,8 +35,36 @@ public final class WatchTrigger: Sendable {
         if earlier { wake() }
     }
 
-    /// A run starts now: what was seen so far is covered by its scan.
-    public func runStarted() { state.withLock { $0.schedule.runStarted() } }
+    /// Notes that the entries of `folder` (an absolute path) in the watched `source` changed.
+    public func note(changed folder: String, in source: String) {
+        state.withLock { $0.changes.changed(folder: folder, in: source) }
+    }
+
+    /// Notes that `folder` (an absolute path) appeared in the watched `source`.
+    public func note(appeared folder: String, in source: String) {
+        state.withLock { $0.changes.appeared(folder: folder, in: source) }
+    }
+
+    /// The watch may have missed changes (a queue overflow, a failed run): the next run scans
+    /// everything.
+    public func scanEverythingNext() { state.withLock { $0.changes.scanEverything() } }
+
+    /// Some folder is not watched (the watch limit, or no watch at all): every run scans everything.
+    public func scanEverythingAlways() { state.withLock { $0.incomplete = true } }
+
+    /// A run starts now: what was seen so far is covered by its scan. Returns what it is to scan.
+    @discardableResult
+    public func runStarted() -> WatchChanges {
+        let now = clock.now
+        return state.withLock { state in
+            state.schedule.runStarted()
+            var taken = state.changes
+            if state.incomplete || state.schedule.fullScanDue(at: now) { taken.scanEverything() }
+            if taken.isFull { state.schedule.fullScanStarted(at: now) }
+            state.changes = WatchChanges(full: false)
+            return taken
+        }
+    }
 
     /// A run ended now, the server asking for the next in `nextSync`.
     public func runEnded(nextSync: Duration?) {

@@ -13,7 +13,11 @@ final class WatchingClient {
 
     /// - Parameter launcher: a command that runs the client (e.g. `unshare` and a shell), its last
     ///   argument followed by the client's path and arguments.
-    init(_ arguments: [String], in folder: TemporaryDirectory, launcher: [String] = []) throws {
+    /// - Parameter extraEnvironment: variables set for the client besides the usual ones.
+    init(
+        _ arguments: [String], in folder: TemporaryDirectory, launcher: [String] = [],
+        extraEnvironment: [String: String] = [:]
+    ) throws {
         outURL = folder.url.appendingPathComponent("watch-\(UUID().uuidString.prefix(6)).out")
         errURL = folder.url.appendingPathComponent("watch-\(UUID().uuidString.prefix(6)).err")
         _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
@@ -24,6 +28,7 @@ final class WatchingClient {
         environment["XDG_RUNTIME_DIR"] = folder.path
         environment["XDG_CONFIG_HOME"] = folder.path + "/config"
         environment["XDG_CACHE_HOME"] = folder.path + "/cache"
+        environment.merge(extraEnvironment) { $1 }
         process.environment = environment
         process.standardOutput = try FileHandle(forWritingTo: outURL)
         process.standardError = try FileHandle(forWritingTo: errURL)
