@@ -21,9 +21,14 @@ extension EndToEnd {
             let environment = ProcessInfo.processInfo.environment
             let seed = UInt64(environment["FILESYNC_SOAK_SEED"] ?? "") ?? 4242
             let wanted = Int(environment["FILESYNC_SOAK_FAULTS"] ?? "") ?? 120
+            // FILESYNC_SOAK_KINDS=cut,reset runs only those kinds (to measure what a cut resends).
+            let kinds = (environment["FILESYNC_SOAK_KINDS"] ?? "").split(separator: ",").compactMap {
+                Kind(rawValue: String($0))
+            }
+            let rotation = kinds.isEmpty ? Kind.allCases : kinds
             var random = SeededGenerator(seed: seed)
             func pick(_ range: ClosedRange<Int>) -> Int { range.lowerBound + Int(random.next() % UInt64(range.count)) }
-            print("soak seed \(seed), \(wanted) faults")
+            print("soak seed \(seed), \(wanted) faults: \(rotation.map(\.rawValue).joined(separator: ", "))")
 
             let work = try TemporaryDirectory("soak")
             let source = try work.subfolder("source")
@@ -64,7 +69,7 @@ extension EndToEnd {
                 }
                 try remember()
 
-                let kind = Kind.allCases[round % Kind.allCases.count]
+                let kind = rotation[round % rotation.count]
                 counts[kind, default: 0] += 1
                 switch kind {
                 case .cut, .reset, .stall, .tinyPieces:
@@ -126,12 +131,14 @@ extension EndToEnd {
             #expect(result == expected)
             #expect(corrupt == 0)
 
-            // Protocol.md §5.6: a cut costs at most what was in flight (socket buffers and the
-            // coalesced write), which the spec bounds at 8 MiB per cut.
+            // Protocol.md §5.6: a cut costs at most what was in flight; typically far less (the
+            // issue's measure: 0.45 MiB per cut), checked on the median once there are a few cuts.
             let sortedCuts = perCut.sorted()
             let worstCut = sortedCuts.last ?? 0
+            let medianCut = sortedCuts.isEmpty ? 0 : sortedCuts[sortedCuts.count / 2]
             #expect(!perCut.isEmpty)
             #expect(worstCut <= Self.resendBoundPerCut, "a cut resent \(worstCut) bytes")
+            if perCut.count >= 5 { #expect(medianCut <= Self.typicalResendPerCut, "median \(medianCut) bytes per cut") }
 
             let wire = stored > 0 ? (Double(upstream) / Double(stored) - 1) * 100 : 0
             let queued = stored > 0 ? Double(resent) / Double(stored) * 100 : 0
@@ -140,7 +147,7 @@ extension EndToEnd {
                 faults injected: \(counts.values.reduce(0, +)) (\(Kind.allCases.map { "\($0.rawValue) \(counts[$0] ?? 0)" }.joined(separator: ", ")))
                 files verified:  \(verified)
                 corrupt files:   \(corrupt)
-                resent per cut:  median \(Self.mebibytes(sortedCuts.isEmpty ? 0 : sortedCuts[sortedCuts.count / 2])), mean \(Self.mebibytes(perCut.isEmpty ? 0 : perCut.reduce(0, +) / Int64(perCut.count))), max \(Self.mebibytes(worstCut)) over \(perCut.count) cuts (bound \(Self.mebibytes(Self.resendBoundPerCut))): \(perCut.map { Self.mebibytes($0) }.joined(separator: " "))
+                resent per cut:  median \(Self.mebibytes(medianCut)) (at most \(Self.mebibytes(Self.typicalResendPerCut))), mean \(Self.mebibytes(perCut.isEmpty ? 0 : perCut.reduce(0, +) / Int64(perCut.count))), max \(Self.mebibytes(worstCut)) over \(perCut.count) cuts (bound \(Self.mebibytes(Self.resendBoundPerCut))): \(perCut.map { Self.mebibytes($0) }.joined(separator: " "))
                 resume overhead: \(String(format: "%.1f", wire))% on the wire in proxied rounds (\(upstream) bytes through the proxy for \(stored) bytes stored); clients re-queued \(String(format: "%.1f", queued))%, counting data lost in socket buffers
                 """
             print(report)
@@ -149,8 +156,13 @@ extension EndToEnd {
                 encoding: .utf8)
         }
 
-        /// The most a single cut may cost in resent bytes (Protocol.md §5.6).
-        static let resendBoundPerCut: Int64 = 8 << 20
+        /// The most a single cut may cost in resent bytes here (Protocol.md §5.6): the client's
+        /// writes not yet taken by its socket (two batches, each under 256 KiB plus a frame of at
+        /// most 1 MiB), its send buffer (2 × 256 KiB), the frame the server was reading (1 MiB) and
+        /// the proxy's buffers (2 × 256 KiB and a 64 KiB read): 4.56 MiB.
+        static let resendBoundPerCut: Int64 = 2 * ((256 << 10) + (1 << 20)) + 2 * (256 << 10) + (1 << 20) + (576 << 10)
+        /// The median a soak's cuts may cost (issue 20 measured 0.45 MiB per cut).
+        static let typicalResendPerCut: Int64 = 471_859
 
         static func mebibytes(_ bytes: Int64) -> String { String(format: "%.2f MiB", Double(bytes) / 1_048_576) }
     }

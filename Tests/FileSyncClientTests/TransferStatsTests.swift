@@ -25,6 +25,18 @@ import Testing
         #expect(stats.contentBytesSent == 5_124_456)
     }
 
+    @Test("content counted after its file ended (its batch written late) is not added to the next file in flight")
+    func lateCount() {
+        let stats = TransferStats()
+        stats.started("a.bin", at: 0)
+        stats.finished()
+        stats.started("b.bin", at: 0)
+        stats.sent(4_096, of: "a.bin", at: 0)
+        stats.sent(100, of: "b.bin", at: 0)
+        #expect(stats.inFlight == TransferStats.InFlight(path: "b.bin", sent: 100))
+        #expect(stats.contentBytesSent == 4_196)
+    }
+
     @Test("bytes resent are those at offsets an earlier session already sent, file by file")
     func resent() {
         let stats = TransferStats()

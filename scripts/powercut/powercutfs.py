@@ -13,8 +13,8 @@ state (what would survive a power cut). A change reaches the durable state only 
   but never another file's data; model "strict" (POSIX's letter) commits only the object synced.
 
 A new file whose name became durable but whose data never did comes back empty, as on ext4
-with delayed allocation. The power is cut by --cut-after N (before the Nth mutating request),
-by SIGUSR1, or by writing "cut" to CONTROL: from then on every request fails with EIO (the
+with delayed allocation. The power is cut by --cut-after N (before the Nth mutating request;
+with --cut-match REGEX, the Nth of those whose "<what> <path>" matches it), by SIGUSR1, or by writing "cut" to CONTROL: from then on every request fails with EIO (the
 machine is off), a marker file is written, and SIGTERM saves the durable state to --state and
 unmounts. Mounting again with the same --state brings back exactly what was durable. A SIGTERM
 without a cut is a clean shutdown: everything live is saved.
@@ -24,6 +24,7 @@ import argparse
 import errno
 import os
 import pickle
+import re
 import signal
 import stat
 import sys
@@ -41,7 +42,7 @@ ROOT = pyfuse3.ROOT_INODE
 class PowerCutFS(pyfuse3.Operations):
     enable_writeback_cache = False
 
-    def __init__(self, nodes, next_ino, model, cut_after, marker, trace=None):
+    def __init__(self, nodes, next_ino, model, cut_after, marker, trace=None, cut_match=None):
         super().__init__()
         self.trace = trace
         self.nodes = nodes
@@ -53,6 +54,10 @@ class PowerCutFS(pyfuse3.Operations):
         self.cut_after = cut_after
         self.marker = marker
         self.mutations = 0
+        # With --cut-match, --cut-after counts only the requests that match it (a phase: pack
+        # writes, an in-place patch), so that a cut can be aimed at a phase of few requests.
+        self.cut_match = re.compile(cut_match) if cut_match else None
+        self.matching = 0
         self.dead = False
         self.names = {}  # ino -> (parent, name) of its latest link, to name the cut's request
         for node in nodes.values():
@@ -77,10 +82,18 @@ class PowerCutFS(pyfuse3.Operations):
             raise pyfuse3.FUSEError(errno.EIO)
         if mutating:
             self.mutations += 1
+            # Named only when something reads it: this runs for every mutating request.
+            request = f"{what} {self.path_of(ino)}" if self.trace or self.cut_match else None
             if self.trace:
-                self.trace.write(f"{self.mutations} {what} {self.path_of(ino)}\n")
-            if self.cut_after and self.mutations >= self.cut_after:
-                self.cut(f"cut at request {self.mutations}: {what} {self.path_of(ino)}")
+                self.trace.write(f"{self.mutations} {request}\n")
+            counted = self.mutations
+            if self.cut_match:
+                if not self.cut_match.search(request):
+                    return
+                self.matching += 1
+                counted = self.matching
+            if self.cut_after and counted >= self.cut_after:
+                self.cut(f"cut at request {self.mutations}: {request or f'{what} {self.path_of(ino)}'}")
                 raise pyfuse3.FUSEError(errno.EIO)
 
     def path_of(self, ino):
@@ -467,6 +480,8 @@ def main():
     parser.add_argument("--state", required=True, help="where the surviving state is kept between mounts")
     parser.add_argument("--model", choices=["ext4", "strict"], default="ext4")
     parser.add_argument("--cut-after", type=int, default=0, help="cut the power before this mutating request")
+    parser.add_argument("--cut-match", help="count for --cut-after only the requests ('<what> <path>') matching "
+                        "this regular expression")
     parser.add_argument("--marker", help="written when the power is cut")
     parser.add_argument("--ready", help="written once mounted")
     parser.add_argument("--trace", help="append every mutating request to this file")
@@ -481,7 +496,7 @@ def main():
     trace = open(args.trace, "a", buffering=1) if args.trace else None
     if trace:
         trace.write(f"--- mount, cut after {args.cut_after or 'never'}\n")
-    fs = PowerCutFS(nodes, next_ino, args.model, args.cut_after, args.marker, trace)
+    fs = PowerCutFS(nodes, next_ino, args.model, args.cut_after, args.marker, trace, args.cut_match)
     options = set(pyfuse3.default_options)
     options.update({"fsname=powercutfs", "allow_other"})
     pyfuse3.init(fs, args.mountpoint, options)
@@ -491,6 +506,7 @@ def main():
         pyfuse3.close(unmount=True)
         save(args.state, fs)
         print(f"powercutfs: {fs.mutations} mutating requests, {fs.unnamed_linked} unnamed files linked, "
+              f"{fs.matching} matching, "
               f"{'cut' if fs.dead else 'clean'}", file=sys.stderr)
 
 

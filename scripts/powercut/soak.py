@@ -14,8 +14,13 @@ restarted on what survived (its catalog and databases must open):
   snapshot whole.
 
 Two clients take turns: one against a server with history (snapshots, packs, prune), one against
-`--no-history` (in-place patches of a large file). Prints one line per cut and a summary; exits 1
-if any violation was found. Needs root, /dev/fuse, fusermount3, gcc and pyfuse3.
+`--no-history` (in-place patches of a large file). Every round rewrites files the last backup
+stored (so the history client's server packs their old versions) and changes bytes of the large
+file (so the other's patches it in place). Half the rounds cut before a random request of any
+kind; the other half aim at a phase of few requests (AIMED: pack writes in the history client's
+rounds, the in-place patch in the other's), cutting before a random request of that phase, so
+that 200 cuts reach each of them tens of times. Prints one line per cut and a summary of the
+phases hit; exits 1 if any violation was found. Needs root, /dev/fuse, fusermount3, gcc and pyfuse3.
 """
 
 import argparse
@@ -87,7 +92,8 @@ class Source:
         files = [f for f in self.files() if f != "big.bin"]
         for _ in range(self.rng.randint(5, 25)):
             self.write(f"d{self.rng.randint(0, 5)}/f{self.rng.randint(0, 10_000)}.dat", self.small())
-        for name in self.rng.sample(files, min(len(files), self.rng.randint(0, 8))):
+        # At least one stored file is rewritten: with history its old version goes into a pack.
+        for name in self.rng.sample(files, min(len(files), self.rng.randint(1, 8))):
             self.write(name, self.small())
         big = os.path.join(self.path, "big.bin")
         if not os.path.exists(big):
@@ -124,11 +130,14 @@ class Harness:
                         os.path.join(HERE, "powercut_shim.c"), "-ldl", "-lpthread"], check=True)
         self.fs = None
         self.mutations = []
+        self.matching = 0  # requests matching the last mount's --cut-match
+        self.phase_counts = {}  # aimed phase -> its request counts seen (or lower bounds)
+        self.aimed_totals = {}  # aimed phase -> rounds aimed at it, and cuts that fell in it
         self.unnamed_linked = 0
 
     # --- the file system --------------------------------------------------------------------
 
-    def mount_fs(self, cut_after=0):
+    def mount_fs(self, cut_after=0, cut_match=None):
         ready = os.path.join(self.work, "ready")
         for path in (ready, self.marker):
             if os.path.exists(path):
@@ -137,6 +146,8 @@ class Harness:
                    "--marker", self.marker, "--ready", ready, "--model", self.args.model]
         if cut_after:
             command += ["--cut-after", str(cut_after)]
+        if cut_match:
+            command += ["--cut-match", cut_match]
         if self.args.trace:
             command += ["--trace", os.path.join(self.work, "requests.log")]
         self.fs_log = open(os.path.join(self.work, "fs.log"), "a")
@@ -151,9 +162,11 @@ class Harness:
         self.fs_log.close()
         with open(os.path.join(self.work, "fs.log")) as f:
             lines = [line for line in f if line.startswith("powercutfs:")]
-        match = re.search(r"(\d+) mutating requests, (\d+) unnamed", lines[-1]) if lines else None
+        match = re.search(r"(\d+) mutating requests, (\d+) unnamed files linked, (\d+) matching", lines[-1]) \
+            if lines else None
         if match:
             self.unnamed_linked += int(match.group(2))
+            self.matching = int(match.group(3))
         return int(match.group(1)) if match else 0
 
     def cut_now(self):
@@ -244,17 +257,45 @@ def read_acks(path):
         return [line.rstrip("\n") for line in f if line.strip()]
 
 
+# The requests of the phases that few requests make, by their "<what> <path>" (powercutfs's
+# --cut-match): a pack being written, and an in-place patch (its journal, then the stored large
+# file itself, which only a patch writes: other transfers write a partial and rename it).
+AIMED = {
+    "pack write": r"/packs(/|$)",
+    "in-place patch": r"patch\.journal|^(write|fsync|truncate|setattr) /store-plain/[^/]+/big\.bin$",
+}
+
+
 def phase_of(reason):
     """Where the cut fell, from the request's path."""
-    table = [("catalog.sqlite", "chunk catalog"), (".sqlite", "database"), ("patch.journal", "in-place patch"),
-             ("/packs", "pack write"), ("/snapshots", "snapshot write"), ("/trees", "tree write"),
-             ("/history", "history"), ("partial", "partial file"), ("syncfs", "commit (syncfs)"),
-             ("fsync", "commit (fsync)"), ("rename", "commit (rename)"), ("unnamed", "new file"),
-             ("write", "file data"), ("/keys", "key binding")]
+    request = reason.split(": ", 1)[-1]
+    table = [("catalog.sqlite", "chunk catalog"), (".sqlite", "database")]
+    table += [(re.compile(pattern), name) for name, pattern in AIMED.items()]
+    table += [("/snapshots", "snapshot write"), ("/trees", "tree write"),
+              ("/history", "history"), ("partial", "partial file"), ("syncfs", "commit (syncfs)"),
+              ("fsync", "commit (fsync)"), ("rename", "commit (rename)"), ("unnamed", "new file"),
+              ("write", "file data"), ("/keys", "key binding")]
     for needle, name in table:
-        if needle in reason:
+        if (needle.search(request) if isinstance(needle, re.Pattern) else needle in request):
             return name
     return "other"
+
+
+def choose_cut(h, number, rng, history):
+    """Where this round cuts: (the phase aimed at or None, its --cut-match, the request to cut before).
+
+    Rounds 0 and 1 of every four cut before any request, at a point drawn from the last rounds'
+    request counts; round 2 (the history client's) aims at a pack write, round 3 (the other's) at
+    an in-place patch, at a point drawn from the counts of that phase seen in the last rounds
+    (a cut may also land after the round: the round then completes, and is checked as well).
+    """
+    if number % 4 < 2:
+        estimate = max(50, int(sum(h.mutations[-6:]) / max(1, len(h.mutations[-6:]))) if h.mutations else 400)
+        return None, None, rng.randint(1, int(estimate * 1.05) + 1)
+    phase = "pack write" if history else "in-place patch"
+    seen = h.phase_counts.setdefault(phase, [])
+    estimate = max(4, max(seen[-6:]) if seen else 12)
+    return phase, AIMED[phase], rng.randint(1, int(estimate * 1.05) + 1)
 
 
 def run_round(h, number, rng, clients, totals):
@@ -264,9 +305,8 @@ def run_round(h, number, rng, clients, totals):
     for deleted in source.change():
         source.acked.pop(deleted, None)  # a name deleted here and made again later is a new file
     acks = os.path.join(h.work, f"acks-{number}")
-    estimate = max(50, int(sum(h.mutations[-6:]) / max(1, len(h.mutations[-6:]))) if h.mutations else 400)
-    cut_after = rng.randint(1, int(estimate * 1.05) + 1)
-    h.mount_fs(cut_after)
+    aimed, cut_match, cut_after = choose_cut(h, number, rng, history)
+    h.mount_fs(cut_after, cut_match)
     processes = []
     client_process = None
     server, port = h.start_server(root, history)
@@ -301,11 +341,19 @@ def run_round(h, number, rng, clients, totals):
     with open(h.marker) as f:
         reason = f.read().strip()
     h.unmount_fs()
+    if aimed:
+        # An uncut round tells how many requests the phase made; a cut one only that it made at
+        # least cut_after, so the estimate grows past it (else it would never learn the later ones).
+        h.phase_counts[aimed].append(h.matching if not cut_during else cut_after + cut_after // 2 + 1)
     for path in read_acks(acks):
         if path in source.versions:
             source.acked[path] = len(source.versions[path]) - 1
     phase = phase_of(reason) if cut_during else "after the round"
     totals[phase] = totals.get(phase, 0) + 1
+    if aimed:
+        aimed_totals = h.aimed_totals.setdefault(aimed, {"rounds": 0, "hit": 0})
+        aimed_totals["rounds"] += 1
+        aimed_totals["hit"] += phase == aimed
 
     # What survived.
     h.mount_fs()
@@ -335,7 +383,8 @@ def run_round(h, number, rng, clients, totals):
     h.mutations.append(h.unmount_fs())
     acked_count = len(read_acks(acks))
     status = "ok" if not problems else "VIOLATION"
-    print(f"cut {number + 1:3d} [{name}{' prune' if pruning else ''}] {phase}: {reason}; "
+    print(f"cut {number + 1:3d} [{name}{' prune' if pruning else ''}{f', aimed at {aimed}' if aimed else ''}] "
+          f"{phase}: {reason}; "
           f"{acked_count} acknowledged before the cut; {status}", flush=True)
     for problem in problems:
         print(f"    {problem}", flush=True)
@@ -412,7 +461,7 @@ def main():
         if not args.keep:
             shutil.rmtree(h.work, ignore_errors=True)
     summary = {"cuts": args.cuts, "violations": violations, "seed": args.seed, "model": args.model,
-               "phases": totals, "unnamedFilesLinked": h.unnamed_linked,
+               "phases": totals, "aimed": h.aimed_totals, "unnamedFilesLinked": h.unnamed_linked,
                "seconds": round(time.monotonic() - started, 1)}
     print("summary " + json.dumps(summary), flush=True)
     return 1 if violations else 0

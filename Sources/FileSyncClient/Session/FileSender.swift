@@ -143,14 +143,15 @@ struct FileSender {
         return .sent
     }
 
-    /// Counts `count` bytes of content at `offset` of the file at `path` as sent and, under
-    /// `--bwlimit`, writes what is batched and sleeps to keep to the rate.
+    /// Notes that the next frame carries `count` bytes of content at `offset` of the file at `path`
+    /// (counted as sent when its batch is written) and, under `--bwlimit`, writes what is batched
+    /// and sleeps to keep to the rate.
     mutating func paced(_ count: Int, of path: String, at offset: Int64) async throws {
-        stats.sent(count, of: path, at: offset)
         if rateLimit != nil {
             try await flush()
             try await rateLimit!.pace(count)
         }
+        batch.carries(count, of: path, at: offset)
     }
 
     /// Whether the open file's size and mtime are still those of `before`.

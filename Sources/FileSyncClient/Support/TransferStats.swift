@@ -71,7 +71,10 @@ public final class TransferStats: Sendable {
     func sent(_ count: Int, of path: String, at offset: Int64) {
         values.withLock { values in
             values.contentBytesSent += Int64(count)
-            if let sent = values.inFlight?.sent { values.inFlight?.sent = sent + Int64(count) }
+            // Content is counted when its batch is written, which may be after its file ended.
+            if let sent = values.inFlight?.sent, values.inFlight?.path == path {
+                values.inFlight?.sent = sent + Int64(count)
+            }
             let end = offset + Int64(count)
             if let upTo = values.sentUpTo[path] {
                 values.bytesResent += max(0, min(upTo, end) - offset)

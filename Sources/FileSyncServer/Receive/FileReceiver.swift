@@ -164,10 +164,14 @@ struct FileReceiver {
 
     /// When the session breaks: keeps the file in progress as a partial to resume from. (The
     /// verified files were committed by ``receive(_:context:)`` on its way out.)
-    mutating func abandon() {
+    mutating func abandon(logger: Logger) {
         unnamedFiles?.close()
         file?.keep()
-        assembly?.discardPatch()
+        if let assembly, let kept = assembly.abandon() {
+            logger.info(
+                "the cut in-place patch is kept as a partial to resume",
+                metadata: ["path": "\(assembly.header.path)", "bytes": "\(kept)"])
+        }
         assembly?.file?.keep()
         (file, assembly) = (nil, nil)
     }

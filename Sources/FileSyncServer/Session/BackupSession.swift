@@ -105,7 +105,7 @@ struct BackupSession {
         }
         try await setReadTimeout(settings.idleTimeout)
         var receiver = try makeReceiver(&session, features: features, context: &context)
-        defer { receiver.abandon() }
+        defer { receiver.abandon(logger: context.logger) }
         try await receiver.receive(&messages, context: context)
         let failures = try await folderFailures
         if !failures.isEmpty {

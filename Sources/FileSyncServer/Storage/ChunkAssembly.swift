@@ -213,6 +213,22 @@ final class ChunkAssembly {
         patch = nil
     }
 
+    /// The session broke: the in-place patch is dropped (the next delta resends what it journaled),
+    /// or kept as a partial up to here when resuming costs less (Protocol.md §5.6: last chunks listed,
+    /// fewer bytes to come held here than journaled, ≤ 8 stored bytes copied per journaled one).
+    func abandon() -> Int64? {
+        let journaled = patch?.journaledBytes ?? 0
+        let held = round[position...].reduce(Int64(0)) {
+            if case .client = $1.source { $0 } else { $0 + Int64($1.entry.length) }
+        }
+        if failure == nil, planned == header.size, journaled > 0, held < journaled, offset <= 9 * journaled {
+            convertToCopy(upTo: offset)
+            return failure == nil ? offset : nil
+        }
+        discardPatch()
+        return nil
+    }
+
     // MARK: - Private
 
     private func record(_ entries: some Collection<ChunkEntry>) {
@@ -247,9 +263,9 @@ final class ChunkAssembly {
     }
 
     /// Gives up patching in place: the partial receives what the file holds so far (each chunk
-    /// from the journal or from the stored file, checked against its hash), and the transfer goes on
-    /// as a fresh copy.
-    private func convertToCopy() {
+    /// from the journal or from the stored file, checked against its hash), up to the file offset
+    /// `limit`, and the transfer goes on as a fresh copy.
+    private func convertToCopy(upTo limit: Int64 = .max) {
         guard let patch, let file, let chunks else {
             failure =
                 failure ?? FileSyncError(.internalError, "cannot turn the patch of \"\(header.path)\" into a copy")
@@ -261,6 +277,7 @@ final class ChunkAssembly {
         defer { if reader >= 0 { close(reader) } }
         var position: Int64 = 0
         for entry in chunks {
+            guard position < limit else { return }
             let chunk = UnsafeMutableRawBufferPointer(rebasing: buffer[..<entry.length])
             guard patch.content(at: position, into: chunk, reader: reader),
                 ChunkHash(of: UnsafeRawBufferPointer(chunk)) == entry.hash
