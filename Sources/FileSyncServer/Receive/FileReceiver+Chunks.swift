@@ -20,7 +20,6 @@ extension FileReceiver {
                 : nil
             assembly = ChunkAssembly(
                 header: header, file: file, transfer: transfer, folder: folder, catalog: catalog, patch: patch)
-            assembly?.cutsLikeHistory = storage.cutsLikeClient && HistoryChunking.cutsLikeClients
         } catch {
             let failure = error as? FileSyncError ?? FileSyncError(.storageFailed, "\(error)")
             assembly = ChunkAssembly(
@@ -60,7 +59,10 @@ extension FileReceiver {
             let outcome = try assembly.finish(end)
             reusedBytes += assembly.reusedBytes
             switch outcome {
-            case .pending(let rename):
+            case .pending(var rename):
+                // A chunkerV1 client's chunks are the history's: the catalog says so, and the file's
+                // snapshot takes them with the SHA-256 computed as it was written.
+                rename.historyCut = storage.cutsLikeClient && HistoryChunking.cutsLikeClients && rename.sha256 != nil
                 pending.append(rename)
                 return [.queued(bytes: rename.size, unnamed: false)]
             case .patched:

@@ -66,9 +66,6 @@ final class ChunkAssembly {
         byteCount: ProtocolLimits.maxChunkSize, alignment: 16)
     /// Bytes copied from stored files rather than received.
     private(set) var reusedBytes: Int64 = 0
-    /// Whether the client's chunks are the history's (it cuts with the v1 chunker, `chunkerV1`, as
-    /// ``HistoryChunking`` does): recorded with the file so that its snapshot trusts them.
-    var cutsLikeHistory = false
 
     /// - Parameters:
     ///   - file: the partial to write, or `nil` when `failure` says why the file cannot be stored
@@ -202,9 +199,7 @@ final class ChunkAssembly {
             return .patched
         }
         guard let file else { throw FileSyncError(.internalError, "no partial for \"\(header.path)\"") }
-        var rename = try file.finish(chunks: chunks)
-        rename.historyCut = cutsLikeHistory && rename.sha256 != nil
-        return .pending(rename)
+        return .pending(try file.finish(chunks: chunks))
     }
 
     /// Drops the in-place patch, if any (the stored file stays as it was).
