@@ -52,4 +52,24 @@ struct SourceRescanTests {
         #expect(listed == 7)
         #expect(folders == 8)
     }
+
+    @Test("with --exclude-caches, a cache tag written in a folder leaves that folder out, as a full scan does")
+    func cacheTagWritten() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("rescan-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        for path in ["a/cache/blob", "a/keep.txt", "b/other.txt"] { try Self.write(root + "/" + path) }
+        var exclusion = ExclusionFilter()
+        exclusion.excludeCaches = true
+        let scanner = SourceScanner(source: root, exclusion: exclusion)
+        let previous = try await scanner.scanUnresolved()
+        #expect(previous.entries.contains { $0.path == "a/cache/blob" })
+
+        // The watch sees a change in a/cache only; whether it is left out is decided in a.
+        try Self.write(root + "/a/cache/CACHEDIR.TAG", "Signature: 8a477f597d28d172789f06886806bc55\n")
+        let (rescanned, _, _) = try scanner.rescan(previous: previous, changes: FolderChanges(changed: ["a/cache"]))
+        let full = try await scanner.scanUnresolved()
+        #expect(Array(rescanned.entries) == Array(full.entries))
+        #expect(!rescanned.entries.contains { $0.path.hasPrefix("a/cache") })
+        #expect(rescanned.excluded == 1 && full.excluded == 1)
+    }
 }
