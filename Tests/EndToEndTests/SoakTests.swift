@@ -158,9 +158,9 @@ extension EndToEnd {
 
         /// The most a single cut may cost in resent bytes here (Protocol.md §5.6): the client's
         /// writes not yet taken by its socket (two batches, each under 256 KiB plus a frame of at
-        /// most 1 MiB), its send buffer (2 × 256 KiB), the frame the server was reading (1 MiB) and
-        /// the proxy's buffers (2 × 256 KiB and a 64 KiB read): 4.56 MiB.
-        static let resendBoundPerCut: Int64 = 2 * ((256 << 10) + (1 << 20)) + 2 * (256 << 10) + (1 << 20) + (576 << 10)
+        /// most 1 MiB), its send buffer (2 × 512 KiB), the frame the server was reading (1 MiB) and
+        /// the proxy's buffers (2 × 256 KiB and a 64 KiB read): 5.06 MiB.
+        static let resendBoundPerCut: Int64 = 2 * ((256 << 10) + (1 << 20)) + 2 * (512 << 10) + (1 << 20) + (576 << 10)
         /// The median a soak's cuts may cost (issue 20 measured 0.45 MiB per cut).
         static let typicalResendPerCut: Int64 = 471_859
 
