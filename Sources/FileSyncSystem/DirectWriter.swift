@@ -43,7 +43,7 @@ public final class DirectWriter {
     private let queue = DispatchQueue(label: "filesync.direct-writer")
     /// Hashes staged buffers in file order beside the writes.
     private let hashQueue = DispatchQueue(label: "filesync.direct-writer.hash")
-    /// Signalled each time a buffer has been written out and may be filled again.
+    /// Signalled each time a buffer has been written out (and hashed) and may be filled again.
     private let freeBuffers = DispatchSemaphore(value: DirectWriter.blocksInFlight)
     private let buffers: [UnsafeMutableRawBufferPointer]
     /// The buffer being filled.
