@@ -12,13 +12,16 @@ import FileSyncCore
 public enum ConfigFile {
     /// Creates `path` and the missing folders above it (`mkdir -p`), new ones with `mode`.
     ///
-    /// - Throws: `invalidSetting` naming the first folder that could not be created.
-    public static func makeFolders(_ path: String, mode: mode_t) throws {
+    /// - Throws: `code` (a setting the user must fix, unless told otherwise) naming the first folder
+    ///   that could not be created.
+    public static func makeFolders(
+        _ path: String, mode: mode_t, code: FileSyncError.Code = .invalidSetting
+    ) throws {
         var folder = path.hasPrefix("/") ? "" : "."
         for component in path.split(separator: "/") {
             folder += "/" + component
             guard mkdir(folder, mode) == 0 || errno == EEXIST else {
-                throw FileSyncError(.invalidSetting, "cannot create \(folder)", errno: errno)
+                throw FileSyncError(code, "cannot create \(folder)", errno: errno)
             }
         }
     }

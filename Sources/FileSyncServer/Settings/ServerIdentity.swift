@@ -1,5 +1,6 @@
 import Crypto
 import FileSyncCore
+import FileSyncSystem
 import Foundation
 import NIOSSL
 import SwiftASN1
@@ -63,8 +64,7 @@ public struct ServerIdentity: Sendable {
             extensions: try Certificate.Extensions { Critical(BasicConstraints.notCertificateAuthority) },
             issuerPrivateKey: .init(key))
         let folder = URL(fileURLWithPath: keyPath).deletingLastPathComponent().path
-        try FileManager.default.createDirectory(
-            atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try ConfigFile.makeFolders(folder, mode: 0o700)
         guard
             FileManager.default.createFile(
                 atPath: keyPath, contents: Data(key.pemRepresentation.utf8), attributes: [.posixPermissions: 0o600]),

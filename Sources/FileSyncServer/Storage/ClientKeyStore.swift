@@ -25,10 +25,8 @@ struct ClientKeyStore {
     /// Binds `id` to `key` unless another key was bound meanwhile; returns the key now bound.
     func bind(_ id: ClientID, to key: [UInt8]) throws -> [UInt8] {
         let path = path(for: id)
-        try FileManager.default.createDirectory(
-            atPath: ClientStateDirectory(root: root, id: id).path, withIntermediateDirectories: true,
-            attributes: [.posixPermissions: 0o700]
-        )
+        // A server-side failure, not the client's: storageFailed, which clients retry (§9).
+        try ConfigFile.makeFolders(ClientStateDirectory(root: root, id: id).path, mode: 0o700, code: .storageFailed)
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
             if errno == EEXIST, let bound = try self.key(for: id) { return bound }
