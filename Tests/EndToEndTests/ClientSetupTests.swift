@@ -65,11 +65,7 @@ extension EndToEnd {
             process.waitUntilExit()
             #expect(process.terminationStatus == 0)
 
-            let saved =
-                try JSONSerialization.jsonObject(
-                    with: Data(contentsOf: URL(fileURLWithPath: config + "/filesync/client.json")))
-                as? [String: Any]
-            let profile = (saved?["profiles"] as? [String: Any])?["nas"] as? [String: Any]
+            let profile = try Self.savedProfile("nas", in: config)
             #expect(profile?["source"] as? [String] == [photos, docs])
             #expect(profile?["id"] as? String == "lab")
             #expect(profile?["server"] as? String == server.endpoint)
@@ -141,22 +137,11 @@ extension EndToEnd {
             // The path of a copy, this time.
             try terminal.send(work.path + "/config/filesync/server.secret")
             try terminal.expect("Connected to \"lab\"")
-            try terminal.expect("Folder to back up [")
-            try terminal.send(source)
-            try terminal.expect("Another folder (Enter: no more) []: ")
-            try terminal.send("")
-            try terminal.expect("Back up every (e.g. 15m, 1h, 1d) [2h]: ")
-            try terminal.send("")
-            try terminal.expect("0 */2 * * * ")
-            try terminal.expect("instead? [n]: ")
-            try terminal.send("")
+            try Self.answerOneFolder(source, schedule: "2h", crontab: "0 */2 * * * ", on: terminal)
             try terminal.expect("No unit written.")
             process.waitUntilExit()
             #expect(process.terminationStatus == 0)
-            let saved =
-                try JSONSerialization.jsonObject(
-                    with: Data(contentsOf: URL(fileURLWithPath: config + "/filesync/client.json"))) as? [String: Any]
-            let profile = (saved?["profiles"] as? [String: Any])?["default"] as? [String: Any]
+            let profile = try Self.savedProfile("default", in: config)
             #expect((profile?["server"] as? String)?.hasPrefix("127.0.0.1:") == true, "\(profile ?? [:])")
             #expect(profile?["source"] as? String == source)
             #expect(profile?["secretFile"] as? String == work.path + "/config/filesync/server.secret")
@@ -213,21 +198,11 @@ extension EndToEnd {
             try terminal.expect("This client's id (its folder on the server) [")
             try terminal.send("named")
             try terminal.expect("Connected to \"attic\"")
-            try terminal.expect("Folder to back up [")
-            try terminal.send(source)
-            try terminal.expect("Another folder (Enter: no more) []: ")
-            try terminal.send("")
-            try terminal.expect("Back up every (e.g. 15m, 1h, 1d) [2h]: ")
-            try terminal.send("")
-            try terminal.expect("instead? [n]: ")
-            try terminal.send("")
+            try Self.answerOneFolder(source, schedule: "2h", on: terminal)
             try terminal.expect("backup exit status 0")
             process.waitUntilExit()
             #expect(process.terminationStatus == 0)
-            let saved =
-                try JSONSerialization.jsonObject(
-                    with: Data(contentsOf: URL(fileURLWithPath: config + "/filesync/client.json"))) as? [String: Any]
-            let profile = (saved?["profiles"] as? [String: Any])?["default"] as? [String: Any]
+            let profile = try Self.savedProfile("default", in: config)
             #expect(profile?["serverName"] as? String == "attic", "\(profile ?? [:])")
             #expect(profile?["interface"] as? String == "127.0.0.1", "\(profile ?? [:])")
             #expect(profile?["server"] == nil, "\(profile ?? [:])")
@@ -270,22 +245,36 @@ extension EndToEnd {
             try terminal.expect("that id is taken. Please try again.")
             try terminal.send("")
             try terminal.expect("Connected to \"test-server\"")
+            try Self.answerOneFolder(source, schedule: "15m", on: terminal)
+            try terminal.expect("No unit written.")
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0)
+            let profile = try Self.savedProfile("default", in: config)
+            #expect(profile?["id"] as? String == "taken-2", "\(profile ?? [:])")
+        }
+
+        /// Answers setup's last questions: `source` as the only folder, the schedule's default
+        /// `schedule` (then the crontab line starting `crontab`, if given), and no systemd units.
+        private static func answerOneFolder(
+            _ source: String, schedule: String, crontab: String? = nil, on terminal: PseudoTerminal
+        ) throws {
             try terminal.expect("Folder to back up [")
             try terminal.send(source)
             try terminal.expect("Another folder (Enter: no more) []: ")
             try terminal.send("")
-            try terminal.expect("Back up every (e.g. 15m, 1h, 1d) [15m]: ")
+            try terminal.expect("Back up every (e.g. 15m, 1h, 1d) [\(schedule)]: ")
             try terminal.send("")
+            if let crontab { try terminal.expect(crontab) }
             try terminal.expect("instead? [n]: ")
             try terminal.send("")
-            try terminal.expect("No unit written.")
-            process.waitUntilExit()
-            #expect(process.terminationStatus == 0)
+        }
+
+        /// The profile `name` that setup saved in `config`'s `filesync/client.json`.
+        private static func savedProfile(_ name: String, in config: String) throws -> [String: Any]? {
             let saved =
                 try JSONSerialization.jsonObject(
                     with: Data(contentsOf: URL(fileURLWithPath: config + "/filesync/client.json"))) as? [String: Any]
-            let profile = (saved?["profiles"] as? [String: Any])?["default"] as? [String: Any]
-            #expect(profile?["id"] as? String == "taken-2", "\(profile ?? [:])")
+            return (saved?["profiles"] as? [String: Any])?[name] as? [String: Any]
         }
 
         @Test("without a terminal setup exits 64 at once, naming the flags to use instead")
