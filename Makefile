@@ -22,7 +22,7 @@ test:
 ## A longer randomized soak: 120+ injected faults (cuts, resets, stalls, tiny pieces, kill -9 of
 ## client and server); prints faults, files verified, corrupt files (must be 0), resume overhead
 ## and what each cut resent (failing above Protocol.md §5.6's bound for one cut, or a median above
-## 0.45 MiB; FILESYNC_SOAK_KINDS=cut,reset runs only those faults). The load tests: 500 clients at
+## 0.75 MiB; FILESYNC_SOAK_KINDS=cut,reset runs only those faults). The load tests: 500 clients at
 ## once, 5,000 idle connections.
 ## Then the power-cut harness once (POWERCUT_FAULT_CUTS cuts), so that both kinds of crash are run.
 POWERCUT_FAULT_CUTS ?= 20
