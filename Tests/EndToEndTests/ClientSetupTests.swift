@@ -114,12 +114,7 @@ extension EndToEnd {
                 exit $status
                 """
             let terminal = try PseudoTerminal()
-            let process = try terminal.start(
-                "/usr/bin/unshare", ["-n", "/bin/bash", "-c", script],
-                environment: [
-                    "WORK": work.path, "SERVER": Harness.server, "CLIENT": Harness.client,
-                    "XDG_CACHE_HOME": work.path + "/cache", "XDG_RUNTIME_DIR": work.path,
-                ])
+            let process = try Self.startInPrivateNetwork(script, work: work, on: terminal)
             defer {
                 if process.isRunning { process.terminate() }
                 process.waitUntilExit()
@@ -183,12 +178,7 @@ extension EndToEnd {
                 exit $status
                 """
             let terminal = try PseudoTerminal()
-            let process = try terminal.start(
-                "/usr/bin/unshare", ["-n", "/bin/bash", "-c", script],
-                environment: [
-                    "WORK": work.path, "SERVER": Harness.server, "CLIENT": Harness.client,
-                    "XDG_CACHE_HOME": work.path + "/cache", "XDG_RUNTIME_DIR": work.path,
-                ])
+            let process = try Self.startInPrivateNetwork(script, work: work, on: terminal)
             defer {
                 if process.isRunning { process.terminate() }
                 process.waitUntilExit()
@@ -251,6 +241,19 @@ extension EndToEnd {
             #expect(process.terminationStatus == 0)
             let profile = try Self.savedProfile("default", in: config)
             #expect(profile?["id"] as? String == "taken-2", "\(profile ?? [:])")
+        }
+
+        /// Starts `script` (bash, with `WORK`, `SERVER` and `CLIENT` set) on `terminal` in a private
+        /// network namespace of its own (`unshare -n`): no datagram it sends can leave it.
+        private static func startInPrivateNetwork(
+            _ script: String, work: TemporaryDirectory, on terminal: PseudoTerminal
+        ) throws -> Process {
+            try terminal.start(
+                "/usr/bin/unshare", ["-n", "/bin/bash", "-c", script],
+                environment: [
+                    "WORK": work.path, "SERVER": Harness.server, "CLIENT": Harness.client,
+                    "XDG_CACHE_HOME": work.path + "/cache", "XDG_RUNTIME_DIR": work.path,
+                ])
         }
 
         /// Answers setup's last questions: `source` as the only folder, the schedule's default
