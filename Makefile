@@ -22,13 +22,14 @@ test:
 ## A longer randomized soak: 120+ injected faults (cuts, resets, stalls, tiny pieces, kill -9 of
 ## client and server); prints faults, files verified, corrupt files (must be 0), resume overhead
 ## and what each cut resent (failing above Protocol.md §5.6's bound for one cut, or a median above
-## 0.75 MiB; FILESYNC_SOAK_KINDS=cut,reset runs only those faults). The load tests: 500 clients at
-## once, 5,000 idle connections.
+## 0.75 MiB; FILESYNC_SOAK_KINDS=cut,reset runs only those faults). The fault tests: a 200 MB
+## transfer cut 20 times prints what each cut sent again over the path and fails above 0.45 MiB.
+## The load tests: 500 clients at once, 5,000 idle connections.
 ## Then the power-cut harness once (POWERCUT_FAULT_CUTS cuts), so that both kinds of crash are run.
 POWERCUT_FAULT_CUTS ?= 20
 faults:
 	$(SWIFT) build --build-tests
-	FILESYNC_SOAK=1 $(SWIFT) test --skip-build --filter "SoakTests|LoadTests"
+	FILESYNC_SOAK=1 $(SWIFT) test --skip-build --filter "SoakTests|LoadTests|FaultTests"
 	python3 scripts/powercut/soak.py --bin-dir "$$($(SWIFT) build --show-bin-path)" --cuts $(POWERCUT_FAULT_CUTS)
 
 ## Power cuts: the server's storage root on powercutfs (scripts/powercut), a FUSE file system that

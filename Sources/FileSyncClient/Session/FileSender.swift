@@ -25,9 +25,15 @@ struct FileSender {
     let frames: TransferFrames
     let stats: TransferStats
     var rateLimit: RateLimit?
-    /// 1 MiB, or smaller under `--bwlimit` so that a frame completes every quarter second or so
-    /// (the server counts complete frames as activity).
+    /// The content of one data frame of a streamed file: 256 KiB, or smaller under `--bwlimit` so
+    /// that a frame completes every quarter second or so (the server counts complete frames as
+    /// activity). A cut loses the frame the server was reading (Protocol.md §5.6), so frames well
+    /// under the 1 MiB limit keep what a resumed transfer sends again small.
     let blockSize: Int
+    /// The largest file sent as one file frame: 1 MiB, or `blockSize` under `--bwlimit`.
+    let wholeFileLimit: Int
+    /// The content of a streamed data frame without `--bwlimit`.
+    static let streamFrameSize = 256 << 10
     /// Whether files of at most one block go as one file frame (the `fileFrames` feature).
     let fileFrames: Bool
     /// The chunk memos of large files from previous runs, if the cache can be used.
@@ -49,9 +55,9 @@ struct FileSender {
         self.frames = TransferFrames(compressor: compressor)
         self.stats = stats
         self.rateLimit = bytesPerSecond.map(RateLimit.init(bytesPerSecond:))
-        self.blockSize =
-            bytesPerSecond.map { Int(min(Int64(ProtocolLimits.blockSize), max(4096, $0 / 4))) }
-            ?? ProtocolLimits.blockSize
+        let pacedSize = bytesPerSecond.map { Int(min(Int64(ProtocolLimits.blockSize), max(4096, $0 / 4))) }
+        self.blockSize = min(pacedSize ?? Self.streamFrameSize, Self.streamFrameSize)
+        self.wholeFileLimit = min(pacedSize ?? ProtocolLimits.blockSize, WholeFile.maxSize)
     }
 
     /// The outcome of sending one file, as far as the client can tell before the server's answer.
@@ -84,7 +90,7 @@ struct FileSender {
         guard Int64(before.st_size) == entry.size, before.mtimeNs == entry.mtimeNs else {
             return .skipped("changed since the scan; it will be sent on the next run")
         }
-        if fileFrames && task.kind == .full && entry.size <= Int64(min(blockSize, WholeFile.maxSize)) {
+        if fileFrames && task.kind == .full && entry.size <= Int64(wholeFileLimit) {
             return try await sendWhole(entry, fd: fd, before: before)
         }
         if task.kind == .chunked || task.kind == .delta {
