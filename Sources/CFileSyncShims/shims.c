@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #ifdef __GLIBC__
+#include <malloc.h>
 #endif
 #include <stdio.h>
 #include <sys/resource.h>
@@ -178,3 +179,21 @@ int filesync_xattr_remove(int dirfd, const char *name, const char *attribute) {
     return -1;
 }
 #endif
+
+int filesync_tune_heap(int map_threshold, int trim_threshold) {
+#ifdef __GLIBC__
+    int mapped = mallopt(M_MMAP_THRESHOLD, map_threshold);
+    int trimmed = mallopt(M_TRIM_THRESHOLD, trim_threshold);
+    return mapped == 1 && trimmed == 1;
+#else
+    (void)map_threshold;
+    (void)trim_threshold;
+    return 0;
+#endif
+}
+
+void filesync_release_free_memory(void) {
+#ifdef __GLIBC__
+    malloc_trim(0);
+#endif
+}

@@ -101,6 +101,7 @@ struct BackupCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        HeapTuning.keepTransferBuffers()
         connection.bootstrapLogging()
         let command: BackupCommand
         do {

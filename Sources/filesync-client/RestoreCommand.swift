@@ -57,6 +57,7 @@ struct RestoreCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        HeapTuning.keepTransferBuffers()
         connection.bootstrapLogging()
         let code: ClientExitCode
         do {

@@ -48,4 +48,13 @@ ssize_t filesync_xattr_get(int dirfd, const char *name, const char *attribute, v
 int filesync_xattr_set(int dirfd, const char *name, const char *attribute, const void *value, size_t size);
 int filesync_xattr_remove(int dirfd, const char *name, const char *attribute);
 
+/// Sets glibc's malloc thresholds: allocations below `map_threshold` bytes come from the heap, and
+/// an arena's free top is returned to the kernel only beyond `trim_threshold` bytes. Returns 1 when
+/// both were set, 0 otherwise (or where the C library has no mallopt).
+int filesync_tune_heap(int map_threshold, int trim_threshold);
+
+/// Returns the free memory of every malloc arena to the kernel (malloc_trim(0)); nothing where the
+/// C library lacks it.
+void filesync_release_free_memory(void);
+
 #endif

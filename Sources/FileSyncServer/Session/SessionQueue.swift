@@ -1,4 +1,5 @@
 import FileSyncCore
+import FileSyncSystem
 
 /// Admits backup sessions one at a time, first come first served, across all connections.
 ///
@@ -60,7 +61,8 @@ actor SessionQueue {
 
     /// Releases `ticket`, active or waiting, and wakes whoever is next. Safe to call twice.
     func leave(_ ticket: QueueStateMachine.Ticket) {
-        if machine.position(of: ticket) == 0, let started = activeSince {
+        let wasActive = machine.position(of: ticket) == 0
+        if wasActive, let started = activeSince {
             let turn = ContinuousClock.now - started
             averageTurn = averageTurn.map { ($0 * 3 + turn) / 4 } ?? turn
             activeSince = nil
@@ -74,5 +76,7 @@ actor SessionQueue {
             waiters.removeValue(forKey: promoted)?.resume()
         }
         for (other, position) in departure.moved { observers[other]?(position) }
+        // Nobody is next: the server goes idle, so it need not keep the session's buffers.
+        if wasActive && departure.promoted == nil { HeapTuning.releaseFreedMemory() }
     }
 }
