@@ -177,6 +177,17 @@ public struct BackupClient: Sendable {
             logger.warning(Logger.Message(stringLiteral: reason))
             options.mirrorDeletions = false
         }
+        if options.mirrorDeletions, let first = scan.unreadableFolders.first {
+            // What those folders hold is missing from the manifest, not deleted: as rsync does after
+            // an I/O error, mirror no deletion in this run.
+            let count = scan.unreadableFolders.count
+            let reason =
+                "\(Plural.count(count, "folder", "folders")) could not be read (\(first)\(count > 1 ? ", …" : "")); "
+                + "nothing was deleted on the server"
+            summary.deletionsSkipped = reason
+            logger.warning(Logger.Message(stringLiteral: reason))
+            options.mirrorDeletions = false
+        }
         if options.mirrorDeletions && summary.excluded > 0 && !options.deleteExcluded {
             // The server deletes what the manifest lacks, excluded paths included: protect them.
             let reason =

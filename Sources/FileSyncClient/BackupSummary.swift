@@ -58,4 +58,8 @@ public struct BackupSummary: Codable, Sendable {
     public var nextSyncSeconds: Int?
 
     public init() {}
+
+    /// Whether a folder of the source could not be opened or listed (a warning with code
+    /// `unreadable`): what it holds was not backed up, and no deletion was mirrored.
+    public var hasUnreadableFolders: Bool { warnings.contains { $0.error?.code == "unreadable" } }
 }

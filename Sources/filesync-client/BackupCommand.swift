@@ -190,7 +190,8 @@ struct BackupCommand: AsyncParsableCommand {
             var summary = try result.get()
             if jsonProgress { summary.messageType = "summary" }
             Self.report(summary, json: json, quiet: quiet)
-            if !summary.failed.isEmpty { return .someFilesFailed }
+            // A folder that could not be read is a partial backup too, as rsync's exit 23 says.
+            if !summary.failed.isEmpty || summary.hasUnreadableFolders { return .someFilesFailed }
             return (delete || deleteExcluded) && summary.emptySource ? .emptySourceRefused : .success
         }
         if watching.watch {

@@ -27,7 +27,7 @@ struct ClientCommand: AsyncParsableCommand {
         Exit codes:
           0   success
           1   refused by the server, or another failure
-          23  some files failed (the rest is stored)
+          23  some files failed, or a source folder could not be read (the rest is stored)
           64  usage or configuration error
           66  --delete with an empty source folder: nothing was deleted (is the disk mounted?)
           69  no server found

@@ -8,11 +8,19 @@ import FileSyncSystem
 #endif
 
 extension SourceScanner {
-    /// The warning for a folder that cannot be listed (`errno` set by the failure).
+    /// The warning for a folder that cannot be listed (`errno` set by the failure). Its contents
+    /// are missing from the manifest, so a run with one deletes nothing (``Result/unreadableFolders``).
     static func unreadable(_ path: String) -> FileResult {
         FileResult(
             path: path,
             error: ErrorMessage(code: "unreadable", message: "cannot list folder: \(FileSyncError.errnoText(errno))"))
+    }
+
+    /// The warning for a folder that cannot be opened (`errno` set by the failure), as ``unreadable(_:)``.
+    static func unopenable(_ path: String) -> FileResult {
+        FileResult(
+            path: path,
+            error: ErrorMessage(code: "unreadable", message: "cannot open folder: \(FileSyncError.errnoText(errno))"))
     }
 
     /// Appends a FIFO, socket or device (`entry` as a file, `info` its status) as a special entry,

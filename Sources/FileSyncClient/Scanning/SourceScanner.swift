@@ -23,6 +23,10 @@ public struct SourceScanner: Sendable {
         /// Entries left out by the exclusion rules (not counting what excluded folders hold).
         public var excluded = 0
         public var fileCount: Int { entries.fileCount }
+        /// Folders that could not be opened or listed: their contents are missing from the manifest.
+        public var unreadableFolders: [String] {
+            warnings.filter { $0.error?.code == "unreadable" }.map(\.path)
+        }
         /// The text of each folder's rule file, by folder (what a partial rescan compares).
         var ruleTexts: [String: String] = [:]
         /// ``excluded`` by the folder the excluded entries are in (what a partial rescan keeps).
@@ -88,9 +92,16 @@ public struct SourceScanner: Sendable {
 
     /// The scan of the source open as `fd`.
     private func scan(opened fd: Int32) async throws -> Result {
+        // Each top-level folder is opened from here when its turn comes, never all at once: a
+        // source with thousands of them would run out of descriptors, and a folder that cannot be
+        // opened leaves its contents out of the manifest.
+        let root = dup(fd)
+        defer { if root >= 0 { close(root) } }
         var top = Result()
         var deferred: [Subtree]? = []
-        walk(fd, prefix: "", matcher: exclusion.rootMatcher, into: &top, deferring: &deferred)
+        var topScanner = self
+        topScanner.listingOnly = true
+        topScanner.walk(fd, prefix: "", matcher: exclusion.rootMatcher, into: &top, deferring: &deferred)
         let subtrees = deferred ?? []
         // Each folder's subtree goes right after the folder's own entry. Subtrees are merged in
         // order as soon as they are walked, so that only a few are ever held besides the result.
@@ -102,8 +113,13 @@ public struct SourceScanner: Sendable {
                 }
                 group.addTask {
                     var result = Result()
+                    let folder = openat(root, subtree.prefix, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                    guard folder >= 0 else {
+                        result.warnings.append(Self.unopenable(subtree.prefix))
+                        return (index, result)
+                    }
                     var none: [Subtree]? = nil
-                    walk(subtree.fd, prefix: subtree.prefix, matcher: subtree.matcher, into: &result, deferring: &none)
+                    walk(folder, prefix: subtree.prefix, matcher: subtree.matcher, into: &result, deferring: &none)
                     return (index, result)
                 }
             }
@@ -154,10 +170,9 @@ public struct SourceScanner: Sendable {
         }
     }
 
-    /// A top-level folder left for its own task: its descriptor, its path, and the position of its
-    /// own entry in the top-level result.
+    /// A folder left for later (a top-level folder walked in its own task, or a folder a partial
+    /// rescan lists): its path, and the position of its own entry in the result.
     struct Subtree: Sendable {
-        var fd: Int32
         var prefix: String
         var position: Int
         /// The exclusion rules in force in the folder's parent.
@@ -254,19 +269,16 @@ public struct SourceScanner: Sendable {
         deferring subtrees: inout [Subtree]?
     ) {
         if listingOnly && subtrees != nil {
-            subtrees!.append(Subtree(fd: -1, prefix: path, position: result.entries.count - 1, matcher: matcher))
+            subtrees!.append(Subtree(prefix: path, position: result.entries.count - 1, matcher: matcher))
             return
         }
         let child = openat(directory, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-        if child >= 0 && subtrees != nil {
-            subtrees!.append(Subtree(fd: child, prefix: path, position: result.entries.count - 1, matcher: matcher))
-        } else if child >= 0 {
-            var none: [Subtree]? = nil
-            walk(child, prefix: path, matcher: matcher, into: &result, deferring: &none)
-        } else {
-            let parent = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : ""
-            result.warnings.append(skipped(parent, name, "cannot open folder: \(FileSyncError.errnoText(errno))"))
+        guard child >= 0 else {
+            result.warnings.append(Self.unopenable(path))
+            return
         }
+        var none: [Subtree]? = nil
+        walk(child, prefix: path, matcher: matcher, into: &result, deferring: &none)
     }
 
     /// Whether the entry at `path` is left out: by the rules, or for its size (noted in `result`).
