@@ -43,9 +43,8 @@ public enum DirectRead {
         let written = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length + alignment) { raw in
             let start = Int(bitPattern: raw.baseAddress!)
             padding = (alignment - start % alignment) % alignment
-            let target = raw.baseAddress! + padding
             var got: Int
-            repeat { got = pread(fd, target, length, off_t(offset)) } while got < 0 && errno == EINTR
+            repeat { got = pread(fd, raw.baseAddress! + padding, length, off_t(offset)) } while got < 0 && errno == EINTR
             if got < 0 && errno == EINVAL { unsupported = true }
             return got >= count ? padding + count : 0
         }
