@@ -95,9 +95,6 @@ extension ContentResolver {
         private var plain: Int32?
         private var plainOpened = false
         private var plainMatches = false
-        /// Whether in-place reads go to the device (``DirectRead``), until the file system says it
-        /// cannot.
-        private var directReads = true
         /// Where each chunk of the current plain file is, by hash, once it was cut.
         private var plainChunks: [ChunkHash: (offset: Int64, length: Int)]?
 
@@ -144,13 +141,6 @@ extension ContentResolver {
             guard trustsUnchangedPlainFile else { return false }
             openPlain()
             guard plainMatches, let plain else { return false }
-            if directReads {
-                switch DirectRead.read(plain, at: offset, count: count, into: &buffer) {
-                case .read: return true
-                case .unsupported: directReads = false
-                case .notPossible: break
-                }
-            }
             let read = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { raw in
                 readFully(plain, into: UnsafeMutableRawBufferPointer(rebasing: raw[..<count]), at: offset) ? count : 0
             }

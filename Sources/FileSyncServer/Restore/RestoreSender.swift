@@ -1,11 +1,6 @@
 import Crypto
 import FileSyncCore
-import FileSyncSystem
 import NIOCore
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// Drives a ``RestoreSendStateMachine`` for one restore session: feed it each control message the
 /// client sends with ``receive(_:)``; it answers through the ``FrameSink`` (the `RESTORE_LIST`
@@ -106,8 +101,7 @@ public struct RestoreSender {
         var compressing = compressor != nil
         while offset < range.upperBound {
             let count = Int(min(Int64(ProtocolLimits.blockSize), range.upperBound - offset))
-            // Room for a direct read's alignment, so that the buffer is never grown (copied).
-            var block = ByteBufferAllocator().buffer(capacity: count + DirectRead.slack)
+            var block = ByteBufferAllocator().buffer(capacity: count)
             do {
                 try source.read(plan.entry, at: offset, count: count, into: &block)
             } catch {
