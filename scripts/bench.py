@@ -14,7 +14,8 @@ Row sets (--sets, or row numbers with --rows):
   change applied. Rows 9-10 ("restore") back up the data of rows 1 and 2 once
   with filesync (untimed), wait for its snapshot, then time `filesync-client
   restore` into a fresh empty folder against `rsync -a` and `rsync -a --fsync`
-  pulling the same data from the daemon. Every row of new data also runs
+  pulling the same data from the daemon (row 9 also `rsync -a --fsync
+  --checksum-choice=sha1`, for reference). Every row of new data also runs
   `rsync --fsync` (filesync syncs every file it writes; plain rsync leaves the
   writeback to the kernel), and its time target is against that.
 - tmpfs (rows 11-12): source and both destinations on tmpfs mounts of a private
@@ -915,8 +916,11 @@ def make_workloads(args: argparse.Namespace, work: Path) -> dict[int, Workload]:
         Workload(8, "disk", "text", text_label, text_src, fsync_too("rsync -z", flags=z),
                  [time_("rsync -z --fsync", 1.0)], wire_target=1.3, data_bytes=text_size),
         # Rows 9-10: the server has the data of rows 1 and 2 as its latest snapshot.
+        # Row 9 also pulls with rsync syncing and checking by SHA-1, for reference (no target): the
+        # nearest rsync comes to a restore that syncs every file and checks it by SHA-256.
         Workload(9, "disk", "restore-big", f"restore {human_size(size)} to an empty folder", big_src,
-                 pull, [time_("rsync -a pull", 1.0)], durable=True, restore=True, data_bytes=big_bytes),
+                 {**pull, "rsync -a --fsync --cc sha1 pull": ("--fsync", "--checksum-choice=sha1")},
+                 [time_("rsync -a pull", 1.0)], durable=True, restore=True, data_bytes=big_bytes),
         Workload(10, "disk", "restore-many", f"restore {count:,} × 4 KiB to an empty folder", many_src,
                  pull, [time_("rsync -a pull", 1.0)], durable=True, restore=True,
                  data_bytes=many_bytes),
