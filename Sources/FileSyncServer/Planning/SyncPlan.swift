@@ -23,7 +23,7 @@ public struct SyncPlan: Sendable, Equatable {
     public var specialModes: [ManifestEntry] = []
     /// With `metadata`: entries whose stored owner differs from the manifest's (new ones included),
     /// given theirs once the session's contents are in place, when the server applies owners.
-    public var owners: [ManifestEntry] = []
+    public var owners = PlannedOwners()
     /// With `xattrs`: files and folders whose stored extended attributes differ from the
     /// manifest's, or whose content is requested (a new version starts without any), given theirs
     /// once the session's contents are in place (Protocol.md §6.9).
@@ -117,7 +117,7 @@ extension SyncPlan {
             if typeChanges != .refused, let uid = entry.uid, let gid = entry.gid,
                 existing?.uid != uid || existing?.gid != gid
             {
-                plan.owners.append(entry)
+                try plan.owners.append(path: entry.path, uid: uid, gid: gid)
             }
             if typeChanges != .refused, entry.type == .file || entry.type == .dir,
                 (entry.mode | (existing?.mode ?? 0)) & 0o7000 != 0
@@ -226,7 +226,7 @@ extension SyncPlan {
         symlinks += other.symlinks
         folderTimes += other.folderTimes
         specialModes += other.specialModes
-        owners += other.owners
+        try owners.append(contentsOf: other.owners)
         xattrs += other.xattrs
         hardlinks += other.hardlinks
         xattrUpdates += other.xattrUpdates

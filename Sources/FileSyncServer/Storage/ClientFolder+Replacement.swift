@@ -139,14 +139,16 @@ extension ClientFolder {
     /// Gives each entry the numeric owner (uid, gid) of the manifest, the link itself for a symlink
     /// (`fchownat` with `AT_SYMLINK_NOFOLLOW`, relative to its parent's descriptor). Returns the
     /// paths that failed.
-    func setOwners(_ entries: [ManifestEntry]) -> [String] {
+    func setOwners(_ owners: PlannedOwners) -> [String] {
         var failed: [String] = []
-        for entry in entries {
-            guard let uid = entry.uid, let gid = entry.gid, let path = try? RelativePath(validating: entry.path),
+        for owner in owners {
+            guard let path = try? RelativePath(validating: owner.path),
                 let parent = try? parentDirectory(of: path, create: false)
             else { continue }
-            if fchownat(parent, String(path.lastComponent), uid, gid, AT_SYMLINK_NOFOLLOW) != 0 && errno != ENOENT {
-                failed.append(entry.path)
+            if fchownat(parent, String(path.lastComponent), owner.uid, owner.gid, AT_SYMLINK_NOFOLLOW) != 0
+                && errno != ENOENT
+            {
+                failed.append(owner.path)
             }
         }
         return failed
