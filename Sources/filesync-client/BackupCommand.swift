@@ -101,7 +101,6 @@ struct BackupCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        HeapTuning.keepTransferBuffers()
         connection.bootstrapLogging()
         let command: BackupCommand
         do {

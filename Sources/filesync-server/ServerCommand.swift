@@ -59,7 +59,6 @@ struct ServerCommand: AsyncParsableCommand {
     var http = StatusHTTPService.defaultAddress
 
     func run() async throws {
-        HeapTuning.keepTransferBuffers()
         LineLogHandler.bootstrap(format: logFormat, level: Logger.Level(rawValue: logLevel) ?? .info)
         let logger = Logger(label: "filesync-server")
         do {

@@ -30,6 +30,9 @@ struct PlannedOwnersTests {
                 .init(path: "dir", uid: 0, gid: 0), .init(path: "dir/new", uid: 1000, gid: 100),
                 .init(path: "regrouped", uid: 1000, gid: 100),
             ])
+        // A server that does not give entries their owners keeps none.
+        #expect(
+            try SyncPlan.plan(for: manifest, typeChanges: .keepingFolders, owners: false) { stored[$0] }.owners.isEmpty)
         // Without metadata (`typeChanges: .refused`), owners are not the server's to set.
         #expect(try SyncPlan.plan(for: manifest, typeChanges: .refused) { stored[$0] }.owners.isEmpty)
     }

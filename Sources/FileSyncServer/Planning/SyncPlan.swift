@@ -92,11 +92,12 @@ extension SyncPlan {
     ///
     /// - Parameters:
     ///   - manifest: validated entries, in any order.
+    ///   - owners: whether ``owners`` is filled (only a server that gives entries their owners needs it).
     ///   - stored: what the server holds at a relative path, or `nil` when nothing is there.
     /// - Throws: `limitExceeded` past ``PathList/maxBytes`` of paths to request.
     public static func plan(
         for manifest: some Collection<ManifestEntry>, typeChanges: TypeChanges = .refused, xattrs: Bool = false,
-        specials: Bool = false, stored: (String) -> StoredEntry?
+        specials: Bool = false, owners: Bool = true, stored: (String) -> StoredEntry?
     ) throws -> SyncPlan {
         var plan = SyncPlan()
         for entry in manifest {
@@ -114,7 +115,7 @@ extension SyncPlan {
                 plan.removals.append(entry.path)
                 existing = nil
             }
-            if typeChanges != .refused, let uid = entry.uid, let gid = entry.gid,
+            if owners, typeChanges != .refused, let uid = entry.uid, let gid = entry.gid,
                 existing?.uid != uid || existing?.gid != gid
             {
                 try plan.owners.append(path: entry.path, uid: uid, gid: gid)

@@ -1,6 +1,10 @@
 import FileSyncCore
 import NIOCore
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 extension BackupSession {
     /// What the session keeps of the client's manifest once it is planned (the versions of the
     /// files to request are in the plan).
@@ -181,7 +185,9 @@ extension BackupSession {
         let middle = validated.count / 2
         let tail = Array(validated[middle...])
         let (root, id) = (settings.root, folder.id)
-        let rules = Rules(typeChanges: answer.typeChanges, xattrs: answer.xattrs, specials: answer.specials)
+        let rules = Rules(
+            typeChanges: answer.typeChanges, xattrs: answer.xattrs, specials: answer.specials,
+            owners: settings.applyOwners && geteuid() == 0)
         async let second = Self.plan(tail, root: root, id: id, rules: rules)
         var partPlan = try Self.plan(validated[..<middle], in: folder, rules: rules)
         try partPlan.merge(try await second)
@@ -202,7 +208,8 @@ extension BackupSession {
         _ entries: ArraySlice<ManifestEntry>, in folder: ClientFolder, rules: Rules
     ) throws -> SyncPlan {
         try SyncPlan.plan(
-            for: entries, typeChanges: rules.typeChanges, xattrs: rules.xattrs, specials: rules.specials
+            for: entries, typeChanges: rules.typeChanges, xattrs: rules.xattrs, specials: rules.specials,
+            owners: rules.owners
         ) { path in
             (try? RelativePath(validating: path)).flatMap { folder.storedEntry(at: $0, xattrs: rules.xattrs) }
         }
@@ -220,5 +227,7 @@ extension BackupSession {
         var typeChanges: SyncPlan.TypeChanges
         var xattrs: Bool
         var specials: Bool
+        /// Whether the session will give entries their owners (`--apply-owners`, as root).
+        var owners: Bool
     }
 }
