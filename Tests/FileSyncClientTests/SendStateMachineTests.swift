@@ -81,6 +81,29 @@ struct SendStateMachineTests {
         #expect(throws: FileSyncError.self) { try machine.handle(.chunkNeedArrived(ChunkNeed(ranges: [[1, 2]]))) }
     }
 
+    @Test("the full tasks from the current one on, as far as the list has arrived, may be prepared ahead")
+    func upcomingFullTasks() throws {
+        var machine = SendStateMachine(manifest: Fixtures.manifest, features: .all)
+        #expect(machine.upcomingFullTasks(limit: 6).isEmpty)
+        let first = BinaryTasks.Part(
+            runs: [BinaryTasks.Run(first: 1, count: 2, kind: .full), BinaryTasks.Run(first: 4, kind: .full)],
+            final: false)
+        _ = try machine.handle(.tasksArrived(.binary(first)))
+        #expect(machine.upcomingFullTasks(limit: 6) == [1, 2, 4])
+        #expect(machine.upcomingFullTasks(limit: 2) == [1, 2])
+        _ = try machine.handle(.fileFinished(.sent))
+        #expect(machine.upcomingFullTasks(limit: 6) == [2, 4])
+        _ = try machine.handle(.fileFinished(.sent))
+        _ = try machine.handle(.fileFinished(.sent))
+        // Waiting for the next part: nothing is being sent.
+        #expect(machine.upcomingFullTasks(limit: 6).isEmpty)
+        let last = BinaryTasks.Part(
+            runs: [BinaryTasks.Run(first: 5, kind: .chunked)], final: true)
+        _ = try machine.handle(.tasksArrived(.binary(last)))
+        // A chunked file is sent by rounds of its own, never as one prepared frame.
+        #expect(machine.upcomingFullTasks(limit: 6).isEmpty)
+    }
+
     @Test("tasks of a kind not in force are refused")
     func kindNotOffered() throws {
         var machine = SendStateMachine(manifest: Fixtures.manifest, features: SessionFeatures.all.subtracting(.chunks))

@@ -42,6 +42,9 @@ extension ClientSession {
             fileFrames: features.contains(.fileFrames),
             chunkCache: options.chunkCacheDirectory.flatMap { ChunkCache(directory: $0, id: options.clientID) })
         sender.sources = options.sources
+        if options.bytesPerSecond == nil && features.contains(.fileFrames) {
+            sender.prefetcher = try WholeFilePrefetcher { try compressor(features) }
+        }
         var machine = SendStateMachine(manifest: scan.entries, features: features)
         do {
             outcome.unchanged = try await transfer(&events, machine: &machine, sender: &sender)
@@ -110,6 +113,10 @@ extension ClientSession {
                 notePlan(machine.tasks.runs)
             case .sendFile(let entry, let task):
                 stats.progressed(current: scan.entries.path(at: entry))
+                if sender.prefetcher != nil {
+                    let upcoming = machine.upcomingFullTasks(limit: WholeFilePrefetcher.depth)
+                    sender.prefetch(upcoming.map { scan.entries[$0] })
+                }
                 let outcome = try await sender.send(scan.entries[entry], task: task) { count in
                     try await chunkRound(count, events: &events, machine: &machine)
                 }

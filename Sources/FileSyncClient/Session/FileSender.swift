@@ -38,6 +38,8 @@ struct FileSender {
     let fileFrames: Bool
     /// The chunk memos of large files from previous runs, if the cache can be used.
     let chunkCache: ChunkCache?
+    /// Prepares the next small files ahead (``prefetch(_:)``), without `--bwlimit` only.
+    var prefetcher: WholeFilePrefetcher?
     /// The folder of the last file opened (see ``openSourceFile(_:)``).
     private var folder: SourceFolder?
     var batch = FrameBatch()
@@ -75,28 +77,34 @@ struct FileSender {
     /// Sends one file, from where the server's partial copy ends when `task` offers to resume and
     /// the file's first bytes still match; otherwise whole. Throws only when the connection fails.
     mutating func send(_ entry: ManifestEntry, task: TransferTask, round: ChunkRound) async throws -> Outcome {
+        if let prepared = await prefetcher?.take(entry.path) { return try await send(prepared, of: entry) }
         let fd = openSourceFile(entry.path)
-        guard fd >= 0 else {
-            let reason =
-                errno == ENOENT ? "vanished since the scan" : "cannot open: \(FileSyncError.errnoText(errno))"
-            return .skipped(reason)
-        }
+        guard fd >= 0 else { return .skipped(Self.openFailure(errno)) }
         defer { close(fd) }
-        // Checked before any read: reading a FIFO that replaced the file would take its data.
         var before = stat()
-        guard fstat(fd, &before) == 0, before.st_mode & S_IFMT == S_IFREG else {
-            return .skipped("no longer a regular file")
-        }
-        guard Int64(before.st_size) == entry.size, before.mtimeNs == entry.mtimeNs else {
-            return .skipped("changed since the scan; it will be sent on the next run")
-        }
-        if fileFrames && task.kind == .full && entry.size <= Int64(wholeFileLimit) {
-            return try await sendWhole(entry, fd: fd, before: before)
+        if let reason = Self.check(fd, isStill: entry, status: &before) { return .skipped(reason) }
+        if sendsWhole(entry, task: task) {
+            return try await send(Self.prepareWhole(entry, fd: fd, before: before, frames: frames), of: entry)
         }
         if task.kind == .chunked || task.kind == .delta {
             return try await sendChunks(entry, fd: fd, before: before, kind: task.kind, round: round)
         }
         return try await sendStream(entry, task: task, fd: fd, before: before)
+    }
+
+    /// Why a file could not be opened (`code`: the `errno` of the open).
+    static func openFailure(_ code: Int32) -> String {
+        code == ENOENT ? "vanished since the scan" : "cannot open: \(FileSyncError.errnoText(code))"
+    }
+
+    /// Why the open file `fd` cannot be sent as the manifest's `entry`, if it cannot; `status` is
+    /// its status. Checked before any read: reading a FIFO that replaced the file would take its data.
+    static func check(_ fd: Int32, isStill entry: ManifestEntry, status: inout stat) -> String? {
+        guard fstat(fd, &status) == 0, status.st_mode & S_IFMT == S_IFREG else { return "no longer a regular file" }
+        guard Int64(status.st_size) == entry.size, status.mtimeNs == entry.mtimeNs else {
+            return "changed since the scan; it will be sent on the next run"
+        }
+        return nil
     }
 
     /// Sends a file as `FILE_HEADER`, data frames and `FILE_END`, from the offset of a `resume`
@@ -199,7 +207,7 @@ struct FileSender {
     }
 
     /// Where the manifest path `path` (`""`: the source's root) is read from.
-    private func localPath(of path: String) -> String {
+    func localPath(of path: String) -> String {
         if let sources { return sources.localPath(of: path) ?? source + "/" + path }
         return path.isEmpty ? source : source + "/" + path
     }

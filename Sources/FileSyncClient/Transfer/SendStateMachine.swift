@@ -72,6 +72,23 @@ struct SendStateMachine {
     /// Whether `DONE` has been decided on.
     var isDone: Bool { if case .done = state { true } else { false } }
 
+    /// The entries of the next `full` tasks, from the one being sent on, as far as the task list
+    /// has arrived and at most `limit`: files a sender may read and encode ahead of their turn
+    /// (reading changes nothing, so a file prepared but never sent costs only the work).
+    func upcomingFullTasks(limit: Int) -> [Int] {
+        guard case .sending = state else { return [] }
+        var entries: [Int] = []
+        var position = (run: run, entry: entryInRun)
+        while entries.count < limit, position.run < tasks.runs.count {
+            let current = tasks.runs[position.run]
+            guard current.kind == .full else { break }
+            entries.append(current.first + position.entry)
+            position.entry += 1
+            if position.entry == current.count { position = (position.run + 1, 0) }
+        }
+        return entries
+    }
+
     mutating func handle(_ event: Event) throws -> [Action] {
         switch (state, event) {
         case (.awaitingTasks, .tasksArrived(let part)):
