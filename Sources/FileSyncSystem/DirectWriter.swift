@@ -1,6 +1,7 @@
 import CFileSyncShims
 import Crypto
 import Dispatch
+import FileSyncCore
 import Synchronization
 
 #if canImport(Glibc)
@@ -58,15 +59,21 @@ public final class DirectWriter {
     /// does not support it (the caller then writes through the page cache).
     ///
     /// - Parameter hashing: whether to hash every byte appended (read the result with ``digest``).
-    public init?(fd: Int32, offset: Int64, hashing: Bool = false) {
+    public convenience init?(fd: Int32, offset: Int64, hashing: Bool = false) {
+        self.init(fd: fd, offset: offset, hasher: hashing ? .whole(SHA256()) : nil)
+    }
+
+    /// - Parameter hasher: what every byte appended is hashed with, if anything (read the result
+    ///   with ``digest``).
+    public init?(fd: Int32, offset: Int64, hasher: sending ContentHasher?) {
         let own = fcntl(fd, F_DUPFD_CLOEXEC, 0)
         guard own >= 0 else { return nil }
         guard filesync_set_direct_io(own, 1) == 0 else {
             close(own)
             return nil
         }
-        sink = Sink(fd: own, hashing: hashing)
-        hashes = hashing
+        hashes = hasher != nil
+        sink = Sink(fd: own, hasher: hasher)
         self.offset = offset
         buffers = (0...Self.blocksInFlight).map { _ in
             .allocate(byteCount: Self.capacity, alignment: Self.alignment)
@@ -117,10 +124,10 @@ public final class DirectWriter {
         return true
     }
 
-    /// The SHA-256 of every byte appended, once ``finish()`` returned `true`; `nil` if the writer
-    /// hashes nothing.
+    /// The digest of every byte appended (``ContentHasher/finalize()``), once ``finish()`` returned
+    /// `true`; `nil` if the writer hashes nothing, or content hashed by chunks missed its list.
     public var digest: [UInt8]? {
-        sink.hasher.withLock { hasher in hasher.map { Array($0.finalize()) } }
+        sink.hasher.withLock { hasher in hasher?.finalize() }
     }
 
     /// Whether the writer hashes what it writes (``digest``).
@@ -183,11 +190,11 @@ public final class DirectWriter {
         private let direct = Atomic(true)
         private let failed = Atomic<Int32>(0)
         /// Updated on the hashing thread only; read by the caller after ``DirectWriter/finish()``.
-        let hasher: Mutex<SHA256?>
+        let hasher: Mutex<ContentHasher?>
 
-        init(fd: Int32, hashing: Bool) {
+        init(fd: Int32, hasher: sending ContentHasher?) {
             self.fd = fd
-            self.hasher = Mutex(hashing ? SHA256() : nil)
+            self.hasher = Mutex(hasher)
         }
 
         /// The `errno` of the first write that failed, if any.

@@ -7,7 +7,8 @@ extension RestoreEntry {
     /// Checks every field a hostile server could use to write outside the target folder or make the
     /// client allocate without bound: a valid relative path outside `.filesync-restore`, a size in
     /// 0 … 2^44, a mode ≤ 0o7777, for files a lowercase 64-digit SHA-256, and a chunk list (if any)
-    /// of at most 65,536 chunks of 1 … 1 MiB adding up to the size; for symlinks a target of 1 …
+    /// of at most 65,536 chunks of 1 … 1 MiB adding up to the size, whose digest the SHA-256 field
+    /// is when the entry says `"digest":"chunks"` (§11.3); for symlinks a target of 1 …
     /// 4,095 bytes without NUL, its length the size; extended attributes (files and folders only)
     /// sorted, distinct and within the bounds of Protocol.md §6.9.
     ///
@@ -60,6 +61,12 @@ extension RestoreEntry {
                 total += Int64(chunk.length)
             }
             guard total == size else { throw malformed("has chunks that do not add up to its size") }
+        }
+        if let digest {
+            guard digest == Self.chunkListDigest, let chunks else { throw malformed("has an unknown digest") }
+            var listed = ChunkListDigest()
+            for chunk in chunks { listed.add(ChunkEntry(length: chunk.length, hash: chunk.hash!)) }
+            guard listed.finalize() == sha256 else { throw malformed("has a digest that is not its chunk list's") }
         }
         return path
     }

@@ -18,8 +18,10 @@ final class RestoreFileWriter {
     private let folder: RestoreFolder
     private let partial: Int32
     private var fd: Int32
-    private var hasher = SHA256()
-    /// The whole content's SHA-256 when the ``DirectWriter`` hashed it.
+    /// The whole content's SHA-256, or for an entry listed by its chunk-list digest that digest at
+    /// the listed boundaries (Protocol.md §11.3).
+    private var hasher: ContentHasher
+    /// The content's digest when the ``DirectWriter`` hashed it.
     private var digest: [UInt8]?
     /// For a chunked transfer: the local file, where its chunks are, and the next chunk to write.
     private var local: Int32 = -1
@@ -48,6 +50,7 @@ final class RestoreFileWriter {
         self.entry = entry
         self.path = path
         self.localChunks = localChunks ?? [:]
+        hasher = Self.hasher(for: entry)
         partial = try folder.partialFolder(create: true)
         let name = entry.sha256!
         let flags = O_RDWR | O_NOFOLLOW | O_CLOEXEC
@@ -63,7 +66,8 @@ final class RestoreFileWriter {
         }
         if entry.size - (offset ?? 0) >= Self.directThreshold {
             // The writer's thread hashes a new file, beside the receiving of the next block.
-            directWriter = DirectWriter(fd: fd, offset: offset ?? 0, hashing: offset == nil)
+            directWriter = DirectWriter(
+                fd: fd, offset: offset ?? 0, hasher: offset == nil ? Self.hasher(for: entry) : nil)
         }
         if localChunks != nil {
             local = folder.openFile(path)
@@ -72,6 +76,12 @@ final class RestoreFileWriter {
                 throw RestoreFolder.failure("cannot open the local \"\(path)\" to reuse its chunks")
             }
         }
+    }
+
+    /// What the entry's content is checked against: its whole SHA-256, or its chunk-list digest.
+    private static func hasher(for entry: RestoreEntry) -> ContentHasher {
+        guard entry.isChunkListDigest, let chunks = entry.chunks else { return .whole(SHA256()) }
+        return .chunkList(ChunkListHasher(lengths: chunks.map(\.length)))
     }
 
     deinit {
@@ -155,9 +165,10 @@ final class RestoreFileWriter {
             digest = directWriter.digest
         }
         let name = entry.sha256!
-        guard (digest ?? Array(hasher.finalize())).hexString == name else {
+        guard (digest ?? hasher.finalize())?.hexString == name else {
             unlinkat(partial, name, 0)
-            throw FileSyncError(.checksumMismatch, "the SHA-256 of the content received for \"\(path)\" is not \(name)")
+            let what = entry.isChunkListDigest ? "chunk-list digest" : "SHA-256"
+            throw FileSyncError(.checksumMismatch, "the \(what) of the content received for \"\(path)\" is not \(name)")
         }
         guard
             RestoreFolder.apply(

@@ -10,17 +10,26 @@ import FileSyncSystem
 
 extension RestoreFolder: RestoreLocalFiles {
     public func sha256(of path: RelativePath) -> String? {
+        digest(of: path, hasher: .whole(SHA256()))
+    }
+
+    public func chunkListDigest(of path: RelativePath, lengths: [Int]) -> String? {
+        digest(of: path, hasher: .chunkList(ChunkListHasher(lengths: lengths)))
+    }
+
+    /// The digest of the regular file at `path` by `hasher`, in lowercase hex.
+    private func digest(of path: RelativePath, hasher: ContentHasher) -> String? {
         let fd = openFile(path)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
-        var hasher = SHA256()
+        var hasher = hasher
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: ProtocolLimits.blockSize, alignment: 16)
         defer { buffer.deallocate() }
         while true {
             let count = read(fd, buffer.baseAddress, buffer.count)
             if count < 0 && errno == EINTR { continue }
             guard count >= 0 else { return nil }
-            if count == 0 { return hasher.finalize().hexString }
+            if count == 0 { return hasher.finalize()?.hexString }
             hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[..<count]))
         }
     }

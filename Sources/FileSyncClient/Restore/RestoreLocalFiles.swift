@@ -17,6 +17,9 @@ public protocol RestoreLocalFiles {
     func state(of path: RelativePath) -> RestoreLocalState
     /// The lowercase hex SHA-256 of the regular file at `path`, `nil` when it cannot be read.
     func sha256(of path: RelativePath) -> String?
+    /// The chunk-list digest (Protocol.md §5.7) of the regular file at `path` cut at `lengths`,
+    /// in lowercase hex; `nil` when it cannot be read or is not that long.
+    func chunkListDigest(of path: RelativePath, lengths: [Int]) -> String?
     /// The file at `path` cut by the v1 chunker: the offset of each distinct chunk, by hash.
     func chunkOffsets(of path: RelativePath) -> [ChunkHash: Int64]?
     /// The size of the partial copy kept for content `sha256` by an earlier restore, if any.

@@ -46,6 +46,15 @@ public struct RestorePlanner {
         }
     }
 
+    /// The local file's digest in the form the entry lists: its SHA-256, or its chunk-list digest at
+    /// the listed boundaries.
+    private static func localDigest(of path: RelativePath, as entry: RestoreEntry, local: some RestoreLocalFiles)
+        -> String?
+    {
+        guard entry.isChunkListDigest, let chunks = entry.chunks else { return local.sha256(of: path) }
+        return local.chunkListDigest(of: path, lengths: chunks.map(\.length))
+    }
+
     private func planFile(
         _ number: Int, _ entry: RestoreEntry, path: RelativePath, state: RestoreLocalState,
         local: some RestoreLocalFiles, resumed: inout Set<String>, into plan: inout RestorePlan
@@ -77,7 +86,7 @@ public struct RestorePlanner {
             return
         }
         if case .file(let size) = state {
-            if overwrite, size == entry.size, local.sha256(of: path) == sha256 {
+            if overwrite, size == entry.size, Self.localDigest(of: path, as: entry, local: local) == sha256 {
                 plan.skipped.append(number)
                 return
             }

@@ -72,4 +72,9 @@ public struct ChunkListDigest {
     public func finalize() -> String {
         hasher.finalize().hexString
     }
+
+    /// The SHA-256 of the entries, as bytes.
+    public func finalizeBytes() -> [UInt8] {
+        Array(hasher.finalize())
+    }
 }

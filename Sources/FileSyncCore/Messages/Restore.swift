@@ -26,8 +26,11 @@ public struct RestoreEntry: Codable, Sendable, Equatable {
     public var size: Int64
     public var mtimeNs: Int64
     public var mode: UInt32
-    /// SHA-256 of the whole content, for files.
+    /// SHA-256 of the whole content, for files; with ``digest`` `"chunks"`, the chunk-list digest.
     public var sha256: String?
+    /// `"chunks"` (only with `chunkDigest` in force, and only with ``chunks``): ``sha256`` is the
+    /// chunk-list digest (Protocol.md §5.7) of ``chunks``, not the whole content's SHA-256.
+    public var digest: String?
     /// The chunks of a large file, in order, each `[length, SHA-256 hex]`.
     public var chunks: [RestoreChunk]?
     /// A symlink's target (`"symlink"` entries, with `metadata` in force).
@@ -58,6 +61,11 @@ public struct RestoreEntry: Codable, Sendable, Equatable {
 
     /// Most chunks listed for one file; a file with more is restored whole or by offset.
     public static let maxChunks = 65_536
+    /// The ``digest`` of an entry whose ``sha256`` is its chunk-list digest.
+    public static let chunkListDigest = "chunks"
+
+    /// Whether ``sha256`` is the chunk-list digest of ``chunks`` (``digest`` `"chunks"`).
+    public var isChunkListDigest: Bool { digest == Self.chunkListDigest }
 }
 
 /// A chunk of a restore entry: on the wire the two-element array `[length, "sha256 hex"]`.

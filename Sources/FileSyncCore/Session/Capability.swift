@@ -42,9 +42,13 @@ public enum Capability {
     /// A client may ask for a dry run (`HELLO.dryRun`): the server plans without changing anything
     /// and answers with `PLAN` messages instead of tasks (Protocol.md §4, "Dry run").
     public static let dryRun = "dryRun"
+    /// With ``history``: a restore may list a large file by its chunk-list digest instead of its
+    /// whole SHA-256 (`"digest":"chunks"`, Protocol.md §11.3), which a server that checked the
+    /// file's chunks as they arrived need not compute.
+    public static let chunkDigest = "chunkDigest"
     /// Every capability this build understands.
     public static let all: Set<String> = [
         deflate, resume, chunks, zstd, binaryManifest, fileFrames, binaryTasks, tasksPerPart, chunkerV1, metadata,
-        xattrs, specials, hardlinks, dryRun,
+        xattrs, specials, hardlinks, dryRun, history, chunkDigest,
     ]
 }

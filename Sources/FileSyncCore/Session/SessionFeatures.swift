@@ -37,6 +37,8 @@ public struct SessionFeatures: OptionSet, Sendable, Hashable, CustomStringConver
     /// A dry run may be asked for (`HELLO.dryRun`): planned without side effects, answered with
     /// `PLAN` messages (Protocol.md §4, "Dry run").
     public static let dryRun = SessionFeatures(rawValue: 1 << 14)
+    /// With ``history``: restore entries may carry a chunk-list digest (Protocol.md §11.3).
+    public static let chunkDigest = SessionFeatures(rawValue: 1 << 15)
 
     /// Each feature with its capability name, in the order Protocol.md lists them.
     public static let named: [(feature: SessionFeatures, name: String)] = [
@@ -46,6 +48,7 @@ public struct SessionFeatures: OptionSet, Sendable, Hashable, CustomStringConver
         (.tasksPerPart, Capability.tasksPerPart), (.history, Capability.history),
         (.chunkerV1, Capability.chunkerV1), (.metadata, Capability.metadata), (.xattrs, Capability.xattrs),
         (.specials, Capability.specials), (.hardlinks, Capability.hardlinks), (.dryRun, Capability.dryRun),
+        (.chunkDigest, Capability.chunkDigest),
     ]
 
     /// Every feature this build knows.
@@ -69,6 +72,7 @@ public struct SessionFeatures: OptionSet, Sendable, Hashable, CustomStringConver
         if !features.contains(.binaryTasks) { features.remove(.tasksPerPart) }
         if !features.contains(.chunks) { features.remove(.chunkerV1) }
         if !features.contains(.metadata) { features.subtract([.xattrs, .specials, .hardlinks]) }
+        if !features.contains(.history) { features.remove(.chunkDigest) }
         return features
     }
 

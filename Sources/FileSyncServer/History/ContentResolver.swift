@@ -48,7 +48,7 @@ struct ContentResolver {
         return missing
     }
 
-    /// The whole content, checked chunk by chunk and then against the file's SHA-256.
+    /// The whole content, checked chunk by chunk and then against the file's SHA-256 (when it has one).
     ///
     /// - Throws: when a chunk is missing or the result does not hash to ``FileContent/sha256``.
     func contents(of file: FileContent, at relativePath: String) throws -> [UInt8] {
@@ -57,7 +57,7 @@ struct ContentResolver {
         guard missing.isEmpty else {
             throw FileSyncError(.storageFailed, "\(missing.count) chunk(s) of \"\(relativePath)\" are missing")
         }
-        guard bytes.withUnsafeBytes({ ChunkHash(of: $0) }) == file.sha256 else {
+        guard file.sha256 == nil || bytes.withUnsafeBytes({ ChunkHash(of: $0) }) == file.sha256 else {
             throw FileSyncError(.checksumMismatch, "\"\(relativePath)\" does not match its SHA-256")
         }
         return bytes

@@ -32,9 +32,20 @@ enum HistoryChunking {
             == (cutter.minSize, cutter.averageSize, cutter.maxSize)
     }
 
-    /// A file cut into chunks: its whole SHA-256 and its chunk list.
+    /// Whether a file of `size` bytes sent in chunks by a client that cuts as the history does
+    /// (`cutsLikeClient`) is named in its snapshot by those chunks, each checked against its hash as
+    /// it arrived, so that nobody need hash the whole (Protocol.md §11.3, `chunkDigest`): a file
+    /// whose chunks a restore can always list (chunks after the first 64 KiB cut: at most
+    /// ``RestoreEntry/maxChunks`` of more than 65,536 bytes).
+    static func namesByChunks(size: Int64, cutsLikeClient: Bool) -> Bool {
+        cutsLikeClient && cutsLikeClients && size >= Int64(singleChunkLimit)
+            && size <= Int64(RestoreEntry.maxChunks) * Int64(ChunkCutter.standard.minSize + 1)
+    }
+
+    /// A file cut into chunks: its whole SHA-256 (`nil` when only its chunks were hashed, see
+    /// ``FileContent/sha256``) and its chunk list.
     struct Cut: Sendable, Equatable {
-        var sha256: ChunkHash
+        var sha256: ChunkHash?
         var chunks: [ChunkEntry]
         var size: Int64
     }

@@ -148,7 +148,7 @@ struct SnapshotBuilder {
         let content = FileContent(
             sha256: cut.sha256, chunks: cut.chunks, inode: opened.inode, ctimeNs: opened.ctimeNs)
         if let previous, let old = previous.file {
-            if old.sha256 != content.sha256 || previous.mtimeNs != info.mtimeNs { counts.changed += 1 }
+            if !old.sameContent(as: content) || previous.mtimeNs != info.mtimeNs { counts.changed += 1 }
         } else {
             counts.added += 1
         }
@@ -157,15 +157,18 @@ struct SnapshotBuilder {
 
     /// The cut the catalog's record of `path` gives, if it describes this very file (same size,
     /// mtime, inode and ctime) and its boundaries are this server's: taken as recorded when a
-    /// `chunkerV1` client cut it (every chunk was checked against its hash as it arrived, and the
-    /// whole SHA-256 computed as it was written), else checked against the file, and hashed whole on
-    /// the way when the record has no SHA-256.
+    /// `chunkerV1` client cut it (every chunk was checked against its hash as it arrived), with the
+    /// whole SHA-256 if the session computed one (a file without one is named by its chunks, which a
+    /// restore can list: at most ``RestoreEntry/maxChunks``); else checked against the file, and
+    /// hashed whole on the way when the record has no SHA-256.
     private func hintedCut(of fd: Int32, path: String, info: FileStatus) throws -> HistoryChunking.Cut? {
         guard let hints, info.size >= Int64(HistoryChunking.singleChunkLimit),
             let (record, chunks) = (try? hints.fileWithChunks(at: path)) ?? nil, record.identity.matches(info)
         else { return nil }
-        if record.historyCut, let sha256 = record.sha256, HistoryChunking.isPlausible(chunks, size: info.size) {
-            return HistoryChunking.Cut(sha256: sha256, chunks: chunks, size: info.size)
+        if record.historyCut, record.sha256 != nil || chunks.count <= RestoreEntry.maxChunks,
+            HistoryChunking.isPlausible(chunks, size: info.size)
+        {
+            return HistoryChunking.Cut(sha256: record.sha256, chunks: chunks, size: info.size)
         }
         return try HistoryChunking.cut(fd, size: info.size, expecting: chunks, sha256: record.sha256)
     }

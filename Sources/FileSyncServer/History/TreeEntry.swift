@@ -30,7 +30,7 @@ struct TreeEntry: Sendable, Equatable {
     /// The kind's code in the encoding.
     var kindCode: UInt8 {
         switch content {
-        case .file: 1
+        case .file(let file): file.sha256 == nil ? 5 : 1
         case .folder: 2
         case .symlink: 3
         case .special: 4
@@ -51,11 +51,30 @@ struct TreeEntry: Sendable, Equatable {
 /// The identity is part of the encoding: an unchanged file keeps it, so an unchanged folder still
 /// encodes to the same bytes and hash.
 struct FileContent: Sendable, Equatable {
-    var sha256: ChunkHash
+    /// The whole content's SHA-256; `nil` for a large file stored from chunks that were each checked
+    /// against their hash as they arrived, with nobody hashing the whole: its chunk list is then
+    /// what names its content (a restore lists it by its chunk-list digest, Protocol.md §11.3).
+    var sha256: ChunkHash?
     /// In file order; their lengths add up to the entry's size. Empty for an empty file.
     var chunks: [ChunkEntry]
     /// The plain file's inode when the snapshot was taken.
     var inode: UInt64
     /// The plain file's status-change time then, in nanoseconds.
     var ctimeNs: Int64
+}
+
+extension FileContent {
+    /// The chunk-list digest of ``chunks`` (Protocol.md §5.7).
+    var chunkListDigest: ChunkHash {
+        var digest = ChunkListDigest()
+        for chunk in chunks { digest.add(chunk) }
+        return digest.finalizeBytes().withUnsafeBytes { ChunkHash(bytes: $0)! }
+    }
+
+    /// Whether `other` holds the same content: the same whole SHA-256 when both have one, else the
+    /// same chunks.
+    func sameContent(as other: FileContent) -> Bool {
+        if let sha256, let theirs = other.sha256 { return sha256 == theirs }
+        return chunks == other.chunks
+    }
 }

@@ -9,7 +9,8 @@ import FileSyncSystem
 /// (32 bytes), inode (u64), ctimeNs (i64), chunk count (u32) and each chunk's length (u32) and
 /// SHA-256; for a folder its tree's SHA-256; for a symlink the target's length (u32) and bytes; for a
 /// special file (kind 4: FIFO, socket or device) its kind (u8, as in manifest frames) and device
-/// number (u64).
+/// number (u64). A file whose whole SHA-256 nobody computed (``FileContent/sha256`` `nil`) is kind 5,
+/// encoded as a file without the SHA-256, and always has chunks.
 /// A folder where an entry has extended attributes is encoded with the magic `FSTREE02` instead,
 /// and each of its entries then has, right after its size, its attribute count (u16) and each
 /// attribute's name length (u8), name, value length (u32) and value; a folder without any keeps
@@ -59,7 +60,7 @@ struct TreeObject: Sendable, Equatable {
             if xattrs { Self.encode(entry.xattrs, into: &writer) }
             switch entry.content {
             case .file(let file):
-                writer.bytes(file.sha256.bytes)
+                if let sha256 = file.sha256 { writer.bytes(sha256.bytes) }
                 writer.u64(file.inode)
                 writer.u64(UInt64(bitPattern: file.ctimeNs))
                 writer.u32(UInt32(file.chunks.count))
@@ -98,7 +99,8 @@ struct TreeObject: Sendable, Equatable {
             let attributes = xattrs ? try Self.decodeXattrs(&reader) : []
             let content: TreeEntry.Content
             switch kind {
-            case 1: content = .file(try Self.decodeFile(&reader))
+            case 1: content = .file(try Self.decodeFile(&reader, whole: true))
+            case 5: content = .file(try Self.decodeFile(&reader, whole: false))
             case 2: content = .folder(try reader.hash())
             case 3: content = .symlink(try reader.bytes(Int(try reader.u32())))
             case 4:
@@ -136,8 +138,8 @@ struct TreeObject: Sendable, Equatable {
         return attributes
     }
 
-    private static func decodeFile(_ reader: inout ByteReader) throws -> FileContent {
-        let sha256 = try reader.hash()
+    private static func decodeFile(_ reader: inout ByteReader, whole: Bool) throws -> FileContent {
+        let sha256 = whole ? try reader.hash() : nil
         let inode = try reader.u64()
         let ctimeNs = Int64(bitPattern: try reader.u64())
         let count = try reader.u32()
@@ -146,6 +148,7 @@ struct TreeObject: Sendable, Equatable {
             let length = Int(try reader.u32())
             chunks.append(ChunkEntry(length: length, hash: try reader.hash()))
         }
+        guard whole || !chunks.isEmpty else { throw ByteReader.malformed }
         return FileContent(sha256: sha256, chunks: chunks, inode: inode, ctimeNs: ctimeNs)
     }
 }

@@ -11,7 +11,8 @@ extension FileReceiver {
         do {
             try StorageSpace.check(header.size, for: header.path, on: storage.partials.descriptor)
             let file = try IncomingFile(
-                header: header, path: path, resume: nil, store: storage.partials, folder: folder, hashesContent: false)
+                header: header, path: path, resume: nil, store: storage.partials, folder: folder, hashesContent: false,
+                hashesWhole: !HistoryChunking.namesByChunks(size: header.size, cutsLikeClient: storage.cutsLikeClient))
             let patch =
                 transfer == .delta && storage.patchesInPlace
                 ? InPlacePatch.begin(
@@ -61,8 +62,8 @@ extension FileReceiver {
             switch outcome {
             case .pending(var rename):
                 // A chunkerV1 client's chunks are the history's: the catalog says so, and the file's
-                // snapshot takes them with the SHA-256 computed as it was written.
-                rename.historyCut = storage.cutsLikeClient && HistoryChunking.cutsLikeClients && rename.sha256 != nil
+                // snapshot takes them, with the SHA-256 if one was computed as it was written.
+                rename.historyCut = storage.cutsLikeClient && HistoryChunking.cutsLikeClients && rename.chunks != nil
                 pending.append(rename)
                 return [.queued(bytes: rename.size, unnamed: false)]
             case .patched:

@@ -99,9 +99,16 @@ extension RestoreSendStateMachine {
             let chunks =
                 listsChunks(entry)
                 ? entry.chunks.map { RestoreChunk(length: $0.length, sha256: $0.hash.description) } : nil
-            return RestoreEntry(
+            var listed = RestoreEntry(
                 path: entry.path, type: "file", size: entry.size, mtimeNs: entry.mtimeNs, mode: entry.mode,
                 sha256: sha256, chunks: chunks)
+            if entry.digestsChunks {
+                guard chunks != nil else {
+                    throw FileSyncError(.internalError, "\"\(entry.path)\" is named by more chunks than a list holds")
+                }
+                listed.digest = RestoreEntry.chunkListDigest
+            }
+            return listed
         }
     }
 

@@ -14,6 +14,8 @@ public struct RestoreSender {
     let source: any SnapshotContentSource
     let sink: any FrameSink
     let compressor: BlockCompressor?
+    /// Whether the client takes files listed by their chunk-list digest (`chunkDigest`).
+    let chunkDigest: Bool
     private var machine: RestoreSendStateMachine
     private let encoder = ControlMessageEncoder()
     var batch: [Frame] = []
@@ -26,15 +28,18 @@ public struct RestoreSender {
     ///   - symlinks: whether symlinks are listed (`metadata` in force).
     ///   - xattrs: whether entries carry their extended attributes (`xattrs` in force).
     ///   - specials: whether FIFOs, sockets and devices are listed (`specials` in force).
+    ///   - chunkDigest: whether a file the snapshot names by its chunks is listed so (`chunkDigest`
+    ///     in force); otherwise its whole SHA-256 is computed before it is listed.
     /// - Throws: when the source cannot list the client's snapshots.
     public init(
         source: any SnapshotContentSource, sink: any FrameSink, compressor: BlockCompressor? = nil,
         maxPartBytes: Int = ProtocolLimits.maxControlPayload / 2, symlinks: Bool = false, xattrs: Bool = false,
-        specials: Bool = false, hardlinks: Bool = false
+        specials: Bool = false, hardlinks: Bool = false, chunkDigest: Bool = false
     ) throws {
         self.source = source
         self.sink = sink
         self.compressor = compressor
+        self.chunkDigest = chunkDigest
         machine = RestoreSendStateMachine(
             snapshots: try source.snapshotDescriptions(), maxPartBytes: maxPartBytes, symlinks: symlinks,
             xattrs: xattrs, specials: specials, hardlinks: hardlinks)
@@ -58,7 +63,8 @@ public struct RestoreSender {
             for action in actions {
                 switch action {
                 case .loadEntries(let snapshot, let paths):
-                    following += try machine.handle(.entries(try source.entries(ofSnapshot: snapshot, under: paths)))
+                    let entries = try source.entries(ofSnapshot: snapshot, under: paths)
+                    following += try machine.handle(.entries(chunkDigest ? entries : entries.map(withWholeSha256)))
                 case .send(let message):
                     try await append(encoder.frame(message))
                 case .sendFile(let plan):
@@ -73,6 +79,17 @@ public struct RestoreSender {
         }
         try await flush()
         return false
+    }
+
+    /// `entry`, with its whole SHA-256 in place of a chunk-list digest, for a client without
+    /// `chunkDigest`. Content that cannot be read or no longer matches its chunks keeps the digest:
+    /// the client's check of the whole SHA-256 then fails that file, and nothing else.
+    private func withWholeSha256(_ entry: SnapshotEntry) -> SnapshotEntry {
+        guard entry.digestsChunks else { return entry }
+        var whole = entry
+        whole.digestsChunks = false
+        if let sha256 = try? source.wholeSha256(of: entry) { whole.sha256 = sha256 }
+        return whole
     }
 
     /// Sends one file as its plan says; a source that cannot produce the content, or content that

@@ -1,3 +1,4 @@
+import Crypto
 import FileSyncCore
 import NIOCore
 
@@ -17,8 +18,13 @@ public struct SnapshotEntry: Sendable, Equatable {
     public var mtimeNs: Int64
     /// Permission bits, ≤ 0o7777.
     public var mode: UInt32
-    /// Lowercase hex SHA-256 of the whole content, for files.
+    /// Lowercase hex SHA-256 of the whole content, for files; the chunk-list digest of ``chunks``
+    /// when ``digestsChunks``.
     public var sha256: String?
+    /// Whether ``sha256`` is the chunk-list digest (Protocol.md §5.7) of ``chunks``: the storage
+    /// checked each chunk as it arrived and never hashed the whole (listed with `"digest":"chunks"`
+    /// to a client with `chunkDigest`, §11.3).
+    public var digestsChunks = false
     /// The file's chunks in order (length and SHA-256), when the storage knows them; empty otherwise.
     public var chunks: [ChunkEntry]
     /// A symlink's target.
@@ -80,6 +86,35 @@ public protocol SnapshotContentSource: Sendable {
 }
 
 extension SnapshotContentSource {
+    /// The whole content's SHA-256 of a file the snapshot names by its chunks (``SnapshotEntry/digestsChunks``),
+    /// for a client without `chunkDigest`: read, and hashed whole and chunk by chunk, so that content
+    /// damaged since the snapshot fails here (its chunk-list digest differs) instead of being vouched
+    /// for by a SHA-256 of the damage.
+    ///
+    /// - Throws: when the content is missing or damaged.
+    public func wholeSha256(of entry: SnapshotEntry) throws -> String {
+        var whole = SHA256()
+        var chunks = ChunkListHasher(lengths: entry.chunks.map(\.length))
+        var offset: Int64 = 0
+        while offset < entry.size {
+            let count = Int(min(Int64(ProtocolLimits.blockSize), entry.size - offset))
+            var block = ByteBuffer()
+            try read(entry, at: offset, count: count, into: &block)
+            guard block.readableBytes == count else {
+                throw FileSyncError(.storageFailed, "the stored \"\(entry.path)\" is shorter than the snapshot says")
+            }
+            block.withUnsafeReadableBytes { bytes in
+                whole.update(bufferPointer: bytes)
+                chunks.update(bufferPointer: bytes)
+            }
+            offset += Int64(count)
+        }
+        guard chunks.finalize()?.hexString == entry.sha256 else {
+            throw FileSyncError(.checksumMismatch, "the stored \"\(entry.path)\" does not match its chunks")
+        }
+        return whole.finalize().hexString
+    }
+
     /// Appends what ``bytes(of:at:count:)`` returns.
     public func read(_ entry: SnapshotEntry, at offset: Int64, count: Int, into buffer: inout ByteBuffer) throws {
         buffer.writeBytes(try bytes(of: entry, at: offset, count: count))

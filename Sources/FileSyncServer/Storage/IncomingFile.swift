@@ -36,9 +36,13 @@ final class IncomingFile {
     static let directThreshold: Int64 = 8 << 20
 
     /// Opens the partial for `header`, continuing after `resume.offset` bytes when given.
+    ///
+    /// - Parameter hashesWhole: for a chunked transfer (`hashesContent` false), whether the whole
+    ///   content is hashed as it is written anyway, for its snapshot; not when the snapshot can name
+    ///   the file by the chunks checked as they arrived (``HistoryChunking/namesByChunks(size:cutsLikeClient:)``).
     init(
         header: FileHeader, path: RelativePath, resume: PartialStore.Offer?, store: PartialStore, folder: ClientFolder,
-        hashesContent: Bool = true
+        hashesContent: Bool = true, hashesWhole: Bool = true
     ) throws {
         self.path = path
         self.header = header
@@ -54,10 +58,10 @@ final class IncomingFile {
         received = offset
         writebackStart = offset
         // The writer's thread hashes a new file, beside the receiving of the next block: the check
-        // of a whole transfer, and for a chunked one the whole SHA-256 its snapshot records.
+        // of a whole transfer, and for a chunked one the whole SHA-256 its snapshot may record.
         directWriter =
             header.size - offset >= Self.directThreshold
-            ? DirectWriter(fd: fd, offset: offset, hashing: offset == 0) : nil
+            ? DirectWriter(fd: fd, offset: offset, hashing: offset == 0 && (hashesContent || hashesWhole)) : nil
     }
 
     deinit {

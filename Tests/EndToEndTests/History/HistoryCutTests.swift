@@ -1,3 +1,4 @@
+import Crypto
 import FileSyncCore
 import Foundation
 import GRDB
@@ -12,7 +13,7 @@ extension EndToEnd {
             let source = try work.subfolder("source")
             let root = try work.subfolder("root")
             var generator = SeededGenerator(seed: 31)
-            // Over the direct writer's 8 MiB, so that the session computes the whole SHA-256 as it writes.
+            // Over the direct writer's 8 MiB: the session writes it straight to the disk.
             try SampleTree.write(TestData.bytes(12 << 20, from: &generator), to: source + "/big.bin")
             let server = try ServerProcess(root: root, in: work)
             defer { server.stop() }
@@ -29,6 +30,77 @@ extension EndToEnd {
             let restored = try TreeSnapshot(of: target)
             let original = try TreeSnapshot(of: source)
             #expect(restored == original, "differences: \(restored.differences(from: original))")
+        }
+
+        @Test(
+            "a chunked file is never hashed whole by the server: listed by its chunk-list digest with chunkDigest, by its SHA-256 without"
+        )
+        func chunkDigestNegotiated() throws {
+            let work = try TemporaryDirectory("chunk-digest")
+            let source = try work.subfolder("source")
+            let root = try work.subfolder("root")
+            var generator = SeededGenerator(seed: 37)
+            let content = TestData.bytes(3 << 20, from: &generator)
+            try SampleTree.write(content, to: source + "/big.bin")
+            let server = try ServerProcess(root: root, in: work, tls: false)
+            defer { server.stop() }
+            try HistoryClient(server: server, work: work).backup(source, id: "digest")
+            let cataloged = try Self.cataloged(root: root, id: "digest", path: "big.bin")
+            #expect(cataloged?.historyCut == true && cataloged?.sha256 == false)
+
+            let whole = SHA256.hash(data: content).hexString
+            let (current, _) = try Self.restoreList(server: server, work: work, ["history", "chunkDigest"])
+            var digest = ChunkListDigest()
+            for chunk in current.chunks ?? [] {
+                let hash = [UInt8](hex: chunk.sha256)!.withUnsafeBytes { ChunkHash(bytes: $0)! }
+                digest.add(ChunkEntry(length: chunk.length, hash: hash))
+            }
+            #expect(current.digest == "chunks" && current.sha256 == digest.finalize() && current.sha256 != whole)
+
+            // A client that predates chunkDigest gets the whole SHA-256, and content that matches it.
+            let (old, raw) = try Self.restoreList(server: server, work: work, ["history"])
+            #expect(old.digest == nil && old.sha256 == whole)
+            try raw.send(.restoreWant(RestoreWant(files: [RestoreWant.File(entry: 0)], final: true)))
+            var received: [UInt8] = []
+            var end: FileEnd?
+            while end == nil, let frame = try raw.receiveFrame() {
+                if frame.kind == .data { received += Array(frame.payload.readableBytesView) }
+                if frame.kind == .control, case .fileEnd(let fileEnd) = try Message(frame: frame) { end = fileEnd }
+            }
+            #expect(end?.sha256 == whole && received == content)
+        }
+
+        /// A restore session announcing `capabilities`, its `RESTORE` of everything, and the listed
+        /// `big.bin` (the list's only entry).
+        static func restoreList(
+            server: ServerProcess, work: TemporaryDirectory, _ capabilities: [String]
+        ) throws -> (RestoreEntry, RawConnection) {
+            let raw = try RawConnection(port: server.port)
+            try raw.authenticate(
+                id: "digest", server: server, folder: work, capabilities: capabilities, session: .restore)
+            guard case .ready(let ready)? = try raw.receiveSkippingQueue() else { throw TestFailure("no READY") }
+            #expect(ready.capabilities == capabilities)
+            try raw.send(.restore(Restore(paths: [])))
+            guard case .restoreList(let list)? = try raw.receive(), list.final, list.entries.count == 1 else {
+                throw TestFailure("not a one-entry RESTORE_LIST")
+            }
+            return (list.entries[0], raw)
+        }
+
+        /// The catalog's `historyCut` flag of `path` for client `id`, and whether it holds a whole
+        /// SHA-256; `nil` if not cataloged.
+        static func cataloged(root: String, id: String, path: String) throws -> (historyCut: Bool, sha256: Bool)? {
+            var configuration = Configuration()
+            configuration.readonly = true
+            configuration.busyMode = .timeout(10)
+            let catalog = try DatabaseQueue(
+                path: root + "/.filesync/\(id)/catalog.sqlite", configuration: configuration)
+            return try catalog.read { db in
+                try Row.fetchOne(
+                    db, sql: "SELECT historyCut, sha256 IS NOT NULL AS whole FROM file WHERE path = ?",
+                    arguments: [path]
+                ).map { ($0["historyCut"], $0["whole"]) }
+            }
         }
 
         /// The catalog's `historyCut` flag of `path` for client `id`, or `nil` if not cataloged.

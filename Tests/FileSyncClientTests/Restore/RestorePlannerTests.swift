@@ -6,6 +6,8 @@ import Testing
 final class MemoryLocalFiles: RestoreLocalFiles {
     var states: [String: RestoreLocalState] = [:]
     var hashes: [String: String] = [:]
+    /// Chunk-list digests by path (the lengths asked are not checked here).
+    var listDigests: [String: String] = [:]
     var chunks: [String: [ChunkHash: Int64]] = [:]
     var partials: [String: Int64] = [:]
     var hashed: [String] = []
@@ -15,6 +17,10 @@ final class MemoryLocalFiles: RestoreLocalFiles {
     func sha256(of path: RelativePath) -> String? {
         hashed.append(path.string)
         return hashes[path.string]
+    }
+    func chunkListDigest(of path: RelativePath, lengths: [Int]) -> String? {
+        hashed.append(path.string)
+        return listDigests[path.string]
     }
     func chunkOffsets(of path: RelativePath) -> [ChunkHash: Int64]? {
         cut.append(path.string)
@@ -95,6 +101,22 @@ struct RestorePlannerTests {
         let other = RestorePlanner(overwrite: true).plan(Self.entries, paths: Self.paths, local: local)
         #expect(!local.hashed.contains("docs/a"))
         #expect(other.wants == [RestoreWant.File(entry: 1), RestoreWant.File(entry: 2)])
+    }
+
+    @Test("--overwrite: an entry listed by its chunk-list digest is compared by that digest, not the SHA-256")
+    func overwriteByChunkListDigest() {
+        var entries = Self.entries
+        entries[2].digest = RestoreEntry.chunkListDigest
+        let local = MemoryLocalFiles()
+        local.states = ["big": .file(size: 3 << 20)]
+        local.hashes = ["big": Self.sha("b")]
+        local.listDigests = ["big": Self.sha("c")]
+        local.chunks = ["big": [Self.hash(1): 0]]
+        let changed = RestorePlanner(overwrite: true).plan(entries, paths: Self.paths, local: local)
+        #expect(changed.wants == [RestoreWant.File(entry: 1), RestoreWant.File(entry: 2, chunks: [1, 2])])
+        local.listDigests["big"] = Self.sha("b")
+        let equal = RestorePlanner(overwrite: true).plan(entries, paths: Self.paths, local: local)
+        #expect(equal.skipped == [2])
     }
 
     @Test("--overwrite: a folder in the way of a file, or a file in the way of a folder, fails that entry")

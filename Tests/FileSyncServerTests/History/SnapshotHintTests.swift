@@ -28,7 +28,7 @@ import Testing
         // Another cutter's boundaries (the first two chunks as one), a list that stops short, and
         // one that runs past the end are not this server's cut.
         var merged = Array(full.chunks.dropFirst(2))
-        merged.insert(ChunkEntry(length: full.chunks[0].length + full.chunks[1].length, hash: full.sha256), at: 0)
+        merged.insert(ChunkEntry(length: full.chunks[0].length + full.chunks[1].length, hash: full.sha256!), at: 0)
         #expect(try HistoryChunking.cut(fd, size: full.size, expecting: merged, sha256: full.sha256) == nil)
         let short = Array(full.chunks.dropLast())
         #expect(try HistoryChunking.cut(fd, size: full.size, expecting: short, sha256: full.sha256) == nil)
@@ -75,24 +75,35 @@ import Testing
         // Boundaries the file does not have (the first two chunks as one) show which way it went:
         // only a read-back of the file can tell them from its own.
         var merged = Array(full.chunks.dropFirst(2))
-        merged.insert(ChunkEntry(length: full.chunks[0].length + full.chunks[1].length, hash: full.sha256), at: 0)
+        merged.insert(ChunkEntry(length: full.chunks[0].length + full.chunks[1].length, hash: full.sha256!), at: 0)
         var minute = 0.0
         // Stores the file again (a new version for the snapshot), records `chunks` for it, and
         // returns the chunks its snapshot took.
-        func snapshotChunks(recording chunks: [ChunkEntry], historyCut: Bool) throws -> [ChunkEntry]? {
+        func snapshotFile(
+            recording chunks: [ChunkEntry], historyCut: Bool, sha256: ChunkHash? = full.sha256
+        ) throws -> FileContent? {
             try fixture.write("big", bytes)
             let status = try #require(FileStatus.of(path: fixture.tree + "/big"))
             try catalog.record(
                 path: "big", size: status.size, mtimeNs: status.mtimeNs, inode: status.inode,
-                ctimeNs: status.ctimeNs, chunks: chunks, sha256: full.sha256, historyCut: historyCut)
+                ctimeNs: status.ctimeNs, chunks: chunks, sha256: sha256, historyCut: historyCut)
             minute += 60
             let built = try SnapshotBuilder(store: fixture.store, hints: catalog).build(
                 now: Date().addingTimeInterval(minute))
-            return try fixture.store.entry(at: "big", in: built.record)?.file?.chunks
+            return try fixture.store.entry(at: "big", in: built.record)?.file
+        }
+        func snapshotChunks(recording chunks: [ChunkEntry], historyCut: Bool) throws -> [ChunkEntry]? {
+            try snapshotFile(recording: chunks, historyCut: historyCut)?.chunks
         }
         #expect(try snapshotChunks(recording: merged, historyCut: true) == merged)
         #expect(try snapshotChunks(recording: merged, historyCut: false) == full.chunks)
         // A trusted record whose lengths cannot be this file's is not taken either.
         #expect(try snapshotChunks(recording: Array(merged.dropLast()), historyCut: true) == full.chunks)
+        // A trusted record without a whole SHA-256 (the session hashed only the chunks) names the
+        // file by its chunks: nobody hashes the whole. An untrusted one is read back and hashed.
+        let byChunks = try snapshotFile(recording: merged, historyCut: true, sha256: nil)
+        #expect(byChunks?.chunks == merged && byChunks?.sha256 == nil)
+        let readBack = try snapshotFile(recording: full.chunks, historyCut: false, sha256: nil)
+        #expect(readBack?.chunks == full.chunks && readBack?.sha256 == full.sha256)
     }
 }

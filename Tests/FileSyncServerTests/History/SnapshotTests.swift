@@ -72,7 +72,7 @@ import Testing
             inode: 42, ctimeNs: 7)
         let entries = [
             TreeEntry(name: "z", mode: 0o644, uid: 1, gid: 2, mtimeNs: 3, size: 1, content: .file(file)),
-            TreeEntry(name: "a", mode: 0o755, uid: 1, gid: 2, mtimeNs: 3, size: 0, content: .folder(file.sha256)),
+            TreeEntry(name: "a", mode: 0o755, uid: 1, gid: 2, mtimeNs: 3, size: 0, content: .folder(file.sha256!)),
             TreeEntry(name: "é", mode: 0o777, uid: 0, gid: 0, mtimeNs: -1, size: 3, content: .symlink([1, 2, 3])),
         ]
         let tree = TreeObject(entries: entries)
@@ -82,6 +82,38 @@ import Testing
         var damaged = tree.encoded()
         damaged.removeLast()
         #expect(throws: (any Error).self) { try TreeObject(decoding: damaged) }
+    }
+
+    @Test(
+        "a file named by its chunks alone is kind 5, without a SHA-256, and round-trips; one without chunks is refused")
+    func treeEntryNamedByChunks() throws {
+        let chunks = [1, 2].map { ChunkEntry(length: 70_000, hash: HistoryFixture.sha256([$0])) }
+        let byChunks = FileContent(sha256: nil, chunks: chunks, inode: 42, ctimeNs: 7)
+        let entry = TreeEntry(
+            name: "f", mode: 0o644, uid: 1, gid: 2, mtimeNs: 3, size: 140_000, content: .file(byChunks))
+        let tree = TreeObject(entries: [entry])
+        let bytes = tree.encoded()
+        let decoded = try TreeObject(decoding: bytes)
+        #expect(decoded == tree)
+        #expect(decoded.entries[0].file?.sha256 == nil)
+        var whole = byChunks
+        whole.sha256 = HistoryFixture.sha256([9])
+        let wholeBytes = TreeObject(entries: [
+            TreeEntry(name: "f", mode: 0o644, uid: 1, gid: 2, mtimeNs: 3, size: 140_000, content: .file(whole))
+        ]).encoded()
+        #expect(wholeBytes.count == bytes.count + 32)
+        #expect(
+            byChunks.sameContent(as: whole)
+                && !whole.sameContent(
+                    as: FileContent(sha256: HistoryFixture.sha256([8]), chunks: chunks, inode: 1, ctimeNs: 1))
+        )
+        // Kind 5 with an empty chunk list names no content.
+        let empty = TreeObject(entries: [
+            TreeEntry(
+                name: "f", mode: 0o644, uid: 1, gid: 2, mtimeNs: 3, size: 0,
+                content: .file(FileContent(sha256: nil, chunks: [], inode: 1, ctimeNs: 1)))
+        ])
+        #expect(throws: (any Error).self) { try TreeObject(decoding: empty.encoded()) }
     }
 
     @Test("a folder with extended attributes encodes as FSTREE02 and round-trips; one without keeps FSTREE01")

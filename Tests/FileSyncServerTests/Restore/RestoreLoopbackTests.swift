@@ -57,14 +57,15 @@ struct RestoreLoopbackTests {
     /// Restores `request` from `source` into `folder`; returns the summary (or the error) and the wants sent.
     static func restore(
         _ source: MemorySnapshotSource, into folder: String, request: Restore = Restore(), overwrite: Bool = false,
-        cutAfter: Int? = nil, threads: ((Set<String>) -> Void)? = nil, symlinks: Bool = false
+        cutAfter: Int? = nil, threads: ((Set<String>) -> Void)? = nil, symlinks: Bool = false, chunkDigest: Bool = false
     ) async throws -> (Result<RestoreSummary, any Error>, [RestoreWant.File]) {
         let (toServer, toServerContinuation) = AsyncStream<Frame>.makeStream()
         let (fromServer, fromServerContinuation) = AsyncStream<Frame>.makeStream()
         let server = Task {
             defer { fromServerContinuation.finish() }
             var sender = try RestoreSender(
-                source: source, sink: StreamSink(continuation: fromServerContinuation), symlinks: symlinks)
+                source: source, sink: StreamSink(continuation: fromServerContinuation), symlinks: symlinks,
+                chunkDigest: chunkDigest)
             for await frame in toServer {
                 if try await sender.receive(try Message(frame: frame)) { return }
             }
@@ -168,6 +169,57 @@ struct RestoreLoopbackTests {
         #expect(summary.skipped == 2 && summary.restored == 1)
         Self.expectRestored(source, in: folder)
         #expect(!FileManager.default.fileExists(atPath: folder + "/.filesync-restore"))
+    }
+
+    /// ``tree()`` with `large.bin` named by its chunks, as the server records a large file it never
+    /// hashed whole.
+    static func treeNamedByChunks() -> MemorySnapshotSource {
+        var source = tree()
+        let index = source.tree.firstIndex { $0.path == "large.bin" }!
+        var digest = ChunkListDigest()
+        for chunk in source.tree[index].chunks { digest.add(chunk) }
+        source.tree[index].sha256 = digest.finalize()
+        source.tree[index].digestsChunks = true
+        return source
+    }
+
+    /// Whether `path` in `folder` holds `source`'s content for it.
+    static func holds(_ source: MemorySnapshotSource, _ path: String, in folder: String) -> Bool {
+        FileManager.default.contents(atPath: folder + "/" + path).map(Array.init) == source.contents[path]
+    }
+
+    @Test(
+        "a file listed by its chunk-list digest is checked by it: restored whole, resumed after a cut, equal with --overwrite"
+    )
+    func chunkListDigest() async throws {
+        let folder = Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let source = Self.treeNamedByChunks()
+        let (first, _) = try await Self.restore(source, into: folder, cutAfter: 3, chunkDigest: true)
+        #expect(first.failureValue as? RestoreFailure == .connectionClosed)
+        let (result, wants) = try await Self.restore(source, into: folder, chunkDigest: true)
+        #expect(try result.get().restored >= 1 && wants.contains { $0.offset != nil })
+        #expect(Self.holds(source, "large.bin", in: folder) && Self.holds(source, "docs/a.txt", in: folder))
+        let (again, asked) = try await Self.restore(source, into: folder, overwrite: true, chunkDigest: true)
+        #expect(try again.get().skipped == 3 && asked.isEmpty)
+        // A client without chunkDigest gets the whole SHA-256 and checks that.
+        let other = Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: other) }
+        #expect(try await Self.restore(source, into: other).0.get().restored == 3)
+        #expect(Self.holds(source, "large.bin", in: other))
+    }
+
+    @Test("content that does not match its chunk-list digest fails that file; nothing wrong appears")
+    func chunkListDigestMismatch() async throws {
+        let folder = Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var source = Self.treeNamedByChunks()
+        source.contents["large.bin"]![2_000_000] ^= 1
+        source.trustsContent = true
+        let (result, _) = try await Self.restore(source, into: folder, chunkDigest: true)
+        let summary = try result.get()
+        #expect(summary.failed.map(\.path) == ["large.bin"] && summary.restored == 2)
+        #expect(!FileManager.default.fileExists(atPath: folder + "/large.bin"))
     }
 
     @Test("an existing file, without --overwrite, refuses the whole restore before anything is asked")

@@ -19,10 +19,11 @@ struct RestoreSenderTests {
 
     /// Runs a session: `RESTORE` of everything, then `wants`; returns the frames after the list.
     static func run(
-        _ wants: [RestoreWant.File], source: MemorySnapshotSource = source(), compressor: BlockCompressor? = nil
+        _ wants: [RestoreWant.File], source: MemorySnapshotSource = source(), compressor: BlockCompressor? = nil,
+        chunkDigest: Bool = false
     ) async throws -> (list: [RestoreEntry], frames: [Frame]) {
         let sink = FrameCollector()
-        var sender = try RestoreSender(source: source, sink: sink, compressor: compressor)
+        var sender = try RestoreSender(source: source, sink: sink, compressor: compressor, chunkDigest: chunkDigest)
         #expect(try await sender.receive(.restore(Restore())) == false)
         let list = sink.messages.flatMap { message -> [RestoreEntry] in
             guard case .restoreList(let part) = message else { return [] }
@@ -48,6 +49,46 @@ struct RestoreSenderTests {
                 == .fileHeader(FileHeader(path: "big.bin", size: 3 << 20, mtimeNs: list[2].mtimeNs, mode: 0o640)))
         #expect(messages.dropFirst().first == .fileEnd(FileEnd(sha256: list[2].sha256!)))
         #expect(messages.last == .restoreEnd(RestoreEnd(files: 1, bytes: 3 << 20, failed: 0)))
+    }
+
+    /// The source with `big.bin` named by its chunks, as a snapshot records a file whose whole
+    /// SHA-256 nobody computed; and that file's chunk-list digest.
+    static func namedByChunks() -> (source: MemorySnapshotSource, digest: String) {
+        var source = source()
+        let index = source.tree.firstIndex { $0.path == "big.bin" }!
+        var digest = ChunkListDigest()
+        for chunk in source.tree[index].chunks { digest.add(chunk) }
+        source.tree[index].sha256 = digest.finalize()
+        source.tree[index].digestsChunks = true
+        return (source, digest.finalize())
+    }
+
+    @Test("a file named by its chunks is listed by its chunk-list digest to a client with chunkDigest")
+    func listedByChunkListDigest() async throws {
+        let (source, digest) = Self.namedByChunks()
+        let (list, frames) = try await Self.run([RestoreWant.File(entry: 2)], source: source, chunkDigest: true)
+        #expect(list[2].digest == "chunks" && list[2].sha256 == digest && list[2].chunks?.count ?? 0 > 1)
+        #expect(list[1].digest == nil, "a file with a whole SHA-256 is listed by it")
+        #expect(frames.contains { (try? Message(frame: $0)) == .fileEnd(FileEnd(sha256: digest)) })
+    }
+
+    @Test("without chunkDigest the same file is listed by its whole SHA-256, computed as it is read")
+    func oldClientGetsTheWholeSha256() async throws {
+        let (source, digest) = Self.namedByChunks()
+        let (list, frames) = try await Self.run([RestoreWant.File(entry: 2)], source: source)
+        let whole = SHA256.hash(data: source.contents["big.bin"]!).hexString
+        #expect(list[2].digest == nil && list[2].sha256 == whole && whole != digest)
+        #expect(frames.contains { (try? Message(frame: $0)) == .fileEnd(FileEnd(sha256: whole)) })
+        let content = frames.filter { $0.kind == .data }.flatMap { Array($0.payload.readableBytesView) }
+        #expect(content == source.contents["big.bin"])
+
+        // Content damaged since the snapshot is not vouched for: it keeps the digest, which the
+        // client's check of the whole SHA-256 then fails.
+        var damaged = source
+        damaged.contents["big.bin"]![5] ^= 1
+        damaged.trustsContent = true
+        let (listed, _) = try await Self.run([], source: damaged)
+        #expect(listed[2].sha256 == digest && listed[2].digest == nil)
     }
 
     @Test("from an offset, only the rest travels; FILE_END still names the whole content")

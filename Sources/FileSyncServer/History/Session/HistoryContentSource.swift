@@ -176,7 +176,8 @@ extension SnapshotEntry {
         case .file(let file):
             self.init(
                 path: path, kind: .file, size: entry.size, mtimeNs: entry.mtimeNs, mode: entry.mode,
-                sha256: file.sha256.description, chunks: file.chunks)
+                sha256: (file.sha256 ?? file.chunkListDigest).description, chunks: file.chunks)
+            digestsChunks = file.sha256 == nil
             inode = file.inode
         case .folder:
             self.init(path: path, kind: .directory, size: 0, mtimeNs: entry.mtimeNs, mode: entry.mode)
