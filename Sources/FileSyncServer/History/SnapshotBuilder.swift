@@ -48,6 +48,10 @@ struct SnapshotBuilder {
         var deleted = 0
         var filesRead = 0
         var bytesRead: Int64 = 0
+        /// The content found for each file of several names, by inode: the other names take it as
+        /// it is, so that all of them name their content alike (one may be cataloged, the others
+        /// not) and a restore lists them as links of one file.
+        var linkedContent: [UInt64: (identity: StoredFileIdentity, content: FileContent)] = [:]
     }
 
     /// Walks the plain tree, writes the new tree objects and then the snapshot file, durably.
@@ -115,7 +119,7 @@ struct SnapshotBuilder {
                 name: name, mode: info.permissions, uid: info.uid, gid: info.gid, mtimeNs: info.mtimeNs, size: size,
                 content: content, xattrs: xattrs)
             // A folder that became a file (or the reverse) deletes what the old entry held.
-            if let old, old.kindCode != entry.kindCode { try countDeleted(old, counts: &counts) }
+            if let old, !old.isSameKind(as: entry) { try countDeleted(old, counts: &counts) }
             entries.append(entry)
         }
         let kept = Set(entries.map(\.name))
@@ -134,6 +138,11 @@ struct SnapshotBuilder {
             StoredFileIdentity(size: previous.size, mtimeNs: previous.mtimeNs, inode: old.inode, ctimeNs: old.ctimeNs)
                 .matches(info)
         {
+            if info.linkCount > 1 {
+                let identity = StoredFileIdentity(
+                    size: info.size, mtimeNs: info.mtimeNs, inode: info.inode, ctimeNs: info.ctimeNs)
+                counts.linkedContent[info.inode] = (identity, old)
+            }
             return (old, size)
         }
         let file = openat(fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
@@ -141,18 +150,26 @@ struct SnapshotBuilder {
         defer { close(file) }
         // The identity of what is read, not of what the name showed a moment before.
         guard let opened = FileStatus.of(descriptor: file) else { throw FileSyncError.storage("stat", path) }
-        let cut = try hintedCut(of: file, path: path, info: opened) ?? HistoryChunking.cut(file, size: opened.size)
-        counts.filesRead += 1
-        counts.bytesRead += cut.size
-        counts.bytes += cut.size - size
-        let content = FileContent(
-            sha256: cut.sha256, chunks: cut.chunks, inode: opened.inode, ctimeNs: opened.ctimeNs)
+        let identity = StoredFileIdentity(
+            size: opened.size, mtimeNs: opened.mtimeNs, inode: opened.inode, ctimeNs: opened.ctimeNs)
+        let content: FileContent
+        if opened.linkCount > 1, let linked = counts.linkedContent[opened.inode], linked.identity == identity {
+            content = linked.content
+            counts.bytes += opened.size - size
+        } else {
+            let cut = try hintedCut(of: file, path: path, info: opened) ?? HistoryChunking.cut(file, size: opened.size)
+            counts.filesRead += 1
+            counts.bytesRead += cut.size
+            counts.bytes += cut.size - size
+            content = FileContent(sha256: cut.sha256, chunks: cut.chunks, inode: opened.inode, ctimeNs: opened.ctimeNs)
+            if opened.linkCount > 1 { counts.linkedContent[opened.inode] = (identity, content) }
+        }
         if let previous, let old = previous.file {
             if !old.sameContent(as: content) || previous.mtimeNs != info.mtimeNs { counts.changed += 1 }
         } else {
             counts.added += 1
         }
-        return (content, cut.size)
+        return (content, opened.size)
     }
 
     /// The cut the catalog's record of `path` gives, if it describes this very file (same size,

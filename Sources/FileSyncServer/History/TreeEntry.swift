@@ -37,6 +37,15 @@ struct TreeEntry: Sendable, Equatable {
         }
     }
 
+    /// Whether `other` is of the same kind: a file is a file however its content is named (kind 1
+    /// or 5), so that a file named anew is a changed file, never a deleted and added one.
+    func isSameKind(as other: TreeEntry) -> Bool {
+        switch (content, other.content) {
+        case (.file, .file), (.folder, .folder), (.symlink, .symlink), (.special, .special): true
+        default: false
+        }
+    }
+
     /// The file's content, when the entry is a file.
     var file: FileContent? {
         if case .file(let file) = content { return file }

@@ -17,7 +17,8 @@ extension FileReceiver {
                 transfer == .delta && storage.patchesInPlace
                 ? InPlacePatch.begin(
                     header: header, path: path, folder: folder, catalog: catalog, state: storage.state,
-                    preserver: storage.preserver)
+                    preserver: storage.preserver,
+                    historyCut: storage.cutsLikeClient && HistoryChunking.cutsLikeClients)
                 : nil
             assembly = ChunkAssembly(
                 header: header, file: file, transfer: transfer, folder: folder, catalog: catalog, patch: patch)

@@ -55,17 +55,21 @@ extension RestoreSendStateMachine {
         }
         // Owners are a field of `metadata`, like symlinks.
         // Files of one inode and content were one file's names: the later ones are listed as links.
-        var firstNames: [UInt64: (path: String, sha256: String?)] = [:]
+        // (A name whose content is named by its chunks and one named by its whole SHA-256 are one
+        // content when their chunks are the same.)
+        var firstNames: [UInt64: (path: String, sha256: String?, chunks: [ChunkEntry])] = [:]
         let listed = try entries.map { entry in
             if hardlinks, entry.kind == .file, let inode = entry.inode {
-                if let first = firstNames[inode], first.sha256 == entry.sha256 {
+                if let first = firstNames[inode],
+                    first.sha256 == entry.sha256 || (!first.chunks.isEmpty && first.chunks == entry.chunks)
+                {
                     var link = RestoreEntry(
                         path: entry.path, type: "hardlink", size: 0, mtimeNs: entry.mtimeNs, mode: entry.mode,
                         target: first.path)
                     (link.uid, link.gid) = (entry.uid, entry.gid)
                     return link
                 }
-                firstNames[inode] = (entry.path, entry.sha256)
+                firstNames[inode] = (entry.path, entry.sha256, entry.chunks)
             }
             var listed = try Self.restoreEntry(entry)
             if symlinks { (listed.uid, listed.gid) = (entry.uid, entry.gid) }

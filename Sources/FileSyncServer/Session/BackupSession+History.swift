@@ -53,11 +53,17 @@ extension BackupSession {
         while let frame = try await messages.next() {
             let message = try decoder.decode(frame)
             if case .restoreWant(let want) = message, want.final { try await setReadTimeout(nil) }
+            // Listing for a client without chunkDigest reads and hashes the files the snapshot names
+            // by their chunks, which may outlast the idle timeout.
+            let hashes: Bool
+            if case .restore = message { hashes = !features.contains(.chunkDigest) } else { hashes = false }
+            if hashes { try await setReadTimeout(nil) }
             if try await sender.receive(message) {
                 context.logger.info(
                     "restore finished", metadata: ["took": "\((ContinuousClock.now - started).inSeconds) s"])
                 return
             }
+            if hashes { try await setReadTimeout(settings.idleTimeout) }
         }
         throw FileSyncError(.connectionClosed, "the client closed the restore session")
     }

@@ -38,6 +38,8 @@ final class InPlacePatch {
     /// `<root>/.filesync/<client-id>`, where the journal lives.
     private let directory: Int32
     private var journal: Int32
+    /// Whether the patched file's chunks are cataloged as the history's (see ``begin``).
+    private var historyCut = false
     private var hasher = SHA256()
     private var journalLength: Int64 = 0
     private var records: [(offset: Int64, length: Int, position: Int64)] = []
@@ -56,9 +58,13 @@ final class InPlacePatch {
 
     /// Starts patching the stored file at `path` towards `header`, or returns `nil` when the file
     /// is not eligible (not recorded, changed since, hard-linked, not writable).
+    ///
+    /// - Parameter historyCut: whether the client cuts as the history does (`chunkerV1`): the
+    ///   patched file's chunk list is then cataloged as the history's, so that its snapshot names it
+    ///   by its chunks instead of reading the whole file back (Protocol.md §11.5).
     static func begin(
         header: FileHeader, path: RelativePath, folder: ClientFolder, catalog: ChunkCatalog,
-        state: ClientStateDirectory, preserver: Preserver? = nil
+        state: ClientStateDirectory, preserver: Preserver? = nil, historyCut: Bool = false
     ) -> InPlacePatch? {
         guard let record = try? catalog.file(at: header.path),
             let parent = try? folder.parentDirectory(of: path, create: false)
@@ -88,6 +94,7 @@ final class InPlacePatch {
         let patch = InPlacePatch(
             target: target, path: path, record: record, catalog: catalog, file: file, directory: directory,
             journal: journal, preserver: preserver)
+        patch.historyCut = historyCut
         guard patch.append(PatchJournal.header(for: target)) else {
             patch.discard()
             return nil
@@ -188,7 +195,7 @@ final class InPlacePatch {
         if let chunks, let status = FileStatus.of(descriptor: file) {
             try? catalog.record(
                 path: target.path, size: target.size, mtimeNs: target.mtimeNs, inode: target.inode,
-                ctimeNs: status.ctimeNs, chunks: chunks)
+                ctimeNs: status.ctimeNs, chunks: chunks, historyCut: historyCut)
         }
     }
 

@@ -172,8 +172,9 @@ struct PendingRename: Sendable {
     /// Whether the file's chunks are read back from the disk for the catalog once the session is
     /// over: a resumed file, which came as plain data with no chunk list.
     var readsBackChunks = false
-    /// Whether ``chunks`` were cut as the history cuts (a `chunkerV1` client) and ``sha256`` is
-    /// known: the catalog then says so, and the file's snapshot needs no read-back.
+    /// Whether ``chunks`` were cut as the history cuts (a `chunkerV1` client), each checked as it
+    /// arrived: the catalog then says so, and the file's snapshot needs no read-back (it records
+    /// ``sha256`` if known, else names the file by its chunks).
     var historyCut = false
 
     /// The name of the file's partial (computed on demand: most files are linked in unnamed).

@@ -70,6 +70,37 @@ extension EndToEnd {
             #expect(end?.sha256 == whole && received == content)
         }
 
+        @Test("a file patched in place is named by its chunks too: not read back, checked by check, restored exactly")
+        func patchedInPlace() throws {
+            let work = try TemporaryDirectory("patched-digest")
+            let source = try work.subfolder("source")
+            let root = try work.subfolder("root")
+            var generator = SeededGenerator(seed: 41)
+            var bytes = TestData.bytes(8 << 20, from: &generator)
+            try SampleTree.write(bytes, to: source + "/disk.img")
+            let server = try ServerProcess(root: root, in: work)
+            defer { server.stop() }
+            let client = HistoryClient(server: server, work: work)
+            try client.backup(source, id: "vm")
+            let original = try TreeSnapshot(of: source)
+            bytes[3 << 20] ^= 0xFF
+            try SampleTree.write(bytes, to: source + "/disk.img")
+            try client.backup(source, id: "vm")
+            #expect(server.log.contains(/path=disk.img .*patched in place/))
+            let cataloged = try Self.cataloged(root: root, id: "vm", path: "disk.img")
+            #expect(cataloged?.historyCut == true && cataloged?.sha256 == false)
+
+            let check = try Command.run(Harness.server, ["check", "--root", root, "--read-data"], in: work)
+            #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
+            let latest = try work.subfolder("latest")
+            #expect(try client.restore(id: "vm", to: latest).status == 0)
+            #expect(try TreeSnapshot(of: latest) == TreeSnapshot(of: source))
+            let first = try #require(try client.snapshots(id: "vm").first?["id"] as? String)
+            let earlier = try work.subfolder("earlier")
+            #expect(try client.restore(id: "vm", to: earlier, ["--snapshot", first]).status == 0)
+            #expect(try TreeSnapshot(of: earlier) == original)
+        }
+
         /// A restore session announcing `capabilities`, its `RESTORE` of everything, and the listed
         /// `big.bin` (the list's only entry).
         static func restoreList(

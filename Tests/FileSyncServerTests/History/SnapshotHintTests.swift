@@ -106,4 +106,52 @@ import Testing
         let readBack = try snapshotFile(recording: full.chunks, historyCut: false, sha256: nil)
         #expect(readBack?.chunks == full.chunks && readBack?.sha256 == full.sha256)
     }
+
+    @Test("the names of one file take one content, and a file named anew by its chunks is changed, not deleted")
+    func linkedNamesAndKinds() throws {
+        let fixture = try HistoryFixture()
+        defer { fixture.remove() }
+        let bytes = TestData.random(3 << 20, seed: 13)
+        try fixture.write("big", bytes)
+        #expect(link(fixture.tree + "/big", fixture.tree + "/same") == 0)
+        let fd = open(fixture.tree + "/big", O_RDONLY)
+        let full = try HistoryChunking.cut(fd, size: Int64(bytes.count))
+        close(fd)
+        let catalog = try ChunkCatalog(directory: fixture.store.statePath)
+        let status = try #require(FileStatus.of(path: fixture.tree + "/big"))
+        // Only the name the client sent is cataloged (a link is made by the server, not sent).
+        try catalog.record(
+            path: "big", size: status.size, mtimeNs: status.mtimeNs, inode: status.inode, ctimeNs: status.ctimeNs,
+            chunks: full.chunks, sha256: nil, historyCut: true)
+        let first = try SnapshotBuilder(store: fixture.store, hints: catalog).build(now: Date())
+        let big = try fixture.store.entry(at: "big", in: first.record)?.file
+        let same = try fixture.store.entry(at: "same", in: first.record)?.file
+        // Whichever name comes first decides (the cataloged one is named by its chunks, the other
+        // cut and hashed); the other takes its content, without reading the file again.
+        #expect(big != nil && big == same, "both names take the content found for the first")
+        #expect(first.filesRead == 1)
+
+    }
+
+    @Test("a file named by its chunks, then cut and hashed (kind 5, then 1), is a changed file, not a deleted one")
+    func kindChangeIsAChange() throws {
+        let fixture = try HistoryFixture()
+        defer { fixture.remove() }
+        let bytes = TestData.random(3 << 20, seed: 17)
+        try fixture.write("solo", bytes)
+        let fd = open(fixture.tree + "/solo", O_RDONLY)
+        let full = try HistoryChunking.cut(fd, size: Int64(bytes.count))
+        close(fd)
+        let catalog = try ChunkCatalog(directory: fixture.store.statePath)
+        let status = try #require(FileStatus.of(path: fixture.tree + "/solo"))
+        try catalog.record(
+            path: "solo", size: status.size, mtimeNs: status.mtimeNs, inode: status.inode, ctimeNs: status.ctimeNs,
+            chunks: full.chunks, sha256: nil, historyCut: true)
+        let first = try SnapshotBuilder(store: fixture.store, hints: catalog).build(now: Date())
+        #expect(try fixture.store.entry(at: "solo", in: first.record)?.file?.sha256 == nil)
+        try fixture.write("solo", bytes)
+        let second = try SnapshotBuilder(store: fixture.store, hints: catalog).build(now: Date().addingTimeInterval(60))
+        #expect(try fixture.store.entry(at: "solo", in: second.record)?.file?.sha256 == full.sha256)
+        #expect(second.record.deleted == 0 && second.record.changed == 1 && second.record.added == 0)
+    }
 }
