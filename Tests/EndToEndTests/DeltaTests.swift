@@ -30,12 +30,7 @@ extension EndToEnd {
 
         /// The paths the server's chunk catalog records for client `id`.
         static func catalogedPaths(root: String, id: String) throws -> [String] {
-            var configuration = Configuration()
-            configuration.readonly = true
-            // The server may be reading it for the snapshot that follows the session.
-            configuration.busyMode = .timeout(10)
-            let catalog = try DatabaseQueue(
-                path: root + "/.filesync/\(id)/catalog.sqlite", configuration: configuration)
+            let catalog = try openCatalog(root: root, id: id)
             return try catalog.read { try String.fetchAll($0, sql: "SELECT path FROM file ORDER BY path") }
         }
 
@@ -298,11 +293,7 @@ extension EndToEnd {
 
         /// The whole-content SHA-256 the catalog records for `path` of client `id`, if any.
         static func catalogedSHA256(root: String, id: String, path: String) throws -> [UInt8]? {
-            var configuration = Configuration()
-            configuration.readonly = true
-            configuration.busyMode = .timeout(10)
-            let catalog = try DatabaseQueue(
-                path: root + "/.filesync/\(id)/catalog.sqlite", configuration: configuration)
+            let catalog = try openCatalog(root: root, id: id)
             return try catalog.read { db in
                 try Data.fetchOne(db, sql: "SELECT sha256 FROM file WHERE path = ?", arguments: [path]).map(Array.init)
             }
@@ -310,11 +301,7 @@ extension EndToEnd {
 
         /// Every chunk the catalog records for `path` of client `id`, in file order: offset, length, hash.
         static func catalogedChunks(root: String, id: String, path: String) throws -> [(Int64, Int, [UInt8])] {
-            var configuration = Configuration()
-            configuration.readonly = true
-            configuration.busyMode = .timeout(10)
-            let catalog = try DatabaseQueue(
-                path: root + "/.filesync/\(id)/catalog.sqlite", configuration: configuration)
+            let catalog = try openCatalog(root: root, id: id)
             return try catalog.read { db in
                 try Row.fetchAll(
                     db,

@@ -121,11 +121,7 @@ extension EndToEnd {
         /// The catalog's `historyCut` flag of `path` for client `id`, and whether it holds a whole
         /// SHA-256; `nil` if not cataloged.
         static func cataloged(root: String, id: String, path: String) throws -> (historyCut: Bool, sha256: Bool)? {
-            var configuration = Configuration()
-            configuration.readonly = true
-            configuration.busyMode = .timeout(10)
-            let catalog = try DatabaseQueue(
-                path: root + "/.filesync/\(id)/catalog.sqlite", configuration: configuration)
+            let catalog = try openCatalog(root: root, id: id)
             return try catalog.read { db in
                 try Row.fetchOne(
                     db, sql: "SELECT historyCut, sha256 IS NOT NULL AS whole FROM file WHERE path = ?",
@@ -136,11 +132,7 @@ extension EndToEnd {
 
         /// The catalog's `historyCut` flag of `path` for client `id`, or `nil` if not cataloged.
         static func historyCut(root: String, id: String, path: String) throws -> Bool? {
-            var configuration = Configuration()
-            configuration.readonly = true
-            configuration.busyMode = .timeout(10)
-            let catalog = try DatabaseQueue(
-                path: root + "/.filesync/\(id)/catalog.sqlite", configuration: configuration)
+            let catalog = try openCatalog(root: root, id: id)
             return try catalog.read {
                 try Bool.fetchOne($0, sql: "SELECT historyCut FROM file WHERE path = ?", arguments: [path])
             }

@@ -45,6 +45,18 @@ struct MemorySnapshotSource: SnapshotContentSource {
         contents[path] = bytes
     }
 
+    /// Names the file at `path` by its chunks, as a snapshot records a file whose whole SHA-256
+    /// nobody computed; returns its chunk-list digest.
+    @discardableResult
+    mutating func nameByChunks(_ path: String) -> String {
+        let index = tree.firstIndex { $0.path == path }!
+        var digest = ChunkListDigest()
+        for chunk in tree[index].chunks { digest.add(chunk) }
+        tree[index].sha256 = digest.finalize()
+        tree[index].digestsChunks = true
+        return digest.finalize()
+    }
+
     func snapshotDescriptions() throws -> [SnapshotDescription] { descriptions }
 
     func entries(ofSnapshot id: String, under paths: [RelativePath]) throws -> [SnapshotEntry] {

@@ -175,11 +175,7 @@ struct RestoreLoopbackTests {
     /// hashed whole.
     static func treeNamedByChunks() -> MemorySnapshotSource {
         var source = tree()
-        let index = source.tree.firstIndex { $0.path == "large.bin" }!
-        var digest = ChunkListDigest()
-        for chunk in source.tree[index].chunks { digest.add(chunk) }
-        source.tree[index].sha256 = digest.finalize()
-        source.tree[index].digestsChunks = true
+        source.nameByChunks("large.bin")
         return source
     }
 

@@ -51,16 +51,11 @@ struct RestoreSenderTests {
         #expect(messages.last == .restoreEnd(RestoreEnd(files: 1, bytes: 3 << 20, failed: 0)))
     }
 
-    /// The source with `big.bin` named by its chunks, as a snapshot records a file whose whole
-    /// SHA-256 nobody computed; and that file's chunk-list digest.
+    /// The source with `big.bin` named by its chunks, and that file's chunk-list digest.
     static func namedByChunks() -> (source: MemorySnapshotSource, digest: String) {
         var source = source()
-        let index = source.tree.firstIndex { $0.path == "big.bin" }!
-        var digest = ChunkListDigest()
-        for chunk in source.tree[index].chunks { digest.add(chunk) }
-        source.tree[index].sha256 = digest.finalize()
-        source.tree[index].digestsChunks = true
-        return (source, digest.finalize())
+        let digest = source.nameByChunks("big.bin")
+        return (source, digest)
     }
 
     @Test("a file named by its chunks is listed by its chunk-list digest to a client with chunkDigest")
