@@ -153,23 +153,25 @@ struct SnapshotBuilder {
         let identity = StoredFileIdentity(
             size: opened.size, mtimeNs: opened.mtimeNs, inode: opened.inode, ctimeNs: opened.ctimeNs)
         let content: FileContent
+        // The size the content has: what was cut (the file's, unless it changed while read).
+        var stored = opened.size
         if opened.linkCount > 1, let linked = counts.linkedContent[opened.inode], linked.identity == identity {
             content = linked.content
-            counts.bytes += opened.size - size
         } else {
             let cut = try hintedCut(of: file, path: path, info: opened) ?? HistoryChunking.cut(file, size: opened.size)
             counts.filesRead += 1
             counts.bytesRead += cut.size
-            counts.bytes += cut.size - size
+            stored = cut.size
             content = FileContent(sha256: cut.sha256, chunks: cut.chunks, inode: opened.inode, ctimeNs: opened.ctimeNs)
             if opened.linkCount > 1 { counts.linkedContent[opened.inode] = (identity, content) }
         }
+        counts.bytes += stored - size
         if let previous, let old = previous.file {
             if !old.sameContent(as: content) || previous.mtimeNs != info.mtimeNs { counts.changed += 1 }
         } else {
             counts.added += 1
         }
-        return (content, opened.size)
+        return (content, stored)
     }
 
     /// The cut the catalog's record of `path` gives, if it describes this very file (same size,
