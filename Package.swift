@@ -115,6 +115,7 @@ let package = Package(
             dependencies: [
                 "FileSyncCore",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),
         .testTarget(

@@ -107,7 +107,7 @@ public struct BackupServer: Service {
                         let seconds = amount.nanoseconds / 1_000_000_000
                         logger.warning("closing a silent connection", metadata: ["silent": "\(seconds) s"])
                     }
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder()))
+                    try channel.pipeline.syncOperations.addHandler(FrameAssembler())
                     try channel.pipeline.syncOperations.addHandler(FrameEncoder())
                     // After the decoder: only complete frames count as activity (no slowloris).
                     try channel.pipeline.syncOperations.addHandler(timeout)

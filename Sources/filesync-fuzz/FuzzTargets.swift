@@ -1,5 +1,6 @@
 import FileSyncCore
 import NIOCore
+import NIOEmbedded
 
 /// The inputs the fuzzer drives: everything that parses bytes from the network. The first byte
 /// picks the target; the rest is its input. A crash, a trap or a failed invariant is a bug.
@@ -25,27 +26,52 @@ enum FuzzTargets {
         }
     }
 
-    /// The frame decoder over a stream cut into pieces at arbitrary points, with small limits.
+    /// The frame decoder over a stream cut into pieces at arbitrary points, with small limits; the
+    /// connection's ``FrameAssembler`` over the same pieces must give the same frames and fail alike.
     static func frames(_ bytes: UnsafeRawBufferPointer) {
         var decoder = FrameDecoder(maxControlPayload: 4096, maxDataPayload: 4096)
+        let assembler = EmbeddedChannel(handler: FrameAssembler(decoder: decoder))
         var buffer = ByteBuffer()
-        var offset = 0
-        var step = 1
-        while offset < bytes.count {
-            let end = min(bytes.count, offset + step)
-            buffer.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[offset..<end]))
-            offset = end
-            step = step % 7 + 1
+        var (decoded, assembled): ([Frame], [Frame]) = ([], [])
+        var (decoderFailed, assemblerFailed) = (false, false)
+        for piece in pieces(of: bytes) {
+            buffer.writeBytes(piece)
+            do {
+                try assembler.writeInbound(ByteBuffer(bytes: piece))
+                while let frame = try assembler.readInbound(as: Frame.self) { assembled.append(frame) }
+            } catch {
+                assemblerFailed = true
+            }
             do {
                 while let frame = try decoder.decode(buffer: &buffer) {
                     precondition(frame.payload.readableBytes <= 4096, "frame over the limit was accepted")
                     if frame.kind == .control { _ = try? Message(frame: frame) }
+                    decoded.append(frame)
                 }
             } catch {
-                return
+                decoderFailed = true
+                break
             }
         }
-        _ = try? decoder.decodeLast(buffer: &buffer, seenEOF: true)
+        // The end of the stream: a frame cut short is an error for both.
+        if !decoderFailed {
+            do { _ = try decoder.decodeLast(buffer: &buffer, seenEOF: true) } catch { decoderFailed = true }
+        }
+        do { _ = try assembler.finish() } catch { assemblerFailed = true }
+        precondition(decoderFailed == assemblerFailed, "the assembler and the decoder disagree on an error")
+        precondition(decoded == assembled, "the assembler and the decoder cut different frames")
+    }
+
+    /// `bytes` cut into pieces of 1 to 7 bytes in turn, as reads might cut a stream.
+    private static func pieces(of bytes: UnsafeRawBufferPointer) -> [UnsafeRawBufferPointer] {
+        var pieces: [UnsafeRawBufferPointer] = []
+        var (offset, step) = (0, 1)
+        while offset < bytes.count {
+            let end = min(bytes.count, offset + step)
+            pieces.append(UnsafeRawBufferPointer(rebasing: bytes[offset..<end]))
+            (offset, step) = (end, step % 7 + 1)
+        }
+        return pieces
     }
 
     /// Message decoding; whatever decodes must survive a round trip unchanged.

@@ -144,7 +144,7 @@ struct ClientSession {
                             metadata: ["seconds": "\(amount.nanoseconds / 1_000_000_000)"])
                     }
                     try pipeline.addHandler(WireCountingHandler(counter: counter))
-                    try pipeline.addHandler(ByteToMessageHandler(FrameDecoder()))
+                    try pipeline.addHandler(FrameAssembler())
                     try pipeline.addHandler(FrameEncoder())
                     try pipeline.addHandler(timeout)
                     // Frames of up to 1 MiB each pin their read buffer: a restore that writes more

@@ -47,6 +47,13 @@ public struct Frame: Sendable, Equatable {
     /// Size of the full frame header, the length prefix included.
     public static let headerSize = 4 + headerBytesAfterLength
 
+    /// A frame's header, checked: what its payload is and how many bytes it has.
+    public struct Header: Sendable, Equatable {
+        public var kind: Kind
+        public var flags: Flags
+        public var payloadLength: Int
+    }
+
     public var kind: Kind
     public var flags: Flags
     public var payload: ByteBuffer

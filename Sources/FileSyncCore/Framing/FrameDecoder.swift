@@ -19,6 +19,18 @@ public struct FrameDecoder: NIOSingleStepByteToMessageDecoder {
     }
 
     public mutating func decode(buffer: inout ByteBuffer) throws -> Frame? {
+        guard let header = try header(in: buffer),
+            buffer.readableBytes >= Frame.headerSize + header.payloadLength
+        else { return nil }
+        buffer.moveReaderIndex(forwardBy: Frame.headerSize)
+        let payload = buffer.readSlice(length: header.payloadLength)!
+        return Frame(kind: header.kind, flags: header.flags, payload: payload)
+    }
+
+    /// The header at the start of `buffer`'s readable bytes, checked (kind, flags, the payload's
+    /// length against the limit for its kind), or nil while fewer than ``Frame/headerSize`` bytes
+    /// are there. ``FrameAssembler`` checks with the same rules.
+    public func header(in buffer: ByteBuffer) throws -> Frame.Header? {
         guard buffer.readableBytes >= Frame.headerSize,
             let length = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self),
             let kindByte = buffer.getInteger(at: buffer.readerIndex + 4, as: UInt8.self),
@@ -50,11 +62,7 @@ public struct FrameDecoder: NIOSingleStepByteToMessageDecoder {
         guard payloadLength <= limit else {
             throw FileSyncError(.frameTooLarge, "\(kind) frame of \(payloadLength) bytes exceeds the limit of \(limit)")
         }
-        guard buffer.readableBytes >= Frame.headerSize + payloadLength else { return nil }
-
-        buffer.moveReaderIndex(forwardBy: Frame.headerSize)
-        let payload = buffer.readSlice(length: payloadLength)!
-        return Frame(kind: kind, flags: flags, payload: payload)
+        return Frame.Header(kind: kind, flags: flags, payloadLength: payloadLength)
     }
 
     /// Whether to move the unread bytes (a partial frame) to the front of the buffer, freeing the

@@ -2,7 +2,7 @@ import NIOCore
 
 /// Closes the connection when it has been idle for the current timeout.
 ///
-/// Placed after the ``FrameDecoder``, idle means no complete frame was read (and, with
+/// Placed after the ``FrameAssembler``, idle means no complete frame was read (and, with
 /// `countsWrites`, none written either): a peer trickling a frame a byte at a time is idle. A session changes
 /// the timeout as it moves through its phases by sending a ``SetTimeout`` user outbound event:
 /// short for the handshake, none while the server keeps a queued client waiting, longer while active.
