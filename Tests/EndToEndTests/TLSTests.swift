@@ -45,6 +45,25 @@ extension EndToEnd {
                     server.fingerprint!))
         }
 
+        @Test("bytes on the wire are what the network carried: with TLS, its handshake and records count too")
+        func wireBytesBelowTLS() throws {
+            let work = try TemporaryDirectory("wire")
+            let source = try work.subfolder("source")
+            try SampleTree.write(TestData.random(1 << 20, seed: 7), to: source + "/random.bin")
+            var onWire: [Bool: Int] = [:]
+            for tls in [false, true] {
+                let server = try ServerProcess(root: try work.subfolder("root-\(tls)"), in: work, tls: tls)
+                let result = try runClient(["--source", source, "--id", "w", "--json"] + server.connect, in: work)
+                #expect(result.status == 0, "\(result.stderr)")
+                onWire[tls] = try result.json()["bytesOnWire"] as? Int ?? 0
+            }
+            let (plain, encrypted) = (onWire[false] ?? 0, onWire[true] ?? 0)
+            #expect(plain > 1 << 20, "the content travels: \(plain) bytes")
+            // A handshake with the server's certificate, and 5 bytes of header plus 16 of tag on each
+            // record of at most 16 KiB: more than 1,500 bytes for 1 MiB, far less than the content.
+            #expect(encrypted > plain + 1_500 && encrypted < plain + 64 << 10, "TLS \(encrypted), plain \(plain)")
+        }
+
         @Test("a plaintext client against a TLS server, and a TLS client against a plaintext server, are refused (76)")
         func plaintextMismatch() throws {
             let work = try TemporaryDirectory("plain")

@@ -129,6 +129,8 @@ struct ClientSession {
             .connect(host: endpoint.host, port: endpoint.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
+                    // First, below TLS: the bytes counted are those the network carried.
+                    try pipeline.addHandler(WireCountingHandler(counter: counter))
                     if let tls {
                         // The server's certificate is self-signed: it is checked by its pinned fingerprint.
                         let handler = try NIOSSLClientHandler(context: tls, serverHostname: nil) {
@@ -143,7 +145,6 @@ struct ClientSession {
                             "no progress; closing the connection",
                             metadata: ["seconds": "\(amount.nanoseconds / 1_000_000_000)"])
                     }
-                    try pipeline.addHandler(WireCountingHandler(counter: counter))
                     try pipeline.addHandler(FrameAssembler())
                     try pipeline.addHandler(FrameEncoder())
                     try pipeline.addHandler(timeout)
