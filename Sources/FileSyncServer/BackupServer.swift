@@ -91,8 +91,9 @@ public struct BackupServer: Service {
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             // Reads of at most 256 KiB, two per turn of the event loop, and at most 3 frames queued
             // for the session: TLS decrypts a whole turn's reads into one buffer, and every frame
-            // still queued keeps its part of the decoder's buffer alive, so larger values let a
-            // fast client push the server's memory up by tens of MiB for no gain in speed.
+            // still queued that lay whole in one read is a slice keeping that buffer alive (the
+            // others have buffers of their own size), so larger values let a fast client push the
+            // server's memory up by tens of MiB for no gain in speed.
             .childChannelOption(
                 .recvAllocator,
                 value: AdaptiveRecvByteBufferAllocator(minimum: 1024, initial: 65536, maximum: 256 << 10)
@@ -109,7 +110,7 @@ public struct BackupServer: Service {
                     }
                     try channel.pipeline.syncOperations.addHandler(FrameAssembler())
                     try channel.pipeline.syncOperations.addHandler(FrameEncoder())
-                    // After the decoder: only complete frames count as activity (no slowloris).
+                    // After the assembler: only complete frames count as activity (no slowloris).
                     try channel.pipeline.syncOperations.addHandler(timeout)
                     let connection = try NIOAsyncChannel<Frame, Frame>(
                         wrappingChannelSynchronously: channel,

@@ -30,7 +30,8 @@ enum FuzzTargets {
     /// connection's ``FrameAssembler`` over the same pieces must give the same frames and fail alike.
     static func frames(_ bytes: UnsafeRawBufferPointer) {
         var decoder = FrameDecoder(maxControlPayload: 4096, maxDataPayload: 4096)
-        let assembler = EmbeddedChannel(handler: FrameAssembler(decoder: decoder))
+        // A small first buffer, so that frames arriving in pieces grow theirs.
+        let assembler = EmbeddedChannel(handler: FrameAssembler(decoder: decoder, minimumCapacity: 16))
         var buffer = ByteBuffer()
         var (decoded, assembled): ([Frame], [Frame]) = ([], [])
         var (decoderFailed, assemblerFailed) = (false, false)
@@ -59,14 +60,16 @@ enum FuzzTargets {
         precondition(decoded == assembled, "the assembler and the decoder cut different frames")
     }
 
-    /// `bytes` cut into pieces of 1 to 7 bytes in turn, as reads might cut a stream.
+    /// `bytes` cut into pieces of 1 to 7, then 64 and 300 bytes in turn, as reads might cut a
+    /// stream: small ones split headers, large ones hold whole frames.
     private static func pieces(of bytes: UnsafeRawBufferPointer) -> [UnsafeRawBufferPointer] {
+        let sizes = [1, 2, 3, 4, 5, 6, 7, 64, 300]
         var pieces: [UnsafeRawBufferPointer] = []
-        var (offset, step) = (0, 1)
+        var offset = 0
         while offset < bytes.count {
-            let end = min(bytes.count, offset + step)
+            let end = min(bytes.count, offset + sizes[pieces.count % sizes.count])
             pieces.append(UnsafeRawBufferPointer(rebasing: bytes[offset..<end]))
-            (offset, step) = (end, step % 7 + 1)
+            offset = end
         }
         return pieces
     }

@@ -59,8 +59,9 @@ extension EndToEnd {
             }
             let (plain, encrypted) = (onWire[false] ?? 0, onWire[true] ?? 0)
             #expect(plain > 1 << 20, "the content travels: \(plain) bytes")
-            // A handshake with the server's certificate, and 5 bytes of header plus 16 of tag on each
-            // record of at most 16 KiB: more than 1,500 bytes for 1 MiB, far less than the content.
+            // A handshake with the server's certificate, and on each record of at most 16 KiB 5 bytes
+            // of header, 1 of content type and 16 of tag: more than 1,500 bytes for 1 MiB, far less
+            // than the content.
             #expect(encrypted > plain + 1_500 && encrypted < plain + 64 << 10, "TLS \(encrypted), plain \(plain)")
         }
 

@@ -117,6 +117,43 @@ struct FrameAssemblerTests {
         #expect(error?.code == .connectionClosed)
     }
 
+    @Test("a frame whole in one read is a slice of that read, not a copy")
+    func wholeFrameIsSlice() throws {
+        let channel = EmbeddedChannel(handler: FrameAssembler())
+        let read = encoded([sample[5]])
+        try channel.writeInbound(read)
+        let frame = try #require(try channel.readInbound(as: Frame.self))
+        #expect(frame == sample[5])
+        let readStart = read.withUnsafeReadableBytes { UInt(bitPattern: $0.baseAddress) }
+        let payloadStart = frame.payload.withUnsafeReadableBytes { UInt(bitPattern: $0.baseAddress) }
+        #expect(payloadStart == readStart + UInt(Frame.headerSize))
+        #expect(try channel.finish().isClean)
+    }
+
+    @Test("reads that arrive while a frame is being handed on (re-entrantly) are cut after the ones before")
+    func reentrantRead() throws {
+        let channel = EmbeddedChannel()
+        let late = Frame(kind: .control, payload: ByteBuffer(string: #"{"type":"LATE"}"#))
+        try channel.pipeline.syncOperations.addHandler(FrameAssembler())
+        try channel.pipeline.syncOperations.addHandler(ReadOnFirstFrame(read: encoded([late])))
+        try channel.writeInbound(encoded(Array(sample.prefix(3))))
+        var frames: [Frame] = []
+        while let frame = try channel.readInbound(as: Frame.self) { frames.append(frame) }
+        #expect(frames == Array(sample.prefix(3)) + [late])
+        #expect(try channel.finish().isClean)
+    }
+
+    @Test("input closed inside a payload is an error")
+    func inputClosedInsidePayload() throws {
+        var bytes = encoded([sample[4]])
+        let channel = EmbeddedChannel(handler: FrameAssembler())
+        try channel.writeInbound(bytes.readSlice(length: 100)!)
+        channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+        let error = #expect(throws: FileSyncError.self) { try channel.throwIfErrorCaught() }
+        #expect(error?.code == .connectionClosed)
+        _ = try? channel.finish()
+    }
+
     @Test("a frame's buffer grows with what arrives of it: a header alone does not allocate its length")
     func boundedBuffer() throws {
         let assembler = FrameAssembler()
@@ -154,5 +191,23 @@ struct FrameAssemblerTests {
         }
         #expect(try channel.readInbound(as: Frame.self) == frame)
         #expect(try channel.finish().isClean)
+    }
+}
+
+/// Sends one more read from the head of the pipeline when the first frame passes, as a handler
+/// that reacts to a frame by reading synchronously would.
+private final class ReadOnFirstFrame: ChannelInboundHandler {
+    typealias InboundIn = Frame
+    typealias InboundOut = Frame
+    private var read: ByteBuffer?
+
+    init(read: ByteBuffer) { self.read = read }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        context.fireChannelRead(data)
+        if let read {
+            self.read = nil
+            context.pipeline.fireChannelRead(read)
+        }
     }
 }

@@ -120,7 +120,8 @@ struct ClientSession {
             .channelOption(.socketOption(.so_sndbuf), value: SocketBuffers.sendBytes)
             // Reads of at most 256 KiB, two per turn of the event loop, as the server's (BackupServer):
             // TLS decrypts a turn's reads into one buffer, which it copies whole, at its largest
-            // size, whenever a frame still uses it; larger reads only made those copies larger.
+            // size, whenever a frame sliced from it (one whole in a read) still uses it; larger
+            // reads only made those copies larger.
             .channelOption(
                 .recvAllocator,
                 value: AdaptiveRecvByteBufferAllocator(minimum: 1024, initial: 16384, maximum: 256 << 10)
@@ -148,8 +149,9 @@ struct ClientSession {
                     try pipeline.addHandler(FrameAssembler())
                     try pipeline.addHandler(FrameEncoder())
                     try pipeline.addHandler(timeout)
-                    // Frames of up to 1 MiB each pin their read buffer: a restore that writes more
-                    // slowly than the server sends holds at most a few of them, not NIO's default ten.
+                    // Frames of up to 1 MiB each hold a buffer of their size (or pin their read's):
+                    // a restore that writes more slowly than the server sends holds at most a few
+                    // of them, not NIO's default ten.
                     let configuration = NIOAsyncChannel<Frame, Frame>.Configuration(
                         backPressureStrategy: .init(lowWatermark: 2, highWatermark: 4))
                     return try NIOAsyncChannel<Frame, Frame>(

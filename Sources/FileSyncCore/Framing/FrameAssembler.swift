@@ -1,7 +1,7 @@
 import NIOCore
 
 /// Splits a connection's byte stream into ``Frame``s with the rules of ``FrameDecoder``, copying
-/// each payload byte at most once.
+/// each payload byte once at most (a little more only while a frame's buffer grows, below).
 ///
 /// NIO's `ByteToMessageHandler` gathers the reads into one buffer and slices the frames out of it.
 /// A frame longer than one read (a 1 MiB block arrives in TLS records of 16 KiB) was copied into
@@ -10,9 +10,16 @@ import NIOCore
 /// that lies whole in one read is a slice of it, and one that spans reads is copied once into a
 /// buffer of its own.
 ///
-/// That buffer is made at most ``maxGrowth`` times what has arrived of the frame, never more than
-/// its checked length (growing rounds up to a power of two), so a peer cannot make us allocate
-/// much memory it has not sent.
+/// That buffer is sized for at most ``maxGrowth`` times what has arrived of the frame, and at most
+/// its checked length; NIO rounds every buffer up to a power of two, so it holds at most twice
+/// that. A peer cannot make us allocate much memory it has not sent: a 6-byte header declaring a
+/// 16 MiB control frame gets ``minimumCapacity`` bytes. A frame that does grow (it arrived in small
+/// pieces) is moved by `realloc`, which may copy what it holds so far, at most 1/``maxGrowth`` of
+/// it each time.
+///
+/// Frames whole in one read stay slices although, under TLS, a slice makes the TLS handler copy its
+/// whole receive buffer before it decrypts into it again: copying every frame instead measured
+/// slower for a server receiving a backup's chunk frames.
 public final class FrameAssembler: ChannelInboundHandler {
     public typealias InboundIn = ByteBuffer
     public typealias InboundOut = Frame
@@ -31,10 +38,16 @@ public final class FrameAssembler: ChannelInboundHandler {
     private var queued = CircularBuffer<ByteBuffer>()
     private var splitting = false
     private var failed = false
+    /// The input ended while reads were being split (re-entrantly): checked once they are done.
+    private var endedWhileSplitting = false
 
-    /// Checks headers with `decoder`'s limits.
-    public init(decoder: FrameDecoder = FrameDecoder()) {
+    private let minimumCapacity: Int
+
+    /// Checks headers with `decoder`'s limits; a frame's buffer starts at `minimumCapacity` bytes
+    /// at least (smaller only to exercise its growth, as the fuzz target does).
+    public init(decoder: FrameDecoder = FrameDecoder(), minimumCapacity: Int = FrameAssembler.minimumCapacity) {
         self.decoder = decoder
+        self.minimumCapacity = minimumCapacity
     }
 
     /// The bytes held for the frame being assembled: its buffer's capacity (0 between frames).
@@ -45,7 +58,6 @@ public final class FrameAssembler: ChannelInboundHandler {
         queued.append(unwrapInboundIn(data))
         guard !splitting else { return }
         splitting = true
-        defer { splitting = false }
         do {
             while !failed, var input = queued.popFirst() {
                 while !failed, input.readableBytes > 0 {
@@ -58,6 +70,8 @@ public final class FrameAssembler: ChannelInboundHandler {
             queued.removeAll()
             context.fireErrorCaught(error)
         }
+        splitting = false
+        if endedWhileSplitting { endOfInput(context: context) }
     }
 
     public func channelInactive(context: ChannelHandlerContext) {
@@ -72,7 +86,8 @@ public final class FrameAssembler: ChannelInboundHandler {
 
     /// The peer sent nothing more: a frame cut short is an error, never a silent truncation.
     private func endOfInput(context: ChannelHandlerContext) {
-        guard !failed, partial != nil || headerBytes.readableBytes > 0 else { return }
+        endedWhileSplitting = splitting
+        guard !splitting, !failed, partial != nil || headerBytes.readableBytes > 0 else { return }
         failed = true
         partial = nil
         context.fireErrorCaught(FileSyncError(.connectionClosed, "connection closed in the middle of a frame"))
@@ -80,22 +95,25 @@ public final class FrameAssembler: ChannelInboundHandler {
 
     /// Takes bytes from `input` towards the next frame; returns the frame once it is complete.
     private func take(from input: inout ByteBuffer, allocator: ByteBufferAllocator) throws -> Frame? {
-        if let (header, payload) = partial {
-            partial = nil  // The payload buffer stays uniquely referenced: appending copies nothing else.
-            return append(from: &input, to: payload, of: header)
+        if var current = partial {
+            // Taken out, so that the payload's storage has one reference and appending to it
+            // copies nothing else.
+            partial = nil
+            return append(from: &input, to: &current.payload, of: current.header)
         }
         guard let header = try nextHeader(from: &input) else { return nil }
         if input.readableBytes >= header.payloadLength {
             return Frame(
                 kind: header.kind, flags: header.flags, payload: input.readSlice(length: header.payloadLength)!)
         }
-        let payload = allocator.buffer(capacity: capacity(for: header, arrived: input.readableBytes))
-        return append(from: &input, to: payload, of: header)
+        var payload = allocator.buffer(capacity: capacity(for: header, arrived: input.readableBytes))
+        return append(from: &input, to: &payload, of: header)
     }
 
     /// Copies what `input` has of the payload; returns the frame once it is complete.
-    private func append(from input: inout ByteBuffer, to payload: ByteBuffer, of header: Frame.Header) -> Frame? {
-        var payload = payload
+    private func append(from input: inout ByteBuffer, to payload: inout ByteBuffer, of header: Frame.Header)
+        -> Frame?
+    {
         let count = min(header.payloadLength - payload.readableBytes, input.readableBytes)
         if payload.writableBytes < count {
             payload.reserveCapacity(capacity(for: header, arrived: payload.readableBytes + count))
@@ -110,9 +128,10 @@ public final class FrameAssembler: ChannelInboundHandler {
     }
 
     /// A payload buffer's size once `arrived` of its bytes are here: all of it when that is at
-    /// least 1/``maxGrowth`` of the frame (always so for a 1 MiB block in 16 KiB records).
+    /// least 1/``maxGrowth`` of the frame. A 1 MiB block whose first read brings the rest of a
+    /// 16 KiB record after the header asks for 16,378 × 64 bytes, which NIO rounds up to 1 MiB.
     private func capacity(for header: Frame.Header, arrived: Int) -> Int {
-        min(header.payloadLength, max(Self.minimumCapacity, arrived * Self.maxGrowth))
+        min(header.payloadLength, max(minimumCapacity, arrived * Self.maxGrowth))
     }
 
     /// The next header, checked, once its bytes are all here (they may arrive over several reads).
