@@ -5,21 +5,10 @@ import Testing
 
 @Suite("Frame assembler")
 struct FrameAssemblerTests {
-    private func encoded(_ frames: [Frame]) -> ByteBuffer {
-        var buffer = ByteBuffer()
-        for frame in frames { buffer.writeFrame(frame) }
-        return buffer
-    }
+    private func encoded(_ frames: [Frame]) -> ByteBuffer { FrameStream.encoded(frames) }
 
-    private func assembleAll(_ reads: [ByteBuffer], assembler: FrameAssembler = FrameAssembler()) throws -> [Frame] {
-        let channel = EmbeddedChannel(handler: assembler)
-        var frames: [Frame] = []
-        for read in reads {
-            try channel.writeInbound(read)
-            while let frame = try channel.readInbound(as: Frame.self) { frames.append(frame) }
-        }
-        _ = try channel.finish()
-        return frames
+    private func assembleAll(_ reads: [ByteBuffer]) throws -> [Frame] {
+        try FrameStream.frames(through: FrameAssembler(), reads: reads)
     }
 
     private func header(length: Int, kind: Frame.Kind) -> ByteBuffer {

@@ -5,21 +5,10 @@ import Testing
 
 @Suite("Frame decoder")
 struct FrameDecoderTests {
-    private func encoded(_ frames: [Frame]) -> ByteBuffer {
-        var buffer = ByteBuffer()
-        for frame in frames { buffer.writeFrame(frame) }
-        return buffer
-    }
+    private func encoded(_ frames: [Frame]) -> ByteBuffer { FrameStream.encoded(frames) }
 
     private func decodeAll(_ chunks: [ByteBuffer], decoder: FrameDecoder = FrameDecoder()) throws -> [Frame] {
-        let channel = EmbeddedChannel(handler: ByteToMessageHandler(decoder))
-        var frames: [Frame] = []
-        for chunk in chunks {
-            try channel.writeInbound(chunk)
-            while let frame = try channel.readInbound(as: Frame.self) { frames.append(frame) }
-        }
-        _ = try channel.finish()
-        return frames
+        try FrameStream.frames(through: ByteToMessageHandler(decoder), reads: chunks)
     }
 
     private let sample: [Frame] = [
