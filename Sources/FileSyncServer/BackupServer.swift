@@ -108,7 +108,8 @@ public struct BackupServer: Service {
                         let seconds = amount.nanoseconds / 1_000_000_000
                         logger.warning("closing a silent connection", metadata: ["silent": "\(seconds) s"])
                     }
-                    try channel.pipeline.syncOperations.addHandler(FrameAssembler())
+                    // Page-aligned frames: a large file's data goes to the disk from them (DirectWriter).
+                    try channel.pipeline.syncOperations.addHandler(FrameAssembler(payloadAllocator: .pageAligned))
                     try channel.pipeline.syncOperations.addHandler(FrameEncoder())
                     // After the assembler: only complete frames count as activity (no slowloris).
                     try channel.pipeline.syncOperations.addHandler(timeout)

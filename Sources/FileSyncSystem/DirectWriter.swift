@@ -2,7 +2,7 @@ import CFileSyncShims
 import Crypto
 import Dispatch
 import FileSyncCore
-import Synchronization
+import NIOCore
 
 #if canImport(Glibc)
     import Glibc
@@ -14,7 +14,8 @@ import Synchronization
 /// thread of its own so that the disk works while the next block arrives and is hashed.
 ///
 /// Data is gathered in aligned staging buffers; each full buffer is written in aligned blocks while
-/// the caller fills the next, with at most ``blocksInFlight`` buffers waiting for the disk. The few
+/// the caller fills the next, with at most ``blocksInFlight`` buffers waiting for the disk. A buffer
+/// that is aligned already (a received frame's payload) is written from where it is, not copied. The few
 /// bytes that cannot be written directly (before the first aligned offset of a resumed partial,
 /// after the last full block at the end) go through the page cache as usual. A large backup then
 /// costs the server no copy into the page cache, evicts nothing that other programs cache, and
@@ -106,6 +107,37 @@ public final class DirectWriter {
         return true
     }
 
+    /// Stages `buffer`'s bytes like ``append(_:)-(UnsafeRawBufferPointer)``; but when nothing is
+    /// staged, the file offset is aligned and the bytes start at an aligned address (a frame's
+    /// payload made by ``NIOCore/ByteBufferAllocator/pageAligned``), their whole blocks are written
+    /// and hashed from `buffer` itself, kept until then: no copy. The rest of it is staged.
+    public func append(_ buffer: ByteBuffer) -> Bool {
+        let blocks = buffer.readableBytes / Self.alignment * Self.alignment
+        let aligned = buffer.withUnsafeReadableBytes { Int(bitPattern: $0.baseAddress) % Self.alignment == 0 }
+        guard count == 0, offset % Int64(Self.alignment) == 0, blocks >= Self.minimumHandOver, aligned else {
+            return buffer.withUnsafeReadableBytes { append($0) }
+        }
+        if let code = sink.failure {
+            errno = code
+            return false
+        }
+        enqueue(
+            .handedOver(buffer.getSlice(at: buffer.readerIndex, length: blocks)!),
+            [
+                Segment(start: 0, count: blocks, direct: true)
+            ])
+        offset += Int64(blocks)
+        handedOverBytes += Int64(blocks)
+        return buffer.withUnsafeReadableBytes { append(UnsafeRawBufferPointer(rebasing: $0[blocks...])) }
+    }
+
+    /// The bytes written from buffers handed over (``append(_:)-(ByteBuffer)``) rather than copied.
+    private(set) var handedOverBytes: Int64 = 0
+
+    /// Buffers handed to ``append(_:)-(ByteBuffer)`` with fewer whole blocks are copied instead:
+    /// a submission of its own costs more than copying a few blocks.
+    static let minimumHandOver = 16 * alignment
+
     /// Writes out everything staged (the unaligned end through the page cache), waits for every
     /// write, and turns direct I/O off again so that the descriptor goes on as an ordinary one.
     /// Returns `false` (with `errno` set) if any write failed.
@@ -157,15 +189,7 @@ public final class DirectWriter {
             start = count
         }
         guard start > 0 else { return }
-        let (sink, freeBuffers, base, at) = (sink, freeBuffers, Int(bitPattern: buffers[current].baseAddress), offset)
-        let done = DispatchGroup()
-        if hashes {
-            let hashed = segments.reduce(0) { $0 + $1.count }
-            hashQueue.async(group: done) { sink.hash(count: hashed, from: base) }
-        }
-        queue.async(group: done) { [segments] in sink.write(segments, from: base, at: at) }
-        done.notify(queue: hashQueue) { freeBuffers.signal() }
-        freeBuffers.wait()
+        enqueue(.staged(address: Int(bitPattern: buffers[current].baseAddress)), segments)
         let next = (current + 1) % buffers.count
         let leftover = count - start
         if leftover > 0 {
@@ -176,141 +200,34 @@ public final class DirectWriter {
         offset += Int64(start)
     }
 
-    /// Part of a buffer to write, written directly or through the page cache.
-    private struct Segment: Sendable {
-        let start: Int
-        let count: Int
-        let direct: Bool
+    /// Queues `segments` of `block` (contiguous from its start, the first at ``offset``) for the
+    /// writing thread and, when the writer hashes, the hashing thread; returns once at most
+    /// ``blocksInFlight`` submissions are in flight. Both threads take submissions in order, so
+    /// those in flight are always the latest ones, and the staging buffer after the current one is
+    /// free.
+    private func enqueue(_ block: Block, _ segments: [Segment]) {
+        let (sink, freeBuffers, at) = (sink, freeBuffers, offset)
+        let done = DispatchGroup()
+        if hashes {
+            let hashed = segments.reduce(0) { $0 + $1.count }
+            hashQueue.async(group: done) { block.withAddress { sink.hash(count: hashed, from: $0) } }
+        }
+        queue.async(group: done) { block.withAddress { sink.write(segments, from: $0, at: at) } }
+        done.notify(queue: hashQueue) { freeBuffers.signal() }
+        freeBuffers.wait()
     }
 
-    /// The descriptor, used only on the writing thread (and by `deinit` once that is idle), and
-    /// the first failure, read by the caller.
-    private final class Sink: Sendable {
-        let fd: Int32
-        private let direct = Atomic(true)
-        private let failed = Atomic<Int32>(0)
-        /// Updated on the hashing thread only; read by the caller after ``DirectWriter/finish()``.
-        let hasher: Mutex<ContentHasher?>
+    /// What a submission's bytes are in: a staging buffer, or a buffer the caller handed over
+    /// (kept until the submission is written and hashed).
+    private enum Block: Sendable {
+        case staged(address: Int)
+        case handedOver(ByteBuffer)
 
-        init(fd: Int32, hasher: sending ContentHasher?) {
-            self.fd = fd
-            self.hasher = Mutex(hasher)
-        }
-
-        /// The `errno` of the first write that failed, if any.
-        var failure: Int32? {
-            let code = failed.load(ordering: .acquiring)
-            return code == 0 ? nil : code
-        }
-
-        /// Writes `segments` of the buffer at address `base`, its first byte at file offset `offset`;
-        /// nothing once a write has failed.
-        func write(_ segments: [Segment], from base: Int, at offset: Int64) {
-            guard failure == nil, let base = UnsafeRawPointer(bitPattern: base) else { return }
-            for segment in segments {
-                let bytes = UnsafeRawBufferPointer(start: base + segment.start, count: segment.count)
-                guard segment.direct else {
-                    guard setDirect(false), writeFully(fd, bytes, at: offset + Int64(segment.start)) else {
-                        return fail(errno)
-                    }
-                    continue
-                }
-                // Runs of blocks that are not all zeros; the zero blocks between them stay holes.
-                for run in Self.dataRuns(base + segment.start, count: segment.count) {
-                    guard
-                        write(
-                            base + segment.start + run.start, count: run.count,
-                            at: offset + Int64(segment.start + run.start))
-                    else { return }
-                }
+        func withAddress(_ body: (Int) -> Void) {
+            switch self {
+            case .staged(let address): body(address)
+            case .handedOver(let buffer): buffer.withUnsafeReadableBytes { body(Int(bitPattern: $0.baseAddress)) }
             }
-        }
-
-        /// Hashes the first `count` bytes of the buffer at address `base` (the segments of one
-        /// submission are contiguous from its start).
-        func hash(count: Int, from base: Int) {
-            hasher.withLock { hasher in
-                let bytes = UnsafeRawBufferPointer(start: UnsafeRawPointer(bitPattern: base), count: count)
-                hasher?.update(bufferPointer: bytes)
-            }
-        }
-
-        /// Writes one run of aligned blocks, directly where the filesystem allows it; `false` (after
-        /// recording the failure) if the write failed.
-        private func write(_ start: UnsafeRawPointer, count: Int, at: Int64) -> Bool {
-            let bytes = UnsafeRawBufferPointer(start: start, count: count)
-            var written = false
-            if setDirect(true) {
-                written = writeFully(fd, bytes, at: at)
-                // A filesystem may refuse a direct write it accepted to open (EINVAL): go on
-                // buffered.
-                if !written && errno != EINVAL {
-                    fail(errno)
-                    return false
-                }
-            }
-            if !written {
-                guard setDirect(false), writeFully(fd, bytes, at: at) else {
-                    fail(errno)
-                    return false
-                }
-            }
-            return true
-        }
-
-        /// The runs of `count` bytes at `base` (whole blocks of ``DirectWriter/alignment``) made of
-        /// blocks that hold a byte other than zero.
-        static func dataRuns(_ base: UnsafeRawPointer, count: Int) -> [(start: Int, count: Int)] {
-            var runs: [(start: Int, count: Int)] = []
-            var block = 0
-            while block < count {
-                let size = min(DirectWriter.alignment, count - block)
-                if !isZero(base + block, count: size) {
-                    if let last = runs.last, last.start + last.count == block {
-                        runs[runs.count - 1].count += size
-                    } else {
-                        runs.append((block, size))
-                    }
-                }
-                block += size
-            }
-            return runs
-        }
-
-        /// Whether the `count` bytes at `start` are all zero (compared a word at a time).
-        static func isZero(_ start: UnsafeRawPointer, count: Int) -> Bool {
-            let words = count / 8
-            for index in 0..<words where start.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self) != 0 {
-                return false
-            }
-            for index in words * 8..<count where start.load(fromByteOffset: index, as: UInt8.self) != 0 {
-                return false
-            }
-            return true
-        }
-
-        /// Extends the file to `length` bytes when it is shorter (zero blocks at its end were left
-        /// as holes); nothing once a write has failed.
-        func extend(to length: Int64) {
-            guard failure == nil else { return }
-            var info = stat()
-            guard fstat(fd, &info) == 0 else { return fail(errno) }
-            if Int64(info.st_size) < length && ftruncate(fd, off_t(length)) != 0 { fail(errno) }
-        }
-
-        /// Turns direct I/O on or off; `false` if that failed.
-        @discardableResult
-        func setDirect(_ on: Bool) -> Bool {
-            guard direct.load(ordering: .relaxed) != on else { return true }
-            guard filesync_set_direct_io(fd, on ? 1 : 0) == 0 else { return false }
-            direct.store(on, ordering: .relaxed)
-            return true
-        }
-
-        func close() { _ = Glibc.close(fd) }
-
-        private func fail(_ code: Int32) {
-            failed.store(code == 0 ? EIO : code, ordering: .releasing)
         }
     }
 }

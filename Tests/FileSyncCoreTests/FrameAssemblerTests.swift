@@ -1,7 +1,11 @@
 import FileSyncCore
-import NIOCore
+@_spi(CustomByteBufferAllocator) import NIOCore
 import NIOEmbedded
 import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 @Suite("Frame assembler")
 struct FrameAssemblerTests {
@@ -181,6 +185,44 @@ struct FrameAssemblerTests {
         #expect(try channel.readInbound(as: Frame.self) == frame)
         #expect(try channel.finish().isClean)
     }
+
+    @Test("a frame that spans reads is built in a buffer of the allocator given; one whole in a read stays a slice")
+    func payloadAllocator() throws {
+        let channel = EmbeddedChannel(handler: FrameAssembler(payloadAllocator: Self.wideAligned))
+        let spanning = sample[4]
+        var bytes = encoded([spanning, sample[5]])
+        try channel.writeInbound(bytes.readSlice(length: 1_000)!)
+        try channel.writeInbound(bytes.readSlice(length: spanning.payload.readableBytes + Frame.headerSize - 1_000)!)
+        let assembled = try #require(try channel.readInbound(as: Frame.self))
+        #expect(assembled == spanning)
+        #expect(assembled.payload.withUnsafeReadableBytes { Int(bitPattern: $0.baseAddress) } % Self.wideAlignment == 0)
+        let whole = bytes
+        try channel.writeInbound(bytes)
+        let sliced = try #require(try channel.readInbound(as: Frame.self))
+        #expect(sliced == sample[5])
+        let start = whole.withUnsafeReadableBytes { Int(bitPattern: $0.baseAddress) }
+        #expect(sliced.payload.withUnsafeReadableBytes { Int(bitPattern: $0.baseAddress) } == start + Frame.headerSize)
+        #expect(try channel.finish().isClean)
+    }
+
+    /// An alignment no buffer of NIO's own allocator has by chance (it rounds to 16 bytes).
+    static let wideAlignment = 1 << 16
+
+    /// An allocator whose buffers are aligned to ``wideAlignment``.
+    static let wideAligned = ByteBufferAllocator(
+        allocate: { size in
+            var pointer: UnsafeMutableRawPointer?
+            return posix_memalign(&pointer, 1 << 16, max(size, 1)) == 0 ? pointer : nil
+        },
+        reallocate: { old, oldSize, newSize in
+            var pointer: UnsafeMutableRawPointer?
+            guard posix_memalign(&pointer, 1 << 16, max(newSize, 1)) == 0, let pointer else { return nil }
+            if let old { pointer.copyMemory(from: old, byteCount: min(oldSize, newSize)) }
+            return pointer
+        },
+        deallocate: { pointer in free(pointer) },
+        copy: { destination, source, count in destination.copyMemory(from: source, byteCount: count) }
+    )
 }
 
 /// Sends one more read from the head of the pipeline when the first frame passes, as a handler

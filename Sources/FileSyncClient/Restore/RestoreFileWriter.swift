@@ -1,6 +1,7 @@
 import Crypto
 import FileSyncCore
 import FileSyncSystem
+import NIOCore
 
 #if canImport(Glibc)
     import Glibc
@@ -125,6 +126,17 @@ final class RestoreFileWriter {
             startWriteback(of: fd, from: writebackStart, count: written - writebackStart)
             writebackStart = written
         }
+    }
+
+    /// Appends the content bytes of `buffer`, which a large file's ``DirectWriter`` may keep and
+    /// write from instead of copying them.
+    func write(_ buffer: ByteBuffer) throws {
+        guard let directWriter else { return try buffer.withUnsafeReadableBytes { try write($0) } }
+        if !directWriter.hashes { buffer.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) } }
+        guard directWriter.append(buffer) else {
+            throw RestoreFolder.failure("cannot write the partial copy of \"\(path)\"")
+        }
+        written += Int64(buffer.readableBytes)
     }
 
     /// Appends chunk `index` (received), after copying the local chunks before it.

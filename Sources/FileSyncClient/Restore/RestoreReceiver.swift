@@ -49,7 +49,7 @@ public final class RestoreReceiver {
             try decode(frame)
             try machine.data(count: decoded.readableBytes)
             summary.bytesReceived += Int64(decoded.readableBytes)
-            perform { writer in try decoded.withUnsafeReadableBytes { try writer.write($0) } }
+            perform { writer in try writer.write(decoded) }
         case .chunk:
             var payload = frame.payload
             guard let hash = ChunkHash(reading: &payload) else {

@@ -1,4 +1,5 @@
 import FileSyncCore
+import FileSyncSystem
 import Logging
 import NIOCore
 import NIOPosix
@@ -146,7 +147,8 @@ struct ClientSession {
                             "no progress; closing the connection",
                             metadata: ["seconds": "\(amount.nanoseconds / 1_000_000_000)"])
                     }
-                    try pipeline.addHandler(FrameAssembler())
+                    // Page-aligned frames: a restored large file goes to the disk from them (DirectWriter).
+                    try pipeline.addHandler(FrameAssembler(payloadAllocator: .pageAligned))
                     try pipeline.addHandler(FrameEncoder())
                     try pipeline.addHandler(timeout)
                     // Frames of up to 1 MiB each hold a buffer of their size (or pin their read's):

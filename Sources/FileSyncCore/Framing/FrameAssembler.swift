@@ -42,12 +42,22 @@ public final class FrameAssembler: ChannelInboundHandler {
     private var endedWhileSplitting = false
 
     private let minimumCapacity: Int
+    /// Where the buffers of frames that span reads come from; `nil`: the channel's allocator.
+    private let payloadAllocator: ByteBufferAllocator?
 
     /// Checks headers with `decoder`'s limits; a frame's buffer starts at `minimumCapacity` bytes
     /// at least (smaller only to exercise its growth, as the fuzz target does).
-    public init(decoder: FrameDecoder = FrameDecoder(), minimumCapacity: Int = FrameAssembler.minimumCapacity) {
+    ///
+    /// - Parameter payloadAllocator: makes the buffers of frames that span reads (the client and
+    ///   the server pass one whose buffers are page-aligned, so that a large file's data frames go
+    ///   to the disk and the hasher from them as they are); `nil`: the channel's allocator.
+    public init(
+        decoder: FrameDecoder = FrameDecoder(), minimumCapacity: Int = FrameAssembler.minimumCapacity,
+        payloadAllocator: ByteBufferAllocator? = nil
+    ) {
         self.decoder = decoder
         self.minimumCapacity = minimumCapacity
+        self.payloadAllocator = payloadAllocator
     }
 
     /// The bytes held for the frame being assembled: its buffer's capacity (0 between frames).
@@ -61,7 +71,8 @@ public final class FrameAssembler: ChannelInboundHandler {
         do {
             while !failed, var input = queued.popFirst() {
                 while !failed, input.readableBytes > 0 {
-                    guard let frame = try take(from: &input, allocator: context.channel.allocator) else { continue }
+                    guard let frame = try take(from: &input, allocator: payloadAllocator ?? context.channel.allocator)
+                    else { continue }
                     context.fireChannelRead(wrapInboundOut(frame))
                 }
             }

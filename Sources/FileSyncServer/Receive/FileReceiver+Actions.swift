@@ -78,7 +78,7 @@ extension FileReceiver {
         guard let file, let content = decodedData else { throw FileSyncError(.internalError, "no file to write to") }
         decodedData = nil
         do {
-            try content.withUnsafeReadableBytes { try file.write($0) }
+            try file.write(content)
         } catch let error as FileSyncError where error.code == .storageFailed {
             file.discard(from: storage.partials)
             self.file = nil

@@ -85,6 +85,17 @@ final class IncomingFile {
         }
     }
 
+    /// Appends the bytes of `buffer`, which a large file's ``DirectWriter`` may keep and write from
+    /// instead of copying them.
+    func write(_ buffer: ByteBuffer) throws {
+        guard let directWriter else { return try buffer.withUnsafeReadableBytes { try write($0) } }
+        if hashesContent && !directWriter.hashes {
+            buffer.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
+        }
+        guard directWriter.append(buffer) else { throw FileSyncError.storage("write", path.string) }
+        received += Int64(buffer.readableBytes)
+    }
+
     /// Checks size and SHA-256, applies mode and mtime, and closes the partial. The caller renames
     /// it into place after the next ``ClientFolder/synchronize()``.
     func finish(sha256 expected: String) throws -> PendingRename {
