@@ -57,17 +57,24 @@ final class HistoryStore: Sendable {
     ///
     /// - Throws: when it is missing, damaged or malformed.
     func tree(_ hash: ChunkHash) throws -> TreeObject {
+        try TreeObject(decoding: object(hash, what: "tree")) { piece in
+            try ChunkListObject(decoding: object(piece, what: "chunk list"))
+        }
+    }
+
+    /// The bytes of the object `hash` in `trees/` (a tree or a chunk list), checked against its hash.
+    private func object(_ hash: ChunkHash, what: String) throws -> [UInt8] {
         let (folder, name) = treeLocation(hash)
         let fd = open(folder, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-        guard fd >= 0 else { throw FileSyncError(.storageFailed, "tree \(hash) is missing") }
+        guard fd >= 0 else { throw FileSyncError(.storageFailed, "\(what) \(hash) is missing") }
         defer { close(fd) }
         guard let bytes = try HistoryIO.readWhole(named: name, in: fd, display: folder) else {
-            throw FileSyncError(.storageFailed, "tree \(hash) is missing")
+            throw FileSyncError(.storageFailed, "\(what) \(hash) is missing")
         }
         guard bytes.withUnsafeBytes({ ChunkHash(of: $0) }) == hash else {
-            throw FileSyncError(.storageFailed, "tree \(hash) is damaged (its bytes hash differently)")
+            throw FileSyncError(.storageFailed, "\(what) \(hash) is damaged (its bytes hash differently)")
         }
-        return try TreeObject(decoding: bytes)
+        return bytes
     }
 
     /// Whether the tree object `hash` is on disk (not checked).

@@ -125,7 +125,9 @@ struct Pruner {
         var marks = Marks()
         func visit(_ hash: ChunkHash) throws {
             guard marks.trees.insert(hash).inserted else { return }
-            for entry in try store.tree(hash).entries {
+            let tree = try store.tree(hash)
+            for piece in tree.listObjects { marks.trees.insert(piece.hash) }
+            for entry in tree.entries {
                 switch entry.content {
                 case .folder(let child): try visit(child)
                 case .file(let file): for chunk in file.chunks { marks.chunks.insert(chunk.hash) }

@@ -7,7 +7,8 @@ import FileSyncSystem
 /// sorted by the UTF-8 bytes of its name: name length (u16) and bytes, kind (u8: 1 file, 2 folder,
 /// 3 symlink), mode, uid, gid (u32 each), mtimeNs, size (i64 each); then for a file its SHA-256
 /// (32 bytes), inode (u64), ctimeNs (i64), chunk count (u32) and each chunk's length (u32) and
-/// SHA-256; for a folder its tree's SHA-256; for a symlink the target's length (u32) and bytes; for a
+/// SHA-256 (a list of more than ``ChunkListObject/inlineLimit`` chunks: the count with its high bit
+/// set, then the number of pieces (u32) and each piece's SHA-256, see ``ChunkListObject``); for a folder its tree's SHA-256; for a symlink the target's length (u32) and bytes; for a
 /// special file (kind 4: FIFO, socket or device) its kind (u8, as in manifest frames) and device
 /// number (u64). A file whose whole SHA-256 nobody computed (``FileContent/sha256`` `nil`) is kind 5,
 /// encoded as a file without the SHA-256, and always has chunks.
@@ -63,11 +64,7 @@ struct TreeObject: Sendable, Equatable {
                 if let sha256 = file.sha256 { writer.bytes(sha256.bytes) }
                 writer.u64(file.inode)
                 writer.u64(UInt64(bitPattern: file.ctimeNs))
-                writer.u32(UInt32(file.chunks.count))
-                for chunk in file.chunks {
-                    writer.u32(UInt32(chunk.length))
-                    writer.bytes(chunk.hash.bytes)
-                }
+                Self.encodeChunks(of: file, into: &writer)
             case .folder(let hash): writer.bytes(hash.bytes)
             case .symlink(let target):
                 writer.u32(UInt32(target.count))
@@ -80,8 +77,39 @@ struct TreeObject: Sendable, Equatable {
         return writer.output
     }
 
-    /// Decodes `bytes`; throws on anything but a well-formed encoding.
-    init(decoding bytes: [UInt8]) throws {
+    /// The chunk-list pieces of its files whose lists are split (``ChunkListObject``), in order.
+    var listObjects: [ChunkListObject] {
+        entries.flatMap { entry -> [ChunkListObject] in
+            guard let file = entry.file, ChunkListObject.isSplit(file.chunks) else { return [] }
+            return ChunkListObject.pieces(of: file.chunks)
+        }
+    }
+
+    /// A file's chunk list: inline, or for a list split into pieces its chunk count with the high
+    /// bit set, the piece count (u32) and each piece's SHA-256.
+    private static func encodeChunks(of file: FileContent, into writer: inout ByteWriter) {
+        guard ChunkListObject.isSplit(file.chunks) else {
+            writer.u32(UInt32(file.chunks.count))
+            for chunk in file.chunks {
+                writer.u32(UInt32(chunk.length))
+                writer.bytes(chunk.hash.bytes)
+            }
+            return
+        }
+        let pieces = ChunkListObject.pieces(of: file.chunks)
+        writer.u32(UInt32(file.chunks.count) | Self.splitListFlag)
+        writer.u32(UInt32(pieces.count))
+        for piece in pieces { writer.bytes(piece.hash.bytes) }
+    }
+
+    /// Marks a chunk count whose list is in pieces.
+    static let splitListFlag: UInt32 = 1 << 31
+
+    /// Decodes `bytes`, reading the pieces of split chunk lists with `lists`; throws on anything
+    /// but a well-formed encoding (a piece that `lists` cannot give included).
+    init(
+        decoding bytes: [UInt8], lists: (ChunkHash) throws -> ChunkListObject = { _ in throw ByteReader.malformed }
+    ) throws {
         var reader = ByteReader(bytes)
         let magic = try reader.bytes(Self.magic.count)
         guard magic == Self.magic || magic == Self.magicWithXattrs else { throw ByteReader.malformed }
@@ -99,8 +127,8 @@ struct TreeObject: Sendable, Equatable {
             let attributes = xattrs ? try Self.decodeXattrs(&reader) : []
             let content: TreeEntry.Content
             switch kind {
-            case 1: content = .file(try Self.decodeFile(&reader, whole: true))
-            case 5: content = .file(try Self.decodeFile(&reader, whole: false))
+            case 1: content = .file(try Self.decodeFile(&reader, whole: true, lists: lists))
+            case 5: content = .file(try Self.decodeFile(&reader, whole: false, lists: lists))
             case 2: content = .folder(try reader.hash())
             case 3: content = .symlink(try reader.bytes(Int(try reader.u32())))
             case 4:
@@ -138,13 +166,24 @@ struct TreeObject: Sendable, Equatable {
         return attributes
     }
 
-    private static func decodeFile(_ reader: inout ByteReader, whole: Bool) throws -> FileContent {
+    private static func decodeFile(
+        _ reader: inout ByteReader, whole: Bool, lists: (ChunkHash) throws -> ChunkListObject
+    ) throws -> FileContent {
         let sha256 = whole ? try reader.hash() : nil
         let inode = try reader.u64()
         let ctimeNs = Int64(bitPattern: try reader.u64())
         let count = try reader.u32()
         var chunks: [ChunkEntry] = []
-        for _ in 0..<count {
+        if count & splitListFlag != 0 {
+            // The pieces' total is checked against the count; that they are the canonical cut of
+            // the list, by the caller's comparison of the encoding.
+            for _ in 0..<(try reader.u32()) {
+                chunks += try lists(try reader.hash()).chunks
+                guard chunks.count <= count & ~splitListFlag else { throw ByteReader.malformed }
+            }
+            guard chunks.count == count & ~splitListFlag else { throw ByteReader.malformed }
+        }
+        for _ in 0..<(count & splitListFlag == 0 ? count : 0) {
             let length = Int(try reader.u32())
             chunks.append(ChunkEntry(length: length, hash: try reader.hash()))
         }

@@ -32,9 +32,16 @@ final class TreeWriter {
         close(directory)
     }
 
-    /// Stages `tree` when it is not on disk yet; its hash.
+    /// Stages `tree` when it is not on disk yet, and the pieces of its split chunk lists
+    /// (``ChunkListObject``) that are not; its hash.
     func add(_ tree: TreeObject) throws -> ChunkHash {
-        let bytes = tree.encoded()
+        for piece in tree.listObjects { try add(object: piece.encoded()) }
+        return try add(object: tree.encoded())
+    }
+
+    /// Stages the object `bytes` when it is not on disk yet; its hash.
+    @discardableResult
+    private func add(object bytes: [UInt8]) throws -> ChunkHash {
         let hash = bytes.withUnsafeBytes { ChunkHash(of: $0) }
         guard !seen.contains(hash) else { return hash }
         seen.insert(hash)
