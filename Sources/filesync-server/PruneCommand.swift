@@ -22,8 +22,14 @@ struct PruneCommand: ParsableCommand {
     var config: String?
     @Option(help: "Only this client's history.") var id: String?
     @Flag(help: "Show what would be forgotten and reclaimed; change nothing.") var dryRun = false
-    @Flag(help: "Also forget snapshots protected by the ransomware guard, if the policy does not keep them.")
-    var liftProtection = false
+    @Flag(
+        help: """
+            Keep the snapshots that the ransomware guard protects. Automatic retention always keeps them; \
+            a prune by hand forgets them when the policy does not keep them, unless given this.
+            """)
+    var keepProtected = false
+    /// What a prune by hand does anyway; accepted so that scripts written for it keep working.
+    @Flag(help: .hidden) var liftProtection = false
     @OptionGroup(title: "Retention") var retention: RetentionOptions
 
     func run() throws {
@@ -32,7 +38,7 @@ struct PruneCommand: ParsableCommand {
         let saved = try AdministrationRoot.savedSettings(config: config)?.retention.map(RetentionPolicy.init(counts:))
         let summaries = try HistoryAdministration.prune(
             root: root, id: id, policy: retention.policy(over: saved ?? .defaults), dryRun: dryRun,
-            liftProtection: liftProtection)
+            liftProtection: !keepProtected)
         for summary in summaries {
             let verb = dryRun ? "would forget" : "forgot"
             print(

@@ -45,7 +45,7 @@ extension EndToEnd {
         }
 
         @Test(
-            "without --apply-owners nothing the client claims is applied: everything belongs to the server's user",
+            "without --apply-owners nothing claimed is applied, but the snapshot records the claimed owners for a restore",
             .enabled(if: Harness.isRoot, "needs root (chown); skipped"))
         func notApplied() throws {
             let work = try TemporaryDirectory("owners-off")
@@ -56,6 +56,15 @@ extension EndToEnd {
             #expect(try runClient(["--source", source, "--id", "own"] + server.connect, in: work).status == 0)
             let stored = try StatTree(of: root + "/own")
             #expect(stored.entries.values.allSatisfy { $0.uid == getuid() && $0.gid == getgid() }, "\(stored.entries)")
+
+            // The snapshot records the owners the client claimed: a restore as root puts them back.
+            let target = try work.subfolder("restored")
+            let client = HistoryClient(server: server, work: work)
+            _ = try client.snapshots(id: "own")
+            let result = try client.restore(id: "own", to: target)
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(try StatTree(of: target).differences(from: try StatTree(of: source)) == [])
+            #expect(try StatTree(of: target).entries["dir/file.txt"]?.uid == 1234)
         }
     }
 }

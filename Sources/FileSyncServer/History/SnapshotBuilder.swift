@@ -28,6 +28,9 @@ struct SnapshotBuilder {
     /// boundaries (and hashed whole once, if it was patched in place), not hashed chunk by chunk
     /// again (``HistoryChunking/cut(_:size:expecting:sha256:)``).
     var hints: ChunkCatalog?
+    /// The owners the session's manifest claimed: recorded instead of the stored copies' owners,
+    /// which are the server's user's unless it applies owners.
+    var owners: ClaimedOwners?
 
     /// What one build did.
     struct Result: Sendable {
@@ -115,9 +118,10 @@ struct SnapshotBuilder {
             }
             // What the stored file or folder holds: what the server's filesystem and privileges allowed.
             let xattrs = info.kind == .symbolicLink ? [] : ExtendedAttributes.read(in: fd, name: name)
+            let owner = owners?.owner(of: relative)
             let entry = TreeEntry(
-                name: name, mode: info.permissions, uid: info.uid, gid: info.gid, mtimeNs: info.mtimeNs, size: size,
-                content: content, xattrs: xattrs)
+                name: name, mode: info.permissions, uid: owner?.uid ?? info.uid, gid: owner?.gid ?? info.gid,
+                mtimeNs: info.mtimeNs, size: size, content: content, xattrs: xattrs)
             // A folder that became a file (or the reverse) deletes what the old entry held.
             if let old, !old.isSameKind(as: entry) { try countDeleted(old, counts: &counts) }
             entries.append(entry)

@@ -24,6 +24,10 @@ extension BackupSession {
         var symlinks = Set<String>()
         /// The entry numbers of the regular files listed so far: a hard link must name one.
         var files = EntrySet()
+        /// The owners the entries claim, for the snapshot.
+        var owners = ClaimedOwners()
+        /// ``owners``, or `nil` when no entry had one.
+        var claimedOwners: ClaimedOwners? { owners.isEmpty ? nil : owners }
 
         /// Adds a part's entries, validated; a path listed twice (byte for byte) is a session error.
         /// A path equal to an earlier one only under Unicode normalization, or below a symlink
@@ -47,6 +51,7 @@ extension BackupSession {
                 guard try paths.insert(entry.path) else {
                     throw FileSyncError(.malformedMessage, "the manifest lists \"\(entry.path)\" twice")
                 }
+                owners.record(path: entry.path, uid: entry.uid, gid: entry.gid)
                 if !entry.path.utf8.allSatisfy({ $0 < 0x80 }) && !beyondASCII.insert(entry.path).inserted {
                     collisions.append(Collision(position: validated.count, reason: BackupSession.collisionReason))
                 } else if !symlinks.isEmpty, let link = symlink(above: entry.path) {

@@ -34,6 +34,7 @@ struct BackupSession {
         var committer: BatchCommitter?
         var completedHistory: ClientHistory?
         var completedFailures = 0
+        var completedOwners: ClaimedOwners?
         var record = SessionRecord(clientId: "", peer: peer, startedAt: Date().timeIntervalSince1970)
         var ended: (any Error)?
         var liveEntry: UInt64?
@@ -60,6 +61,7 @@ struct BackupSession {
                 }
                 (ticket, committer, logger) = (context.ticket, context.committer, context.logger)
                 (completedHistory, completedFailures) = (context.completedHistory, context.completedFailures)
+                completedOwners = context.completedOwners
                 (record, liveEntry, dryRun) = (context.record, context.liveEntry, context.dryRun)
             }
         } catch {
@@ -68,7 +70,8 @@ struct BackupSession {
         }
         // The client has gone; the next session waits for this one's resumed files to be cataloged.
         await committer?.readBack()?.run(logger: logger)
-        completedHistory?.recordSnapshot(policy: settings.retention, failed: completedFailures, logger: logger)
+        completedHistory?.recordSnapshot(
+            policy: settings.retention, failed: completedFailures, owners: completedOwners, logger: logger)
         if let ticket { await queue.leave(ticket) }
         if let liveEntry { operations.live.left(liveEntry) }
         if !dryRun { await finish(record, ended: ended) }
@@ -123,7 +126,7 @@ struct BackupSession {
                 session.plan.modeUpdates.count + session.plan.symlinks.count + session.plan.xattrUpdates
         }
         try await context.send(.nextSync(next))
-        context.completedHistory = session.history
+        (context.completedHistory, context.completedOwners) = (session.history, session.manifest.claimedOwners)
         context.completedFailures = next.failed + receiver.missing
         (context.record.filesSent, context.record.filesFailed) = (next.stored, context.completedFailures)
         let seconds = (ContinuousClock.now - started).inSeconds

@@ -14,6 +14,8 @@ struct SessionContext {
     var completedHistory: ClientHistory?
     /// Files that backup failed to store (failed, rejected or never sent): its snapshot is partial.
     var completedFailures = 0
+    /// The owners the completed backup's manifest claimed (`nil` without `"metadata"`).
+    var completedOwners: ClaimedOwners?
     /// Every control frame of the session is encoded here, within the control-frame limit.
     let encoder: ControlMessageEncoder
     /// What the session history will keep of this session, filled in step by step.

@@ -66,7 +66,7 @@ extension EndToEnd {
             let before = diskUsage(of: history)
             let keepOne = [
                 "--root", root, "--keep-last", "1", "--keep-hourly", "0", "--keep-daily", "0", "--keep-weekly", "0",
-                "--keep-monthly", "0", "--keep-yearly", "0", "--lift-protection",
+                "--keep-monthly", "0", "--keep-yearly", "0",
             ]
             // A prune killed at once, then one killed a moment later, then one left to finish.
             for delay: useconds_t in [0, 20_000] {
@@ -91,6 +91,36 @@ extension EndToEnd {
 }
 
 extension EndToEnd.RetentionTests {
+    @Test("the snapshot before a run that changed most files outlives retention until a prune by hand")
+    func protectionLastsUntilPruneByHand() throws {
+        let work = try TemporaryDirectory("protection")
+        let source = try work.subfolder("source")
+        let root = try work.subfolder("root")
+        let keepOne = [
+            "--keep-last", "1", "--keep-hourly", "0", "--keep-daily", "0", "--keep-weekly", "0",
+            "--keep-monthly", "0", "--keep-yearly", "0",
+        ]
+        let start = 1_796_083_200
+        for name in ["a", "b", "c"] { try SampleTree.write(Array("good \(name)".utf8), to: source + "/" + name) }
+        try Self.backup(source, root: root, at: start, extra: keepOne, work: work)
+        let good = Self.snapshotIDs(root: root, id: "keep")
+        #expect(good.count == 1)
+        // Every file overwritten (as ransomware would), then a quiet run.
+        for name in ["a", "b", "c"] { try SampleTree.write(Array("damaged \(name)".utf8), to: source + "/" + name) }
+        try Self.backup(source, root: root, at: start + 3_600, extra: keepOne, work: work)
+        try Self.backup(source, root: root, at: start + 7_200, extra: keepOne, work: work)
+        var kept = Self.snapshotIDs(root: root, id: "keep")
+        #expect(kept.count == 2 && kept.first == good.first, "retention forgot the protected snapshot: \(kept)")
+        let keeping = try Command.run(
+            Harness.server, ["prune", "--root", root, "--keep-protected"] + keepOne, in: work)
+        #expect(keeping.status == 0, "\(keeping.stderr)")
+        #expect(Self.snapshotIDs(root: root, id: "keep") == kept)
+        let byHand = try Command.run(Harness.server, ["prune", "--root", root] + keepOne, in: work)
+        #expect(byHand.status == 0, "\(byHand.stderr)")
+        kept = Self.snapshotIDs(root: root, id: "keep")
+        #expect(kept.count == 1 && kept.first != good.first, "a prune by hand kept \(kept)")
+    }
+
     @Test("check --read-data reports a flipped byte in a pack and a snapshot whose content is missing")
     func checkFindsDamage() throws {
         let work = try TemporaryDirectory("check-damage")

@@ -26,10 +26,13 @@ struct ClientHistory: Sendable {
     /// Records the snapshot of a backup that reached its end (marked partial when `failed` files of
     /// it were not stored), protects the last good one if this run changed most files, and applies
     /// `policy`. Errors are logged: the backup itself has succeeded.
-    func recordSnapshot(policy: RetentionPolicy, failed: Int, logger: Logger) {
+    /// The snapshot records the owners the client claimed (`owners`), not the stored copies' ones.
+    func recordSnapshot(policy: RetentionPolicy, failed: Int, owners: ClaimedOwners? = nil, logger: Logger) {
         let started = ContinuousClock.now
         do {
-            let result = try SnapshotBuilder(store: store, hints: store.existingCatalog()).build(failed: failed)
+            var builder = SnapshotBuilder(store: store, hints: store.existingCatalog())
+            builder.owners = owners
+            let result = try builder.build(failed: failed)
             let record = result.record
             logger.info(
                 failed > 0
