@@ -21,7 +21,7 @@ extension BackupCommand {
         command.deleteExcluded = deleteExcluded || profile.isOn("deleteExcluded")
         command.excludeCaches = excludeCaches || profile.isOn("excludeCaches")
         command.oneFileSystem = oneFileSystem || profile.isOn("oneFileSystem")
-        command.noXattrs = noXattrs || profile.isOff("xattrs")
+        command.noXattrs = !xattrs && (noXattrs || profile.isOff("xattrs"))
         command.noCache = noCache || profile.isOff("cache")
         command.watching.watchDelay = watching.watchDelay ?? profile.texts["watchDelay"]
         command.watching.watchDeleteDelay = watching.watchDeleteDelay ?? profile.texts["watchDeleteDelay"]

@@ -74,8 +74,11 @@ struct BackupCommand: AsyncParsableCommand {
     var noCache = false
     @Flag(help: "Do not back up extended attributes and POSIX ACLs (user.*, security.capability, system.posix_acl_*).")
     var noXattrs = false
+    @Flag(help: "Back up extended attributes and POSIX ACLs (the default; overrides \"xattrs\": false in a profile).")
+    var xattrs = false
 
     func validate() throws {
+        if xattrs && noXattrs { throw ValidationError("--xattrs and --no-xattrs contradict each other") }
         guard (0...9).contains(compressLevel ?? 1) else {
             throw ValidationError("--compress-level must be from 0 to 9")
         }

@@ -151,6 +151,21 @@ extension EndToEnd {
                 Array(try Data(contentsOf: URL(fileURLWithPath: root + "/xn/docs/a.txt"))) == Array("attributed".utf8))
         }
 
+        @Test("--xattrs (the default, said outright) stores them; with --no-xattrs too it is a usage error")
+        func explicitFlag() throws {
+            let work = try TemporaryDirectory("xattrs-on")
+            let source = try work.subfolder("source")
+            let root = try work.subfolder("root")
+            try Self.makeTree(at: source, in: work)
+            let server = try ServerProcess(root: root, in: work)
+            let both = try runClient(
+                ["--source", source, "--id", "xy", "--xattrs", "--no-xattrs"] + server.connect, in: work)
+            #expect(both.status == 64, "\(both.stderr)")
+            let result = try runClient(["--source", source, "--id", "xy", "--xattrs"] + server.connect, in: work)
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(try Self.attributes(of: root + "/xy", in: work) == Self.attributes(of: source, in: work))
+        }
+
         @Test("a session without xattrs in force ignores the field: nothing a client claims is applied")
         func oldCapabilitySession() throws {
             let setup = try HostileSessionTests.Setup("xattrs-old")
