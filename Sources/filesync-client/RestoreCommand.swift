@@ -42,6 +42,17 @@ struct RestoreCommand: AsyncParsableCommand {
     @Flag(help: "Print the summary as one JSON object.") var json = false
     @Argument(help: "Files or folders of the snapshot to restore (default: all).") var paths: [String] = []
 
+    /// The paths as the snapshot names them: a folder typed with a trailing slash (as a shell
+    /// completes it) or a path starting with `./` means the same entry.
+    var requestedPaths: [String] {
+        paths.map { path in
+            var path = Substring(path)
+            while path.hasPrefix("./") { path = path.dropFirst(2) }
+            while path.count > 1 && path.hasSuffix("/") { path = path.dropLast() }
+            return String(path)
+        }
+    }
+
     func validate() throws {
         guard snapshot == nil || at == nil else { throw ValidationError("give --snapshot or --at, not both") }
         if let at, RestoreTime.parse(at) == nil {
@@ -50,7 +61,7 @@ struct RestoreCommand: AsyncParsableCommand {
         guard paths.count <= Restore.maxPaths else { throw ValidationError("at most \(Restore.maxPaths) paths") }
         do {
             _ = try ClientID(validating: id)
-            for path in paths { _ = try RelativePath(validating: path) }
+            for path in requestedPaths { _ = try RelativePath(validating: path) }
         } catch let error as FileSyncError {
             throw ValidationError(error.message)
         }
@@ -61,7 +72,7 @@ struct RestoreCommand: AsyncParsableCommand {
         connection.bootstrapLogging()
         let code: ClientExitCode
         do {
-            let request = Restore(snapshot: snapshot, at: at.flatMap { RestoreTime.parse($0) }, paths: paths)
+            let request = Restore(snapshot: snapshot, at: at.flatMap { RestoreTime.parse($0) }, paths: requestedPaths)
             let options = try connection.options(clientID: try ClientID(validating: id))
             let folder = try RestoreFolder(path: URL(fileURLWithPath: to).standardizedFileURL.path)
             let session = HistorySession(options: options, kind: .restore, logger: Logger(label: "filesync-client"))

@@ -18,7 +18,11 @@ public enum ConnectionFailure {
 
     /// `error` in a user's words; `endpoint` is the server the attempt was for.
     public static func describe(_ error: any Error, endpoint: Endpoint?) -> String {
-        let target = endpoint.map { "\($0)" } ?? "the server"
+        describe(error, target: endpoint.map { "\($0)" } ?? "the server")
+    }
+
+    /// `error` in a user's words; `target` names what the attempt was for ("host:port").
+    static func describe(_ error: any Error, target: String) -> String {
         if let error = error as? FileSyncError { return error.message }
         if let failure = error as? BackupFailure { return failure.description }
         if let connection = error as? NIOConnectionError {

@@ -54,7 +54,8 @@ public struct HealthPing: Sendable {
                 logger.warning("ping answered \(status)", metadata: ["url": "\(describe(target))"])
             }
         } catch {
-            logger.warning("ping failed", metadata: ["url": "\(describe(target))", "error": "\(error)"])
+            let reason = ConnectionFailure.describe(error, target: "\(host):\(port)")
+            logger.warning("ping failed", metadata: ["url": "\(describe(target))", "error": "\(reason)"])
         }
     }
 

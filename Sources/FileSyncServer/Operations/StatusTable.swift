@@ -1,7 +1,7 @@
 /// The `status` command's text: one row per client, then the live state.
 public enum StatusTable {
     static let headers = [
-        "CLIENT", "STATE", "LAST SUCCESS", "AGE", "LAST RESULT", "FAILS", "FILES", "SIZE", "SNAPSHOTS",
+        "CLIENT", "STATE", "LAST SUCCESS", "AGE", "LAST ATTEMPT", "RESULT", "FAILS", "FILES", "SIZE", "SNAPSHOTS",
     ]
 
     public static func render(_ status: ServerStatus) -> String {
@@ -9,7 +9,8 @@ public enum StatusTable {
         for client in status.clients {
             rows.append([
                 client.id, client.freshness.rawValue, client.lastSuccess.map(StatusText.time) ?? "never",
-                client.lastSuccessAgeSeconds.map(StatusText.age) ?? "-", StatusText.result(client),
+                client.lastSuccessAgeSeconds.map(StatusText.age) ?? "-", client.lastAttempt.map(StatusText.time) ?? "-",
+                StatusText.result(client),
                 "\(client.consecutiveFailures)", "\(client.filesStored)", StatusText.bytes(client.bytesStored),
                 client.snapshots.map(String.init) ?? "-",
             ])

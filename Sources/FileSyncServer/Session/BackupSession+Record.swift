@@ -18,7 +18,8 @@ extension SessionRecord {
     /// Takes the counts of a planned backup: the manifest's entries and bytes, the files up to date,
     /// and the bytes of the files the task list asks for.
     mutating func note(_ session: BackupSession.PlannedSession) {
-        filesScanned = session.manifest.paths.count
+        // Regular files, as the client counts what it scanned (folders and links are not files).
+        filesScanned = session.manifest.files.count
         bytesTotal = session.manifest.bytes
         filesUnchanged = session.plan.unchanged
         bytesStored = session.manifest.taskBytes

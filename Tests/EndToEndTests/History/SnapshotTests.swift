@@ -72,6 +72,10 @@ extension EndToEnd {
             let folder = try work.subfolder("folder")
             #expect(try client.restore(id: "desk", to: folder, ["--snapshot", firstID, "dir 1"]).status == 0)
             #expect(try TreeSnapshot(of: folder + "/dir 1") == oldFolder)
+            // A folder typed as a shell completes it (trailing slash) names the same folder.
+            let slashed = try work.subfolder("slashed")
+            #expect(try client.restore(id: "desk", to: slashed, ["--snapshot", firstID, "./dir 1/"]).status == 0)
+            #expect(try TreeSnapshot(of: slashed + "/dir 1") == oldFolder)
 
             // --at takes the newest snapshot at or before the time: the first one, here.
             let at = try work.subfolder("at")

@@ -58,6 +58,7 @@ extension EndToEnd {
             #expect(rows.contains { $0.first == "alpha" && $0.dropFirst().first == "fresh" })
             #expect(rows.contains { $0.first == "bravo" && $0.dropFirst().first == "stale" })
             #expect(rows.contains { $0.first == "gamma" && $0.dropFirst().first == "never" })
+            #expect(live.stdout.split(separator: "\n").first?.contains("LAST ATTEMPT") == true, "\(live.stdout)")
             #expect(live.stdout.contains("server running: active: none; queue: empty"))
             #expect(live.stderr.contains("stale: bravo (last success 3d 0h ago)"))
             #expect(live.stderr.contains("never: gamma (never backed up)"))
