@@ -37,8 +37,11 @@ public struct BackupOptions: Sendable {
     /// What the scan leaves out (`.filesyncignore`, `--exclude`, `--exclude-larger-than`).
     public var exclusion = ExclusionFilter()
     /// `--delete-excluded`: mirror deletions even when the scan excluded something (which the
-    /// server then deletes too); without it, such a run applies no deletion.
+    /// server then deletes too); without it, the excluded paths are kept (``keepingExcluded``).
     public var deleteExcluded = false
+    /// With ``mirrorDeletions``: the paths the scan excluded, which the server is asked to keep
+    /// with everything below them (`HELLO.mirrorDeletionsKeeping`); set by the run itself.
+    public var keepingExcluded: [String]?
     /// Reconnections after a lost connection; 0 means a single attempt.
     public var retries = 3
     /// Stop retrying once this much time has passed since the run started.
@@ -188,15 +191,7 @@ public struct BackupClient: Sendable {
             logger.warning(Logger.Message(stringLiteral: reason))
             options.mirrorDeletions = false
         }
-        if options.mirrorDeletions && summary.excluded > 0 && !options.deleteExcluded {
-            // The server deletes what the manifest lacks, excluded paths included: protect them.
-            let reason =
-                "\(Plural.count(summary.excluded, "entry", "entries")) excluded here would be deleted on the server; "
-                + "nothing was deleted (--delete-excluded allows it)"
-            summary.deletionsSkipped = reason
-            logger.warning(Logger.Message(stringLiteral: reason))
-            options.mirrorDeletions = false
-        }
+        keepExcluded(&options, scan: scan, summary: &summary)
         for large in scan.tooLarge {
             logger.info("skipped", metadata: ["path": "\(large.path)", "reason": "\(large.error?.message ?? "")"])
         }
@@ -254,7 +249,7 @@ public struct BackupClient: Sendable {
         summary.metadataUpdated = max(0, last.next?.metadataUpdated ?? 0)
         summary.deleted = last.next?.deleted ?? 0
         summary.serverName = last.serverName
-        if let skipped = last.next?.deletionsSkipped { summary.deletionsSkipped = skipped }
+        if let skipped = last.next?.deletionsSkipped ?? last.deletionsWithheld { summary.deletionsSkipped = skipped }
         summary.sent = last.stored.count
         summary.unchanged = max(0, summary.scanned - summary.sent - summary.failed.count)
         summary.skipped = summary.unchanged

@@ -108,13 +108,14 @@ extension EndToEnd {
             try SampleTree.write(Array(text.utf8), to: path)
         }
 
-        @Test("--delete leaves excluded paths on the server unless --delete-excluded is given")
+        @Test("--delete mirrors deletions but keeps excluded paths on the server (as rsync), unless --delete-excluded")
         func deleteProtectsExcluded() throws {
             let work = try TemporaryDirectory("exclude-delete")
             let source = try work.subfolder("source")
             let root = try work.subfolder("root")
             try Self.write("a", to: source + "/a.txt")
             try Self.write("stays", to: source + "/stays.txt")
+            try Self.write("more", to: source + "/more.txt")
             try Self.write("b", to: source + "/cache/b.dat")
             let server = try ServerProcess(root: root, in: work)
             let base = ["--source", source, "--id", "d"] + server.connect
@@ -124,9 +125,18 @@ extension EndToEnd {
             try FileManager.default.removeItem(atPath: source + "/a.txt")
             let guarded = try runClient(base + ["--delete", "--exclude", "cache/", "--json"], in: work)
             #expect(guarded.status == 0, "\(guarded.stderr)")
-            #expect(guarded.stderr.contains("--delete-excluded"), "\(guarded.stderr)")
+            #expect(!guarded.stderr.contains("nothing was deleted"), "\(guarded.stderr)")
             #expect(FileManager.default.fileExists(atPath: root + "/d/cache/b.dat"))
-            #expect(try guarded.json()["deleted"] as? Int == 0)
+            #expect(!FileManager.default.fileExists(atPath: root + "/d/a.txt"), "a file gone from the source stays")
+            #expect(try guarded.json()["deleted"] as? Int == 1)
+            #expect(try guarded.json()["deletionsSkipped"] == nil)
+
+            // A quiet run that keeps what it excluded prints nothing (cron mails only failures).
+            try FileManager.default.removeItem(atPath: source + "/stays.txt")
+            let quiet = try runClient(base + ["--delete", "--exclude", "cache/", "-q"], in: work)
+            #expect(quiet.status == 0 && quiet.stdout.isEmpty, "\(quiet.stdout)\(quiet.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: root + "/d/stays.txt"))
+            #expect(FileManager.default.fileExists(atPath: root + "/d/cache/b.dat"))
 
             let mirrored = try runClient(base + ["--delete-excluded", "--exclude", "cache/", "--json"], in: work)
             #expect(mirrored.status == 0, "\(mirrored.stderr)")

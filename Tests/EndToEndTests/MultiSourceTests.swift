@@ -38,6 +38,23 @@ extension EndToEnd {
             #expect(again.status == 0, "\(again.stderr)")
             #expect(try again.json()["sent"] as? Int == 0, "\(again.stdout)")
 
+            // --delete with an exclusion: the excluded path is kept under its source's folder, what
+            // left a source is deleted.
+            try SampleTree.write(Array("draft".utf8), to: docs + "/draft.txt")
+            try SampleTree.write(Array("cached".utf8), to: docs + "/cache.tmp")
+            #expect(
+                try runClient(server.connect + ["--source", photos, "--source", docs, "--id", "laptop"], in: work)
+                    .status == 0)
+            try FileManager.default.removeItem(atPath: docs + "/draft.txt")
+            let mirrored = try runClient(
+                server.connect + [
+                    "--source", photos, "--source", docs, "--id", "laptop", "--delete", "--exclude", "*.tmp", "--json",
+                ], in: work)
+            #expect(mirrored.status == 0, "\(mirrored.stderr)")
+            #expect(try mirrored.json()["deleted"] as? Int == 1, "\(mirrored.stdout)")
+            #expect(!FileManager.default.fileExists(atPath: root + "/laptop/docs/draft.txt"))
+            #expect(FileManager.default.fileExists(atPath: root + "/laptop/docs/cache.tmp"))
+
             // A restore names a source by its folder.
             let target = work.path + "/restored"
             let restore = try runClient(

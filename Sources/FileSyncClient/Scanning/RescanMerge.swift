@@ -161,6 +161,7 @@ struct RescanMerge {
         for (folder, count) in previous.excludedIn where kept(folder) {
             result.excludedIn[folder, default: 0] += count
             result.excluded += count
+            result.keepExcludedPaths(previous.excludedPathsIn[folder] ?? [], in: folder)
         }
     }
 

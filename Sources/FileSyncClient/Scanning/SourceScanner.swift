@@ -31,13 +31,32 @@ public struct SourceScanner: Sendable {
         var ruleTexts: [String: String] = [:]
         /// ``excluded`` by the folder the excluded entries are in (what a partial rescan keeps).
         var excludedIn: [String: Int] = [:]
+        /// The paths of the excluded entries by folder, as long as there are at most
+        /// ``ProtocolLimits/maxKeptPaths`` (what `--delete` asks the server to keep).
+        var excludedPathsIn: [String: [String]] = [:]
+        private var excludedPathsKept = 0
+
+        /// The paths of the excluded entries, sorted; fewer than ``excluded`` when there were more
+        /// than ``ProtocolLimits/maxKeptPaths``.
+        public var excludedPaths: [String] { excludedPathsIn.values.flatMap { $0 }.sorted() }
 
         public init() {}
 
-        /// Notes an entry of `folder` left out by the rules.
-        mutating func noteExcluded(in folder: String) {
+        /// Notes the entry `path` of `folder`, left out by the rules.
+        mutating func noteExcluded(_ path: String, in folder: String) {
             excluded += 1
             excludedIn[folder, default: 0] += 1
+            keepExcludedPaths([path], in: folder)
+        }
+
+        /// Adds `paths`, excluded entries of `folder`, while the bound allows.
+        mutating func keepExcludedPaths(_ paths: [String], in folder: String) {
+            guard excludedPathsKept + paths.count <= ProtocolLimits.maxKeptPaths else {
+                excludedPathsKept = ProtocolLimits.maxKeptPaths + 1
+                return
+            }
+            excludedPathsIn[folder, default: []] += paths
+            excludedPathsKept += paths.count
         }
 
         /// Adds what `other`, a walk of other folders, noted besides its entries.
@@ -47,6 +66,10 @@ public struct SourceScanner: Sendable {
             excluded += other.excluded
             ruleTexts.merge(other.ruleTexts) { $1 }
             excludedIn.merge(other.excludedIn, uniquingKeysWith: +)
+            for (folder, paths) in other.excludedPathsIn { keepExcludedPaths(paths, in: folder) }
+            if other.excludedPathsKept > ProtocolLimits.maxKeptPaths {
+                excludedPathsKept = ProtocolLimits.maxKeptPaths + 1
+            }
         }
     }
 
@@ -226,7 +249,7 @@ public struct SourceScanner: Sendable {
                     continue
                 }
                 if exclusion.crossesDevice(UInt64(info.st_dev)) {
-                    result.noteExcluded(in: prefix)
+                    result.noteExcluded(path, in: prefix)
                 } else {
                     descend(
                         into: name, of: directory, path: path, matcher: matcher, into: &result, deferring: &subtrees)
@@ -291,7 +314,7 @@ public struct SourceScanner: Sendable {
             || (kind != S_IFDIR && exclusion.crossesDevice(UInt64(info.st_dev)))
             || (kind == S_IFDIR && exclusion.excludeCaches && ExclusionFilter.isCacheFolder(name, in: directory))
         {
-            result.noteExcluded(in: path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "")
+            result.noteExcluded(path, in: path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "")
             return true
         }
         if kind == S_IFREG, let limit = exclusion.maxFileSize, Int64(info.st_size) > limit {

@@ -35,9 +35,14 @@ extension ClientSession {
     /// of session (Protocol.md §11.1), and `"chunkDigest"` for a restore (§11.3).
     var helloCapabilities: [String] {
         let backup = Self.helloCapabilities(offeredFeatures)
-        if kind == .backup && options.dryRun { return backup + SessionFeatures.dryRun.capabilities }
+        if kind == .backup && options.dryRun { return backup + SessionFeatures.dryRun.capabilities + keeping }
         if kind == .restore { return backup + SessionFeatures([.history, .chunkDigest]).capabilities }
-        return kind == .backup ? backup : backup + SessionFeatures.history.capabilities
+        return kind == .backup ? backup + keeping : backup + SessionFeatures.history.capabilities
+    }
+
+    /// `"keepExcluded"` when a backup asks to keep the excluded paths (``BackupOptions/keepingExcluded``).
+    private var keeping: [String] {
+        kind == .backup && options.keepingExcluded != nil ? SessionFeatures.keepExcluded.capabilities : []
     }
 
     /// `HELLO`, the mutual proof of the secret (Protocol.md §4.1), and the wait in the queue:
@@ -53,9 +58,10 @@ extension ClientSession {
             .hello(
                 Hello(
                     clientId: options.clientID.string, capabilities: offered,
-                    mirrorDeletions: options.mirrorDeletions, software: "filesync-client/\(FileSyncVersion.string)",
-                    clientNonce: clientNonce, session: kind == .backup ? nil : kind,
-                    dryRun: kind == .backup && options.dryRun ? true : nil)))
+                    mirrorDeletions: options.mirrorDeletions && keeping.isEmpty,
+                    software: "filesync-client/\(FileSyncVersion.string)", clientNonce: clientNonce,
+                    session: kind == .backup ? nil : kind, dryRun: kind == .backup && options.dryRun ? true : nil,
+                    mirrorDeletionsKeeping: keeping.isEmpty ? nil : options.keepingExcluded)))
         let challenge = try await challenge(&events)
         check.state.withLock { $0.serverSpoke = true }
         try await authenticate(

@@ -35,6 +35,12 @@ extension ClientSession {
     ) async throws -> Outcome {
         var outcome = Outcome()
         outcome.serverName = ready.serverName
+        if options.keepingExcluded != nil && !features.contains(.keepExcluded) {
+            // Such a server took HELLO's `mirrorDeletions: false` (§6.5): it deletes nothing.
+            let reason = "the server cannot keep excluded paths (it lacks keepExcluded); nothing was deleted"
+            logger.warning(Logger.Message(stringLiteral: reason))
+            outcome.deletionsWithheld = reason
+        }
         try await sendManifest(limits: ready.limits, features: features, link: link)
         var sender = FileSender(
             source: options.source, outbound: link.outbound, eventLoop: link.channel.eventLoop,

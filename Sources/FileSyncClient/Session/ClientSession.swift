@@ -37,6 +37,8 @@ struct ClientSession {
         var preview: DryRunReport?
         /// FIFOs, sockets and devices left out for a server without `specials`.
         var specialsLeftOut: [String] = []
+        /// Why no deletion was mirrored although asked: the server cannot keep excluded paths.
+        var deletionsWithheld: String?
     }
 
     /// A backup session.

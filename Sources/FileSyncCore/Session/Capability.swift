@@ -46,9 +46,12 @@ public enum Capability {
     /// whole SHA-256 (`"digest":"chunks"`, Protocol.md §11.3), which a server that checked the
     /// file's chunks as they arrived need not compute.
     public static let chunkDigest = "chunkDigest"
+    /// A backup may mirror deletions except below the paths the client excluded
+    /// (`HELLO.mirrorDeletionsKeeping`, Protocol.md §6.5), as rsync's `--delete` spares excluded files.
+    public static let keepExcluded = "keepExcluded"
     /// Every capability this build understands.
     public static let all: Set<String> = [
         deflate, resume, chunks, zstd, binaryManifest, fileFrames, binaryTasks, tasksPerPart, chunkerV1, metadata,
-        xattrs, specials, hardlinks, dryRun, history, chunkDigest,
+        xattrs, specials, hardlinks, dryRun, history, chunkDigest, keepExcluded,
     ]
 }

@@ -39,6 +39,9 @@ public struct SessionFeatures: OptionSet, Sendable, Hashable, CustomStringConver
     public static let dryRun = SessionFeatures(rawValue: 1 << 14)
     /// With ``history``: restore entries may carry a chunk-list digest (Protocol.md §11.3).
     public static let chunkDigest = SessionFeatures(rawValue: 1 << 15)
+    /// A backup may mirror deletions except below the paths the client excluded
+    /// (`HELLO.mirrorDeletionsKeeping`, Protocol.md §6.5).
+    public static let keepExcluded = SessionFeatures(rawValue: 1 << 16)
 
     /// Each feature with its capability name, in the order Protocol.md lists them.
     public static let named: [(feature: SessionFeatures, name: String)] = [
@@ -48,7 +51,7 @@ public struct SessionFeatures: OptionSet, Sendable, Hashable, CustomStringConver
         (.tasksPerPart, Capability.tasksPerPart), (.history, Capability.history),
         (.chunkerV1, Capability.chunkerV1), (.metadata, Capability.metadata), (.xattrs, Capability.xattrs),
         (.specials, Capability.specials), (.hardlinks, Capability.hardlinks), (.dryRun, Capability.dryRun),
-        (.chunkDigest, Capability.chunkDigest),
+        (.chunkDigest, Capability.chunkDigest), (.keepExcluded, Capability.keepExcluded),
     ]
 
     /// Every feature this build knows.

@@ -17,6 +17,8 @@ public enum ProtocolLimits {
 
     /// Largest number of manifest entries in one `CLIENT_FILES_INFO` part.
     public static let maxEntriesPerPart = 10_000
+    /// Paths in `HELLO.mirrorDeletionsKeeping` (the excluded paths a mirroring backup keeps).
+    public static let maxKeptPaths = 10_000
     /// Largest number of manifest entries in one session.
     public static let maxManifestEntries = 5_000_000
     /// Largest number of tasks in one `TASKS` part.

@@ -2,16 +2,16 @@ import FileSyncCore
 import Logging
 
 extension BackupSession {
-    /// Deletes what the client folder holds beyond `manifest`, and forgets the deleted files in the
-    /// chunk catalog, if the session has one open.
+    /// Deletes what the client folder holds beyond `manifest` and `kept`, and forgets the deleted
+    /// files in the chunk catalog, if the session has one open.
     func deleteEntries(
-        notIn manifest: Manifest, from folder: ClientFolder, catalog: ChunkCatalog?, preserver: Preserver?,
-        context: SessionContext
+        notIn manifest: Manifest, keeping kept: KeptPaths, from folder: ClientFolder, catalog: ChunkCatalog?,
+        preserver: Preserver?, context: SessionContext
     ) throws -> Int {
         var deleted: [String] = []
         let paths = manifest.paths
-        let stale = try folder.storedPaths { !paths.contains($0) }
-        for path in SyncPlan.deletions(stored: stale, keeping: paths.contains) {
+        let stale = try folder.storedPaths { !paths.contains($0) && !kept.covers($0) }
+        for path in SyncPlan.deletions(stored: stale, keeping: { paths.contains($0) || kept.keeps($0) }) {
             do {
                 // A deleted file stays restorable from the snapshots that hold it.
                 try preserver?.preserve(relativePath: path, keeping: [])

@@ -114,7 +114,7 @@ extension BackupSession {
             next.deletionsSkipped = "some files of this backup failed"
         } else {
             next.deleted = try deleteEntries(
-                notIn: session.manifest, from: session.folder, catalog: session.catalog,
+                notIn: session.manifest, keeping: context.keptPaths, from: session.folder, catalog: session.catalog,
                 preserver: session.history?.preserver, context: context)
         }
         if let reason = next.deletionsSkipped {

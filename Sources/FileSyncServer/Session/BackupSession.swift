@@ -87,12 +87,11 @@ struct BackupSession {
         case .backup: break
         }
         if context.dryRun {
-            return try await serveDryRun(
-                clientID, features: features, mirrors: hello.mirrorDeletions, &messages, context)
+            return try await serveDryRun(clientID, features: features, mirrors: context.mirrors, &messages, context)
         }
         let started = ContinuousClock.now
         var session = try await planSession(
-            clientID, features: features, mirrors: hello.mirrorDeletions, &messages, context: context)
+            clientID, features: features, mirrors: context.mirrors, &messages, context: context)
         context.record.note(session)
         try await setReadTimeout(nil)
         // Folders are created and modes applied while the files arrive (a file's folder is created on
@@ -119,7 +118,7 @@ struct BackupSession {
         var next = NextSync(
             afterSeconds: settings.intervalSeconds, stored: receiver.stored,
             failed: receiver.failed + session.plan.conflicts.count + failures.count, deleted: 0)
-        if hello.mirrorDeletions { try mirrorDeletions(&next, session, missing: receiver.missing, context: context) }
+        if context.mirrors { try mirrorDeletions(&next, session, missing: receiver.missing, context: context) }
         setFolderTimes(session, context: context)
         if features.contains(.metadata) {
             next.metadataUpdated =
@@ -171,6 +170,10 @@ struct BackupSession {
         }
         context.dryRun = try Self.isDryRun(hello, features: features)
         try await authenticate(hello, clientID: clientID, binding: !context.dryRun, &messages, context: context)
+        context.mirrors = hello.mirrorDeletions
+        if features.contains(.keepExcluded), let keeping = hello.mirrorDeletionsKeeping {
+            (context.keptPaths, context.mirrors) = (try KeptPaths(validating: keeping), true)
+        }
         // Listing snapshots reads only files a backup never rewrites: it need not wait its turn.
         if try Self.kind(of: hello, features: features, historyOn: settings.history) != .snapshots {
             try await waitForTurn(&context)

@@ -110,10 +110,15 @@ final class RawConnection {
     /// of `folder` uses for `id`; the server's answer (READY, QUEUED or ERROR) is left to read.
     func authenticate(
         id: String, server: ServerProcess, folder: TemporaryDirectory, capabilities: [String] = [],
-        session: Hello.SessionKind? = nil
+        session: Hello.SessionKind? = nil, mirrorDeletions: Bool = false, keeping: [String]? = nil
     ) throws {
         let clientNonce = Authenticator.nonce()
-        try send(.hello(.init(clientId: id, capabilities: capabilities, clientNonce: clientNonce, session: session)))
+        try send(
+            .hello(
+                .init(
+                    clientId: id, capabilities: capabilities, mirrorDeletions: mirrorDeletions,
+                    clientNonce: clientNonce,
+                    session: session, mirrorDeletionsKeeping: keeping)))
         guard case .challenge(let challenge)? = try receive() else { throw TestFailure("no CHALLENGE") }
         let authenticator = Authenticator(secret: server.secret)
         let key = try KeyFile.loadOrCreate(folder.path + "/config/filesync/keys/\(id).key").key

@@ -33,7 +33,7 @@ struct RescanMergeTests {
                 let path = Self.join(folder, name)
                 let isFolder = folders.contains(path)
                 if rules.isExcluded(path, isFolder: isFolder) {
-                    result.noteExcluded(in: folder)
+                    result.noteExcluded(path, in: folder)
                     continue
                 }
                 if name.hasPrefix("bad") {
@@ -128,6 +128,7 @@ struct RescanMergeTests {
         #expect(Self.entries(merged) == Self.entries(full))
         #expect(merged.fileCount == full.fileCount)
         #expect(merged.excluded == full.excluded && merged.excluded == 2)
+        #expect(merged.excludedPaths == full.excludedPaths && merged.excludedPaths.count == 2)
         #expect(merged.warnings == full.warnings)
     }
 
@@ -156,6 +157,7 @@ struct RescanMergeTests {
         let full = tree.walk("", parentRules: Self.rootRules)
         #expect(Self.entries(merged) == Self.entries(full))
         #expect(merged.excluded == full.excluded && merged.excluded == 1, "the excluded log went with a/b/c")
+        #expect(merged.excludedPaths == full.excludedPaths)
         #expect(merged.ruleTexts == full.ruleTexts)
     }
 

@@ -1,0 +1,25 @@
+import FileSyncCore
+import Logging
+
+extension BackupClient {
+    /// With `--delete` and no `--delete-excluded`: as rsync's `--delete`, what the rules excluded is
+    /// kept on the server (``BackupOptions/keepingExcluded``), the rest mirrored; a run that
+    /// excluded more than the server can be told of mirrors no deletion at all.
+    func keepExcluded(_ options: inout BackupOptions, scan: SourceScanner.Result, summary: inout BackupSummary) {
+        if options.mirrorDeletions && summary.excluded > 0 && !options.deleteExcluded {
+            // As rsync's --delete: what the rules excluded is kept on the server, the rest mirrored.
+            let paths = scan.excludedPaths + scan.tooLarge.map(\.path)
+            if paths.count == summary.excluded && paths.count <= ProtocolLimits.maxKeptPaths {
+                options.keepingExcluded = paths
+            } else {
+                let reason =
+                    "\(Plural.count(summary.excluded, "entry", "entries")) excluded here, too many to name to the "
+                    + "server (at most \(ProtocolLimits.maxKeptPaths)); nothing was deleted (--delete-excluded "
+                    + "deletes them too)"
+                summary.deletionsSkipped = reason
+                logger.warning(Logger.Message(stringLiteral: reason))
+                options.mirrorDeletions = false
+            }
+        }
+    }
+}

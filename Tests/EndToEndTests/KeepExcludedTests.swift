@@ -1,0 +1,83 @@
+import FileSyncCore
+import Foundation
+import Testing
+
+extension EndToEnd {
+    /// `keepExcluded` (Protocol.md §6.5): a mirroring backup keeps the paths the client excluded.
+    @Suite("Deletions that keep excluded paths") struct KeepExcludedTests {
+        static let content = Array("data".utf8)
+
+        static func entry(_ path: String, folder: Bool = false) -> ManifestEntry {
+            ManifestEntry(
+                path: path, type: folder ? .dir : .file, size: folder ? 0 : Int64(content.count), mtimeNs: 1,
+                mode: folder ? 0o755 : 0o644)
+        }
+
+        /// One raw backup session of `entries` (files get ``content``); returns its NEXT_SYNC, or the
+        /// ERROR that ended it.
+        static func session(
+            _ setup: HostileSessionTests.Setup, entries: [ManifestEntry], capabilities: [String],
+            keeping: [String]? = nil
+        ) throws -> Message? {
+            let raw = try RawConnection(port: setup.server.port)
+            try raw.authenticate(
+                id: "keep", server: setup.server, folder: setup.work, capabilities: capabilities, keeping: keeping)
+            let answer = try raw.receiveSkippingQueue()
+            guard case .ready(let ready)? = answer else { return answer }
+            #expect(ready.capabilities == capabilities.filter { $0 == Capability.keepExcluded })
+            try raw.send(.filesInfo(FilesInfo(entries: entries, final: true)))
+            guard case .tasks(let tasks)? = try raw.receive() else { throw TestFailure("no TASKS") }
+            for task in tasks.tasks { try XattrTests.sendFile(task.path, content, over: raw) }
+            try raw.send(.done(Done()))
+            while let message = try raw.receive() {
+                if case .nextSync = message { return message }
+            }
+            return nil
+        }
+
+        @Test("kept paths and what is below them outlive the deletions; an old-capability session deletes nothing")
+        func keepsExcludedPaths() throws {
+            let setup = try HostileSessionTests.Setup("keep-excluded")
+            let all = [
+                Self.entry("a.txt"), Self.entry("gone.txt"), Self.entry("keep", folder: true),
+                Self.entry("keep/x.txt"),
+            ]
+            _ = try Self.session(setup, entries: all, capabilities: [])
+            let stored = setup.root + "/keep/"
+            #expect(FileManager.default.fileExists(atPath: stored + "keep/x.txt"))
+
+            // A session without keepExcluded ignores the field; its HELLO said mirrorDeletions false.
+            guard
+                case .nextSync(let old)? = try Self.session(
+                    setup, entries: [Self.entry("a.txt")], capabilities: [], keeping: ["keep"])
+            else { throw TestFailure("no NEXT_SYNC") }
+            #expect(old.deleted == 0)
+            #expect(FileManager.default.fileExists(atPath: stored + "gone.txt"))
+
+            guard
+                case .nextSync(let next)? = try Self.session(
+                    setup, entries: [Self.entry("a.txt")], capabilities: [Capability.keepExcluded], keeping: ["keep"])
+            else { throw TestFailure("no NEXT_SYNC") }
+            #expect(next.deleted == 1)
+            #expect(!FileManager.default.fileExists(atPath: stored + "gone.txt"))
+            #expect(FileManager.default.fileExists(atPath: stored + "keep/x.txt"))
+            #expect(FileManager.default.fileExists(atPath: stored + "a.txt"))
+        }
+
+        @Test("a kept path that is not a valid relative path ends the session; nothing is deleted")
+        func invalidKeptPath() throws {
+            let setup = try HostileSessionTests.Setup("keep-invalid")
+            _ = try Self.session(setup, entries: [Self.entry("a.txt"), Self.entry("b.txt")], capabilities: [])
+            let answer = try Self.session(
+                setup, entries: [Self.entry("a.txt")], capabilities: [Capability.keepExcluded], keeping: ["../etc"])
+            guard case .error(let error)? = answer else {
+                throw TestFailure("not refused: \(String(describing: answer))")
+            }
+            #expect(
+                error.code == FileSyncError.Code.invalidPath.rawValue || error.code == "malformedMessage", "\(error)")
+            #expect(FileManager.default.fileExists(atPath: setup.root + "/keep/b.txt"))
+            #expect(setup.outsideRoot == ["precious.txt"])
+            try setup.normalBackupSucceeds()
+        }
+    }
+}
