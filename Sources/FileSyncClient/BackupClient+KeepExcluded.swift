@@ -9,7 +9,12 @@ extension BackupClient {
         if options.mirrorDeletions && summary.excluded > 0 && !options.deleteExcluded {
             // As rsync's --delete: what the rules excluded is kept on the server, the rest mirrored.
             let paths = scan.excludedPaths + scan.tooLarge.map(\.path)
-            if paths.count == summary.excluded && paths.count <= ProtocolLimits.maxKeptPaths {
+            // Each must be a path the server takes, and all of them fit in DONE.
+            let valid = paths.allSatisfy { (try? RelativePath(validating: $0)) != nil }
+            let bytes = paths.reduce(0) { $0 + $1.utf8.count + 8 }
+            if valid && bytes < ProtocolLimits.maxControlPayload / 2 && paths.count == summary.excluded
+                && paths.count <= ProtocolLimits.maxKeptPaths
+            {
                 options.keepingExcluded = paths
             } else {
                 let reason =

@@ -40,7 +40,7 @@ public struct BackupOptions: Sendable {
     /// server then deletes too); without it, the excluded paths are kept (``keepingExcluded``).
     public var deleteExcluded = false
     /// With ``mirrorDeletions``: the paths the scan excluded, which the server is asked to keep
-    /// with everything below them (`HELLO.mirrorDeletionsKeeping`); set by the run itself.
+    /// with everything below them (`DONE.excluded`); set by the run itself.
     public var keepingExcluded: [String]?
     /// Reconnections after a lost connection; 0 means a single attempt.
     public var retries = 3

@@ -123,6 +123,10 @@ extension EndToEnd {
             #expect(FileManager.default.fileExists(atPath: root + "/d/cache/b.dat"))
 
             try FileManager.default.removeItem(atPath: source + "/a.txt")
+            // A dry run counts the deletion of a.txt, not the excluded cache.
+            let dry = try runClient(base + ["--delete", "--exclude", "cache/", "-n", "--json"], in: work)
+            #expect(dry.status == 0, "\(dry.stderr)")
+            #expect(try dry.json()["delete"] as? Int == 1, "\(dry.stdout)")
             let guarded = try runClient(base + ["--delete", "--exclude", "cache/", "--json"], in: work)
             #expect(guarded.status == 0, "\(guarded.stderr)")
             #expect(!guarded.stderr.contains("nothing was deleted"), "\(guarded.stderr)")

@@ -13,24 +13,28 @@ extension EndToEnd {
                 mode: folder ? 0o755 : 0o644)
         }
 
-        /// One raw backup session of `entries` (files get ``content``); returns its NEXT_SYNC, or the
-        /// ERROR that ended it.
+        /// One raw backup session of `entries` (files get ``content``), asking to keep `keeping`
+        /// (HELLO's flag, then DONE's paths); returns its NEXT_SYNC, or the ERROR that ended it.
         static func session(
             _ setup: HostileSessionTests.Setup, entries: [ManifestEntry], capabilities: [String],
             keeping: [String]? = nil
         ) throws -> Message? {
             let raw = try RawConnection(port: setup.server.port)
             try raw.authenticate(
-                id: "keep", server: setup.server, folder: setup.work, capabilities: capabilities, keeping: keeping)
+                id: "keep", server: setup.server, folder: setup.work, capabilities: capabilities,
+                keepingExcluded: keeping == nil ? nil : true)
             let answer = try raw.receiveSkippingQueue()
             guard case .ready(let ready)? = answer else { return answer }
             #expect(ready.capabilities == capabilities.filter { $0 == Capability.keepExcluded })
             try raw.send(.filesInfo(FilesInfo(entries: entries, final: true)))
             guard case .tasks(let tasks)? = try raw.receive() else { throw TestFailure("no TASKS") }
             for task in tasks.tasks { try XattrTests.sendFile(task.path, content, over: raw) }
-            try raw.send(.done(Done()))
+            try raw.send(.done(Done(excluded: keeping)))
             while let message = try raw.receive() {
-                if case .nextSync = message { return message }
+                switch message {
+                case .nextSync, .error: return message
+                default: continue
+                }
             }
             return nil
         }
@@ -64,7 +68,7 @@ extension EndToEnd {
             #expect(FileManager.default.fileExists(atPath: stored + "a.txt"))
         }
 
-        @Test("a kept path that is not a valid relative path ends the session; nothing is deleted")
+        @Test("a kept path that is not a valid relative path in DONE ends the session; nothing is deleted")
         func invalidKeptPath() throws {
             let setup = try HostileSessionTests.Setup("keep-invalid")
             _ = try Self.session(setup, entries: [Self.entry("a.txt"), Self.entry("b.txt")], capabilities: [])

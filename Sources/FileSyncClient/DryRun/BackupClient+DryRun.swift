@@ -25,8 +25,8 @@ extension BackupClient {
         report.scanned = summary.scanned
         report.unchanged = max(0, summary.scanned - report.filesToSend - report.filesRejected)
         report.excluded = summary.excluded
-        report.mirrorDeletions = options.mirrorDeletions
-        report.deletionsSkipped = summary.deletionsSkipped
+        report.mirrorDeletions = options.mirrorDeletions && last.deletionsWithheld == nil
+        report.deletionsSkipped = summary.deletionsSkipped ?? last.deletionsWithheld
         report.seconds = (clock.now - start).inSeconds
         return report
     }

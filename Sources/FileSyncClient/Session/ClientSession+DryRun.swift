@@ -29,9 +29,12 @@ extension ClientSession {
         positions.reserveCapacity(manifest.count)
         for position in manifest.indices { positions[manifest.path(at: position)] = position }
         var report = DryRunReport()
+        // What a backup would keep as excluded (DONE.excluded) is no deletion to report.
+        let kept = try features.contains(.keepExcluded) ? KeptPaths(validating: options.keepingExcluded ?? []) : .none
         while true {
             switch try await next(&events) {
-            case .plan(let part):
+            case .plan(var part):
+                part.entries.removeAll { $0.action == .delete && kept.covers($0.path) }
                 try report.add(part, manifest: manifest, positions: positions)
                 guard part.final else { continue }
                 guard case .nextSync(let next) = try await next(&events) else {
@@ -39,6 +42,7 @@ extension ClientSession {
                 }
                 var outcome = Outcome()
                 outcome.serverName = ready.serverName
+                outcome.deletionsWithheld = deletionsWithheld(features)
                 outcome.next = next
                 outcome.preview = report
                 return outcome

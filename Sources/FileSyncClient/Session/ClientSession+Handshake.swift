@@ -61,7 +61,7 @@ extension ClientSession {
                     mirrorDeletions: options.mirrorDeletions && keeping.isEmpty,
                     software: "filesync-client/\(FileSyncVersion.string)", clientNonce: clientNonce,
                     session: kind == .backup ? nil : kind, dryRun: kind == .backup && options.dryRun ? true : nil,
-                    mirrorDeletionsKeeping: keeping.isEmpty ? nil : options.keepingExcluded)))
+                    mirrorDeletionsKeepingExcluded: keeping.isEmpty ? nil : true)))
         let challenge = try await challenge(&events)
         check.state.withLock { $0.serverSpoke = true }
         try await authenticate(

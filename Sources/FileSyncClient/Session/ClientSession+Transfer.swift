@@ -35,12 +35,7 @@ extension ClientSession {
     ) async throws -> Outcome {
         var outcome = Outcome()
         outcome.serverName = ready.serverName
-        if options.keepingExcluded != nil && !features.contains(.keepExcluded) {
-            // Such a server took HELLO's `mirrorDeletions: false` (§6.5): it deletes nothing.
-            let reason = "the server cannot keep excluded paths (it lacks keepExcluded); nothing was deleted"
-            logger.warning(Logger.Message(stringLiteral: reason))
-            outcome.deletionsWithheld = reason
-        }
+        outcome.deletionsWithheld = deletionsWithheld(features)
         try await sendManifest(limits: ready.limits, features: features, link: link)
         var sender = FileSender(
             source: options.source, outbound: link.outbound, eventLoop: link.channel.eventLoop,
@@ -53,7 +48,9 @@ extension ClientSession {
         }
         var machine = SendStateMachine(manifest: scan.entries, features: features)
         do {
-            outcome.unchanged = try await transfer(&events, machine: &machine, sender: &sender)
+            // The excluded paths go only now, after both peers proved the secret (Protocol.md §6.5).
+            let done = Done(excluded: features.contains(.keepExcluded) ? options.keepingExcluded : nil)
+            outcome.unchanged = try await transfer(&events, machine: &machine, sender: &sender, done: done)
         } catch let error where error is ChannelError || error is IOError {
             // A write failed: the server may have ended the session with ERROR (about a later manifest
             // part, say) before it closed. Its reason is the one to report, not the lost connection.
@@ -107,7 +104,7 @@ extension ClientSession {
     /// Carries out the send state machine's actions until `DONE` has gone; returns the number of
     /// files that needed nothing.
     private func transfer(
-        _ events: inout ServerEvent.Iterator, machine: inout SendStateMachine, sender: inout FileSender
+        _ events: inout ServerEvent.Iterator, machine: inout SendStateMachine, sender: inout FileSender, done: Done
     ) async throws -> Int {
         var actions = machine.start()[...]
         stats.planned(files: 0, bytes: 0, newSession: true)
@@ -132,7 +129,7 @@ extension ClientSession {
                 logger.info(
                     "the server's tasks are done",
                     metadata: ["asked": "\(machine.tasks.taskCount)", "unchanged": "\(unchanged)"])
-                try await sender.append(.done(Done()))
+                try await sender.append(.done(done))
                 try await sender.flush()
                 return unchanged
             case .awaitChunkNeed, .sendChunks:
@@ -207,4 +204,13 @@ extension ClientSession {
 
     /// At most this many entries in the first manifest part.
     static let firstPartEntries = 1_000
+
+    /// Why a run that asked to keep its excluded paths deletes nothing: a server without
+    /// `keepExcluded` took HELLO's `mirrorDeletions: false` (Protocol.md §6.5); `nil` otherwise.
+    func deletionsWithheld(_ features: SessionFeatures) -> String? {
+        guard options.keepingExcluded != nil && !features.contains(.keepExcluded) else { return nil }
+        let reason = "the server cannot keep excluded paths (it lacks keepExcluded); nothing was deleted"
+        logger.warning(Logger.Message(stringLiteral: reason))
+        return reason
+    }
 }

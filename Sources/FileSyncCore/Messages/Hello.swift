@@ -9,9 +9,9 @@ public struct Hello: Codable, Sendable, Equatable {
     /// Whether files the server holds but the manifest lacks are deleted at the end (`--delete`).
     public var mirrorDeletions: Bool
     /// With `keepExcluded` in force (and `mirrorDeletions` false, so that a server without it
-    /// deletes nothing): mirror deletions, except these paths and everything below them, which the
-    /// client's exclusion rules left out (Protocol.md §6.5). At most ``ProtocolLimits/maxKeptPaths``.
-    public var mirrorDeletionsKeeping: [String]?
+    /// deletes nothing): mirror deletions, except the paths `DONE.excluded` names and everything
+    /// below them, which the client's exclusion rules left out (Protocol.md §6.5).
+    public var mirrorDeletionsKeepingExcluded: Bool?
     /// Free-form software name and version, for logs.
     public var software: String?
     /// 64 hex digits, fresh for this session: the client's half of the authentication challenge.
@@ -30,7 +30,7 @@ public struct Hello: Codable, Sendable, Equatable {
     public init(
         version: Int = ProtocolLimits.version, minVersion: Int = ProtocolLimits.minimumVersion, clientId: String,
         capabilities: [String], mirrorDeletions: Bool = false, software: String? = nil, clientNonce: String? = nil,
-        session: SessionKind? = nil, dryRun: Bool? = nil, mirrorDeletionsKeeping: [String]? = nil
+        session: SessionKind? = nil, dryRun: Bool? = nil, mirrorDeletionsKeepingExcluded: Bool? = nil
     ) {
         self.version = version
         self.minVersion = minVersion
@@ -41,6 +41,6 @@ public struct Hello: Codable, Sendable, Equatable {
         self.clientNonce = clientNonce
         self.session = session
         self.dryRun = dryRun
-        self.mirrorDeletionsKeeping = mirrorDeletionsKeeping
+        self.mirrorDeletionsKeepingExcluded = mirrorDeletionsKeepingExcluded
     }
 }

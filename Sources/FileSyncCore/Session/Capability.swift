@@ -47,7 +47,8 @@ public enum Capability {
     /// file's chunks as they arrived need not compute.
     public static let chunkDigest = "chunkDigest"
     /// A backup may mirror deletions except below the paths the client excluded
-    /// (`HELLO.mirrorDeletionsKeeping`, Protocol.md §6.5), as rsync's `--delete` spares excluded files.
+    /// (`HELLO.mirrorDeletionsKeepingExcluded`, `DONE.excluded`, Protocol.md §6.5), as rsync's
+    /// `--delete` spares excluded files.
     public static let keepExcluded = "keepExcluded"
     /// Every capability this build understands.
     public static let all: Set<String> = [

@@ -40,7 +40,7 @@ public struct SessionFeatures: OptionSet, Sendable, Hashable, CustomStringConver
     /// With ``history``: restore entries may carry a chunk-list digest (Protocol.md §11.3).
     public static let chunkDigest = SessionFeatures(rawValue: 1 << 15)
     /// A backup may mirror deletions except below the paths the client excluded
-    /// (`HELLO.mirrorDeletionsKeeping`, Protocol.md §6.5).
+    /// (`HELLO.mirrorDeletionsKeepingExcluded`, `DONE.excluded`, Protocol.md §6.5).
     public static let keepExcluded = SessionFeatures(rawValue: 1 << 16)
 
     /// Each feature with its capability name, in the order Protocol.md lists them.

@@ -17,7 +17,7 @@ public enum ProtocolLimits {
 
     /// Largest number of manifest entries in one `CLIENT_FILES_INFO` part.
     public static let maxEntriesPerPart = 10_000
-    /// Paths in `HELLO.mirrorDeletionsKeeping` (the excluded paths a mirroring backup keeps).
+    /// Paths in `DONE.excluded` (the excluded paths a mirroring backup keeps).
     public static let maxKeptPaths = 10_000
     /// Largest number of manifest entries in one session.
     public static let maxManifestEntries = 5_000_000

@@ -4,7 +4,8 @@
 /// as root then puts them back, whichever way the server stored them.
 ///
 /// Kept small for a million entries: the owner of the first entry is the usual one, and only the
-/// paths with another owner are listed.
+/// paths with another owner are listed. A path the manifest does not list keeps the owner its
+/// previous snapshot recorded (or the stored one).
 struct ClaimedOwners: Sendable {
     /// A numeric owner.
     struct Owner: Sendable, Equatable {
@@ -14,6 +15,9 @@ struct ClaimedOwners: Sendable {
 
     private var usual: Owner?
     private var others: [String: Owner] = [:]
+    /// The manifest's paths, once complete (``listing(_:)``): a path it does not list (kept on the
+    /// server in archive mode, or excluded) has no claimed owner.
+    private var listed: PathSet?
 
     /// Records the owner of `path`; entries without one (a client without `"metadata"`) add nothing.
     mutating func record(path: String, uid: UInt32?, gid: UInt32?) {
@@ -29,9 +33,17 @@ struct ClaimedOwners: Sendable {
     /// Whether any entry had an owner.
     var isEmpty: Bool { usual == nil }
 
-    /// The owner the manifest gave `path`: its own, or the usual one (also for a path the manifest
-    /// did not list, which only archive mode keeps). `nil` when no entry had an owner.
+    /// These owners, for the manifest whose paths are `paths`.
+    func listing(_ paths: PathSet) -> ClaimedOwners {
+        var owners = self
+        owners.listed = paths
+        return owners
+    }
+
+    /// The owner the manifest gave `path`: its own, or the usual one; `nil` for a path the manifest
+    /// did not list, or when no entry had an owner.
     func owner(of path: String) -> Owner? {
-        others[path] ?? usual
+        guard listed?.contains(path) ?? true else { return nil }
+        return others[path] ?? usual
     }
 }

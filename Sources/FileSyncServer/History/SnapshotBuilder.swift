@@ -118,7 +118,9 @@ struct SnapshotBuilder {
             }
             // What the stored file or folder holds: what the server's filesystem and privileges allowed.
             let xattrs = info.kind == .symbolicLink ? [] : ExtendedAttributes.read(in: fd, name: name)
-            let owner = owners?.owner(of: relative)
+            // The client's owners; for an entry its manifest did not list, what the last snapshot said.
+            let owner =
+                owners?.owner(of: relative) ?? (owners == nil ? nil : old.map { .init(uid: $0.uid, gid: $0.gid) })
             let entry = TreeEntry(
                 name: name, mode: info.permissions, uid: owner?.uid ?? info.uid, gid: owner?.gid ?? info.gid,
                 mtimeNs: info.mtimeNs, size: size, content: content, xattrs: xattrs)

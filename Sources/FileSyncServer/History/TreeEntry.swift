@@ -70,6 +70,18 @@ struct FileContent: Sendable, Equatable {
     var inode: UInt64
     /// The plain file's status-change time then, in nanoseconds.
     var ctimeNs: Int64
+    /// How a tree that was read held the list: inline (`true`) or in pieces (`false`), kept so that
+    /// the entry encodes to the same bytes again (trees written before lists were split hold long
+    /// lists inline). `nil` for a new entry: a list of more than ``ChunkListObject/inlineLimit``
+    /// chunks is split. Not part of the content: ignored by `==`.
+    var listStoredInline: Bool? = nil
+
+    /// Whether the entry's list is encoded in pieces (``ChunkListObject``).
+    var listInPieces: Bool { listStoredInline.map { !$0 } ?? ChunkListObject.isSplit(chunks) }
+
+    static func == (lhs: FileContent, rhs: FileContent) -> Bool {
+        lhs.sha256 == rhs.sha256 && lhs.chunks == rhs.chunks && lhs.inode == rhs.inode && lhs.ctimeNs == rhs.ctimeNs
+    }
 }
 
 extension FileContent {

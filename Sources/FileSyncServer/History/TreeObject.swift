@@ -80,7 +80,7 @@ struct TreeObject: Sendable, Equatable {
     /// The chunk-list pieces of its files whose lists are split (``ChunkListObject``), in order.
     var listObjects: [ChunkListObject] {
         entries.flatMap { entry -> [ChunkListObject] in
-            guard let file = entry.file, ChunkListObject.isSplit(file.chunks) else { return [] }
+            guard let file = entry.file, file.listInPieces else { return [] }
             return ChunkListObject.pieces(of: file.chunks)
         }
     }
@@ -88,7 +88,7 @@ struct TreeObject: Sendable, Equatable {
     /// A file's chunk list: inline, or for a list split into pieces its chunk count with the high
     /// bit set, the piece count (u32) and each piece's SHA-256.
     private static func encodeChunks(of file: FileContent, into writer: inout ByteWriter) {
-        guard ChunkListObject.isSplit(file.chunks) else {
+        guard file.listInPieces else {
             writer.u32(UInt32(file.chunks.count))
             for chunk in file.chunks {
                 writer.u32(UInt32(chunk.length))
@@ -188,6 +188,8 @@ struct TreeObject: Sendable, Equatable {
             chunks.append(ChunkEntry(length: length, hash: try reader.hash()))
         }
         guard whole || !chunks.isEmpty else { throw ByteReader.malformed }
-        return FileContent(sha256: sha256, chunks: chunks, inode: inode, ctimeNs: ctimeNs)
+        return FileContent(
+            sha256: sha256, chunks: chunks, inode: inode, ctimeNs: ctimeNs,
+            listStoredInline: count & splitListFlag == 0)
     }
 }

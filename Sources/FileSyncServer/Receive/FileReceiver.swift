@@ -56,6 +56,8 @@ struct FileReceiver {
     var committed = AtomicFlag()
     /// Bytes of chunked and delta transfers copied from files already stored instead of received.
     var reusedBytes: Int64 = 0
+    /// `DONE.excluded`, as it arrived (checked by the deletions that use it).
+    private(set) var excluded: [String]?
     private let decoder = MessageDecoder()
 
     init(
@@ -113,7 +115,9 @@ struct FileReceiver {
                 end = message
                 event = .fileEnd
             case .fileAbort(let abort): event = .fileAbort(reason: abort.reason)
-            case .done: event = .done
+            case .done(let done):
+                excluded = done.excluded
+                event = .done
             case let other: event = .message(other.kind)
             }
         }

@@ -54,9 +54,10 @@ extension BackupSession {
         // The deletions a backup would make: the same rule as mirrorDeletions (§6.5), minus what
         // only the transfer can tell (a failed file skips them).
         if mirrors, !manifest.paths.isEmpty, let folder {
-            let (paths, kept) = (manifest.paths, context.keptPaths)
-            let stale = try folder.storedPaths { !paths.contains($0) && !kept.covers($0) }
-            preview.delete(SyncPlan.deletions(stored: stale, keeping: { paths.contains($0) || kept.keeps($0) }))
+            // With keepExcluded, the client leaves out of its report what its rules excluded.
+            let paths = manifest.paths
+            preview.delete(
+                SyncPlan.deletions(stored: try folder.storedPaths { !paths.contains($0) }, keeping: paths.contains))
         }
         for plan in preview.takeParts(final: true) { try await context.send(.plan(plan)) }
         let rejected = preview.counts[.rejected, default: 0]

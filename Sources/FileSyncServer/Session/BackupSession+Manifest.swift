@@ -27,7 +27,7 @@ extension BackupSession {
         /// The owners the entries claim, for the snapshot.
         var owners = ClaimedOwners()
         /// ``owners``, or `nil` when no entry had one.
-        var claimedOwners: ClaimedOwners? { owners.isEmpty ? nil : owners }
+        var claimedOwners: ClaimedOwners? { owners.isEmpty ? nil : owners.listing(paths) }
 
         /// Adds a part's entries, validated; a path listed twice (byte for byte) is a session error.
         /// A path equal to an earlier one only under Unicode normalization, or below a symlink

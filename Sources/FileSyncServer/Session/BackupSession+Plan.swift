@@ -106,15 +106,17 @@ extension BackupSession {
 
     /// Deletes what the client no longer has, unless something of this backup failed.
     func mirrorDeletions(
-        _ next: inout NextSync, _ session: PlannedSession, missing: Int, context: SessionContext
+        _ next: inout NextSync, _ session: PlannedSession, receiver: FileReceiver, context: SessionContext
     ) throws {
+        // What the client's rules excluded (DONE.excluded, checked now) stays.
+        let kept = context.keepsExcluded ? try KeptPaths(validating: receiver.excluded ?? []) : .none
         if session.manifest.paths.isEmpty {
             next.deletionsSkipped = "the client's manifest is empty"
-        } else if next.failed > 0 || missing > 0 {
+        } else if next.failed > 0 || receiver.missing > 0 {
             next.deletionsSkipped = "some files of this backup failed"
         } else {
             next.deleted = try deleteEntries(
-                notIn: session.manifest, keeping: context.keptPaths, from: session.folder, catalog: session.catalog,
+                notIn: session.manifest, keeping: kept, from: session.folder, catalog: session.catalog,
                 preserver: session.history?.preserver, context: context)
         }
         if let reason = next.deletionsSkipped {

@@ -118,7 +118,7 @@ struct BackupSession {
         var next = NextSync(
             afterSeconds: settings.intervalSeconds, stored: receiver.stored,
             failed: receiver.failed + session.plan.conflicts.count + failures.count, deleted: 0)
-        if context.mirrors { try mirrorDeletions(&next, session, missing: receiver.missing, context: context) }
+        if context.mirrors { try mirrorDeletions(&next, session, receiver: receiver, context: context) }
         setFolderTimes(session, context: context)
         if features.contains(.metadata) {
             next.metadataUpdated =
@@ -170,10 +170,8 @@ struct BackupSession {
         }
         context.dryRun = try Self.isDryRun(hello, features: features)
         try await authenticate(hello, clientID: clientID, binding: !context.dryRun, &messages, context: context)
-        context.mirrors = hello.mirrorDeletions
-        if features.contains(.keepExcluded), let keeping = hello.mirrorDeletionsKeeping {
-            (context.keptPaths, context.mirrors) = (try KeptPaths(validating: keeping), true)
-        }
+        context.keepsExcluded = features.contains(.keepExcluded) && hello.mirrorDeletionsKeepingExcluded == true
+        context.mirrors = hello.mirrorDeletions || context.keepsExcluded
         // Listing snapshots reads only files a backup never rewrites: it need not wait its turn.
         if try Self.kind(of: hello, features: features, historyOn: settings.history) != .snapshots {
             try await waitForTurn(&context)

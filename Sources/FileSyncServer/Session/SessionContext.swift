@@ -14,10 +14,10 @@ struct SessionContext {
     var completedHistory: ClientHistory?
     /// Files that backup failed to store (failed, rejected or never sent): its snapshot is partial.
     var completedFailures = 0
-    /// Whether the backup mirrors deletions (`mirrorDeletions`, or `mirrorDeletionsKeeping` with
-    /// `keepExcluded` in force), and what it keeps although the manifest lacks it.
+    /// Whether the backup mirrors deletions (`mirrorDeletions`, or `mirrorDeletionsKeepingExcluded`
+    /// with `keepExcluded` in force), and whether `DONE.excluded` then names what it keeps.
     var mirrors = false
-    var keptPaths = KeptPaths.none
+    var keepsExcluded = false
     /// The owners the completed backup's manifest claimed (`nil` without `"metadata"`).
     var completedOwners: ClaimedOwners?
     /// Every control frame of the session is encoded here, within the control-frame limit.

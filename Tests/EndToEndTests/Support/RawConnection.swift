@@ -110,7 +110,7 @@ final class RawConnection {
     /// of `folder` uses for `id`; the server's answer (READY, QUEUED or ERROR) is left to read.
     func authenticate(
         id: String, server: ServerProcess, folder: TemporaryDirectory, capabilities: [String] = [],
-        session: Hello.SessionKind? = nil, mirrorDeletions: Bool = false, keeping: [String]? = nil
+        session: Hello.SessionKind? = nil, mirrorDeletions: Bool = false, keepingExcluded: Bool? = nil
     ) throws {
         let clientNonce = Authenticator.nonce()
         try send(
@@ -118,7 +118,7 @@ final class RawConnection {
                 .init(
                     clientId: id, capabilities: capabilities, mirrorDeletions: mirrorDeletions,
                     clientNonce: clientNonce,
-                    session: session, mirrorDeletionsKeeping: keeping)))
+                    session: session, mirrorDeletionsKeepingExcluded: keepingExcluded)))
         guard case .challenge(let challenge)? = try receive() else { throw TestFailure("no CHALLENGE") }
         let authenticator = Authenticator(secret: server.secret)
         let key = try KeyFile.loadOrCreate(folder.path + "/config/filesync/keys/\(id).key").key

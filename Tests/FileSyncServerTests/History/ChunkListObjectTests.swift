@@ -56,6 +56,23 @@ struct ChunkListObjectTests {
         #expect(try TreeObject(decoding: tree.encoded()) == tree)
     }
 
+    @Test("a tree written before lists were split (a long list inline) decodes, and encodes to the same bytes again")
+    func oldInlineTreesStayReadable() throws {
+        var file = FileContent(sha256: nil, chunks: Self.chunks(6_500), inode: 7, ctimeNs: 9)
+        file.listStoredInline = true
+        let old = TreeObject(entries: [
+            TreeEntry(name: "big", mode: 0o644, uid: 1, gid: 2, mtimeNs: 3, size: 1, content: .file(file))
+        ])
+        let bytes = old.encoded()
+        #expect(bytes.count > 6_500 * ChunkEntry.encodedSize, "the list is inline")
+        #expect(old.listObjects.isEmpty)
+        let decoded = try TreeObject(decoding: bytes)
+        #expect(decoded == old)
+        #expect(decoded.encoded() == bytes, "an unchanged folder keeps its hash")
+        // The same content as a new entry is split.
+        #expect(!Self.tree(with: file.chunks).listObjects.isEmpty)
+    }
+
     @Test("a long list's tree names its pieces and decodes whole from them; a missing or altered piece is refused")
     func longListsRoundTrip() throws {
         let tree = Self.tree(with: Self.chunks(6_500))
