@@ -246,11 +246,11 @@ public struct BackupClient: Sendable {
             logger.warning("skipped", metadata: ["path": "\(path)", "reason": "\(reason)"])
         }
         summary.nextSyncSeconds = last.next?.afterSeconds
-        summary.metadataUpdated = max(0, last.next?.metadataUpdated ?? 0)
+        summary.metadataUpdated = max(0, last.next?.metadataUpdated ?? 0) + last.metadataOnly
         summary.deleted = last.next?.deleted ?? 0
         summary.serverName = last.serverName
         if let skipped = last.next?.deletionsSkipped ?? last.deletionsWithheld { summary.deletionsSkipped = skipped }
-        summary.sent = last.stored.count
+        summary.sent = last.stored.count - last.metadataOnly
         summary.unchanged = max(0, summary.scanned - summary.sent - summary.failed.count)
         summary.skipped = summary.unchanged
         summary.mirrorDeletions = options.mirrorDeletions

@@ -30,6 +30,11 @@ extension EndToEnd {
             #expect(second.status == 0, "\(second.stderr)")
             let wire = try second.json()["bytesOnWire"] as? Int ?? -1
             #expect(wire >= 0 && wire < 64 << 10, "\(wire) bytes on the wire for a touch of 4 MiB")
+            // Per --json, no content was sent: the touches count as metadata updates.
+            #expect(try second.json()["sent"] as? Int == 0, "\(second.stdout)")
+            #expect(try second.json()["bytesSent"] as? Int == 0, "\(second.stdout)")
+            #expect(try second.json()["metadataUpdated"] as? Int == names.count, "\(second.stdout)")
+
             for name in names {
                 var info = stat()
                 #expect(lstat(root + "/t/" + name, &info) == 0)
@@ -38,6 +43,13 @@ extension EndToEnd {
                     try Data(contentsOf: URL(fileURLWithPath: root + "/t/" + name))
                         == Data(contentsOf: URL(fileURLWithPath: source + "/" + name)))
             }
+            // A file whose content changed too is sent (its changed chunks), not counted as metadata.
+            var content = [UInt8](try Data(contentsOf: URL(fileURLWithPath: source + "/" + names[0])))
+            content[1_000] ^= 0xFF
+            try Data(content).write(to: URL(fileURLWithPath: source + "/" + names[0]))
+            let third = try runClient(["--source", source, "--id", "t", "--json"] + server.connect, in: work)
+            #expect(try third.json()["sent"] as? Int == 1, "\(third.stdout)")
+            #expect(try third.json()["metadataUpdated"] as? Int == 0, "\(third.stdout)")
         }
     }
 }

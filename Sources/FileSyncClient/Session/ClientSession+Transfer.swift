@@ -65,7 +65,12 @@ extension ClientSession {
         outcome.stored = tally.stored
         outcome.failed = tally.failed
         for entry in outcome.stored.entries where machine.sent.contains(entry) {
-            outcome.bytesSent += scan.entries.size(at: entry)
+            // A delta of which the server needed nothing changed metadata only (a touch).
+            if sender.contentUnchanged.contains(entry) {
+                outcome.metadataOnly += 1
+            } else {
+                outcome.bytesSent += scan.entries.size(at: entry)
+            }
         }
         return outcome
     }
@@ -123,6 +128,7 @@ extension ClientSession {
                 let outcome = try await sender.send(scan.entries[entry], task: task) { count in
                     try await chunkRound(count, events: &events, machine: &machine)
                 }
+                if outcome == .sent && sender.lastSentNoContent { _ = sender.contentUnchanged.insert(entry) }
                 stats.progressed(current: nil, finishedSize: scan.entries.size(at: entry))
                 actions += try machine.handle(.fileFinished(outcome))
             case .sendDone(let unchanged):

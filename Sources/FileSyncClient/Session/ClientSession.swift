@@ -39,6 +39,9 @@ struct ClientSession {
         var specialsLeftOut: [String] = []
         /// Why no deletion was mirrored although asked: the server cannot keep excluded paths.
         var deletionsWithheld: String?
+        /// Files stored whose content the server held already (a `delta` that needed no chunk):
+        /// their metadata alone changed (a `touch`); not counted in ``bytesSent``.
+        var metadataOnly = 0
     }
 
     /// A backup session.

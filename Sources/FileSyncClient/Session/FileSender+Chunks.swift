@@ -25,12 +25,14 @@ extension FileSender {
             fd: fd, fingerprint: chunkCache?.fingerprint, previous: chunkCache?.memo(for: entry.path) ?? [])
         var digest = ChunkListDigest()
         var trial = TransferFrames.CompressionTrial(compressor: frames.compressor)
+        var neededAny = kind == .chunked
         do {
             let complete =
                 kind == .chunked
                 ? try await sendAllChunks(&reader, of: entry.path, digest: &digest, trial: &trial)
                 : try await sendDeltaRounds(
-                    &reader, of: entry.path, fd: fd, digest: &digest, trial: &trial, round: round)
+                    &reader, of: entry.path, fd: fd, digest: &digest, trial: &trial,
+                    round: round, neededAny: &neededAny)
             guard complete else { return try await abort("changed while being read; it will be sent on the next run") }
         } catch let error as FileSyncError where error.code == .storageFailed {
             return try await abort(error.message)
@@ -40,6 +42,7 @@ extension FileSender {
         }
         if let remembered = reader.remembered { chunkCache?.remember(remembered, for: entry.path) }
         try await append(frames.end(sha256: digest.finalize()))
+        lastSentNoContent = !neededAny
         return .sent
     }
 
@@ -60,7 +63,7 @@ extension FileSender {
     /// re-read and checked against their listed hash. Returns `false` when one no longer matches.
     private mutating func sendDeltaRounds(
         _ reader: inout ChunkReader, of path: String, fd: Int32, digest: inout ChunkListDigest,
-        trial: inout TransferFrames.CompressionTrial, round: ChunkRound
+        trial: inout TransferFrames.CompressionTrial, round: ChunkRound, neededAny: inout Bool
     ) async throws -> Bool {
         var chunks: [ChunkReader.Chunk] = []
         let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: ProtocolLimits.maxChunkSize, alignment: 16)
@@ -77,6 +80,7 @@ extension FileSender {
             try await append(TransferFrames.chunkList(chunks.lazy.map(\.entry)))
             try await flush()
             let needed = try await round(chunks.count)
+            if needed.contains(true) { neededAny = true }
             stats.deduplicated(zip(chunks, needed).reduce(Int64(0)) { $0 + ($1.1 ? 0 : Int64($1.0.entry.length)) })
             for (index, wanted) in needed.enumerated() where wanted {
                 let chunk = chunks[index]

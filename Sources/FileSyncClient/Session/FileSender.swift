@@ -40,6 +40,11 @@ struct FileSender {
     let chunkCache: ChunkCache?
     /// Prepares the next small files ahead (``prefetch(_:)``), without `--bwlimit` only.
     var prefetcher: WholeFilePrefetcher?
+    /// Whether the last file sent was a `delta` of which the server needed no chunk: its content
+    /// was what the server held (a `touch`), and only its metadata changed.
+    var lastSentNoContent = false
+    /// The manifest entries sent so: their metadata alone changed.
+    var contentUnchanged = EntrySet()
     /// The folder of the last file opened (see ``openSourceFile(_:)``).
     private var folder: SourceFolder?
     var batch = FrameBatch()
@@ -77,6 +82,7 @@ struct FileSender {
     /// Sends one file, from where the server's partial copy ends when `task` offers to resume and
     /// the file's first bytes still match; otherwise whole. Throws only when the connection fails.
     mutating func send(_ entry: ManifestEntry, task: TransferTask, round: ChunkRound) async throws -> Outcome {
+        lastSentNoContent = false
         if let prepared = await prefetcher?.take(entry.path) { return try await send(prepared, of: entry) }
         let fd = openSourceFile(entry.path)
         guard fd >= 0 else { return .skipped(Self.openFailure(errno)) }
