@@ -15,20 +15,18 @@ extension RestoreClient {
         var skipped: [FileResult] = []
     }
 
-    /// Makes the planned FIFOs and devices (entry numbers) with their mode, mtime and, as root,
-    /// owner, after the files and before the folders get their times; never opened. A socket is
-    /// reported skipped (only the program that listens on one can make it), as is a device when
-    /// not run as root.
+    /// Makes the planned FIFOs, sockets and devices (entry numbers) with their mode, mtime and, as
+    /// root, owner, after the files and before the folders get their times; never opened. A socket
+    /// is made as the node it was (`mknodat`, any user may), for the program that will listen on it
+    /// to replace; a device when not run as root is reported skipped.
     func makeSpecials(_ numbers: [Int], entries: [RestoreEntry], paths: [RelativePath]) -> SpecialsMade {
         var result = SpecialsMade()
         let root = geteuid() == 0
         for number in numbers {
             let (entry, path) = (entries[number], paths[number])
             guard let kind = entry.special else { continue }
-            if kind == .socket || (kind.isDevice && !root) {
-                let reason =
-                    kind == .socket
-                    ? "a socket is made by the program that listens on it" : "device nodes are made as root only"
+            if kind.isDevice && !root {
+                let reason = "device nodes are made as root only"
                 result.skipped.append(
                     FileResult(path: entry.path, error: ErrorMessage(code: "skipped", message: reason)))
                 continue

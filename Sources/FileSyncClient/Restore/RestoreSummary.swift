@@ -16,8 +16,7 @@ public struct RestoreSummary: Codable, Sendable, Equatable {
     public var specials = 0
     /// Hard links made: other names of restored files (failed ones included in ``failed``).
     public var hardlinks = 0
-    /// Special files not made, with the reason: sockets (made by the program that listens on
-    /// them), devices when not run as root.
+    /// Special files not made, with the reason: devices when not run as root.
     public var specialsSkipped: [FileResult] = []
     /// Files already in place (equal content, or finished by a cut run).
     public var skipped = 0
