@@ -34,11 +34,14 @@ struct PruneCommand: ParsableCommand {
 
     func run() throws {
         let root = try AdministrationRoot.resolve(root, config: config)
-        // The counts saved by the setup (those `serve` applies after each session), under the flags.
+        // What the server applies after each session: the counts saved by the setup, under the flags
+        // the running server was started with (recorded in the root); this command's flags win.
         let saved = try AdministrationRoot.savedSettings(config: config)?.retention.map(RetentionPolicy.init(counts:))
+        let served = try RetentionOverrides.load(root: root)
+        let policy = retention.policy(over: served.applied(over: saved ?? .defaults))
+        print("retention: \(policy.summary)")
         let summaries = try HistoryAdministration.prune(
-            root: root, id: id, policy: retention.policy(over: saved ?? .defaults), dryRun: dryRun,
-            liftProtection: !keepProtected)
+            root: root, id: id, policy: policy, dryRun: dryRun, liftProtection: !keepProtected)
         for summary in summaries {
             let verb = dryRun ? "would forget" : "forgot"
             print(

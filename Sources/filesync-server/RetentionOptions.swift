@@ -17,13 +17,15 @@ struct RetentionOptions: ParsableArguments {
     @Option(help: "... of the last N months (default: saved, else \(defaults.keepMonthly)).") var keepMonthly: Int?
     @Option(help: "... of the last N years (default: saved, else \(defaults.keepYearly)).") var keepYearly: Int?
 
-    /// The flags given, over `base` (the saved settings) for the others.
-    func policy(over base: RetentionPolicy) -> RetentionPolicy {
-        RetentionPolicy(
-            keepLast: keepLast ?? base.keepLast, keepHourly: keepHourly ?? base.keepHourly,
-            keepDaily: keepDaily ?? base.keepDaily, keepWeekly: keepWeekly ?? base.keepWeekly,
-            keepMonthly: keepMonthly ?? base.keepMonthly, keepYearly: keepYearly ?? base.keepYearly)
+    /// The flags given, each `nil` when not given.
+    var overrides: RetentionOverrides {
+        RetentionOverrides(
+            keepLast: keepLast, keepHourly: keepHourly, keepDaily: keepDaily, keepWeekly: keepWeekly,
+            keepMonthly: keepMonthly, keepYearly: keepYearly)
     }
+
+    /// The flags given, over `base` (the saved settings) for the others.
+    func policy(over base: RetentionPolicy) -> RetentionPolicy { overrides.applied(over: base) }
 
     func validate() throws {
         let values = [keepLast, keepHourly, keepDaily, keepWeekly, keepMonthly, keepYearly].compactMap { $0 }

@@ -190,6 +190,36 @@ extension EndToEnd.RetentionTests {
         #expect(Self.snapshotIDs(root: root, id: "keep").count == 1, "\(savedCounts.stdout)")
     }
 
+    @Test("prune by hand applies the --keep-* flags the server was started with, and only its last start's")
+    func pruneUsesTheServersFlags() throws {
+        let work = try TemporaryDirectory("prune-served")
+        let source = try work.subfolder("source")
+        let root = try work.subfolder("root")
+        try SampleTree.make(at: source, folders: 1, subfolders: 1, filesPerFolder: 3)
+        for index in 0..<3 {
+            try Self.backup(source, root: root, at: 1_796_083_200 + index * 3600, extra: [], work: work)
+        }
+        #expect(Self.snapshotIDs(root: root, id: "keep").count == 3)
+        let keepTwo = [
+            "--keep-last", "2", "--keep-hourly", "0", "--keep-daily", "0", "--keep-weekly", "0",
+            "--keep-monthly", "0", "--keep-yearly", "0",
+        ]
+        // A server started with flags and no session: the flags are recorded as it starts.
+        try ServerProcess(root: root, in: work, extra: keepTwo).stop()
+        let served = try Command.run(Harness.server, ["prune", "--root", root, "--dry-run"], in: work)
+        #expect(served.status == 0, "\(served.stderr)")
+        #expect(served.stdout.contains("retention: last 2, hourly 0, daily 0"), "\(served.stdout)")
+        #expect(served.stdout.contains("would forget 1"), "\(served.stdout)")
+        #expect(Self.snapshotIDs(root: root, id: "keep").count == 3)
+
+        // Started again without them, the defaults apply and nothing is forgotten.
+        try ServerProcess(root: root, in: work, extra: []).stop()
+        let plain = try Command.run(Harness.server, ["prune", "--root", root], in: work)
+        #expect(plain.status == 0, "\(plain.stderr)")
+        #expect(plain.stdout.contains("retention: last 10, hourly 48"), "\(plain.stdout)")
+        #expect(Self.snapshotIDs(root: root, id: "keep").count == 3, "\(plain.stdout)")
+    }
+
     /// The fields of the server's config file this test needs.
     struct SavedConfig: Encodable {
         var root: String
