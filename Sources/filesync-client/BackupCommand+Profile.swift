@@ -15,6 +15,7 @@ extension BackupCommand {
         command.excludeLargerThan = excludeLargerThan ?? profile.texts["excludeLargerThan"]
         command.bwlimit = bwlimit ?? profile.texts["bwlimit"]
         command.pingUrl = pingUrl ?? profile.texts["pingUrl"]
+        command.schedule = schedule ?? profile.texts["schedule"]
         command.compressLevel = compressLevel ?? profile.numbers["compressLevel"]
         command.zstdLevel = zstdLevel ?? profile.numbers["zstdLevel"]
         command.delete = delete || profile.isOn("delete")

@@ -31,6 +31,12 @@ struct BackupCommand: AsyncParsableCommand {
     var id: String?
     @Flag(help: "List the servers that answer discovery and exit.") var discover = false
     @Flag(help: "Keep running: back up again when the server's NEXT_SYNC says.") var loop = false
+    @Option(
+        help: """
+            How often to back up (15m, 1h, 1d): with --loop, this often instead of when the server's NEXT_SYNC \
+            says; with --watch, at least this often. The setup saves it in the profile.
+            """)
+    var schedule: String?
     @OptionGroup var watching: WatchOptions
     @Flag(help: "Delete on the server what was deleted here (never when the source is empty).") var delete = false
     @Option(help: "Send file data at most this fast, in bytes per second: 500K, 20M, 1G.") var bwlimit: String?
@@ -89,6 +95,7 @@ struct BackupCommand: AsyncParsableCommand {
         if watching.watch && loop {
             throw ValidationError("--watch and --loop do not go together (--watch also follows NEXT_SYNC)")
         }
+        _ = try scheduleInterval()
         if jsonProgress && !json { throw ValidationError("--json-progress goes with --json") }
         if dryRun && (loop || quiet || jsonProgress || discover) {
             throw ValidationError(
@@ -197,14 +204,16 @@ struct BackupCommand: AsyncParsableCommand {
             return (delete || deleteExcluded) && summary.emptySource ? .emptySourceRefused : .success
         }
         if watching.watch {
-            let loop = WatchLoop(client: client, logger: logger, schedule: try watching.schedule()) {
-                Self.report($0, json: json, quiet: quiet)
-            }
+            let loop = WatchLoop(
+                client: client, logger: logger, schedule: try watching.schedule(), every: try scheduleInterval()
+            ) { Self.report($0, json: json, quiet: quiet) }
             try await WatchLoop.serve(loop)
             return .success
         }
         try await BackupLoop.serve(
-            BackupLoop(client: client, logger: logger) { Self.report($0, json: json, quiet: quiet) })
+            BackupLoop(client: client, logger: logger, every: try scheduleInterval()) {
+                Self.report($0, json: json, quiet: quiet)
+            })
         return .success
     }
 

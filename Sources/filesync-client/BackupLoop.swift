@@ -1,15 +1,18 @@
+import ArgumentParser
 import FileSyncClient
 import FileSyncCore
 import Logging
 import ServiceLifecycle
 
-/// `--loop`: backs up, then again when the server's `NEXT_SYNC` says (after a failure, later each
-/// time, up to an hour), as a `Service` run by a `ServiceGroup`. On SIGTERM or SIGINT the wait ends
+/// `--loop`: backs up, then again when the server's `NEXT_SYNC` says, or every `--schedule` when
+/// given (after a failure, later each time, up to an hour), as a `Service` run by a `ServiceGroup`. On SIGTERM or SIGINT the wait ends
 /// at once and no backup starts; one in progress may finish within the group's graceful phase, after
 /// which it is cancelled (the server keeps what it verified, and the next run resumes).
 struct BackupLoop: Service {
     let client: BackupClient
     let logger: Logger
+    /// `--schedule`: the time between backups, instead of the server's `NEXT_SYNC`.
+    var every: Duration? = nil
     /// Prints a finished backup's summary.
     let report: @Sendable (BackupSummary) -> Void
 
@@ -18,7 +21,8 @@ struct BackupLoop: Service {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             let delay: Duration
             do {
-                let summary = try await client.run()
+                var summary = try await client.run()
+                if let every { summary.nextSyncSeconds = Int(every.inSeconds) }
                 report(summary)
                 failures = 0
                 delay = .seconds(summary.nextSyncSeconds ?? 3600)
@@ -51,5 +55,17 @@ struct BackupLoop: Service {
             services: [loop], gracefulShutdownSignals: [.sigterm, .sigint], logger: loop.logger)
         configuration.maximumGracefulShutdownDuration = grace
         try await ServiceGroup(configuration: configuration).run()
+    }
+}
+
+extension BackupCommand {
+    /// `--schedule` (or the profile's `schedule`) as a duration; `nil` when not given.
+    func scheduleInterval() throws -> Duration? {
+        guard let schedule else { return nil }
+        do {
+            return .seconds(try DurationParser.seconds(from: schedule))
+        } catch let error as FileSyncError {
+            throw ValidationError("--schedule: \(error.message)")
+        }
     }
 }

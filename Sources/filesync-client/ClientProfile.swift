@@ -39,7 +39,7 @@ struct ClientProfile: Equatable {
         "delete": .flag, "deleteExcluded": .flag, "excludeCaches": .flag, "oneFileSystem": .flag, "loop": .flag,
         "watch": .flag, "xattrs": .flag, "cache": .flag, "tls": .flag, "quiet": .flag,
         "watchDelay": .duration, "watchDeleteDelay": .duration, "rescanInterval": .duration, "retryFor": .duration,
-        "retryWait": .duration, "timeout": .duration, "discoveryTimeout": .duration,
+        "retryWait": .duration, "timeout": .duration, "discoveryTimeout": .duration, "schedule": .duration,
         "compressLevel": .number(0...9), "zstdLevel": .number(0...19), "retries": .number(0...1000),
     ]
 

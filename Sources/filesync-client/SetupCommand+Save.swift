@@ -23,6 +23,8 @@ extension SetupCommand {
             entry["server"] = answers.server.description
         }
         entry["source"] = answers.sources.count == 1 ? answers.sources[0] : answers.sources
+        // What the crontab line and the timer below run at; `--loop` and `--watch` follow it too.
+        entry["schedule"] = DurationParser.format(answers.schedule.seconds)
         try ClientProfileFile.write(profile: profile, entry, to: ClientProfile.path)
         prompter.write("Saved the profile \"\(profile)\" in \(ClientProfile.path).\n")
 

@@ -18,6 +18,8 @@ struct WatchLoop: Service {
     let client: BackupClient
     let logger: Logger
     let schedule: WatchSchedule
+    /// `--schedule`: the longest time between backups, instead of the server's `NEXT_SYNC`.
+    var every: Duration? = nil
     /// Prints a finished backup's summary.
     let report: @Sendable (BackupSummary) -> Void
 
@@ -91,7 +93,8 @@ struct WatchLoop: Service {
             if Task.isShuttingDownGracefully || Task.isCancelled { return }
             let changes = trigger.runStarted()
             do {
-                let summary = try await client.run(memory: memory, changes: changes)
+                var summary = try await client.run(memory: memory, changes: changes)
+                if let every { summary.nextSyncSeconds = Int(every.inSeconds) }
                 report(summary)
                 failures = 0
                 trigger.runEnded(nextSync: summary.nextSyncSeconds.map { Duration.seconds($0) })

@@ -162,6 +162,26 @@ extension EndToEnd {
             #expect(client.isRunning)
         }
 
+        @Test("--loop --schedule backs up that often, whatever the server's NEXT_SYNC says")
+        func loopFollowsSchedule() throws {
+            let work = try TemporaryDirectory("loop-schedule")
+            let source = try work.subfolder("source")
+            let root = try work.subfolder("root")
+            try SampleTree.write(Array("one".utf8), to: source + "/one.txt")
+            let server = try ServerProcess(root: root, in: work, extra: ["--interval", "1h"])
+            let (client, reader) = try Self.loopingClient(
+                source, id: "scheduled", server: server, work: work, extra: ["--schedule", "1s"])
+            defer {
+                client.terminate()
+                client.waitUntilExit()
+            }
+            let first = try reader.next(containing: " scanned, ", timeout: 60)
+            #expect(first.contains("next backup in 1s"), "\(first)")
+            // The server asks for an hour; a second run within a minute is the schedule's.
+            let second = try reader.next(containing: " scanned, ", timeout: 60)
+            #expect(second.contains("1 file scanned, 0 sent, 1 unchanged"), "\(second)")
+        }
+
         @Test(
             "--loop ends at once and cleanly on SIGTERM or SIGINT while it waits for the next backup",
             arguments: [SIGTERM, SIGINT])
@@ -193,13 +213,13 @@ extension EndToEnd {
         /// Starts `filesync-client --loop` backing up `source` as `id`; its summary lines come from the
         /// reader, and `onExit` runs when it exits.
         private static func loopingClient(
-            _ source: String, id: String, server: ServerProcess, work: TemporaryDirectory,
+            _ source: String, id: String, server: ServerProcess, work: TemporaryDirectory, extra: [String] = [],
             onExit: (@Sendable (Process) -> Void)? = nil
         ) throws -> (Process, LineReader) {
             let output = Pipe()
             let client = Process()
             client.executableURL = URL(fileURLWithPath: Harness.client)
-            client.arguments = ["--source", source, "--id", id] + server.connect + ["--loop"]
+            client.arguments = ["--source", source, "--id", id] + server.connect + ["--loop"] + extra
             client.environment = [
                 "XDG_RUNTIME_DIR": work.path, "XDG_CONFIG_HOME": work.path + "/config",
                 "XDG_CACHE_HOME": work.path + "/cache",

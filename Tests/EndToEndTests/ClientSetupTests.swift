@@ -68,6 +68,7 @@ extension EndToEnd {
             let profile = try Self.savedProfile("nas", in: config)
             #expect(profile?["source"] as? [String] == [photos, docs])
             #expect(profile?["id"] as? String == "lab")
+            #expect(profile?["schedule"] as? String == "15m")
             #expect(profile?["server"] as? String == server.endpoint)
             let secretFile = profile?["secretFile"] as? String ?? ""
             #expect(try KeyFile.load(secretFile) == server.secret)
