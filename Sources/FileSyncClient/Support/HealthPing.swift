@@ -12,30 +12,47 @@ public struct HealthPing: Sendable {
     public let scheme: String
     public let host: String
     public let port: Int
-    /// The URL's path (and query), without a trailing slash.
+    /// The URL's path as written (percent-encoded), without a trailing slash.
     public let path: String
+    /// The URL's query as written, without its `?`; every ping carries it (healthchecks.io's
+    /// `?create=1`, `?rid=…`).
+    public let query: String?
     let logger: Logger
     /// How long one ping may take, connection included.
     static let timeout = Duration.seconds(10)
 
     /// `nil` unless `url` is an http or https URL with a host.
     public init?(url: String, logger: Logger) {
-        guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(),
+        guard let parsed = URLComponents(string: url), let scheme = parsed.scheme?.lowercased(),
             ["http", "https"].contains(scheme),
             let host = parsed.host, !host.isEmpty
         else { return nil }
         self.scheme = scheme
-        self.host = host
+        // Foundation keeps the brackets of an IPv6 literal in some versions and not in others.
+        self.host = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
         port = parsed.port ?? (scheme == "https" ? 443 : 80)
-        var path = parsed.path.isEmpty ? "/" : parsed.path
+        var path = parsed.percentEncodedPath.isEmpty ? "/" : parsed.percentEncodedPath
         while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
         self.path = path
+        query = parsed.percentEncodedQuery.flatMap { $0.isEmpty ? nil : $0 }
         self.logger = logger
+    }
+
+    /// The request target of `URL/suffix` (`URL` itself when `suffix` is empty), query kept.
+    public func target(_ suffix: String) -> String {
+        let path = suffix.isEmpty ? path : (path == "/" ? "/" : path + "/") + suffix
+        return query.map { path + "?" + $0 } ?? path
+    }
+
+    /// The `Host` header: brackets around an IPv6 address, the port unless it is the scheme's.
+    var hostHeader: String {
+        let name = host.contains(":") ? "[\(host)]" : host
+        return port == (scheme == "https" ? 443 : 80) ? name : "\(name):\(port)"
     }
 
     /// Pings `URL/suffix` (`URL` itself when `suffix` is empty); never throws.
     public func ping(_ suffix: String) async {
-        let target = suffix.isEmpty ? path : (path == "/" ? "/" : path + "/") + suffix
+        let target = target(suffix)
         do {
             let status = try await withThrowingTaskGroup(of: Int?.self) { group in
                 group.addTask { try await request(target) }
@@ -59,7 +76,7 @@ public struct HealthPing: Sendable {
         }
     }
 
-    private func describe(_ target: String) -> String { "\(scheme)://\(host):\(port)\(target)" }
+    private func describe(_ target: String) -> String { "\(scheme)://\(hostHeader)\(target)" }
 
     /// One GET of `target`: the status code of the answer.
     private func request(_ target: String) async throws -> Int {
@@ -77,7 +94,7 @@ public struct HealthPing: Sendable {
                 }
             }
         let text =
-            "GET \(target) HTTP/1.1\r\nHost: \(host)\r\nUser-Agent: filesync-client/\(FileSyncVersion.string)\r\n"
+            "GET \(target) HTTP/1.1\r\nHost: \(hostHeader)\r\nUser-Agent: filesync-client/\(FileSyncVersion.string)\r\n"
             + "Connection: close\r\n\r\n"
         return try await channel.executeThenClose { inbound, outbound in
             try await outbound.write(ByteBuffer(string: text))
