@@ -67,6 +67,48 @@ extension EndToEnd {
             #expect(Self.inode(target + "/x.txt")?.links == 1)
         }
 
+        @Test("a restore run again after a failed file takes the links and FIFO its first run made as its own")
+        func restoreRerun() throws {
+            let work = try TemporaryDirectory("hardlinks-rerun")
+            let source = try work.subfolder("source")
+            let root = try work.subfolder("root")
+            try SampleTree.write(Array("linked".utf8), to: source + "/a.txt")
+            #expect(link(source + "/a.txt", source + "/b.txt") == 0)
+            #expect(mkfifo(source + "/pipe", 0o644) == 0)
+            try SampleTree.write(Array("zzz".utf8), to: source + "/z.txt")
+            let server = try ServerProcess(root: root, in: work)
+            #expect(try runClient(["--source", source, "--id", "rr"] + server.connect, in: work).status == 0)
+            // The stored z.txt damaged in place (same inode, size and times): the first restore fails
+            // that file alone.
+            let stored = root + "/rr/z.txt"
+            var info = stat()
+            #expect(lstat(stored, &info) == 0)
+            let overwrite = { (text: String) throws in
+                let handle = try #require(FileHandle(forWritingAtPath: stored))
+                try handle.write(contentsOf: Data(text.utf8))
+                try handle.close()
+                var times = [info.st_atim, info.st_mtim]
+                #expect(utimensat(AT_FDCWD, stored, &times, 0) == 0)
+            }
+            try overwrite("zzZ")
+            let target = try work.subfolder("restored")
+            let history = HistoryClient(server: server, work: work)
+            let first = try history.restore(id: "rr", to: target)
+            #expect(first.status != 0, "\(first.stdout)")
+            #expect(Self.inode(target + "/b.txt")?.inode == Self.inode(target + "/a.txt")?.inode)
+            #expect(FileManager.default.fileExists(atPath: target + "/pipe"))
+            #expect(!FileManager.default.fileExists(atPath: target + "/z.txt"))
+
+            try overwrite("zzz")
+            let again = try history.restore(id: "rr", to: target)
+            #expect(again.status == 0, "\(again.stdout) \(again.stderr)")
+            #expect(try Self.content(target + "/z.txt") == Data("zzz".utf8))
+            let inode = Self.inode(target + "/a.txt")
+            #expect(inode?.links == 2 && Self.inode(target + "/b.txt")?.inode == inode?.inode)
+            let names = try FileManager.default.contentsOfDirectory(atPath: target).sorted()
+            #expect(names == ["a.txt", "b.txt", "pipe", "z.txt"], "\(names)")
+        }
+
         @Test("a link to a previous session's file is refused (typeConflict); one outside the folder is malformed")
         func hostile() throws {
             let setup = try HostileSessionTests.Setup("hardlinks-hostile")

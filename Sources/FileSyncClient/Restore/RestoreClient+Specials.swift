@@ -73,8 +73,15 @@ extension RestoreClient {
                 let parent = try folder.openFolder(path.parentComponents, create: true)
                 defer { close(parent) }
                 let targetName = String(paths[first].lastComponent)
-                guard FileStatus.of(targetName, in: targetParent)?.kind == .file else {
+                guard let target = FileStatus.of(targetName, in: targetParent), target.kind == .file else {
                     throw FileSyncError(.typeConflict, "the target of the hard link \"\(path)\" was not restored")
+                }
+                // Made by a cut run of this restore (rename would keep both names and do nothing).
+                if let existing = FileStatus.of(String(path.lastComponent), in: parent),
+                    existing.inode == target.inode, existing.device == target.device
+                {
+                    result.made += 1
+                    continue
                 }
                 var generator = SystemRandomNumberGenerator()
                 let temporary = ".filesync-link-" + String(generator.next() as UInt64, radix: 16)

@@ -9,6 +9,18 @@ import FileSyncSystem
 #endif
 
 extension RestoreFolder: RestoreLocalFiles {
+    public func isHardLink(_ path: RelativePath, to target: RelativePath) -> Bool {
+        guard let one = status(of: path), let other = status(of: target) else { return false }
+        return one.kind == .file && other.kind == .file && one.device == other.device && one.inode == other.inode
+    }
+
+    /// The status of `path`, nothing followed on the way.
+    private func status(of path: RelativePath) -> FileStatus? {
+        guard let parent = try? openFolder(path.parentComponents, create: false) else { return nil }
+        defer { close(parent) }
+        return FileStatus.of(String(path.lastComponent), in: parent)
+    }
+
     public func sha256(of path: RelativePath) -> String? {
         digest(of: path, hasher: .whole(SHA256()))
     }

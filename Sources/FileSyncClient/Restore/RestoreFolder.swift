@@ -80,7 +80,7 @@ public final class RestoreFolder {
         case .symbolicLink:
             let target = Symlink.target(of: String(path.lastComponent), in: parent)
             return .symlink(target: target.flatMap { String(validating: $0, as: UTF8.self) })
-        case .other: return .other
+        case .other: return status.special.map { .special($0) } ?? .other
         }
     }
 

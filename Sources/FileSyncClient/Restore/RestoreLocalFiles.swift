@@ -7,7 +7,9 @@ public enum RestoreLocalState: Sendable, Equatable {
     case directory
     /// A symlink and its target (`nil` when not UTF-8).
     case symlink(target: String?)
-    /// A special file, or a path whose parent is not a plain folder.
+    /// A FIFO, socket or device node.
+    case special(SpecialKind)
+    /// Anything else, or a path whose parent is not a plain folder.
     case other
 }
 
@@ -24,4 +26,10 @@ public protocol RestoreLocalFiles {
     func chunkOffsets(of path: RelativePath) -> [ChunkHash: Int64]?
     /// The size of the partial copy kept for content `sha256` by an earlier restore, if any.
     func partialSize(sha256: String) -> Int64?
+    /// Whether `path` and `target` are names of one regular file (a hard link a cut run made).
+    func isHardLink(_ path: RelativePath, to target: RelativePath) -> Bool
+}
+
+extension RestoreLocalFiles {
+    public func isHardLink(_ path: RelativePath, to target: RelativePath) -> Bool { false }
 }

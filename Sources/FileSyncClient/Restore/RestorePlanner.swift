@@ -18,6 +18,8 @@ public struct RestorePlanner {
     public func plan(_ entries: [RestoreEntry], paths: [RelativePath], local: some RestoreLocalFiles) -> RestorePlan {
         var plan = RestorePlan()
         var resumed = Set<String>()
+        // The regular files' entry numbers by path, made when a hard link's path is taken.
+        var files = LazyFileIndex(entries: entries)
         for (number, entry) in entries.enumerated() {
             let path = paths[number]
             let state = local.state(of: path)
@@ -26,8 +28,14 @@ public struct RestorePlanner {
             case "file":
                 planFile(number, entry, path: path, state: state, local: local, resumed: &resumed, into: &plan)
             case "symlink": planSymlink(number, entry, state: state, into: &plan)
-            case "special": planSpecial(number, entry, state: state, into: &plan, list: \.specials)
-            case "hardlink": planSpecial(number, entry, state: state, into: &plan, list: \.hardlinks)
+            case "special":
+                // The same kind of node is what a cut run of this restore made: made again, not a conflict.
+                let made = entry.special.map { state == .special($0) } ?? false
+                planSpecial(number, entry, state: made ? .absent : state, into: &plan, list: \.specials)
+            case "hardlink":
+                // Already a name of its target: a cut run made it; linked again, not a conflict.
+                let made = isLinked(entry, at: path, state: state, paths: paths, files: &files, local: local)
+                planSpecial(number, entry, state: made ? .absent : state, into: &plan, list: \.hardlinks)
             default: continue  // a kind this client does not know (§11.3)
             }
         }
@@ -37,7 +45,7 @@ public struct RestorePlanner {
     private func planFolder(_ entry: RestoreEntry, state: RestoreLocalState, into plan: inout RestorePlan) {
         switch state {
         case .absent, .directory: return
-        case .file, .symlink, .other:
+        case .file, .symlink, .special, .other:
             if overwrite {
                 plan.failed.append(Self.failure(entry.path, "something other than a folder is in the way"))
             } else {
@@ -74,7 +82,7 @@ public struct RestorePlanner {
                 plan.conflicts.append(entry.path)
             }
             return
-        case .file, .symlink, .other:
+        case .file, .symlink, .special, .other:
             guard overwrite || ours else {
                 plan.conflicts.append(entry.path)
                 return
@@ -103,6 +111,32 @@ public struct RestorePlanner {
         plan.wants.append(RestoreWant.File(entry: number))
     }
 
+    /// Whether the hard link `entry` at `path` is already a name of the file it links to.
+    private func isLinked(
+        _ entry: RestoreEntry, at path: RelativePath, state: RestoreLocalState, paths: [RelativePath],
+        files: inout LazyFileIndex, local: some RestoreLocalFiles
+    ) -> Bool {
+        guard case .file = state, let target = entry.target, let number = files.number(of: target) else { return false }
+        return local.isHardLink(path, to: paths[number])
+    }
+
+    /// The entry numbers of the regular files by path, made at the first question.
+    struct LazyFileIndex {
+        let entries: [RestoreEntry]
+        private var numbers: [String: Int]?
+
+        init(entries: [RestoreEntry]) { self.entries = entries }
+
+        mutating func number(of path: String) -> Int? {
+            if numbers == nil {
+                var index: [String: Int] = [:]
+                for (number, entry) in entries.enumerated() where entry.type == "file" { index[entry.path] = number }
+                numbers = index
+            }
+            return numbers?[path]
+        }
+    }
+
     /// A symlink is made where nothing is, or where the same link already is (a cut run made it);
     /// something else in the way is a conflict, replaced with `--overwrite` (a folder never is).
     private func planSymlink(
@@ -129,7 +163,7 @@ public struct RestorePlanner {
             } else {
                 plan.conflicts.append(entry.path)
             }
-        case .file, .symlink, .other:
+        case .file, .symlink, .special, .other:
             if overwrite { plan[keyPath: list].append(number) } else { plan.conflicts.append(entry.path) }
         }
     }

@@ -27,6 +27,11 @@ final class MemoryLocalFiles: RestoreLocalFiles {
         return chunks[path.string]
     }
     func partialSize(sha256: String) -> Int64? { partials[sha256] }
+    /// `"path>target"` for each pair of names of one file.
+    var links: Set<String> = []
+    func isHardLink(_ path: RelativePath, to target: RelativePath) -> Bool {
+        links.contains(path.string + ">" + target.string)
+    }
 }
 
 @Suite("Restore planner")
@@ -168,5 +173,41 @@ struct RestorePlannerSymlinkTests {
         bad.target = "ab"
         #expect(throws: FileSyncError.self) { try RestoreClient.validate([bad]) }
         #expect(try RestoreClient.validate([Self.entries[0]]).map(\.string) == ["new"])
+    }
+}
+
+@Suite("Restore planner: nodes a cut run made")
+struct RestorePlannerRerunTests {
+    static let entries: [RestoreEntry] = {
+        var fifo = RestoreEntry(path: "pipe", type: "special", size: 0, mtimeNs: 1, mode: 0o644)
+        fifo.special = .fifo
+        return [
+            RestoreEntry(
+                path: "a", type: "file", size: 1, mtimeNs: 1, mode: 0o644, sha256: RestorePlannerTests.sha("a")),
+            RestoreEntry(path: "b", type: "hardlink", size: 1, mtimeNs: 1, mode: 0o644, target: "a"), fifo,
+        ]
+    }()
+    static let paths = entries.map { try! RelativePath(validating: $0.path) }
+
+    @Test("a hard link already naming its file and a FIFO of the same kind are made again, not conflicts")
+    func sameNodes() {
+        let local = MemoryLocalFiles()
+        local.states = ["a": .file(size: 1), "b": .file(size: 1), "pipe": .special(.fifo)]
+        local.links = ["b>a"]
+        let journal = ["a": RestorePlannerTests.sha("a")]
+        let plan = RestorePlanner(overwrite: false, journal: journal).plan(
+            Self.entries, paths: Self.paths, local: local)
+        #expect(!plan.refused, "\(plan.conflicts)")
+        #expect(plan.skipped == [0] && plan.hardlinks == [1] && plan.specials == [2])
+    }
+
+    @Test("another file where the link goes, or another kind of node, is still a conflict")
+    func otherNodes() {
+        let local = MemoryLocalFiles()
+        local.states = ["a": .file(size: 1), "b": .file(size: 1), "pipe": .special(.socket)]
+        let journal = ["a": RestorePlannerTests.sha("a")]
+        let plan = RestorePlanner(overwrite: false, journal: journal).plan(
+            Self.entries, paths: Self.paths, local: local)
+        #expect(plan.conflicts == ["b", "pipe"] && plan.refused)
     }
 }
