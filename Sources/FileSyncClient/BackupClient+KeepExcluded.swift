@@ -12,18 +12,27 @@ extension BackupClient {
             // Each must be a path the server takes, and all of them fit in DONE.
             let valid = paths.allSatisfy { (try? RelativePath(validating: $0)) != nil }
             let bytes = paths.reduce(0) { $0 + $1.utf8.count + 8 }
-            if valid && bytes < ProtocolLimits.maxControlPayload / 2 && paths.count == summary.excluded
-                && paths.count <= ProtocolLimits.maxKeptPaths
-            {
-                options.keepingExcluded = paths
-            } else {
+            let excluded = Plural.count(summary.excluded, "entry", "entries")
+            let why: String? =
+                if !valid {
+                    "one of them with a path the protocol cannot carry"
+                } else if paths.count != summary.excluded {
+                    "not all of them named by the scan"
+                } else if paths.count > ProtocolLimits.maxKeptPaths {
+                    "too many to name to the server (at most \(ProtocolLimits.maxKeptPaths))"
+                } else if bytes >= ProtocolLimits.maxControlPayload / 2 {
+                    "their paths too long to fit in one message to the server"
+                } else {
+                    nil
+                }
+            if let why {
                 let reason =
-                    "\(Plural.count(summary.excluded, "entry", "entries")) excluded here, too many to name to the "
-                    + "server (at most \(ProtocolLimits.maxKeptPaths)); nothing was deleted (--delete-excluded "
-                    + "deletes them too)"
+                    "\(excluded) excluded here, \(why); nothing was deleted (--delete-excluded deletes them too)"
                 summary.deletionsSkipped = reason
                 logger.warning(Logger.Message(stringLiteral: reason))
                 options.mirrorDeletions = false
+            } else {
+                options.keepingExcluded = paths
             }
         }
     }

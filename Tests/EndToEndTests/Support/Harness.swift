@@ -79,8 +79,7 @@ final class Command {
     private let exited = DispatchSemaphore(value: 0)
 
     init(
-        _ executable: String, _ arguments: [String], in folder: TemporaryDirectory, environment: [String: String] = [:],
-        stdin: FileHandle? = FileHandle(forReadingAtPath: "/dev/null")
+        _ executable: String, _ arguments: [String], in folder: TemporaryDirectory, environment: [String: String] = [:]
     ) throws {
         let tag = UUID().uuidString.prefix(8)
         outURL = folder.url.appendingPathComponent("cmd-\(tag).out")
@@ -95,11 +94,19 @@ final class Command {
         env["XDG_CACHE_HOME"] = folder.path + "/cache"
         for (key, value) in environment { env[key] = value }
         process.environment = env
-        process.standardOutput = try FileHandle(forWritingTo: outURL)
-        process.standardError = try FileHandle(forWritingTo: errURL)
-        process.standardInput = stdin
+        let handles = [
+            try FileHandle(forWritingTo: outURL), try FileHandle(forWritingTo: errURL),
+            FileHandle(forReadingAtPath: "/dev/null"),
+        ]
+        (process.standardOutput, process.standardError, process.standardInput) = (handles[0], handles[1], handles[2])
         let exited = self.exited
         process.terminationHandler = { _ in exited.signal() }
+        defer {
+            // The child has its own copies. Closing ours keeps the test process at a few descriptors
+            // however many commands run at once: Foundation's Process.run crashes once they pass
+            // about 1,300 (seen with 500 clients at once under a 20,000 open-file limit).
+            for handle in handles { try? handle?.close() }
+        }
         try process.run()
     }
 
