@@ -14,12 +14,12 @@ extension BackupClient {
             let bytes = paths.reduce(0) { $0 + $1.utf8.count + 8 }
             let excluded = Plural.count(summary.excluded, "entry", "entries")
             let why: String? =
-                if !valid {
-                    "one of them with a path the protocol cannot carry"
+                if summary.excluded > ProtocolLimits.maxKeptPaths {
+                    "too many to name to the server (at most \(ProtocolLimits.maxKeptPaths))"
+                } else if !valid {
+                    "some with a path the protocol cannot carry"
                 } else if paths.count != summary.excluded {
                     "not all of them named by the scan"
-                } else if paths.count > ProtocolLimits.maxKeptPaths {
-                    "too many to name to the server (at most \(ProtocolLimits.maxKeptPaths))"
                 } else if bytes >= ProtocolLimits.maxControlPayload / 2 {
                     "their paths too long to fit in one message to the server"
                 } else {

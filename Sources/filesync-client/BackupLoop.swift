@@ -1,11 +1,11 @@
-import ArgumentParser
 import FileSyncClient
 import FileSyncCore
 import Logging
 import ServiceLifecycle
 
 /// `--loop`: backs up, then again when the server's `NEXT_SYNC` says, or every `--schedule` when
-/// given (after a failure, later each time, up to an hour), as a `Service` run by a `ServiceGroup`. On SIGTERM or SIGINT the wait ends
+/// given (after a failure, later each time, up to an hour), as a `Service` run by a
+/// `ServiceGroup`. On SIGTERM or SIGINT the wait ends
 /// at once and no backup starts; one in progress may finish within the group's graceful phase, after
 /// which it is cancelled (the server keeps what it verified, and the next run resumes).
 struct BackupLoop: Service {
@@ -55,17 +55,5 @@ struct BackupLoop: Service {
             services: [loop], gracefulShutdownSignals: [.sigterm, .sigint], logger: loop.logger)
         configuration.maximumGracefulShutdownDuration = grace
         try await ServiceGroup(configuration: configuration).run()
-    }
-}
-
-extension BackupCommand {
-    /// `--schedule` (or the profile's `schedule`) as a duration; `nil` when not given.
-    func scheduleInterval() throws -> Duration? {
-        guard let schedule else { return nil }
-        do {
-            return .seconds(try DurationParser.seconds(from: schedule))
-        } catch let error as FileSyncError {
-            throw ValidationError("--schedule: \(error.message)")
-        }
     }
 }

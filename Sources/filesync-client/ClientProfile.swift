@@ -19,6 +19,8 @@ struct ClientProfile: Equatable {
         case text, list, flag
         /// A duration longer than zero (`10s`, `5m`, `1h`).
         case duration
+        /// A duration of whole seconds, at least one (`15m`, `1h`, `1d`).
+        case interval
         /// A size or rate (`500K`, `20M`, `1G`).
         case size
         /// A whole number in the range.
@@ -39,7 +41,7 @@ struct ClientProfile: Equatable {
         "delete": .flag, "deleteExcluded": .flag, "excludeCaches": .flag, "oneFileSystem": .flag, "loop": .flag,
         "watch": .flag, "xattrs": .flag, "cache": .flag, "tls": .flag, "quiet": .flag,
         "watchDelay": .duration, "watchDeleteDelay": .duration, "rescanInterval": .duration, "retryFor": .duration,
-        "retryWait": .duration, "timeout": .duration, "discoveryTimeout": .duration, "schedule": .duration,
+        "retryWait": .duration, "timeout": .duration, "discoveryTimeout": .duration, "schedule": .interval,
         "compressLevel": .number(0...9), "zstdLevel": .number(0...19), "retries": .number(0...1000),
     ]
 
@@ -136,6 +138,10 @@ struct ClientProfile: Equatable {
         case .duration:
             guard let duration = try? DurationParser.duration(from: text), duration > .zero else {
                 throw Reason(text: "\"\(text)\" is not a duration, e.g. 10s, 5m or 1h")
+            }
+        case .interval:
+            guard (try? DurationParser.seconds(from: text)) != nil else {
+                throw Reason(text: "\"\(text)\" is not a duration of whole seconds, e.g. 15m, 1h or 1d")
             }
         case .size:
             guard RateLimit.parse(text) != nil else {

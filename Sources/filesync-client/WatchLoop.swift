@@ -93,11 +93,10 @@ struct WatchLoop: Service {
             if Task.isShuttingDownGracefully || Task.isCancelled { return }
             let changes = trigger.runStarted()
             do {
-                var summary = try await client.run(memory: memory, changes: changes)
-                if let every { summary.nextSyncSeconds = Int(every.inSeconds) }
+                let summary = try await client.run(memory: memory, changes: changes)
                 report(summary)
                 failures = 0
-                trigger.runEnded(nextSync: summary.nextSyncSeconds.map { Duration.seconds($0) })
+                trigger.runEnded(nextSync: every ?? summary.nextSyncSeconds.map { Duration.seconds($0) })
             } catch {
                 // A backup cut by the end of the graceful phase is no failure to retry.
                 if Task.isCancelled { return }

@@ -34,10 +34,11 @@ struct PruneCommand: ParsableCommand {
 
     func run() throws {
         let root = try AdministrationRoot.resolve(root, config: config)
-        // What the server applies after each session: the counts saved by the setup, under the flags
-        // the running server was started with (recorded in the root); this command's flags win.
-        let saved = try AdministrationRoot.savedSettings(config: config)?.retention.map(RetentionPolicy.init(counts:))
+        // What the server applies after each session: the counts saved in its config file, under the
+        // flags it was started with (both recorded in the root); this command's --config and flags win.
         let served = try RetentionOverrides.load(root: root)
+        let saved = try AdministrationRoot.savedSettings(config: config ?? served.config)?.retention.map(
+            RetentionPolicy.init(counts:))
         let policy = retention.policy(over: served.applied(over: saved ?? .defaults))
         print("retention: \(policy.summary)")
         let summaries = try HistoryAdministration.prune(

@@ -65,8 +65,10 @@ struct ServerCommand: AsyncParsableCommand {
             let settings = try resolveSettings(logger: logger)
             let recovery = PatchRecovery(root: settings.root, logger: logger)
             let operations = try makeOperations(settings: settings, logger: logger)
-            // So that `prune` run by hand applies this server's policy, flags included.
-            if settings.history { try retention.overrides.record(root: settings.root) }
+            // So that `prune` run by hand applies this server's policy, flags and config file included.
+            var served = retention.overrides
+            served.config = URL(fileURLWithPath: config ?? SavedSettings.defaultPath).standardizedFileURL.path
+            try served.record(root: settings.root)
             let announced = Latch()
             // Announced once interrupted patches are completed and connections are accepted.
             let server = try await BackupServer.bind(

@@ -26,6 +26,13 @@ struct HealthPingTests {
         #expect(bare.target("start") == "/start")
     }
 
+    @Test("a host name with non-ASCII letters is used in its ASCII form")
+    func internationalName() throws {
+        let ping = try #require(HealthPing(url: "https://bücher.de/p", logger: logger))
+        #expect(ping.host == "xn--bcher-kva.de")
+        #expect(ping.hostHeader == "xn--bcher-kva.de")
+    }
+
     @Test("an IPv6 host is connected to without brackets and named with them")
     func ipv6() throws {
         let ping = try #require(HealthPing(url: "http://[::1]:8080/p", logger: logger))

@@ -9,6 +9,12 @@ import FileSyncSystem
 #endif
 
 extension RestoreFolder: RestoreLocalFiles {
+    public func holdsNode(_ path: RelativePath, as entry: RestoreEntry) -> Bool {
+        guard let status = status(of: path), let kind = entry.special, status.special == kind else { return false }
+        return status.rdev == (entry.device ?? status.rdev) && status.permissions == entry.mode & 0o7777
+            && status.mtimeNs == entry.mtimeNs
+    }
+
     public func isHardLink(_ path: RelativePath, to target: RelativePath) -> Bool {
         guard let one = status(of: path), let other = status(of: target) else { return false }
         return one.kind == .file && other.kind == .file && one.device == other.device && one.inode == other.inode

@@ -28,8 +28,14 @@ public protocol RestoreLocalFiles {
     func partialSize(sha256: String) -> Int64?
     /// Whether `path` and `target` are names of one regular file (a hard link a cut run made).
     func isHardLink(_ path: RelativePath, to target: RelativePath) -> Bool
+    /// Whether `path` is the special node `entry` describes: its kind, device number, permission
+    /// bits and mtime (what a cut run of this restore made).
+    func holdsNode(_ path: RelativePath, as entry: RestoreEntry) -> Bool
 }
 
 extension RestoreLocalFiles {
+    /// No hard link is known (tests that do not model them).
     public func isHardLink(_ path: RelativePath, to target: RelativePath) -> Bool { false }
+    /// No node is known (tests that do not model them).
+    public func holdsNode(_ path: RelativePath, as entry: RestoreEntry) -> Bool { false }
 }

@@ -29,9 +29,12 @@ public struct RestorePlanner {
                 planFile(number, entry, path: path, state: state, local: local, resumed: &resumed, into: &plan)
             case "symlink": planSymlink(number, entry, state: state, into: &plan)
             case "special":
-                // The same kind of node is what a cut run of this restore made: made again, not a conflict.
-                let made = entry.special.map { state == .special($0) } ?? false
-                planSpecial(number, entry, state: made ? .absent : state, into: &plan, list: \.specials)
+                // The very node listed (kind, device, mode, mtime) is what a cut run of this restore made.
+                if case .special = state, local.holdsNode(path, as: entry) {
+                    plan.skipped.append(number)
+                } else {
+                    planSpecial(number, entry, state: state, into: &plan, list: \.specials)
+                }
             case "hardlink":
                 // Already a name of its target: a cut run made it; linked again, not a conflict.
                 let made = isLinked(entry, at: path, state: state, paths: paths, files: &files, local: local)

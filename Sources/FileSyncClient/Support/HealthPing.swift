@@ -25,11 +25,12 @@ public struct HealthPing: Sendable {
     public init?(url: String, logger: Logger) {
         guard let parsed = URLComponents(string: url), let scheme = parsed.scheme?.lowercased(),
             ["http", "https"].contains(scheme),
-            let host = parsed.host, !host.isEmpty
+            let host = parsed.host, !host.isEmpty, let encoded = parsed.encodedHost
         else { return nil }
         self.scheme = scheme
-        // Foundation keeps the brackets of an IPv6 literal in some versions and not in others.
-        self.host = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+        // An IPv6 literal without its brackets (its zone decoded); a name in its ASCII (punycode)
+        // form, as DNS, the Host header and TLS want it.
+        self.host = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : encoded
         port = parsed.port ?? (scheme == "https" ? 443 : 80)
         var path = parsed.percentEncodedPath.isEmpty ? "/" : parsed.percentEncodedPath
         while path.count > 1 && path.hasSuffix("/") { path.removeLast() }

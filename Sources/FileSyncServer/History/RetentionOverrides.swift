@@ -10,19 +10,28 @@ import Foundation
 
 /// The retention counts given as flags (`--keep-last N` …), each `nil` when not given.
 ///
-/// A running server records its own in `<root>/.filesync/retention-flags.json` when it starts, so
-/// that `filesync-server prune` run by hand applies what the server applies after each session
-/// even when the server was configured by flags rather than by its saved settings: a prune by hand
-/// then never forgets a snapshot the server's own policy keeps. A server started without any such
-/// flag records `{}`, so that flags of an earlier start do not linger.
+/// A running server records its own in `<root>/.filesync/@server/retention-flags.json` when it
+/// starts, with the config file it read its saved counts from, so that `filesync-server prune` run
+/// by hand applies what the server applies after each session even when the server was configured
+/// by flags or by another config file: a prune by hand then never forgets a snapshot the server's
+/// own policy keeps. Every start records them, so that flags of an earlier start do not linger.
 public struct RetentionOverrides: Codable, Sendable, Equatable {
+    /// `--keep-last`.
     public var keepLast: Int?
+    /// `--keep-hourly`.
     public var keepHourly: Int?
+    /// `--keep-daily`.
     public var keepDaily: Int?
+    /// `--keep-weekly`.
     public var keepWeekly: Int?
+    /// `--keep-monthly`.
     public var keepMonthly: Int?
+    /// `--keep-yearly`.
     public var keepYearly: Int?
+    /// The config file the recording server read its saved counts from (`--config`, or the default).
+    public var config: String?
 
+    /// The counts given; `nil` for those not given.
     public init(
         keepLast: Int? = nil, keepHourly: Int? = nil, keepDaily: Int? = nil, keepWeekly: Int? = nil,
         keepMonthly: Int? = nil, keepYearly: Int? = nil
@@ -36,11 +45,13 @@ public struct RetentionOverrides: Codable, Sendable, Equatable {
 
     /// Where a server serving `root` records its flags.
     public static func path(root: String) -> String {
-        ClientStateDirectory.stateRoot(root) + "/" + fileName
+        SessionLog.folder(root: root) + "/" + fileName
     }
 
     /// Whether no count is given.
-    public var isEmpty: Bool { self == RetentionOverrides() }
+    public var isEmpty: Bool {
+        [keepLast, keepHourly, keepDaily, keepWeekly, keepMonthly, keepYearly].allSatisfy { $0 == nil }
+    }
 
     /// The counts given, over `base` for the others.
     public func applied(over base: RetentionPolicy) -> RetentionPolicy {
