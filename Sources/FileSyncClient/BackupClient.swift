@@ -42,6 +42,9 @@ public struct BackupOptions: Sendable {
     /// With ``mirrorDeletions``: the paths the scan excluded, which the server is asked to keep
     /// with everything below them (`DONE.excluded`); set by the run itself.
     public var keepingExcluded: [String]?
+    /// With ``keepingExcluded``: the exclusion rules of the run, sent too when the server takes them
+    /// (`DONE.excludeRules`), so that it also keeps the stored paths they exclude; set by the run.
+    public var excludeRules: [ExcludeRuleSet]?
     /// Reconnections after a lost connection; 0 means a single attempt.
     public var retries = 3
     /// Stop retrying once this much time has passed since the run started.

@@ -108,6 +108,41 @@ extension EndToEnd {
             try SampleTree.write(Array(text.utf8), to: path)
         }
 
+        @Test(
+            "--delete keeps stored paths the rules exclude even once they are gone from the source (as rsync); a dry run agrees"
+        )
+        func deleteProtectsExcludedGoneFromSource() throws {
+            let work = try TemporaryDirectory("exclude-gone")
+            let source = try work.subfolder("source")
+            let root = try work.subfolder("root")
+            for path in ["a.txt", "b.txt", "notes.log", "cache/x.bin", "sub/t.tmp", "sub/keep.txt", "build"] {
+                try Self.write(path, to: source + "/" + path)
+            }
+            let server = try ServerProcess(root: root, in: work)
+            let base = ["--source", source, "--id", "g"] + server.connect
+            #expect(try runClient(base, in: work).status == 0)
+            for path in ["b.txt", "notes.log", "cache", "sub/t.tmp", "build"] {
+                try FileManager.default.removeItem(atPath: source + "/" + path)
+            }
+            try Self.write("*.tmp\n", to: source + "/sub/.filesyncignore")
+            // `build/` names folders only: the stored file called build is deleted.
+            let rules = ["--delete", "--exclude", "cache/", "--exclude", "*.log", "--exclude", "build/"]
+            let dry = try runClient(base + rules + ["-n"], in: work)
+            #expect(dry.status == 0, "\(dry.stderr)")
+            let deletions = dry.stdout.split(separator: "\n").filter { $0.hasPrefix("delete") }.map(String.init)
+            #expect(deletions.count == 2, "\(dry.stdout)")
+            #expect(deletions.contains { $0.hasSuffix(" b.txt") } && deletions.contains { $0.hasSuffix(" build") })
+
+            let run = try runClient(base + rules + ["--json"], in: work)
+            #expect(run.status == 0, "\(run.stderr)")
+            #expect(try run.json()["deleted"] as? Int == 2, "\(run.stdout)")
+            for kept in ["notes.log", "cache/x.bin", "sub/t.tmp", "sub/keep.txt", "a.txt", "sub/.filesyncignore"] {
+                #expect(FileManager.default.fileExists(atPath: root + "/g/" + kept), "\(kept) was deleted")
+            }
+            #expect(!FileManager.default.fileExists(atPath: root + "/g/b.txt"))
+            #expect(!FileManager.default.fileExists(atPath: root + "/g/build"))
+        }
+
         @Test("--delete mirrors deletions but keeps excluded paths on the server (as rsync), unless --delete-excluded")
         func deleteProtectsExcluded() throws {
             let work = try TemporaryDirectory("exclude-delete")

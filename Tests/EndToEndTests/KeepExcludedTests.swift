@@ -17,7 +17,7 @@ extension EndToEnd {
         /// (HELLO's flag, then DONE's paths); returns its NEXT_SYNC, or the ERROR that ended it.
         static func session(
             _ setup: HostileSessionTests.Setup, entries: [ManifestEntry], capabilities: [String],
-            keeping: [String]? = nil
+            keeping: [String]? = nil, rules: [ExcludeRuleSet]? = nil
         ) throws -> Message? {
             let raw = try RawConnection(port: setup.server.port)
             try raw.authenticate(
@@ -25,11 +25,13 @@ extension EndToEnd {
                 keepingExcluded: keeping == nil ? nil : true)
             let answer = try raw.receiveSkippingQueue()
             guard case .ready(let ready)? = answer else { return answer }
-            #expect(ready.capabilities == capabilities.filter { $0 == Capability.keepExcluded })
+            #expect(
+                ready.capabilities
+                    == capabilities.filter { [Capability.keepExcluded, Capability.excludeRules].contains($0) })
             try raw.send(.filesInfo(FilesInfo(entries: entries, final: true)))
             guard case .tasks(let tasks)? = try raw.receive() else { throw TestFailure("no TASKS") }
             for task in tasks.tasks { try XattrTests.sendFile(task.path, content, over: raw) }
-            try raw.send(.done(Done(excluded: keeping)))
+            try raw.send(.done(Done(excluded: keeping, excludeRules: rules)))
             while let message = try raw.receive() {
                 switch message {
                 case .nextSync, .error: return message
@@ -66,6 +68,47 @@ extension EndToEnd {
             #expect(!FileManager.default.fileExists(atPath: stored + "gone.txt"))
             #expect(FileManager.default.fileExists(atPath: stored + "keep/x.txt"))
             #expect(FileManager.default.fileExists(atPath: stored + "a.txt"))
+        }
+
+        @Test("DONE.excludeRules keeps the stored paths the rules exclude; without excludeRules in force it is ignored")
+        func keepsRuleExcludedPaths() throws {
+            let setup = try HostileSessionTests.Setup("keep-rules")
+            let all = [
+                Self.entry("a.txt"), Self.entry("x.log"), Self.entry("d", folder: true), Self.entry("d/y.tmp"),
+                Self.entry("d/z.txt"),
+            ]
+            _ = try Self.session(setup, entries: all, capabilities: [])
+            let stored = setup.root + "/keep/"
+            let rules = [
+                ExcludeRuleSet(folder: "", root: true, text: "*.log\n"), ExcludeRuleSet(folder: "d", text: "*.tmp\n"),
+            ]
+            let left = [Self.entry("a.txt"), Self.entry("d", folder: true)]
+            // keepExcluded alone: the rules are not read, and what they would keep goes.
+            guard
+                case .nextSync(let old)? = try Self.session(
+                    setup, entries: left + [Self.entry("d/z.txt")], capabilities: [Capability.keepExcluded],
+                    keeping: [], rules: rules)
+            else { throw TestFailure("no NEXT_SYNC") }
+            #expect(old.deleted == 2)
+            #expect(!FileManager.default.fileExists(atPath: stored + "x.log"))
+
+            _ = try Self.session(setup, entries: all, capabilities: [])
+            let both = [Capability.keepExcluded, Capability.excludeRules]
+            guard
+                case .nextSync(let next)? = try Self.session(
+                    setup, entries: left, capabilities: both, keeping: [], rules: rules)
+            else { throw TestFailure("no NEXT_SYNC") }
+            #expect(next.deleted == 1)
+            #expect(!FileManager.default.fileExists(atPath: stored + "d/z.txt"))
+            #expect(FileManager.default.fileExists(atPath: stored + "x.log"))
+            #expect(FileManager.default.fileExists(atPath: stored + "d/y.tmp"))
+
+            // Rules in a folder that is not a valid relative path end the session; nothing is deleted.
+            let bad = [ExcludeRuleSet(folder: "../x", text: "*\n")]
+            let answer = try Self.session(
+                setup, entries: [Self.entry("a.txt")], capabilities: both, keeping: [], rules: bad)
+            guard case .error? = answer else { throw TestFailure("not refused: \(String(describing: answer))") }
+            #expect(FileManager.default.fileExists(atPath: stored + "x.log"))
         }
 
         @Test("a kept path that is not a valid relative path in DONE ends the session; nothing is deleted")

@@ -27,7 +27,8 @@ public struct SourceScanner: Sendable {
         public var unreadableFolders: [String] {
             warnings.filter { $0.error?.code == "unreadable" }.map(\.path)
         }
-        /// The text of each folder's rule file, by folder (what a partial rescan compares).
+        /// The text of each folder's rule file, by folder (what a partial rescan compares, and what
+        /// `DONE.excludeRules` carries); with several sources, below each source's name.
         var ruleTexts: [String: String] = [:]
         /// ``excluded`` by the folder the excluded entries are in (what a partial rescan keeps).
         var excludedIn: [String: Int] = [:]

@@ -79,6 +79,9 @@ public struct SourceSet: Sendable, Equatable {
             merged.warnings += scan.warnings.map { Self.prefixed($0, member.name) }
             merged.tooLarge += scan.tooLarge.map { Self.prefixed($0, member.name) }
             merged.excluded += scan.excluded
+            for (folder, text) in scan.ruleTexts {
+                merged.ruleTexts[folder.isEmpty ? member.name : member.name + "/" + folder] = text
+            }
             for (folder, paths) in scan.excludedPathsIn {
                 merged.keepExcludedPaths(
                     paths.map { member.name + "/" + $0 }, in: folder.isEmpty ? member.name : member.name + "/" + folder)

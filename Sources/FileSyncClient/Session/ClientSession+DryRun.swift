@@ -30,11 +30,14 @@ extension ClientSession {
         for position in manifest.indices { positions[manifest.path(at: position)] = position }
         var report = DryRunReport()
         // What a backup would keep as excluded (DONE.excluded) is no deletion to report.
-        let kept = try features.contains(.keepExcluded) ? KeptPaths(validating: options.keepingExcluded ?? []) : .none
+        let rules = features.contains(.excludeRules) ? options.excludeRules ?? [] : []
+        let kept =
+            try features.contains(.keepExcluded)
+            ? KeptPaths(validating: options.keepingExcluded ?? [], rules: rules) : .none
         while true {
             switch try await next(&events) {
             case .plan(var part):
-                part.entries.removeAll { $0.action == .delete && kept.covers($0.path) }
+                part.entries.removeAll { $0.action == .delete && kept.covers($0.path, isFolder: $0.folder == true) }
                 try report.add(part, manifest: manifest, positions: positions)
                 guard part.final else { continue }
                 guard case .nextSync(let next) = try await next(&events) else {

@@ -40,9 +40,12 @@ extension ClientSession {
         return kind == .backup ? backup + keeping : backup + SessionFeatures.history.capabilities
     }
 
-    /// `"keepExcluded"` when a backup asks to keep the excluded paths (``BackupOptions/keepingExcluded``).
+    /// `"keepExcluded"` (and `"excludeRules"` with rules to send) when a backup asks to keep the
+    /// excluded paths (``BackupOptions/keepingExcluded``).
     private var keeping: [String] {
-        kind == .backup && options.keepingExcluded != nil ? SessionFeatures.keepExcluded.capabilities : []
+        guard kind == .backup && options.keepingExcluded != nil else { return [] }
+        return SessionFeatures(options.excludeRules == nil ? [.keepExcluded] : [.keepExcluded, .excludeRules])
+            .capabilities
     }
 
     /// `HELLO`, the mutual proof of the secret (Protocol.md §4.1), and the wait in the queue:
@@ -58,7 +61,9 @@ extension ClientSession {
             .hello(
                 Hello(
                     clientId: options.clientID.string, capabilities: offered,
-                    mirrorDeletions: options.mirrorDeletions && keeping.isEmpty,
+                    // Only rules, nothing excluded in this run: a server without keepExcluded may
+                    // mirror every deletion, as it did before (Protocol.md §6.5).
+                    mirrorDeletions: options.mirrorDeletions && (options.keepingExcluded?.isEmpty ?? true),
                     software: "filesync-client/\(FileSyncVersion.string)", clientNonce: clientNonce,
                     session: kind == .backup ? nil : kind, dryRun: kind == .backup && options.dryRun ? true : nil,
                     mirrorDeletionsKeepingExcluded: keeping.isEmpty ? nil : true)))

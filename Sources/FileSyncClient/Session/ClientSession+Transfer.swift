@@ -49,7 +49,9 @@ extension ClientSession {
         var machine = SendStateMachine(manifest: scan.entries, features: features)
         do {
             // The excluded paths go only now, after both peers proved the secret (Protocol.md §6.5).
-            let done = Done(excluded: features.contains(.keepExcluded) ? options.keepingExcluded : nil)
+            let done = Done(
+                excluded: features.contains(.keepExcluded) ? options.keepingExcluded : nil,
+                excludeRules: features.contains(.excludeRules) ? options.excludeRules : nil)
             outcome.unchanged = try await transfer(&events, machine: &machine, sender: &sender, done: done)
         } catch let error where error is ChannelError || error is IOError {
             // A write failed: the server may have ended the session with ERROR (about a later manifest
@@ -214,7 +216,7 @@ extension ClientSession {
     /// Why a run that asked to keep its excluded paths deletes nothing: a server without
     /// `keepExcluded` took HELLO's `mirrorDeletions: false` (Protocol.md §6.5); `nil` otherwise.
     func deletionsWithheld(_ features: SessionFeatures) -> String? {
-        guard options.keepingExcluded != nil && !features.contains(.keepExcluded) else { return nil }
+        guard !(options.keepingExcluded ?? []).isEmpty && !features.contains(.keepExcluded) else { return nil }
         let reason = "the server cannot keep excluded paths (it lacks keepExcluded); nothing was deleted"
         logger.warning(Logger.Message(stringLiteral: reason))
         return reason

@@ -4,10 +4,14 @@ public struct IgnoreRules: Sendable, Equatable {
     /// The folder the rules apply to, relative to the source ("" for its root).
     public let folder: String
     public let patterns: [IgnorePattern]
+    /// The text the patterns were read from ("" when they were given as patterns): what a client
+    /// sends the server in `DONE.excludeRules`.
+    public let text: String
 
     /// Reads the rules of a file's text, one pattern a line, as gitignore does.
     public init(text: String, folder: String) {
         self.folder = folder
+        self.text = text
         patterns = text.split(separator: "\n", omittingEmptySubsequences: false).compactMap {
             IgnorePattern(line: $0)
         }
@@ -16,6 +20,7 @@ public struct IgnoreRules: Sendable, Equatable {
     public init(patterns: [IgnorePattern], folder: String) {
         self.folder = folder
         self.patterns = patterns
+        text = ""
     }
 
     /// The decision of the last pattern matching `path` (relative to the source): `true` excluded,

@@ -28,11 +28,15 @@ public struct DryRunPlan: Codable, Sendable, Equatable {
         public var action: Action
         /// With ``Action/rejected`` only: the reason.
         public var reason: String?
+        /// With ``Action/delete`` only: `true` when the stored entry is a folder (absent otherwise), so
+        /// that a client can tell which deletions its folder-only exclusion rules keep.
+        public var folder: Bool?
 
-        public init(path: String, action: Action, reason: String? = nil) {
+        public init(path: String, action: Action, reason: String? = nil, folder: Bool = false) {
             self.path = path
             self.action = action
             self.reason = reason
+            self.folder = folder ? true : nil
         }
     }
 
@@ -64,6 +68,10 @@ public struct DryRunPlan: Codable, Sendable, Equatable {
                 (entry.reason?.utf8.count ?? 0) <= Self.maxReasonBytes
             else {
                 throw FileSyncError(.malformedMessage, "PLAN entry \"\(entry.path)\" has an invalid reason")
+            }
+            guard entry.folder == nil || entry.action == .delete else {
+                throw FileSyncError(
+                    .malformedMessage, "PLAN entry \"\(entry.path)\" is marked a folder but is no deletion")
             }
         }
         return self

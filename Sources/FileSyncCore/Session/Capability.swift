@@ -50,9 +50,13 @@ public enum Capability {
     /// (`HELLO.mirrorDeletionsKeepingExcluded`, `DONE.excluded`, Protocol.md §6.5), as rsync's
     /// `--delete` spares excluded files.
     public static let keepExcluded = "keepExcluded"
+    /// With ``keepExcluded``: `DONE.excludeRules` carries the client's exclusion rules, and the
+    /// deletions also keep the stored paths those rules exclude that are gone from the source
+    /// (Protocol.md §6.5), as rsync's `--delete` protects excluded files on the receiving side.
+    public static let excludeRules = "excludeRules"
     /// Every capability this build understands.
     public static let all: Set<String> = [
         deflate, resume, chunks, zstd, binaryManifest, fileFrames, binaryTasks, tasksPerPart, chunkerV1, metadata,
-        xattrs, specials, hardlinks, dryRun, history, chunkDigest, keepExcluded,
+        xattrs, specials, hardlinks, dryRun, history, chunkDigest, keepExcluded, excludeRules,
     ]
 }

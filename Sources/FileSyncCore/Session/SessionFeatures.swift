@@ -42,6 +42,9 @@ public struct SessionFeatures: OptionSet, Sendable, Hashable, CustomStringConver
     /// A backup may mirror deletions except below the paths the client excluded
     /// (`HELLO.mirrorDeletionsKeepingExcluded`, `DONE.excluded`, Protocol.md §6.5).
     public static let keepExcluded = SessionFeatures(rawValue: 1 << 16)
+    /// With ``keepExcluded``: the client also sends its exclusion rules (`DONE.excludeRules`), and
+    /// the stored paths they exclude are kept too (Protocol.md §6.5).
+    public static let excludeRules = SessionFeatures(rawValue: 1 << 17)
 
     /// Each feature with its capability name, in the order Protocol.md lists them.
     public static let named: [(feature: SessionFeatures, name: String)] = [
@@ -52,6 +55,7 @@ public struct SessionFeatures: OptionSet, Sendable, Hashable, CustomStringConver
         (.chunkerV1, Capability.chunkerV1), (.metadata, Capability.metadata), (.xattrs, Capability.xattrs),
         (.specials, Capability.specials), (.hardlinks, Capability.hardlinks), (.dryRun, Capability.dryRun),
         (.chunkDigest, Capability.chunkDigest), (.keepExcluded, Capability.keepExcluded),
+        (.excludeRules, Capability.excludeRules),
     ]
 
     /// Every feature this build knows.
@@ -76,6 +80,7 @@ public struct SessionFeatures: OptionSet, Sendable, Hashable, CustomStringConver
         if !features.contains(.chunks) { features.remove(.chunkerV1) }
         if !features.contains(.metadata) { features.subtract([.xattrs, .specials, .hardlinks]) }
         if !features.contains(.history) { features.remove(.chunkDigest) }
+        if !features.contains(.keepExcluded) { features.remove(.excludeRules) }
         return features
     }
 

@@ -1,9 +1,12 @@
 /// The paths a mirroring backup keeps although its manifest lacks them: those the client's
 /// exclusion rules left out (`DONE.excluded`, Protocol.md §6.5), with everything below them, as
-/// rsync's `--delete` spares excluded files. The folders above them are kept too.
+/// rsync's `--delete` spares excluded files. The folders above them are kept too. With the
+/// client's rules (`DONE.excludeRules`), so are the stored paths those rules exclude.
 public struct KeptPaths: Sendable {
     private let paths: Set<String>
     private let ancestors: Set<String>
+    /// The client's exclusion rules (``ExcludeRuleTree/none`` without them).
+    public private(set) var rules = ExcludeRuleTree.none
 
     /// Keeps nothing: a plain `mirrorDeletions`.
     public static let none = KeptPaths(paths: [], ancestors: [])
@@ -11,6 +14,13 @@ public struct KeptPaths: Sendable {
     private init(paths: Set<String>, ancestors: Set<String>) {
         self.paths = paths
         self.ancestors = ancestors
+    }
+
+    /// Checks `paths` and `rules` as they arrived (``init(validating:)``,
+    /// ``ExcludeRuleTree/init(validating:)``).
+    public init(validating paths: [String], rules: [ExcludeRuleSet]) throws {
+        try self.init(validating: paths)
+        self.rules = try ExcludeRuleTree(validating: rules)
     }
 
     /// Checks `paths` as they arrived: at most ``ProtocolLimits/maxKeptPaths``, each a valid
@@ -54,4 +64,9 @@ public struct KeptPaths: Sendable {
 
     /// Whether `path` must stay: covered, or a folder above a kept path.
     public func keeps(_ path: String) -> Bool { covers(path) || ancestors.contains(path) }
+
+    /// Whether `path` (a folder when `isFolder`) is covered by a kept path or excluded by the rules.
+    public func covers(_ path: String, isFolder: Bool) -> Bool {
+        covers(path) || rules.excludes(path, isFolder: isFolder)
+    }
 }

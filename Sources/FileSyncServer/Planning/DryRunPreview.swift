@@ -45,10 +45,10 @@ struct DryRunPreview {
 
     /// Notes the stored paths a mirroring backup would delete (``SyncPlan/deletions(stored:keeping:)``'s
     /// order), listing at most ``DryRunPlan/maxDeletions``.
-    mutating func delete(_ paths: [String]) {
+    mutating func delete(_ paths: [String], folders: Set<String> = []) {
         for path in paths {
             if counts[.delete, default: 0] < DryRunPlan.maxDeletions {
-                note(DryRunPlan.Entry(path: path, action: .delete))
+                note(DryRunPlan.Entry(path: path, action: .delete, folder: folders.contains(path)))
             } else {
                 omitted += 1
             }

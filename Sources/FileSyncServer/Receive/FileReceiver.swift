@@ -58,6 +58,8 @@ struct FileReceiver {
     var reusedBytes: Int64 = 0
     /// `DONE.excluded`, as it arrived (checked by the deletions that use it).
     private(set) var excluded: [String]?
+    /// `DONE.excludeRules`, as it arrived (checked by the deletions that use it).
+    private(set) var excludeRules: [ExcludeRuleSet]?
     private let decoder = MessageDecoder()
 
     init(
@@ -116,7 +118,7 @@ struct FileReceiver {
                 event = .fileEnd
             case .fileAbort(let abort): event = .fileAbort(reason: abort.reason)
             case .done(let done):
-                excluded = done.excluded
+                (excluded, excludeRules) = (done.excluded, done.excludeRules)
                 event = .done
             case let other: event = .message(other.kind)
             }

@@ -10,7 +10,9 @@ extension BackupSession {
     ) throws -> Int {
         var deleted: [String] = []
         let paths = manifest.paths
-        let stale = try folder.storedPaths { !paths.contains($0) && !kept.covers($0) }
+        let stale = try folder.storedPaths { path, isFolder in
+            !paths.contains(path) && !kept.covers(path, isFolder: isFolder)
+        }
         for path in SyncPlan.deletions(stored: stale, keeping: { paths.contains($0) || kept.keeps($0) }) {
             do {
                 // A deleted file stays restorable from the snapshots that hold it.

@@ -56,8 +56,13 @@ extension BackupSession {
         if mirrors, !manifest.paths.isEmpty, let folder {
             // With keepExcluded, the client leaves out of its report what its rules excluded.
             let paths = manifest.paths
-            preview.delete(
-                SyncPlan.deletions(stored: try folder.storedPaths { !paths.contains($0) }, keeping: paths.contains))
+            var folders = Set<String>()
+            let stale = try folder.storedPaths { path, isFolder in
+                guard !paths.contains(path) else { return false }
+                if isFolder { folders.insert(path) }
+                return true
+            }
+            preview.delete(SyncPlan.deletions(stored: stale, keeping: paths.contains), folders: folders)
         }
         for plan in preview.takeParts(final: true) { try await context.send(.plan(plan)) }
         let rejected = preview.counts[.rejected, default: 0]

@@ -108,8 +108,9 @@ extension BackupSession {
     func mirrorDeletions(
         _ next: inout NextSync, _ session: PlannedSession, receiver: FileReceiver, context: SessionContext
     ) throws {
-        // What the client's rules excluded (DONE.excluded, checked now) stays.
-        let kept = context.keepsExcluded ? try KeptPaths(validating: receiver.excluded ?? []) : .none
+        // What the client's rules excluded (DONE.excluded and DONE.excludeRules, checked now) stays.
+        let rules = context.keepsRuleExcluded ? receiver.excludeRules ?? [] : []
+        let kept = context.keepsExcluded ? try KeptPaths(validating: receiver.excluded ?? [], rules: rules) : .none
         if session.manifest.paths.isEmpty {
             next.deletionsSkipped = "the client's manifest is empty"
         } else if next.failed > 0 || receiver.missing > 0 {

@@ -171,6 +171,7 @@ struct BackupSession {
         context.dryRun = try Self.isDryRun(hello, features: features)
         try await authenticate(hello, clientID: clientID, binding: !context.dryRun, &messages, context: context)
         context.keepsExcluded = features.contains(.keepExcluded) && hello.mirrorDeletionsKeepingExcluded == true
+        context.keepsRuleExcluded = context.keepsExcluded && features.contains(.excludeRules)
         context.mirrors = hello.mirrorDeletions || context.keepsExcluded
         // Listing snapshots reads only files a backup never rewrites: it need not wait its turn.
         if try Self.kind(of: hello, features: features, historyOn: settings.history) != .snapshots {

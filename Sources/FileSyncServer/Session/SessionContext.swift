@@ -18,6 +18,9 @@ struct SessionContext {
     /// with `keepExcluded` in force), and whether `DONE.excluded` then names what it keeps.
     var mirrors = false
     var keepsExcluded = false
+    /// With ``keepsExcluded``: whether `DONE.excludeRules` then says which stored paths the client's
+    /// rules exclude (`excludeRules` in force).
+    var keepsRuleExcluded = false
     /// The owners the completed backup's manifest claimed (`nil` without `"metadata"`).
     var completedOwners: ClaimedOwners?
     /// Every control frame of the session is encoded here, within the control-frame limit.

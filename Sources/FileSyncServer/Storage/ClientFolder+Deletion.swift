@@ -8,17 +8,18 @@ import FileSyncSystem
 #endif
 
 extension ClientFolder {
-    /// The entries held in the client folder that `include` accepts, as relative paths, without
-    /// following symlinks (partial files live outside it). Every folder is walked; only the paths
-    /// accepted are kept, so listing what a manifest lacks costs memory for those alone.
-    func storedPaths(where include: (String) -> Bool = { _ in true }) throws -> [String] {
+    /// The entries held in the client folder that `include` accepts (given each path and whether
+    /// it is a folder), as relative paths, without following symlinks (partial files live outside
+    /// it). Every folder is walked; only the paths accepted are kept, so listing what a manifest
+    /// lacks costs memory for those alone.
+    func storedPaths(where include: (String, Bool) -> Bool = { _, _ in true }) throws -> [String] {
         var paths: [String] = []
         try collect(into: &paths, where: include, directory: dup(descriptor), prefix: "")
         return paths
     }
 
     private func collect(
-        into paths: inout [String], where include: (String) -> Bool, directory fd: Int32, prefix: String
+        into paths: inout [String], where include: (String, Bool) -> Bool, directory fd: Int32, prefix: String
     ) throws {
         guard let stream = fdopendir(fd) else {
             close(fd)
@@ -29,10 +30,11 @@ extension ClientFolder {
             // As listed before: a name that is not UTF-8 is shown repaired (it cannot be in a manifest).
             let name = entry.displayName
             let relative = prefix.isEmpty ? name : prefix + "/" + name
-            if include(relative) { paths.append(relative) }
             var info = stat()
-            guard fstatat(dirfd(stream), name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
-            if info.st_mode & S_IFMT == S_IFDIR {
+            let known = fstatat(dirfd(stream), name, &info, AT_SYMLINK_NOFOLLOW) == 0
+            let isFolder = known && info.st_mode & S_IFMT == S_IFDIR
+            if include(relative, isFolder) { paths.append(relative) }
+            if isFolder {
                 let child = openat(dirfd(stream), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
                 if child >= 0 { try collect(into: &paths, where: include, directory: child, prefix: relative) }
             }
