@@ -1,4 +1,5 @@
 import FileSyncCore
+import Foundation
 import Logging
 
 extension BackupClient {
@@ -7,7 +8,12 @@ extension BackupClient {
     /// ``BackupOptions/excludeRules`` for what is gone from the source), the rest mirrored; a run
     /// that excluded more than the server can be told of mirrors no deletion at all.
     func keepExcluded(_ options: inout BackupOptions, scan: SourceScanner.Result, summary: inout BackupSummary) {
-        let rules = Self.ruleSets(options, scan: scan)
+        var rules = Self.ruleSets(options, scan: scan)
+        if let sets = rules, !Self.fits(sets) {
+            // Too many to send: only the excluded paths are kept, as before excludeRules.
+            logger.info("the exclusion rules are too large to send; only the excluded paths that exist are kept")
+            rules = nil
+        }
         guard options.mirrorDeletions && !options.deleteExcluded && (summary.excluded > 0 || rules != nil) else {
             return
         }
@@ -29,7 +35,6 @@ extension BackupClient {
         // Each must be a path the server takes, and all of them fit in DONE.
         let valid = paths.allSatisfy { (try? RelativePath(validating: $0)) != nil }
         let bytes = paths.reduce(0) { $0 + $1.utf8.count + 8 }
-        let ruleBytes = rules?.reduce(0) { $0 + $1.text.utf8.count + $1.folder.utf8.count + 32 } ?? 0
         if excluded > ProtocolLimits.maxKeptPaths {
             return "too many to name to the server (at most \(ProtocolLimits.maxKeptPaths))"
         } else if !valid {
@@ -38,10 +43,18 @@ extension BackupClient {
             return "not all of them named by the scan"
         } else if bytes >= ProtocolLimits.maxControlPayload / 2 {
             return "their paths too long to fit in one message to the server"
-        } else if (rules?.count ?? 0) > ExcludeRuleSet.maxSets || ruleBytes > ExcludeRuleSet.maxTotalBytes {
-            return "the exclusion rules too long to fit in one message to the server"
         }
         return nil
+    }
+
+    /// Whether `sets` are within what a server takes (``ExcludeRuleSet``'s limits) and, as JSON
+    /// (escapes included), within a quarter of a control message.
+    private static func fits(_ sets: [ExcludeRuleSet]) -> Bool {
+        guard sets.count <= ExcludeRuleSet.maxSets,
+            sets.reduce(0, { $0 + $1.text.utf8.count }) <= ExcludeRuleSet.maxTotalBytes,
+            let encoded = try? JSONEncoder().encode(sets)
+        else { return false }
+        return encoded.count <= ProtocolLimits.maxControlPayload / 4
     }
 
     /// The run's exclusion rules as `DONE.excludeRules` carries them: each source's root rules

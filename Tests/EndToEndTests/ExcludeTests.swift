@@ -115,18 +115,24 @@ extension EndToEnd {
             let work = try TemporaryDirectory("exclude-gone")
             let source = try work.subfolder("source")
             let root = try work.subfolder("root")
-            for path in ["a.txt", "b.txt", "notes.log", "cache/x.bin", "sub/t.tmp", "sub/keep.txt", "build"] {
+            let tree = [
+                "a.txt", "b.txt", "notes.log", "cache/x.bin", "sub/t.tmp", "sub/keep.txt", "build", "proj/nm/m.js",
+            ]
+            for path in tree {
                 try Self.write(path, to: source + "/" + path)
             }
             let server = try ServerProcess(root: root, in: work)
             let base = ["--source", source, "--id", "g"] + server.connect
             #expect(try runClient(base, in: work).status == 0)
-            for path in ["b.txt", "notes.log", "cache", "sub/t.tmp", "build"] {
+            for path in ["b.txt", "notes.log", "cache", "sub/t.tmp", "build", "proj"] {
                 try FileManager.default.removeItem(atPath: source + "/" + path)
             }
             try Self.write("*.tmp\n", to: source + "/sub/.filesyncignore")
             // `build/` names folders only: the stored file called build is deleted.
-            let rules = ["--delete", "--exclude", "cache/", "--exclude", "*.log", "--exclude", "build/"]
+            // proj/ is gone but holds a kept folder: it stays, and the dry run does not list it.
+            let rules = [
+                "--delete", "--exclude", "cache/", "--exclude", "*.log", "--exclude", "build/", "--exclude", "nm/",
+            ]
             let dry = try runClient(base + rules + ["-n"], in: work)
             #expect(dry.status == 0, "\(dry.stderr)")
             let deletions = dry.stdout.split(separator: "\n").filter { $0.hasPrefix("delete") }.map(String.init)
@@ -136,7 +142,10 @@ extension EndToEnd {
             let run = try runClient(base + rules + ["--json"], in: work)
             #expect(run.status == 0, "\(run.stderr)")
             #expect(try run.json()["deleted"] as? Int == 2, "\(run.stdout)")
-            for kept in ["notes.log", "cache/x.bin", "sub/t.tmp", "sub/keep.txt", "a.txt", "sub/.filesyncignore"] {
+            let kept = [
+                "notes.log", "cache/x.bin", "sub/t.tmp", "sub/keep.txt", "a.txt", "sub/.filesyncignore", "proj/nm/m.js",
+            ]
+            for kept in kept {
                 #expect(FileManager.default.fileExists(atPath: root + "/g/" + kept), "\(kept) was deleted")
             }
             #expect(!FileManager.default.fileExists(atPath: root + "/g/b.txt"))

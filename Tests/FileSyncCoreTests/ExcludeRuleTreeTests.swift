@@ -79,4 +79,29 @@ struct ExcludeRuleTreeTests {
                 ExcludeRuleSet(folder: "a", root: true, text: "x"), ExcludeRuleSet(folder: "a", text: "y"),
             ])) != nil)
     }
+
+    @Test("a pattern whose matching would take exponential time spends its budget and stops")
+    func pathologicalPattern() throws {
+        let tree = try ExcludeRuleTree(validating: [
+            ExcludeRuleSet(folder: "", root: true, text: "**/a/**/a/**/a/**/a/**/a/**/a/**/b\n")
+        ])
+        let path = Array(repeating: "a", count: 200).joined(separator: "/")
+        var budget = ExcludeRuleTree.stepBudget
+        _ = tree.excludes(path, isFolder: false, budget: &budget)
+        #expect(budget <= 0)
+        var ordinary = ExcludeRuleTree.stepBudget
+        #expect(!tree.excludes("a/a/c", isFolder: false, budget: &ordinary) && ordinary > 0)
+    }
+
+    @Test("a source's root rules below a folder, or a single source's mixed with named ones, are refused")
+    func rootShapes() {
+        #expect(throws: FileSyncError.self) {
+            try ExcludeRuleTree(validating: [ExcludeRuleSet(folder: "a/b", root: true, text: "x")])
+        }
+        #expect(throws: FileSyncError.self) {
+            try ExcludeRuleTree(validating: [
+                ExcludeRuleSet(folder: "", root: true, text: "x"), ExcludeRuleSet(folder: "a", root: true, text: "y"),
+            ])
+        }
+    }
 }

@@ -34,10 +34,11 @@ extension ClientSession {
         let kept =
             try features.contains(.keepExcluded)
             ? KeptPaths(validating: options.keepingExcluded ?? [], rules: rules) : .none
+        var filter = KeptDeletions(kept: kept)
         while true {
             switch try await next(&events) {
             case .plan(var part):
-                part.entries.removeAll { $0.action == .delete && kept.covers($0.path, isFolder: $0.folder == true) }
+                part.entries.removeAll { filter.leavesOut($0) }
                 try report.add(part, manifest: manifest, positions: positions)
                 guard part.final else { continue }
                 guard case .nextSync(let next) = try await next(&events) else {
@@ -53,5 +54,24 @@ extension ClientSession {
                 throw FileSyncError(.unexpectedMessage, "expected PLAN, got \(other.kind.rawValue)")
             }
         }
+    }
+}
+
+/// The deletions a dry run leaves out of its report: those a backup would keep (``KeptPaths``), and
+/// the folders above them, which still hold something and so stay. Deletions come deepest first.
+private struct KeptDeletions {
+    let kept: KeptPaths
+    /// The folders above a deletion left out.
+    private var holding = Set<String>()
+
+    init(kept: KeptPaths) { self.kept = kept }
+
+    mutating func leavesOut(_ entry: DryRunPlan.Entry) -> Bool {
+        guard entry.action == .delete,
+            holding.contains(entry.path) || kept.covers(entry.path, isFolder: entry.folder == true)
+        else { return false }
+        var parent = entry.path
+        while let up = KeptPaths.parent(of: parent), holding.insert(up).inserted { parent = up }
+        return true
     }
 }

@@ -30,12 +30,21 @@ public struct IgnoreMatcher: Sendable {
     /// Whether `path` (relative to the source, its parent folders known not to be excluded) is
     /// excluded.
     public func isExcluded(_ path: String, isFolder: Bool) -> Bool {
+        var budget = Int.max
+        return isExcluded(path, isFolder: isFolder, budget: &budget)
+    }
+
+    /// ``isExcluded(_:isFolder:)`` spending a step of `budget` for each byte a pattern compares;
+    /// once it is spent the answer means nothing (the caller checks `budget`).
+    public func isExcluded(_ path: String, isFolder: Bool, budget: inout Int) -> Bool {
         let bytes = Array(path.utf8)
         let name = bytes.lastIndex(of: UInt8(ascii: "/")).map { bytes[($0 + 1)...] } ?? bytes[...]
         for rules in stack.reversed() {
-            if let decision = rules.decision(path: bytes, name: name, isFolder: isFolder) { return decision }
+            if let decision = rules.decision(path: bytes, name: name, isFolder: isFolder, budget: &budget) {
+                return decision
+            }
         }
-        return rootRules.decision(path: bytes, name: name, isFolder: isFolder) ?? false
+        return rootRules.decision(path: bytes, name: name, isFolder: isFolder, budget: &budget) ?? false
     }
 
     /// Whether `path` or one of its parent folders is excluded, given the rules of every folder

@@ -53,14 +53,20 @@ public struct IgnorePattern: Sendable, Equatable {
     /// Whether the pattern matches `path`, relative to the folder holding the pattern's file, with
     /// `name` its last component.
     func matches(relativePath path: [UInt8], name: ArraySlice<UInt8>, isFolder: Bool) -> Bool {
+        var budget = Int.max
+        return matches(relativePath: path, name: name, isFolder: isFolder, budget: &budget)
+    }
+
+    /// ``matches(relativePath:name:isFolder:)`` spending steps of `budget` (``Wildmatch``).
+    func matches(relativePath path: [UInt8], name: ArraySlice<UInt8>, isFolder: Bool, budget: inout Int) -> Bool {
         if foldersOnly && !isFolder { return false }
-        if basenameOnly { return Wildmatch.match(glob[...], name, pathname: false) == .match }
+        if basenameOnly { return Wildmatch.match(glob[...], name, pathname: false, budget: &budget) == .match }
         // As git's match_pathname: the literal start of the pattern is compared first and the
         // rest globbed on its own (which decides whether a `**` right after it begins the pattern).
         let prefix = literalPrefix
         guard prefix <= path.count, path.starts(with: glob[..<prefix]) else { return false }
         if prefix == glob.count && prefix == path.count { return true }
-        return Wildmatch.match(glob[prefix...], path[prefix...], pathname: true) == .match
+        return Wildmatch.match(glob[prefix...], path[prefix...], pathname: true, budget: &budget) == .match
     }
 
     /// The length of the pattern before its first `*`, `?`, `[` or `\`.

@@ -26,6 +26,12 @@ public struct IgnoreRules: Sendable, Equatable {
     /// The decision of the last pattern matching `path` (relative to the source): `true` excluded,
     /// `false` re-included by a `!` pattern, `nil` when none matches.
     func decision(path: [UInt8], name: ArraySlice<UInt8>, isFolder: Bool) -> Bool? {
+        var budget = Int.max
+        return decision(path: path, name: name, isFolder: isFolder, budget: &budget)
+    }
+
+    /// ``decision(path:name:isFolder:)`` spending steps of `budget` (``Wildmatch``).
+    func decision(path: [UInt8], name: ArraySlice<UInt8>, isFolder: Bool, budget: inout Int) -> Bool? {
         let relative: [UInt8]
         if folder.isEmpty {
             relative = path
@@ -35,7 +41,7 @@ public struct IgnoreRules: Sendable, Equatable {
             relative = Array(path[prefix.count...])
         }
         for pattern in patterns.reversed()
-        where pattern.matches(relativePath: relative, name: name, isFolder: isFolder) {
+        where pattern.matches(relativePath: relative, name: name, isFolder: isFolder, budget: &budget) {
             return !pattern.negated
         }
         return nil

@@ -17,6 +17,12 @@ enum Wildmatch {
         match(pattern[...], text[...], pathname: pathname) == .match
     }
 
+    /// ``match(_:_:pathname:budget:)`` without a limit.
+    static func match(_ pattern: ArraySlice<UInt8>, _ text: ArraySlice<UInt8>, pathname: Bool) -> Outcome {
+        var budget = Int.max
+        return match(pattern, text, pathname: pathname, budget: &budget)
+    }
+
     private static let star = UInt8(ascii: "*")
     private static let slash = UInt8(ascii: "/")
     private static let backslash = UInt8(ascii: "\\")
@@ -26,10 +32,17 @@ enum Wildmatch {
         index < bytes.endIndex ? bytes[index] : 0
     }
 
-    static func match(_ pattern: ArraySlice<UInt8>, _ text: ArraySlice<UInt8>, pathname: Bool) -> Outcome {
+    /// The match of `pattern` against `text`, spending a step of `budget` for each byte compared;
+    /// once it is spent the answer is `abortAll` (a pattern with several `**` can take time
+    /// exponential in the text's folders: a server matching a client's rules must stop).
+    static func match(
+        _ pattern: ArraySlice<UInt8>, _ text: ArraySlice<UInt8>, pathname: Bool, budget: inout Int
+    ) -> Outcome {
         var p = pattern.startIndex
         var t = text.startIndex
         while p < pattern.endIndex {
+            budget -= 1
+            if budget <= 0 { return .abortAll }
             var pc = pattern[p]
             let tc = at(text, t)
             if t >= text.endIndex && pc != star { return .abortAll }
@@ -41,7 +54,7 @@ enum Wildmatch {
             case UInt8(ascii: "?"):
                 if pathname && tc == slash { return .noMatch }
             case star:
-                return matchStar(pattern, from: p, text, at: t, pathname: pathname)
+                return matchStar(pattern, from: p, text, at: t, pathname: pathname, budget: &budget)
             case UInt8(ascii: "["):
                 guard let (matched, end) = CharacterClass.match(pattern, openingAt: p, byte: tc) else {
                     return .abortAll
@@ -59,7 +72,8 @@ enum Wildmatch {
 
     /// The rest of a match from the `*` at `start` in the pattern and `t` in the text.
     private static func matchStar(
-        _ pattern: ArraySlice<UInt8>, from start: Int, _ text: ArraySlice<UInt8>, at t: Int, pathname: Bool
+        _ pattern: ArraySlice<UInt8>, from start: Int, _ text: ArraySlice<UInt8>, at t: Int, pathname: Bool,
+        budget: inout Int
     ) -> Outcome {
         var p = start + 1
         var matchSlash: Bool
@@ -73,7 +87,9 @@ enum Wildmatch {
                 && (p >= pattern.endIndex || next == slash || (next == backslash && at(pattern, p + 1) == slash))
             {
                 // `**/` may match no folder at all: try the rest of the pattern right here.
-                if next == slash && match(pattern[(p + 1)...], text[t...], pathname: pathname) == .match {
+                if next == slash
+                    && match(pattern[(p + 1)...], text[t...], pathname: pathname, budget: &budget) == .match
+                {
                     return .match
                 }
                 matchSlash = true
@@ -91,25 +107,27 @@ enum Wildmatch {
         if !matchSlash && pattern[p] == slash {
             // One `*` then `/`: matches the rest of this folder's name.
             guard let nextSlash = text[t...].firstIndex(of: slash) else { return .noMatch }
-            return match(pattern[p...], text[nextSlash...], pathname: pathname)
+            return match(pattern[p...], text[nextSlash...], pathname: pathname, budget: &budget)
         }
-        return matchStarLoop(pattern, p, text, t, matchSlash: matchSlash, pathname: pathname)
+        return matchStarLoop(pattern, p, text, t, matchSlash: matchSlash, pathname: pathname, budget: &budget)
     }
 
     /// Tries the rest of the pattern at each position the `*` may end at.
     private static func matchStarLoop(
         _ pattern: ArraySlice<UInt8>, _ p: Int, _ text: ArraySlice<UInt8>, _ start: Int, matchSlash: Bool,
-        pathname: Bool
+        pathname: Bool, budget: inout Int
     ) -> Outcome {
         var t = start
         while t < text.endIndex {
+            budget -= 1
+            if budget <= 0 { return .abortAll }
             let literal = pattern[p]
             if ![star, UInt8(ascii: "?"), UInt8(ascii: "["), backslash].contains(literal) {
                 // What precedes the literal belongs to the `*`: skip to its next occurrence.
                 while t < text.endIndex && (matchSlash || text[t] != slash) && text[t] != literal { t += 1 }
                 if at(text, t) != literal { return .noMatch }
             }
-            let outcome = match(pattern[p...], text[t...], pathname: pathname)
+            let outcome = match(pattern[p...], text[t...], pathname: pathname, budget: &budget)
             if outcome != .noMatch {
                 if !matchSlash || outcome != .abortToStarStar { return outcome }
             } else if !matchSlash && text[t] == slash {

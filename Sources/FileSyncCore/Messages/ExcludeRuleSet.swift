@@ -13,6 +13,7 @@ public struct ExcludeRuleSet: Codable, Sendable, Equatable {
     /// The rules in gitignore syntax, one a line.
     public var text: String
 
+    /// A set of rules in `folder`: a source's root rules when `root`, else a `.filesyncignore`'s.
     public init(folder: String, root: Bool = false, text: String) {
         self.folder = folder
         self.root = root ? true : nil

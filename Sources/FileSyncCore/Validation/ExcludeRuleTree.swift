@@ -36,6 +36,10 @@ public struct ExcludeRuleTree: Sendable {
             let folder = set.folder.isEmpty ? "" : try RelativePath(validating: set.folder).string
             let rules = IgnoreRules(text: set.text, folder: folder)
             if set.isRoot {
+                guard !folder.utf8.contains(UInt8(ascii: "/")) else {
+                    throw FileSyncError(
+                        .malformedMessage, "DONE.excludeRules names a source below a folder: \"\(folder)\"")
+                }
                 guard roots.updateValue(rules, forKey: folder) == nil else {
                     throw FileSyncError(
                         .malformedMessage, "DONE.excludeRules names the root rules of \"\(folder)\" twice")
@@ -46,8 +50,17 @@ public struct ExcludeRuleTree: Sendable {
                 }
             }
         }
+        guard roots[""] == nil || roots.count == 1 else {
+            throw FileSyncError(
+                .malformedMessage, "DONE.excludeRules mixes a single source's rules with named sources'")
+        }
         self.init(roots: roots, files: files)
     }
+
+    /// How many pattern steps deciding one stored path may spend on the rules (``Wildmatch``): far
+    /// more than any real path and rules need (about a millisecond), far less than a pathological
+    /// pattern with several `**` could ask.
+    public static let stepBudget = 1_000_000
 
     /// Whether no rule is in force.
     public var isEmpty: Bool { roots.values.allSatisfy(\.patterns.isEmpty) && files.isEmpty }
@@ -55,18 +68,26 @@ public struct ExcludeRuleTree: Sendable {
     /// Whether `path` (relative to the client's folder; `isFolder` says whether it is a folder) or
     /// a folder above it is excluded by the rules.
     public func excludes(_ path: String, isFolder: Bool) -> Bool {
+        var budget = Int.max
+        return excludes(path, isFolder: isFolder, budget: &budget)
+    }
+
+    /// ``excludes(_:isFolder:)`` spending steps of `budget`; once it is spent (`budget <= 0`) the
+    /// answer means nothing, and the caller must not delete on it.
+    public func excludes(_ path: String, isFolder: Bool, budget: inout Int) -> Bool {
         guard !isEmpty else { return false }
         let components = Self.components(of: path)
-        // The source the path lies in: the one named by its first component, else the only one.
+        // The source the path lies in: the one named by its first component (several sources),
+        // else the only one ("").
         let top = components.first ?? ""
-        let source = roots[top] != nil && roots[""] == nil ? top : ""
+        let source = roots[top] != nil ? top : ""
         var matcher = IgnoreMatcher(rootRules: roots[source] ?? IgnoreRules(patterns: [], folder: source))
         var folder = source
         for (index, component) in components.enumerated().dropFirst(source.isEmpty ? 0 : 1) {
             if let own = files[folder] { matcher = matcher.entering(own) }
             let current = folder.isEmpty ? component : folder + "/" + component
             let last = index == components.count - 1
-            if matcher.isExcluded(current, isFolder: last ? isFolder : true) { return true }
+            if matcher.isExcluded(current, isFolder: last ? isFolder : true, budget: &budget) { return true }
             folder = current
         }
         return false

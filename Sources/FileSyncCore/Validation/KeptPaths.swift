@@ -69,4 +69,9 @@ public struct KeptPaths: Sendable {
     public func covers(_ path: String, isFolder: Bool) -> Bool {
         covers(path) || rules.excludes(path, isFolder: isFolder)
     }
+
+    /// ``covers(_:isFolder:)`` spending steps of `budget` on the rules (``ExcludeRuleTree``).
+    public func covers(_ path: String, isFolder: Bool, budget: inout Int) -> Bool {
+        covers(path) || rules.excludes(path, isFolder: isFolder, budget: &budget)
+    }
 }

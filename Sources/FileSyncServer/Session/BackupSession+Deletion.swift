@@ -10,9 +10,16 @@ extension BackupSession {
     ) throws -> Int {
         var deleted: [String] = []
         let paths = manifest.paths
+        var exhausted = false
         let stale = try folder.storedPaths { path, isFolder in
-            !paths.contains(path) && !kept.covers(path, isFolder: isFolder)
+            guard !exhausted, !paths.contains(path) else { return false }
+            var budget = ExcludeRuleTree.stepBudget
+            let covered = kept.covers(path, isFolder: isFolder, budget: &budget)
+            exhausted = budget <= 0
+            return !covered
         }
+        // Rules that cost more than any real path and rules do decide nothing: nothing is deleted.
+        guard !exhausted else { throw SkippedDeletions(reason: "the client's exclusion rules take too long to apply") }
         for path in SyncPlan.deletions(stored: stale, keeping: { paths.contains($0) || kept.keeps($0) }) {
             do {
                 // A deleted file stays restorable from the snapshots that hold it.
@@ -30,4 +37,9 @@ extension BackupSession {
         }
         return deleted.count
     }
+}
+
+/// Why a backup's deletions were all skipped though nothing of it failed.
+struct SkippedDeletions: Error {
+    let reason: String
 }

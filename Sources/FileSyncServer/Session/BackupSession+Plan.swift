@@ -116,9 +116,13 @@ extension BackupSession {
         } else if next.failed > 0 || receiver.missing > 0 {
             next.deletionsSkipped = "some files of this backup failed"
         } else {
-            next.deleted = try deleteEntries(
-                notIn: session.manifest, keeping: kept, from: session.folder, catalog: session.catalog,
-                preserver: session.history?.preserver, context: context)
+            do {
+                next.deleted = try deleteEntries(
+                    notIn: session.manifest, keeping: kept, from: session.folder, catalog: session.catalog,
+                    preserver: session.history?.preserver, context: context)
+            } catch let skipped as SkippedDeletions {
+                next.deletionsSkipped = skipped.reason
+            }
         }
         if let reason = next.deletionsSkipped {
             context.logger.warning("deletions skipped", metadata: ["reason": "\(reason)"])
