@@ -111,6 +111,32 @@ extension EndToEnd {
             #expect(FileManager.default.fileExists(atPath: stored + "x.log"))
         }
 
+        @Test("rules that would take exponential time to match delete nothing and say why; the server goes on")
+        func pathologicalRules() throws {
+            let setup = try HostileSessionTests.Setup("keep-slow-rules")
+            var deep: [ManifestEntry] = [Self.entry("a.txt")]
+            var folder = ""
+            for _ in 0..<40 {
+                folder += folder.isEmpty ? "a" : "/a"
+                deep.append(Self.entry(folder, folder: true))
+            }
+            deep.append(Self.entry(folder + "/f.txt"))
+            _ = try Self.session(setup, entries: deep, capabilities: [])
+            let slow = [ExcludeRuleSet(folder: "", root: true, text: "**/a/**/a/**/a/**/a/**/a/**/a/**/b\n")]
+            guard
+                case .nextSync(let next)? = try Self.session(
+                    setup, entries: [Self.entry("a.txt")],
+                    capabilities: [Capability.keepExcluded, Capability.excludeRules],
+                    keeping: [], rules: slow)
+            else { throw TestFailure("no NEXT_SYNC") }
+            #expect(next.deleted == 0)
+            #expect(
+                next.deletionsSkipped?.contains("exclusion rules") == true,
+                "\(String(describing: next.deletionsSkipped))")
+            #expect(FileManager.default.fileExists(atPath: setup.root + "/keep/" + folder + "/f.txt"))
+            try setup.normalBackupSucceeds()
+        }
+
         @Test("a kept path that is not a valid relative path in DONE ends the session; nothing is deleted")
         func invalidKeptPath() throws {
             let setup = try HostileSessionTests.Setup("keep-invalid")
