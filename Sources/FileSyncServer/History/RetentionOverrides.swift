@@ -64,7 +64,7 @@ public struct RetentionOverrides: Codable, Sendable, Equatable {
     /// Records these flags as the running server's for `root` (atomically, synced).
     public func record(root: String) throws {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         do {
             try ConfigFile.write(
                 Array(try encoder.encode(self)) + Array("\n".utf8), to: Self.path(root: root), mode: 0o644)
