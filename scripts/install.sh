@@ -18,10 +18,10 @@ for tool in filesync-server filesync-client; do
     "$bin/$tool" --generate-completion-script zsh > "$dest$prefix/share/zsh/site-functions/_$tool"
     "$bin/$tool" --generate-completion-script fish > "$dest$prefix/share/fish/vendor_completions.d/$tool.fish"
 done
-for unit in filesync-server.service filesync-client@.service; do
-    sed "s|@BINDIR@|$prefix/bin|g" "$here/dist/systemd/$unit.in" > "$dest$units/$unit"
+for unit in filesync-server.service filesync-client@.service filesync-client@.timer; do
+    sed -e "s|@BINDIR@|$prefix/bin|g" -e "s|@MANDIR@|$prefix/share/man|g" "$here/dist/systemd/$unit.in" \
+        > "$dest$units/$unit"
     chmod 0644 "$dest$units/$unit"
 done
-install -m 0644 "$here/dist/systemd/filesync-client@.timer" "$dest$units/filesync-client@.timer"
 install -m 0644 "$here/dist/systemd/filesync.sysusers" "$dest$prefix/lib/sysusers.d/filesync.conf"
 echo "installed under $dest$prefix (units in $dest$units)"

@@ -40,7 +40,7 @@ struct ClientCommand: AsyncParsableCommand {
         """
 
     static func fail(_ message: String) {
-        FileHandle.standardError.write(Data("filesync-client: \(message)\n".utf8))
+        ClientLines.say(message)
     }
 
     /// The exit code and message of an error that ended a command, for every subcommand.

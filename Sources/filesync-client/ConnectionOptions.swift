@@ -49,7 +49,7 @@ struct ConnectionOptions: ParsableArguments {
 
     /// Logs to standard error: progress with `--verbose`, else warnings only.
     func bootstrapLogging() {
-        LineLogHandler.bootstrap(format: logFormat, level: verbose ? .info : .warning)
+        ClientLines.bootstrap(format: logFormat, level: verbose ? .info : .warning)
     }
 
     /// The run's options for `clientID`: the server or discovery, the secret and this client's

@@ -128,7 +128,7 @@ struct RestoreCommand: AsyncParsableCommand {
     }
 
     static func fail(_ message: String) {
-        FileHandle.standardError.write(Data("filesync-client: \(message)\n".utf8))
+        ClientLines.say(message)
     }
 
     /// The exit code and message of an error that ended the command: connection and authentication

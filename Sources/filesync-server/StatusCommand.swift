@@ -30,6 +30,13 @@ struct StatusCommand: AsyncParsableCommand {
     )
     var expect: [String] = []
 
+    func validate() throws {
+        // A bad duration is a usage error (64), not the exit 1 that means "a client is stale".
+        if let stale, (try? DurationParser.seconds(from: stale)) == nil {
+            throw ValidationError("--stale takes a duration, e.g. 26h, 90m or 2d")
+        }
+    }
+
     func run() async throws {
         let staleAfter = try stale.map { Double(try DurationParser.seconds(from: $0)) }
         let status: ServerStatus
@@ -51,6 +58,11 @@ struct StatusCommand: AsyncParsableCommand {
             print(StatusTable.render(shown))
         }
         guard staleAfter != nil else { return }
+        if let client, clients.isEmpty {
+            // A client the server has no record of has never backed up: as stale as can be.
+            FileHandle.standardError.write(Data("never: \(client) (never backed up)\n".utf8))
+            throw ExitCode(1)
+        }
         let late = clients.filter { $0.freshness == .stale || $0.freshness == .never }
         guard !late.isEmpty else { return }
         for item in late {

@@ -145,6 +145,10 @@ struct BackupSession {
     ) async throws -> (Hello, ClientID, SessionFeatures) {
         let hello = try await expectHello(&messages)
         let clientID = try ClientID(validating: hello.clientId)
+        // Named before the version check, so that a refusal for the version is the client's too.
+        context.logger[metadataKey: "client"] = "\(clientID)"
+        context.record.clientId = clientID.string
+        context.record.kind = SessionRecord.Kind(hello.session ?? .backup)
         let version = min(hello.version, ProtocolLimits.version)
         guard version >= ProtocolLimits.minimumVersion, version >= hello.minVersion else {
             throw FileSyncError(
@@ -152,9 +156,6 @@ struct BackupSession {
                 "client speaks protocol \(hello.minVersion)...\(hello.version), server \(ProtocolLimits.minimumVersion)...\(ProtocolLimits.version)"
             )
         }
-        context.logger[metadataKey: "client"] = "\(clientID)"
-        context.record.clientId = clientID.string
-        context.record.kind = SessionRecord.Kind(hello.session ?? .backup)
         let offered = settings.history ? SessionFeatures.all : SessionFeatures.all.subtracting(.history)
         let features = SessionFeatures.negotiate(client: hello.capabilities, server: offered.capabilities)
         // READY lists the capabilities in force, in the client's order (Protocol.md §1): not one

@@ -42,6 +42,29 @@ extension EndToEnd {
             #expect(finished)
         }
 
+        @Test("the client's --log-format json makes every line on stderr one JSON object, its own warnings too")
+        func clientJSONLog() throws {
+            let work = try TemporaryDirectory("client-jsonlog")
+            let root = try work.subfolder("root")
+            let source = try work.subfolder("source")
+            try SampleTree.write(Array("hello".utf8), to: source + "/a.txt")
+            let server = try ServerProcess(root: root, in: work, tls: false)
+            // A secret readable by others makes the client warn, as ssh does.
+            let secret = work.path + "/open.secret"
+            try KeyFile.write(server.secret, to: secret)
+            #expect(chmod(secret, 0o644) == 0)
+            let result = try runClient(
+                ["--source", source, "--id", "alpha", "--secret-file", secret, "--log-format", "json", "-v"]
+                    + server.connect, in: work)
+            #expect(result.status == 0, "\(result.stderr)")
+            let lines = result.stderr.split(separator: "\n")
+            #expect(lines.contains { $0.contains("accessible by group or others") }, "\(result.stderr)")
+            for line in lines {
+                let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String]
+                #expect(object?["logger"] == "filesync-client" && object?["message"] != nil, "not JSON: \(line)")
+            }
+        }
+
         @Test("a wrong secret is logged as such once a minute per address, and recorded as refused (auth)")
         func wrongSecretLogged() throws {
             let work = try TemporaryDirectory("wrongsecret")
@@ -78,6 +101,24 @@ extension EndToEnd {
             #expect(said.count - 1 == 1, "\(server.log)")
             let status = try Command.run(Harness.server, ["status", "--root", root], in: work, timeout: 30)
             #expect(status.stdout.contains("refused (auth)"), "\(status.stdout)")
+        }
+
+        @Test("a client refused for its protocol version is recorded under its id as refused (version)")
+        func versionRefusalRecorded() throws {
+            let work = try TemporaryDirectory("version-refused")
+            let root = try work.subfolder("root")
+            let server = try ServerProcess(root: root, in: work, tls: false)
+            let raw = try RawConnection(port: server.port)
+            try raw.send(.hello(Hello(version: 999, minVersion: 999, clientId: "future", capabilities: [])))
+            guard case .error(let error)? = try raw.receive() else { throw TestFailure("no ERROR") }
+            #expect(error.code == FileSyncError.Code.unsupportedVersion.rawValue)
+            var said = ""
+            let deadline = Date().addingTimeInterval(30)
+            while !said.contains("refused (version)") && Date() < deadline {
+                said = try Command.run(Harness.server, ["status", "--root", root], in: work, timeout: 30).stdout
+                if !said.contains("refused (version)") { usleep(100_000) }
+            }
+            #expect(said.contains("future") && said.contains("refused (version)"), "\(said)")
         }
     }
 }

@@ -78,6 +78,11 @@ extension EndToEnd {
 
             let fresh = try Self.status(["--stale", "26h", "--client", "alpha"], root: root, in: work)
             #expect(fresh.status == 0, "\(fresh.stdout)\(fresh.stderr)")
+            // A client the server never heard of is as late as can be; a bad duration is a usage error.
+            let unknown = try Self.status(["--stale", "26h", "--client", "delta"], root: root, in: work)
+            #expect(unknown.status == 1 && unknown.stderr.contains("never: delta"), "\(unknown.stderr)")
+            let usage = try Self.status(["--stale", "soon"], root: root, in: work)
+            #expect(usage.status == 64, "\(usage.stderr)")
 
             server.stop()
             let disk = try Self.status(["--stale", "26h", "--expect", "gamma"], root: root, in: work)
