@@ -31,6 +31,9 @@ struct SnapshotBuilder {
     /// The owners the session's manifest claimed: recorded instead of the stored copies' owners,
     /// which are the server's user's unless it applies owners.
     var owners: ClaimedOwners?
+    /// The small files the session stored and the hashes it checked them against: named by those,
+    /// not read, while unchanged since.
+    var stored: StoredFileDigests?
 
     /// What one build did.
     struct Result: Sendable {
@@ -144,12 +147,13 @@ struct SnapshotBuilder {
             StoredFileIdentity(size: previous.size, mtimeNs: previous.mtimeNs, inode: old.inode, ctimeNs: old.ctimeNs)
                 .matches(info)
         {
-            if info.linkCount > 1 {
-                let identity = StoredFileIdentity(
-                    size: info.size, mtimeNs: info.mtimeNs, inode: info.inode, ctimeNs: info.ctimeNs)
-                counts.linkedContent[info.inode] = (identity, old)
-            }
+            noteLinks(of: info, content: old, counts: &counts)
             return (old, size)
+        }
+        if let content = stored?.content(of: info) {
+            noteLinks(of: info, content: content, counts: &counts)
+            count(content, previous: previous, mtimeNs: info.mtimeNs, counts: &counts)
+            return (content, size)
         }
         let file = openat(fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
         guard file >= 0 else { throw FileSyncError.storage("open", path) }
@@ -172,12 +176,25 @@ struct SnapshotBuilder {
             if opened.linkCount > 1 { counts.linkedContent[opened.inode] = (identity, content) }
         }
         counts.bytes += stored - size
+        count(content, previous: previous, mtimeNs: info.mtimeNs, counts: &counts)
+        return (content, stored)
+    }
+
+    /// For a file of several names, the content its other names take as it is.
+    private func noteLinks(of info: FileStatus, content: FileContent, counts: inout Counts) {
+        guard info.linkCount > 1 else { return }
+        let identity = StoredFileIdentity(
+            size: info.size, mtimeNs: info.mtimeNs, inode: info.inode, ctimeNs: info.ctimeNs)
+        counts.linkedContent[info.inode] = (identity, content)
+    }
+
+    /// Counts a file read or named anew as added, or as changed from its `previous` entry.
+    private func count(_ content: FileContent, previous: TreeEntry?, mtimeNs: Int64, counts: inout Counts) {
         if let previous, let old = previous.file {
-            if !old.sameContent(as: content) || previous.mtimeNs != info.mtimeNs { counts.changed += 1 }
+            if !old.sameContent(as: content) || previous.mtimeNs != mtimeNs { counts.changed += 1 }
         } else {
             counts.added += 1
         }
-        return (content, stored)
     }
 
     /// The cut the catalog's record of `path` gives, if it describes this very file (same size,

@@ -132,7 +132,8 @@ extension FileReceiver {
                         .checksumMismatch, "SHA-256 of \"\(header.path)\" is not the one the client sent")
                 }
                 return try IncomingFile.store(
-                    bytes, header: header, path: path, store: storage.partials, folder: storage.folder,
+                    bytes, sha256: file.sha256, header: header, path: path, store: storage.partials,
+                    folder: storage.folder,
                     unnamed: unnamed, pool: unnamedFiles)
             }
             pending.append(rename)

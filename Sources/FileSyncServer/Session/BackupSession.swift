@@ -70,8 +70,10 @@ struct BackupSession {
         }
         // The client has gone; the next session waits for this one's resumed files to be cataloged.
         await committer?.readBack()?.run(logger: logger)
+        let storedDigests = await committer?.storedDigests
         completedHistory?.recordSnapshot(
-            policy: settings.retention, failed: completedFailures, owners: completedOwners, logger: logger)
+            policy: settings.retention, failed: completedFailures, owners: completedOwners, stored: storedDigests,
+            logger: logger)
         if let ticket { await queue.leave(ticket) }
         if let liveEntry { operations.live.left(liveEntry) }
         if !dryRun { await finish(record, ended: ended) }

@@ -15,6 +15,8 @@ actor BatchCommitter {
     private let id: ClientID
     /// Resumed files committed this session, whose chunks are read back once it is over.
     private var resumedFiles: [CatalogReadBack.File] = []
+    /// The small files committed this session, for its snapshot.
+    private(set) var storedDigests = StoredFileDigests()
 
     /// Keeps the old version of each file a batch replaces, for the snapshots that need it.
     private let preserver: Preserver?
@@ -54,10 +56,13 @@ actor BatchCommitter {
         }
         var results: [FileResult] = []
         results.reserveCapacity(batch.count)
+        var placed: [(path: String, status: FileStatus, sha256: ChunkHash)] = []
         for rename in batch {
             do {
-                let ctimeNs = try rename.rename(from: partials, into: folder)
+                let status = try rename.rename(from: partials, into: folder)
+                let ctimeNs = status?.ctimeNs
                 results.append(FileResult(path: rename.path.string))
+                if let status, let sha256 = rename.sha256 { placed.append((rename.path.string, status, sha256)) }
                 if rename.readsBackChunks, let ctimeNs {
                     resumedFiles.append(CatalogReadBack.File(rename: rename, ctimeNs: ctimeNs))
                 }
@@ -73,6 +78,7 @@ actor BatchCommitter {
             }
         }
         let failures = unsynced(batch, fewFiles: fewFiles)
+        for file in placed where failures[file.path] == nil { storedDigests.note(file.status, sha256: file.sha256) }
         guard !failures.isEmpty else { return results }
         return results.map { result in
             guard result.error == nil, let failure = failures[result.path] else { return result }

@@ -15,9 +15,11 @@ extension IncomingFile {
     ///
     /// An unnamed file costs no directory entry until it is linked into place, and its inode is
     /// allocated near its folder rather than in the one partial folder shared by every file.
+    ///
+    /// - Parameter sha256: the content's SHA-256, which the caller checked.
     static func store(
-        _ content: UnsafeRawBufferPointer, header: FileHeader, path: RelativePath, store: PartialStore,
-        folder: ClientFolder, unnamed: Bool, pool: UnnamedFilePool? = nil
+        _ content: UnsafeRawBufferPointer, sha256: ChunkHash, header: FileHeader, path: RelativePath,
+        store: PartialStore, folder: ClientFolder, unnamed: Bool, pool: UnnamedFilePool? = nil
     ) throws -> PendingRename {
         let parentComponents = path.parentComponents
         let parent: Int32
@@ -28,6 +30,8 @@ extension IncomingFile {
         }
         var fd: Int32 = -1
         var named = false
+        // A named partial's inode, by which its status is found once renamed into place.
+        var inode: UInt64 = 0
         var mode: UInt32?
         if unnamed && store.supportsUnnamedFiles {
             if let file = pool?.take(forFolderOn: folder.device(ofDirectory: parent)) {
@@ -44,6 +48,7 @@ extension IncomingFile {
             guard writeFully(fd, content) else { throw FileSyncError.storage("write", path.string) }
             try applyModeAndTime(of: header, to: fd, path: path, currentMode: mode)
             if named {
+                inode = FileStatus.of(descriptor: fd)?.inode ?? 0
                 let closed = close(fd)
                 fd = -1
                 guard closed == 0 else { throw FileSyncError.storage("close", path.string) }
@@ -56,7 +61,7 @@ extension IncomingFile {
             throw error
         }
         return PendingRename(
-            path: path, parentComponents: parentComponents, size: header.size, mtimeNs: header.mtimeNs, inode: 0,
-            chunks: nil, descriptor: named ? nil : fd)
+            path: path, parentComponents: parentComponents, size: header.size, mtimeNs: header.mtimeNs, inode: inode,
+            chunks: nil, descriptor: named ? nil : fd, sha256: sha256)
     }
 }

@@ -104,12 +104,15 @@ final class IncomingFile {
             guard directWriter.finish() else { throw FileSyncError.storage("write", path.string) }
             digest = directWriter.digest
         }
-        let actual = (digest ?? Array(hasher.finalize())).hexString
+        let bytes = digest ?? Array(hasher.finalize())
+        let actual = bytes.hexString
         // Hex on the wire is lowercase only (Protocol.md §1): other text is not this content.
         guard actual == expected else {
             throw FileSyncError(.checksumMismatch, "SHA-256 of \"\(path)\" is \(actual), the client said \(expected)")
         }
-        return try finish(chunks: nil)
+        var rename = try finish(chunks: nil)
+        rename.sha256 = bytes.withUnsafeBytes { ChunkHash(bytes: $0) }
+        return rename
     }
 
     /// Like ``finish(sha256:)`` once the content was verified otherwise (chunk by chunk); `chunks`
@@ -177,8 +180,9 @@ struct PendingRename: Sendable {
     /// An unnamed file (`O_TMPFILE`) in the destination folder, open until it is linked into place;
     /// `nil` when the content is in the partial `partialName`.
     let descriptor: Int32?
-    /// The whole content's SHA-256, when the session computed it from every byte it wrote (a file
-    /// stored in one go with a ``DirectWriter``), for the catalog.
+    /// The whole content's SHA-256, when the session computed or checked it from every byte it
+    /// wrote: for the catalog (a file stored in one go with a ``DirectWriter``), and for the
+    /// snapshot of a small file (``StoredFileDigests``), which then need not read it again.
     var sha256: ChunkHash? = nil
     /// Whether the file's chunks are read back from the disk for the catalog once the session is
     /// over: a resumed file, which came as plain data with no chunk list.
@@ -204,17 +208,20 @@ struct PendingRename: Sendable {
     /// file is linked in place when nothing is there yet; otherwise it is named in the partial
     /// folder first and renamed over the old version like any partial.
     ///
-    /// - Returns: for a file with ``chunks`` or one that ``readsBackChunks``, its status-change time
-    ///   once in place (for the catalog).
+    /// - Returns: for a file with ``chunks``, a ``sha256`` or one that ``readsBackChunks``, its
+    ///   status once in place (for the catalog and the snapshot's ``StoredFileDigests``).
     @discardableResult
-    func rename(from store: PartialStore, into folder: ClientFolder) throws -> Int64? {
+    func rename(from store: PartialStore, into folder: ClientFolder) throws -> FileStatus? {
         defer { if let descriptor { close(descriptor) } }
         guard case .found(let parent) = try folder.directory(parentComponents, create: true) else {
             throw FileSyncError.storage("reopen the folder of", path.string, errno: ENOENT)
         }
         let name = String(path.lastComponent)
         if let descriptor {
-            if filesync_link_unnamed(descriptor, parent, name) == 0 { return statusChangeTime(parent, name) }
+            if filesync_link_unnamed(descriptor, parent, name) == 0 {
+                // The descriptor is the linked file itself: no lookup, and no other file's status.
+                return recordsStatus ? FileStatus.of(descriptor: descriptor) : nil
+            }
             let code = errno
             unlinkat(store.descriptor, partialName, 0)
             guard code == EEXIST, filesync_link_unnamed(descriptor, store.descriptor, partialName) == 0 else {
@@ -226,13 +233,17 @@ struct PendingRename: Sendable {
             store.remove(named: partialName)
             throw FileSyncError.storage("rename into place", path.string, errno: code)
         }
-        return statusChangeTime(parent, name)
+        return placedStatus(parent, name)
     }
 
-    private func statusChangeTime(_ parent: Int32, _ name: String) -> Int64? {
-        guard chunks != nil || readsBackChunks else { return nil }
+    /// Whether ``rename(from:into:)`` reports the placed file's status.
+    private var recordsStatus: Bool { chunks != nil || readsBackChunks || sha256 != nil }
+
+    private func placedStatus(_ parent: Int32, _ name: String) -> FileStatus? {
+        guard recordsStatus else { return nil }
+        if let descriptor { return FileStatus.of(descriptor: descriptor) }
         guard let status = FileStatus.of(name, in: parent), status.inode == inode else { return nil }
-        return status.ctimeNs
+        return status
     }
 
     /// Drops the verified content without touching the destination.

@@ -188,3 +188,23 @@ extension EndToEnd.SnapshotTests {
         #expect(try TreeSnapshot(of: target) == TreeSnapshot(of: source))
     }
 }
+
+extension EndToEnd.SnapshotTests {
+    @Test("the snapshot of a backup names the small files it stored by the hashes checked, reading none back")
+    func storedFilesNotReadBack() throws {
+        let work = try TemporaryDirectory("stored-digests")
+        let source = try work.subfolder("source")
+        let root = try work.subfolder("root")
+        let count = try SampleTree.make(at: source, folders: 2, subfolders: 3, filesPerFolder: 20)
+        let server = try ServerProcess(root: root, in: work)
+        let client = HistoryClient(server: server, work: work)
+        try client.backup(source, id: "fresh")
+        let line = server.log.split(separator: "\n").first { $0.contains("snapshot recorded") }
+        #expect(line?.contains("added=\(count)") == true, "\(server.log)")
+        #expect(line?.contains(" read=0 ") == true, "the snapshot read stored files back: \(line ?? "")")
+        let target = try work.subfolder("restored")
+        let result = try client.restore(id: "fresh", to: target)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try TreeSnapshot(of: target) == TreeSnapshot(of: source))
+    }
+}

@@ -26,12 +26,17 @@ struct ClientHistory: Sendable {
     /// Records the snapshot of a backup that reached its end (marked partial when `failed` files of
     /// it were not stored), protects the last good one if this run changed most files, and applies
     /// `policy`. Errors are logged: the backup itself has succeeded.
-    /// The snapshot records the owners the client claimed (`owners`), not the stored copies' ones.
-    func recordSnapshot(policy: RetentionPolicy, failed: Int, owners: ClaimedOwners? = nil, logger: Logger) {
+    /// The snapshot records the owners the client claimed (`owners`), not the stored copies' ones,
+    /// and names the small files the session stored by the hashes it checked (`stored`).
+    func recordSnapshot(
+        policy: RetentionPolicy, failed: Int, owners: ClaimedOwners? = nil, stored: StoredFileDigests? = nil,
+        logger: Logger
+    ) {
         let started = ContinuousClock.now
         do {
             var builder = SnapshotBuilder(store: store, hints: store.existingCatalog())
             builder.owners = owners
+            builder.stored = stored
             let result = try builder.build(failed: failed)
             let record = result.record
             logger.info(
