@@ -40,13 +40,16 @@ int filesync_set_direct_io(int fd, int on);
 
 #include <sys/types.h>
 
-/// Extended attributes of the entry `name` in the folder `dirfd`, never following it (the l* calls
-/// through /proc/self/fd/<dirfd>, so that no path above `dirfd` is resolved again); with `name`
-/// NULL, of `dirfd` itself (the f* calls). Each returns what the system call returns (-1 with errno).
+/// Extended attributes of the entry `name` in the folder `dirfd`, never following it (Linux 6.13's
+/// *xattrat calls, or on older kernels the l* calls through /proc/self/fd/<dirfd>, so that no path
+/// above `dirfd` is resolved again); with `name` NULL, of `dirfd` itself (the f* calls). Each returns
+/// what the system call returns (-1 with errno).
 ssize_t filesync_xattr_list(int dirfd, const char *name, char *list, size_t size);
 ssize_t filesync_xattr_get(int dirfd, const char *name, const char *attribute, void *value, size_t size);
 int filesync_xattr_set(int dirfd, const char *name, const char *attribute, const void *value, size_t size);
 int filesync_xattr_remove(int dirfd, const char *name, const char *attribute);
+/// For tests: with `on`, the calls above take the /proc/self/fd paths of kernels before 6.13.
+void filesync_xattr_use_proc_paths(int on);
 
 /// Sets glibc's malloc thresholds: allocations below `map_threshold` bytes come from the heap, and
 /// an arena's free top is returned to the kernel only beyond `trim_threshold` bytes. Returns 1 when

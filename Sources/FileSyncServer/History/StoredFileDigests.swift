@@ -19,8 +19,8 @@ struct StoredFileDigests: Sendable {
         var sha256: ChunkHash
     }
 
-    /// At most this many files are noted (a few MB); the snapshot reads the others as before.
-    static let limit = 200_000
+    /// At most this many files are noted (about 8 MB); the snapshot reads the others as before.
+    static let limit = 100_000
 
     private var byInode: [UInt64: Digest] = [:]
 
