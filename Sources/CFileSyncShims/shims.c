@@ -146,13 +146,13 @@ struct filesync_xattr_args {
     unsigned int flags;
 };
 
-/// Cleared once the kernel (or a sandbox's filter) turns out not to have the *xattrat calls; read
-/// and written atomically, since any thread may find out.
+/// Set once the kernel (or a sandbox's filter) turns out not to have the *xattrat calls; read and
+/// written atomically, since any thread may find out.
 static int xattrat_known_missing = 0;
 
 static int xattrat_usable(void) { return !__atomic_load_n(&xattrat_known_missing, __ATOMIC_RELAXED); }
 
-/// Whether a failed *xattrat call means the call itself is missing: then the caller falls back.
+/// Whether a failed *xattrat call means the call itself may be missing: then the caller falls back.
 static int xattrat_missing(long result) {
     if (result >= 0) return 0;
     if (errno == ENOSYS) {
@@ -163,8 +163,23 @@ static int xattrat_missing(long result) {
     // gives the real answer (EPERM again, if that is what it is).
     return errno == EPERM;
 }
+
+/// After a fallback that followed an EPERM: if the old call succeeded, the EPERM was a filter's
+/// refusal of the new call, not the answer, and the new calls are not tried again.
+static long xattrat_after_fallback(int refused, long result) {
+    if (refused && result >= 0) __atomic_store_n(&xattrat_known_missing, 1, __ATOMIC_RELAXED);
+    return result;
+}
 #define FILESYNC_HAS_XATTRAT 1
 #endif
+
+int filesync_xattr_at_calls_in_use(void) {
+#ifdef FILESYNC_HAS_XATTRAT
+    return xattrat_usable();
+#else
+    return 0;
+#endif
+}
 
 void filesync_xattr_use_proc_paths(int on) {
 #ifdef FILESYNC_HAS_XATTRAT
@@ -177,60 +192,86 @@ void filesync_xattr_use_proc_paths(int on) {
 ssize_t filesync_xattr_list(int dirfd, const char *name, char *list, size_t size) {
     if (name == NULL) return flistxattr(dirfd, list, size);
 #ifdef FILESYNC_HAS_XATTRAT
+    int refused = 0;
     if (xattrat_usable()) {
         long result = syscall(FILESYNC_SYS_LISTXATTRAT, dirfd, name, AT_SYMLINK_NOFOLLOW, list, size);
         if (!xattrat_missing(result)) return (ssize_t)result;
+        refused = errno == EPERM;
     }
-#endif
+    char path[PATH_MAX + 32];
+    if (xattr_path(path, sizeof path, dirfd, name) != 0) return -1;
+    return (ssize_t)xattrat_after_fallback(refused, llistxattr(path, list, size));
+#else
     char path[PATH_MAX + 32];
     if (xattr_path(path, sizeof path, dirfd, name) != 0) return -1;
     return llistxattr(path, list, size);
+#endif
 }
 
 ssize_t filesync_xattr_get(int dirfd, const char *name, const char *attribute, void *value, size_t size) {
     if (name == NULL) return fgetxattr(dirfd, attribute, value, size);
 #ifdef FILESYNC_HAS_XATTRAT
+    int refused = 0;
     if (xattrat_usable()) {
         struct filesync_xattr_args args = {(unsigned long long)(uintptr_t)value, (unsigned int)size, 0};
         long result = size > UINT_MAX ? -1 : syscall(
             FILESYNC_SYS_GETXATTRAT, dirfd, name, AT_SYMLINK_NOFOLLOW, attribute, &args, sizeof args);
         if (size <= UINT_MAX && !xattrat_missing(result)) return (ssize_t)result;
+        refused = size <= UINT_MAX && errno == EPERM;
     }
-#endif
+    char path[PATH_MAX + 32];
+    if (xattr_path(path, sizeof path, dirfd, name) != 0) return -1;
+    return (ssize_t)xattrat_after_fallback(refused, lgetxattr(path, attribute, value, size));
+#else
     char path[PATH_MAX + 32];
     if (xattr_path(path, sizeof path, dirfd, name) != 0) return -1;
     return lgetxattr(path, attribute, value, size);
+#endif
 }
 
 int filesync_xattr_set(int dirfd, const char *name, const char *attribute, const void *value, size_t size) {
     if (name == NULL) return fsetxattr(dirfd, attribute, value, size, 0);
 #ifdef FILESYNC_HAS_XATTRAT
+    int refused = 0;
     if (xattrat_usable()) {
         struct filesync_xattr_args args = {(unsigned long long)(uintptr_t)value, (unsigned int)size, 0};
         long result = size > UINT_MAX ? -1 : syscall(
             FILESYNC_SYS_SETXATTRAT, dirfd, name, AT_SYMLINK_NOFOLLOW, attribute, &args, sizeof args);
         if (size <= UINT_MAX && !xattrat_missing(result)) return (int)result;
+        refused = size <= UINT_MAX && errno == EPERM;
     }
-#endif
+    char path[PATH_MAX + 32];
+    if (xattr_path(path, sizeof path, dirfd, name) != 0) return -1;
+    return (int)xattrat_after_fallback(refused, lsetxattr(path, attribute, value, size, 0));
+#else
     char path[PATH_MAX + 32];
     if (xattr_path(path, sizeof path, dirfd, name) != 0) return -1;
     return lsetxattr(path, attribute, value, size, 0);
+#endif
 }
 
 int filesync_xattr_remove(int dirfd, const char *name, const char *attribute) {
     if (name == NULL) return fremovexattr(dirfd, attribute);
 #ifdef FILESYNC_HAS_XATTRAT
+    int refused = 0;
     if (xattrat_usable()) {
         long result = syscall(FILESYNC_SYS_REMOVEXATTRAT, dirfd, name, AT_SYMLINK_NOFOLLOW, attribute);
         if (!xattrat_missing(result)) return (int)result;
+        refused = errno == EPERM;
     }
-#endif
+    char path[PATH_MAX + 32];
+    if (xattr_path(path, sizeof path, dirfd, name) != 0) return -1;
+    return (int)xattrat_after_fallback(refused, lremovexattr(path, attribute));
+#else
     char path[PATH_MAX + 32];
     if (xattr_path(path, sizeof path, dirfd, name) != 0) return -1;
     return lremovexattr(path, attribute);
+#endif
 }
 #else
 void filesync_xattr_use_proc_paths(int on) { (void)on; }
+
+int filesync_xattr_at_calls_in_use(void) { return 0; }
 
 ssize_t filesync_xattr_list(int dirfd, const char *name, char *list, size_t size) {
     (void)dirfd; (void)name; (void)list; (void)size;

@@ -50,6 +50,8 @@ int filesync_xattr_set(int dirfd, const char *name, const char *attribute, const
 int filesync_xattr_remove(int dirfd, const char *name, const char *attribute);
 /// For tests: with `on`, the calls above take the /proc/self/fd paths of kernels before 6.13.
 void filesync_xattr_use_proc_paths(int on);
+/// 1 while the calls above use the *xattrat calls (not known to be missing or refused), else 0.
+int filesync_xattr_at_calls_in_use(void);
 
 /// Sets glibc's malloc thresholds: allocations below `map_threshold` bytes come from the heap, and
 /// an arena's free top is returned to the kernel only beyond `trim_threshold` bytes. Returns 1 when

@@ -19,7 +19,8 @@ import Foundation
 ///
 /// A file whose size, mtime, inode and ctime equal those of the previous snapshot's entry keeps that
 /// entry without being read; any other file is read, cut (``HistoryChunking``) and hashed, unless the
-/// catalog holds what the session computed while storing it (``hints``). Chunks are not copied: the
+/// catalog holds what the session computed while storing it (``hints``) or, for a small file, the
+/// session noted the hash it checked it against (``stored``). Chunks are not copied: the
 /// plain files hold them until ``Preserver`` packs them before they change.
 struct SnapshotBuilder {
     let store: HistoryStore

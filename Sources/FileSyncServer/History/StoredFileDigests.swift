@@ -8,6 +8,9 @@ import FileSyncSystem
 ///
 /// A file changed since it was stored (written, renamed over, given another mode, owner or extended
 /// attribute) has another inode or status-change time, matches nothing here, and is read as usual.
+/// This relies on the status-change time moving with every change, as the previous snapshot's and
+/// the chunk catalog's identities do (on a filesystem with coarse timestamps, a rewrite of the same
+/// size that also restores the mtime within one clock tick would go unseen by all three).
 /// Only files the history keeps as one chunk (under ``HistoryChunking/singleChunkLimit``) are noted:
 /// larger ones are described by their chunks, which the chunk catalog holds.
 struct StoredFileDigests: Sendable {
@@ -19,8 +22,9 @@ struct StoredFileDigests: Sendable {
         var sha256: ChunkHash
     }
 
-    /// At most this many files are noted (about 8 MB); the snapshot reads the others as before.
-    static let limit = 100_000
+    /// At most this many files are noted: the most a dictionary of 2^17 slots holds (it fills
+    /// three quarters), 8 MiB of 64-byte slots; the snapshot reads the others as before.
+    static let limit = 98_304
 
     private var byInode: [UInt64: Digest] = [:]
 

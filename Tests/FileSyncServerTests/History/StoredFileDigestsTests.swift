@@ -56,6 +56,36 @@ import Testing
         }
     }
 
+    @Test("a new version placed over the old one (unnamed or from a partial) is noted as the file now in place")
+    func replacedFilesAreNotedAsPlaced() async throws {
+        let setup = try CatalogReadBackTests.Setup()
+        defer { setup.remove() }
+        let old = [
+            try Self.stored("u", TestData.random(5000, seed: 5), unnamed: true, setup: setup),
+            try Self.stored("n", TestData.random(6000, seed: 6), unnamed: false, setup: setup),
+        ]
+        #expect(await setup.committer.commit(old).allSatisfy { $0.succeeded })
+        let new = ["u": TestData.random(5000, seed: 7), "n": TestData.random(6000, seed: 8)]
+        // The unnamed file finds "u" taken and goes through the partial folder; "n" is renamed over.
+        let replacements = [
+            try Self.stored("u", new["u"]!, unnamed: true, setup: setup),
+            try Self.stored("n", new["n"]!, unnamed: false, setup: setup),
+        ]
+        #expect(await setup.committer.commit(replacements).allSatisfy { $0.succeeded })
+        let digests = await setup.committer.storedDigests
+
+        let store = try HistoryStore(root: setup.root, id: try ClientID(validating: "c"))
+        var builder = SnapshotBuilder(store: store)
+        builder.stored = digests
+        let result = try builder.build(now: Date(timeIntervalSince1970: 1_800_000_000))
+        #expect(result.filesRead == 0)
+        for (path, bytes) in new {
+            let file = try #require(try store.entry(at: path, in: result.record)?.file)
+            #expect(file.sha256 == bytes.withUnsafeBytes { ChunkHash(of: $0) }, "\(path)")
+            #expect(try ContentResolver(store: store).contents(of: file, at: path) == bytes, "\(path)")
+        }
+    }
+
     @Test("a stored file changed since its commit (same size and mtime) is read and hashed as usual")
     func changedFileIsRead() async throws {
         let setup = try CatalogReadBackTests.Setup()
