@@ -39,7 +39,8 @@ struct SnapshotBuilder {
     /// What one build did.
     struct Result: Sendable {
         var record: SnapshotRecord
-        /// Files read and hashed (new or changed); unchanged files are not read.
+        /// Files read (new or changed, and not named by what the session recorded: the catalog's
+        /// chunk lists, the stored files' digests); unchanged files are not read.
         var filesRead = 0
         var bytesRead: Int64 = 0
         /// New tree objects written and their bytes.
@@ -169,9 +170,12 @@ struct SnapshotBuilder {
         if opened.linkCount > 1, let linked = counts.linkedContent[opened.inode], linked.identity == identity {
             content = linked.content
         } else {
-            let cut = try hintedCut(of: file, path: path, info: opened) ?? HistoryChunking.cut(file, size: opened.size)
-            counts.filesRead += 1
-            counts.bytesRead += cut.size
+            let hinted = try hintedCut(of: file, path: path, info: opened)
+            let cut = try hinted?.cut ?? HistoryChunking.cut(file, size: opened.size)
+            if hinted?.read != false {
+                counts.filesRead += 1
+                counts.bytesRead += cut.size
+            }
             stored = cut.size
             content = FileContent(sha256: cut.sha256, chunks: cut.chunks, inode: opened.inode, ctimeNs: opened.ctimeNs)
             if opened.linkCount > 1 { counts.linkedContent[opened.inode] = (identity, content) }
@@ -203,17 +207,19 @@ struct SnapshotBuilder {
     /// `chunkerV1` client cut it (every chunk was checked against its hash as it arrived), with the
     /// whole SHA-256 if the session computed one (a file without one is named by its chunks, which a
     /// restore can list: at most ``RestoreEntry/maxChunks``); else checked against the file, and
-    /// hashed whole on the way when the record has no SHA-256.
-    private func hintedCut(of fd: Int32, path: String, info: FileStatus) throws -> HistoryChunking.Cut? {
+    /// hashed whole on the way when the record has no SHA-256. `read` says whether the file was read.
+    private func hintedCut(
+        of fd: Int32, path: String, info: FileStatus
+    ) throws -> (cut: HistoryChunking.Cut, read: Bool)? {
         guard let hints, info.size >= Int64(HistoryChunking.singleChunkLimit),
             let (record, chunks) = (try? hints.fileWithChunks(at: path)) ?? nil, record.identity.matches(info)
         else { return nil }
         if record.historyCut, record.sha256 != nil || chunks.count <= RestoreEntry.maxChunks,
             HistoryChunking.isPlausible(chunks, size: info.size)
         {
-            return HistoryChunking.Cut(sha256: record.sha256, chunks: chunks, size: info.size)
+            return (HistoryChunking.Cut(sha256: record.sha256, chunks: chunks, size: info.size), false)
         }
-        return try HistoryChunking.cut(fd, size: info.size, expecting: chunks, sha256: record.sha256)
+        return try HistoryChunking.cut(fd, size: info.size, expecting: chunks, sha256: record.sha256).map { ($0, true) }
     }
 
     /// A symlink's target bytes (`readlinkat`; the link is never followed).
