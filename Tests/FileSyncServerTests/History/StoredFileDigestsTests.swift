@@ -25,6 +25,16 @@ import Testing
         }
     }
 
+    /// The client's history and the snapshot built with `stored`.
+    static func snapshot(
+        of setup: CatalogReadBackTests.Setup, stored: StoredFileDigests
+    ) throws -> (HistoryStore, SnapshotBuilder.Result) {
+        let store = try HistoryStore(root: setup.root, id: try ClientID(validating: "c"))
+        var builder = SnapshotBuilder(store: store)
+        builder.stored = stored
+        return (store, try builder.build(now: Date(timeIntervalSince1970: 1_800_000_000)))
+    }
+
     @Test("the snapshot names the files a session stored by the hashes it checked, without reading them")
     func storedFilesAreNotRead() async throws {
         let setup = try CatalogReadBackTests.Setup()
@@ -43,10 +53,7 @@ import Testing
         let digests = await setup.committer.storedDigests
         #expect(digests.count == 3)
 
-        let store = try HistoryStore(root: setup.root, id: try ClientID(validating: "c"))
-        var builder = SnapshotBuilder(store: store)
-        builder.stored = digests
-        let result = try builder.build(now: Date(timeIntervalSince1970: 1_800_000_000))
+        let (store, result) = try Self.snapshot(of: setup, stored: digests)
         #expect(result.filesRead == 0)
         #expect(result.record.added == 3)
         for (path, bytes) in files {
@@ -74,10 +81,7 @@ import Testing
         #expect(await setup.committer.commit(replacements).allSatisfy { $0.succeeded })
         let digests = await setup.committer.storedDigests
 
-        let store = try HistoryStore(root: setup.root, id: try ClientID(validating: "c"))
-        var builder = SnapshotBuilder(store: store)
-        builder.stored = digests
-        let result = try builder.build(now: Date(timeIntervalSince1970: 1_800_000_000))
+        let (store, result) = try Self.snapshot(of: setup, stored: digests)
         #expect(result.filesRead == 0)
         for (path, bytes) in new {
             let file = try #require(try store.entry(at: path, in: result.record)?.file)
@@ -104,10 +108,7 @@ import Testing
         #expect(utimensat(AT_FDCWD, path + ".new", [time, time], 0) == 0)
         #expect(Glibc.rename(path + ".new", path) == 0)
 
-        let store = try HistoryStore(root: setup.root, id: try ClientID(validating: "c"))
-        var builder = SnapshotBuilder(store: store)
-        builder.stored = digests
-        let result = try builder.build(now: Date(timeIntervalSince1970: 1_800_000_000))
+        let (store, result) = try Self.snapshot(of: setup, stored: digests)
         #expect(result.filesRead == 1)
         let file = try #require(try store.entry(at: "doc", in: result.record)?.file)
         #expect(file.sha256 == changed.withUnsafeBytes { ChunkHash(of: $0) })
