@@ -67,6 +67,83 @@ extension EndToEnd {
             #expect(socket?.st_mtim.tv_sec == Self.status(source + "/dev/sock")?.st_mtim.tv_sec)
         }
 
+        /// Runs the server in a user namespace of its own, as its root: it may do all a root user
+        /// may to the files, but not make a device (`EPERM`), as a server run by another user.
+        static let withoutDevicePrivilege = ["/usr/bin/unshare", "--user", "--map-root-user", "--"]
+
+        static func isDevice(_ path: String) -> Bool {
+            status(path).map { $0.st_mode & S_IFMT == S_IFCHR && UInt64($0.st_rdev) == nullDevice } == true
+        }
+
+        @Test(
+            "a server that may not make devices records them in its snapshots, fails none, and mirrors deletions",
+            .enabled(if: Harness.isRoot, "needs root (mknod of the source's device); skipped"))
+        func deviceRecordedInSnapshotsOnly() throws {
+            let work = try TemporaryDirectory("specials-unprivileged")
+            let (source, root) = (try work.subfolder("source"), try work.subfolder("root"))
+            try Self.makeTree(at: source)
+            try SampleTree.write(Array("going".utf8), to: source + "/gone.txt")
+            let server = try ServerProcess(root: root, in: work, launcher: Self.withoutDevicePrivilege)
+            let backup = ["--source", source, "--id", "sp", "--json"] + server.connect
+            let first = try runClient(backup, in: work)
+            #expect(first.status == 0, "\(first.stderr)")
+            #expect((try first.json()["failed"] as? [Any])?.isEmpty == true, "\(first.stdout)")
+            #expect(Self.status(root + "/sp/dev/null") == nil, "the stored tree holds no device it could not make")
+            #expect(Self.status(root + "/sp/pipe").map { $0.st_mode & S_IFMT == S_IFIFO } == true)
+            #expect(
+                try String(contentsOf: server.logURL, encoding: .utf8).contains("devices recorded in the snapshot only")
+            )
+
+            // Nothing failed, so deletions are mirrored; the device is recorded again, not counted as updated.
+            try FileManager.default.removeItem(atPath: source + "/gone.txt")
+            let second = try runClient(backup + ["--delete"], in: work)
+            #expect(second.status == 0, "\(second.stderr)")
+            let summary = try second.json()
+            #expect((summary["failed"] as? [Any])?.isEmpty == true, "\(second.stdout)")
+            #expect(summary["metadataUpdated"] as? Int == 0, "\(second.stdout)")
+            #expect(summary["deleted"] as? Int == 1, "\(second.stdout)")
+            #expect(Self.status(root + "/sp/gone.txt") == nil)
+
+            // A node that becomes a device: the stored node goes, the device is recorded in its place.
+            try FileManager.default.removeItem(atPath: source + "/dev/sock")
+            #expect(mknod(source + "/dev/sock", S_IFCHR | 0o600, dev_t(Self.nullDevice)) == 0)
+            let third = try runClient(backup, in: work)
+            #expect(third.status == 0, "\(third.stderr)")
+            #expect(Self.status(root + "/sp/dev/sock") == nil)
+
+            let history = HistoryClient(server: server, work: work)
+            let snapshots = try history.snapshots(id: "sp").compactMap { $0["id"] as? String }
+            #expect(snapshots.count == 3)
+            for (index, snapshot) in snapshots.enumerated() {
+                let target = try work.subfolder("restored-" + snapshot)
+                let restored = try history.restore(id: "sp", to: target, ["--snapshot", snapshot])
+                #expect(restored.status == 0, "\(restored.stderr)")
+                #expect(Self.isDevice(target + "/dev/null"), "snapshot \(snapshot)")
+                let (made, original) = (Self.status(target + "/dev/null"), Self.status(source + "/dev/null"))
+                #expect(made?.st_mode == original?.st_mode && made?.st_mtim.tv_nsec == original?.st_mtim.tv_nsec)
+                #expect(made?.st_uid == original?.st_uid && made?.st_gid == original?.st_gid)
+                #expect(Self.status(target + "/pipe").map { $0.st_mode & S_IFMT == S_IFIFO } == true)
+                let socket = Self.status(target + "/dev/sock").map { $0.st_mode & S_IFMT }
+                #expect(socket == (index == 2 ? S_IFCHR : S_IFSOCK), "snapshot \(snapshot)")
+            }
+        }
+
+        @Test(
+            "a server without history that may not make a device fails it, as before",
+            .enabled(if: Harness.isRoot, "needs root (mknod of the source's device); skipped"))
+        func deviceFailsWithoutHistory() throws {
+            let work = try TemporaryDirectory("specials-no-history")
+            let (source, root) = (try work.subfolder("source"), try work.subfolder("root"))
+            try Self.makeTree(at: source)
+            let server = try ServerProcess(
+                root: root, in: work, extra: ["--no-history"], launcher: Self.withoutDevicePrivilege)
+            let result = try runClient(["--source", source, "--id", "sp", "--json"] + server.connect, in: work)
+            #expect(result.status != 0)
+            let failed = try result.json()["failed"] as? [[String: Any]] ?? []
+            #expect(failed.map { $0["path"] as? String } == ["dev/null"], "\(result.stdout)")
+            #expect(Self.status(root + "/sp/pipe").map { $0.st_mode & S_IFMT == S_IFIFO } == true)
+        }
+
         @Test("a session without specials in force: a special entry is a session error, nothing is made")
         func oldPeers() throws {
             let setup = try HostileSessionTests.Setup("specials-old")

@@ -35,6 +35,9 @@ struct SnapshotBuilder {
     /// The small files the session stored and the hashes it checked them against: named by those,
     /// not read, while unchanged since.
     var stored: StoredFileDigests?
+    /// The devices the session could not make in the stored tree (the server lacks the privilege):
+    /// recorded where nothing of that name is stored.
+    var devices: RecordedDevices?
 
     /// What one build did.
     struct Result: Sendable {
@@ -133,9 +136,28 @@ struct SnapshotBuilder {
             if let old, !old.isSameKind(as: entry) { try countDeleted(old, counts: &counts) }
             entries.append(entry)
         }
+        try addRecordedDevices(in: path, to: &entries, previous: previous, counts: &counts)
         let kept = Set(entries.map(\.name))
         for old in previous?.entries ?? [] where !kept.contains(old.name) { try countDeleted(old, counts: &counts) }
         return try writer.add(TreeObject(entries: entries))
+    }
+
+    /// Adds to `entries` (the stored ones of the folder at `path`) the devices recorded for it whose
+    /// names nothing stored has.
+    private func addRecordedDevices(
+        in path: String, to entries: inout [TreeEntry], previous: TreeObject?, counts: inout Counts
+    ) throws {
+        guard let devices, !devices.isEmpty else { return }
+        let recorded = devices.devices(inFolder: path)
+        guard !recorded.isEmpty else { return }
+        let stored = Set(entries.map(\.name))
+        for device in recorded where !stored.contains(device.name) {
+            let entry = devices.treeEntry(of: device, serverUID: getuid(), serverGID: getgid())
+            if let old = previous?.entry(named: device.name), !old.isSameKind(as: entry) {
+                try countDeleted(old, counts: &counts)
+            }
+            entries.append(entry)
+        }
     }
 
     /// A regular file's content: the previous entry's when its identity is unchanged, else read.

@@ -35,6 +35,7 @@ struct BackupSession {
         var completedHistory: ClientHistory?
         var completedFailures = 0
         var completedOwners: ClaimedOwners?
+        var completedDevices: RecordedDevices?
         var record = SessionRecord(clientId: "", peer: peer, startedAt: Date().timeIntervalSince1970)
         var ended: (any Error)?
         var liveEntry: UInt64?
@@ -61,7 +62,7 @@ struct BackupSession {
                 }
                 (ticket, committer, logger) = (context.ticket, context.committer, context.logger)
                 (completedHistory, completedFailures) = (context.completedHistory, context.completedFailures)
-                completedOwners = context.completedOwners
+                (completedOwners, completedDevices) = (context.completedOwners, context.completedDevices)
                 (record, liveEntry, dryRun) = (context.record, context.liveEntry, context.dryRun)
             }
         } catch {
@@ -73,7 +74,7 @@ struct BackupSession {
         let storedDigests = await committer?.storedDigests
         completedHistory?.recordSnapshot(
             policy: settings.retention, failed: completedFailures, owners: completedOwners, stored: storedDigests,
-            logger: logger)
+            devices: completedDevices, logger: logger)
         if let ticket { await queue.leave(ticket) }
         if let liveEntry { operations.live.left(liveEntry) }
         if !dryRun { await finish(record, ended: ended) }
@@ -100,7 +101,7 @@ struct BackupSession {
         // the way if it is not there yet); what fails there is acknowledged as failed before NEXT_SYNC.
         let (directories, modeUpdates, root) = (session.plan.directories, session.plan.modeUpdates, settings.root)
         let symlinks = session.plan.symlinks
-        async let folderFailures = Self.prepare(
+        async let preparedFolders = Self.prepare(
             directories: directories, modeUpdates: modeUpdates, symlinks: symlinks, root: root, id: clientID)
         try await sendTasks(&session, features: features, context: context)
         if let entry = context.liveEntry {
@@ -111,11 +112,8 @@ struct BackupSession {
         var receiver = try makeReceiver(&session, features: features, context: &context)
         defer { receiver.abandon(logger: context.logger) }
         try await receiver.receive(&messages, context: context)
-        let failures = try await folderFailures
-        if !failures.isEmpty {
-            for failure in failures { FileReceiver.log(failure, context) }
-            try await receiver.acknowledge(failures, context: context)
-        }
+        let (failures, devices) = try await settle(
+            preparedFolders, history: session.history != nil, receiver: receiver, context: context)
         try await setReadTimeout(nil)
         var next = NextSync(
             afterSeconds: settings.intervalSeconds, stored: receiver.stored,
@@ -124,10 +122,11 @@ struct BackupSession {
         setFolderTimes(session, context: context)
         if features.contains(.metadata) {
             next.metadataUpdated =
-                session.plan.modeUpdates.count + session.plan.symlinks.count + session.plan.xattrUpdates
+                session.plan.modeUpdates.count + session.plan.symlinks.count - devices.count + session.plan.xattrUpdates
         }
         try await context.send(.nextSync(next))
         (context.completedHistory, context.completedOwners) = (session.history, session.manifest.claimedOwners)
+        context.completedDevices = devices.isEmpty ? nil : devices
         context.completedFailures = next.failed + receiver.missing
         (context.record.filesSent, context.record.filesFailed) = (next.stored, context.completedFailures)
         let seconds = (ContinuousClock.now - started).inSeconds

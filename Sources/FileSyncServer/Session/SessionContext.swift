@@ -23,6 +23,8 @@ struct SessionContext {
     var keepsRuleExcluded = false
     /// The owners the completed backup's manifest claimed (`nil` without `"metadata"`).
     var completedOwners: ClaimedOwners?
+    /// The devices that session recorded for its snapshot only (the server could not make them).
+    var completedDevices: RecordedDevices?
     /// Every control frame of the session is encoded here, within the control-frame limit.
     let encoder: ControlMessageEncoder
     /// What the session history will keep of this session, filled in step by step.

@@ -73,10 +73,17 @@ extension ClientFolder {
 
     /// Makes the FIFO, socket or device `entry` (kind, device number, mode, mtime) at its path, never
     /// opened, creating missing parent folders, replacing a file, symlink or node there, never
-    /// following a symlink on the way. A device needs a server run as root.
+    /// following a symlink on the way.
     ///
+    /// A device needs the privilege to make one (a server run as root). Without it (`EPERM`), the
+    /// symlink or node that stood at the path is removed, so that the stored tree holds nothing
+    /// stale there, and `false` is returned: the device can then only be recorded in snapshots
+    /// (Protocol.md §6.10).
+    ///
+    /// - Returns: `true` when the node was made.
     /// - Throws: `typeConflict` when a folder is in the way; `storageFailed` else.
-    func makeSpecial(_ entry: ManifestEntry) throws {
+    @discardableResult
+    func makeSpecial(_ entry: ManifestEntry) throws -> Bool {
         let path = try RelativePath(validating: entry.path)
         guard let kind = entry.special else { throw FileSyncError(.internalError, "\(path) is no special file") }
         guard let parent = try parentDirectory(of: path, create: true) else {
@@ -89,8 +96,28 @@ extension ClientFolder {
             if code == EISDIR || code == ENOTEMPTY || code == EEXIST {
                 throw FileSyncError(.typeConflict, "a folder is in the way of \"\(path.string)\"")
             }
-            let what = kind.isDevice && code == EPERM ? "create (as root only) the device" : "create the \(kind)"
-            throw FileSyncError.storage(what, path.string, errno: code)
+            if kind.isDevice && code == EPERM {
+                try removeNode(named: String(path.lastComponent), in: parent, path: path)
+                return false
+            }
+            throw FileSyncError.storage("create the \(kind)", path.string, errno: code)
+        }
+        return true
+    }
+
+    /// Removes the symlink, FIFO, socket or device named `name` in `parent`, if one is there.
+    ///
+    /// - Throws: `typeConflict` for a folder, as ``makeSpecial(_:)`` does; `storageFailed` for a
+    ///   regular file, which a type change removes (preserved) before this runs (§6.6).
+    private func removeNode(named name: String, in parent: Int32, path: RelativePath) throws {
+        guard let status = FileStatus.of(name, in: parent) else { return }
+        switch status.kind {
+        case .directory: throw FileSyncError(.typeConflict, "a folder is in the way of \"\(path.string)\"")
+        case .file: throw FileSyncError.storage("replace the file", path.string, errno: EEXIST)
+        case .symbolicLink, .other:
+            guard unlinkat(parent, name, 0) == 0 || errno == ENOENT else {
+                throw FileSyncError.storage("delete", path.string)
+            }
         }
     }
 

@@ -27,16 +27,18 @@ struct ClientHistory: Sendable {
     /// it were not stored), protects the last good one if this run changed most files, and applies
     /// `policy`. Errors are logged: the backup itself has succeeded.
     /// The snapshot records the owners the client claimed (`owners`), not the stored copies' ones,
-    /// and names the small files the session stored by the hashes it checked (`stored`).
+    /// names the small files the session stored by the hashes it checked (`stored`), and holds the
+    /// devices the server could not make (`devices`).
     func recordSnapshot(
         policy: RetentionPolicy, failed: Int, owners: ClaimedOwners? = nil, stored: StoredFileDigests? = nil,
-        logger: Logger
+        devices: RecordedDevices? = nil, logger: Logger
     ) {
         let started = ContinuousClock.now
         do {
             var builder = SnapshotBuilder(store: store, hints: store.existingCatalog())
             builder.owners = owners
             builder.stored = stored
+            builder.devices = devices
             let result = try builder.build(failed: failed)
             let record = result.record
             logger.info(
