@@ -77,6 +77,11 @@ final class HistoryStore: Sendable {
         return bytes
     }
 
+    /// Whether the object `hash` (a tree or a chunk list) is on disk and its bytes hash to its name.
+    func isIntact(_ hash: ChunkHash) -> Bool {
+        (try? object(hash, what: "object")) != nil
+    }
+
     /// Whether the tree object `hash` is on disk (not checked).
     func hasTree(_ hash: ChunkHash) -> Bool {
         let (folder, name) = treeLocation(hash)

@@ -48,6 +48,10 @@ struct SnapshotBuilder {
         var bytesRead: Int64 = 0
         /// New tree objects written and their bytes.
         var treeBytesWritten: Int64 = 0
+        /// Trees of the previous snapshot that could not be read, and objects written again over
+        /// missing or damaged ones.
+        var unreadableTrees = 0
+        var objectsRepaired = 0
     }
 
     /// Counts gathered along the walk.
@@ -63,6 +67,8 @@ struct SnapshotBuilder {
         /// it is, so that all of them name their content alike (one may be cataloged, the others
         /// not) and a restore lists them as links of one file.
         var linkedContent: [UInt64: (identity: StoredFileIdentity, content: FileContent)] = [:]
+        /// Trees of the previous snapshot that could not be read.
+        var unreadableTrees = 0
     }
 
     /// Walks the plain tree, writes the new tree objects and then the snapshot file, durably.
@@ -73,11 +79,11 @@ struct SnapshotBuilder {
     func build(now: Date = HistoryClock.now(), failed: Int = 0) throws -> Result {
         let existing = try store.snapshots().records
         let previous = existing.last
-        let previousRoot = try previous?.rootTreeHash.map { try store.tree($0) }
         let rootFD = try HistoryIO.openDirectory(store.plainTreePath, create: false)
         defer { close(rootFD) }
         let writer = try TreeWriter(store: store)
         var counts = Counts()
+        let previousRoot = previous?.rootTreeHash.flatMap { previousTree($0, writer: writer, counts: &counts) }
         let rootHash = try folder(rootFD, path: "", previous: previousRoot, writer: writer, counts: &counts)
         try writer.commit()
         let record = SnapshotRecord(
@@ -88,7 +94,8 @@ struct SnapshotBuilder {
         try store.write(record)
         return Result(
             record: record, filesRead: counts.filesRead, bytesRead: counts.bytesRead,
-            treeBytesWritten: writer.bytesWritten)
+            treeBytesWritten: writer.bytesWritten, unreadableTrees: counts.unreadableTrees,
+            objectsRepaired: writer.repaired)
     }
 
     /// The tree of the folder open as `fd`, compared with its `previous` version.
@@ -113,7 +120,9 @@ struct SnapshotBuilder {
                 guard child >= 0 else { throw FileSyncError.storage("open the folder", relative) }
                 defer { close(child) }
                 var oldTree: TreeObject?
-                if case .folder(let hash)? = old?.content { oldTree = try store.tree(hash) }
+                if case .folder(let hash)? = old?.content {
+                    oldTree = previousTree(hash, writer: writer, counts: &counts)
+                }
                 content = .folder(try folder(child, path: relative, previous: oldTree, writer: writer, counts: &counts))
             case .symbolicLink:
                 let target = try link(name, in: fd, info: info, path: relative)
@@ -157,6 +166,20 @@ struct SnapshotBuilder {
                 try countDeleted(old, counts: &counts)
             }
             entries.append(entry)
+        }
+    }
+
+    /// The previous snapshot's tree `hash`, or `nil` when it cannot be read (missing, damaged, or a
+    /// chunk-list piece of it is): its folder is then walked as if new, every file in it read, and
+    /// the writer checks the objects of that tree should the walk make it again, so that a snapshot
+    /// is still recorded and the damage repaired where the content is unchanged.
+    private func previousTree(_ hash: ChunkHash, writer: TreeWriter, counts: inout Counts) -> TreeObject? {
+        do {
+            return try store.tree(hash)
+        } catch {
+            counts.unreadableTrees += 1
+            writer.suspect.insert(hash)
+            return nil
         }
     }
 
@@ -256,7 +279,9 @@ struct SnapshotBuilder {
     private func countDeleted(_ entry: TreeEntry, counts: inout Counts) throws {
         switch entry.content {
         case .file: counts.deleted += 1
-        case .folder(let hash): for child in try store.tree(hash).entries { try countDeleted(child, counts: &counts) }
+        case .folder(let hash):
+            // An unreadable deleted folder counts as nothing: the count is a figure, not a record.
+            for child in (try? store.tree(hash))?.entries ?? [] { try countDeleted(child, counts: &counts) }
         case .symlink, .special: break
         }
     }

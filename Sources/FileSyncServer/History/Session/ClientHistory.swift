@@ -41,6 +41,13 @@ struct ClientHistory: Sendable {
             builder.devices = devices
             let result = try builder.build(failed: failed)
             let record = result.record
+            if result.unreadableTrees > 0 {
+                logger.error(
+                    "the previous snapshot has unreadable trees: their folders were read anew (run check)",
+                    metadata: [
+                        "trees": "\(result.unreadableTrees)", "objectsRepaired": "\(result.objectsRepaired)",
+                    ])
+            }
             logger.info(
                 failed > 0
                     ? "partial snapshot recorded: \(Plural.count(failed, "file")) of this run failed"

@@ -1,0 +1,68 @@
+import FileSyncCore
+import Foundation
+import TestSupport
+import Testing
+
+extension EndToEnd {
+    /// Snapshot objects damaged on disk (bit rot, a lost file): the next backup still records its
+    /// snapshot, and rewrites what it makes again where the content is unchanged.
+    @Suite("Damaged snapshot objects") struct HistoryRepairTests {
+        /// The chunk-list pieces (objects that start `FSLIST01`) below `trees`, by path.
+        static func chunkListPieces(in trees: String) throws -> [String] {
+            var pieces: [String] = []
+            for folder in try FileManager.default.contentsOfDirectory(atPath: trees) {
+                let names = (try? FileManager.default.contentsOfDirectory(atPath: trees + "/" + folder)) ?? []
+                for name in names {
+                    let path = trees + "/" + folder + "/" + name
+                    let head = FileHandle(forReadingAtPath: path).flatMap { try? $0.read(upToCount: 8) }
+                    if head == Data("FSLIST01".utf8) { pieces.append(path) }
+                }
+            }
+            return pieces.sorted()
+        }
+
+        @Test("a missing and a damaged chunk-list piece: the next snapshot is recorded and repairs both")
+        func damagedPiecesAreRepaired() throws {
+            let work = try TemporaryDirectory("history-repair")
+            let source = try work.subfolder("source")
+            let root = try work.subfolder("root")
+            // A list of more than 128 chunks is kept in pieces (ChunkListObject).
+            try SampleTree.writeLarge(32 << 20, to: source + "/big.bin", seed: 41)
+            try SampleTree.write(Array("small".utf8), to: source + "/small.txt")
+            let server = try ServerProcess(root: root, in: work)
+            defer { server.stop() }
+            let client = HistoryClient(server: server, work: work)
+            try client.backup(source, id: "rep")
+            let check = { try Command.run(Harness.server, ["check", "--root", root, "--read-data"], in: work) }
+            #expect(try check().status == 0)
+
+            let pieces = try Self.chunkListPieces(in: root + "/.filesync/rep/history/trees")
+            try #require(pieces.count >= 2, "pieces: \(pieces)")
+            try FileManager.default.removeItem(atPath: pieces[0])
+            let handle = try #require(FileHandle(forUpdatingAtPath: pieces[1]))
+            try handle.seek(toOffset: 20)
+            let byte = try #require(try handle.read(upToCount: 1)).first ?? 0
+            try handle.seek(toOffset: 20)
+            try handle.write(contentsOf: Data([byte ^ 0xFF]))
+            try handle.close()
+            let damaged = try check()
+            #expect(damaged.status == 1, "\(damaged.stdout)")
+
+            // The same tree backed up again: a snapshot is recorded, its folder made again, and the
+            // objects it shares with the first snapshot written anew.
+            try client.backup(source, id: "rep")
+            #expect(try client.snapshots(id: "rep").count == 2)
+            let log = try String(contentsOf: server.logURL, encoding: .utf8)
+            #expect(log.contains("the previous snapshot has unreadable trees"), "\(log)")
+            let repaired = try check()
+            #expect(repaired.status == 0, "\(repaired.stdout)\(repaired.stderr)")
+
+            let first = try #require(try client.snapshots(id: "rep").first?["id"] as? String)
+            let target = try work.subfolder("restored")
+            let restored = try client.restore(id: "rep", to: target, ["--snapshot", first])
+            #expect(restored.status == 0, "\(restored.stderr)")
+            let (copy, original) = (try TreeSnapshot(of: target), try TreeSnapshot(of: source))
+            #expect(copy == original, "differences: \(copy.differences(from: original))")
+        }
+    }
+}
