@@ -77,7 +77,8 @@ extension EndToEnd {
 
         @Test(
             "a server that may not make devices records them in its snapshots, fails none, and mirrors deletions",
-            .enabled(if: Harness.isRoot, "needs root (mknod of the source's device); skipped"))
+            .enabled(if: Harness.isRoot, "needs root (mknod of the source's device); skipped"),
+            .enabled(if: Harness.hasUserNamespaces, "needs user namespaces (unshare --user); skipped"))
         func deviceRecordedInSnapshotsOnly() throws {
             let work = try TemporaryDirectory("specials-unprivileged")
             let (source, root) = (try work.subfolder("source"), try work.subfolder("root"))
@@ -130,7 +131,8 @@ extension EndToEnd {
 
         @Test(
             "a server without history that may not make a device fails it, as before",
-            .enabled(if: Harness.isRoot, "needs root (mknod of the source's device); skipped"))
+            .enabled(if: Harness.isRoot, "needs root (mknod of the source's device); skipped"),
+            .enabled(if: Harness.hasUserNamespaces, "needs user namespaces (unshare --user); skipped"))
         func deviceFailsWithoutHistory() throws {
             let work = try TemporaryDirectory("specials-no-history")
             let (source, root) = (try work.subfolder("source"), try work.subfolder("root"))

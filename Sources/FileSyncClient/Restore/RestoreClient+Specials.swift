@@ -35,9 +35,11 @@ extension RestoreClient {
                 let parent = try folder.openFolder(path.parentComponents, create: true)
                 defer { close(parent) }
                 let name = String(path.lastComponent)
-                let code = SpecialFile.make(
+                let failure = SpecialFile.make(
                     name, in: parent, kind: kind, device: entry.device ?? 0, mode: entry.mode, mtimeNs: entry.mtimeNs)
-                guard code == 0 else { throw RestoreFolder.failure("cannot make the \(kind) \"\(path)\"", errno: code) }
+                if let failure {
+                    throw RestoreFolder.failure("cannot make the \(kind) \"\(path)\"", errno: failure.code)
+                }
                 if let uid = entry.uid, let gid = entry.gid, root,
                     fchownat(parent, name, uid, gid, AT_SYMLINK_NOFOLLOW) != 0
                 {

@@ -89,14 +89,15 @@ extension ClientFolder {
         guard let parent = try parentDirectory(of: path, create: true) else {
             throw FileSyncError.storage("create the folder of", path.string, errno: ENOENT)
         }
-        let code = SpecialFile.make(
+        let failure = SpecialFile.make(
             String(path.lastComponent), in: parent, kind: kind, device: entry.device ?? 0, mode: entry.mode,
             mtimeNs: entry.mtimeNs)
-        guard code == 0 else {
+        if let failure {
+            let code = failure.code
             if code == EISDIR || code == ENOTEMPTY || code == EEXIST {
                 throw FileSyncError(.typeConflict, "a folder is in the way of \"\(path.string)\"")
             }
-            if kind.isDevice && code == EPERM {
+            if kind.isDevice && code == EPERM && failure.making {
                 try removeNode(named: String(path.lastComponent), in: parent, path: path)
                 return false
             }

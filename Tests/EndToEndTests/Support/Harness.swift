@@ -27,6 +27,16 @@ enum Harness {
     /// Network namespaces need root; tests that need them are skipped (and say so) without it.
     static let isRoot = getuid() == 0
     static let hasUnshare = FileManager.default.isExecutableFile(atPath: "/usr/bin/unshare")
+    /// Whether `unshare --user --map-root-user` runs here (user namespaces may be off or filtered).
+    static let hasUserNamespaces: Bool = {
+        guard hasUnshare else { return false }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+        process.arguments = ["--user", "--map-root-user", "--", "/bin/true"]
+        guard (try? process.run()) != nil else { return false }
+        process.waitUntilExit()
+        return process.terminationStatus == 0
+    }()
 }
 
 /// A fresh folder under the system temporary folder, removed when the test is done with it.
