@@ -39,6 +39,15 @@ struct SnapshotBuilder {
     /// recorded where nothing of that name is stored.
     var devices: RecordedDevices?
 
+    /// A folder's version in the previous snapshot.
+    struct PreviousFolder {
+        /// Its tree; `nil` for a new folder, or one whose tree cannot be read.
+        var tree: TreeObject?
+        /// Whether its tree, or one of a folder above it, could not be read: the objects made for
+        /// it are then checked on disk, not taken as present.
+        var checking = false
+    }
+
     /// What one build did.
     struct Result: Sendable {
         var record: SnapshotRecord
@@ -83,8 +92,9 @@ struct SnapshotBuilder {
         defer { close(rootFD) }
         let writer = try TreeWriter(store: store)
         var counts = Counts()
-        let previousRoot = previous?.rootTreeHash.flatMap { previousTree($0, writer: writer, counts: &counts) }
-        let rootHash = try folder(rootFD, path: "", previous: previousRoot, writer: writer, counts: &counts)
+        let previousRoot = previous?.rootTreeHash.map { previousTree($0, checking: false, counts: &counts) }
+        let rootHash = try folder(
+            rootFD, path: "", previous: previousRoot ?? PreviousFolder(), writer: writer, counts: &counts)
         try writer.commit()
         let record = SnapshotRecord(
             id: SnapshotRecord.makeID(at: now), sequence: (previous?.sequence ?? 0) + 1,
@@ -100,8 +110,9 @@ struct SnapshotBuilder {
 
     /// The tree of the folder open as `fd`, compared with its `previous` version.
     private func folder(
-        _ fd: Int32, path: String, previous: TreeObject?, writer: TreeWriter, counts: inout Counts
+        _ fd: Int32, path: String, previous folder: PreviousFolder, writer: TreeWriter, counts: inout Counts
     ) throws -> ChunkHash {
+        let previous = folder.tree
         var entries: [TreeEntry] = []
         let names = HistoryIO.names(in: fd)
         for name in names {
@@ -116,14 +127,9 @@ struct SnapshotBuilder {
                 content = .file(file.content)
                 size = file.size
             case .directory:
-                let child = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-                guard child >= 0 else { throw FileSyncError.storage("open the folder", relative) }
-                defer { close(child) }
-                var oldTree: TreeObject?
-                if case .folder(let hash)? = old?.content {
-                    oldTree = previousTree(hash, writer: writer, counts: &counts)
-                }
-                content = .folder(try folder(child, path: relative, previous: oldTree, writer: writer, counts: &counts))
+                content = .folder(
+                    try subfolder(
+                        name, in: fd, path: relative, old: old, parent: folder, writer: writer, counts: &counts))
             case .symbolicLink:
                 let target = try link(name, in: fd, info: info, path: relative)
                 content = .symlink(target)
@@ -148,7 +154,22 @@ struct SnapshotBuilder {
         try addRecordedDevices(in: path, to: &entries, previous: previous, counts: &counts)
         let kept = Set(entries.map(\.name))
         for old in previous?.entries ?? [] where !kept.contains(old.name) { try countDeleted(old, counts: &counts) }
-        return try writer.add(TreeObject(entries: entries))
+        return try writer.add(TreeObject(entries: entries), checkingExisting: folder.checking)
+    }
+
+    /// The tree of the folder `name` in `fd`, compared with its `old` entry's version, if any.
+    private func subfolder(
+        _ name: String, in fd: Int32, path: String, old: TreeEntry?, parent: PreviousFolder, writer: TreeWriter,
+        counts: inout Counts
+    ) throws -> ChunkHash {
+        let child = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard child >= 0 else { throw FileSyncError.storage("open the folder", path) }
+        defer { close(child) }
+        var previous = PreviousFolder(checking: parent.checking)
+        if case .folder(let hash)? = old?.content {
+            previous = previousTree(hash, checking: parent.checking, counts: &counts)
+        }
+        return try folder(child, path: path, previous: previous, writer: writer, counts: &counts)
     }
 
     /// Adds to `entries` (the stored ones of the folder at `path`) the devices recorded for it whose
@@ -169,17 +190,16 @@ struct SnapshotBuilder {
         }
     }
 
-    /// The previous snapshot's tree `hash`, or `nil` when it cannot be read (missing, damaged, or a
-    /// chunk-list piece of it is): its folder is then walked as if new, every file in it read, and
-    /// the writer checks the objects of that tree should the walk make it again, so that a snapshot
-    /// is still recorded and the damage repaired where the content is unchanged.
-    private func previousTree(_ hash: ChunkHash, writer: TreeWriter, counts: inout Counts) -> TreeObject? {
+    /// The previous snapshot's tree `hash`, when it can be read. One that cannot (missing, damaged,
+    /// or a chunk-list piece of it is) has its folder walked as if new, every file in it read, and
+    /// every object the walk makes there and below checked on disk rather than taken as present:
+    /// the snapshot is still recorded, and what it shares with the damaged one is written again.
+    private func previousTree(_ hash: ChunkHash, checking: Bool, counts: inout Counts) -> PreviousFolder {
         do {
-            return try store.tree(hash)
+            return PreviousFolder(tree: try store.tree(hash), checking: checking)
         } catch {
             counts.unreadableTrees += 1
-            writer.suspect.insert(hash)
-            return nil
+            return PreviousFolder(tree: nil, checking: true)
         }
     }
 

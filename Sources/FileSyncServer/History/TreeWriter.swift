@@ -10,8 +10,8 @@ import FileSyncSystem
 /// Writes the new tree objects of one snapshot with two filesystem syncs in all, not one per object.
 ///
 /// Each new object is written under a temporary name in `trees/` (an object already on disk is not
-/// written again: same hash, same bytes; unless it belongs to a ``suspect`` tree and is missing or
-/// damaged, when the rename below replaces it: a snapshot whose tree is that one is repaired). ``commit()`` then syncs the filesystem (every temporary is
+/// written again: same hash, same bytes; unless it is added checked and found damaged, when the
+/// rename below replaces it, and every snapshot that names it is repaired). ``commit()`` then syncs the filesystem (every temporary is
 /// on disk), renames each into `trees/<2 hex>/`, and syncs again (every rename is on disk). A crash
 /// before the end leaves temporaries, never a named object with incomplete bytes; the snapshot file,
 /// written after ``commit()``, is the only thing that makes the objects reachable.
@@ -19,12 +19,12 @@ final class TreeWriter {
     private let store: HistoryStore
     private let directory: Int32
     private var staged: [(temporary: String, hash: ChunkHash)] = []
+    /// Objects added, checked or not.
     private var seen: Set<ChunkHash> = []
+    /// Objects staged here or found intact on disk: a checked add of one of them needs nothing more.
+    private var intact: Set<ChunkHash> = []
     /// Bytes of the objects written.
     private(set) var bytesWritten: Int64 = 0
-    /// Trees that could not be read (missing, damaged, or a chunk-list piece of theirs is): one the
-    /// walk makes again, and its pieces, are checked and written again where damaged, not skipped.
-    var suspect: Set<ChunkHash> = []
     /// Objects written again over a missing or damaged one.
     private(set) var repaired = 0
 
@@ -40,12 +40,11 @@ final class TreeWriter {
 
     /// Stages `tree` when it is not on disk yet, and the pieces of its split chunk lists
     /// (``ChunkListObject``) that are not; its hash.
-    func add(_ tree: TreeObject) throws -> ChunkHash {
-        let bytes = tree.encoded()
-        let hash = bytes.withUnsafeBytes { ChunkHash(of: $0) }
-        let checks = suspect.contains(hash)
-        for piece in tree.listObjects { try add(object: piece.encoded(), checkingExisting: checks) }
-        return try add(object: bytes, checkingExisting: checks)
+    /// With `checkingExisting`, an object already on disk is read and written again unless its
+    /// bytes hash to its name (the snapshot's walk found damage at or above this folder).
+    func add(_ tree: TreeObject, checkingExisting: Bool = false) throws -> ChunkHash {
+        for piece in tree.listObjects { try add(object: piece.encoded(), checkingExisting: checkingExisting) }
+        return try add(object: tree.encoded(), checkingExisting: checkingExisting)
     }
 
     /// Stages the object `bytes` when it is not on disk yet (or, `checkingExisting`, is not intact
@@ -53,13 +52,14 @@ final class TreeWriter {
     @discardableResult
     private func add(object bytes: [UInt8], checkingExisting: Bool) throws -> ChunkHash {
         let hash = bytes.withUnsafeBytes { ChunkHash(of: $0) }
-        guard !seen.contains(hash) else { return hash }
-        seen.insert(hash)
         if checkingExisting {
+            guard intact.insert(hash).inserted else { return hash }
+            seen.insert(hash)
             guard !store.isIntact(hash) else { return hash }
             repaired += 1
         } else {
-            guard !store.hasTree(hash) else { return hash }
+            guard seen.insert(hash).inserted, !store.hasTree(hash) else { return hash }
+            intact.insert(hash)
         }
         let temporary = HistoryIO.temporaryName()
         let fd = openat(directory, temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)

@@ -21,8 +21,10 @@ extension EndToEnd {
             return pieces.sorted()
         }
 
-        @Test("a missing and a damaged chunk-list piece: the next snapshot is recorded and repairs both")
-        func damagedPiecesAreRepaired() throws {
+        @Test(
+            "a missing and a damaged chunk-list piece: the next snapshot is recorded and repairs both",
+            arguments: [false, true])
+        func damagedPiecesAreRepaired(folderChanged: Bool) throws {
             let work = try TemporaryDirectory("history-repair")
             let source = try work.subfolder("source")
             let root = try work.subfolder("root")
@@ -48,8 +50,10 @@ extension EndToEnd {
             let damaged = try check()
             #expect(damaged.status == 1, "\(damaged.stdout)")
 
-            // The same tree backed up again: a snapshot is recorded, its folder made again, and the
-            // objects it shares with the first snapshot written anew.
+            // Backed up again: a snapshot is recorded, and the objects it shares with the first one
+            // are written anew, whether the folder's tree is the same or (a new file beside the large
+            // one) another that names the same pieces.
+            if folderChanged { try SampleTree.write(Array("new".utf8), to: source + "/new.txt") }
             try client.backup(source, id: "rep")
             #expect(try client.snapshots(id: "rep").count == 2)
             let log = try String(contentsOf: server.logURL, encoding: .utf8)
@@ -61,6 +65,7 @@ extension EndToEnd {
             let target = try work.subfolder("restored")
             let restored = try client.restore(id: "rep", to: target, ["--snapshot", first])
             #expect(restored.status == 0, "\(restored.stderr)")
+            if folderChanged { try FileManager.default.removeItem(atPath: source + "/new.txt") }
             let (copy, original) = (try TreeSnapshot(of: target), try TreeSnapshot(of: source))
             #expect(copy == original, "differences: \(copy.differences(from: original))")
         }
