@@ -38,7 +38,7 @@ public struct RestoreClient {
         let started = Date()
         let encoder = ControlMessageEncoder()
         try await channel.send([encoder.frame(.restore(request))])
-        let (snapshot, entries) = try await Self.readList(from: channel)
+        let (snapshot, entries, unreadable) = try await Self.readList(from: channel)
         let paths = try Self.validate(entries)
         let plan = RestorePlanner(overwrite: overwrite, journal: RestoreJournal.load(from: folder))
             .plan(entries, paths: paths, local: folder)
@@ -70,18 +70,23 @@ public struct RestoreClient {
             let links = makeHardLinks(plan.hardlinks, entries: entries, paths: paths)
             (summary.hardlinks, summary.failed) = (links.made, summary.failed + links.failed)
             summary.failed += finishFolders(entries, paths: paths, failed: Set(plan.failed.map(\.path)))
-            if summary.complete { folder.removeState() }
+            if summary.complete && unreadable.isEmpty { folder.removeState() }
         }
+        summary.failed += unreadable
         summary.snapshot = snapshot.id
         summary.snapshotFailed = snapshot.failed
         summary.seconds = Date().timeIntervalSince(started)
         return summary
     }
 
-    /// Reads `RESTORE_LIST` parts until the final one.
-    static func readList(from channel: some RestoreChannel) async throws -> (SnapshotDescription, [RestoreEntry]) {
+    /// Reads `RESTORE_LIST` parts until the final one: the snapshot, its entries, and a failure for
+    /// each folder the server could not read (`unreadable`, with `unreadableFolders` in force).
+    static func readList(
+        from channel: some RestoreChannel
+    ) async throws -> (SnapshotDescription, [RestoreEntry], unreadable: [FileResult]) {
         let decoder = MessageDecoder()
         var entries: [RestoreEntry] = []
+        var unreadable: [FileResult] = []
         var snapshot: SnapshotDescription?
         while true {
             guard let frame = try await channel.receive() else { throw RestoreFailure.connectionClosed }
@@ -98,11 +103,26 @@ public struct RestoreClient {
                 }
                 snapshot = part.snapshot
                 entries += part.entries
-                if part.final { return (part.snapshot, entries) }
+                unreadable += try Self.unreadableFolders(part.unreadable ?? [], after: unreadable.count)
+                if part.final { return (part.snapshot, entries, unreadable) }
             case .error(let error): throw RestoreFailure.refused(error)
             case let other:
                 throw FileSyncError(.unexpectedMessage, "expected RESTORE_LIST, got \(other.kind.rawValue)")
             }
+        }
+    }
+
+    /// A failure for each of `paths`, folders the server could not read (at most
+    /// ``RestoreList/maxUnreadable`` in all, counting the `earlier` ones; each a valid path).
+    static func unreadableFolders(_ paths: [String], after earlier: Int) throws -> [FileResult] {
+        guard earlier + paths.count <= RestoreList.maxUnreadable else {
+            throw FileSyncError(
+                .limitExceeded, "RESTORE_LIST names more than \(RestoreList.maxUnreadable) unreadable folders")
+        }
+        return try paths.map { path in
+            _ = try RelativePath(validating: path)
+            let message = "the server cannot read what this folder held in the snapshot (run filesync-server check)"
+            return FileResult(path: path, error: ErrorMessage(code: "unreadable", message: message))
         }
     }
 

@@ -32,11 +32,13 @@ extension ClientSession {
     }
 
     /// The capability names `HELLO` announces: a backup's, plus `"history"` for the other kinds
-    /// of session (Protocol.md §11.1), and `"chunkDigest"` for a restore (§11.3).
+    /// of session (Protocol.md §11.1), and `"chunkDigest"` and `"unreadableFolders"` for a restore (§11.3).
     var helloCapabilities: [String] {
         let backup = Self.helloCapabilities(offeredFeatures)
         if kind == .backup && options.dryRun { return backup + SessionFeatures.dryRun.capabilities + keeping }
-        if kind == .restore { return backup + SessionFeatures([.history, .chunkDigest]).capabilities }
+        if kind == .restore {
+            return backup + SessionFeatures([.history, .chunkDigest, .unreadableFolders]).capabilities
+        }
         return kind == .backup ? backup + keeping : backup + SessionFeatures.history.capabilities
     }
 

@@ -96,15 +96,22 @@ public struct RestoreList: Codable, Sendable, Equatable {
     public var snapshot: SnapshotDescription
     public var entries: [RestoreEntry]
     public var final: Bool
+    /// With `unreadableFolders` in force, in the final part only: the folders of the snapshot whose
+    /// stored listing the server could not read, so that what they hold is not in the list (at most
+    /// ``maxUnreadable``). Absent when there are none.
+    public var unreadable: [String]?
 
-    public init(snapshot: SnapshotDescription, entries: [RestoreEntry], final: Bool) {
+    public init(snapshot: SnapshotDescription, entries: [RestoreEntry], final: Bool, unreadable: [String]? = nil) {
         self.snapshot = snapshot
         self.entries = entries
         self.final = final
+        self.unreadable = unreadable
     }
 
     /// Most entries in one part.
     public static let maxEntriesPerPart = 10_000
+    /// Most unreadable folders one list names (each path at most 4,096 bytes: within one part's budget).
+    public static let maxUnreadable = 1_000
 }
 
 /// Client → server: one part of the files the client lacks.

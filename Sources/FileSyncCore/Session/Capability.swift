@@ -54,9 +54,13 @@ public enum Capability {
     /// deletions also keep the stored paths those rules exclude that are gone from the source
     /// (Protocol.md §6.5), as rsync's `--delete` protects excluded files on the receiving side.
     public static let excludeRules = "excludeRules"
+    /// With ``history``: a restore of a snapshot whose stored listing of some folders cannot be read
+    /// (damaged or missing on the server) lists everything else and names those folders in the final
+    /// `RESTORE_LIST` part (`unreadable`), instead of failing the whole restore (Protocol.md §11.3).
+    public static let unreadableFolders = "unreadableFolders"
     /// Every capability this build understands.
     public static let all: Set<String> = [
         deflate, resume, chunks, zstd, binaryManifest, fileFrames, binaryTasks, tasksPerPart, chunkerV1, metadata,
-        xattrs, specials, hardlinks, dryRun, history, chunkDigest, keepExcluded, excludeRules,
+        xattrs, specials, hardlinks, dryRun, history, chunkDigest, keepExcluded, excludeRules, unreadableFolders,
     ]
 }

@@ -45,6 +45,9 @@ public struct SessionFeatures: OptionSet, Sendable, Hashable, CustomStringConver
     /// With ``keepExcluded``: the client also sends its exclusion rules (`DONE.excludeRules`), and
     /// the stored paths they exclude are kept too (Protocol.md §6.5).
     public static let excludeRules = SessionFeatures(rawValue: 1 << 17)
+    /// With ``history``: a restore lists what it can read of a damaged snapshot and names the folders
+    /// it cannot (`RESTORE_LIST.unreadable`, Protocol.md §11.3).
+    public static let unreadableFolders = SessionFeatures(rawValue: 1 << 18)
 
     /// Each feature with its capability name, in the order Protocol.md lists them.
     public static let named: [(feature: SessionFeatures, name: String)] = [
@@ -55,7 +58,7 @@ public struct SessionFeatures: OptionSet, Sendable, Hashable, CustomStringConver
         (.chunkerV1, Capability.chunkerV1), (.metadata, Capability.metadata), (.xattrs, Capability.xattrs),
         (.specials, Capability.specials), (.hardlinks, Capability.hardlinks), (.dryRun, Capability.dryRun),
         (.chunkDigest, Capability.chunkDigest), (.keepExcluded, Capability.keepExcluded),
-        (.excludeRules, Capability.excludeRules),
+        (.excludeRules, Capability.excludeRules), (.unreadableFolders, Capability.unreadableFolders),
     ]
 
     /// Every feature this build knows.
@@ -79,7 +82,7 @@ public struct SessionFeatures: OptionSet, Sendable, Hashable, CustomStringConver
         if !features.contains(.binaryTasks) { features.remove(.tasksPerPart) }
         if !features.contains(.chunks) { features.remove(.chunkerV1) }
         if !features.contains(.metadata) { features.subtract([.xattrs, .specials, .hardlinks]) }
-        if !features.contains(.history) { features.remove(.chunkDigest) }
+        if !features.contains(.history) { features.subtract([.chunkDigest, .unreadableFolders]) }
         if !features.contains(.keepExcluded) { features.remove(.excludeRules) }
         return features
     }

@@ -44,13 +44,21 @@ extension RestoreSendStateMachine {
 
     /// Keeps the loaded entries (each path once) and returns the `RESTORE_LIST` parts; a requested
     /// path the snapshot does not hold is `notFound`.
-    mutating func list(_ loaded: [SnapshotEntry], requested: [RelativePath]) throws -> [RestoreList] {
+    mutating func list(
+        _ loaded: [SnapshotEntry], requested: [RelativePath], unreadable: [String] = []
+    ) throws -> [RestoreList] {
+        guard unreadable.count <= RestoreList.maxUnreadable else {
+            throw FileSyncError(
+                .storageFailed,
+                "the snapshot's listing of \(unreadable.count) folders cannot be read: run filesync-server check")
+        }
         var seen = Set<String>()
         // A client without `metadata` gets the snapshot's files and folders, as before symlinks.
         entries = loaded.filter {
             (symlinks || $0.kind != .symlink) && (specials || $0.kind != .special) && seen.insert($0.path).inserted
         }
-        for path in requested where !seen.contains(path.string) {
+        // A requested path that could not be read is named in the list, not unknown.
+        for path in requested where !seen.contains(path.string) && !unreadable.contains(path.string) {
             throw FileSyncError(.notFound, "snapshot \(chosen!.id) holds nothing at \"\(path)\"")
         }
         // Owners are a field of `metadata`, like symlinks.
@@ -77,9 +85,16 @@ extension RestoreSendStateMachine {
             return listed
         }
         let ranges = Self.partRanges(listed, maxBytes: maxPartBytes)
-        return ranges.enumerated().map { index, range in
+        var parts = ranges.enumerated().map { index, range in
             RestoreList(snapshot: chosen!, entries: Array(listed[range]), final: index == ranges.count - 1)
         }
+        // The folders that could not be read go in a final part of their own, which the part
+        // budget leaves room for (at most 1,000 paths of at most 4,096 bytes).
+        if !unreadable.isEmpty {
+            for index in parts.indices { parts[index].final = false }
+            parts.append(RestoreList(snapshot: chosen!, entries: [], final: true, unreadable: unreadable))
+        }
+        return parts
     }
 
     /// The wire form of an entry: chunks only where ``listsChunks(_:)`` allows them.

@@ -11,8 +11,9 @@ public struct RestoreSendStateMachine: Sendable {
     public enum Event: Sendable {
         /// The client's `RESTORE`.
         case restore(Restore)
-        /// The answer to ``Action/loadEntries(snapshot:paths:)``.
-        case entries([SnapshotEntry])
+        /// The answer to ``Action/loadEntries(snapshot:paths:)``: the entries, and the folders (or
+        /// requested paths) the source could not read, named in the final part.
+        case entries([SnapshotEntry], unreadable: [String] = [])
         /// One `RESTORE_WANT` part.
         case want(RestoreWant)
         /// The file of the last ``Action/sendFile(_:)`` went out whole, with this many content bytes.
@@ -91,8 +92,8 @@ public struct RestoreSendStateMachine: Sendable {
             chosen = snapshot
             state = .loading(paths: paths)
             return [.loadEntries(snapshot: snapshot.id, paths: paths)]
-        case (.loading(let paths), .entries(let loaded)):
-            let listed = try list(loaded, requested: paths)
+        case (.loading(let paths), .entries(let loaded, let unreadable)):
+            let listed = try list(loaded, requested: paths, unreadable: unreadable)
             state = .awaitingWant
             return listed.map { .send(.restoreList($0)) }
         case (.awaitingWant, .want(let part)):

@@ -16,6 +16,9 @@ public struct RestoreSender {
     let compressor: BlockCompressor?
     /// Whether the client takes files listed by their chunk-list digest (`chunkDigest`).
     let chunkDigest: Bool
+    /// Whether the client takes a list that names the folders the source could not read
+    /// (`unreadableFolders`); otherwise such a folder fails the whole restore.
+    let unreadableFolders: Bool
     private var machine: RestoreSendStateMachine
     private let encoder = ControlMessageEncoder()
     var batch: [Frame] = []
@@ -30,12 +33,15 @@ public struct RestoreSender {
     ///   - specials: whether FIFOs, sockets and devices are listed (`specials` in force).
     ///   - chunkDigest: whether a file the snapshot names by its chunks is listed so (`chunkDigest`
     ///     in force); otherwise its whole SHA-256 is computed before it is listed.
+    ///   - unreadableFolders: whether a folder the source cannot read is named in the list
+    ///     (`unreadableFolders` in force) rather than failing the restore.
     /// - Throws: when the source cannot list the client's snapshots.
     public init(
         source: any SnapshotContentSource, sink: any FrameSink, compressor: BlockCompressor? = nil,
         maxPartBytes: Int = ProtocolLimits.maxControlPayload / 2, symlinks: Bool = false, xattrs: Bool = false,
-        specials: Bool = false, hardlinks: Bool = false, chunkDigest: Bool = false
+        specials: Bool = false, hardlinks: Bool = false, chunkDigest: Bool = false, unreadableFolders: Bool = false
     ) throws {
+        self.unreadableFolders = unreadableFolders
         self.source = source
         self.sink = sink
         self.compressor = compressor
@@ -63,8 +69,12 @@ public struct RestoreSender {
             for action in actions {
                 switch action {
                 case .loadEntries(let snapshot, let paths):
-                    let entries = try source.entries(ofSnapshot: snapshot, under: paths)
-                    following += try machine.handle(.entries(chunkDigest ? entries : entries.map(withWholeSha256)))
+                    let listing =
+                        unreadableFolders
+                        ? try source.readableEntries(ofSnapshot: snapshot, under: paths)
+                        : SnapshotListing(entries: try source.entries(ofSnapshot: snapshot, under: paths))
+                    let entries = chunkDigest ? listing.entries : listing.entries.map(withWholeSha256)
+                    following += try machine.handle(.entries(entries, unreadable: listing.unreadable))
                 case .send(let message):
                     try await append(encoder.frame(message))
                 case .sendFile(let plan):

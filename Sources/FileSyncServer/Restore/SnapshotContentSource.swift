@@ -68,6 +68,11 @@ public protocol SnapshotContentSource: Sendable {
     /// simply absent (the caller answers `notFound`).
     func entries(ofSnapshot id: String, under paths: [RelativePath]) throws -> [SnapshotEntry]
 
+    /// The entries as ``entries(ofSnapshot:under:)`` lists them, except that a folder (or requested
+    /// path) whose stored listing cannot be read is named in ``SnapshotListing/unreadable``, and what
+    /// it holds left out, instead of failing the whole list; the snapshot's top folder still fails it.
+    func readableEntries(ofSnapshot id: String, under paths: [RelativePath]) throws -> SnapshotListing
+
     /// The content of chunk `index` of `entry.chunks`, checked against its SHA-256 by the source.
     ///
     /// - Throws: when the content is missing or damaged (the file is then aborted, not the session).
@@ -85,7 +90,24 @@ public protocol SnapshotContentSource: Sendable {
     func read(_ entry: SnapshotEntry, at offset: Int64, count: Int, into buffer: inout ByteBuffer) throws
 }
 
+/// What can be listed of a snapshot: its readable entries, and the folders whose listing cannot be read.
+public struct SnapshotListing: Sendable, Equatable {
+    public var entries: [SnapshotEntry]
+    /// Paths of folders (or requested paths) of the snapshot that could not be read, in list order.
+    public var unreadable: [String]
+
+    public init(entries: [SnapshotEntry], unreadable: [String] = []) {
+        self.entries = entries
+        self.unreadable = unreadable
+    }
+}
+
 extension SnapshotContentSource {
+    /// A source that cannot list part of a snapshot lists all of it or fails.
+    public func readableEntries(ofSnapshot id: String, under paths: [RelativePath]) throws -> SnapshotListing {
+        SnapshotListing(entries: try entries(ofSnapshot: id, under: paths))
+    }
+
     /// The whole content's SHA-256 of a file the snapshot names by its chunks (``SnapshotEntry/digestsChunks``),
     /// for a client without `chunkDigest`: read, and hashed whole and chunk by chunk, so that content
     /// damaged since the snapshot fails here (its chunk-list digest differs) instead of being vouched

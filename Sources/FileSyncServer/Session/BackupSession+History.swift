@@ -47,7 +47,8 @@ extension BackupSession {
             source: source, sink: ChannelFrameSink(channel: connection.channel),
             compressor: try Self.compressor(for: features), symlinks: features.contains(.metadata),
             xattrs: features.contains(.xattrs), specials: features.contains(.specials),
-            hardlinks: features.contains(.hardlinks), chunkDigest: features.contains(.chunkDigest))
+            hardlinks: features.contains(.hardlinks), chunkDigest: features.contains(.chunkDigest),
+            unreadableFolders: features.contains(.unreadableFolders))
         let decoder = MessageDecoder()
         let started = ContinuousClock.now
         while let frame = try await messages.next() {

@@ -69,5 +69,61 @@ extension EndToEnd {
             let (copy, original) = (try TreeSnapshot(of: target), try TreeSnapshot(of: source))
             #expect(copy == original, "differences: \(copy.differences(from: original))")
         }
+
+        /// A backup of a folder `docs` holding a large file (its chunk list in pieces) and of two
+        /// files beside it, then one of the pieces removed: the snapshot's listing of `docs` cannot
+        /// be read.
+        static func damagedSnapshot(
+            _ work: TemporaryDirectory, tls: Bool = true
+        ) throws -> (ServerProcess, String, String) {
+            let source = try work.subfolder("source")
+            let root = try work.subfolder("root")
+            try FileManager.default.createDirectory(atPath: source + "/docs", withIntermediateDirectories: true)
+            try SampleTree.writeLarge(32 << 20, to: source + "/docs/big.bin", seed: 43)
+            try SampleTree.write(Array("one".utf8), to: source + "/one.txt")
+            try SampleTree.write(Array("two".utf8), to: source + "/two.txt")
+            let server = try ServerProcess(root: root, in: work, tls: tls)
+            try HistoryClient(server: server, work: work).backup(source, id: "dmg")
+            let pieces = try chunkListPieces(in: root + "/.filesync/dmg/history/trees")
+            try FileManager.default.removeItem(atPath: try #require(pieces.first))
+            return (server, source, root)
+        }
+
+        @Test("a restore of a snapshot with an unreadable folder restores the rest and reports the folder (exit 23)")
+        func restoreAroundUnreadableFolder() throws {
+            let work = try TemporaryDirectory("restore-unreadable")
+            let (server, source, _) = try Self.damagedSnapshot(work)
+            defer { server.stop() }
+            let target = try work.subfolder("restored")
+            let result = try HistoryClient(server: server, work: work).restore(id: "dmg", to: target)
+            #expect(result.status == 23, "\(result.stdout)\(result.stderr)")
+            let failed = try result.json()["failed"] as? [[String: Any]] ?? []
+            #expect(failed.map { $0["path"] as? String } == ["docs"], "\(result.stdout)")
+            #expect((failed.first?["error"] as? [String: Any])?["code"] as? String == "unreadable")
+            for name in ["one.txt", "two.txt"] {
+                #expect(
+                    FileManager.default.contents(atPath: target + "/" + name)
+                        == FileManager.default.contents(atPath: source + "/" + name))
+            }
+            var isFolder: ObjCBool = false
+            #expect(
+                FileManager.default.fileExists(atPath: target + "/docs", isDirectory: &isFolder) && isFolder.boolValue)
+            #expect(!FileManager.default.fileExists(atPath: target + "/docs/big.bin"))
+        }
+
+        @Test("a restore session without unreadableFolders: an unreadable folder fails the restore, nothing is listed")
+        func oldClientGetsAnError() throws {
+            let work = try TemporaryDirectory("restore-unreadable-old")
+            let (server, _, _) = try Self.damagedSnapshot(work, tls: false)
+            defer { server.stop() }
+            let raw = try RawConnection(port: server.port)
+            let capabilities = ["history", "chunkDigest"]
+            try raw.authenticate(id: "dmg", server: server, folder: work, capabilities: capabilities, session: .restore)
+            guard case .ready(let ready)? = try raw.receiveSkippingQueue() else { throw TestFailure("no READY") }
+            #expect(ready.capabilities == capabilities)
+            try raw.send(.restore(Restore(paths: [])))
+            guard case .error(let error)? = try raw.receive() else { throw TestFailure("no ERROR") }
+            #expect(error.code == "storageFailed", "\(error)")
+        }
     }
 }

@@ -95,6 +95,29 @@ struct RestoreSendStateMachineTests {
         for case .send(let message) in split { #expect(try encoder.encode(message).count < 100_000) }
     }
 
+    @Test("unreadable folders: named in a final part of their own, a requested one is not notFound, at most 1,000")
+    func unreadableFolders() throws {
+        var machine = RestoreSendStateMachine(snapshots: Self.snapshots)
+        _ = try machine.handle(.restore(Restore(paths: ["docs", "lost"])))
+        let lists = try machine.handle(.entries(Array(Self.tree.prefix(2)), unreadable: ["docs", "lost"]))
+            .compactMap { action -> RestoreList? in
+                guard case .send(.restoreList(let list)) = action else { return nil }
+                return list
+            }
+        #expect(lists.map(\.final) == [false, true])
+        #expect(lists[0].entries.map(\.path) == ["docs", "docs/a"] && lists[0].unreadable == nil)
+        #expect(lists[1].entries.isEmpty && lists[1].unreadable == ["docs", "lost"])
+
+        var whole = RestoreSendStateMachine(snapshots: Self.snapshots)
+        _ = try whole.handle(.restore(Restore()))
+        let readable = try whole.handle(.entries(Self.tree))
+        #expect(readable.count == 1, "no part of its own without unreadable folders")
+        var flooded = RestoreSendStateMachine(snapshots: Self.snapshots)
+        _ = try flooded.handle(.restore(Restore()))
+        let many = (0...RestoreList.maxUnreadable).map { "d\($0)" }
+        #expect(code { _ = try flooded.handle(.entries([], unreadable: many)) } == .storageFailed)
+    }
+
     @Test("chunks are listed only for files of at least 1 MiB with at most 65,536 chunks")
     func chunkListing() throws {
         var machine = RestoreSendStateMachine(snapshots: Self.snapshots)

@@ -62,30 +62,53 @@ final class HistoryContentSource: SnapshotContentSource {
     }
 
     func entries(ofSnapshot id: String, under paths: [RelativePath]) throws -> [SnapshotEntry] {
+        try list(id, under: paths, tolerating: false).entries
+    }
+
+    func readableEntries(ofSnapshot id: String, under paths: [RelativePath]) throws -> SnapshotListing {
+        try list(id, under: paths, tolerating: true)
+    }
+
+    /// The entries of snapshot `id` under `paths`; `tolerating`, a folder or requested path that
+    /// cannot be read is named as unreadable instead of failing the list (the top folder still does).
+    private func list(_ id: String, under paths: [RelativePath], tolerating: Bool) throws -> SnapshotListing {
         guard let record = try store.snapshots().records.first(where: { $0.id == id }) else {
             throw FileSyncError(.notFound, "no snapshot \(id)")
         }
-        var entries: [SnapshotEntry] = []
+        guard let root = record.rootTreeHash else {
+            throw FileSyncError(.storageFailed, "snapshot \(record.id) has a malformed root tree hash")
+        }
+        var listing = SnapshotListing(entries: [])
         var files: [String: FileContent] = [:]
         func add(_ path: String, _ entry: TreeEntry) {
             guard let converted = SnapshotEntry(path: path, entry) else { return }
             if let file = entry.file { files[path] = file }
-            entries.append(converted)
+            listing.entries.append(converted)
         }
+        var unreadable: [String]? = tolerating ? [] : nil
         if paths.isEmpty {
-            try store.forEachEntry(in: record, add)
+            try store.forEachEntry(below: root, prefix: "", unreadable: &unreadable, add)
         } else {
             for path in paths {
-                guard let entry = try store.entry(at: path.string, in: record) else { continue }
-                try addParents(of: path.string, in: record, to: &entries, seen: Set(entries.map(\.path)))
+                let found: TreeEntry?
+                do {
+                    found = try store.entry(at: path.string, in: record)
+                } catch  where tolerating {
+                    unreadable?.append(path.string)
+                    continue
+                }
+                guard let entry = found else { continue }
+                try addParents(
+                    of: path.string, in: record, to: &listing.entries, seen: Set(listing.entries.map(\.path)))
                 add(path.string, entry)
                 if case .folder(let hash) = entry.content {
-                    try store.forEachEntry(below: hash, prefix: path.string, add)
+                    try store.forEachEntry(below: hash, prefix: path.string, unreadable: &unreadable, add)
                 }
             }
         }
+        listing.unreadable = unreadable ?? []
         state.withLock { $0.files.merge(files) { $1 } }
-        return entries
+        return listing
     }
 
     func chunk(_ index: Int, of entry: SnapshotEntry) throws -> [UInt8] {
@@ -203,12 +226,26 @@ extension SnapshotRecord {
 }
 
 extension HistoryStore {
-    /// Calls `body` with every entry below the folder tree `hash`, paths starting with `prefix`.
-    func forEachEntry(below hash: ChunkHash, prefix: String, _ body: (String, TreeEntry) throws -> Void) throws {
-        for entry in try tree(hash).entries {
-            let path = prefix + "/" + entry.name
+    /// Calls `body` with every entry below the folder tree `hash` (the folder at `prefix`, "" for
+    /// the top one), folders before what they hold. With `unreadable` not `nil`, a folder below the
+    /// top one whose tree cannot be read is appended to it and skipped; otherwise, and for the top
+    /// folder, the error is thrown.
+    func forEachEntry(
+        below hash: ChunkHash, prefix: String, unreadable: inout [String]?, _ body: (String, TreeEntry) throws -> Void
+    ) throws {
+        let tree: TreeObject
+        do {
+            tree = try self.tree(hash)
+        } catch  where unreadable != nil && !prefix.isEmpty {
+            unreadable?.append(prefix)
+            return
+        }
+        for entry in tree.entries {
+            let path = prefix.isEmpty ? entry.name : prefix + "/" + entry.name
             try body(path, entry)
-            if case .folder(let child) = entry.content { try forEachEntry(below: child, prefix: path, body) }
+            if case .folder(let child) = entry.content {
+                try forEachEntry(below: child, prefix: path, unreadable: &unreadable, body)
+            }
         }
     }
 }
