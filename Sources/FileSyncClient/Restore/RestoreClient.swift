@@ -103,7 +103,13 @@ public struct RestoreClient {
                 }
                 snapshot = part.snapshot
                 entries += part.entries
-                unreadable += try Self.unreadableFolders(part.unreadable ?? [], after: unreadable.count)
+                if let named = part.unreadable {
+                    // Only in the final part, which lists no entries (§11.3).
+                    guard part.final, part.entries.isEmpty else {
+                        throw FileSyncError(.malformedMessage, "unreadable folders outside a final part of their own")
+                    }
+                    unreadable = try Self.unreadableFolders(named)
+                }
                 if part.final { return (part.snapshot, entries, unreadable) }
             case .error(let error): throw RestoreFailure.refused(error)
             case let other:
@@ -113,11 +119,14 @@ public struct RestoreClient {
     }
 
     /// A failure for each of `paths`, folders the server could not read (at most
-    /// ``RestoreList/maxUnreadable`` in all, counting the `earlier` ones; each a valid path).
-    static func unreadableFolders(_ paths: [String], after earlier: Int) throws -> [FileResult] {
-        guard earlier + paths.count <= RestoreList.maxUnreadable else {
+    /// ``RestoreList/maxUnreadable``, each a valid path, none twice).
+    public static func unreadableFolders(_ paths: [String]) throws -> [FileResult] {
+        guard paths.count <= RestoreList.maxUnreadable else {
             throw FileSyncError(
                 .limitExceeded, "RESTORE_LIST names more than \(RestoreList.maxUnreadable) unreadable folders")
+        }
+        guard Set(paths).count == paths.count else {
+            throw FileSyncError(.malformedMessage, "RESTORE_LIST names an unreadable folder twice")
         }
         return try paths.map { path in
             _ = try RelativePath(validating: path)

@@ -45,9 +45,13 @@ extension RestoreSendStateMachine {
     /// Keeps the loaded entries (each path once) and returns the `RESTORE_LIST` parts; a requested
     /// path the snapshot does not hold is `notFound`.
     mutating func list(
-        _ loaded: [SnapshotEntry], requested: [RelativePath], unreadable: [String] = []
+        _ loaded: [SnapshotEntry], requested: [RelativePath], unreadable named: [String] = []
     ) throws -> [RestoreList] {
-        guard unreadable.count <= RestoreList.maxUnreadable else {
+        var once = Set<String>()
+        let unreadable = named.filter { once.insert($0).inserted }
+        // Each path's worst case in JSON (every byte escaped as \u00XX), within one part's budget.
+        let bytes = unreadable.reduce(0) { $0 + 6 * $1.utf8.count + 3 }
+        guard unreadable.count <= RestoreList.maxUnreadable, bytes <= maxPartBytes - 1_024 else {
             throw FileSyncError(
                 .storageFailed,
                 "the snapshot's listing of \(unreadable.count) folders cannot be read: run filesync-server check")
@@ -88,8 +92,8 @@ extension RestoreSendStateMachine {
         var parts = ranges.enumerated().map { index, range in
             RestoreList(snapshot: chosen!, entries: Array(listed[range]), final: index == ranges.count - 1)
         }
-        // The folders that could not be read go in a final part of their own, which the part
-        // budget leaves room for (at most 1,000 paths of at most 4,096 bytes).
+        // The folders that could not be read go in a final part of their own (checked above to
+        // fit one part's budget).
         if !unreadable.isEmpty {
             for index in parts.indices { parts[index].final = false }
             parts.append(RestoreList(snapshot: chosen!, entries: [], final: true, unreadable: unreadable))

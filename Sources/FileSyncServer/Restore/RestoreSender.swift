@@ -19,6 +19,8 @@ public struct RestoreSender {
     /// Whether the client takes a list that names the folders the source could not read
     /// (`unreadableFolders`); otherwise such a folder fails the whole restore.
     let unreadableFolders: Bool
+    /// The folders the listing could not read (with ``unreadableFolders``), for the server's log.
+    public private(set) var unreadable: [String] = []
     private var machine: RestoreSendStateMachine
     private let encoder = ControlMessageEncoder()
     var batch: [Frame] = []
@@ -73,6 +75,7 @@ public struct RestoreSender {
                         unreadableFolders
                         ? try source.readableEntries(ofSnapshot: snapshot, under: paths)
                         : SnapshotListing(entries: try source.entries(ofSnapshot: snapshot, under: paths))
+                    unreadable = listing.unreadable
                     let entries = chunkDigest ? listing.entries : listing.entries.map(withWholeSha256)
                     following += try machine.handle(.entries(entries, unreadable: listing.unreadable))
                 case .send(let message):

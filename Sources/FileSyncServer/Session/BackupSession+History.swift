@@ -60,6 +60,11 @@ extension BackupSession {
             if case .restore = message { hashes = !features.contains(.chunkDigest) } else { hashes = false }
             if hashes { try await setReadTimeout(nil) }
             if try await sender.receive(message) {
+                if !sender.unreadable.isEmpty {
+                    context.logger.error(
+                        "restored around folders whose listing cannot be read (run check)",
+                        metadata: ["folders": "\(sender.unreadable.count)", "first": "\(sender.unreadable[0])"])
+                }
                 context.logger.info(
                     "restore finished", metadata: ["took": "\((ContinuousClock.now - started).inSeconds) s"])
                 return

@@ -111,6 +111,27 @@ extension EndToEnd {
             #expect(!FileManager.default.fileExists(atPath: target + "/docs/big.bin"))
         }
 
+        @Test("an unreadable top folder fails a restore, of the whole snapshot or of a path, with storageFailed")
+        func unreadableTopFolder() throws {
+            let work = try TemporaryDirectory("restore-unreadable-top")
+            let (server, _, root) = try Self.damagedSnapshot(work)
+            defer { server.stop() }
+            let trees = root + "/.filesync/dmg/history/trees"
+            for folder in try FileManager.default.contentsOfDirectory(atPath: trees) {
+                try FileManager.default.removeItem(atPath: trees + "/" + folder)
+            }
+            let history = HistoryClient(server: server, work: work)
+            for paths in [[], ["one.txt"]] {
+                let target = try work.subfolder("restored-\(paths.count)")
+                let result = try history.restore(id: "dmg", to: target, paths)
+                #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
+                #expect(
+                    result.stderr.contains("storageFailed") || result.stderr.contains("missing"), "\(result.stderr)")
+                #expect(
+                    try FileManager.default.contentsOfDirectory(atPath: target).filter { !$0.hasPrefix(".") }.isEmpty)
+            }
+        }
+
         @Test("a restore session without unreadableFolders: an unreadable folder fails the restore, nothing is listed")
         func oldClientGetsAnError() throws {
             let work = try TemporaryDirectory("restore-unreadable-old")

@@ -112,10 +112,26 @@ struct RestoreSendStateMachineTests {
         _ = try whole.handle(.restore(Restore()))
         let readable = try whole.handle(.entries(Self.tree))
         #expect(readable.count == 1, "no part of its own without unreadable folders")
+        var repeated = RestoreSendStateMachine(snapshots: Self.snapshots)
+        _ = try repeated.handle(.restore(Restore(paths: ["a", "a/b"])))
+        let once = try repeated.handle(.entries([], unreadable: ["a", "a/b", "a"]))
+        #expect(
+            once.last
+                == .send(
+                    .restoreList(
+                        RestoreList(
+                            snapshot: Self.snapshots[2], entries: [], final: true, unreadable: ["a", "a/b"]))))
+        var full = RestoreSendStateMachine(snapshots: Self.snapshots)
+        _ = try full.handle(.restore(Restore()))
+        #expect(code { _ = try full.handle(.entries([], unreadable: (1...1_000).map { "d\($0)" })) } == nil)
         var flooded = RestoreSendStateMachine(snapshots: Self.snapshots)
         _ = try flooded.handle(.restore(Restore()))
         let many = (0...RestoreList.maxUnreadable).map { "d\($0)" }
         #expect(code { _ = try flooded.handle(.entries([], unreadable: many)) } == .storageFailed)
+        var long = RestoreSendStateMachine(snapshots: Self.snapshots, maxPartBytes: 100_000)
+        _ = try long.handle(.restore(Restore()))
+        let wide = (0..<10).map { "d\($0)/" + String(repeating: "x", count: 4_000) }
+        #expect(code { _ = try long.handle(.entries([], unreadable: wide)) } == .storageFailed)
     }
 
     @Test("chunks are listed only for files of at least 1 MiB with at most 65,536 chunks")

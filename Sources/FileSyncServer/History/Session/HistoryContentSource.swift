@@ -86,6 +86,8 @@ final class HistoryContentSource: SnapshotContentSource {
             listing.entries.append(converted)
         }
         var unreadable: [String]? = tolerating ? [] : nil
+        // Nothing can be listed without the top folder: that fails the list, paths asked or not.
+        _ = try store.tree(root)
         if paths.isEmpty {
             try store.forEachEntry(below: root, prefix: "", unreadable: &unreadable, add)
         } else {
