@@ -58,7 +58,7 @@ struct SnapshotBuilder {
         /// New tree objects written and their bytes.
         var treeBytesWritten: Int64 = 0
         /// Trees of the previous snapshot that could not be read, and objects written again over
-        /// missing or damaged ones.
+        /// damaged ones (a missing one is written like a new one, and not counted).
         var unreadableTrees = 0
         var objectsRepaired = 0
     }

@@ -25,7 +25,7 @@ final class TreeWriter {
     private var intact: Set<ChunkHash> = []
     /// Bytes of the objects written.
     private(set) var bytesWritten: Int64 = 0
-    /// Objects written again over a missing or damaged one.
+    /// Objects written again over a damaged one (a missing one is written as a new one is).
     private(set) var repaired = 0
 
     init(store: HistoryStore) throws {
@@ -55,8 +55,10 @@ final class TreeWriter {
         if checkingExisting {
             guard intact.insert(hash).inserted else { return hash }
             seen.insert(hash)
-            guard !store.isIntact(hash) else { return hash }
-            repaired += 1
+            if store.hasTree(hash) {
+                guard !store.isIntact(hash) else { return hash }
+                repaired += 1
+            }
         } else {
             guard seen.insert(hash).inserted, !store.hasTree(hash) else { return hash }
             intact.insert(hash)

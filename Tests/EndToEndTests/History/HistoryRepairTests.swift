@@ -58,6 +58,8 @@ extension EndToEnd {
             #expect(try client.snapshots(id: "rep").count == 2)
             let log = try String(contentsOf: server.logURL, encoding: .utf8)
             #expect(log.contains("the previous snapshot has unreadable trees"), "\(log)")
+            // The bit-flipped piece is written again over the damaged file; the missing one as new.
+            #expect(log.contains("objectsRepaired=1"), "\(log)")
             let repaired = try check()
             #expect(repaired.status == 0, "\(repaired.stdout)\(repaired.stderr)")
 
