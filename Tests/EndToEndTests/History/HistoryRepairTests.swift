@@ -41,12 +41,7 @@ extension EndToEnd {
             let pieces = try Self.chunkListPieces(in: root + "/.filesync/rep/history/trees")
             try #require(pieces.count >= 2, "pieces: \(pieces)")
             try FileManager.default.removeItem(atPath: pieces[0])
-            let handle = try #require(FileHandle(forUpdatingAtPath: pieces[1]))
-            try handle.seek(toOffset: 20)
-            let byte = try #require(try handle.read(upToCount: 1)).first ?? 0
-            try handle.seek(toOffset: 20)
-            try handle.write(contentsOf: Data([byte ^ 0xFF]))
-            try handle.close()
+            try flipByte(at: 20, of: pieces[1])
             let damaged = try check()
             #expect(damaged.status == 1, "\(damaged.stdout)")
 

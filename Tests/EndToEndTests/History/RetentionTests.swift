@@ -142,12 +142,7 @@ extension EndToEnd.RetentionTests {
         let pack = try #require(
             try FileManager.default.contentsOfDirectory(atPath: packs).filter { $0.hasSuffix(".pack") }
                 .max { size($0) < size($1) })
-        let handle = try #require(FileHandle(forUpdatingAtPath: packs + "/" + pack))
-        try handle.seek(toOffset: 4096)
-        let byte = try #require(try handle.read(upToCount: 1)).first ?? 0
-        try handle.seek(toOffset: 4096)
-        try handle.write(contentsOf: Data([byte ^ 0xFF]))
-        try handle.close()
+        try flipByte(at: 4096, of: packs + "/" + pack)
         let flipped = try check()
         #expect(flipped.status == 1)
         #expect(flipped.stdout.contains("damaged"), "\(flipped.stdout)")

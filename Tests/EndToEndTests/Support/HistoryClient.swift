@@ -46,6 +46,16 @@ func diskUsage(of root: String) -> Int64 {
     return total
 }
 
+/// Inverts the byte at `offset` of the file at `path`, as bit rot on the server's disk would.
+func flipByte(at offset: UInt64, of path: String) throws {
+    guard let handle = FileHandle(forUpdatingAtPath: path) else { throw TestFailure("cannot open \(path)") }
+    defer { try? handle.close() }
+    try handle.seek(toOffset: offset)
+    guard let byte = try handle.read(upToCount: 1)?.first else { throw TestFailure("\(path) ends before \(offset)") }
+    try handle.seek(toOffset: offset)
+    try handle.write(contentsOf: Data([byte ^ 0xFF]))
+}
+
 /// Overwrites every regular file below `root` with random bytes of the same size, as ransomware would.
 func scramble(_ root: String, seed: UInt64) throws -> Int64 {
     var generator = SeededGenerator(seed: seed)
