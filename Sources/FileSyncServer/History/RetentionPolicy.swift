@@ -116,14 +116,30 @@ public struct RetentionPolicy: Sendable, Equatable {
     /// or deleted more than half of the files of `previous` (the snapshot before it), `previous` is
     /// the newest snapshot that predates the damage and must be kept until an admin prunes by hand.
     ///
+    /// A run that could not read some of `previous`'s trees (`comparedInFull` false) cannot tell
+    /// what happened to the files listed there: every file of `previous` it did not find changed,
+    /// unchanged or deleted in a readable tree counts as changed, so that damage to the history
+    /// never hides a mass change from the guard.
+    ///
     /// - Returns: the id of the snapshot to protect and the reason to record (and log), or `nil`.
-    static func protectionTarget(latest: SnapshotRecord, previous: SnapshotRecord?) -> (id: String, reason: String)? {
+    static func protectionTarget(
+        latest: SnapshotRecord, previous: SnapshotRecord?, comparedInFull: Bool = true
+    ) -> (id: String, reason: String)? {
         guard let previous, previous.files > 0, previous.protected == nil else { return nil }
-        let touched = latest.changed + latest.deleted
+        // The files of `previous` the run compared: those it found again (changed or not) and those it
+        // found deleted. A file found again under an unreadable tree counted as added.
+        let compared = latest.files - latest.added + latest.deleted
+        let uncompared = comparedInFull ? 0 : max(0, previous.files - compared)
+        let touched = latest.changed + latest.deleted + uncompared
         guard touched * 2 > previous.files else { return nil }
+        let ofAll = "of its \(Plural.count(previous.files, "file"))"
+        guard uncompared > 0 else {
+            return (previous.id, "snapshot \(latest.id) changed or deleted \(touched) \(ofAll)")
+        }
         return (
             previous.id,
-            "snapshot \(latest.id) changed or deleted \(touched) of its \(Plural.count(previous.files, "file"))"
+            "snapshot \(latest.id) changed or deleted \(latest.changed + latest.deleted) and could not compare "
+                + "\(uncompared) (unreadable trees) \(ofAll)"
         )
     }
 }

@@ -55,6 +55,10 @@ extension EndToEnd {
             #expect(log.contains("the previous snapshot has unreadable trees"), "\(log)")
             // The bit-flipped piece is written again over the damaged file; the missing one as new.
             #expect(log.contains("objectsRepaired=1"), "\(log)")
+            // Both files lay under the unreadable root tree: the guard could not compare them, and
+            // keeps the snapshot before this run.
+            #expect(log.contains("could not compare 2 (unreadable trees)"), "\(log)")
+            #expect(try client.snapshots(id: "rep").first?["protected"] as? String != nil)
             let repaired = try check()
             #expect(repaired.status == 0, "\(repaired.stdout)\(repaired.stderr)")
 

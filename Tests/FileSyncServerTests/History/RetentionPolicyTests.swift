@@ -89,4 +89,26 @@ import Testing
         #expect(RetentionPolicy.protectionTarget(latest: snapshots[1], previous: snapshots[0]) == nil)
         #expect(RetentionPolicy.protectionTarget(latest: snapshots[0], previous: nil) == nil)
     }
+
+    @Test("a run that could not read some old trees counts the files it could not compare as changed")
+    func ransomwareGuardUnderUnreadableTrees() {
+        var snapshots = Self.snapshots([0, 10])
+        // Of 10 files, 6 lay under an unreadable tree: found again, they counted as added; 1 changed.
+        (snapshots[1].added, snapshots[1].changed) = (6, 1)
+        #expect(RetentionPolicy.protectionTarget(latest: snapshots[1], previous: snapshots[0]) == nil)
+        let target = RetentionPolicy.protectionTarget(
+            latest: snapshots[1], previous: snapshots[0], comparedInFull: false)
+        #expect(target?.id == "s0")
+        #expect(target?.reason.contains("could not compare 6") == true, "\(target?.reason ?? "")")
+        // Under an unreadable tree of 3 files, 1 changed elsewhere: 4 of 10, no protection.
+        (snapshots[1].added, snapshots[1].changed) = (3, 1)
+        #expect(
+            RetentionPolicy.protectionTarget(latest: snapshots[1], previous: snapshots[0], comparedInFull: false)
+                == nil)
+        // Files deleted from a readable tree are compared: 3 unreadable + 3 deleted of 10.
+        (snapshots[1].files, snapshots[1].added, snapshots[1].changed, snapshots[1].deleted) = (7, 3, 0, 3)
+        let deleted = RetentionPolicy.protectionTarget(
+            latest: snapshots[1], previous: snapshots[0], comparedInFull: false)
+        #expect(deleted?.id == "s0")
+    }
 }

@@ -134,4 +134,31 @@ import Testing
         #expect(try TreeObject(decoding: bytes).entry(named: "b")?.xattrs == attributed.xattrs)
         #expect(throws: (any Error).self) { try TreeObject(decoding: Array(bytes.dropLast())) }
     }
+
+    @Test(
+        "a snapshot after one whose folder listing is unreadable: the guard counts that folder's files as changed",
+        arguments: [(6, true), (3, false)])
+    func unreadableFolderCountsForTheGuard(filesInFolder: Int, protects: Bool) throws {
+        let fixture = try HistoryFixture()
+        defer { fixture.remove() }
+        for file in 0..<10 {
+            try fixture.write(file < filesInFolder ? "d/f\(file)" : "f\(file)", [UInt8(file)])
+        }
+        let first = try fixture.snapshot()
+        guard case .folder(let hash)? = try fixture.store.entry(at: "d", in: first.record)?.content else {
+            Issue.record("no folder d")
+            return
+        }
+        let location = fixture.store.treeLocation(hash)
+        #expect(unlink(location.folder + "/" + location.name) == 0)
+
+        let second = try fixture.snapshot(at: 1_800_000_060)
+        #expect(second.unreadableTrees == 1)
+        #expect((second.record.added, second.record.changed, second.record.deleted) == (filesInFolder, 0, 0))
+        #expect(try fixture.store.protectBeforeDamage(after: second.record) == nil, "nothing changed that it saw")
+        let protected = try fixture.store.protectBeforeDamage(after: second.record, comparedInFull: false)
+        #expect((protected?.id == first.record.id) == protects)
+        let records = try fixture.store.snapshots().records
+        #expect((records.first?.protected != nil) == protects)
+    }
 }

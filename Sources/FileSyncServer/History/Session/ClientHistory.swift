@@ -57,9 +57,10 @@ struct ClientHistory: Sendable {
                     "changed": "\(record.changed)", "deleted": "\(record.deleted)",
                     "read": "\(result.bytesRead)", "took": "\(ContinuousClock.now - started)",
                 ])
-            if let protected = try store.protectBeforeDamage(after: record) {
+            let comparedInFull = result.unreadableTrees == 0
+            if let protected = try store.protectBeforeDamage(after: record, comparedInFull: comparedInFull) {
                 logger.warning(
-                    "this run changed more than half of the files: the snapshot before it is protected from retention",
+                    "\(Self.protectionMessage)",
                     metadata: ["snapshot": "\(protected.id)", "reason": "\(protected.reason)"])
             }
             // The sweep reads every kept tree: only worth it when the policy forgets something.
@@ -76,4 +77,9 @@ struct ClientHistory: Sendable {
             logger.error("cannot record the snapshot", metadata: ["error": "\(error)"])
         }
     }
+
+    /// What the log says when the ransomware guard protects a snapshot.
+    static let protectionMessage =
+        "this run changed more than half of the files, or could not compare them: the snapshot before it is "
+        + "protected from retention"
 }
