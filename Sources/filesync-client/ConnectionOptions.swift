@@ -52,16 +52,20 @@ struct ConnectionOptions: ParsableArguments {
         ClientLines.bootstrap(format: logFormat, level: verbose ? .info : .warning)
     }
 
+    /// The secret file a client reads when not given `--secret-file`: `$XDG_CONFIG_HOME/filesync/secret`,
+    /// else `server.secret` there (a server's own, on the same machine); `nil` when neither exists.
+    static func defaultSecretFile() -> String? {
+        let configBase = XDGPaths().config
+        return [configBase + "/secret", configBase + "/server.secret"].first {
+            FileManager.default.fileExists(atPath: $0)
+        }
+    }
+
     /// The run's options for `clientID`: the server or discovery, the secret and this client's
     /// key (created on first use), TLS, timeouts and retries; the caller sets what its command adds.
     func options(clientID: ClientID, source: String = "") throws -> BackupOptions {
         let configBase = XDGPaths().config
-        let secretPath =
-            secretFile
-            ?? [configBase + "/secret", configBase + "/server.secret"].first {
-                FileManager.default.fileExists(atPath: $0)
-            }
-        guard let secretPath else {
+        guard let secretPath = secretFile ?? Self.defaultSecretFile() else {
             throw FileSyncError(
                 .invalidSetting,
                 "no server secret: give a copy of the server's secret with --secret-file FILE (or put it in \(configBase)/secret)"

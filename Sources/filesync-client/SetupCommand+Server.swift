@@ -95,8 +95,12 @@ extension SetupCommand {
             (answer, given) = (file, nil)
             prompter.write("The server's secret: from \(file)\n")
         } else {
-            answer = try prompter.askHidden(
-                "The server's secret: paste its 64 hex digits (not shown), or the path of a file holding it: ")
+            // The file a backup would read without --secret-file is the default, as for every prompt.
+            let fallback = ConnectionOptions.defaultSecretFile()
+            let typed = try prompter.askHidden(
+                "The server's secret: paste its 64 hex digits (not shown), or the path of a file holding it"
+                    + (fallback.map { " [\($0)]: " } ?? ": "))
+            answer = typed.isEmpty ? fallback ?? "" : typed
         }
         do {
             (answers.secret, answers.secretFile) = try Self.secret(from: answer)

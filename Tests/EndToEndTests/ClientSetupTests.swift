@@ -244,6 +244,42 @@ extension EndToEnd {
             #expect(profile?["id"] as? String == "taken-2", "\(profile ?? [:])")
         }
 
+        @Test("a secret already in the client's default place is the secret prompt's default: Enter takes it")
+        func secretDefault() throws {
+            let work = try TemporaryDirectory("client-setup-secret-default")
+            let server = try ServerProcess(root: try work.subfolder("root"), in: work)
+            defer { server.stop() }
+            let source = try work.subfolder("source")
+            try SampleTree.write(Array("x".utf8), to: source + "/x.txt")
+            let config = work.path + "/client-config"
+            let copy = config + "/filesync/secret"
+            try FileManager.default.createDirectory(atPath: config + "/filesync", withIntermediateDirectories: true)
+            try KeyFile.write(server.secret, to: copy)
+            let terminal = try PseudoTerminal()
+            let process = try terminal.start(
+                Harness.client, ["setup", "--server", server.endpoint],
+                environment: [
+                    "XDG_CONFIG_HOME": config, "XDG_CACHE_HOME": work.path + "/cache", "XDG_RUNTIME_DIR": work.path,
+                ])
+            defer {
+                if process.isRunning { process.terminate() }
+                process.waitUntilExit()
+            }
+            try terminal.expect("Server (HOST:PORT) [\(server.endpoint)]: ")
+            try terminal.send("")
+            try terminal.expect("This client's id (its folder on the server) [")
+            try terminal.send("defaults")
+            try terminal.expect("or the path of a file holding it [\(copy)]: ")
+            try terminal.send("")
+            try terminal.expect("Connected to \"test-server\"")
+            try Self.answerOneFolder(source, schedule: "15m", on: terminal)
+            try terminal.expect("No unit written.")
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0)
+            let profile = try Self.savedProfile("default", in: config)
+            #expect(profile?["secretFile"] as? String == copy, "\(profile ?? [:])")
+        }
+
         /// Starts `script` (bash, with `WORK`, `SERVER` and `CLIENT` set) on `terminal` in a private
         /// network namespace of its own (`unshare -n`): no datagram it sends can leave it.
         private static func startInPrivateNetwork(
