@@ -104,8 +104,10 @@ extension EndToEnd {
             "f2l": "symlink", "l2f": "file", "d2l": "symlink", "l2d": "dir", "f2d": "dir", "d2f": "file",
         ]
 
-        @Test("every pair of types changes between two runs (--delete), and the first snapshot restores the old types")
-        func typeChanges() throws {
+        @Test(
+            "every pair of types changes between two runs, with or without --delete, and the first snapshot restores the old types",
+            arguments: [[], ["--delete"]])
+        func typeChanges(flags: [String]) throws {
             let work = try TemporaryDirectory("type-change")
             let source = try work.subfolder("source")
             let root = try work.subfolder("root")
@@ -113,10 +115,11 @@ extension EndToEnd {
             let client = HistoryClient(server: server, work: work)
             try Self.write(types: Self.before, at: source)
             let first = try StatTree(of: source)
-            try client.backup(source, id: "shift", extra: ["--delete"])
+            try client.backup(source, id: "shift", extra: flags)
             try Self.write(types: Self.after, at: source)
             let second = try StatTree(of: source)
-            try client.backup(source, id: "shift", extra: ["--delete"])
+            // Archive mode too: with history, a replaced folder's files stay in the first snapshot.
+            try client.backup(source, id: "shift", extra: flags)
 
             let fields = StatTree.Fields(folderTimes: false, owners: false)
             let stored = try StatTree(of: root + "/shift")
@@ -130,12 +133,14 @@ extension EndToEnd {
             #expect(try StatTree(of: target).differences(from: first, comparing: fields) == [])
         }
 
-        @Test("without --delete a folder is not replaced: its entry fails and the folder is kept; files and links are")
-        func archiveKeepsFolders() throws {
+        @Test(
+            "without history and without --delete a folder is not replaced: its entry fails and the folder is kept; files and links are"
+        )
+        func archiveKeepsFoldersWithoutHistory() throws {
             let work = try TemporaryDirectory("type-archive")
             let source = try work.subfolder("source")
             let root = try work.subfolder("root")
-            let server = try ServerProcess(root: root, in: work)
+            let server = try ServerProcess(root: root, in: work, extra: ["--no-history"])
             try Self.write(types: Self.before, at: source)
             #expect(try runClient(["--source", source, "--id", "keep"] + server.connect, in: work).status == 0)
             try Self.write(types: Self.after, at: source)

@@ -33,6 +33,15 @@ struct SyncPlanTypeChangeTests {
         #expect(plan.removals.isEmpty && plan.conflicts.isEmpty && plan.tasks.isEmpty)
     }
 
+    @Test("a folder is replaced when deletions are mirrored or history keeps its files; never without metadata")
+    func typeChangeRules() {
+        typealias Rule = SyncPlan.TypeChanges
+        #expect(Rule(metadata: false, mirrorsDeletions: true, keepsHistory: true) == .refused)
+        #expect(Rule(metadata: true, mirrorsDeletions: false, keepsHistory: false) == .keepingFolders)
+        #expect(Rule(metadata: true, mirrorsDeletions: true, keepsHistory: false) == .all)
+        #expect(Rule(metadata: true, mirrorsDeletions: false, keepsHistory: true) == .all)
+    }
+
     @Test("each pair of types: what is held is removed first and the entry planned as new")
     func typeChanges() throws {
         let stored: [String: StoredEntry] = [

@@ -73,10 +73,21 @@ public struct SyncPlan: Sendable, Equatable {
     public enum TypeChanges: Sendable, Equatable {
         /// Without `metadata`: an entry of another type is rejected, as it always was.
         case refused
-        /// A file or symlink is replaced; a folder is not (archive mode keeps what it holds).
+        /// A file or symlink is replaced; a folder is not (archive mode without history: nothing
+        /// of a folder is ever deleted, since nothing else would keep its files).
         case keepingFolders
-        /// With mirrorDeletions too: a folder is replaced with everything below it.
+        /// With mirrorDeletions, or with history (its files are preserved for the snapshots that
+        /// hold them): a folder is replaced with everything below it.
         case all
+
+        /// The rule of a session: `metadata` in force or not, deletions mirrored or not, history kept or not.
+        public init(metadata: Bool, mirrorsDeletions: Bool, keepsHistory: Bool) {
+            guard metadata else {
+                self = .refused
+                return
+            }
+            self = mirrorsDeletions || keepsHistory ? .all : .keepingFolders
+        }
     }
 
     public init() {}
@@ -144,7 +155,7 @@ extension SyncPlan {
     private static func reason(_ held: StoredEntry, _ typeChanges: TypeChanges) -> String {
         switch held.type {
         case .dir where typeChanges == .keepingFolders:
-            "the server holds a folder here; it is replaced only when the client mirrors deletions"
+            "the server holds a folder here; without history it is replaced only when the client mirrors deletions"
         case .blocked: "a parent on the server is a symlink or a file"
         default: "the server holds a special file here"
         }

@@ -29,8 +29,8 @@ extension BackupSession {
     ) async throws {
         // A client never backed up has no folder: everything would be new.
         let folder = try Self.existingFolder(root: settings.root, id: clientID)
-        let typeChanges: SyncPlan.TypeChanges =
-            features.contains(.metadata) ? (mirrors ? .all : .keepingFolders) : .refused
+        let typeChanges = SyncPlan.TypeChanges(
+            metadata: features.contains(.metadata), mirrorsDeletions: mirrors, keepsHistory: settings.history)
         let stored: (String) -> StoredEntry? = { path in
             guard let folder, let relative = try? RelativePath(validating: path) else { return nil }
             return folder.storedEntry(at: relative)

@@ -42,7 +42,7 @@ extension BackupSession {
         answer.cutsLikeClient = features.contains(.chunkerV1)
         let history = settings.history ? try ClientHistory(root: settings.root, id: clientID) : nil
         if features.contains(.metadata) {
-            answer.typeChanges = mirrors ? .all : .keepingFolders
+            answer.typeChanges = .init(metadata: true, mirrorsDeletions: mirrors, keepsHistory: history != nil)
             answer.xattrs = features.contains(.xattrs)
             answer.specials = features.contains(.specials)
             answer.hardlinks = features.contains(.hardlinks)
