@@ -153,8 +153,9 @@ final class HistoryStore: Sendable {
 
     /// The ransomware guard, for the session to call right after it recorded `latest`: when that run
     /// changed or deleted more than half the files of the snapshot before it, that snapshot is
-    /// marked protected (``RetentionPolicy/protectionTarget(latest:previous:)``), so retention keeps
-    /// it until an admin prunes by hand. `comparedInFull` is false when the run could not read some
+    /// marked protected, unless such a run made it too
+    /// (``RetentionPolicy/protectionTarget(latest:previous:beforePrevious:comparedInFull:)``), so
+    /// retention keeps it until an admin prunes by hand. `comparedInFull` is false when the run could not read some
     /// of the previous snapshot's trees: the files it could not compare then count as changed.
     ///
     /// - Returns: the protected snapshot's id and the reason, for the log; `nil` when nothing was done.
@@ -165,7 +166,8 @@ final class HistoryStore: Sendable {
         let records = try snapshots().records
         guard let position = records.firstIndex(where: { $0.id == latest.id }), position > 0,
             let target = RetentionPolicy.protectionTarget(
-                latest: latest, previous: records[position - 1], comparedInFull: comparedInFull)
+                latest: latest, previous: records[position - 1],
+                beforePrevious: position > 1 ? records[position - 2] : nil, comparedInFull: comparedInFull)
         else { return nil }
         try setProtection(of: target.id, reason: target.reason)
         return target

@@ -90,6 +90,26 @@ import Testing
         #expect(RetentionPolicy.protectionTarget(latest: snapshots[0], previous: nil) == nil)
     }
 
+    @Test("in a series of runs that each change most files, only the snapshot before the series is protected")
+    func ransomwareGuardProtectsOnlyBeforeTheSeries() {
+        var snapshots = Self.snapshots([0, 10, 20, 30])
+        for index in 1...3 { snapshots[index].changed = 8 }
+        // s1 is made by a mass change of s0: the run after it does not protect it, nor s2.
+        #expect(
+            RetentionPolicy.protectionTarget(latest: snapshots[1], previous: snapshots[0])?.id == "s0")
+        #expect(
+            RetentionPolicy.protectionTarget(
+                latest: snapshots[2], previous: snapshots[1], beforePrevious: snapshots[0]) == nil)
+        #expect(
+            RetentionPolicy.protectionTarget(
+                latest: snapshots[3], previous: snapshots[2], beforePrevious: snapshots[1]) == nil)
+        // After a calm run (s2 changed 1 file of s1), the next mass change protects s2.
+        snapshots[2].changed = 1
+        #expect(
+            RetentionPolicy.protectionTarget(
+                latest: snapshots[3], previous: snapshots[2], beforePrevious: snapshots[1])?.id == "s2")
+    }
+
     @Test("a run that could not read some old trees counts the files it could not compare as changed")
     func ransomwareGuardUnderUnreadableTrees() {
         var snapshots = Self.snapshots([0, 10])

@@ -161,4 +161,23 @@ import Testing
         let records = try fixture.store.snapshots().records
         #expect((records.first?.protected != nil) == protects)
     }
+
+    @Test("a file that changes on every run: the guard protects the first snapshot only, not each one")
+    func churnProtectsOnce() throws {
+        let fixture = try HistoryFixture()
+        defer { fixture.remove() }
+        try fixture.write("dump", [0])
+        var protectedIDs: [String] = []
+        for run in 0..<4 {
+            if run > 0 { _ = try fixture.replace("dump", with: [UInt8(run), 1]) }
+            let result = try fixture.snapshot(at: 1_800_000_000 + Double(run) * 3_600)
+            if let target = try fixture.store.protectBeforeDamage(after: result.record) {
+                protectedIDs.append(target.id)
+            }
+        }
+        let records = try fixture.store.snapshots().records
+        #expect(records.count == 4)
+        #expect(protectedIDs == [records[0].id])
+        #expect(records.map { $0.protected != nil } == [true, false, false, false])
+    }
 }
