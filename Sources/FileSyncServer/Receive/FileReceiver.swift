@@ -79,6 +79,11 @@ struct FileReceiver {
     var failed: Int { machine.failed }
     /// Tasks the client never sent (it skipped them: vanished or unreadable files).
     var missing: Int { machine.missing }
+    /// The targets of the manifest's hard links that the tasks asked for, and those of them this
+    /// session stored.
+    var linkTargets: HardLinkTargets {
+        HardLinkTargets(requested: machine.linkTargets, stored: machine.storedLinkTargets)
+    }
 
     /// Receives until `DONE`, and commits and acknowledges every verified file. On an error, the
     /// verified files are still committed (not acknowledged) before it is rethrown.

@@ -49,6 +49,11 @@ struct ReceiveStateMachine {
     var failed = 0
     /// Set once `DONE` was handled.
     var isDone = false
+    /// The targets of the manifest's hard links that the tasks ask for, and those of them this
+    /// session stored: a link is made to a target asked for only once it is stored, and to one not
+    /// asked for only after a check of what it replaces (§6.11).
+    var linkTargets: Set<String> = []
+    private(set) var storedLinkTargets: Set<String> = []
 
     init(_ agreement: Agreement, policy: CommitPolicy) {
         self.agreement = agreement
@@ -86,7 +91,7 @@ struct ReceiveStateMachine {
             failed += 1
             return [.acknowledge([result])]
         case .patched(let result):
-            stored += 1
+            tally([result])
             return [.acknowledge([result])]
         case .settled(let committerIdle):
             return policy.isDue(committerIdle: !committing || committerIdle) ? startCommit() : []
@@ -107,7 +112,12 @@ struct ReceiveStateMachine {
 
     private mutating func tally(_ results: [FileResult]) {
         for result in results {
-            if result.succeeded { stored += 1 } else { failed += 1 }
+            guard result.succeeded else {
+                failed += 1
+                continue
+            }
+            stored += 1
+            if linkTargets.contains(result.path) { storedLinkTargets.insert(result.path) }
         }
     }
 

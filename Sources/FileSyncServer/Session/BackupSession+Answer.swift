@@ -33,6 +33,8 @@ extension BackupSession {
         var specials = false
         /// Whether the manifest may hold hard links (`hardlinks` in force).
         var hardlinks = false
+        /// Stored files asked for whatever their size and mtime say (``HardLinkAmbiguity``).
+        var resend: Set<String> = []
         /// Keeps what a type change replaces restorable, when the server keeps history.
         var preserver: Preserver?
 

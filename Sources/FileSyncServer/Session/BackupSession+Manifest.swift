@@ -192,7 +192,7 @@ extension BackupSession {
         let (root, id) = (settings.root, folder.id)
         let rules = Rules(
             typeChanges: answer.typeChanges, xattrs: answer.xattrs, specials: answer.specials,
-            owners: settings.applyOwners && geteuid() == 0)
+            owners: settings.applyOwners && geteuid() == 0, resend: answer.resend)
         async let second = Self.plan(tail, root: root, id: id, rules: rules)
         var partPlan = try Self.plan(validated[..<middle], in: folder, rules: rules)
         try partPlan.merge(try await second)
@@ -216,7 +216,12 @@ extension BackupSession {
             for: entries, typeChanges: rules.typeChanges, xattrs: rules.xattrs, specials: rules.specials,
             owners: rules.owners
         ) { path in
-            (try? RelativePath(validating: path)).flatMap { folder.storedEntry(at: $0, xattrs: rules.xattrs) }
+            var stored = (try? RelativePath(validating: path)).flatMap {
+                folder.storedEntry(at: $0, xattrs: rules.xattrs)
+            }
+            // A stored file asked for again (``HardLinkAmbiguity``): no mtime matches this one.
+            if stored?.type == .file, rules.resend.contains(path) { stored?.mtimeNs = .min }
+            return stored
         }
     }
 
@@ -234,5 +239,7 @@ extension BackupSession {
         var specials: Bool
         /// Whether the session will give entries their owners (`--apply-owners`, as root).
         var owners: Bool
+        /// Stored files to ask for whatever their size and mtime say.
+        var resend: Set<String> = []
     }
 }

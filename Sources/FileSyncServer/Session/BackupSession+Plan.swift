@@ -46,6 +46,7 @@ extension BackupSession {
             answer.xattrs = features.contains(.xattrs)
             answer.specials = features.contains(.specials)
             answer.hardlinks = features.contains(.hardlinks)
+            if answer.hardlinks { answer.resend = state.pathsToResend() }
             answer.preserver = history?.preserver
         }
         // Each part is planned as it arrives, while the client still encodes the next one; with task
@@ -99,9 +100,11 @@ extension BackupSession {
             folder: session.folder, partials: session.partials, catalog: session.catalog, state: session.state,
             committer: committer, preserver: session.history?.preserver,
             cutsLikeClient: features.contains(.chunkerV1))
-        return FileReceiver(
+        var receiver = FileReceiver(
             storage: storage, agreement: agreement, policy: commitPolicy, codecs: features.codecs,
             entries: features.contains(.binaryTasks) ? paths : nil)
+        receiver.machine.linkTargets = Set(session.plan.hardlinks.compactMap(\.target).filter(expected.contains))
+        return receiver
     }
 
     /// Deletes what the client no longer has, unless something of this backup failed.
@@ -133,9 +136,9 @@ extension BackupSession {
     /// A folder whose time cannot be set is only logged (its contents are stored).
     /// With `metadata`, also the setuid, setgid and sticky bits (Protocol.md §6.3), after the files
     /// are committed (a write would clear them).
-    func setFolderTimes(_ session: PlannedSession, context: SessionContext) {
+    func setFolderTimes(_ session: PlannedSession, linkTargets: HardLinkTargets, context: SessionContext) {
         // Hard links first: they name committed files, and the steps below apply to them too.
-        linkFiles(session, context: context)
+        linkFiles(session, targets: linkTargets, context: context)
         // Owners first: a change of owner clears setuid and setgid bits.
         if settings.applyOwners && geteuid() == 0 {
             for path in session.folder.setOwners(session.plan.owners) {

@@ -119,7 +119,7 @@ struct BackupSession {
             afterSeconds: settings.intervalSeconds, stored: receiver.stored,
             failed: receiver.failed + session.plan.conflicts.count + failures.count, deleted: 0)
         if context.mirrors { try mirrorDeletions(&next, session, receiver: receiver, context: context) }
-        setFolderTimes(session, context: context)
+        setFolderTimes(session, linkTargets: receiver.linkTargets, context: context)
         if features.contains(.metadata) {
             next.metadataUpdated =
                 session.plan.modeUpdates.count + session.plan.symlinks.count - devices.count + session.plan.xattrUpdates

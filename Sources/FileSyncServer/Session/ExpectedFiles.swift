@@ -23,6 +23,11 @@ struct ExpectedFiles {
     /// How many have not arrived.
     var count: Int { pending.count }
 
+    /// Whether `path` is expected (asked for and not arrived).
+    func contains(_ path: String) -> Bool {
+        paths.index(of: path).map { pending.contains($0) } ?? false
+    }
+
     /// Takes `path` out of what is expected.
     ///
     /// - Returns: `false` when it was not requested, or was already taken out.

@@ -14,11 +14,21 @@ extension ClientFolder {
     /// regular file there being handed to `replacing` first (to preserve it). Both ways are walked
     /// without following a symlink. Returns whether the path changed.
     ///
-    /// - Throws: `typeConflict` when the target is not a regular file or a folder is in the way;
-    ///   `storageFailed` else.
-    func makeHardLink(_ entry: ManifestEntry, replacing: (String) throws -> Void) throws -> Bool {
+    /// `check` says what the session knows of the target (``HardLinkTargets/Check``): no link is
+    /// made to a target the tasks asked for and the session did not store, and a regular file of
+    /// the target's size and mtime is replaced only when it holds the target's content.
+    ///
+    /// - Throws: `typeConflict` when the target is not a regular file or not stored, or a folder is
+    ///   in the way; ``HardLinkAmbiguity`` when the file the link would replace has the target's size
+    ///   and mtime but another content; `storageFailed` else.
+    func makeHardLink(
+        _ entry: ManifestEntry, check: HardLinkTargets.Check = .stored, replacing: (String) throws -> Void
+    ) throws -> Bool {
         let path = try RelativePath(validating: entry.path)
         let target = try RelativePath(validating: entry.target ?? "")
+        guard check != .notStored else {
+            throw FileSyncError(.typeConflict, "the target of the hard link \"\(path)\" was not stored in this session")
+        }
         // The folder cache serves one descriptor at a time: keep a copy of the target's.
         guard let cached = try parentDirectory(of: target, create: false) else {
             throw FileSyncError(.typeConflict, "the target of the hard link \"\(path)\" is not stored")
@@ -39,6 +49,11 @@ extension ClientFolder {
             guard held.kind != .directory else {
                 throw FileSyncError(.typeConflict, "a folder is in the way of the hard link \"\(path)\"")
             }
+            if held.kind == .file, check == .compareReplaced, held.size == file.size, held.mtimeNs == file.mtimeNs,
+                !Self.sameContent(name, in: parent, as: targetName, in: targetParent, size: file.size)
+            {
+                throw HardLinkAmbiguity(path: path.string, target: target.string)
+            }
             if held.kind == .file { try replacing(path.string) }
         }
         var generator = SystemRandomNumberGenerator()
@@ -50,6 +65,43 @@ extension ClientFolder {
             let failure = FileSyncError.storage("link", path.string)
             unlinkat(parent, temporary, 0)
             throw failure
+        }
+        return true
+    }
+
+    /// Whether the regular files `name` in `folder` and `otherName` in `otherFolder`, both of
+    /// `size` bytes, hold the same bytes (opened without following anything; `false` when either
+    /// cannot be read).
+    private static func sameContent(
+        _ name: String, in folder: Int32, as otherName: String, in otherFolder: Int32, size: Int64
+    ) -> Bool {
+        let flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK
+        let (one, other) = (openat(folder, name, flags), openat(otherFolder, otherName, flags))
+        defer {
+            if one >= 0 { close(one) }
+            if other >= 0 { close(other) }
+        }
+        guard one >= 0, other >= 0 else { return false }
+        let block = 1 << 20
+        let buffers = (
+            UnsafeMutableRawBufferPointer.allocate(byteCount: block, alignment: 16),
+            UnsafeMutableRawBufferPointer.allocate(byteCount: block, alignment: 16)
+        )
+        defer {
+            buffers.0.deallocate()
+            buffers.1.deallocate()
+        }
+        var offset: Int64 = 0
+        while offset < size {
+            let count = Int(min(Int64(block), size - offset))
+            let (left, right) = (
+                UnsafeMutableRawBufferPointer(rebasing: buffers.0[..<count]),
+                UnsafeMutableRawBufferPointer(rebasing: buffers.1[..<count])
+            )
+            guard readFully(one, into: left, at: offset), readFully(other, into: right, at: offset),
+                memcmp(left.baseAddress!, right.baseAddress!, count) == 0
+            else { return false }
+            offset += Int64(count)
         }
         return true
     }
