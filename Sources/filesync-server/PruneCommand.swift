@@ -1,4 +1,5 @@
 import ArgumentParser
+import FileSyncCore
 import FileSyncServer
 import Foundation
 
@@ -33,7 +34,7 @@ struct PruneCommand: ParsableCommand {
     @OptionGroup(title: "Retention") var retention: RetentionOptions
 
     func run() throws {
-        let root = try AdministrationRoot.resolve(root, config: config)
+        let root = try AdministrationRoot.resolve(root, config: config, id: id)
         // What the server applies after each session: the counts saved in its config file, under the
         // flags it was started with (both recorded in the root); this command's --config and flags win.
         let served = try RetentionOverrides.load(root: root)
@@ -68,7 +69,7 @@ struct CheckCommand: ParsableCommand {
     @Flag(help: "Read every byte and check it against its SHA-256.") var readData = false
 
     func run() throws {
-        let root = try AdministrationRoot.resolve(root, config: config)
+        let root = try AdministrationRoot.resolve(root, config: config, id: id)
         let (clients, damage) = try HistoryAdministration.check(root: root, id: id, readData: readData)
         for item in damage { print("damaged: \(item)") }
         print("\(clients) client(s) checked\(readData ? " with their data" : ""): \(damage.count) problem(s)")
@@ -82,6 +83,18 @@ enum AdministrationRoot {
         if let root { return root }
         guard let saved = try savedSettings(config: config), let root = saved.root else {
             throw ValidationError("no --root given and no root saved in \(config ?? SavedSettings.defaultPath)")
+        }
+        return root
+    }
+
+    /// The root, checked to be a server's storage folder holding the history of `id` (if given):
+    /// a usage error (64) otherwise, with nothing created.
+    static func resolve(_ root: String?, config: String?, id: String?) throws -> String {
+        let root = try resolve(root, config: config)
+        do {
+            try HistoryAdministration.validate(root: root, id: id)
+        } catch let error as FileSyncError {
+            throw ValidationError(error.message)
         }
         return root
     }

@@ -25,8 +25,27 @@ public enum HistoryAdministration {
         public var description: String { "\(clientID) \(snapshotID ?? "-") \"\(path)\": \(problem)" }
     }
 
+    /// Checks that `root` is a server's storage folder (it holds `.filesync`) and that `id`, if
+    /// given, is a client with a history there, creating nothing: a mistyped root or id is an error,
+    /// not "0 clients, no problem".
+    ///
+    /// - Throws: `invalidSetting` naming what is wrong.
+    public static func validate(root: String, id: String?) throws {
+        guard FileStatus.of(path: ClientStateDirectory.stateRoot(root))?.kind == .directory else {
+            throw FileSyncError(
+                .invalidSetting,
+                "\(root) is not a filesync server's storage folder (it holds no \(ClientStateDirectory.folderName))")
+        }
+        guard let id else { return }
+        let client = try ClientID(validating: id)
+        guard FileStatus.of(path: ClientStateDirectory(root: root, id: client).history)?.kind == .directory else {
+            throw FileSyncError(.invalidSetting, "no client \"\(id)\" with a history under \(root)")
+        }
+    }
+
     /// The client ids under `root` that have a history (or just `id`, which must).
     public static func clients(root: String, id: String?) throws -> [ClientID] {
+        try validate(root: root, id: id)
         if let id { return [try ClientID(validating: id)] }
         let names = DirectoryEntries.names(atPath: ClientStateDirectory.stateRoot(root)) ?? []
         return names.sorted().compactMap { name in
