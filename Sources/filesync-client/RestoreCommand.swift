@@ -33,7 +33,12 @@ struct RestoreCommand: AsyncParsableCommand {
             """)
 
     @OptionGroup var connection: ConnectionOptions
-    @Option(help: "This client's id, as used for its backups.") var id: String
+    @Option(help: "This client's id, as used for its backups (default: the profile's).") var id: String?
+    @Option(
+        help:
+            "Take the server, secret and id from this profile of $XDG_CONFIG_HOME/filesync/client.json (default: default)."
+    )
+    var profile: String?
     @Option(help: "The folder to restore into (created if missing).") var to: String
     @Option(help: "The id of the snapshot to restore (see `snapshots`).") var snapshot: String?
     @Option(help: "Restore the newest snapshot taken at or before this time.") var at: String?
@@ -60,7 +65,7 @@ struct RestoreCommand: AsyncParsableCommand {
         }
         guard paths.count <= Restore.maxPaths else { throw ValidationError("at most \(Restore.maxPaths) paths") }
         do {
-            _ = try ClientID(validating: id)
+            if let id { _ = try ClientID(validating: id) }
             for path in requestedPaths { _ = try RelativePath(validating: path) }
         } catch let error as FileSyncError {
             throw ValidationError(error.message)
@@ -70,10 +75,11 @@ struct RestoreCommand: AsyncParsableCommand {
     func run() async throws {
         HeapTuning.keepTransferBuffers()
         connection.bootstrapLogging()
+        let target = try HistoryCommandTarget(connection: connection, id: id, profile: profile)
         let code: ClientExitCode
         do {
             let request = Restore(snapshot: snapshot, at: at.flatMap { RestoreTime.parse($0) }, paths: requestedPaths)
-            let options = try connection.options(clientID: try ClientID(validating: id))
+            let options = try target.connection.options(clientID: target.id)
             let folder = try RestoreFolder(path: URL(fileURLWithPath: to).standardizedFileURL.path)
             let session = HistorySession(options: options, kind: .restore, logger: Logger(label: "filesync-client"))
             // A lost connection starts a new session, which continues from the journal.

@@ -27,12 +27,17 @@ struct SnapshotsCommand: AsyncParsableCommand {
             """)
 
     @OptionGroup var connection: ConnectionOptions
-    @Option(help: "This client's id, as used for its backups.") var id: String
+    @Option(help: "This client's id, as used for its backups (default: the profile's).") var id: String?
+    @Option(
+        help:
+            "Take the server, secret and id from this profile of $XDG_CONFIG_HOME/filesync/client.json (default: default)."
+    )
+    var profile: String?
     @Flag(help: "Print the list as one JSON object, {\"snapshots\": [...]}.") var json = false
 
     func validate() throws {
         do {
-            _ = try ClientID(validating: id)
+            if let id { _ = try ClientID(validating: id) }
         } catch let error as FileSyncError {
             throw ValidationError(error.message)
         }
@@ -45,8 +50,9 @@ struct SnapshotsCommand: AsyncParsableCommand {
 
     func run() async throws {
         connection.bootstrapLogging()
+        let target = try HistoryCommandTarget(connection: connection, id: id, profile: profile)
         do {
-            let options = try connection.options(clientID: try ClientID(validating: id))
+            let options = try target.connection.options(clientID: target.id)
             let session = HistorySession(options: options, kind: .snapshots, logger: Logger(label: "filesync-client"))
             let (snapshots, _) = try await session.run { channel, _ in try await SnapshotsClient.list(over: channel) }
             if json {
