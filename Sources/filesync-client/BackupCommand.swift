@@ -97,9 +97,10 @@ struct BackupCommand: AsyncParsableCommand {
         }
         _ = try scheduleInterval()
         if jsonProgress && !json { throw ValidationError("--json-progress goes with --json") }
-        if dryRun && (loop || quiet || jsonProgress || discover) {
+        if dryRun && (loop || watching.watch || quiet || jsonProgress || discover) {
             throw ValidationError(
-                "--dry-run prints what one backup would do: it does not go with --loop, --quiet, --json-progress or --discover"
+                "--dry-run prints what one backup would do: it does not go with --loop, --watch, --quiet, "
+                    + "--json-progress or --discover"
             )
         }
         if let pingUrl, HealthPing(url: pingUrl, logger: Logger(label: "filesync-client")) == nil {

@@ -50,7 +50,8 @@ extension ServerCommand {
         }
         return StatusHTTPService(host: host, port: port, operations: operations, logger: logger) { port in
             await announced.wait()
-            print("status page and metrics on http://\(host):\(port)/ (/api/status, /metrics)")
+            let address = host.contains(":") ? "[\(host)]" : host
+            print("status page and metrics on http://\(address):\(port)/ (/api/status, /metrics)")
             fflush(nil)
         }
     }

@@ -30,4 +30,15 @@ struct EndpointTests {
         #expect(endpoint.host == host && endpoint.port == port)
         #expect(try Endpoint(parsing: endpoint.description) == endpoint)
     }
+
+    @Test(
+        "an IPv6 address without brackets is refused, naming the form to use",
+        arguments: ["::1", "fe80::1:7733", "::1:80"])
+    func unbracketedIPv6(text: String) {
+        #expect {
+            try Endpoint(parsing: text, defaultPort: Endpoint.defaultPort)
+        } throws: { error in
+            (error as? FileSyncError)?.message.contains("[ADDRESS]:PORT") == true
+        }
+    }
 }

@@ -28,7 +28,12 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
             throw FileSyncError(.invalidSetting, "\"\(text)\" is not HOST:PORT")
         }
         var host = String(text[..<colon])
-        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        if host.hasPrefix("[") && host.hasSuffix("]") {
+            host = String(host.dropFirst().dropLast())
+        } else if host.contains(":") {
+            throw FileSyncError(
+                .invalidSetting, "\"\(text)\": an IPv6 address goes in brackets, [ADDRESS]:PORT (e.g. [::1]:7733)")
+        }
         guard !host.isEmpty, let port = Int(text[text.index(after: colon)...]), (1...65535).contains(port) else {
             throw FileSyncError(.invalidSetting, "\"\(text)\" is not HOST:PORT with a port from 1 to 65535")
         }
