@@ -98,8 +98,11 @@ struct ServerCommand: AsyncParsableCommand {
     private static func discoveryGroups(_ settings: ServerSettings) -> String {
         let interface = settings.multicastInterface
         var groups: [String] = []
-        if MulticastSetup.ipv4Address(forInterface: interface) != nil { groups.append("\(settings.group)") }
-        if MulticastSetup.ipv6Device(forInterface: interface) != nil {
+        let families = settings.discoveryFamilies
+        if families.ipv4 && MulticastSetup.ipv4Address(forInterface: interface) != nil {
+            groups.append("\(settings.group)")
+        }
+        if families.ipv6 && MulticastSetup.ipv6Device(forInterface: interface) != nil {
             groups.append("\(Endpoint(host: Endpoint.defaultGroup6.host, port: settings.group.port))")
         }
         return groups.isEmpty ? "\(settings.group)" : groups.joined(separator: ", ")

@@ -84,8 +84,10 @@ extension EndToEnd {
             }
         }
 
-        @Test("dual stack: the server answers on both groups, and the client lists it once")
-        func dualStack() throws {
+        @Test(
+            "dual stack: a server listening on :: answers on both groups (listed once); one on an IPv4 address only on IPv4",
+            arguments: ["::", "10.77.0.1"])
+        func dualStack(listen: String) throws {
             let work = try TemporaryDirectory("dual-stack")
             let root = try work.subfolder("root")
             let script = """
@@ -103,7 +105,7 @@ extension EndToEnd {
                     sleep 0.1
                 done
                 mkfifo "$WORK/server.out"
-                "$SERVER" --root "$ROOT" --port 0 --interval 15m --name "both" --listen :: --interface veth0 \\
+                "$SERVER" --root "$ROOT" --port 0 --interval 15m --name "both" --listen "$LISTEN" --interface veth0 \\
                     --http off --config "$WORK/config/filesync/server.json" --log-level debug \\
                     > "$WORK/server.out" 2> "$WORK/server.log" < /dev/null &
                 server=$!
@@ -118,17 +120,26 @@ extension EndToEnd {
                 """
             let result = try Command.run(
                 "/usr/bin/unshare", ["-n", "/bin/bash", "-c", script], in: work,
-                environment: ["WORK": work.path, "SERVER": Harness.server, "CLIENT": Harness.client, "ROOT": root],
+                environment: [
+                    "WORK": work.path, "SERVER": Harness.server, "CLIENT": Harness.client, "ROOT": root,
+                    "LISTEN": listen,
+                ],
                 timeout: 120)
             let log = (try? String(contentsOfFile: work.path + "/server.log", encoding: .utf8)) ?? ""
             let context = "\(result.stdout)\n\(result.stderr)\n\(log)"
+            // The client connects to an OFFER's source: only families the listener accepts answer.
+            let groups = listen == "::" ? "239.255.77.33:7733, [ff02::7733]:7733" : "239.255.77.33:7733"
+            #expect(result.stdout.contains("discovery on interface veth0 (group \(groups))"), "\(context)")
+            #expect(log.contains(/group=239.255.77.33:7733 interface=10.77.0.1 .*discovery started/), "\(log)")
+            #expect(
+                log.contains(/group=\[ff02::7733\]:7733 interface=veth0 .*discovery started/) == (listen == "::"),
+                "\(log)")
+            // Both ends of the pair are in one namespace, where IPv4 drops a datagram whose source
+            // address is local: only the IPv6 (link-local, scoped) OFFER can cross, so the client
+            // finds the server only when it answers on IPv6.
+            guard listen == "::" else { return }
             #expect(result.stdout.contains("DISCOVER_STATUS=0"), "\(context)")
             #expect(result.stdout.contains("BY_ADDRESS_STATUS=0"), "\(context)")
-            #expect(
-                result.stdout.contains("discovery on interface veth0 (group 239.255.77.33:7733, [ff02::7733]:7733)"),
-                "\(context)")
-            #expect(log.contains(/group=239.255.77.33:7733 interface=10.77.0.1 .*discovery started/), "\(log)")
-            #expect(log.contains(/group=\[ff02::7733\]:7733 interface=veth0 .*discovery started/), "\(log)")
             for file in ["discover.json", "by-address.json"] {
                 let listed =
                     try? JSONSerialization.jsonObject(

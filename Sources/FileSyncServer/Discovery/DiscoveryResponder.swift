@@ -25,12 +25,19 @@ struct DiscoveryResponder {
     /// Answers on the IPv4 group (when the interface has an IPv4 address) and on the IPv6
     /// link-local group (when it has an IPv6 address), each on a socket of its own. IPv6 failing
     /// (a link without multicast) leaves IPv4 discovery running, and is logged.
+    ///
+    /// An OFFER names a port, and the client connects to the address it came from: so each family
+    /// is answered only when the TCP listener accepts it (``ServerSettings/discoveryFamilies``).
     func run() async throws {
         let interface = settings.multicastInterface
-        let ipv4 = MulticastSetup.ipv4Address(forInterface: interface)
-        let ipv6 = MulticastSetup.ipv6Device(forInterface: interface)
+        let families = settings.discoveryFamilies
+        let ipv4 = families.ipv4 ? MulticastSetup.ipv4Address(forInterface: interface) : nil
+        let ipv6 = families.ipv6 ? MulticastSetup.ipv6Device(forInterface: interface) : nil
         guard ipv4 != nil || ipv6 != nil else {
-            throw FileSyncError(.invalidSetting, "no network interface is named or has the address \(interface)")
+            throw FileSyncError(
+                .invalidSetting,
+                "no network interface is named or has the address \(interface) (with an address of the family "
+                    + "the server listens on, \(settings.listenHost))")
         }
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             if let ipv4 {

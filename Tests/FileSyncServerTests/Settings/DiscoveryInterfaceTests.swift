@@ -21,4 +21,18 @@ struct DiscoveryInterfaceTests {
             (error as? FileSyncError)?.message.contains("is not an IPv4 address, an interface name") == true
         }
     }
+
+    @Test(
+        "discovery answers only on the address families the listener accepts",
+        arguments: [
+            ("0.0.0.0", true, false), ("127.0.0.1", true, false), ("10.0.0.2", true, false), ("::", true, true),
+            ("::1", false, true), ("fe80::1%eth0", false, true), ("backup.lan", true, true),
+        ])
+    func families(listen: String, ipv4: Bool, ipv6: Bool) {
+        var settings = ServerSettings(
+            root: "/nowhere", port: 7733, intervalSeconds: 3600, name: "n", serverId: "s", multicastInterface: "lo",
+            authenticator: Authenticator(secret: Array(repeating: 1, count: 32)))
+        settings.listenHost = listen
+        #expect(settings.discoveryFamilies == (ipv4, ipv6))
+    }
 }
