@@ -18,12 +18,12 @@ extension SessionLog {
 
     private static let successes = "('ok', 'partial')"
 
-    /// Every client the log knows that `including` accepts, by id.
-    public func clientSummaries(including: (String) -> Bool = { _ in true }) throws -> [ClientSummary] {
+    /// Every client the log knows, by id.
+    public func clientSummaries() throws -> [ClientSummary] {
         try read { db in
             let ids = try String.fetchAll(
                 db, sql: "SELECT DISTINCT clientId FROM session WHERE clientId != '' ORDER BY clientId")
-            return try ids.filter(including).map { try Self.summary(of: $0, db) }
+            return try ids.map { try Self.summary(of: $0, db) }
         }
     }
 

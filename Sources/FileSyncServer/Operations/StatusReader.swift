@@ -26,15 +26,7 @@ public struct StatusReader: Sendable {
     public func status(live: LiveStatus?, now: Date = Date()) throws -> ServerStatus {
         let time = now.timeIntervalSince1970
         var clients: [String: ClientStatus] = [:]
-        // A client is one that proved the secret once (its id is bound to its key) or is expected:
-        // an id that only ever failed to authenticate (anyone on the network can send one) is in the
-        // session history, not a client of the status, the page or the metrics.
-        let expectedIDs = Set(expected)
-        let known = { (id: String) in
-            expectedIDs.contains(id)
-                || (try? ClientID(validating: id)).map { ClientKeyStore(root: root).isBound($0) } == true
-        }
-        for summary in try log?.clientSummaries(including: known) ?? [] {
+        for summary in try log?.clientSummaries() ?? [] {
             clients[summary.clientId] = client(summary, now: time)
         }
         for id in expected where clients[id] == nil {

@@ -15,9 +15,6 @@ struct ClientKeyStore {
 
     func path(for id: ClientID) -> String { ClientStateDirectory(root: root, id: id).key }
 
-    /// Whether a key is bound to `id`: a client with that id proved the secret once.
-    func isBound(_ id: ClientID) -> Bool { FileManager.default.fileExists(atPath: path(for: id)) }
-
     /// The key bound to `id`, if any.
     func key(for id: ClientID) throws -> [UInt8]? {
         let path = path(for: id)
