@@ -50,6 +50,8 @@ public struct RestoreClient {
             summary.listed = entries.count
             summary.conflicts = plan.conflicts
         } else {
+            // With --overwrite, a file or link where a folder goes gives way before anything is written.
+            let unreplaced = plan.replacements.filter { !folder.removeNonFolder($0) }
             try await channel.send(Self.wantParts(plan.wants).map { try encoder.frame(.restoreWant($0)) })
             let receiver = RestoreReceiver(folder: folder, entries: entries, paths: paths, plan: plan, codecs: codecs)
             do {
@@ -62,8 +64,12 @@ public struct RestoreClient {
                 throw error
             }
             summary = receiver.summary
-            summary.failed += makeSymlinks(plan.symlinks, entries: entries, paths: paths)
-            summary.symlinks = plan.symlinks.count
+            summary.failed += unreplaced.map {
+                FileResult(path: $0, error: ErrorMessage(RestoreFolder.failure("cannot remove what is in the way")))
+            }
+            let symlinkFailures = makeSymlinks(plan.symlinks, entries: entries, paths: paths)
+            summary.failed += symlinkFailures
+            summary.symlinks = plan.symlinks.count - symlinkFailures.count
             let specials = makeSpecials(plan.specials, entries: entries, paths: paths)
             (summary.specials, summary.specialsSkipped) = (specials.made, specials.skipped)
             summary.failed += specials.failed

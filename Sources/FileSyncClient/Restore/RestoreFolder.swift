@@ -84,6 +84,18 @@ public final class RestoreFolder {
         }
     }
 
+    /// Removes what is at `path` when it is not a folder (a file, a symlink itself, a special
+    /// file), nothing followed on the way; `true` when nothing but a folder is there now.
+    func removeNonFolder(_ path: String) -> Bool {
+        guard let relative = try? RelativePath(validating: path),
+            let parent = try? openFolder(relative.parentComponents, create: false)
+        else { return false }
+        defer { close(parent) }
+        let name = String(relative.lastComponent)
+        if let status = FileStatus.of(name, in: parent), status.kind == .directory { return true }
+        return unlinkat(parent, name, 0) == 0 || errno == ENOENT
+    }
+
     /// Opens the regular file at `path` for reading, not following a symlink.
     func openFile(_ path: RelativePath) -> Int32 {
         guard let parent = try? openFolder(path.parentComponents, create: false) else { return -1 }

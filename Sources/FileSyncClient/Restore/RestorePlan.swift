@@ -19,6 +19,9 @@ public struct RestorePlan: Sendable, Equatable {
     public var hardlinks: [Int] = []
     /// Entries that cannot be restored, with the reason (e.g. a folder in the way of a file).
     public var failed: [FileResult] = []
+    /// With `--overwrite`: what stands where a folder goes (a file, symlink or special file, never
+    /// a folder), removed before anything is written so that the folder and what it holds can be.
+    public var replacements: [String] = []
 
     public init() {}
 

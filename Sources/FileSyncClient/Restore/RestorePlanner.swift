@@ -20,11 +20,20 @@ public struct RestorePlanner {
         var resumed = Set<String>()
         // The regular files' entry numbers by path, made when a hard link's path is taken.
         var files = LazyFileIndex(entries: entries)
+        // Folders with something else in their way: replaced (`--overwrite`; what they hold is
+        // then new) or in conflict (what they hold is named by the folder's conflict alone).
+        var replaced = Set<String>()
+        var blocked = Set<String>()
         for (number, entry) in entries.enumerated() {
             let path = paths[number]
-            let state = local.state(of: path)
+            let above = path.parentComponents.indices.lazy.map { path.parentComponents[...$0].joined(separator: "/") }
+            if !blocked.isEmpty, above.contains(where: blocked.contains) { continue }
+            let state = !replaced.isEmpty && above.contains(where: replaced.contains) ? .absent : local.state(of: path)
             switch entry.type {
-            case "dir": planFolder(entry, state: state, into: &plan)
+            case "dir":
+                planFolder(entry, state: state, into: &plan)
+                if plan.replacements.last == entry.path { replaced.insert(entry.path) }
+                if plan.conflicts.last == entry.path { blocked.insert(entry.path) }
             case "file":
                 planFile(number, entry, path: path, state: state, local: local, resumed: &resumed, into: &plan)
             case "symlink": planSymlink(number, entry, state: state, into: &plan)
@@ -48,7 +57,10 @@ public struct RestorePlanner {
     private func planFolder(_ entry: RestoreEntry, state: RestoreLocalState, into plan: inout RestorePlan) {
         switch state {
         case .absent, .directory: return
-        case .file, .symlink, .special, .other:
+        case .file, .symlink, .special:
+            if overwrite { plan.replacements.append(entry.path) } else { plan.conflicts.append(entry.path) }
+        case .other:
+            // Something that cannot be looked at (a parent that is no folder, no permission).
             if overwrite {
                 plan.failed.append(Self.failure(entry.path, "something other than a folder is in the way"))
             } else {

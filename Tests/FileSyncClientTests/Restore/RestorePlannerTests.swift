@@ -127,13 +127,26 @@ struct RestorePlannerTests {
         #expect(equal.skipped == [2])
     }
 
-    @Test("--overwrite: a folder in the way of a file, or a file in the way of a folder, fails that entry")
+    @Test(
+        "--overwrite: a file in the way of a folder is replaced (what it holds is new); a folder in the way of a file fails that entry"
+    )
     func typeConflicts() {
         let local = MemoryLocalFiles()
-        local.states = ["docs": .file(size: 3), "big": .directory]
+        // Below a file, nothing can be looked at.
+        local.states = ["docs": .file(size: 3), "docs/a": .other, "big": .directory]
         let plan = RestorePlanner(overwrite: true).plan(Self.entries, paths: Self.paths, local: local)
-        #expect(plan.failed.map(\.path) == ["docs", "big"] && !plan.refused)
+        #expect(plan.replacements == ["docs"])
+        #expect(plan.failed.map(\.path) == ["big"] && !plan.refused)
         #expect(plan.wants == [RestoreWant.File(entry: 1)])
+    }
+
+    @Test("without --overwrite, a file in the way of a folder is the conflict: not each path below it")
+    func conflictBelowAFile() {
+        let local = MemoryLocalFiles()
+        local.states = ["docs": .file(size: 3), "docs/a": .other]
+        let plan = RestorePlanner(overwrite: false).plan(Self.entries, paths: Self.paths, local: local)
+        #expect(plan.conflicts == ["docs"] && plan.refused)
+        #expect(plan.replacements.isEmpty)
     }
 }
 
