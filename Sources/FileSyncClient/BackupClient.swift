@@ -180,7 +180,8 @@ public struct BackupClient: Sendable {
                 ? "the source folder is empty; refusing to delete anything on the server"
                 : "the source folder \(empty[0]) is empty; refusing to delete anything on the server"
             summary.deletionsSkipped = reason
-            logger.warning(Logger.Message(stringLiteral: reason))
+            // The summary carries it to the command, which prints it once ("deletions not applied").
+            logger.info(Logger.Message(stringLiteral: reason))
             options.mirrorDeletions = false
         }
         if options.mirrorDeletions, let first = scan.unreadableFolders.first {
@@ -191,7 +192,8 @@ public struct BackupClient: Sendable {
                 "\(Plural.count(count, "folder", "folders")) could not be read (\(first)\(count > 1 ? ", …" : "")); "
                 + "nothing was deleted on the server"
             summary.deletionsSkipped = reason
-            logger.warning(Logger.Message(stringLiteral: reason))
+            // The summary carries it to the command, which prints it once ("deletions not applied").
+            logger.info(Logger.Message(stringLiteral: reason))
             options.mirrorDeletions = false
         }
         keepExcluded(&options, scan: scan, summary: &summary)

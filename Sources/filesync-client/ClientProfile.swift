@@ -29,14 +29,18 @@ struct ClientProfile: Equatable {
         case endpoint
         /// An http or https URL (`pingUrl`).
         case url
+        /// A client id (`id`), by the rules of §6.1.
+        case clientID
+        /// A multicast group's `ADDRESS:PORT` (`group`): the port is required.
+        case group
     }
 
     /// The keys a profile may hold (besides `source`). Left out on purpose: what one invocation
     /// asks (`--discover`, `--dry-run`, `--json`, `--json-progress`, `--progress`, `--no-progress`,
     /// `-v`, `--log-format`) and `--accept-new-fingerprint`, which must stay a deliberate act.
     static let keys: [String: Kind] = [
-        "id": .text, "server": .endpoint, "serverName": .text, "secretFile": .text, "keyFile": .text,
-        "pingUrl": .url, "interface": .text, "group": .endpoint, "excludeLargerThan": .size, "bwlimit": .size,
+        "id": .clientID, "server": .endpoint, "serverName": .text, "secretFile": .text, "keyFile": .text,
+        "pingUrl": .url, "interface": .text, "group": .group, "excludeLargerThan": .size, "bwlimit": .size,
         "exclude": .list, "excludeFrom": .list,
         "delete": .flag, "deleteExcluded": .flag, "excludeCaches": .flag, "oneFileSystem": .flag, "loop": .flag,
         "watch": .flag, "xattrs": .flag, "cache": .flag, "tls": .flag, "quiet": .flag,
@@ -154,6 +158,16 @@ struct ClientProfile: Equatable {
         case .url:
             guard HealthPing(url: text, logger: Logger(label: "filesync-client")) != nil else {
                 throw Reason(text: "\"\(text)\" is not an http or https URL")
+            }
+        case .clientID:
+            do {
+                _ = try ClientID(validating: text)
+            } catch let error as FileSyncError {
+                throw Reason(text: error.message)
+            }
+        case .group:
+            guard (try? Endpoint(parsing: text)) != nil else {
+                throw Reason(text: "\"\(text)\" is not ADDRESS:PORT, e.g. 239.255.77.33:7733")
             }
         default:
             break

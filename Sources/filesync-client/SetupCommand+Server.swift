@@ -114,7 +114,7 @@ extension SetupCommand {
     /// The secret in an answer: 64 hex digits, or the path of a key file.
     static func secret(from answer: String) throws -> ([UInt8], String?) {
         if answer.utf8.count == 64, let bytes = [UInt8](hex: answer) { return (bytes, nil) }
-        let path = NSString(string: answer).expandingTildeInPath
+        let path = Self.expandingHome(answer)
         guard !answer.isEmpty, FileManager.default.fileExists(atPath: path) else {
             throw FileSyncError(.invalidSetting, "that is neither 64 hex digits nor the path of a file")
         }
@@ -125,12 +125,12 @@ extension SetupCommand {
     /// The folders to back up: one, then more until an empty answer.
     func askFolders(_ prompter: SetupPrompter) throws -> [String] {
         var folders: [String] = []
-        let home = FileManager.default.homeDirectoryForCurrentUser.path
+        let home = Self.home
         while true {
             let prompt = folders.isEmpty ? "Folder to back up" : "Another folder (Enter: no more)"
             let folder: String? = try prompter.ask(prompt, default: folders.isEmpty ? home : "") { answer in
                 if answer.isEmpty { return nil }
-                let path = URL(fileURLWithPath: NSString(string: answer).expandingTildeInPath).standardizedFileURL.path
+                let path = URL(fileURLWithPath: Self.expandingHome(answer)).standardizedFileURL.path
                 var isDirectory: ObjCBool = false
                 guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue
                 else { throw FileSyncError(.invalidSetting, "\(path) is not a folder") }
@@ -141,5 +141,17 @@ extension SetupCommand {
             guard let folder else { return folders }
             folders.append(folder)
         }
+    }
+
+    /// The user's home folder: `$HOME` as the shell has it, else the account's.
+    static var home: String {
+        ProcessInfo.processInfo.environment["HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? FileManager.default.homeDirectoryForCurrentUser.path
+    }
+
+    /// `path` with a leading `~` (alone or before `/`) replaced by ``home``, as a shell does.
+    static func expandingHome(_ path: String) -> String {
+        guard path == "~" || path.hasPrefix("~/") else { return path }
+        return home + path.dropFirst()
     }
 }

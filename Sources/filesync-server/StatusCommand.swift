@@ -47,7 +47,11 @@ struct StatusCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         var clients = status.clients
-        if let client { clients = clients.filter { $0.id == client } }
+        if let client {
+            clients = clients.filter { $0.id == client }
+            // A client the server has no record of has never backed up: shown so, not "no client".
+            if clients.isEmpty { clients = [ClientStatus(id: client, freshness: .never)] }
+        }
         var shown = status
         shown.clients = clients
         if json {
@@ -58,11 +62,6 @@ struct StatusCommand: AsyncParsableCommand {
             print(StatusTable.render(shown))
         }
         guard staleAfter != nil else { return }
-        if let client, clients.isEmpty {
-            // A client the server has no record of has never backed up: as stale as can be.
-            FileHandle.standardError.write(Data("never: \(client) (never backed up)\n".utf8))
-            throw ExitCode(1)
-        }
         let late = clients.filter { $0.freshness == .stale || $0.freshness == .never }
         guard !late.isEmpty else { return }
         for item in late {

@@ -244,12 +244,15 @@ extension EndToEnd {
             #expect(profile?["id"] as? String == "taken-2", "\(profile ?? [:])")
         }
 
-        @Test("a secret already in the client's default place is the secret prompt's default: Enter takes it")
+        @Test(
+            "a secret already in the client's default place is the secret prompt's default; the folder's is $HOME, and ~ is $HOME"
+        )
         func secretDefault() throws {
             let work = try TemporaryDirectory("client-setup-secret-default")
             let server = try ServerProcess(root: try work.subfolder("root"), in: work)
             defer { server.stop() }
-            let source = try work.subfolder("source")
+            let home = try work.subfolder("home")
+            let source = try work.subfolder("home/docs")
             try SampleTree.write(Array("x".utf8), to: source + "/x.txt")
             let config = work.path + "/client-config"
             let copy = config + "/filesync/secret"
@@ -260,6 +263,7 @@ extension EndToEnd {
                 Harness.client, ["setup", "--server", server.endpoint],
                 environment: [
                     "XDG_CONFIG_HOME": config, "XDG_CACHE_HOME": work.path + "/cache", "XDG_RUNTIME_DIR": work.path,
+                    "HOME": home,
                 ])
             defer {
                 if process.isRunning { process.terminate() }
@@ -272,12 +276,20 @@ extension EndToEnd {
             try terminal.expect("or the path of a file holding it [\(copy)]: ")
             try terminal.send("")
             try terminal.expect("Connected to \"test-server\"")
-            try Self.answerOneFolder(source, schedule: "15m", on: terminal)
+            try terminal.expect("Folder to back up [\(home)]: ")
+            try terminal.send("~/docs")
+            try terminal.expect("Another folder (Enter: no more) []: ")
+            try terminal.send("")
+            try terminal.expect("Back up every (e.g. 15m, 1h, 1d) [15m]: ")
+            try terminal.send("")
+            try terminal.expect("instead? [n]: ")
+            try terminal.send("")
             try terminal.expect("No unit written.")
             process.waitUntilExit()
             #expect(process.terminationStatus == 0)
             let profile = try Self.savedProfile("default", in: config)
             #expect(profile?["secretFile"] as? String == copy, "\(profile ?? [:])")
+            #expect(profile?["source"] as? String == source, "\(profile ?? [:])")
         }
 
         /// Starts `script` (bash, with `WORK`, `SERVER` and `CLIENT` set) on `terminal` in a private

@@ -99,7 +99,9 @@ extension EndToEnd {
             #expect(flagged.stop() == 0, "\(flagged.stderr)")
         }
 
-        @Test("a bad watch option, level or flag in a profile is an error naming the file, the key and the reason")
+        @Test(
+            "a bad watch option, level, flag, id or group in a profile is an error naming the file, the key and the reason"
+        )
         func badWatchValues() throws {
             let work = try TemporaryDirectory("profile-bad-watch")
             let path = work.path + "/config/filesync/client.json"
@@ -110,6 +112,8 @@ extension EndToEnd {
                 (#""xattrs": "no""#, #"key "profiles.default.xattrs": must be true or false"#),
                 (#""pingUrl": "ftp://x""#, #"key "profiles.default.pingUrl": "ftp://x" is not an http or https URL"#),
                 (#""watch": true, "loop": true"#, #""loop" and "watch" do not go together"#),
+                (#""id": "bad id!""#, #"key "profiles.default.id": "#),
+                (#""group": "foo""#, #"key "profiles.default.group": "foo" is not ADDRESS:PORT"#),
             ] {
                 try Self.writeConfig(#"{"profiles": {"default": {"source": "/tmp", "# + entry + "}}}", in: work)
                 let result = try runClient([], in: work, timeout: 30)
