@@ -52,4 +52,19 @@ import Testing
         stats.sent(100, of: "c.txt", at: 0)
         #expect(stats.bytesResent == 2 << 20)
     }
+
+    @Test("progress counts a delta file's bytes as they go: sent and already held alike")
+    func deltaProgress() {
+        let stats = TransferStats()
+        stats.planned(files: 1, bytes: 10 << 20, newSession: true)
+        stats.progressed(current: "vm.img")
+        stats.started("vm.img", at: 0, counting: false)
+        #expect(stats.progress.bytesDone == 0)
+        stats.deduplicated(3 << 20)
+        stats.sent(1 << 20, of: "vm.img", at: 3 << 20)
+        #expect(stats.progress.bytesDone == 4 << 20)
+        stats.finished()
+        stats.progressed(current: nil, finishedSize: 10 << 20)
+        #expect(stats.progress.bytesDone == 10 << 20)
+    }
 }

@@ -14,6 +14,9 @@ public final class TransferStats: Sendable {
         var sentUpTo: [String: Int64] = [:]
         var sentOrder: [String] = []
         var inFlight: InFlight?
+        /// How far into the file in flight the transfer is, for progress: the bytes sent and those
+        /// the server already held (a delta's), whatever ``InFlight/sent`` counts for a resume.
+        var inFlightDone: Int64 = 0
         var resumeInForce = false
         var secondsQueued = 0.0
         var progress = Progress()
@@ -57,7 +60,12 @@ public final class TransferStats: Sendable {
     /// Bytes not sent because the server already held those chunks (delta transfers).
     public var bytesDeduplicated: Int64 { values.withLock { $0.bytesDeduplicated } }
 
-    func deduplicated(_ count: Int64) { values.withLock { $0.bytesDeduplicated += count } }
+    func deduplicated(_ count: Int64) {
+        values.withLock { values in
+            values.bytesDeduplicated += count
+            if values.inFlight != nil { values.inFlightDone += count }
+        }
+    }
 
     /// Sessions that got as far as `READY`: progress, which resets the retry backoff.
     public var sessionsReady: Int { values.withLock { $0.sessionsReady } }
@@ -72,8 +80,9 @@ public final class TransferStats: Sendable {
         values.withLock { values in
             values.contentBytesSent += Int64(count)
             // Content is counted when its batch is written, which may be after its file ended.
-            if let sent = values.inFlight?.sent, values.inFlight?.path == path {
-                values.inFlight?.sent = sent + Int64(count)
+            if values.inFlight?.path == path {
+                values.inFlightDone += Int64(count)
+                if let sent = values.inFlight?.sent { values.inFlight?.sent = sent + Int64(count) }
             }
             let end = offset + Int64(count)
             if let upTo = values.sentUpTo[path] {
@@ -93,7 +102,7 @@ public final class TransferStats: Sendable {
     /// The session's progress; `bytesDone` adds what has gone of the file in flight.
     public var progress: (Progress, bytesDone: Int64) {
         values.withLock { values in
-            let inFlight = values.inFlight?.sent ?? 0
+            let inFlight = values.inFlight == nil ? 0 : values.inFlightDone
             return (values.progress, min(values.progress.totalBytes, values.progress.bytesOfFilesDone + inFlight))
         }
     }
@@ -128,7 +137,10 @@ public final class TransferStats: Sendable {
 
     /// A file's transfer began at `offset` (a resume); `counting` its bytes from there, or not (delta).
     func started(_ path: String, at offset: Int64, counting: Bool = true) {
-        values.withLock { $0.inFlight = InFlight(path: path, sent: counting ? offset : nil) }
+        values.withLock { values in
+            values.inFlight = InFlight(path: path, sent: counting ? offset : nil)
+            values.inFlightDone = offset
+        }
     }
 
     /// The file's transfer ended (FILE_END or FILE_ABORT is on its way).
