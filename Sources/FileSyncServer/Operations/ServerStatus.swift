@@ -96,6 +96,17 @@ public struct LiveStatus: Codable, Sendable, Equatable {
         self.active = active
         self.queue = queue
     }
+
+    private enum CodingKeys: String, CodingKey {
+        case active, queue
+    }
+
+    /// `active` is always written, `null` when no session runs, so a reader finds both keys.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(active, forKey: .active)
+        try container.encode(queue, forKey: .queue)
+    }
 }
 
 /// One session in the queue or active.

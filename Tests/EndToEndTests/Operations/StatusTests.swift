@@ -69,6 +69,9 @@ extension EndToEnd {
             let document = try #require(
                 try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
             #expect(document["source"] as? String == "server")
+            // Nothing runs: `active` is there all the same, null (README lists both keys).
+            let idle = document["live"] as? [String: Any]
+            #expect(idle?.keys.contains("active") == true && idle?["active"] is NSNull, "\(json.stdout)")
             let clients = try #require(document["clients"] as? [[String: Any]])
             #expect(clients.count == 1)
             #expect(clients.first?["lastResult"] as? String == "ok")
