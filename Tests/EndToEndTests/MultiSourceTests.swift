@@ -82,6 +82,18 @@ extension EndToEnd {
             #expect(result.stderr.contains("\"docs\""), "\(result.stderr)")
         }
 
+        @Test("a source inside another is an error naming both (exit 64): its files would be stored twice")
+        func nested() throws {
+            let work = try TemporaryDirectory("sources-nested")
+            let outer = try work.subfolder("home")
+            let inner = try work.subfolder("home/docs")
+            let result = try runClient(
+                ["--server", "127.0.0.1:9", "--source", inner, "--source", outer, "--id", "laptop"], in: work,
+                timeout: 30)
+            #expect(result.status == 64, "\(result.stderr)")
+            #expect(result.stderr.contains("the source \(inner) lies inside the source \(outer)"), "\(result.stderr)")
+        }
+
         @Test("a profile lists sources; --delete with one of them empty deletes nothing (exit 66)")
         func profileAndEmptySource() throws {
             let work = try TemporaryDirectory("sources-profile")

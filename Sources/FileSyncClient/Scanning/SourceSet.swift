@@ -24,7 +24,8 @@ public struct SourceSet: Sendable, Equatable {
     /// Names each folder (absolute, standardized paths) after its last path component.
     ///
     /// - Throws: `invalidSetting` for a folder without a usable last component (`/`), a folder
-    ///   given twice, or two folders with the same last component (naming both).
+    ///   given twice, two folders with the same last component (naming both), or a folder inside
+    ///   another.
     public init(paths: [String]) throws {
         var byName: [String: String] = [:]
         for path in paths {
@@ -43,6 +44,15 @@ public struct SourceSet: Sendable, Equatable {
                             + "under another id, or through a folder (or bind mount) of another name")
             }
             byName[name] = path
+        }
+        // One source inside another would store its files twice, under both names.
+        for inner in paths {
+            if let outer = paths.first(where: { $0 != inner && inner.hasPrefix($0 == "/" ? $0 : $0 + "/") }) {
+                throw FileSyncError(
+                    .invalidSetting,
+                    "the source \(inner) lies inside the source \(outer): its files would be stored twice; "
+                        + "give only \(outer) (or exclude \(inner.dropFirst(outer.count + 1)) from it)")
+            }
         }
         members = byName.map { Member(name: $0.key, path: $0.value) }.sorted { $0.name < $1.name }
     }
