@@ -1,4 +1,5 @@
 import FileSyncCore
+import Foundation
 
 extension RestoreSendStateMachine {
     /// Whether a file's chunk list travels in `RESTORE_LIST` (and so may be asked by chunk): files of
@@ -35,7 +36,9 @@ extension RestoreSendStateMachine {
         }
         guard let found else {
             let what =
-                request.snapshot.map { "snapshot \($0)" } ?? request.at.map { "snapshot at or before \($0)" }
+                request.snapshot.map { "snapshot \($0)" } ?? request.at.map {
+                    "snapshot at or before \(SnapshotRecord.format(Date(timeIntervalSince1970: Double($0))))"
+                }
                 ?? "snapshot"
             throw FileSyncError(.notFound, "no \(what) for this client")
         }

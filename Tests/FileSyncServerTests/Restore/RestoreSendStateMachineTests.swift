@@ -62,6 +62,15 @@ struct RestoreSendStateMachineTests {
         #expect(try chosen(Restore(at: 2999)) == "20261201T100000Z-00000002")
         #expect(try chosen(Restore(at: 2000)) == "20261201T100000Z-00000002")
         #expect(code { _ = try chosen(Restore(at: 999)) } == .notFound)
+        // The time is named as a time, not as Unix seconds.
+        #expect(throws: FileSyncError.self) {
+            do {
+                _ = try chosen(Restore(at: 999))
+            } catch let error as FileSyncError {
+                #expect(error.message.contains("at or before 1970-01-01T00:16:39Z"), "\(error.message)")
+                throw error
+            }
+        }
         #expect(code { _ = try chosen(Restore(snapshot: "nope")) } == .notFound)
         #expect(code { _ = try chosen(Restore(), []) } == .notFound)
     }
