@@ -134,6 +134,40 @@ extension EndToEnd {
         }
 
         @Test(
+            "without --delete a folder holding what no snapshot has is kept that run (the entry fails), replaced the next"
+        )
+        func archiveKeepsUnsnapshottedFolder() throws {
+            let work = try TemporaryDirectory("type-archive-unsnapshotted")
+            let source = try work.subfolder("source")
+            let root = try work.subfolder("root")
+            let server = try ServerProcess(root: root, in: work)
+            let client = HistoryClient(server: server, work: work)
+            try FileManager.default.createDirectory(atPath: source + "/d", withIntermediateDirectories: true)
+            try SampleTree.write(Array("one".utf8), to: source + "/d/one.txt")
+            try client.backup(source, id: "keep")
+            // A file stored after the last snapshot (as a cut session leaves one): in no snapshot.
+            try SampleTree.write(Array("late".utf8), to: root + "/keep/d/late.txt")
+            try FileManager.default.removeItem(atPath: source + "/d")
+            #expect(symlink("elsewhere", source + "/d") == 0)
+
+            let second = try runClient(["--source", source, "--id", "keep"] + server.connect + ["--json"], in: work)
+            #expect(second.status == 23, "\(second.stdout)\(second.stderr)")
+            #expect(FileManager.default.contents(atPath: root + "/keep/d/late.txt") == Data("late".utf8))
+            #expect(server.log.contains("a folder whose type changed is kept"), "\(server.log)")
+
+            // That run's snapshot holds the folder: the next run replaces it, and the file stays restorable.
+            try client.backup(source, id: "keep")
+            #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: root + "/keep/d")) == "elsewhere")
+            let snapshots = try client.snapshots(id: "keep")
+            try #require(snapshots.count == 3, "\(snapshots)")
+            let target = try work.subfolder("restored")
+            let restored = try client.restore(
+                id: "keep", to: target, ["--snapshot", snapshots[1]["id"] as? String ?? "", "d/late.txt"])
+            #expect(restored.status == 0, "\(restored.stderr)")
+            #expect(FileManager.default.contents(atPath: target + "/d/late.txt") == Data("late".utf8))
+        }
+
+        @Test(
             "without history and without --delete a folder is not replaced: its entry fails and the folder is kept; files and links are"
         )
         func archiveKeepsFoldersWithoutHistory() throws {

@@ -37,6 +37,9 @@ extension BackupSession {
         var resend: Set<String> = []
         /// Keeps what a type change replaces restorable, when the server keeps history.
         var preserver: Preserver?
+        /// Archive mode with history: a folder in the way of another type is removed only when the
+        /// latest snapshot holds it as it is.
+        var foldersNeedSnapshot = false
 
         init(
             partials: PartialStore, resumes: Bool, chunks: Bool, state: ClientStateDirectory, binaryTasks: Bool,

@@ -48,6 +48,7 @@ extension BackupSession {
             answer.hardlinks = features.contains(.hardlinks)
             if answer.hardlinks { answer.resend = state.pathsToResend() }
             answer.preserver = history?.preserver
+            answer.foldersNeedSnapshot = !mirrors
         }
         // Each part is planned as it arrives, while the client still encodes the next one; with task
         // frames, its tasks go out at once, so the client starts sending files while the rest is planned.
