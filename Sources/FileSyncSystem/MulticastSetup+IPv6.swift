@@ -38,6 +38,33 @@ extension MulticastSetup {
         return device
     }
 
+    /// Every address `interface` (a name, or the device holding that IPv4 address) holds, as 4 or
+    /// 16 bytes; empty when there is no such interface.
+    public static func addresses(ofInterface interface: String) -> [[UInt8]] {
+        let devices = (try? System.enumerateDevices()) ?? []
+        let name =
+            devices.first(where: { device in
+                if case .v4(let address)? = device.address { return address.host == interface }
+                return false
+            })?.name ?? interface
+        return devices.filter { $0.name == name }.compactMap { device in
+            device.address?.ipAddress.flatMap(Self.addressBytes)
+        }
+    }
+
+    /// The 4 or 16 bytes of an IPv4 or IPv6 address in text (brackets and a `%scope` ignored);
+    /// `nil` when it is neither.
+    public static func addressBytes(_ text: String) -> [UInt8]? {
+        var host = Substring(text)
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = host.dropFirst().dropLast() }
+        if let percent = host.firstIndex(of: "%") { host = host[..<percent] }
+        var v4 = in_addr()
+        if inet_pton(AF_INET, String(host), &v4) == 1 { return withUnsafeBytes(of: &v4) { Array($0) } }
+        var v6 = in6_addr()
+        if inet_pton(AF_INET6, String(host), &v6) == 1 { return withUnsafeBytes(of: &v6) { Array($0) } }
+        return nil
+    }
+
     /// A name for `device`'s link-local addresses: `fe80::1` becomes `fe80::1%eth0`, so that a
     /// connection to it leaves by that interface; other addresses stay as they are.
     public static func scoped(_ host: String, device: NIONetworkDevice) -> String {

@@ -105,7 +105,8 @@ struct ServerCommand: AsyncParsableCommand {
         if families.ipv6 && MulticastSetup.ipv6Device(forInterface: interface) != nil {
             groups.append("\(Endpoint(host: Endpoint.defaultGroup6.host, port: settings.group.port))")
         }
-        return groups.isEmpty ? "\(settings.group)" : groups.joined(separator: ", ")
+        return groups.isEmpty
+            ? "none: no client there could reach \(settings.listenHost)" : groups.joined(separator: ", ")
     }
 
     /// Prints where the server listens, where discovery answers, and its TLS fingerprint.

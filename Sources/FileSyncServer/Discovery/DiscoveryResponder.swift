@@ -31,13 +31,17 @@ struct DiscoveryResponder {
     func run() async throws {
         let interface = settings.multicastInterface
         let families = settings.discoveryFamilies
-        let ipv4 = families.ipv4 ? MulticastSetup.ipv4Address(forInterface: interface) : nil
-        let ipv6 = families.ipv6 ? MulticastSetup.ipv6Device(forInterface: interface) : nil
+        var ipv4 = MulticastSetup.ipv4Address(forInterface: interface)
+        var ipv6 = MulticastSetup.ipv6Device(forInterface: interface)
         guard ipv4 != nil || ipv6 != nil else {
-            throw FileSyncError(
-                .invalidSetting,
-                "no network interface is named or has the address \(interface) (with an address of the family "
-                    + "the server listens on, \(settings.listenHost))")
+            throw FileSyncError(.invalidSetting, "no network interface is named or has the address \(interface)")
+        }
+        (ipv4, ipv6) = (families.ipv4 ? ipv4 : nil, families.ipv6 ? ipv6 : nil)
+        guard ipv4 != nil || ipv6 != nil else {
+            logger.warning(
+                "discovery off: a client on \(interface) could not reach the server at \(settings.listenHost)",
+                metadata: ["listen": "\(settings.listenHost)", "interface": "\(interface)"])
+            return
         }
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             if let ipv4 {

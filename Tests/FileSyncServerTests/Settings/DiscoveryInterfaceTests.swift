@@ -1,5 +1,6 @@
 import FileSyncCore
 import FileSyncServer
+import FileSyncSystem
 import Testing
 
 @Suite("Discovery interface setting")
@@ -23,16 +24,19 @@ struct DiscoveryInterfaceTests {
     }
 
     @Test(
-        "discovery answers only on the address families the listener accepts",
+        "discovery answers only on the families by which a client reaches the listener from the discovery interface",
         arguments: [
-            ("0.0.0.0", true, false), ("127.0.0.1", true, false), ("10.0.0.2", true, false), ("::", true, true),
-            ("::1", false, true), ("fe80::1%eth0", false, true), ("backup.lan", true, true),
+            ("0.0.0.0", true, false), ("::", true, true), ("::0", true, true), ("0:0:0:0:0:0:0:0", true, true),
+            ("10.0.0.2", true, false), ("127.0.0.1", false, false), ("fe80::2%eth0", false, true),
+            ("::1", false, false), ("backup.lan", true, true),
         ])
-    func families(listen: String, ipv4: Bool, ipv6: Bool) {
+    func families(listen: String, ipv4: Bool, ipv6: Bool) throws {
         var settings = ServerSettings(
-            root: "/nowhere", port: 7733, intervalSeconds: 3600, name: "n", serverId: "s", multicastInterface: "lo",
+            root: "/nowhere", port: 7733, intervalSeconds: 3600, name: "n", serverId: "s", multicastInterface: "eth0",
             authenticator: Authenticator(secret: Array(repeating: 1, count: 32)))
         settings.listenHost = listen
-        #expect(settings.discoveryFamilies == (ipv4, ipv6))
+        // The discovery interface holds 10.0.0.2 and fe80::2.
+        let held = try ["10.0.0.2", "fe80::2"].map { try #require(MulticastSetup.addressBytes($0)) }
+        #expect(settings.discoveryFamilies(interfaceAddresses: held) == (ipv4, ipv6))
     }
 }
