@@ -25,13 +25,16 @@ extension EndToEnd {
             let client = HistoryClient(server: server, work: work)
             try client.backup(source, id: "stale")
             #expect(unlink(source + "/b") == 0 && link(source + "/s", source + "/b") == 0)
+            // A new name of the same file, too: it must not be linked to the suspect "b" either.
+            #expect(link(source + "/s", source + "/n") == 0)
 
             // The run cannot tell which stored copy is stale: "s" keeps its own content, "b" its old
-            // one, and the log says why; nothing is lost.
+            // one, "n" waits, and the log says why; nothing is lost.
             try client.backup(source, id: "stale")
             let stored = root + "/stale"
             #expect(FileManager.default.contents(atPath: stored + "/s") == Data("s".utf8))
             #expect(FileManager.default.contents(atPath: stored + "/b") == Data("x".utf8))
+            #expect(!FileManager.default.fileExists(atPath: stored + "/n"))
             #expect(server.log.contains("hard link not made"), "\(server.log)")
 
             // The next run asks for "b" again and makes the link.
@@ -39,6 +42,7 @@ extension EndToEnd {
             #expect(FileManager.default.contents(atPath: stored + "/s") == Data("s".utf8))
             #expect(FileManager.default.contents(atPath: stored + "/b") == Data("s".utf8))
             #expect(HardLinkTests.inode(stored + "/b")?.inode == HardLinkTests.inode(stored + "/s")?.inode)
+            #expect(HardLinkTests.inode(stored + "/n")?.inode == HardLinkTests.inode(stored + "/s")?.inode)
             #expect(!FileManager.default.fileExists(atPath: root + "/.filesync/stale/resend.json"))
             let target = try work.subfolder("restored")
             #expect(try client.restore(id: "stale", to: target).status == 0)

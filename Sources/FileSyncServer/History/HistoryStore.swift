@@ -154,7 +154,7 @@ final class HistoryStore: Sendable {
     /// The ransomware guard, for the session to call right after it recorded `latest`: when that run
     /// changed or deleted more than half the files of the snapshot before it, that snapshot is
     /// marked protected, unless such a run made it too
-    /// (``RetentionPolicy/protectionTarget(latest:previous:beforePrevious:comparedInFull:)``), so
+    /// (``RetentionPolicy/protectionTarget(latest:previous:beforePrevious:earlierProtected:comparedInFull:)``), so
     /// retention keeps it until an admin prunes by hand. `comparedInFull` is false when the run could not read some
     /// of the previous snapshot's trees: the files it could not compare then count as changed.
     ///
@@ -167,7 +167,9 @@ final class HistoryStore: Sendable {
         guard let position = records.firstIndex(where: { $0.id == latest.id }), position > 0,
             let target = RetentionPolicy.protectionTarget(
                 latest: latest, previous: records[position - 1],
-                beforePrevious: position > 1 ? records[position - 2] : nil, comparedInFull: comparedInFull)
+                beforePrevious: position > 1 ? records[position - 2] : nil,
+                earlierProtected: records[..<(position - 1)].contains { $0.protected != nil },
+                comparedInFull: comparedInFull)
         else { return nil }
         try setProtection(of: target.id, reason: target.reason)
         return target

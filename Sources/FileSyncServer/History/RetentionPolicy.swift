@@ -122,18 +122,21 @@ public struct RetentionPolicy: Sendable, Equatable {
     /// never hides a mass change from the guard.
     ///
     /// Only the snapshot that predates a series of such runs is protected: when `previous` was made
-    /// by one itself (it changed or deleted more than half of the files of `beforePrevious`), it
-    /// holds no state from before the damage, and the one before the series is protected already.
-    /// So a client whose files mostly change on every run (one dump file) keeps one protected
-    /// snapshot, not every one of them.
+    /// by one itself (it changed or deleted more than half of the files of `beforePrevious`) and a
+    /// snapshot before it is protected already (`earlierProtected`), it holds no state from before
+    /// the damage. So a client whose files mostly change on every run (one dump file) keeps one
+    /// protected snapshot, not every one of them. (When none is protected, as after a prune by
+    /// hand, `previous` is protected whatever made it.)
     ///
     /// - Returns: the id of the snapshot to protect and the reason to record (and log), or `nil`.
     static func protectionTarget(
         latest: SnapshotRecord, previous: SnapshotRecord?, beforePrevious: SnapshotRecord? = nil,
-        comparedInFull: Bool = true
+        earlierProtected: Bool = true, comparedInFull: Bool = true
     ) -> (id: String, reason: String)? {
         guard let previous, previous.files > 0, previous.protected == nil else { return nil }
-        if let beforePrevious, (previous.changed + previous.deleted) * 2 > beforePrevious.files { return nil }
+        if let beforePrevious, earlierProtected, (previous.changed + previous.deleted) * 2 > beforePrevious.files {
+            return nil
+        }
         // The files of `previous` the run compared: those it found again (changed or not) and those it
         // found deleted. A file found again under an unreadable tree counted as added.
         let compared = latest.files - latest.added + latest.deleted

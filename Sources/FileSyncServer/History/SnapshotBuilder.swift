@@ -300,8 +300,13 @@ struct SnapshotBuilder {
         switch entry.content {
         case .file: counts.deleted += 1
         case .folder(let hash):
-            // An unreadable deleted folder counts as nothing: the count is a figure, not a record.
-            for child in (try? store.tree(hash))?.entries ?? [] { try countDeleted(child, counts: &counts) }
+            // An unreadable deleted folder's files cannot be counted: it counts as an unreadable tree,
+            // so that the ransomware guard takes the files it could not compare as changed.
+            guard let tree = try? store.tree(hash) else {
+                counts.unreadableTrees += 1
+                return
+            }
+            for child in tree.entries { try countDeleted(child, counts: &counts) }
         case .symlink, .special: break
         }
     }

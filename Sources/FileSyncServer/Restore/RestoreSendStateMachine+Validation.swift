@@ -37,7 +37,7 @@ extension RestoreSendStateMachine {
         guard let found else {
             let what =
                 request.snapshot.map { "snapshot \($0)" } ?? request.at.map {
-                    "snapshot at or before \(SnapshotRecord.format(Date(timeIntervalSince1970: Double($0))))"
+                    "snapshot at or before \(SnapshotRecord.format(Date(timeIntervalSince1970: Double(min(max($0, 0), 253_402_300_799)))))"
                 }
                 ?? "snapshot"
             throw FileSyncError(.notFound, "no \(what) for this client")

@@ -21,8 +21,12 @@ extension ClientFolder {
     /// - Throws: `typeConflict` when the target is not a regular file or not stored, or a folder is
     ///   in the way; ``HardLinkAmbiguity`` when the file the link would replace has the target's size
     ///   and mtime but another content; `storageFailed` else.
+    ///
+    /// With `linking` false, only the checks are made (the caller looks for ambiguous targets
+    /// first, so that no name of a suspect target is linked to it).
     func makeHardLink(
-        _ entry: ManifestEntry, check: HardLinkTargets.Check = .stored, replacing: (String) throws -> Void
+        _ entry: ManifestEntry, check: HardLinkTargets.Check = .stored, linking: Bool = true,
+        replacing: (String) throws -> Void
     ) throws -> Bool {
         let path = try RelativePath(validating: entry.path)
         let target = try RelativePath(validating: entry.target ?? "")
@@ -54,8 +58,10 @@ extension ClientFolder {
             {
                 throw HardLinkAmbiguity(path: path.string, target: target.string)
             }
+            guard linking else { return false }
             if held.kind == .file { try replacing(path.string) }
         }
+        guard linking else { return false }
         var generator = SystemRandomNumberGenerator()
         let temporary = ".filesync-link-" + String(generator.next() as UInt64, radix: 16)
         guard linkat(targetParent, targetName, parent, temporary, 0) == 0 else {
@@ -69,12 +75,18 @@ extension ClientFolder {
         return true
     }
 
+    /// The largest file compared byte by byte before a link replaces it.
+    static let comparedBytesLimit: Int64 = 256 << 20
+
     /// Whether the regular files `name` in `folder` and `otherName` in `otherFolder`, both of
     /// `size` bytes, hold the same bytes (opened without following anything; `false` when either
     /// cannot be read).
     private static func sameContent(
         _ name: String, in folder: Int32, as otherName: String, in otherFolder: Int32, size: Int64
     ) -> Bool {
+        // Reading two large files whole could outlast the client's idle timeout: past this size the
+        // files count as different, and the target is asked for again (a delta, cheap when equal).
+        guard size <= Self.comparedBytesLimit else { return false }
         let flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK
         let (one, other) = (openat(folder, name, flags), openat(otherFolder, otherName, flags))
         defer {

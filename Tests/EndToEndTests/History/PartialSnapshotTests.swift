@@ -24,7 +24,9 @@ extension EndToEnd {
             try client.backup(source, id: "part")
             // An immutable folder on the server: even root cannot store the new file in it.
             let locked = root + "/part/locked"
-            guard try Command.run("/usr/bin/chattr", ["+i", locked], in: work).status == 0 else { return }
+            try #require(
+                try Command.run("/usr/bin/chattr", ["+i", locked], in: work).status == 0,
+                "chattr +i is needed to make the stored file fail")
             defer { _ = try? Command.run("/usr/bin/chattr", ["-i", locked], in: work) }
             try SampleTree.write(Array("new".utf8), to: source + "/locked/blocked.txt")
             try SampleTree.write(Array("changed".utf8), to: source + "/changed.txt")

@@ -103,6 +103,11 @@ import Testing
         #expect(
             RetentionPolicy.protectionTarget(
                 latest: snapshots[3], previous: snapshots[2], beforePrevious: snapshots[1]) == nil)
+        // With nothing protected before the series (pruned by hand, or never judged), s2 is protected.
+        #expect(
+            RetentionPolicy.protectionTarget(
+                latest: snapshots[3], previous: snapshots[2], beforePrevious: snapshots[1], earlierProtected: false)?
+                .id == "s2")
         // After a calm run (s2 changed 1 file of s1), the next mass change protects s2.
         snapshots[2].changed = 1
         #expect(

@@ -180,4 +180,25 @@ import Testing
         #expect(protectedIDs == [records[0].id])
         #expect(records.map { $0.protected != nil } == [true, false, false, false])
     }
+
+    @Test("a folder gone since a snapshot whose listing of it is unreadable counts for the guard as uncompared")
+    func unreadableDeletedFolder() throws {
+        let fixture = try HistoryFixture()
+        defer { fixture.remove() }
+        for file in 0..<10 { try fixture.write(file < 6 ? "d/f\(file)" : "f\(file)", [UInt8(file)]) }
+        let first = try fixture.snapshot()
+        guard case .folder(let hash)? = try fixture.store.entry(at: "d", in: first.record)?.content else {
+            Issue.record("no folder d")
+            return
+        }
+        let location = fixture.store.treeLocation(hash)
+        #expect(unlink(location.folder + "/" + location.name) == 0)
+        // The folder renamed: its files look added, and the old one's count cannot be read.
+        #expect(rename(fixture.tree + "/d", fixture.tree + "/e") == 0)
+        let second = try fixture.snapshot(at: 1_800_000_060)
+        #expect(second.unreadableTrees == 1)
+        let protected = try fixture.store.protectBeforeDamage(
+            after: second.record, comparedInFull: second.unreadableTrees == 0)
+        #expect(protected?.id == first.record.id)
+    }
 }
