@@ -23,11 +23,7 @@ extension MulticastSetup {
     /// IPv6 address; `nil` otherwise. Its `interfaceIndex` scopes the link-local group.
     public static func ipv6Device(forInterface interface: String) -> NIONetworkDevice? {
         let devices = (try? System.enumerateDevices()) ?? []
-        let name =
-            devices.first(where: { device in
-                if case .v4(let address)? = device.address { return address.host == interface }
-                return false
-            })?.name ?? interface
+        let name = deviceName(forInterface: interface, among: devices)
         guard
             var device = devices.first(where: { device in
                 if case .v6? = device.address { return device.name == name }
@@ -42,14 +38,18 @@ extension MulticastSetup {
     /// 16 bytes; empty when there is no such interface.
     public static func addresses(ofInterface interface: String) -> [[UInt8]] {
         let devices = (try? System.enumerateDevices()) ?? []
-        let name =
-            devices.first(where: { device in
-                if case .v4(let address)? = device.address { return address.host == interface }
-                return false
-            })?.name ?? interface
+        let name = deviceName(forInterface: interface, among: devices)
         return devices.filter { $0.name == name }.compactMap { device in
             device.address?.ipAddress.flatMap(Self.addressBytes)
         }
+    }
+
+    /// The name of the device `interface` names: itself, or the device holding that IPv4 address.
+    private static func deviceName(forInterface interface: String, among devices: [NIONetworkDevice]) -> String {
+        devices.first(where: { device in
+            if case .v4(let address)? = device.address { return address.host == interface }
+            return false
+        })?.name ?? interface
     }
 
     /// The 4 or 16 bytes of an IPv4 or IPv6 address in text (brackets and a `%scope` ignored);
