@@ -79,4 +79,19 @@ struct HistoryFixture {
     }
 
     static func sha256(_ bytes: [UInt8]) -> ChunkHash { bytes.withUnsafeBytes { ChunkHash(of: $0) } }
+
+    /// Ten one-byte files, the first `inFolder` of them in the folder `d`, then a snapshot whose
+    /// tree object for `d` is then deleted: that snapshot's listing of `d` cannot be read.
+    func snapshotWithUnreadableFolder(filesInFolder inFolder: Int) throws -> SnapshotBuilder.Result {
+        for file in 0..<10 { try write(file < inFolder ? "d/f\(file)" : "f\(file)", [UInt8(file)]) }
+        let first = try snapshot()
+        guard case .folder(let hash)? = try store.entry(at: "d", in: first.record)?.content else {
+            throw FileSyncError(.storageFailed, "no folder d in the snapshot")
+        }
+        let location = store.treeLocation(hash)
+        guard unlink(location.folder + "/" + location.name) == 0 else {
+            throw FileSyncError(.storageFailed, "cannot delete the tree of d")
+        }
+        return first
+    }
 }

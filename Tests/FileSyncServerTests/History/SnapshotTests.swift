@@ -141,16 +141,7 @@ import Testing
     func unreadableFolderCountsForTheGuard(filesInFolder: Int, protects: Bool) throws {
         let fixture = try HistoryFixture()
         defer { fixture.remove() }
-        for file in 0..<10 {
-            try fixture.write(file < filesInFolder ? "d/f\(file)" : "f\(file)", [UInt8(file)])
-        }
-        let first = try fixture.snapshot()
-        guard case .folder(let hash)? = try fixture.store.entry(at: "d", in: first.record)?.content else {
-            Issue.record("no folder d")
-            return
-        }
-        let location = fixture.store.treeLocation(hash)
-        #expect(unlink(location.folder + "/" + location.name) == 0)
+        let first = try fixture.snapshotWithUnreadableFolder(filesInFolder: filesInFolder)
 
         let second = try fixture.snapshot(at: 1_800_000_060)
         #expect(second.unreadableTrees == 1)
@@ -185,14 +176,7 @@ import Testing
     func unreadableDeletedFolder() throws {
         let fixture = try HistoryFixture()
         defer { fixture.remove() }
-        for file in 0..<10 { try fixture.write(file < 6 ? "d/f\(file)" : "f\(file)", [UInt8(file)]) }
-        let first = try fixture.snapshot()
-        guard case .folder(let hash)? = try fixture.store.entry(at: "d", in: first.record)?.content else {
-            Issue.record("no folder d")
-            return
-        }
-        let location = fixture.store.treeLocation(hash)
-        #expect(unlink(location.folder + "/" + location.name) == 0)
+        let first = try fixture.snapshotWithUnreadableFolder(filesInFolder: 6)
         // The folder renamed: its files look added, and the old one's count cannot be read.
         #expect(rename(fixture.tree + "/d", fixture.tree + "/e") == 0)
         let second = try fixture.snapshot(at: 1_800_000_060)
